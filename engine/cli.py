@@ -1,0 +1,143 @@
+"""The command line: parses options, calls the pipeline stages, maps errors to exit codes.
+
+Exit codes: 0 done, 1 a problem the user must fix (nothing written), 2 usage error (click's own).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from engine import __version__
+from engine.errors import OndeError, OndeErrorGroup
+from engine.normalise import read_export
+from engine.overview import overview
+from engine.rules import check_rules, default_rules_dir, load_rules
+
+RULES_OPTION = click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Rule directory to use instead of the built-in rules (see `onde-sacoche rules copy`).",
+)
+
+
+def _fail(error: OndeError, as_json: bool = False, payload: dict[str, Any] | None = None) -> None:
+    errors = error.errors if isinstance(error, OndeErrorGroup) else [error]
+    if as_json:
+        body = dict(payload or {})
+        body["errors"] = [e.to_dict() for e in errors]
+        click.echo(json.dumps(body, ensure_ascii=False, indent=2))
+    click.echo(f"error: {error}" if len(errors) == 1 else f"{len(errors)} errors:\n{error}", err=True)
+    sys.exit(error.exit_code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="onde-sacoche")
+def main() -> None:
+    """Turn an ONDE pupil export and a SACoche database into a reviewable change plan.
+
+    \b
+    Start with:  onde-sacoche inspect EXPORT.csv
+    """
+
+
+@main.command("inspect")
+@click.argument("export", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@RULES_OPTION
+@click.option("--format", "format_id", default=None, help="Force a source format id (e.g. onde2-eleves).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+def inspect_cmd(export: Path, rules_dir: Path | None, format_id: str | None, as_json: bool) -> None:
+    """Read an export and describe it: format, encoding, classes, niveaux, groups, warnings.
+
+    Nothing is written. Example:
+
+    \b
+        onde-sacoche inspect examples/onde2-ecole-des-tilleuls.csv
+        onde-sacoche inspect export.xlsx --json
+    """
+    empty = {"file": str(export), "format": None, "encoding": None, "pupils": 0, "classes": [], "warnings": []}
+    try:
+        rules = load_rules(rules_dir)
+        info = overview(read_export(export, rules, format_id))
+    except OndeError as exc:
+        _fail(exc, as_json, empty)
+        return
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    _print_overview(info)
+
+
+def _print_overview(info: dict[str, Any]) -> None:
+    confirmed = "" if info["format_confirmed"] else "  (mapping not confirmed on a real export)"
+    where = f"sheet '{info['sheet']}'" if info["sheet"] else f"encoding {info['encoding']}, delimiter {info['delimiter']!r}"
+    click.echo(f"{info['file']}: {info['format']} — {info['format_label']}{confirmed}")
+    click.echo(f"  {info['kind']}, {where}, header on line {info['header_line']}")
+    click.echo(f"  {info['pupils']} pupils ({info['without_ine']} without INE), {len(info['classes'])} classes")
+    click.echo("  classes:")
+    for cls in info["classes"]:
+        click.echo(f"    {cls['id']:>10}  {cls['label']:<32} {'+'.join(cls['niveaux']):<12} {cls['pupils']:>4} pupils")
+    click.echo("  niveaux: " + ", ".join(f"{n} {c}" for n, c in info["niveaux"].items()))
+    if info["dispositifs"]:
+        click.echo("  dispositifs: " + ", ".join(f"{d} {c}" for d, c in info["dispositifs"].items()))
+    if info["groups"]:
+        click.echo("  groups: " + ", ".join(f"{g['label']} {g['pupils']}" for g in info["groups"]))
+    for warning in info["warnings"]:
+        click.echo(f"  warning: {warning}")
+
+
+@main.group("rules")
+def rules_group() -> None:
+    """Check or copy rule directories."""
+
+
+@rules_group.command("check")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+def rules_check(directory: Path | None) -> None:
+    """Validate every rule file; print each problem as file:line:column: message.
+
+    \b
+        onde-sacoche rules check            # the built-in rules
+        onde-sacoche rules check my-rules/  # an edited copy
+    """
+    if directory is not None and not directory.is_dir():
+        _fail(OndeError("no such directory", file=directory, hint="give the path of a rule directory"))
+    try:
+        rules, errors = check_rules(directory)
+    except OndeError as exc:
+        rules, errors = None, [exc]
+    if errors:
+        for error in errors:
+            click.echo(str(error), err=True)
+        click.echo(f"{len(errors)} problem(s) found", err=True)
+        sys.exit(1)
+    assert rules is not None
+    click.echo(
+        f"{rules.directory}: OK — {rules.name} {rules.full_version}; "
+        f"formats: {', '.join(sorted(rules.sources))}; tables: {', '.join(sorted(rules.tables))}"
+    )
+
+
+@rules_group.command("copy")
+@click.argument("destination", type=click.Path(path_type=Path))
+def rules_copy(destination: Path) -> None:
+    """Copy the built-in rules to DESTINATION, to edit them and use them with --rules.
+
+    \b
+        onde-sacoche rules copy my-rules && $EDITOR my-rules/sources/onde2-eleves.yaml
+    """
+    if destination.exists():
+        _fail(OndeError("the destination exists already", file=destination, hint="choose a new directory name"))
+    shutil.copytree(default_rules_dir(), destination)
+    click.echo(f"rules copied to {destination}; use them with --rules {destination}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,163 @@
+"""Find the header row and the source format of a raw export, using the rules' header signatures.
+
+A title line may stand above the header, headers may differ in case, accents and spacing, an .xlsx may
+hold several sheets: every candidate row of every sheet is scored against every source format, and the
+best full match wins. A file that matches no format gets the closest one and the columns it lacks; a file
+recognised as a known *other* export (e.g. ONDE parents) is refused with that format's message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import islice
+
+from engine.errors import OndeError
+from engine.ops import fold
+from engine.read import RawSource
+from engine.rules import RuleSet, SourceRules
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderMatch:
+    """Where the header is and which column feeds which field."""
+
+    raw: RawSource
+    source: SourceRules
+    line: int
+    headers: tuple[str, ...]
+    columns: dict[str, int]
+    unknown: tuple[tuple[int, str], ...]
+    absent: tuple[str, ...]
+
+    def header_of(self, field: str) -> str:
+        return self.headers[self.columns[field]].strip()
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    raw: RawSource
+    source: SourceRules
+    line: int
+    cells: tuple[str, ...]
+    matched: dict[str, list[int]]
+    missing_signature: tuple[str, ...]
+
+    @property
+    def score(self) -> tuple[int, int]:
+        return (-len(self.missing_signature), sum(1 for cols in self.matched.values() if cols))
+
+
+def _score(raw: RawSource, source: SourceRules, line: int, cells: Sequence[str]) -> _Candidate:
+    folded = [fold(c) for c in cells]
+    if source.kind == "other":
+        wanted = [fold(h) for h in source.signature_headers]
+        matched = {h: [i for i, f in enumerate(folded) if f == h] for h in wanted}
+        missing = tuple(h for h, cols in matched.items() if not cols)
+        return _Candidate(raw, source, line, tuple(cells), matched, missing)
+    matched = {
+        name: [i for i, f in enumerate(folded) if f in rule.folded_headers] for name, rule in source.fields.items()
+    }
+    missing = tuple(name for name in source.signature_fields if not matched[name])
+    return _Candidate(raw, source, line, tuple(cells), matched, missing)
+
+
+def _describe_missing(source: SourceRules, fields: Sequence[str]) -> str:
+    parts = []
+    for name in fields:
+        headers = source.fields[name].headers if name in source.fields else (name,)
+        parts.append(" or ".join(f"'{h}'" for h in headers))
+    return "; ".join(parts)
+
+
+def detect(raws: Sequence[RawSource], rules: RuleSet, format_id: str | None = None) -> HeaderMatch:
+    """Locate the header row and format; raise :class:`OndeError` with the closest format when none fits."""
+    if format_id is not None and format_id not in rules.sources:
+        raise OndeError(
+            f"unknown format '{format_id}'",
+            hint=f"use one of: {', '.join(sorted(rules.sources))} (or leave --format out to detect it)",
+        )
+    sources = [rules.sources[format_id]] if format_id else list(rules.sources.values())
+    depth = max(s.header_search_lines for s in sources)
+    candidates: list[_Candidate] = []
+    saw_rows = False
+    for raw in raws:
+        for line, cells in islice(raw.rows(), depth):
+            saw_rows = True
+            candidates.extend(_score(raw, s, line, cells) for s in sources)
+    file = raws[0].path if raws else None
+    if not saw_rows:
+        raise OndeError("the file holds no rows", file=file, hint="export the pupils again from ONDE")
+    best = max(candidates, key=lambda c: c.score)
+    full = [c for c in candidates if not c.missing_signature]
+    if full:
+        top = max(c.score for c in full)
+        winners = {c.source.id for c in full if c.score == top}
+        if len(winners) > 1:
+            raise OndeError(
+                f"the header fits several formats equally well: {', '.join(sorted(winners))}",
+                file=best.raw.path,
+                line=best.line,
+                hint="choose one with --format",
+            )
+        best = next(c for c in full if c.score == top)
+    if best.missing_signature:
+        lacks = _describe_missing(best.source, best.missing_signature) if best.source.kind == "pupils" else ", ".join(
+            best.missing_signature
+        )
+        found = sum(1 for cols in best.matched.values() if cols)
+        if found == 0:
+            message = "no header row recognised in the first lines: this is not an ONDE pupils export"
+        elif len(best.missing_signature) * 2 > len(best.source.signature_fields or best.source.signature_headers):
+            message = (f"this does not look like an ONDE pupils export: the closest format, {best.source.id}, "
+                       f"lacks {lacks}")
+        else:
+            message = f"unrecognised file: the closest format is {best.source.id} ({best.source.label}), which lacks {lacks}"
+        raise OndeError(
+            message,
+            file=best.raw.path,
+            line=best.line if found else None,
+            hint="export the pupil list from ONDE (all pupils, no filter), or add the header names to "
+            "rules/sources/ as synonyms (docs/rules.md), or force a format with --format",
+        )
+    if best.source.kind == "other":
+        raise OndeError(
+            best.source.message or f"this is a {best.source.label} file, not a pupils export",
+            file=best.raw.path,
+            line=best.line,
+            hint="export the pupils list from ONDE (Élèves → Extraction/Export), not this file",
+        )
+    return _header_match(best)
+
+
+def _header_match(best: _Candidate) -> HeaderMatch:
+    source = best.source
+    columns: dict[str, int] = {}
+    for name, cols in best.matched.items():
+        if len(cols) > 1:
+            raise OndeError(
+                f"field '{name}' has several columns: {', '.join(str(c + 1) for c in cols)}",
+                file=best.raw.path,
+                line=best.line,
+                column=cols[1] + 1,
+                hint="remove or rename the extra column",
+            )
+        if cols:
+            columns[name] = cols[0]
+    missing_required = [n for n, r in source.fields.items() if r.required and n not in columns]
+    if missing_required:
+        raise OndeError(
+            f"missing required column {_describe_missing(source, missing_required)} for format {source.id}",
+            file=best.raw.path,
+            line=best.line,
+            hint="export again with all columns, or add the header name as a synonym in "
+            f"rules/sources/{source.id}.yaml",
+        )
+    used = set(columns.values())
+    unknown = tuple(
+        (i + 1, cell.strip())
+        for i, cell in enumerate(best.cells)
+        if i not in used and cell.strip() and fold(cell) not in source.ignored_headers
+    )
+    absent = tuple(n for n in source.fields if n not in columns)
+    return HeaderMatch(best.raw, source, best.line, best.cells, columns, unknown, absent)

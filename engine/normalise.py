@@ -1,0 +1,228 @@
+"""Second stage: raw rows → clean, checked pupil records, as the source format's rules say.
+
+Each field's cell goes through the steps its rule file lists (engine.ops); then the record is checked as a
+whole (required values, what SACoche can store) and the file as a whole (duplicate INE, duplicate pupils
+without INE). Every problem names the file, physical line and column; every problem in the file is
+reported at once, so a director fixes the export in one go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import petl
+
+from engine.errors import OndeError, OndeErrorGroup
+from engine.formats import HeaderMatch, detect
+from engine.ops import ValueRejected, run_steps
+from engine.read import RawSource, open_sources
+from engine.rules import RuleSet, SourceRules
+
+#: fields whose text ends up in SACoche's 3-byte utf8 columns
+TEXT_FIELDS = ("nom", "nom_usage", "prenom", "classe_label", "dispositif", "regroupements", "email")
+
+
+@dataclass(frozen=True, slots=True)
+class Pupil:
+    """One pupil as the export describes them, normalised; ``line`` is the physical line in the file."""
+
+    line: int
+    ine: str = ""
+    nom: str = ""
+    nom_usage: str = ""
+    prenom: str = ""
+    naissance: str = ""  # yyyy-mm-dd or ""
+    genre: str = "I"
+    niveau: str = ""  # SACoche niveau_ref (CP, CE1…), "" when the export has none (ULIS, UPE2A…)
+    classe_id: str = ""
+    classe_label: str = ""
+    dispositif: str = ""
+    regroupements: tuple[str, ...] = ()
+    email: str = ""
+
+
+PUPIL_FIELDS = tuple(f for f in Pupil.__dataclass_fields__ if f != "line")
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    """A whole export, read and normalised: the file's facts, its pupils and non-fatal warnings."""
+
+    path: Path
+    source: SourceRules
+    raw: RawSource
+    header: HeaderMatch
+    pupils: tuple[Pupil, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+    def table(self) -> petl.Table:
+        """The pupils as a petl table (one column per record field)."""
+        return petl.fromdicts(
+            [{"line": p.line, **{f: getattr(p, f) for f in PUPIL_FIELDS}} for p in self.pupils],
+            header=["line", *PUPIL_FIELDS],
+        )
+
+
+def _outside_bmp(text: str) -> int | None:
+    for index, char in enumerate(text):
+        if ord(char) > 0xFFFF:
+            return index
+    return None
+
+
+class _RowReader:
+    """Applies one format's field rules to rows, collecting errors and warnings."""
+
+    def __init__(self, match: HeaderMatch, rules: RuleSet) -> None:
+        self.match = match
+        self.rules = rules
+        self.ctx = rules.context
+        target = rules.policy.get("target", {})
+        self.bmp_policy = target.get("outside_bmp", "refuse")
+        self.replacement = target.get("replacement", "?")
+        self.errors: list[OndeError] = []
+        self.warnings: list[str] = []
+        self.replaced = 0
+
+    def error(self, line: int, field: str | None, message: str, hint: str | None = None) -> None:
+        column = self.match.columns[field] + 1 if field in self.match.columns else None
+        label = f"column {column} ({self.match.header_of(field)}): " if field in self.match.columns else ""
+        self.errors.append(OndeError(label + message, file=self.match.raw.path, line=line, column=column, hint=hint))
+
+    def pupil(self, line: int, cells: Sequence[str]) -> Pupil | None:
+        values: dict[str, Any] = {}
+        ok = True
+        for name, column in self.match.columns.items():
+            rule = self.match.source.fields[name]
+            cell = cells[column] if column < len(cells) else ""
+            try:
+                value = run_steps(cell, rule.steps, self.ctx)
+            except ValueRejected as exc:
+                self.error(line, name, str(exc), hint="correct the cell in ONDE and export again")
+                ok = False
+                continue
+            if rule.required and not value:
+                self.error(line, name, "empty, but every pupil needs it", hint="fill it in ONDE and export again")
+                ok = False
+                continue
+            if name in TEXT_FIELDS:
+                value = self._storable(line, name, value)
+                if value is None:
+                    ok = False
+                    continue
+            if name == "regroupements" and isinstance(value, str):
+                value = (value,) if value else ()
+            elif isinstance(value, tuple) and name != "regroupements":
+                value = " ".join(value)
+            values[name] = value
+        return Pupil(line=line, **values) if ok else None
+
+    def _storable(self, line: int, name: str, value: str | tuple[str, ...]) -> Any:
+        parts = value if isinstance(value, tuple) else (value,)
+        if all(_outside_bmp(p) is None for p in parts):
+            return value
+        if self.bmp_policy == "refuse":
+            self.error(
+                line,
+                name,
+                "holds a character SACoche cannot store (outside the Basic Multilingual Plane, e.g. an emoji)",
+                hint="remove that character in ONDE, or set target.outside_bmp: replace in rules/policy/",
+            )
+            return None
+        self.replaced += 1
+        fixed = tuple("".join(c if ord(c) <= 0xFFFF else self.replacement for c in p) for p in parts)
+        return fixed if isinstance(value, tuple) else fixed[0]
+
+
+def _check_duplicates(pupils: Sequence[Pupil], reader: _RowReader) -> None:
+    policy = reader.rules.policy.get("duplicates", {})
+    by_ine: dict[str, int] = {}
+    by_identity: dict[tuple[str, str, str], int] = {}
+    for pupil in pupils:
+        if pupil.ine:
+            first = by_ine.setdefault(pupil.ine, pupil.line)
+            if first != pupil.line:
+                message = f"the same INE as line {first}: one pupil listed twice, or a typing error"
+                if policy.get("ine", "error") == "error":
+                    reader.error(pupil.line, "ine", message, hint="keep one line per pupil; check both INE in ONDE")
+                else:
+                    reader.warnings.append(f"line {pupil.line}: {message}")
+            continue
+        key = (pupil.nom, pupil.prenom, pupil.naissance)
+        first = by_identity.setdefault(key, pupil.line)
+        if first != pupil.line:
+            message = f"same nom, prénom and birth date as line {first}, and neither has an INE"
+            if policy.get("identity_without_ine", "error") == "error":
+                reader.errors.append(OndeError(message, file=reader.match.raw.path, line=pupil.line,
+                                               hint="keep one line per pupil (twins have different prénoms)"))
+            else:
+                reader.warnings.append(f"line {pupil.line}: {message}")
+
+
+def _unknown_niveaux(pupils: Sequence[Pupil], rules: RuleSet) -> list[str]:
+    """Warn about niveaux that the 'niveaux' table does not know (SACoche may not find their niveau)."""
+    table = rules.tables.get("niveaux")
+    if table is None:
+        return []
+    known = set(table["lookup"].values())
+    unknown: dict[str, list[int]] = {}
+    for pupil in pupils:
+        if pupil.niveau and pupil.niveau not in known:
+            unknown.setdefault(pupil.niveau, []).append(pupil.line)
+    return [
+        f"niveau '{niveau}' (lines {', '.join(map(str, lines[:5]))}{'…' if len(lines) > 5 else ''}) is not in "
+        "tables/niveaux.yaml: add it there if it is a real niveau"
+        for niveau, lines in unknown.items()
+    ]
+
+
+def rows_after_header(match: HeaderMatch) -> Iterator[tuple[int, list[str]]]:
+    """The data rows of the matched sheet, after its header line."""
+    for line, cells in match.raw.rows():
+        if line > match.line:
+            yield line, cells
+
+
+def normalise(match: HeaderMatch, rules: RuleSet) -> Export:
+    """Turn the rows under the header into pupils; raise :class:`OndeErrorGroup` listing every bad row."""
+    reader = _RowReader(match, rules)
+    pupils: list[Pupil] = []
+    for line, cells in rows_after_header(match):
+        pupil = reader.pupil(line, cells)
+        if pupil is not None:
+            pupils.append(pupil)
+    if not pupils and not reader.errors:
+        raise OndeError(
+            "the file has a header but no pupil",
+            file=match.raw.path,
+            line=match.line,
+            hint="export the pupils again from ONDE, without any filter",
+        )
+    _check_duplicates(pupils, reader)
+    if reader.errors:
+        raise OndeErrorGroup(sorted(reader.errors, key=lambda e: (e.line or 0, e.column or 0)))
+    warnings = list(match.raw.warnings)
+    if not match.source.confirmed:
+        warnings.append(
+            f"format {match.source.id} is not confirmed on a real export: check the result carefully "
+            f"and report differences (rules/sources/{match.source.id}.yaml)"
+        )
+    warnings.extend(f"column {col} '{name}' is not used by format {match.source.id}" for col, name in match.unknown)
+    if reader.replaced:
+        warnings.append(f"{reader.replaced} value(s) had characters SACoche cannot store, replaced")
+    warnings.extend(reader.warnings)
+    warnings.extend(_unknown_niveaux(pupils, rules))
+    return Export(match.raw.path, match.source, match.raw, match, tuple(pupils), tuple(warnings))
+
+
+def read_export(path: str | Path, rules: RuleSet, format_id: str | None = None) -> Export:
+    """Read, detect and normalise one export file: the entry point of the pipeline's first two stages."""
+    encodings = tuple(dict.fromkeys(e for s in rules.sources.values() for e in s.encodings))
+    delimiters = tuple(dict.fromkeys(d for s in rules.sources.values() for d in s.delimiters))
+    if format_id in rules.sources:
+        encodings, delimiters = rules.sources[format_id].encodings, rules.sources[format_id].delimiters
+    raws = open_sources(Path(path), encodings=encodings, delimiters=delimiters)
+    return normalise(detect(raws, rules, format_id), rules)

@@ -1,0 +1,290 @@
+"""Named, general-purpose value operations that rule files chain as ``steps``.
+
+A rule file never names Python code; it names one of these operations, with arguments checked against
+the operation's own JSON Schema. Each operation turns one text value into another (or into a tuple, for
+``split``; the steps after a split apply to each part). An operation that finds a value it cannot accept
+raises :class:`ValueRejected`; the normaliser adds the file, line and column.
+
+Adding an operation is a Python change, so add only small, general ones (never one for a single format),
+register them in :data:`OPERATIONS`, and document them in ``docs/rules.md``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+class ValueRejected(ValueError):
+    """A value a step cannot accept; the message never contains the value itself."""
+
+
+def fold(text: str) -> str:
+    """Comparison key that forgives case, accents, ligatures, apostrophe styles and spacing."""
+    text = text.replace("\ufeff", "").replace("’", "'").replace("`", "'")
+    text = text.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae").replace("Æ", "ae")
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(stripped.casefold().split())
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What an operation may consult besides its value: the rule set's value tables."""
+
+    tables: Mapping[str, Mapping[str, Any]]
+
+
+Step = Callable[[str, Context], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """An operation's name, the JSON Schema of its argument, and a factory from argument to step."""
+
+    name: str
+    args_schema: dict[str, Any]
+    build: Callable[[Any], Step]
+    doc: str
+    #: operations that also run on an empty value (most leave empty values alone)
+    runs_on_empty: bool = False
+    #: name of the value table the argument refers to, if any (checked when the rules load)
+    table_arg: Callable[[Any], str | None] | None = None
+
+
+def _no_arg(func: Callable[[str], str]) -> Callable[[Any], Step]:
+    return lambda _arg: (lambda value, _ctx: func(value))
+
+
+_WORD_START = re.compile(r"(^|[\s\-'’])(\w)")
+
+
+def _capitalise(value: str) -> str:
+    lowered = value.lower()
+    return _WORD_START.sub(lambda m: m.group(1) + m.group(2).upper(), lowered)
+
+
+def _truncate(length: int) -> Step:
+    return lambda value, _ctx: value[:length]
+
+
+def _remove(chars: str) -> Step:
+    table = str.maketrans("", "", chars)
+    return lambda value, _ctx: value.translate(table)
+
+
+def _pattern(arg: str | dict[str, str]) -> Step:
+    spec = {"regex": arg} if isinstance(arg, str) else arg
+    regex = re.compile(spec["regex"])
+    message = spec.get("message", f"value does not have the expected shape ({spec['regex']})")
+
+    def step(value: str, _ctx: Context) -> str:
+        if not regex.fullmatch(value):
+            raise ValueRejected(message)
+        return value
+
+    return step
+
+
+def _date(arg: list[str] | dict[str, Any]) -> Step:
+    formats = arg if isinstance(arg, list) else arg["formats"]
+
+    def step(value: str, _ctx: Context) -> str:
+        for fmt in formats:
+            try:
+                return datetime.strptime(value, fmt).date().isoformat()
+            except ValueError:
+                continue
+        shown = ", ".join(fmt.replace("%d", "dd").replace("%m", "mm").replace("%Y", "yyyy") for fmt in formats)
+        raise ValueRejected(f"not a valid date (expected {shown})")
+
+    return step
+
+
+def _map(arg: str | dict[str, Any]) -> Step:
+    spec = {"table": arg} if isinstance(arg, str) else arg
+    name = spec["table"]
+    missing = spec.get("missing", "error")
+
+    def step(value: str, ctx: Context) -> str:
+        table = ctx.tables[name]
+        found = table["lookup"].get(fold(value) if table.get("fold", True) else value)
+        if found is not None:
+            return found
+        if missing == "keep":
+            return value
+        if missing == "empty":
+            return ""
+        if missing == "default" and "default" in table:
+            return str(table["default"])
+        raise ValueRejected(f"value not in table '{name}' (add it to rules/tables/{name}.yaml)")
+
+    return step
+
+
+def _shorten(arg: str) -> Step:
+    """SACoche's label shortening: abbreviate known words, drop filler words, glue abbreviations."""
+
+    def step(value: str, ctx: Context) -> str:
+        table = ctx.tables[arg]
+        for old, new in table.get("replace", {}).items():
+            value = value.replace(old, new)
+        out: list[str] = []
+        glue = False
+        for word in value.split():
+            key = fold(word)
+            if key in table["drop_folded"]:
+                continue
+            short = table["lookup"].get(key)
+            if short is not None:
+                if glue and out:
+                    out[-1] += short
+                else:
+                    out.append(short)
+                glue = True
+            else:
+                out.append(word)
+                glue = False
+        return " ".join(out)
+
+    return step
+
+
+def _split(arg: list[str] | dict[str, Any]) -> Step:
+    separators = arg if isinstance(arg, list) else arg["separators"]
+    regex = re.compile("|".join(re.escape(s) for s in separators))
+
+    def step(value: str, _ctx: Context) -> tuple[str, ...]:
+        return tuple(part.strip() for part in regex.split(value) if part.strip())
+
+    return step
+
+
+def _default(arg: str) -> Step:
+    return lambda value, _ctx: value if value else arg
+
+
+def _replace(arg: dict[str, str]) -> Step:
+    regex = re.compile(arg["regex"])
+    return lambda value, _ctx: regex.sub(arg["with"], value)
+
+
+_STRING = {"type": "string"}
+_TABLE_REF = {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"}
+
+OPERATIONS: dict[str, Operation] = {
+    op.name: op
+    for op in (
+        Operation("strip", {"type": "null"}, _no_arg(str.strip), "remove spaces at both ends"),
+        Operation(
+            "clean_spaces",
+            {"type": "null"},
+            _no_arg(lambda v: " ".join(v.split())),
+            "remove spaces at both ends and fold inner runs of spaces, tabs and newlines into one space",
+        ),
+        Operation("upper", {"type": "null"}, _no_arg(str.upper), "upper-case (accents kept: é → É)"),
+        Operation("lower", {"type": "null"}, _no_arg(str.lower), "lower-case"),
+        Operation(
+            "capitalise",
+            {"type": "null"},
+            _no_arg(_capitalise),
+            "each word capitalised, also after a hyphen or apostrophe (marie-lou → Marie-Lou)",
+        ),
+        Operation("truncate", {"type": "integer", "minimum": 1}, _truncate, "keep the first N characters"),
+        Operation("remove", {"type": "string", "minLength": 1}, _remove, "remove every listed character"),
+        Operation(
+            "pattern",
+            {
+                "oneOf": [
+                    _STRING,
+                    {
+                        "type": "object",
+                        "required": ["regex"],
+                        "additionalProperties": False,
+                        "properties": {"regex": _STRING, "message": _STRING},
+                    },
+                ]
+            },
+            _pattern,
+            "refuse a value that does not fully match the regular expression",
+        ),
+        Operation(
+            "date",
+            {"type": "array", "minItems": 1, "items": _STRING},
+            _date,
+            "parse a date with the first matching strptime format; the value becomes yyyy-mm-dd",
+        ),
+        Operation(
+            "map",
+            {
+                "oneOf": [
+                    _TABLE_REF,
+                    {
+                        "type": "object",
+                        "required": ["table"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "table": _TABLE_REF,
+                            "missing": {"enum": ["error", "keep", "empty", "default"]},
+                        },
+                    },
+                ]
+            },
+            _map,
+            "replace the value by the table's entry (keys compared ignoring case, accents, spaces)",
+            table_arg=lambda arg: arg if isinstance(arg, str) else arg.get("table"),
+        ),
+        Operation(
+            "shorten",
+            _TABLE_REF,
+            _shorten,
+            "SACoche's label shortening with a 'words' table (Cours élémentaire 1ère année → CE1)",
+            table_arg=lambda arg: arg,
+        ),
+        Operation(
+            "split",
+            {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
+            _split,
+            "cut one cell into several values at any separator; later steps apply to each part",
+        ),
+        Operation("default", _STRING, _default, "value to use when the cell is empty", runs_on_empty=True),
+        Operation(
+            "replace",
+            {
+                "type": "object",
+                "required": ["regex", "with"],
+                "additionalProperties": False,
+                "properties": {"regex": _STRING, "with": _STRING},
+            },
+            _replace,
+            "regular-expression substitution",
+        ),
+    )
+}
+
+
+def compile_steps(steps: list[Any]) -> list[tuple[Operation, Step]]:
+    """Turn a validated ``steps`` list into callables, in order."""
+    compiled = []
+    for raw in steps:
+        name, arg = (raw, None) if isinstance(raw, str) else next(iter(raw.items()))
+        op = OPERATIONS[name]
+        compiled.append((op, op.build(arg)))
+    return compiled
+
+
+def run_steps(value: str, steps: list[tuple[Operation, Step]], ctx: Context) -> str | tuple[str, ...]:
+    """Apply compiled steps; after a ``split`` the remaining steps run on each part."""
+    current: Any = value
+    for op, step in steps:
+        if isinstance(current, tuple):
+            current = tuple(
+                v for v in (step(part, ctx) if (part or op.runs_on_empty) else part for part in current) if v
+            )
+        elif current or op.runs_on_empty:
+            current = step(current, ctx)
+    return current

@@ -1,0 +1,704 @@
+"""Stage 1 of the pipeline: turn a file on disk into raw rows with physical line numbers.
+
+This stage knows nothing about ONDE formats or headers. It only answers "what is this file and what
+are its records?":
+
+1. sniff the file type by content (magic numbers via ``filetype``, not by extension), rejecting empty
+   files, archives, PDFs, web pages, XML, old ``.xls`` and ``.ods`` with a message saying what to do;
+2. for text files, find the encoding (UTF-8 with or without BOM, else one of the allowed legacy
+   encodings chosen with ``charset-normalizer``), streaming so that memory stays flat, and refuse files
+   mixing encodings;
+3. find the delimiter with ``clevercsv`` on a sample (falling back to counting delimiters);
+4. yield records lazily as ``(physical line where the record starts, cells)``, cells being ``str`` in
+   Unicode NFC, not stripped; blank records are skipped; garbled accents (mojibake) are refused.
+
+A workbook (``.xlsx``) gives one :class:`RawSource` per worksheet; its "line" is the spreadsheet row.
+Header/format detection is the next stage's job: a title line above the header is just another row.
+
+Errors are :class:`~engine.errors.OndeError` naming the file, line and column, never a cell's value.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import re
+import unicodedata
+import warnings
+import zipfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import charset_normalizer
+import clevercsv
+import filetype
+import openpyxl
+import petl
+
+from engine.errors import OndeError
+
+__all__ = ["RawSource", "open_sources"]
+
+_CHUNK = 1 << 20  # bytes read at a time when scanning a whole file
+_HEAD = 64 * 1024  # bytes read for type sniffing
+_SAMPLE_CHARS = 64 * 1024  # decoded characters given to the dialect detector
+_DELIMITER_LINES = 20  # non-blank lines inspected by the fallback delimiter counter
+_MIXED_MIN_UTF8 = 2  # UTF-8 accented sequences needed to call a non-UTF-8 file "mixed"
+
+_UTF8_BOM = codecs.BOM_UTF8
+_WHITESPACE = b" \t\r\n\x0b\x0c"
+_ROW_SEP = "\x1f"  # joins a row's cells for one-shot checks; str.isspace() is True for it
+
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+_ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+_ARCHIVE_MIMES = frozenset(
+    {
+        "application/zip",
+        "application/gzip",
+        "application/x-bzip2",
+        "application/x-xz",
+        "application/x-7z-compressed",
+        "application/x-rar-compressed",
+        "application/x-tar",
+        "application/zstd",
+        "application/x-lz4",
+        "application/x-lzip",
+        "application/x-lzop",
+        "application/x-compress",
+        "application/x-brotli",
+        "application/vnd.ms-cab-compressed",
+        "application/x-unix-archive",
+        "application/x-deb",
+        "application/x-rpm",
+    }
+)
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1f]")
+
+# Byte sequences that are UTF-8 for French text (Latin-1 letters, typographic punctuation, €, Œ/œ).
+_UTF8_FRENCH = re.compile(
+    rb"\xc3[\x80-\xbf]|\xc2[\xa0-\xbf]|\xc5[\x92\x93\xa0\xa1\xb8\xbd\xbe]"
+    rb"|\xe2\x80[\x93\x94\x98\x99\x9c\x9d\xa6]|\xe2\x82\xac"
+)
+
+
+def _mojibake_regex() -> re.Pattern[str]:
+    """UTF-8 text decoded as Latin-1/cp1252 (and re-saved): ``Ã©``, ``Ã‰``, ``â€™``, ``ï»¿``..."""
+    # A UTF-8 continuation byte (0x80-0xBF) seen through Latin-1 (U+0080-U+00BF) or cp1252 (€‚ƒ„…).
+    cp1252_c1 = bytes(range(0x80, 0xA0)).decode("cp1252", errors="ignore")
+    cont = "[\u0080-\u00bf" + re.escape(cp1252_c1) + "]"
+    return re.compile(
+        f"Ã{cont}"  # é è ê ë à ç ô É À ... (lead byte C3)
+        "|Â[\u00a0-\u00bf]"  # nbsp « » ° (lead byte C2)
+        "|Å[\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u2019\u201c\u0092\u0093\u00a0\u00a1\u00b8\u00bd\u00be]"
+        f"|â(?:€|\u0080){cont}"  # ’ “ ” – — … (E2 80 xx)
+        "|ï»¿"  # a UTF-8 BOM read as cp1252
+    )
+
+
+_MOJIBAKE = _mojibake_regex()
+
+_CANONICAL_CODECS = {
+    "utf-8": "utf-8",
+    "utf-8-sig": "utf-8-sig",
+    "cp1252": "cp1252",
+    "iso8859-1": "iso-8859-1",
+}
+_UTF8_FAMILY = frozenset({"utf-8", "utf-8-sig"})
+
+
+# --------------------------------------------------------------------------------------------- API
+
+
+@dataclass(frozen=True, slots=True)
+class RawSource:
+    """One readable table: a CSV file or one worksheet of a workbook."""
+
+    path: Path
+    kind: str  # "csv" or "xlsx"
+    encoding: str | None  # csv: the Python codec used ("utf-8-sig", "utf-8", "cp1252", "iso-8859-1")
+    delimiter: str | None  # csv: ";", "," or "\t"
+    sheet: str | None  # xlsx: worksheet title
+    warnings: tuple[str, ...] = ()
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """Yield ``(physical line where the record starts, cells)``, re-reading the file each call.
+
+        Blank records are skipped; cells are NFC strings, not stripped. Raises :class:`OndeError` on
+        garbled accents or broken quoting, naming the line (and column when known).
+        """
+        if self.kind == "xlsx":
+            return _xlsx_rows(self.path, self.sheet or "")
+        return _csv_rows(self.path, self.encoding or "utf-8", self.delimiter or ";")
+
+    def table(self) -> petl.Table:
+        """The same rows as a lazy petl table: header ``("_line", "1", "2", ...)``, rows padded with ""."""
+        return _RawTable(self)
+
+
+def open_sources(
+    path: str | Path,
+    *,
+    encodings: Sequence[str] = ("utf-8", "cp1252", "iso-8859-1"),
+    delimiters: Sequence[str] = (";", ",", "\t"),
+) -> list[RawSource]:
+    """One RawSource for a CSV; one per worksheet for an .xlsx (in workbook order).
+
+    ``encodings`` and ``delimiters`` are the allowed choices. Raises :class:`OndeError` for anything
+    that is not a readable CSV/XLSX export (empty, archive, PDF, HTML, XML, .xls, .ods, mixed encodings).
+    """
+    allowed_codecs = _check_encodings(encodings)
+    allowed_delims = _check_delimiters(delimiters)
+    path = Path(path)
+    head, size = _read_head(path)
+    kind = _sniff(path, head, size)
+    notes: list[str] = []
+    suffix = path.suffix.lower()
+    if kind == "xlsx":
+        if suffix not in (".xlsx", ".xlsm"):
+            named = f"named {suffix}" if suffix else "without extension"
+            notes.append(f"file {named} is an Excel workbook; read as .xlsx")
+        return _xlsx_sources(path, tuple(notes))
+    if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
+        notes.append(f"file named {suffix} is a text (CSV) file; read as .csv")
+    encoding = _detect_encoding(path, head, allowed_codecs, notes)
+    delimiter = _detect_delimiter(path, encoding, allowed_delims)
+    source = RawSource(path, "csv", encoding, delimiter, None, tuple(notes))
+    if not _has_record(source.rows()):
+        raise _empty(path, "it holds only blank lines or empty fields")
+    return [source]
+
+
+def _has_record(records: Iterator[tuple[int, list[str]]]) -> bool:
+    """Whether an iterator of records yields one; closes it (a generator holding a file) at once."""
+    try:
+        return next(records, None) is not None
+    finally:
+        close = getattr(records, "close", None)
+        if close is not None:
+            close()
+
+
+# ----------------------------------------------------------------------------------- sniffing
+
+
+def _read_head(path: Path) -> tuple[bytes, int]:
+    try:
+        with path.open("rb") as f:
+            size = path.stat().st_size
+            return f.read(_HEAD), size
+    except FileNotFoundError:
+        raise OndeError("file not found", file=path, hint="check the path and the file name") from None
+    except IsADirectoryError:
+        raise OndeError(
+            "this is a folder, not a file", file=path, hint="give the export file itself"
+        ) from None
+    except OSError as exc:
+        raise OndeError(
+            f"cannot read the file ({exc.strerror or type(exc).__name__})",
+            file=path,
+            hint="check that the file exists and that you are allowed to read it",
+        ) from None
+
+
+def _empty(path: Path, detail: str = "") -> OndeError:
+    message = "the file is empty" + (f": {detail}" if detail else "")
+    return OndeError(message, file=path, hint="export the pupil list from ONDE again and give that file")
+
+
+def _refuse(path: Path, message: str, hint: str) -> OndeError:
+    return OndeError(message, file=path, hint=hint)
+
+
+_SAVE_AS = "open it in a spreadsheet program and save it as .xlsx (Excel workbook) or .csv"
+_ARCHIVE = (
+    "this is a compressed archive; decompress it first and give the .csv/.xlsx inside",
+    "extract the archive (right click, 'Extract all'), then give the .csv or .xlsx file it contains",
+)
+
+
+def _sniff(path: Path, head: bytes, size: int) -> str:
+    """Return "xlsx" or "csv", or raise OndeError for any other kind of file."""
+    if size == 0:
+        raise _empty(path)
+    if head.startswith(_ZIP_MAGICS):
+        return _sniff_zip(path)
+    if head.startswith(_OLE2_MAGIC):
+        raise _refuse(
+            path,
+            "this is an old binary Excel file (.xls) or a password-protected workbook; "
+            "save it as .xlsx or .csv",
+            _SAVE_AS + " (remove any password first)",
+        )
+    if head.startswith(b"%PDF-"):
+        raise _refuse(
+            path,
+            "this is a PDF, not an export: export the pupil list as CSV/spreadsheet from ONDE",
+            "in ONDE, use the export to a spreadsheet/CSV file, not the printable list",
+        )
+    guess = filetype.guess(head)
+    if guess is not None and _CONTROL_BYTES.search(head, 0, 1024):
+        if guess.mime in _ARCHIVE_MIMES:
+            raise _refuse(path, *_ARCHIVE)
+        raise _refuse(
+            path,
+            f"this is a {guess.extension.upper()} file ({guess.mime}), not a CSV or spreadsheet export",
+            "export the pupil list from ONDE as CSV or spreadsheet and give that file",
+        )
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _looks_utf16(head):
+        raise _refuse(
+            path,
+            "this text file is in UTF-16 ('Unicode text'), which is not supported",
+            "open it in a spreadsheet program and save it as 'CSV UTF-8' or .xlsx",
+        )
+    if b"\x00" in head:
+        raise _refuse(
+            path,
+            "this is a binary file, not a CSV or spreadsheet export",
+            "export the pupil list from ONDE as CSV or spreadsheet and give that file",
+        )
+    text = head.removeprefix(_UTF8_BOM).lstrip(_WHITESPACE)[:1024].lower()
+    if text.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<table", b"<meta")) or (
+        text.startswith(b"<?xml") and b"<html" in text
+    ):
+        raise _refuse(
+            path,
+            "this is a web page (HTML) saved as a file, not an export",
+            "export the pupil list from ONDE with its CSV/spreadsheet export, "
+            "not the browser's 'Save page as'",
+        )
+    if text.startswith(b"<?xml"):
+        if b"excel.sheet" in text or b"urn:schemas-microsoft-com:office:spreadsheet" in text:
+            raise _refuse(path, "this is an Excel 2003 XML spreadsheet; save it as .xlsx or .csv", _SAVE_AS)
+        raise _refuse(
+            path,
+            "XML file (SIECLE/STS-like), not an ONDE export",
+            "give the pupil list exported from ONDE as CSV or spreadsheet",
+        )
+    if not text and _only_whitespace(path, head, size):
+        raise _empty(path)
+    return "csv"
+
+
+def _looks_utf16(head: bytes) -> bool:
+    """UTF-16 without BOM: Latin text has a NUL at every other byte."""
+    sample = head[:512]
+    if len(sample) < 8:
+        return False
+    half = len(sample) // 2
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    return max(even, odd) > 0.6 * half and min(even, odd) < 0.05 * half
+
+
+def _only_whitespace(path: Path, head: bytes, size: int) -> bool:
+    if size <= len(head):
+        return True
+    with path.open("rb") as f:
+        f.seek(len(head))
+        while chunk := f.read(_CHUNK):
+            if chunk.strip(_WHITESPACE):
+                return False
+    return True
+
+
+def _sniff_zip(path: Path) -> str:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            mimetype = zf.read("mimetype")[:100] if "mimetype" in names else b""
+    except (zipfile.BadZipFile, OSError, KeyError, RuntimeError):
+        raise _refuse(
+            path,
+            "this is a damaged or unsupported zip archive",
+            "if it is an archive, extract it and give the .csv/.xlsx inside; else re-export the file",
+        ) from None
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    if "xl/workbook.bin" in names:
+        raise _refuse(path, "this is a binary Excel workbook (.xlsb); save it as .xlsx or .csv", _SAVE_AS)
+    if mimetype.startswith(_ODS_MIME):
+        raise _refuse(path, "this is an OpenDocument spreadsheet (.ods); save it as .xlsx or .csv", _SAVE_AS)
+    if mimetype.startswith(b"application/vnd.oasis.opendocument") or "[Content_Types].xml" in names:
+        raise _refuse(
+            path,
+            "this is an office document (text or presentation), not a spreadsheet export",
+            "export the pupil list from ONDE as CSV or spreadsheet and give that file",
+        )
+    raise _refuse(path, *_ARCHIVE)
+
+
+# ----------------------------------------------------------------------------------- encodings
+
+
+def _canonical(codec: str) -> str:
+    """Python's canonical codec name, spelled as in :attr:`RawSource.encoding`."""
+    name = codecs.lookup(codec).name
+    return _CANONICAL_CODECS.get(name, name)
+
+
+def _check_encodings(encodings: Sequence[str]) -> list[str]:
+    if isinstance(encodings, str) or not encodings:
+        raise ValueError("encodings must be a non-empty sequence of codec names")
+    result: list[str] = []
+    for name in encodings:
+        codec = _canonical(name)  # LookupError for an unknown codec: a programming/config error
+        if codec not in result:
+            result.append(codec)
+    return result
+
+
+def _check_delimiters(delimiters: Sequence[str]) -> list[str]:
+    if isinstance(delimiters, str) or not delimiters:
+        raise ValueError("delimiters must be a non-empty sequence of one-character strings")
+    for d in delimiters:
+        if len(d) != 1 or d in '"\r\n':
+            raise ValueError(f"invalid delimiter {d!r}")
+    return list(dict.fromkeys(delimiters))
+
+
+def _first_undecodable(path: Path, codec: str, skip: int = 0) -> tuple[int, int] | None:
+    """Stream-decode the file; return (physical line, byte offset) of the first bad byte, or None."""
+    decoder = codecs.getincrementaldecoder(codec)("strict")
+    newlines = 0  # "\n" bytes fully decoded so far
+    offset = skip
+    with path.open("rb") as f:
+        f.seek(skip)
+        while chunk := f.read(_CHUNK):
+            pending = decoder.getstate()[0]  # an incomplete multi-byte sequence: never holds "\n"
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                data = exc.object
+                line = newlines + data.count(b"\n", 0, exc.start) + 1
+                return line, offset - len(pending) + exc.start
+            newlines += chunk.count(b"\n")
+            offset += len(chunk)
+        try:
+            decoder.decode(b"", True)
+        except UnicodeDecodeError:
+            return newlines + 1, offset - len(decoder.getstate()[0])
+    return None
+
+
+def _count_utf8_french(path: Path, limit: int) -> int:
+    """Count UTF-8 sequences of French accented letters/punctuation, stopping at ``limit``."""
+    found = 0
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            for _ in _UTF8_FRENCH.finditer(chunk):
+                found += 1
+                if found >= limit:
+                    return found
+    return found
+
+
+def _detect_encoding(path: Path, head: bytes, allowed: list[str], notes: list[str]) -> str:
+    """Pick the codec: UTF-8 BOM, else valid UTF-8, else the best allowed legacy encoding."""
+    if head.startswith(_UTF8_BOM):
+        bad = _first_undecodable(path, "utf-8", skip=len(_UTF8_BOM))
+        if bad is not None:
+            raise OndeError(
+                f"the file says it is UTF-8 (BOM) but line {bad[0]} is not valid UTF-8",
+                file=path,
+                line=bad[0],
+                hint="the file mixes encodings: re-export it from ONDE, or save the whole file again "
+                "as 'CSV UTF-8' in one go",
+            )
+        return "utf-8-sig"
+    bad = _first_undecodable(path, "utf-8")
+    if bad is None and "utf-8" in allowed:
+        return "utf-8"
+    if bad is not None and _count_utf8_french(path, _MIXED_MIN_UTF8) >= _MIXED_MIN_UTF8:
+        raise OndeError(
+            f"mixed encodings: most of the file is UTF-8 but line {bad[0]} is not",
+            file=path,
+            line=bad[0],
+            hint="the file was assembled from pieces saved with different encodings: re-save the whole "
+            "file in one encoding (e.g. 'CSV UTF-8'), or re-export it from ONDE",
+        )
+    legacy = [c for c in allowed if c not in _UTF8_FAMILY]
+    if not legacy:
+        raise OndeError(
+            f"line {bad[0] if bad else 1} is not valid UTF-8 and no other encoding is allowed",
+            file=path,
+            line=bad[0] if bad else None,
+            hint="save the file as 'CSV UTF-8', or allow its encoding in the rules",
+        )
+    sample = _encoding_sample(path, bad[1] if bad else 0)
+    fitting = _charset_candidates(sample, legacy)
+    first_error: tuple[int, int] | None = None
+    for codec in fitting + [c for c in _prefer_cp1252(legacy) if c not in fitting]:
+        error = _first_undecodable(path, codec)
+        if error is None:
+            if codec not in fitting:
+                notes.append(f"text encoding could not be confirmed; read as {codec}: check the accents")
+            return codec
+        first_error = first_error or error
+    line = first_error[0] if first_error else None
+    detail = f": line {line} is invalid in every allowed encoding" if line else ""
+    raise OndeError(
+        "cannot tell the text encoding" + detail,
+        file=path,
+        line=line,
+        hint="save the file as 'CSV UTF-8' from a spreadsheet program, or re-export it from ONDE",
+    )
+
+
+def _encoding_sample(path: Path, bad_offset: int) -> bytes:
+    """The file's start plus the region around its first non-UTF-8 byte (that is where accents are)."""
+    with path.open("rb") as f:
+        start = f.read(32 * 1024)
+        if bad_offset <= len(start):
+            return start + f.read(32 * 1024)
+        f.seek(max(len(start), bad_offset - 8 * 1024))
+        return start + b"\n" + f.read(40 * 1024)
+
+
+def _prefer_cp1252(codecs_: list[str]) -> list[str]:
+    """cp1252 before iso-8859-1 when both are allowed: cp1252 is the superset actually used."""
+    if "cp1252" in codecs_ and "iso-8859-1" in codecs_:
+        rest = [c for c in codecs_ if c not in ("cp1252", "iso-8859-1")]
+        return ["cp1252", "iso-8859-1", *rest]
+    return list(codecs_)
+
+
+def _charset_candidates(sample: bytes, legacy: list[str]) -> list[str]:
+    """Allowed codecs that charset-normalizer finds plausible for the sample, best first."""
+    if len(legacy) == 1:
+        return list(legacy)
+    try:
+        matches = charset_normalizer.from_bytes(sample, cp_isolation=list(legacy))
+    except Exception:  # a detector failure must not block reading: fall back to the allowed order
+        return []
+    fitting: list[str] = []
+    for match in matches:
+        for name in (match.encoding, *match.could_be_from_charset):
+            try:
+                codec = _canonical(name)
+            except LookupError:
+                continue
+            if codec in legacy and codec not in fitting:
+                fitting.append(codec)
+    if "iso-8859-1" in fitting and "cp1252" in legacy:
+        # Where both decode, they differ only on 0x80-0x9F: cp1252 letters there, ISO-8859-1 controls.
+        fitting = _prefer_cp1252([*fitting, "cp1252"] if "cp1252" not in fitting else fitting)
+    return fitting
+
+
+# ----------------------------------------------------------------------------------- delimiter
+
+
+def _detect_delimiter(path: Path, encoding: str, allowed: list[str]) -> str:
+    """clevercsv on a decoded sample; when it is unsure, count delimiters in the first lines."""
+    if len(allowed) == 1:
+        return allowed[0]
+    with path.open(encoding=encoding, newline="") as f:
+        sample = f.read(_SAMPLE_CHARS)
+        more = bool(f.read(1))
+    if more and "\n" in sample:
+        sample = sample[: sample.rindex("\n") + 1]  # no partial last record
+    try:
+        dialect = clevercsv.Detector().detect(sample, delimiters=allowed)
+    except Exception:  # clevercsv is a heuristic: any failure means "unsure"
+        dialect = None
+    if dialect is not None and dialect.delimiter in allowed:
+        return dialect.delimiter
+    return _count_delimiters(sample, allowed)
+
+
+_QUOTED = re.compile(r'"[^"]*"')
+
+
+def _count_delimiters(sample: str, allowed: list[str]) -> str:
+    """The delimiter occurring the same (non-zero) number of times on the most lines."""
+    lines = [line for line in sample.splitlines() if line.strip()][:_DELIMITER_LINES]
+    best, best_score = allowed[0], 0
+    for delim in allowed:
+        counts: dict[int, int] = {}
+        for line in lines:
+            n = _QUOTED.sub("", line).count(delim)
+            if n:
+                counts[n] = counts.get(n, 0) + 1
+        score = max(counts.values(), default=0)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+# ----------------------------------------------------------------------------------- records
+
+
+def _finish(cells: list[str], joined: str, path: Path, line: int) -> list[str]:
+    """NFC-normalise non-ASCII rows and refuse mojibake (one regex search per row)."""
+    if not unicodedata.is_normalized("NFC", joined):
+        cells = [unicodedata.normalize("NFC", c) for c in cells]
+        joined = _ROW_SEP.join(cells)
+    if _MOJIBAKE.search(joined):
+        column = next((i for i, c in enumerate(cells, 1) if _MOJIBAKE.search(c)), None)
+        raise OndeError(
+            "garbled accents (mojibake): the file was converted between encodings twice; "
+            "re-export it from ONDE",
+            file=path,
+            line=line,
+            column=column,
+            hint="export the file again from ONDE and give it as is, without opening and re-saving it "
+            "(accents show as 'Ã©' instead of 'é')",
+        )
+    return cells
+
+
+def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    start = 1  # physical line where the record being read starts
+    reader = None
+    try:
+        with path.open(encoding=encoding, newline="") as f:
+            reader = csv.reader(f, delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
+            for cells in reader:
+                line, start = start, reader.line_num + 1
+                if not cells:
+                    continue
+                joined = _ROW_SEP.join(cells)
+                if joined.isspace() or not joined:
+                    continue
+                if not joined.isascii():
+                    cells = _finish(cells, joined, path, line)
+                yield line, cells
+    except csv.Error as exc:
+        raise _csv_error(path, start, reader.line_num if reader else start, exc) from None
+    except UnicodeDecodeError:
+        raise OndeError(
+            f"a line from line {start} on is not valid {encoding}",
+            file=path,
+            line=start,
+            hint="the file changed while it was read, or mixes encodings: re-export it from ONDE",
+        ) from None
+    except OSError as exc:
+        raise OndeError(
+            f"cannot read the file ({exc.strerror or type(exc).__name__})",
+            file=path,
+            hint="check that the file still exists and is readable",
+        ) from None
+
+
+def _csv_error(path: Path, start: int, current: int, exc: csv.Error) -> OndeError:
+    """A csv.Error as an OndeError; ``current`` is the physical line being read when it happened."""
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return OndeError(
+            f"a field in the record starting on line {start} is longer than {csv.field_size_limit()} "
+            'characters: probably a quote (") that is never closed',
+            file=path,
+            line=start,
+            hint="fix the quote characters on that line in a text editor, or re-export the file from ONDE",
+        )
+    if "end of data" in text:
+        return OndeError(
+            f'a quote (") opened in the record starting on line {start} is never closed',
+            file=path,
+            line=start,
+            hint="fix the quote characters on that line in a text editor, or re-export the file from ONDE",
+        )
+    return OndeError(
+        'badly placed quote ("): a quoted field is followed by other characters',
+        file=path,
+        line=max(start, current),
+        hint="fix the quote characters on that line in a text editor, or re-export the file from ONDE",
+    )
+
+
+@contextmanager
+def _workbook(path: Path) -> Iterator[openpyxl.Workbook]:
+    """A read-only workbook, closed (with its file) on exit.
+
+    openpyxl is given an open file rather than the path: it refuses paths not ending in .xlsx, and a
+    workbook renamed .csv must still be read.
+    """
+    with path.open("rb") as handle:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # e.g. "Workbook contains no default style"
+                wb = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+        except Exception:  # openpyxl raises many types for broken or foreign workbooks
+            raise OndeError(
+                "cannot read this Excel workbook: it is damaged or not a real .xlsx",
+                file=path,
+                hint="open it in a spreadsheet program and save it again as .xlsx or .csv",
+            ) from None
+        try:
+            yield wb
+        finally:
+            wb.close()
+
+
+def _xlsx_sources(path: Path, notes: tuple[str, ...]) -> list[RawSource]:
+    with _workbook(path) as wb:  # opened once here: loading a big workbook's shared strings is costly
+        titles = [ws.title for ws in wb.worksheets]
+        has_data = any(_has_record(_sheet_rows(wb, path, title)) for title in titles)
+    if not has_data:
+        raise _empty(path, "the workbook has no filled cell")
+    return [RawSource(path, "xlsx", None, None, title, notes) for title in titles]
+
+
+def _cell_str(value: object) -> str:
+    """A spreadsheet value as text: 104511.0 -> "104511", dates -> "YYYY-MM-DD", True -> "1"."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else str(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _xlsx_rows(path: Path, sheet: str) -> Iterator[tuple[int, list[str]]]:
+    with _workbook(path) as wb:
+        yield from _sheet_rows(wb, path, sheet)
+
+
+def _sheet_rows(wb: openpyxl.Workbook, path: Path, sheet: str) -> Iterator[tuple[int, list[str]]]:
+    try:
+        ws = wb[sheet]
+    except KeyError:
+        raise OndeError(
+            "the worksheet is no longer in the workbook", file=path, hint="give the file again"
+        ) from None
+    ws.reset_dimensions()  # some producers write a wrong <dimension>: trust the rows themselves
+    # min_row=1: openpyxl then yields an empty tuple for each missing row, so numbering is exact.
+    for line, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
+        if not values:
+            continue
+        cells = [_cell_str(v) for v in values]
+        joined = _ROW_SEP.join(cells)
+        if joined.isspace() or not joined:
+            continue
+        if not joined.isascii():
+            cells = _finish(cells, joined, path, line)
+        yield line, cells
+
+
+class _RawTable(petl.Table):
+    """Lazy petl view of a RawSource: ``("_line", "1", ..., "n")`` then ``(line, cell1, ..., celln)``."""
+
+    def __init__(self, source: RawSource) -> None:
+        self._source = source
+        self._width: int | None = None  # widest row; computed by one extra pass, then cached
+
+    def __iter__(self) -> Iterator[tuple[object, ...]]:
+        if self._width is None:
+            self._width = max((len(cells) for _, cells in self._source.rows()), default=0)
+        width = self._width
+        yield ("_line", *(str(i) for i in range(1, width + 1)))
+        for line, cells in self._source.rows():
+            missing = width - len(cells)
+            yield (line, *cells, *("",) * missing) if missing > 0 else (line, *cells)

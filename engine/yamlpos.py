@@ -1,0 +1,113 @@
+"""Load YAML with PyYAML and keep where every key and value was written.
+
+Rule files are edited by people; when one is wrong, the message must point at the line and column they
+typed. PyYAML's composer keeps a mark on each node: we build plain Python data from the node tree and,
+beside it, a map from each JSON path (tuple of keys and indexes) to the (line, column) of that node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from engine.errors import OndeError
+
+JsonPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """A YAML document's data and the 1-based (line, column) of each path's key (or value, for items)."""
+
+    data: Any
+    positions: dict[JsonPath, tuple[int, int]]
+    file: Path
+
+    def where(self, path: Iterable[str | int]) -> tuple[int, int]:
+        """Position of ``path``, or of its nearest ancestor that has one (the document start at worst)."""
+        path = tuple(path)
+        while path:
+            if path in self.positions:
+                return self.positions[path]
+            path = path[:-1]
+        return self.positions.get((), (1, 1))
+
+    def error(self, path: Iterable[str | int], message: str, hint: str | None = None) -> OndeError:
+        line, column = self.where(path)
+        return OndeError(message, file=self.file, line=line, column=column, hint=hint)
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def load_located(path: Path) -> Located:
+    """Parse one YAML file; syntax errors and duplicate keys become :class:`OndeError` with a position."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise OndeError(
+            "rule files must be UTF-8", file=path, hint="re-save the file as UTF-8 in your editor"
+        ) from exc
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise OndeError(
+            f"YAML syntax error: {exc.problem or exc.context}",
+            file=path,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+            hint="fix the indentation or quoting at that place (a value with ':' or '#' needs quotes)",
+        ) from exc
+    finally:
+        loader.dispose()
+    if node is None:
+        raise OndeError("the rule file is empty", file=path, line=1, hint="write the rules or remove the file")
+    positions: dict[JsonPath, tuple[int, int]] = {(): _mark(node)}
+    data = _build(node, (), positions, path)
+    return Located(data, positions, path)
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_object(node, deep=True)
+    finally:
+        loader.dispose()
+
+
+def _build(node: yaml.Node, path: JsonPath, positions: dict[JsonPath, tuple[int, int]], file: Path) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                line, column = _mark(key_node)
+                raise OndeError("a key must be a plain value", file=file, line=line, column=column)
+            key = "" if key is None else (key if isinstance(key, str) else str(key))
+            if key in result:
+                line, column = _mark(key_node)
+                first = positions[(*path, key)]
+                raise OndeError(
+                    f"key '{key}' is written twice (first at line {first[0]})",
+                    file=file,
+                    line=line,
+                    column=column,
+                    hint="keep one of them: YAML would silently use only the last",
+                )
+            positions[(*path, key)] = _mark(key_node)
+            result[key] = _build(value_node, (*path, key), positions, file)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        items = []
+        for index, item in enumerate(node.value):
+            positions[(*path, index)] = _mark(item)
+            items.append(_build(item, (*path, index), positions, file))
+        return items
+    return _scalar(node)

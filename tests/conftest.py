@@ -1,0 +1,68 @@
+"""Shared fixtures: a private MariaDB server (one per session) and fresh SACoche databases.
+
+MariaDB missing: tests needing it are skipped locally, but FAIL when the environment variable CI is
+"true" (a CI run must never silently skip them). The logic lives in tests/support/mariadb.py.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support.mariadb import MariaDBServer, MariaDBUnavailable, SacocheDatabase
+
+from engine.sacoche_schema import create_sqlite
+
+_db_counter = itertools.count(1)
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests using a MariaDB fixture get the ``mariadb`` marker even if they forgot it."""
+    for item in items:
+        if {"mariadb_server", "sacoche_mysql"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.mariadb)
+
+
+@pytest.fixture(scope="session")
+def mariadb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDBServer]:
+    """A private MariaDB server started once per session (unix socket only), stopped at the end."""
+    try:
+        server = MariaDBServer(tmp_path_factory.mktemp("mariadb"))
+    except MariaDBUnavailable as exc:
+        if _in_ci():
+            pytest.fail(f"CI=true and MariaDB is required: {exc}", pytrace=False)
+        pytest.skip(f"MariaDB not installed: {exc}")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def sacoche_mysql(mariadb_server: MariaDBServer, request: pytest.FixtureRequest) -> Iterator[SacocheDatabase]:
+    """A fresh database (unique name) with engine/sacoche_schema/mysql.sql loaded; dropped afterwards."""
+    slug = re.sub(r"[^0-9a-zA-Z]+", "_", request.node.name).strip("_").lower()
+    name = f"t{next(_db_counter):04d}_{slug}"[:64]
+    mariadb_server.create_database(name)
+    try:
+        mariadb_server.load_sacoche_schema(name)
+        yield SacocheDatabase(mariadb_server, name)
+    finally:
+        mariadb_server.drop_database(name)
+
+
+@pytest.fixture
+def sacoche_sqlite(tmp_path: Path) -> Path:
+    """Path of a fresh SQLite file holding the SACoche schema (engine/sacoche_schema/sqlite.sql)."""
+    path = tmp_path / "sacoche.sqlite"
+    create_sqlite(path)
+    return path
