@@ -62,7 +62,14 @@ def inspect_cmd(export: Path, rules_dir: Path | None, format_id: str | None, as_
         onde-sacoche inspect examples/onde2-ecole-des-tilleuls.csv
         onde-sacoche inspect export.xlsx --json
     """
-    empty = {"file": str(export), "format": None, "encoding": None, "pupils": 0, "classes": [], "warnings": []}
+    empty = {
+        "file": str(export),
+        "format": None,
+        "encoding": None,
+        "pupils": 0,
+        "classes": [],
+        "warnings": [],
+    }
     try:
         rules = load_rules(rules_dir)
         info = overview(read_export(export, rules, format_id))
@@ -77,13 +84,22 @@ def inspect_cmd(export: Path, rules_dir: Path | None, format_id: str | None, as_
 
 def _print_overview(info: dict[str, Any]) -> None:
     confirmed = "" if info["format_confirmed"] else "  (mapping not confirmed on a real export)"
-    where = f"sheet '{info['sheet']}'" if info["sheet"] else f"encoding {info['encoding']}, delimiter {info['delimiter']!r}"
+    where = (
+        f"sheet '{info['sheet']}'"
+        if info["sheet"]
+        else f"encoding {info['encoding']}, delimiter {info['delimiter']!r}"
+    )
     click.echo(f"{info['file']}: {info['format']} — {info['format_label']}{confirmed}")
     click.echo(f"  {info['kind']}, {where}, header on line {info['header_line']}")
-    click.echo(f"  {info['pupils']} pupils ({info['without_ine']} without INE), {len(info['classes'])} classes")
+    click.echo(
+        f"  {info['pupils']} pupils ({info['without_ine']} without INE), {len(info['classes'])} classes"
+    )
     click.echo("  classes:")
     for cls in info["classes"]:
-        click.echo(f"    {cls['id']:>10}  {cls['label']:<32} {'+'.join(cls['niveaux']):<12} {cls['pupils']:>4} pupils")
+        click.echo(
+            f"    {cls['id']:>10}  {cls['label']:<32} {'+'.join(cls['niveaux']):<12} "
+            f"{cls['pupils']:>4} pupils"
+        )
     click.echo("  niveaux: " + ", ".join(f"{n} {c}" for n, c in info["niveaux"].items()))
     if info["dispositifs"]:
         click.echo("  dispositifs: " + ", ".join(f"{d} {c}" for d, c in info["dispositifs"].items()))
@@ -134,7 +150,9 @@ def rules_copy(destination: Path) -> None:
         onde-sacoche rules copy my-rules && $EDITOR my-rules/sources/onde2-eleves.yaml
     """
     if destination.exists():
-        _fail(OndeError("the destination exists already", file=destination, hint="choose a new directory name"))
+        _fail(
+            OndeError("the destination exists already", file=destination, hint="choose a new directory name")
+        )
     shutil.copytree(default_rules_dir(), destination)
     click.echo(f"rules copied to {destination}; use them with --rules {destination}")
 

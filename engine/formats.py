@@ -56,7 +56,8 @@ def _score(raw: RawSource, source: SourceRules, line: int, cells: Sequence[str])
         missing = tuple(h for h, cols in matched.items() if not cols)
         return _Candidate(raw, source, line, tuple(cells), matched, missing)
     matched = {
-        name: [i for i, f in enumerate(folded) if f in rule.folded_headers] for name, rule in source.fields.items()
+        name: [i for i, f in enumerate(folded) if f in rule.folded_headers]
+        for name, rule in source.fields.items()
     }
     missing = tuple(name for name in source.signature_fields if not matched[name])
     return _Candidate(raw, source, line, tuple(cells), matched, missing)
@@ -102,17 +103,26 @@ def detect(raws: Sequence[RawSource], rules: RuleSet, format_id: str | None = No
             )
         best = next(c for c in full if c.score == top)
     if best.missing_signature:
-        lacks = _describe_missing(best.source, best.missing_signature) if best.source.kind == "pupils" else ", ".join(
-            best.missing_signature
+        lacks = (
+            _describe_missing(best.source, best.missing_signature)
+            if best.source.kind == "pupils"
+            else ", ".join(best.missing_signature)
         )
         found = sum(1 for cols in best.matched.values() if cols)
         if found == 0:
             message = "no header row recognised in the first lines: this is not an ONDE pupils export"
-        elif len(best.missing_signature) * 2 > len(best.source.signature_fields or best.source.signature_headers):
-            message = (f"this does not look like an ONDE pupils export: the closest format, {best.source.id}, "
-                       f"lacks {lacks}")
+        elif len(best.missing_signature) * 2 > len(
+            best.source.signature_fields or best.source.signature_headers
+        ):
+            message = (
+                f"this does not look like an ONDE pupils export: the closest format, {best.source.id}, "
+                f"lacks {lacks}"
+            )
         else:
-            message = f"unrecognised file: the closest format is {best.source.id} ({best.source.label}), which lacks {lacks}"
+            message = (
+                f"unrecognised file: the closest format is {best.source.id} ({best.source.label}), "
+                f"which lacks {lacks}"
+            )
         raise OndeError(
             message,
             file=best.raw.path,

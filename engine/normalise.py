@@ -90,7 +90,9 @@ class _RowReader:
     def error(self, line: int, field: str | None, message: str, hint: str | None = None) -> None:
         column = self.match.columns[field] + 1 if field in self.match.columns else None
         label = f"column {column} ({self.match.header_of(field)}): " if field in self.match.columns else ""
-        self.errors.append(OndeError(label + message, file=self.match.raw.path, line=line, column=column, hint=hint))
+        self.errors.append(
+            OndeError(label + message, file=self.match.raw.path, line=line, column=column, hint=hint)
+        )
 
     def pupil(self, line: int, cells: Sequence[str]) -> Pupil | None:
         values: dict[str, Any] = {}
@@ -105,7 +107,9 @@ class _RowReader:
                 ok = False
                 continue
             if rule.required and not value:
-                self.error(line, name, "empty, but every pupil needs it", hint="fill it in ONDE and export again")
+                self.error(
+                    line, name, "empty, but every pupil needs it", hint="fill it in ONDE and export again"
+                )
                 ok = False
                 continue
             if name in TEXT_FIELDS:
@@ -128,7 +132,8 @@ class _RowReader:
             self.error(
                 line,
                 name,
-                "holds a character SACoche cannot store (outside the Basic Multilingual Plane, e.g. an emoji)",
+                "holds a character SACoche cannot store (outside the Basic Multilingual Plane, "
+                "e.g. an emoji)",
                 hint="remove that character in ONDE, or set target.outside_bmp: replace in rules/policy/",
             )
             return None
@@ -147,7 +152,9 @@ def _check_duplicates(pupils: Sequence[Pupil], reader: _RowReader) -> None:
             if first != pupil.line:
                 message = f"the same INE as line {first}: one pupil listed twice, or a typing error"
                 if policy.get("ine", "error") == "error":
-                    reader.error(pupil.line, "ine", message, hint="keep one line per pupil; check both INE in ONDE")
+                    reader.error(
+                        pupil.line, "ine", message, hint="keep one line per pupil; check both INE in ONDE"
+                    )
                 else:
                     reader.warnings.append(f"line {pupil.line}: {message}")
             continue
@@ -156,8 +163,14 @@ def _check_duplicates(pupils: Sequence[Pupil], reader: _RowReader) -> None:
         if first != pupil.line:
             message = f"same nom, prénom and birth date as line {first}, and neither has an INE"
             if policy.get("identity_without_ine", "error") == "error":
-                reader.errors.append(OndeError(message, file=reader.match.raw.path, line=pupil.line,
-                                               hint="keep one line per pupil (twins have different prénoms)"))
+                reader.errors.append(
+                    OndeError(
+                        message,
+                        file=reader.match.raw.path,
+                        line=pupil.line,
+                        hint="keep one line per pupil (twins have different prénoms)",
+                    )
+                )
             else:
                 reader.warnings.append(f"line {pupil.line}: {message}")
 
@@ -173,7 +186,8 @@ def _unknown_niveaux(pupils: Sequence[Pupil], rules: RuleSet) -> list[str]:
         if pupil.niveau and pupil.niveau not in known:
             unknown.setdefault(pupil.niveau, []).append(pupil.line)
     return [
-        f"niveau '{niveau}' (lines {', '.join(map(str, lines[:5]))}{'…' if len(lines) > 5 else ''}) is not in "
+        f"niveau '{niveau}' (lines {', '.join(map(str, lines[:5]))}{'…' if len(lines) > 5 else ''}) "
+        "is not in "
         "tables/niveaux.yaml: add it there if it is a real niveau"
         for niveau, lines in unknown.items()
     ]
@@ -210,7 +224,9 @@ def normalise(match: HeaderMatch, rules: RuleSet) -> Export:
             f"format {match.source.id} is not confirmed on a real export: check the result carefully "
             f"and report differences (rules/sources/{match.source.id}.yaml)"
         )
-    warnings.extend(f"column {col} '{name}' is not used by format {match.source.id}" for col, name in match.unknown)
+    warnings.extend(
+        f"column {col} '{name}' is not used by format {match.source.id}" for col, name in match.unknown
+    )
     if reader.replaced:
         warnings.append(f"{reader.replaced} value(s) had characters SACoche cannot store, replaced")
     warnings.extend(reader.warnings)

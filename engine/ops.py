@@ -57,7 +57,7 @@ class Operation:
 
 
 def _no_arg(func: Callable[[str], str]) -> Callable[[Any], Step]:
-    return lambda _arg: (lambda value, _ctx: func(value))
+    return lambda _arg: lambda value, _ctx: func(value)
 
 
 _WORD_START = re.compile(r"(^|[\s\-'’])(\w)")
@@ -99,7 +99,9 @@ def _date(arg: list[str] | dict[str, Any]) -> Step:
                 return datetime.strptime(value, fmt).date().isoformat()
             except ValueError:
                 continue
-        shown = ", ".join(fmt.replace("%d", "dd").replace("%m", "mm").replace("%Y", "yyyy") for fmt in formats)
+        shown = ", ".join(
+            fmt.replace("%d", "dd").replace("%m", "mm").replace("%Y", "yyyy") for fmt in formats
+        )
         raise ValueRejected(f"not a valid date (expected {shown})")
 
     return step

@@ -117,7 +117,9 @@ def _schema(directory: Path, kind: str) -> jsonschema.protocols.Validator:
     try:
         schema = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise OndeError(f"schema file is missing: {path}", hint="copy rules/schema/ from the default rules") from exc
+        raise OndeError(
+            f"schema file is missing: {path}", hint="copy rules/schema/ from the default rules"
+        ) from exc
     except json.JSONDecodeError as exc:
         raise OndeError(f"invalid JSON: {exc.msg}", file=path, line=exc.lineno, column=exc.colno) from exc
     cls = validator_for(schema)
@@ -139,11 +141,15 @@ def _schema_errors(doc: Located, validator: jsonschema.protocols.Validator) -> l
                     f" (allowed here: {', '.join(sorted(allowed))})" if allowed else ""
                 )
         where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
-        errors.append(doc.error(path, f"{message} [at {where}]", hint="see docs/rules.md for the file's anatomy"))
+        errors.append(
+            doc.error(path, f"{message} [at {where}]", hint="see docs/rules.md for the file's anatomy")
+        )
     return errors
 
 
-def _step_errors(doc: Located, base: tuple[str | int, ...], steps: list[Any], tables: set[str]) -> list[OndeError]:
+def _step_errors(
+    doc: Located, base: tuple[str | int, ...], steps: list[Any], tables: set[str]
+) -> list[OndeError]:
     errors = []
     for index, raw in enumerate(steps):
         path = (*base, index)
@@ -171,7 +177,8 @@ def _step_errors(doc: Located, base: tuple[str | int, ...], steps: list[Any], ta
                     doc.error(
                         (*path, name),
                         f"'{name}' refers to table '{table}', which does not exist",
-                        hint=f"create tables/{table}.yaml or use one of: {', '.join(sorted(tables)) or 'none'}",
+                        hint=f"create tables/{table}.yaml or use one of: "
+                        f"{', '.join(sorted(tables)) or 'none'}",
                     )
                 )
     return errors
@@ -181,9 +188,7 @@ def _compile_table(data: dict[str, Any]) -> dict[str, Any]:
     table = dict(data)
     if data["kind"] == "map":
         folding = data.get("fold", True)
-        table["lookup"] = {
-            (fold(str(k)) if folding else str(k)): str(v) for k, v in data["values"].items()
-        }
+        table["lookup"] = {(fold(str(k)) if folding else str(k)): str(v) for k, v in data["values"].items()}
     else:
         table["lookup"] = {fold(k): v for k, v in data["words"].items()}
         table["drop_folded"] = frozenset(fold(w) for w in data.get("drop", []))
@@ -223,20 +228,33 @@ def _source_errors(doc: Located, tables: set[str]) -> list[OndeError]:
     data = doc.data
     errors = []
     if data["id"] != doc.file.stem:
-        errors.append(doc.error(("id",), f"id '{data['id']}' differs from the file name '{doc.file.stem}'",
-                                hint="rename the file or the id so that they are the same"))
+        errors.append(
+            doc.error(
+                ("id",),
+                f"id '{data['id']}' differs from the file name '{doc.file.stem}'",
+                hint="rename the file or the id so that they are the same",
+            )
+        )
     fields = data.get("fields", {})
     for name in data["recognise"].get("fields", []):
         if name not in fields:
-            errors.append(doc.error(("recognise", "fields"), f"recognise names field '{name}', not defined under fields"))
+            errors.append(
+                doc.error(
+                    ("recognise", "fields"), f"recognise names field '{name}', not defined under fields"
+                )
+            )
     seen: dict[str, str] = {}
     for name, spec in fields.items():
         for index, header in enumerate(spec["headers"]):
             key = fold(header)
             if key in seen and seen[key] != name:
-                errors.append(doc.error(("fields", name, "headers", index),
-                                        f"header '{header}' is also a header of field '{seen[key]}'",
-                                        hint="a column can feed one field only"))
+                errors.append(
+                    doc.error(
+                        ("fields", name, "headers", index),
+                        f"header '{header}' is also a header of field '{seen[key]}'",
+                        hint="a column can feed one field only",
+                    )
+                )
             seen[key] = name
         errors.extend(_step_errors(doc, ("fields", name, "steps"), spec.get("steps", []), tables))
     return errors
@@ -250,8 +268,13 @@ def check_rules(directory: Path | None = None) -> tuple[RuleSet | None, list[Ond
     """Validate a rule directory; return the compiled rules (when valid) and every problem found."""
     directory = (directory or default_rules_dir()).resolve()
     if not (directory / "ruleset.yaml").is_file():
-        return None, [OndeError("not a rule directory: ruleset.yaml is missing", file=directory,
-                                hint="point --rules at a copy of the default rules directory")]
+        return None, [
+            OndeError(
+                "not a rule directory: ruleset.yaml is missing",
+                file=directory,
+                hint="point --rules at a copy of the default rules directory",
+            )
+        ]
     errors: list[OndeError] = []
     validators = {kind: _schema(directory, kind) for kind in ("ruleset", "source", "table", "policy")}
 
@@ -272,7 +295,9 @@ def check_rules(directory: Path | None = None) -> tuple[RuleSet | None, list[Ond
     table_names = {p.stem for p in _documents(directory, "tables")}
     for doc in table_docs:
         if doc.data["id"] != doc.file.stem:
-            errors.append(doc.error(("id",), f"id '{doc.data['id']}' differs from the file name '{doc.file.stem}'"))
+            errors.append(
+                doc.error(("id",), f"id '{doc.data['id']}' differs from the file name '{doc.file.stem}'")
+            )
         tables[doc.data["id"]] = _compile_table(doc.data)
     source_docs = [d for d in (load(p, "source") for p in _documents(directory, "sources")) if d]
     if not source_docs and not errors:
@@ -288,11 +313,20 @@ def check_rules(directory: Path | None = None) -> tuple[RuleSet | None, list[Ond
     if errors or manifest is None:
         return None, errors
     digest = hashlib.sha256()
-    for path in sorted(p for p in directory.rglob("*") if p.is_file() and p.suffix in {".yaml", ".yml", ".json"}):
+    for path in sorted(
+        p for p in directory.rglob("*") if p.is_file() and p.suffix in {".yaml", ".yml", ".json"}
+    ):
         digest.update(path.relative_to(directory).as_posix().encode() + b"\0" + path.read_bytes())
     sources = {doc.data["id"]: _compile_source(doc) for doc in source_docs}
-    return RuleSet(directory, manifest.data["name"], manifest.data["version"], digest.hexdigest(),
-                   sources, tables, policy), []
+    return RuleSet(
+        directory,
+        manifest.data["name"],
+        manifest.data["version"],
+        digest.hexdigest(),
+        sources,
+        tables,
+        policy,
+    ), []
 
 
 def load_rules(directory: Path | None = None) -> RuleSet:

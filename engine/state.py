@@ -28,15 +28,28 @@ ACTIVE = "9999-12-31"
 #: table → columns read, in the order the fingerprint hashes them
 READ_COLUMNS: dict[str, tuple[str, ...]] = {
     "sacoche_user": (
-        "user_id", "user_profil_sigle", "user_reference", "user_genre", "user_nom", "user_prenom",
-        "user_naissance_date", "user_email", "user_email_origine", "user_login", "user_sortie_date",
-        "eleve_classe_id", "user_sconet_id", "user_sconet_elenoet",
+        "user_id",
+        "user_profil_sigle",
+        "user_reference",
+        "user_genre",
+        "user_nom",
+        "user_prenom",
+        "user_naissance_date",
+        "user_email",
+        "user_email_origine",
+        "user_login",
+        "user_sortie_date",
+        "eleve_classe_id",
+        "user_sconet_id",
+        "user_sconet_elenoet",
     ),
     "sacoche_groupe": ("groupe_id", "groupe_type", "groupe_ref", "groupe_nom", "niveau_id"),
     "sacoche_jointure_user_groupe": ("user_id", "groupe_id"),
     "sacoche_niveau": ("niveau_id", "niveau_ref", "niveau_nom", "niveau_actif"),
     "sacoche_user_profil": (
-        "user_profil_sigle", "user_profil_login_modele", "user_profil_mdp_longueur_mini",
+        "user_profil_sigle",
+        "user_profil_login_modele",
+        "user_profil_mdp_longueur_mini",
         "user_profil_mdp_date_naissance",
     ),
 }
@@ -134,9 +147,11 @@ def connect(url: str) -> Iterator[tuple[Any, str]]:
     if parsed.scheme == "sqlite":
         path = Path(unquote(parsed.path if not parsed.netloc else parsed.netloc + parsed.path))
         if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-            path = Path(url[len("sqlite:///"):])
+            path = Path(url[len("sqlite:///") :])
         if not path.is_file():
-            raise OndeError("no such SQLite database", file=path, hint="check the path in --db sqlite:///PATH")
+            raise OndeError(
+                "no such SQLite database", file=path, hint="check the path in --db sqlite:///PATH"
+            )
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             yield conn, "sqlite"
@@ -220,18 +235,41 @@ def read_state(url: str) -> State:
     accounts = []
     logins = set()
     for row in tables["sacoche_user"]:
-        (user_id, profil, ine, genre, nom, prenom, naissance, email, email_origine, login, sortie,
-         classe_id, sconet_id, elenoet) = row
+        (
+            user_id,
+            profil,
+            ine,
+            genre,
+            nom,
+            prenom,
+            naissance,
+            email,
+            email_origine,
+            login,
+            sortie,
+            classe_id,
+            sconet_id,
+            elenoet,
+        ) = row
         if login:
             logins.add(_text(login).lower())
         if profil != "ELV":
             continue
         accounts.append(
             Account(
-                user_id=int(user_id), ine=_text(ine).strip().upper(), nom=_text(nom), prenom=_text(prenom),
-                naissance=_text(naissance), genre=_text(genre) or "I", email=_text(email),
-                email_origine=_text(email_origine), login=_text(login), sortie_date=_text(sortie) or ACTIVE,
-                classe_id=int(classe_id or 0), sconet_id=int(sconet_id or 0), sconet_elenoet=int(elenoet or 0),
+                user_id=int(user_id),
+                ine=_text(ine).strip().upper(),
+                nom=_text(nom),
+                prenom=_text(prenom),
+                naissance=_text(naissance),
+                genre=_text(genre) or "I",
+                email=_text(email),
+                email_origine=_text(email_origine),
+                login=_text(login),
+                sortie_date=_text(sortie) or ACTIVE,
+                classe_id=int(classe_id or 0),
+                sconet_id=int(sconet_id or 0),
+                sconet_elenoet=int(elenoet or 0),
             )
         )
     groups = tuple(
@@ -239,7 +277,8 @@ def read_state(url: str) -> State:
         for gid, gtype, ref, nom, niveau in tables["sacoche_groupe"]
     )
     niveaux = tuple(
-        Niveau(int(nid), _text(ref), _text(nom), bool(actif)) for nid, ref, nom, actif in tables["sacoche_niveau"]
+        Niveau(int(nid), _text(ref), _text(nom), bool(actif))
+        for nid, ref, nom, actif in tables["sacoche_niveau"]
     )
     profile = LoginProfile()
     for sigle, model, min_length, birth in tables["sacoche_user_profil"]:
@@ -250,7 +289,13 @@ def read_state(url: str) -> State:
         (int(uid), int(gid)) for uid, gid in tables["sacoche_jointure_user_groupe"] if int(uid) in pupil_ids
     )
     return State(
-        url=redact_url(url), dialect=dialect, accounts=tuple(accounts), taken_logins=frozenset(logins),
-        groups=groups, memberships=memberships, niveaux=niveaux, profile=profile,
+        url=redact_url(url),
+        dialect=dialect,
+        accounts=tuple(accounts),
+        taken_logins=frozenset(logins),
+        groups=groups,
+        memberships=memberships,
+        niveaux=niveaux,
+        profile=profile,
         fingerprint=fingerprint_of(tables),
     )

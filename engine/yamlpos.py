@@ -68,7 +68,9 @@ def load_located(path: Path) -> Located:
     finally:
         loader.dispose()
     if node is None:
-        raise OndeError("the rule file is empty", file=path, line=1, hint="write the rules or remove the file")
+        raise OndeError(
+            "the rule file is empty", file=path, line=1, hint="write the rules or remove the file"
+        )
     positions: dict[JsonPath, tuple[int, int]] = {(): _mark(node)}
     data = _build(node, (), positions, path)
     return Located(data, positions, path)

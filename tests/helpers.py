@@ -12,20 +12,47 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_SAMPLES = REPO.parent / "shared" / "samples"
 EXAMPLES = REPO / "examples"
 
-ONDE2_HEADER = ["INE", "Nom de famille", "Nom d'usage", "Prénom", "Date de naissance", "Sexe", "Niveau",
-                "Classe", "Identifiant classe", "Dispositif", "Regroupement(s)"]
+ONDE2_HEADER = [
+    "INE",
+    "Nom de famille",
+    "Nom d'usage",
+    "Prénom",
+    "Date de naissance",
+    "Sexe",
+    "Niveau",
+    "Classe",
+    "Identifiant classe",
+    "Dispositif",
+    "Regroupement(s)",
+]
 
 
-def onde2_row(ine: str = "203451870GH", nom: str = "LAVANDIER", prenom: str = "Noé",
-              naissance: str = "14/03/2022", sexe: str = "M", niveau: str = "PS",
-              classe: str = "PS-MS Mme Pivoine", classe_id: str = "104511", dispositif: str = "",
-              groupes: str = "", nom_usage: str = "") -> list[str]:
+def onde2_row(
+    ine: str = "203451870GH",
+    nom: str = "LAVANDIER",
+    prenom: str = "Noé",
+    naissance: str = "14/03/2022",
+    sexe: str = "M",
+    niveau: str = "PS",
+    classe: str = "PS-MS Mme Pivoine",
+    classe_id: str = "104511",
+    dispositif: str = "",
+    groupes: str = "",
+    nom_usage: str = "",
+) -> list[str]:
     return [ine, nom, nom_usage, prenom, naissance, sexe, niveau, classe, classe_id, dispositif, groupes]
 
 
-def write_csv(path: Path, rows: Sequence[Sequence[str]], *, header: Sequence[str] = ONDE2_HEADER,
-              delimiter: str = ";", encoding: str = "utf-8", newline: str = "\r\n",
-              before: Sequence[str] = ()) -> Path:
+def write_csv(
+    path: Path,
+    rows: Sequence[Sequence[str]],
+    *,
+    header: Sequence[str] = ONDE2_HEADER,
+    delimiter: str = ";",
+    encoding: str = "utf-8",
+    newline: str = "\r\n",
+    before: Sequence[str] = (),
+) -> Path:
     """Write a CSV export the way a spreadsheet would (quoting only when needed)."""
     lines = list(before)
     for row in [header, *rows]:

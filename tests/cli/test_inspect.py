@@ -36,7 +36,12 @@ def test_onde2_sample() -> None:
     assert info["encoding"] == "utf-8-sig" and info["delimiter"] == ";"
     assert info["pupils"] == 10
     classes = {c["id"]: c for c in info["classes"]}
-    assert classes["104512"] == {"id": "104512", "label": "GS-CP M. Quenouille", "niveaux": ["CP", "GS"], "pupils": 2}
+    assert classes["104512"] == {
+        "id": "104512",
+        "label": "GS-CP M. Quenouille",
+        "niveaux": ["CP", "GS"],
+        "pupils": 2,
+    }
     assert classes["104515"]["niveaux"] == ["CM1", "CM2"] and classes["104515"]["pupils"] == 3
     assert {g["label"]: g["pupils"] for g in info["groups"]} == {"Chorale": 3, "Anglais renforcé": 2}
     assert info["dispositifs"] == {"UPE2A": 1, "ULIS école": 1}
@@ -72,8 +77,14 @@ def test_text_output_names_format_and_classes() -> None:
 def test_title_line_comma_lf_and_unknown_column(tmp_path: Path) -> None:
     header = [*ONDE2_HEADER, "Observations"]
     rows = [[*onde2_row(), ""], [*onde2_row(ine="203452218AC", prenom="Zoé"), ""]]
-    path = write_csv(tmp_path / "e.csv", rows, header=header, delimiter=",", newline="\n",
-                     before=["Liste des élèves — école fictive", ""])
+    path = write_csv(
+        tmp_path / "e.csv",
+        rows,
+        header=header,
+        delimiter=",",
+        newline="\n",
+        before=["Liste des élèves — école fictive", ""],
+    )
     info = inspect_json(path)
     assert info["header_line"] == 3 and info["delimiter"] == ","
     assert info["unknown_columns"] == [{"column": 12, "header": "Observations"}]
@@ -81,8 +92,19 @@ def test_title_line_comma_lf_and_unknown_column(tmp_path: Path) -> None:
 
 
 def test_header_synonyms_forgive_case_accents_and_spaces(tmp_path: Path) -> None:
-    header = ["  ine", "NOM DE FAMILLE", "nom d'usage", "PRENOM", "date  de naissance", "sexe", "niveau",
-              "classe", "identifiant   classe", "dispositif", "regroupement(s)"]
+    header = [
+        "  ine",
+        "NOM DE FAMILLE",
+        "nom d'usage",
+        "PRENOM",
+        "date  de naissance",
+        "sexe",
+        "niveau",
+        "classe",
+        "identifiant   classe",
+        "dispositif",
+        "regroupement(s)",
+    ]
     info = inspect_json(write_csv(tmp_path / "e.csv", [onde2_row()], header=header))
     assert info["format"] == "onde2-eleves" and info["pupils"] == 1
 
@@ -162,15 +184,20 @@ def test_html_pdf_and_renamed_xlsx(tmp_path: Path) -> None:
 def test_other_sources_are_named(tmp_path: Path) -> None:
     err = assert_refused(SHARED_SAMPLES / "onde_v1_responsables_example.csv", "parents", line=1)
     assert "pupils" in err
-    siecle = write_csv(tmp_path / "siecle.csv", [["1234", "DUPONT", "Jean", "3E1"]],
-                       header=["ELENOET", "NOM_DE_FAMILLE", "PRENOM", "CODE_STRUCTURE"])
+    siecle = write_csv(
+        tmp_path / "siecle.csv",
+        [["1234", "DUPONT", "Jean", "3E1"]],
+        header=["ELENOET", "NOM_DE_FAMILLE", "PRENOM", "CODE_STRUCTURE"],
+    )
     assert_refused(siecle, "does not look like an ONDE pupils export")
 
 
 def test_missing_required_column_names_closest_format(tmp_path: Path) -> None:
     header = [h for h in ONDE2_HEADER if h != "Identifiant classe"]
     rows = [[c for i, c in enumerate(onde2_row()) if i != 8]]
-    err = assert_refused(write_csv(tmp_path / "e.csv", rows, header=header), "onde2-eleves", "'Identifiant classe'")
+    err = assert_refused(
+        write_csv(tmp_path / "e.csv", rows, header=header), "onde2-eleves", "'Identifiant classe'"
+    )
     assert "closest format" in err
 
 
@@ -211,8 +238,9 @@ def test_twins_are_not_duplicates(tmp_path: Path) -> None:
 
 
 def test_invalid_utf8_after_bom(tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "e.csv", [onde2_row(), onde2_row(ine="203452218AC", prenom="Zoé")],
-                     encoding="utf-8-sig")
+    path = write_csv(
+        tmp_path / "e.csv", [onde2_row(), onde2_row(ine="203452218AC", prenom="Zoé")], encoding="utf-8-sig"
+    )
     data = path.read_bytes().replace("Zoé".encode(), "Zo\xe9".encode("cp1252"))
     path.write_bytes(data)
     assert_refused(path, "utf-8", line=3)
@@ -231,7 +259,10 @@ def test_emoji_is_refused_by_default(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("encoding", ["cp1252", "utf-8", "utf-8-sig"])
 def test_encodings_read_the_same_names(tmp_path: Path, encoding: str) -> None:
-    rows = [onde2_row(nom="BERTHELOT-NAÏM", prenom="Gaël"), onde2_row(ine="203452218AC", nom="ÉPERVIER", prenom="Zoé")]
+    rows = [
+        onde2_row(nom="BERTHELOT-NAÏM", prenom="Gaël"),
+        onde2_row(ine="203452218AC", nom="ÉPERVIER", prenom="Zoé"),
+    ]
     path = write_csv(tmp_path / "e.csv", rows, encoding=encoding)
     from engine.normalise import read_export
     from engine.rules import load_rules

@@ -30,8 +30,15 @@ def recipes() -> list[tuple[str, str, bool, str, str]]:
         following = blocks[index + 1]
         assert following.group(1) == "csv", f"recipe for {match.group(1)} has no csv example after it"
         title = text.rfind("### ", 0, block.start())
-        found.append((text[title + 4: text.index("\n", title)], match.group(1), "new" in info.split(),
-                      body, following.group(3)))
+        found.append(
+            (
+                text[title + 4 : text.index("\n", title)],
+                match.group(1),
+                "new" in info.split(),
+                body,
+                following.group(3),
+            )
+        )
     return found
 
 
@@ -48,7 +55,9 @@ def test_doc_has_recipes() -> None:
     assert len(recipes()) >= 5
 
 
-@pytest.mark.parametrize(("title", "file", "new", "snippet", "csv_text"), recipes(), ids=[r[0] for r in recipes()])
+@pytest.mark.parametrize(
+    ("title", "file", "new", "snippet", "csv_text"), recipes(), ids=[r[0] for r in recipes()]
+)
 def test_recipe(tmp_path: Path, title: str, file: str, new: bool, snippet: str, csv_text: str) -> None:
     directory = copy_rules(tmp_path)
     export = tmp_path / "export.csv"

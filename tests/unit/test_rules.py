@@ -37,7 +37,9 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 
 def _line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line)
+    return next(
+        i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line
+    )
 
 
 def test_unknown_key_points_at_its_line(tmp_path: Path) -> None:
@@ -117,15 +119,20 @@ def test_renamed_onde2_header_needs_only_a_yaml_edit(tmp_path: Path) -> None:
     """The design's promise: ONDE renames a column; a rule edit (no Python) reads the new file."""
     header = [("Identifiant de la classe" if h == "Identifiant classe" else h) for h in ONDE2_HEADER]
     header = [("Prénom usuel" if h == "Prénom" else h) for h in header]
-    export = write_csv(tmp_path / "new-onde2.csv", [onde2_row(), onde2_row(ine="203452218AC", prenom="Zoé")],
-                       header=header)
+    export = write_csv(
+        tmp_path / "new-onde2.csv", [onde2_row(), onde2_row(ine="203452218AC", prenom="Zoé")], header=header
+    )
     result = CliRunner().invoke(main, ["inspect", str(export), "--json"])
     assert result.exit_code == 1
     assert "Identifiant classe" in result.output  # says which column it lacks
 
     directory = copy_rules(tmp_path)
     source = directory / "sources" / "onde2-eleves.yaml"
-    _edit(source, '"Identifiant classe", "Id classe"', '"Identifiant de la classe", "Identifiant classe", "Id classe"')
+    _edit(
+        source,
+        '"Identifiant classe", "Id classe"',
+        '"Identifiant de la classe", "Identifiant classe", "Id classe"',
+    )
     _edit(source, '"Prénom", "Prénom élève"', '"Prénom", "Prénom usuel", "Prénom élève"')
     assert check_rules(directory)[1] == []
     result = CliRunner().invoke(main, ["inspect", str(export), "--json", "--rules", str(directory)])
@@ -143,7 +150,11 @@ def test_new_date_format_and_value_are_yaml_edits(tmp_path: Path) -> None:
     with pytest.raises(OndeErrorGroup):
         read_export(export, load_rules())
     directory = copy_rules(tmp_path)
-    _edit(directory / "sources" / "onde2-eleves.yaml", '"%d/%m/%Y", "%Y-%m-%d"', '"%d/%m/%Y", "%Y.%m.%d", "%Y-%m-%d"')
+    _edit(
+        directory / "sources" / "onde2-eleves.yaml",
+        '"%d/%m/%Y", "%Y-%m-%d"',
+        '"%d/%m/%Y", "%Y.%m.%d", "%Y-%m-%d"',
+    )
     _edit(directory / "tables" / "sexe.yaml", "  Masculin: M\n", "  Masculin: M\n  Masc.: M\n")
     pupil = read_export(export, load_rules(directory)).pupils[0]
     assert (pupil.naissance, pupil.genre) == ("2022-03-14", "M")
