@@ -19,6 +19,9 @@ from engine.normalise import read_export
 from engine.overview import overview
 from engine.rules import check_rules, default_rules_dir, load_rules
 
+EXIT_CHANGES = 2
+EXIT_HELD = 3
+
 RULES_OPTION = click.option(
     "--rules",
     "rules_dir",
@@ -107,6 +110,92 @@ def _print_overview(info: dict[str, Any]) -> None:
         click.echo("  groups: " + ", ".join(f"{g['label']} {g['pupils']}" for g in info["groups"]))
     for warning in info["warnings"]:
         click.echo(f"  warning: {warning}")
+
+
+@main.command("plan")
+@click.argument("export", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--db", "db_url", required=True, help="sqlite:///PATH or mysql://USER:PASSWORD@HOST:PORT/DB.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("onde-sacoche-plan"),
+    show_default=True,
+    help="Plan directory to write.",
+)
+@RULES_OPTION
+@click.option("--format", "format_id", default=None, help="Force a source format id.")
+@click.option(
+    "--decisions",
+    "decisions_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML answers replayed on this run (accept/reject item ids, same/different pupils).",
+)
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Date written as user_sortie_date of leavers (default: today).",
+)
+@click.option(
+    "--allow",
+    "allow",
+    multiple=True,
+    metavar="GUARD",
+    help="Let the plan through one guard: coverage, class_missing, niveau_missing, deactivations.",
+)
+@click.option("--force", is_flag=True, help="Replace a plan of another database in --out.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"summary": …, "out": DIR} as JSON.')
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 2 when the plan has changes to apply (like Terraform)."
+)
+def plan_cmd(
+    export: Path,
+    db_url: str,
+    out: Path,
+    rules_dir: Path | None,
+    format_id: str | None,
+    decisions_file: Path | None,
+    today: Any,
+    allow: tuple[str, ...],
+    force: bool,
+    as_json: bool,
+    detailed_exitcode: bool,
+) -> None:
+    """Compare EXPORT with the SACoche database and write a reviewable plan to --out.
+
+    Nothing is written to the database. Exit codes: 0 plan written, 1 error (nothing written),
+    2 changes present (with --detailed-exitcode), 3 plan held by a guard (written, marked held).
+
+    \b
+        onde-sacoche plan examples/onde2-ecole-des-tilleuls.csv \\
+            --db sqlite:///examples/sacoche-ecole-des-tilleuls.db --out /tmp/plan
+    """
+    from engine.pipeline import make_plan
+
+    try:
+        result = make_plan(
+            export,
+            db_url,
+            out,
+            rules_dir=rules_dir,
+            format_id=format_id,
+            decisions_file=decisions_file,
+            today=today.date() if today else None,
+            allow=allow,
+            force=force,
+        )
+    except OndeError as exc:
+        _fail(exc)
+        return
+    plan = result.plan
+    if as_json:
+        click.echo(json.dumps({"summary": plan.summary, "out": str(out)}, ensure_ascii=False, indent=2))
+    else:
+        click.echo(result.text_summary())
+    if plan.held:
+        sys.exit(EXIT_HELD)
+    if detailed_exitcode and plan.has_changes:
+        sys.exit(EXIT_CHANGES)
 
 
 @main.group("rules")

@@ -228,8 +228,148 @@ def write_onde1(rows: list[dict[str, str]], path: Path) -> None:
             )
 
 
+def write_state(export_path: Path, db_path: Path) -> dict[str, int]:
+    """Build last term's SACoche database for the example school (SQLite), consistent with the export.
+
+    Planned against the export, it yields: new pupils, leavers, a returning pupil, a name whose accents
+    were fixed, an INE that appears, a change of class, a look-alike to decide, a renamed class, a class
+    that vanished, a new group, a hand-made group left alone, and a teacher whose login a new pupil wants.
+    """
+    import sqlite3
+
+    from engine.logins import login_base, password_hash
+    from engine.normalise import read_export
+    from engine.ops import fold
+    from engine.plan import class_of, group_ref
+    from engine.rules import load_rules
+    from engine.sacoche_schema import create_sqlite
+
+    rules = load_rules()
+    export = read_export(export_path, rules)
+    class_policy, ctx = rules.policy["classes"], rules.context
+    db_path.unlink(missing_ok=True)
+    create_sqlite(db_path)
+    db = sqlite3.connect(db_path)
+    niveau_ids = dict(db.execute("SELECT niveau_ref, niveau_id FROM sacoche_niveau"))
+
+    def add_group(kind: str, ref: str, name: str, niveau: str = "") -> int:
+        cursor = db.execute(
+            "INSERT INTO sacoche_groupe (groupe_type, groupe_ref, groupe_nom, niveau_id) VALUES (?, ?, ?, ?)",
+            (kind, ref, name, niveau_ids.get(niveau, 0)),
+        )
+        return int(cursor.lastrowid or 0)
+
+    classes: dict[str, int] = {}
+    for pupil in export.pupils:
+        ref, name, niveau = class_of(pupil, class_policy, ctx)
+        if ref not in classes and ref != "104515_CM2":
+            classes[ref] = add_group(
+                "classe", ref, "[CE1] CE1 M. Ancien" if ref == "104513_CE1" else name, niveau
+            )
+    classes["104510_CM2"] = add_group("classe", "104510_CM2", "[CM2] CM2 M. Parti", "CM2")
+    chorale = add_group("groupe", group_ref("Chorale", rules.policy["groups"]), "Chorale")
+    soutien = add_group("groupe", "", "Soutien lecture")
+
+    def add_user(profil: str, nom: str, prenom: str, login: str, **extra: object) -> int:
+        columns = {
+            "user_profil_sigle": profil,
+            "user_nom": nom,
+            "user_prenom": prenom,
+            "user_login": login,
+            "user_password": password_hash("demo-" + login),
+            **extra,
+        }
+        cursor = db.execute(
+            f"INSERT INTO sacoche_user ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            list(columns.values()),
+        )
+        return int(cursor.lastrowid or 0)
+
+    pupils = list(export.pupils)
+    new = {pupils[3].line, pupils[20].line, pupils[40].line}
+    returning, accent, ine_appears, moved, lookalike = (pupils[i].line for i in (15, 24, 30, 35, 45))
+    counts = {"accounts": 0}
+    for pupil in pupils:
+        if pupil.line in new:
+            continue
+        ref = class_of(pupil, class_policy, ctx)[0]
+        classe_id = classes["104510_CM2"] if ref == "104515_CM2" else classes[ref]
+        nom, prenom, ine = pupil.nom, pupil.prenom, pupil.ine
+        if pupil.line == accent:
+            prenom = fold(prenom).title()
+        if pupil.line == ine_appears:
+            ine = ""
+        if pupil.line == moved:
+            classe_id = next(v for k, v in classes.items() if k != ref and k.startswith("104514"))
+        if pupil.line == lookalike:
+            nom, ine = nom[:-1] + ("A" if nom[-1] != "A" else "E"), ""
+        sortie = "2025-07-04" if pupil.line == returning else "9999-12-31"
+        user_id = add_user(
+            "ELV",
+            nom,
+            prenom,
+            login_base(prenom, nom) + str(pupil.line),
+            user_reference=ine,
+            user_genre=pupil.genre,
+            user_naissance_date=pupil.naissance,
+            user_sortie_date=sortie,
+            eleve_classe_id=classe_id,
+        )
+        counts["accounts"] += 1
+        if ("Chorale" in pupil.regroupements and pupil.line % 3) or pupil.line == 8:
+            db.execute(
+                "INSERT INTO sacoche_jointure_user_groupe (user_id, groupe_id) VALUES (?, ?)",
+                (user_id, chorale),
+            )
+        if pupil.line % 7 == 0:
+            db.execute(
+                "INSERT INTO sacoche_jointure_user_groupe (user_id, groupe_id) VALUES (?, ?)",
+                (user_id, soutien),
+            )
+    # Leavers (active, not in the file) and a former pupil who stays away.
+    add_user(
+        "ELV",
+        "FICTIF",
+        "Ambre",
+        "amb.fictif",
+        user_reference="190000001AA",
+        user_genre="F",
+        user_naissance_date="2018-05-02",
+        eleve_classe_id=classes["104513_CE1"],
+    )
+    add_user(
+        "ELV",
+        "IMAGINAIRE",
+        "Basile",
+        "bas.imaginair",
+        user_reference="150000002BB",
+        user_genre="M",
+        user_naissance_date="2015-10-12",
+        eleve_classe_id=classes["104510_CM2"],
+    )
+    add_user(
+        "ELV",
+        "ANCIEN",
+        "Côme",
+        "com.ancien",
+        user_reference="130000003CC",
+        user_genre="M",
+        user_naissance_date="2013-01-09",
+        user_sortie_date="2024-07-05",
+    )
+    # Staff: a teacher already holds the login the first new pupil would get.
+    first_new = next(p for p in pupils if p.line in new)
+    add_user("ENS", "ANCOLIE", "Rose", login_base(first_new.prenom, first_new.nom))
+    add_user("DIR", "TILLEUL", "Hélène", "hel.tilleul")
+    db.commit()
+    db.execute("VACUUM")
+    db.close()
+    return counts
+
+
 if __name__ == "__main__":
     data = pupils()
     write_onde2(data, HERE / "onde2-ecole-des-tilleuls.csv")
     write_onde1(data, HERE / "onde1-ecole-des-tilleuls.csv")
-    print(f"{len(data)} pupils written")
+    counts = write_state(HERE / "onde2-ecole-des-tilleuls.csv", HERE / "sacoche-ecole-des-tilleuls.db")
+    print(f"{len(data)} pupils written; SACoche state with {counts['accounts']} pupil accounts")

@@ -1,0 +1,298 @@
+"""Logins and passwords for new SACoche accounts, the way SACoche's own import wizard makes them.
+
+Pure functions and one small stateful helper; no I/O, no database. The caller reads the taken logins
+and the ELV profile's settings (``user_profil_login_modele``, ``user_profil_mdp_longueur_mini``,
+``user_profil_mdp_date_naissance``) and writes the results into the plan.
+
+Login model
+    ``p`` and ``n`` (lower case) are placeholders: the number of ``p`` is the most letters taken from
+    the first name, the number of ``n`` the most letters taken from the family name ("up to that many").
+    Each must form at most one run (``ppp.nnnnnnnn``, ``nnnnnnnn.ppp``, ``p.nnnnnnnn``,
+    ``ppppppppnnnnnnnn``, ``nnn-ppp``, ``ppp``); the order of the runs is the order of the parts. Any
+    other character is a literal copied as is: between the runs it is the separator, dropped when one
+    name part comes out empty. Literals may only be ``a-z`` (other than p/n), ``0-9``, ``.``, ``_`` and
+    ``-``, so every login stays typeable; anything else (spaces, quotes, accents, capital letters, a
+    second run of p or n, no p and no n at all) raises :class:`ValueError`. SACoche's own settings
+    page only accepts ``p+[._-]?n+``, ``n+[._-]?p+``, ``p+`` and ``n+``; all of them behave here exactly
+    as in SACoche.
+
+Name parts
+    Folded with :func:`engine.ops.fold` (lower case, accents stripped, æ→ae, œ→oe, ß→ss, compatibility
+    forms such as full-width letters or ``ﬁ`` decomposed), a few Latin letters that Unicode does not
+    decompose transliterated (ø→o, ł→l, đ/ð→d, þ→th, ı→i, ħ→h, ŧ→t), then **everything that is not
+    a-z or 0-9 removed** (spaces, ``. - _ & < > \\ " ' / ` ’`` as in SACoche, but also emoji, marks,
+    control and format characters, and letters of non-Latin scripts, which SACoche would have kept but a
+    six-year-old cannot type). A login never starts or ends with ``.``, ``_`` or ``-``.
+
+Fallback
+    When both parts come out empty (a name written only in a non-Latin script, say), the login is
+    :data:`FALLBACK_LOGIN` (``eleve``), then ``eleve1``, ``eleve2``… like any other taken login.
+
+Uniqueness
+    ``user_login`` is VARCHAR(30) UNIQUE in ``utf8_unicode_ci``: ``Noé.Lavandie`` and ``noe.lavandie``
+    are the same login there. Logins are compared by :func:`login_key`, which forgives at least what
+    that collation forgives (case, accents, ligatures, trailing spaces, ignorable format characters);
+    where it forgives a little more (inner runs of spaces), a login is merely avoided needlessly.
+    A taken base gets the smallest free number from 1 (``noe.lavandie1``, ``noe.lavandie2``…), its
+    prefix shortened so prefix + number fits ``max_length``.
+
+Passwords
+    ``max(6, min_length)`` characters drawn independently from ``23456789abcdfghknpqrstuvxyz`` (no e, i,
+    j, l, m, o, w, 0, 1) with :class:`secrets.SystemRandom` (SACoche uses PHP's ``str_shuffle``, which is
+    not a secure source), or the birth date ``ddmmyyyy`` when the profile asks for it. SQL stores
+    ``md5('grain_de_sel' + password)`` as 32 lowercase hex digits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+import secrets
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+
+from engine.ops import fold
+
+#: SACoche's default login model for pupils (``sacoche_user_profil.user_profil_login_modele``)
+DEFAULT_MODEL = "ppp.nnnnnnnn"
+#: size of ``sacoche_user.user_login`` (VARCHAR(30))
+LOGIN_MAX_LENGTH = 30
+#: login used when neither name gives a single a-z/0-9 character
+FALLBACK_LOGIN = "eleve"
+#: SACoche's password alphabet: no e (a spreadsheet reads 2e5 as a number), no i j l 1, m w, o 0
+PASSWORD_ALPHABET = "23456789abcdfghknpqrstuvxyz"
+#: SACoche's floor for password length, whatever the profile says
+PASSWORD_MIN_LENGTH = 6
+#: SACoche's salt (``crypter_mdp``)
+PASSWORD_SALT = "grain_de_sel"
+
+#: characters a login may have besides a-z and 0-9 (only if the model has them)
+SEPARATORS = "._-"
+
+_LITERAL_OK = re.compile(r"[a-z0-9._-]+")
+_NOT_LOGIN_CHAR = re.compile(r"[^a-z0-9]+")
+_PLAIN_LOGIN = re.compile(r"[A-Za-z0-9._-]*")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_MODEL_TOKENS = re.compile(r"p+|n+|[^pn]+")
+# Latin letters NFKD leaves whole (applied after fold, so lower case only)
+_TRANSLITERATE = str.maketrans(
+    {"ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i", "ħ": "h", "ŧ": "t"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewCredentials:
+    """A new account's login and password; the plaintext is for the login sheet only (never logged)."""
+
+    login: str
+    password: str = field(repr=False)
+    password_hash: str = field(repr=False)
+
+
+# ---------------------------------------------------------------------------------------------- logins
+
+
+@dataclass(frozen=True, slots=True)
+class _Model:
+    prefix: str
+    parts: tuple[tuple[str, int], ...]  # ("p" | "n", most letters), in model order
+    separator: str
+    suffix: str
+
+
+@lru_cache(maxsize=64)
+def _parse_model(model: str) -> _Model:
+    if not isinstance(model, str) or not model:
+        raise ValueError("login model is empty: expected something like 'ppp.nnnnnnnn'")
+    tokens = _MODEL_TOKENS.findall(model)
+    runs = [i for i, tok in enumerate(tokens) if tok[0] in "pn"]
+    if not runs:
+        raise ValueError(
+            f"login model {model!r} has neither 'p' (first-name letters) nor 'n' (family-name letters);"
+            " expected something like 'ppp.nnnnnnnn'"
+        )
+    letters = [tokens[i][0] for i in runs]
+    if len(letters) != len(set(letters)):
+        raise ValueError(
+            f"login model {model!r} is ambiguous: the 'p' and the 'n' must each form one run,"
+            " as in 'ppp.nnnnnnnn' or 'nnnnnnnn.ppp'"
+        )
+    for i, tok in enumerate(tokens):
+        if i not in runs and not _LITERAL_OK.fullmatch(tok):
+            raise ValueError(
+                f"login model {model!r} has a character a login must not contain ({tok!r}); only lower-case"
+                " 'p' and 'n' placeholders and the literals a-z, 0-9, '.', '_', '-' are allowed"
+            )
+    prefix = "".join(tokens[: runs[0]])
+    suffix = "".join(tokens[runs[-1] + 1 :])
+    separator = "".join(tokens[runs[0] + 1 : runs[-1]]) if len(runs) == 2 else ""
+    parts = tuple((tokens[i][0], len(tokens[i])) for i in runs)
+    return _Model(prefix, parts, separator, suffix)
+
+
+def clean_name_part(text: str) -> str:
+    """A name reduced to the characters a login may take from it: a-z and 0-9, folded as documented above."""
+    return _NOT_LOGIN_CHAR.sub("", fold(text).translate(_TRANSLITERATE))
+
+
+def _check_max_length(max_length: int) -> None:
+    if not isinstance(max_length, int) or max_length < 2:
+        raise ValueError(f"max_length must be an integer of at least 2, not {max_length!r}")
+
+
+def _check_fallback(fallback: str) -> None:
+    if not isinstance(fallback, str) or not re.fullmatch(r"[a-z0-9]+", fallback):
+        raise ValueError(f"fallback login must be non-empty and only a-z/0-9, not {fallback!r}")
+
+
+def login_base(
+    prenom: str,
+    nom: str,
+    model: str = DEFAULT_MODEL,
+    *,
+    max_length: int = LOGIN_MAX_LENGTH,
+    fallback: str = FALLBACK_LOGIN,
+) -> str:
+    """The login the model gives for this pupil, before any uniqueness suffix.
+
+    >>> login_base("Noé", "LAVANDIER")
+    'noe.lavandie'
+    >>> login_base("Marie-Lou", "D'ALBERTIN")
+    'mar.dalberti'
+    """
+    _check_max_length(max_length)
+    _check_fallback(fallback)
+    parsed = _parse_model(model)
+    cleaned = {"p": clean_name_part(prenom), "n": clean_name_part(nom)}
+    pieces = [cleaned[letter][:count] for letter, count in parsed.parts]
+    pieces = [piece for piece in pieces if piece]
+    if not pieces:
+        return fallback[:max_length]
+    login = parsed.prefix + parsed.separator.join(pieces) + parsed.suffix
+    login = login.strip(SEPARATORS)[:max_length].rstrip(SEPARATORS)
+    return login or fallback[:max_length]
+
+
+def login_key(login: str) -> str:
+    """Comparison key: two logins with the same key are the same row for MySQL's ``utf8_unicode_ci``."""
+    if _PLAIN_LOGIN.fullmatch(login):  # the common case, and what this module makes: cheap
+        return login.lower()
+    visible = "".join(c for c in login if unicodedata.category(c) not in ("Cc", "Cf"))
+    return fold(visible)
+
+
+class LoginAllocator:
+    """Hands out logins unique against the database and against every login it handed out before.
+
+    ``taken`` is every ``user_login`` already in the database, whatever the profile (the column is
+    unique across profiles). The result depends only on the taken logins (not their order) and on the
+    order of the calls. Each call costs O(1) amortised: a base that is taken resumes its number search
+    where the previous search for that base stopped (numbers below it stay taken, since logins are only
+    ever added), so no number is examined twice for the same base.
+    """
+
+    def __init__(
+        self, taken: Iterable[str], *, max_length: int = LOGIN_MAX_LENGTH, fallback: str = FALLBACK_LOGIN
+    ) -> None:
+        _check_max_length(max_length)
+        _check_fallback(fallback)
+        self.max_length = max_length
+        self.fallback = fallback
+        self._taken: set[str] = {login_key(login) for login in taken if login and login.strip()}
+        self._next_number: dict[str, int] = {}
+
+    def is_taken(self, login: str) -> bool:
+        """Whether this login (in any case or accentuation) is in the database or was handed out."""
+        return login_key(login) in self._taken
+
+    def allocate(self, prenom: str, nom: str, model: str = DEFAULT_MODEL) -> str:
+        """A free login for this pupil, now reserved: the model's base, or the base + smallest free number."""
+        base = login_base(prenom, nom, model, max_length=self.max_length, fallback=self.fallback)
+        key = login_key(base)
+        if key not in self._taken:
+            self._taken.add(key)
+            return base
+        number = self._next_number.get(key, 1)
+        while True:
+            candidate = self._numbered(base, number)
+            candidate_key = login_key(candidate)
+            number += 1
+            if candidate_key not in self._taken:
+                self._taken.add(candidate_key)
+                self._next_number[key] = number
+                return candidate
+
+    def _numbered(self, base: str, number: int) -> str:
+        digits = str(number)
+        room = self.max_length - len(digits)
+        if room < 1:
+            raise ValueError(f"no free login left for {base!r} within {self.max_length} characters")
+        return base[:room].rstrip(SEPARATORS) + digits
+
+
+# ------------------------------------------------------------------------------------------- passwords
+
+
+def make_password(
+    *,
+    min_length: int = PASSWORD_MIN_LENGTH,
+    alphabet: str = PASSWORD_ALPHABET,
+    rng: secrets.SystemRandom | random.Random | None = None,
+) -> str:
+    """A random password of ``max(6, min_length)`` characters, each drawn independently from ``alphabet``.
+
+    ``rng`` defaults to :class:`secrets.SystemRandom`; pass a seeded :class:`random.Random` only in tests.
+    Repeated characters in ``alphabet`` are counted once, so they do not bias the draw.
+    """
+    chars = "".join(dict.fromkeys(alphabet))
+    if not chars:
+        raise ValueError("password alphabet is empty")
+    length = max(PASSWORD_MIN_LENGTH, int(min_length))
+    source = rng if rng is not None else secrets.SystemRandom()
+    return "".join(source.choice(chars) for _ in range(length))
+
+
+def birth_date_password(naissance_iso: str) -> str:
+    """The birth-date password SACoche offers: ``2022-03-14`` → ``14032022``."""
+    match = _ISO_DATE.fullmatch(naissance_iso.strip()) if isinstance(naissance_iso, str) else None
+    if not match:
+        raise ValueError("birth date must be written yyyy-mm-dd to make a password from it")
+    year, month, day = match.groups()
+    date(int(year), int(month), int(day))  # raises ValueError for 2022-02-30 and the like
+    return f"{day}{month}{year}"
+
+
+def password_hash(password: str, salt: str = PASSWORD_SALT) -> str:
+    """What ``sacoche_user.user_password`` stores: ``md5(salt + password)``, 32 lowercase hex digits."""
+    return hashlib.md5((salt + password).encode("utf-8")).hexdigest()
+
+
+def new_credentials(
+    allocator: LoginAllocator,
+    prenom: str,
+    nom: str,
+    model: str = DEFAULT_MODEL,
+    *,
+    min_length: int = PASSWORD_MIN_LENGTH,
+    naissance_iso: str | None = None,
+    use_birth_date: bool = False,
+    rng: secrets.SystemRandom | random.Random | None = None,
+) -> NewCredentials:
+    """Login, password and hash for one new account (the birth date is used only if the profile says so).
+
+    With ``use_birth_date`` but no usable birth date, a random password is made instead.
+    """
+    login = allocator.allocate(prenom, nom, model)
+    password = None
+    if use_birth_date and naissance_iso:
+        try:
+            password = birth_date_password(naissance_iso)
+        except ValueError:
+            password = None
+    if password is None:
+        password = make_password(min_length=min_length, rng=rng)
+    return NewCredentials(login=login, password=password, password_hash=password_hash(password))

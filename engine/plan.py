@@ -1,0 +1,715 @@
+"""Fourth stage: turn the matching into a reviewable plan of items, as the YAML policy says.
+
+Pure: a function of the export, the state, the matching, the policy and the date; no file or database.
+Every item has a stable id derived from what it changes (the same change gets the same id on a re-run),
+a kind, its target, old → new values, the reason (tier, rule, source line) and an ``accepted`` flag with
+SACoche-like defaults. Guards that detect a partial export put holds on the plan; a held plan is still
+written, for review, but nothing should be applied from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.errors import OndeError
+from engine.logins import LoginAllocator, birth_date_password, make_password, password_hash
+from engine.match import Ambiguity, Matching, pupil_key
+from engine.normalise import Export, Pupil
+from engine.ops import Context, fold, run_steps
+from engine.rules import RuleSet
+from engine.state import ACTIVE, Account, State
+
+ITEM_KINDS = (
+    "create",
+    "update",
+    "deactivate",
+    "reactivate",
+    "class_create",
+    "class_rename",
+    "class_retire",
+    "group_create",
+    "group_retire",
+    "membership_add",
+    "membership_remove",
+    "decide",
+)
+SUMMARY_KEYS = {
+    "create": "create",
+    "update": "update",
+    "deactivate": "deactivate",
+    "reactivate": "reactivate",
+    "decide": "needs_decision",
+    "class_create": "classes_create",
+    "class_rename": "classes_rename",
+    "class_retire": "classes_retire",
+    "group_create": "groups_create",
+    "group_retire": "groups_retire",
+    "membership_add": "memberships_add",
+    "membership_remove": "memberships_remove",
+}
+GUARDS = ("coverage", "class_missing", "niveau_missing", "deactivations")
+ACCOUNT_ATTR = {
+    "user_reference": "ine",
+    "user_nom": "nom",
+    "user_prenom": "prenom",
+    "user_genre": "genre",
+    "user_naissance_date": "naissance",
+    "user_email": "email",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One reviewable change."""
+
+    id: str
+    kind: str
+    target: dict[str, Any]
+    changes: dict[str, dict[str, Any]]
+    reason: dict[str, Any]
+    accepted: bool
+    subject: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "accepted": self.accepted,
+            "subject": self.subject,
+            "target": self.target,
+            "changes": self.changes,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Everything the renderers need; ``passwords`` (item id → plaintext) never goes into plan.json."""
+
+    meta: dict[str, Any]
+    summary: dict[str, Any]
+    items: tuple[Item, ...]
+    holds: tuple[dict[str, str], ...]
+    left_alone: dict[str, list[dict[str, Any]]]
+    stale_decisions: tuple[str, ...]
+    warnings: tuple[str, ...]
+    passwords: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def held(self) -> bool:
+        return any(not h.get("allowed") for h in self.holds)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(i.accepted and i.kind != "decide" for i in self.items)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.meta,
+            "summary": self.summary,
+            "held": self.held,
+            "holds": list(self.holds),
+            "items": [i.to_dict() for i in self.items],
+            "left_alone": self.left_alone,
+            "stale_decisions": list(self.stale_decisions),
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Decisions:
+    """Accept/reject answers for item ids (pairing answers go to the matcher)."""
+
+    accept: frozenset[str] = frozenset()
+    reject: frozenset[str] = frozenset()
+
+
+def stable_id(kind: str, *parts: Any) -> str:
+    """``kind-<10 hex>`` from what the item changes: the same change gets the same id on every run."""
+    payload = json.dumps([kind, *parts], sort_keys=True, ensure_ascii=False, default=str)
+    return f"{kind}-{hashlib.sha256(payload.encode('utf-8')).hexdigest()[:10]}"
+
+
+# --- classes and groups -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WantedClass:
+    ref: str
+    name: str
+    niveau: str
+    classe_id: str
+    label: str
+    first_line: int
+
+
+def class_of(pupil: Pupil, policy: Mapping[str, Any], ctx: Context) -> tuple[str, str, str]:
+    """(ref, name, niveau) of the SACoche class for a pupil: one class per ONDE class × niveau."""
+    niveau = pupil.niveau or policy.get("niveau_when_empty", "multi")
+    ref = policy.get("ref", "{classe_id}_{niveau}").format(classe_id=pupil.classe_id, niveau=niveau)
+    ref = ref.upper()[: int(policy.get("ref_length", 10))]
+    label = pupil.classe_label
+    table = policy.get("label_table")
+    if table and label:
+        label = str(run_steps(label, _shorten_steps(table), ctx))
+    name = policy.get("name", "[{niveau}] {label}").format(
+        niveau=niveau, label=label, classe_id=pupil.classe_id
+    )
+    return ref, name.strip()[: int(policy.get("name_length", 20))], niveau
+
+
+def _shorten_steps(table: str) -> list[Any]:
+    from engine.ops import compile_steps
+
+    return compile_steps([{"shorten": table}])
+
+
+def wanted_classes(export: Export, policy: Mapping[str, Any], ctx: Context) -> dict[str, WantedClass]:
+    """Classes the export implies, by ref; two ONDE classes cut to the same ref are an error."""
+    classes: dict[str, WantedClass] = {}
+    for pupil in export.pupils:
+        ref, name, niveau = class_of(pupil, policy, ctx)
+        known = classes.get(ref)
+        if known is None:
+            classes[ref] = WantedClass(ref, name, niveau, pupil.classe_id, pupil.classe_label, pupil.line)
+        elif (known.classe_id, known.niveau) != (pupil.classe_id, niveau):
+            raise OndeError(
+                f"two classes get the same SACoche ref {ref!r} once cut to {policy.get('ref_length', 10)} "
+                f"characters (class {known.classe_id} niveau {known.niveau} on line {known.first_line}, and "
+                f"class {pupil.classe_id} niveau {niveau}); SACoche's own import would merge them silently",
+                file=export.path,
+                line=pupil.line,
+                hint="raise classes.ref_length (up to 20) or change classes.ref in rules/policy/plan.yaml",
+            )
+    return classes
+
+
+def group_ref(label: str, policy: Mapping[str, Any]) -> str:
+    """A readable, stable ref for an ONDE regroupement: prefix + folded label, hashed when too long."""
+    prefix = policy.get("ref_prefix", "RG_")
+    length = int(policy.get("ref_length", 20))
+    slug = re.sub(r"[^0-9A-Z]+", "_", fold(label).upper()).strip("_") or "GROUPE"
+    if len(prefix) + len(slug) <= length:
+        return prefix + slug
+    digest = hashlib.sha1(label.encode("utf-8")).hexdigest()[:6].upper()
+    return f"{prefix}{slug[: length - len(prefix) - 7]}_{digest}"
+
+
+def niveau_id_for(niveau: str, state: State) -> int:
+    """SACoche niveau for a niveau ref: exact match, else the longest niveau_ref that prefixes it, else 0."""
+    by_ref = {n.ref.upper(): n.niveau_id for n in state.niveaux}
+    if niveau.upper() in by_ref:
+        return by_ref[niveau.upper()]
+    prefixes = [r for r in by_ref if r and niveau.upper().startswith(r)]
+    return by_ref[max(prefixes, key=len)] if prefixes else 0
+
+
+# --- the planner --------------------------------------------------------------------------------------
+
+
+class _Planner:
+    def __init__(
+        self,
+        export: Export,
+        state: State,
+        matching: Matching,
+        rules: RuleSet,
+        today: str,
+        allow: Iterable[str],
+        decisions: Decisions,
+        rng: Any,
+    ) -> None:
+        self.export, self.state, self.matching, self.rules = export, state, matching, rules
+        self.policy = rules.policy
+        self.today = today
+        self.allow = set(allow)
+        self.decisions = decisions
+        self.rng = rng
+        self.defaults: Mapping[str, bool] = self.policy.get("accepted_by_default", {})
+        self.situations: Mapping[str, str] = self.policy.get("situations", {})
+        self.items: list[Item] = []
+        self.passwords: dict[str, str] = {}
+        self.warnings: list[str] = []
+        self.groups_by_id = state.group_by_id()
+        self.class_policy = self.policy.get("classes", {})
+        self.group_policy = self.policy.get("groups", {})
+        self.owned_class = re.compile(self.class_policy.get("owned_ref", r"^[0-9A-Z]+_[0-9A-Z]+$"))
+        self.owned_group = re.compile(self.group_policy.get("owned_ref", r"^RG_"))
+        self.unchanged = 0
+
+    def add(
+        self,
+        kind: str,
+        target: dict[str, Any],
+        changes: dict[str, dict[str, Any]],
+        reason: dict[str, Any],
+        subject: dict[str, Any],
+        id_parts: Sequence[Any],
+    ) -> Item:
+        item_id = stable_id(kind, *id_parts)
+        accepted = bool(self.defaults.get(kind, kind != "decide"))
+        if item_id in self.decisions.accept:
+            accepted = True
+        if item_id in self.decisions.reject:
+            accepted = False
+        item = Item(item_id, kind, target, changes, reason, accepted, subject)
+        self.items.append(item)
+        return item
+
+    # classes ------------------------------------------------------------------------------------------
+    def plan_classes(self) -> dict[str, WantedClass]:
+        wanted = wanted_classes(self.export, self.class_policy, self.rules.context)
+        existing = {g.ref.upper(): g for g in self.state.groups if g.type == "classe"}
+        for ref, cls in sorted(wanted.items()):
+            group = existing.get(ref)
+            subject = {"classe": cls.name, "onde_classe_id": cls.classe_id, "niveau": cls.niveau}
+            reason = {"rule": "classes.ref", "line": cls.first_line}
+            if group is None:
+                niveau_id = niveau_id_for(cls.niveau, self.state)
+                self.add(
+                    "class_create",
+                    {"table": "sacoche_groupe", "groupe_ref": ref},
+                    {
+                        "groupe_nom": {"old": None, "new": cls.name},
+                        "niveau_id": {"old": None, "new": niveau_id},
+                        "groupe_type": {"old": None, "new": "classe"},
+                    },
+                    {**reason, "situation": "class_new"},
+                    subject,
+                    (ref,),
+                )
+            elif group.nom != cls.name:
+                self.add(
+                    "class_rename",
+                    {"table": "sacoche_groupe", "groupe_ref": ref, "groupe_id": group.groupe_id},
+                    {"groupe_nom": {"old": group.nom, "new": cls.name}},
+                    {**reason, "situation": "class_label_changed"},
+                    subject,
+                    (ref, group.nom, cls.name),
+                )
+        active_by_class = Counter(a.classe_id for a in self.state.accounts if a.active)
+        for ref, group in sorted(existing.items()):
+            if ref in wanted:
+                continue
+            entry = {"groupe_id": group.groupe_id, "ref": group.ref, "nom": group.nom}
+            if self.owned_class.match(ref):
+                self.add(
+                    "class_retire",
+                    {"table": "sacoche_groupe", "groupe_ref": group.ref, "groupe_id": group.groupe_id},
+                    {},
+                    {
+                        "rule": "classes.owned_ref",
+                        "situation": "class_absent_from_file",
+                        "active_pupils": active_by_class.get(group.groupe_id, 0),
+                    },
+                    {"classe": group.nom},
+                    (group.ref,),
+                )
+            else:
+                self.left_alone["classes"].append(entry)
+        return wanted
+
+    # groups -------------------------------------------------------------------------------------------
+    def plan_groups(self) -> dict[str, str]:
+        labels: dict[str, str] = {}
+        first_line: dict[str, int] = {}
+        for pupil in self.export.pupils:
+            for label in pupil.regroupements:
+                ref = group_ref(label, self.group_policy)
+                known = labels.setdefault(ref, label)
+                first_line.setdefault(ref, pupil.line)
+                if fold(known) != fold(label):
+                    raise OndeError(
+                        f"two regroupements get the same SACoche ref {ref!r} (see line {first_line[ref]})",
+                        file=self.export.path,
+                        line=pupil.line,
+                        hint="rename one of them in ONDE, or change groups.ref_length in "
+                        "rules/policy/plan.yaml",
+                    )
+        existing = {g.ref.upper(): g for g in self.state.groups if g.type == "groupe"}
+        length = int(self.group_policy.get("name_length", 20))
+        manual_names = {
+            fold(g.nom): g for g in existing.values() if not self.owned_group.match(g.ref.upper())
+        }
+        for ref, label in sorted(labels.items()):
+            name = label[:length]
+            group = existing.get(ref)
+            subject = {"groupe": name}
+            if group is None:
+                self.add(
+                    "group_create",
+                    {"table": "sacoche_groupe", "groupe_ref": ref},
+                    {"groupe_nom": {"old": None, "new": name}, "groupe_type": {"old": None, "new": "groupe"}},
+                    {"rule": "groups.ref_prefix", "line": first_line[ref], "situation": "group_new"},
+                    subject,
+                    (ref,),
+                )
+                if fold(name) in manual_names:
+                    self.warnings.append(
+                        f"a group named '{name}' was made by hand in SACoche; the import creates its own "
+                        f"({ref}) and leaves the hand-made one alone"
+                    )
+        for ref, group in sorted(existing.items()):
+            if ref in labels:
+                continue
+            entry = {"groupe_id": group.groupe_id, "ref": group.ref, "nom": group.nom}
+            if self.owned_group.match(ref):
+                self.add(
+                    "group_retire",
+                    {"table": "sacoche_groupe", "groupe_ref": group.ref, "groupe_id": group.groupe_id},
+                    {},
+                    {"rule": "groups.owned_ref", "situation": "group_absent_from_file"},
+                    {"groupe": group.nom},
+                    (group.ref,),
+                )
+            else:
+                self.left_alone["groups"].append(entry)
+        return labels
+
+    def plan_memberships(self, who: dict[str, Any], pupil: Pupil, current: set[str], line: int) -> None:
+        desired = {group_ref(label, self.group_policy) for label in pupil.regroupements}
+        for ref in sorted(desired - current):
+            self.add(
+                "membership_add",
+                {"table": "sacoche_jointure_user_groupe", **who, "groupe_ref": ref},
+                {},
+                {"rule": "regroupements", "line": line, "situation": "listed_in_file"},
+                {**_person(pupil), "groupe": ref},
+                (who, ref),
+            )
+        for ref in sorted(current - desired):
+            self.add(
+                "membership_remove",
+                {"table": "sacoche_jointure_user_groupe", **who, "groupe_ref": ref},
+                {},
+                {"rule": "regroupements", "line": line, "situation": "not_listed_in_file"},
+                {**_person(pupil), "groupe": ref},
+                (who, ref),
+            )
+
+    def owned_memberships(self, account: Account) -> set[str]:
+        refs = set()
+        for user_id, groupe_id in self.state.memberships:
+            group = self.groups_by_id.get(groupe_id)
+            if (
+                user_id == account.user_id
+                and group
+                and group.type == "groupe"
+                and self.owned_group.match(group.ref.upper())
+            ):
+                refs.add(group.ref.upper())
+        return refs
+
+    # pupils -------------------------------------------------------------------------------------------
+    def field_changes(self, pupil: Pupil, account: Account) -> dict[str, dict[str, Any]]:
+        changes: dict[str, dict[str, Any]] = {}
+        for column, spec in self.policy.get("fields", {}).items():
+            policy = spec["policy"]
+            if policy == "never":
+                continue
+            if any(
+                getattr(account, _account_attr(c), "") == v for c, v in spec.get("protect_if", {}).items()
+            ):
+                continue
+            new = getattr(pupil, spec["from"])
+            old = getattr(account, ACCOUNT_ATTR[column])
+            absent = set(spec.get("absent", ())) | {""}
+            if new == old:
+                continue
+            if policy == "overwrite_if_present" and new in absent:
+                continue
+            if policy == "fill_if_empty" and old not in absent:
+                continue
+            changes[column] = {"old": old, "new": new}
+        return changes
+
+    def plan_pupils(self, wanted: dict[str, WantedClass]) -> None:
+        class_policy, ctx = self.class_policy, self.rules.context
+        memberships_index: dict[int, set[str]] = defaultdict(set)
+        for user_id, groupe_id in self.state.memberships:
+            group = self.groups_by_id.get(groupe_id)
+            if group and group.type == "groupe" and self.owned_group.match(group.ref.upper()):
+                memberships_index[user_id].add(group.ref.upper())
+        for pair in self.matching.pairs:
+            pupil, account = pair.pupil, pair.account
+            changes = self.field_changes(pupil, account)
+            ref = class_of(pupil, class_policy, ctx)[0]
+            old_class = self.groups_by_id.get(account.classe_id)
+            old_ref = old_class.ref.upper() if old_class and old_class.type == "classe" else ""
+            if old_ref != ref:
+                changes["eleve_classe_id"] = {"old": old_ref, "new": ref, "old_id": account.classe_id}
+            reason = {"tier": pair.tier, "line": pupil.line}
+            target = {"table": "sacoche_user", "user_id": account.user_id, "login": account.login}
+            subject = {**_person(pupil), "classe": wanted[ref].name, "account": _account(account)}
+            if not account.active:
+                action = self.situations.get("reappeared", "reactivate")
+                if action == "reactivate":
+                    changes["user_sortie_date"] = {"old": account.sortie_date, "new": ACTIVE}
+                    self.add(
+                        "reactivate",
+                        target,
+                        changes,
+                        {**reason, "situation": "reappeared"},
+                        subject,
+                        (account.user_id, changes),
+                    )
+                else:
+                    self.unchanged += 1
+            elif changes and self.situations.get("matched_changed", "update") == "update":
+                self.add(
+                    "update",
+                    target,
+                    changes,
+                    {**reason, "situation": "matched_changed"},
+                    subject,
+                    (account.user_id, changes),
+                )
+            else:
+                self.unchanged += 1
+            self.plan_memberships(
+                {"user_id": account.user_id, "login": account.login},
+                pupil,
+                memberships_index.get(account.user_id, set()),
+                pupil.line,
+            )
+        self.plan_new(wanted)
+        self.plan_missing()
+        for ambiguity in self.matching.ambiguities:
+            self.plan_decide(ambiguity)
+
+    def plan_new(self, wanted: dict[str, WantedClass]) -> None:
+        if self.situations.get("new", "create") != "create":
+            return
+        accounts = self.policy.get("accounts", {})
+        allocator = LoginAllocator(
+            self.state.taken_logins, max_length=int(accounts.get("login_max_length", 30))
+        )
+        profile = self.state.profile
+        for pupil in self.matching.new:
+            ref = class_of(pupil, self.class_policy, self.rules.context)[0]
+            login = allocator.allocate(pupil.prenom, pupil.nom, profile.model)
+            if profile.password_is_birth_date and pupil.naissance:
+                password = birth_date_password(pupil.naissance)
+            else:
+                password = make_password(
+                    min_length=profile.password_min_length,
+                    alphabet=accounts.get("password_alphabet", "23456789abcdfghknpqrstuvxyz"),
+                    rng=self.rng,
+                )
+            values = {
+                "user_profil_sigle": "ELV",
+                "user_reference": pupil.ine,
+                "user_nom": pupil.nom,
+                "user_prenom": pupil.prenom,
+                "user_genre": pupil.genre or "I",
+                "user_naissance_date": pupil.naissance or None,
+                "user_email": pupil.email,
+                "user_login": login,
+                "user_password": password_hash(password, accounts.get("password_salt", "grain_de_sel")),
+                "user_sortie_date": ACTIVE,
+                "eleve_classe_id": ref,
+            }
+            item = self.add(
+                "create",
+                {"table": "sacoche_user", "login": login},
+                {k: {"old": None, "new": v} for k, v in values.items()},
+                {"tier": None, "line": pupil.line, "situation": "new"},
+                {**_person(pupil), "classe": wanted[ref].name},
+                (pupil_key(pupil),),
+            )
+            self.passwords[item.id] = password
+            self.plan_memberships({"login": login}, pupil, set(), pupil.line)
+
+    def plan_missing(self) -> None:
+        for account in self.matching.missing:
+            if not account.active:
+                continue
+            action = self.situations.get("missing_active", "deactivate")
+            if action != "deactivate":
+                continue
+            group = self.groups_by_id.get(account.classe_id)
+            self.add(
+                "deactivate",
+                {"table": "sacoche_user", "user_id": account.user_id, "login": account.login},
+                {"user_sortie_date": {"old": account.sortie_date, "new": self.today}},
+                {"tier": None, "line": None, "situation": "missing_active"},
+                {
+                    "nom": account.nom,
+                    "prenom": account.prenom,
+                    "naissance": account.naissance,
+                    "classe": group.nom if group else "",
+                },
+                (account.user_id,),
+            )
+
+    def plan_decide(self, ambiguity: Ambiguity) -> None:
+        pupil = ambiguity.pupil
+        ref = class_of(pupil, self.class_policy, self.rules.context)[0]
+        candidates = [_account(a) | {"classe": self._class_name(a)} for a in ambiguity.candidates]
+        self.add(
+            "decide",
+            {"pupil": pupil_key(pupil), "accounts": [a.user_id for a in ambiguity.candidates]},
+            {},
+            {"rule": ambiguity.rule, "line": pupil.line, "situation": "ambiguous", "why": ambiguity.reason},
+            {**_person(pupil), "classe_ref": ref, "candidates": candidates},
+            (pupil_key(pupil), sorted(a.user_id for a in ambiguity.candidates)),
+        )
+
+    def _class_name(self, account: Account) -> str:
+        group = self.groups_by_id.get(account.classe_id)
+        return group.nom if group else ""
+
+    # guards -------------------------------------------------------------------------------------------
+    def guards(self) -> list[dict[str, str]]:
+        policy = self.policy.get("guards", {})
+        holds: list[dict[str, str]] = []
+        active = [a for a in self.state.accounts if a.active]
+        present = {p.account.user_id for p in self.matching.pairs}
+        present |= {a.user_id for amb in self.matching.ambiguities for a in amb.candidates}
+        file_count = len(self.export.pupils)
+
+        def hold(guard: str, message: str) -> None:
+            holds.append(
+                {
+                    "guard": guard,
+                    "message": message,
+                    "allow": f"--allow {guard}",
+                    "allowed": guard in self.allow,
+                }
+            )
+
+        coverage = policy.get("coverage", {})
+        if active and "min_percent" in coverage:
+            share = 100.0 * file_count / len(active)
+            if share < float(coverage["min_percent"]):
+                hold(
+                    "coverage",
+                    f"the file holds {file_count} pupils, {share:.0f}% of the {len(active)} active "
+                    f"pupils in SACoche (at least {coverage['min_percent']}% expected): is the export "
+                    "filtered "
+                    "by niveau, class, dispositif or regroupement?",
+                )
+        if policy.get("class_missing", True):
+            by_class: dict[int, list[Account]] = defaultdict(list)
+            for account in active:
+                by_class[account.classe_id].append(account)
+            for classe_id, members in sorted(by_class.items()):
+                group = self.groups_by_id.get(classe_id)
+                if group is None or group.type != "classe":
+                    continue
+                if not any(a.user_id in present for a in members):
+                    hold(
+                        "class_missing",
+                        f"class {group.nom} ({group.ref}) has {len(members)} active pupils in "
+                        "SACoche and none of them is in the file: they would all be deactivated",
+                    )
+        if policy.get("niveau_missing", True):
+            niveau_refs = {n.niveau_id: n.ref for n in self.state.niveaux}
+            file_niveaux = {niveau_id_for(p.niveau, self.state) for p in self.export.pupils if p.niveau}
+            active_niveaux: Counter[int] = Counter()
+            for account in active:
+                group = self.groups_by_id.get(account.classe_id)
+                if group and group.niveau_id:
+                    active_niveaux[group.niveau_id] += 1
+            for niveau_id, count in sorted(active_niveaux.items()):
+                if niveau_id not in file_niveaux:
+                    hold(
+                        "niveau_missing",
+                        f"niveau {niveau_refs.get(niveau_id, niveau_id)} has {count} active "
+                        "pupils in SACoche and no pupil in the file",
+                    )
+        limits = policy.get("deactivations", {})
+        leaving = sum(1 for i in self.items if i.kind == "deactivate" and i.accepted)
+        if active and limits:
+            share = 100.0 * leaving / len(active)
+            if leaving > int(limits.get("max_count", 0)) and share > float(limits.get("max_percent", 0)):
+                hold(
+                    "deactivations",
+                    f"{leaving} pupils would be deactivated, {share:.0f}% of the {len(active)} "
+                    f"active pupils (limits: more than {limits.get('max_count')} and more than "
+                    f"{limits.get('max_percent')}%)",
+                )
+        return holds
+
+    def run(self) -> Plan:
+        self.left_alone: dict[str, list[dict[str, Any]]] = {"classes": [], "groups": []}
+        wanted = self.plan_classes()
+        self.plan_groups()
+        self.plan_pupils(wanted)
+        holds = self.guards()
+        counts = Counter(i.kind for i in self.items)
+        summary: dict[str, Any] = {"pupils_in_file": len(self.export.pupils)}
+        for kind in ITEM_KINDS:
+            summary[SUMMARY_KEYS[kind]] = counts.get(kind, 0)
+        summary["unchanged"] = self.unchanged
+        summary["held"] = any(not h["allowed"] for h in holds)
+        summary["holds"] = [h["message"] for h in holds if not h["allowed"]]
+        order = {kind: i for i, kind in enumerate(ITEM_KINDS)}
+        items = sorted(self.items, key=lambda i: (order[i.kind], i.reason.get("line") or 0, i.id))
+        return Plan(
+            meta={},
+            summary=summary,
+            items=tuple(items),
+            holds=tuple(holds),
+            left_alone=self.left_alone,
+            stale_decisions=(),
+            warnings=tuple(self.warnings),
+            passwords=dict(self.passwords),
+        )
+
+
+def _person(pupil: Pupil) -> dict[str, Any]:
+    return {
+        "nom": pupil.nom,
+        "prenom": pupil.prenom,
+        "naissance": pupil.naissance,
+        "ine": pupil.ine,
+        "line": pupil.line,
+    }
+
+
+def _account(account: Account) -> dict[str, Any]:
+    return {
+        "user_id": account.user_id,
+        "nom": account.nom,
+        "prenom": account.prenom,
+        "naissance": account.naissance,
+        "ine": account.ine,
+        "login": account.login,
+        "sortie_date": account.sortie_date,
+    }
+
+
+def _account_attr(column: str) -> str:
+    return {"user_email_origine": "email_origine"}.get(column, ACCOUNT_ATTR.get(column, column))
+
+
+def build_plan(
+    export: Export,
+    state: State,
+    matching: Matching,
+    rules: RuleSet,
+    *,
+    today: str,
+    allow: Iterable[str] = (),
+    decisions: Decisions | None = None,
+    rng: Any = None,
+) -> Plan:
+    """The plan for this export and state; ``rng`` only for deterministic tests (default: secrets)."""
+    unknown = set(allow) - set(GUARDS)
+    if unknown:
+        raise OndeError(
+            f"unknown guard(s) for --allow: {', '.join(sorted(unknown))}",
+            hint=f"use one of: {', '.join(GUARDS)}",
+        )
+    planner = _Planner(
+        export, state, matching, rules, today, allow, decisions or Decisions(), rng or secrets.SystemRandom()
+    )
+    return planner.run()

@@ -1,0 +1,163 @@
+"""The plan directory's I/O: read a decisions file, write plan.json and the new pupils' credentials.
+
+``plan.json`` is the seam between planning and rendering: it holds everything a renderer needs, never a
+plaintext password. The passwords of new pupils go to ``identifiants.csv`` only, written with mode 0600.
+Files are written to a temporary name and renamed, so a failure never leaves half a plan.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from engine.errors import OndeError, OndeErrorGroup
+from engine.match import Decisions as MatchDecisions
+from engine.plan import Decisions as ItemDecisions
+from engine.plan import Plan
+from engine.yamlpos import load_located
+
+PLAN_FILE = "plan.json"
+CREDENTIALS_FILE = "identifiants.csv"
+FORMAT_VERSION = 1
+
+
+def load_decisions(path: Path) -> tuple[MatchDecisions, ItemDecisions]:
+    """Parse a decisions YAML file::
+
+    accept: [item-id, …]          # items to apply even if unchecked by default
+    reject: [item-id, …]          # items not to apply
+    same:                         # this row IS this account
+      - {pupil: "ine:203451870GH", account: 12}
+    different:                    # this row is NOT this account (a new pupil)
+      - {pupil: "id:TISSERAND|Énzo|2015-08-22", account: 40}
+    """
+    doc = load_located(path)
+    data = doc.data if isinstance(doc.data, dict) else None
+    if data is None:
+        raise doc.error((), "a decisions file is a mapping with keys accept, reject, same, different")
+    errors = []
+    for key in data:
+        if key not in {"accept", "reject", "same", "different"}:
+            errors.append(
+                doc.error((key,), f"unknown key '{key}'", hint="use accept, reject, same or different")
+            )
+    ids: dict[str, frozenset[str]] = {}
+    for key in ("accept", "reject"):
+        values = data.get(key) or []
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            errors.append(doc.error((key,), f"'{key}' must be a list of item ids"))
+            values = []
+        ids[key] = frozenset(values)
+    pairs: dict[str, list[tuple[str, int]]] = {}
+    for key in ("same", "different"):
+        pairs[key] = []
+        for index, entry in enumerate(data.get(key) or []):
+            if (
+                not isinstance(entry, dict)
+                or set(entry) != {"pupil", "account"}
+                or not isinstance(entry["pupil"], str)
+                or not isinstance(entry["account"], int)
+            ):
+                errors.append(
+                    doc.error((key, index), f"each '{key}' entry is {{pupil: KEY, account: USER_ID}}")
+                )
+                continue
+            pairs[key].append((entry["pupil"], entry["account"]))
+    both = ids["accept"] & ids["reject"]
+    if both:
+        errors.append(
+            doc.error(("reject",), f"item(s) both accepted and rejected: {', '.join(sorted(both))}")
+        )
+    if errors:
+        raise OndeErrorGroup(errors)
+    return (
+        MatchDecisions(same=dict(pairs["same"]), different=frozenset(pairs["different"])),
+        ItemDecisions(accept=ids["accept"], reject=ids["reject"]),
+    )
+
+
+def stale_item_decisions(plan: Plan, decisions: ItemDecisions) -> list[str]:
+    """Accept/reject answers naming items this plan does not have (the situation changed)."""
+    present = {item.id for item in plan.items}
+    return [
+        f"{verb}: {item_id} (no such item in this plan)"
+        for verb, ids in (("accept", decisions.accept), ("reject", decisions.reject))
+        for item_id in sorted(ids)
+        if item_id not in present
+    ]
+
+
+def check_destination(out: Path, state_url: str, force: bool) -> None:
+    """Refuse to overwrite a plan computed from another database, unless forced."""
+    existing = out / PLAN_FILE
+    if not existing.is_file() or force:
+        return
+    try:
+        previous = json.loads(existing.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        raise OndeError(
+            "a damaged plan.json is in the way",
+            file=existing,
+            hint="remove it, choose another --out, or use --force",
+        ) from None
+    if previous.get("state", {}).get("url") != state_url:
+        raise OndeError(
+            f"this directory holds a plan of another database ({previous.get('state', {}).get('url')})",
+            file=existing,
+            hint="choose another --out, or use --force to replace it",
+        )
+
+
+def _write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def credentials_rows(plan: Plan) -> list[dict[str, str]]:
+    """One row per accepted new pupil: class, nom, prénom, login, password (plaintext)."""
+    rows = []
+    for item in plan.items:
+        if item.kind != "create" or not item.accepted or item.id not in plan.passwords:
+            continue
+        rows.append(
+            {
+                "classe": item.subject.get("classe", ""),
+                "nom": item.subject["nom"],
+                "prenom": item.subject["prenom"],
+                "login": item.target["login"],
+                "mot_de_passe": plan.passwords[item.id],
+                "item": item.id,
+            }
+        )
+    return sorted(rows, key=lambda r: (r["classe"], r["nom"], r["prenom"]))
+
+
+def write_plan(out: Path, plan: Plan, meta: Mapping[str, Any]) -> Path:
+    """Write plan.json (and identifiants.csv when there are new pupils) into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    body = {"format_version": FORMAT_VERSION, **meta, **plan.to_dict()}
+    _write_atomic(out / PLAN_FILE, (json.dumps(body, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    rows = credentials_rows(plan)
+    credentials = out / CREDENTIALS_FILE
+    if rows:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), delimiter=";", lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        _write_atomic(credentials, buffer.getvalue().encode("utf-8-sig"), mode=0o600)
+    else:
+        credentials.unlink(missing_ok=True)
+    return out / PLAN_FILE
