@@ -18,6 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
+from urllib.request import pathname2url
 
 import petl
 
@@ -140,19 +141,24 @@ def redact_url(url: str) -> str:
     return url
 
 
+def sqlite_path(url: str) -> Path:
+    """The file of a ``sqlite:///relative/path`` or ``sqlite:////absolute/path`` URL."""
+    if not url.startswith("sqlite:///"):
+        raise OndeError("a SQLite URL is sqlite:///relative/path or sqlite:////absolute/path", file=url)
+    return Path(unquote(url[len("sqlite:///") :].split("?", 1)[0]))
+
+
 @contextmanager
 def connect(url: str) -> Iterator[tuple[Any, str]]:
     """A read-only DB-API connection for a ``--db`` URL, and its dialect ('sqlite' or 'mysql')."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
-        path = Path(unquote(parsed.path if not parsed.netloc else parsed.netloc + parsed.path))
-        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-            path = Path(url[len("sqlite:///") :])
+        path = sqlite_path(url)
         if not path.is_file():
             raise OndeError(
                 "no such SQLite database", file=path, hint="check the path in --db sqlite:///PATH"
             )
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"file:{pathname2url(str(path.resolve()))}?mode=ro", uri=True)
         try:
             yield conn, "sqlite"
         finally:
