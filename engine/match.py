@@ -71,10 +71,10 @@ class Matching:
 
 
 def _apply_decisions(
-    pupils: list[Pupil], accounts: dict[int, Account], decisions: Decisions
+    pupils: dict[int, Pupil], accounts: dict[int, Account], decisions: Decisions
 ) -> tuple[list[Pair], list[str]]:
     pairs, stale = [], []
-    by_key = {pupil_key(p): p for p in pupils}
+    by_key = {pupil_key(p): p for p in pupils.values()}
     for key, user_id in decisions.same.items():
         pupil, account = by_key.get(key), accounts.get(user_id)
         if pupil is None or account is None:
@@ -83,7 +83,7 @@ def _apply_decisions(
             )
             continue
         pairs.append(Pair(pupil, account, "decision"))
-        pupils.remove(pupil)
+        del pupils[pupil.line]
         del accounts[user_id]
     return pairs, stale
 
@@ -92,7 +92,7 @@ def _tier(
     name: str,
     keys: Sequence[str],
     unless_different: Sequence[str],
-    pupils: list[Pupil],
+    pupils: dict[int, Pupil],
     accounts: dict[int, Account],
     ambiguous: dict[str, Ambiguity],
 ) -> list[Pair]:
@@ -102,7 +102,7 @@ def _tier(
         if all(key):
             index[key].append(account)
     wanted: dict[tuple[str, ...], list[Pupil]] = defaultdict(list)
-    for pupil in pupils:
+    for pupil in pupils.values():
         key = tuple(_value(pupil, k) for k in keys)
         if all(key) and key in index:
             wanted[key].append(pupil)
@@ -130,7 +130,7 @@ def _tier(
                 reason = f"{len(candidates)} accounts have the same {' + '.join(keys)}"
             ambiguous.setdefault(pupil_key(row), Ambiguity(row, tuple(candidates), reason, name))
     for pair in pairs:
-        pupils.remove(pair.pupil)
+        del pupils[pair.pupil.line]
         del accounts[pair.account.user_id]
     return pairs
 
@@ -199,7 +199,7 @@ def match(
 ) -> Matching:
     """Pair rows with accounts; return the pairs, the new rows, the accounts missing, the ambiguities."""
     decisions = decisions or Decisions()
-    remaining = sorted(pupils, key=lambda p: p.line)
+    remaining = {p.line: p for p in sorted(pupils, key=lambda p: p.line)}
     pool = {a.user_id: a for a in accounts}
     pairs, stale = _apply_decisions(remaining, pool, decisions)
     ambiguous: dict[str, Ambiguity] = {}
@@ -207,15 +207,18 @@ def match(
         pairs.extend(
             _tier(tier["name"], tier["keys"], tier.get("unless_different", ()), remaining, pool, ambiguous)
         )
-    unresolved = [p for p in remaining if pupil_key(p) not in ambiguous]
+    unresolved = [p for p in remaining.values() if pupil_key(p) not in ambiguous]
     _fuzzy(policy.get("fuzzy", {}), unresolved, pool.values(), ambiguous, decisions)
-    for key, user_id in decisions.different:
-        if not any(pupil_key(p) == key for p in pupils) or user_id not in {a.user_id for a in accounts}:
-            stale.append(f"different: {key} ↔ account {user_id} (row or account not found)")
+    if decisions.different:
+        keys = {pupil_key(p) for p in pupils}
+        user_ids = {a.user_id for a in accounts}
+        for key, user_id in sorted(decisions.different):
+            if key not in keys or user_id not in user_ids:
+                stale.append(f"different: {key} ↔ account {user_id} (row or account not found)")
     in_question = {a.user_id for amb in ambiguous.values() for a in amb.candidates}
     return Matching(
         pairs=tuple(sorted(pairs, key=lambda p: p.pupil.line)),
-        new=tuple(p for p in remaining if pupil_key(p) not in ambiguous),
+        new=tuple(p for p in remaining.values() if pupil_key(p) not in ambiguous),
         missing=tuple(a for a in pool.values() if a.user_id not in in_question),
         ambiguities=tuple(sorted(ambiguous.values(), key=lambda a: a.pupil.line)),
         stale=tuple(stale),

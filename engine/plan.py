@@ -16,13 +16,14 @@ import secrets
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from engine.errors import OndeError
 from engine.logins import LoginAllocator, birth_date_password, make_password, password_hash
 from engine.match import Ambiguity, Matching, pupil_key
 from engine.normalise import Export, Pupil
-from engine.ops import Context, fold, run_steps
+from engine.ops import Context, compile_steps, fold, run_steps
 from engine.rules import RuleSet
 from engine.state import ACTIVE, Account, State
 
@@ -165,9 +166,8 @@ def class_of(pupil: Pupil, policy: Mapping[str, Any], ctx: Context) -> tuple[str
     return ref, name.strip()[: int(policy.get("name_length", 20))], niveau
 
 
+@lru_cache(maxsize=16)
 def _shorten_steps(table: str) -> list[Any]:
-    from engine.ops import compile_steps
-
     return compile_steps([{"shorten": table}])
 
 
@@ -393,19 +393,6 @@ class _Planner:
                 {**_person(pupil), "groupe": ref},
                 (who, ref),
             )
-
-    def owned_memberships(self, account: Account) -> set[str]:
-        refs = set()
-        for user_id, groupe_id in self.state.memberships:
-            group = self.groups_by_id.get(groupe_id)
-            if (
-                user_id == account.user_id
-                and group
-                and group.type == "groupe"
-                and self.owned_group.match(group.ref.upper())
-            ):
-                refs.add(group.ref.upper())
-        return refs
 
     # pupils -------------------------------------------------------------------------------------------
     def field_changes(self, pupil: Pupil, account: Account) -> dict[str, dict[str, Any]]:
