@@ -55,7 +55,7 @@ SUMMARY_KEYS = {
     "membership_add": "memberships_add",
     "membership_remove": "memberships_remove",
 }
-GUARDS = ("coverage", "class_missing", "niveau_missing", "deactivations")
+GUARDS = ("coverage", "other_school", "class_missing", "niveau_missing", "deactivations")
 ACCOUNT_ATTR = {
     "user_reference": "ine",
     "user_nom": "nom",
@@ -302,7 +302,7 @@ class _Planner:
             if self.owned_class.match(ref):
                 self.add(
                     "class_retire",
-                    {"table": "sacoche_groupe", "groupe_ref": group.ref, "groupe_id": group.groupe_id},
+                    self.retire_target(group),
                     {},
                     {
                         "rule": "classes.owned_ref",
@@ -315,6 +315,19 @@ class _Planner:
             else:
                 self.left_alone["classes"].append(entry)
         return wanted
+
+    def retire_target(self, group: Any) -> dict[str, Any]:
+        """The whole row a retirement deletes (and a revert puts back): name, niveau, pupils' memberships."""
+        members = sorted(uid for uid, gid in self.state.memberships if gid == group.groupe_id)
+        return {
+            "table": "sacoche_groupe",
+            "groupe_ref": group.ref,
+            "groupe_id": group.groupe_id,
+            "groupe_type": group.type,
+            "groupe_nom": group.nom,
+            "niveau_id": group.niveau_id,
+            "members": members,
+        }
 
     # groups -------------------------------------------------------------------------------------------
     def plan_groups(self) -> dict[str, str]:
@@ -363,7 +376,7 @@ class _Planner:
             if self.owned_group.match(ref):
                 self.add(
                     "group_retire",
-                    {"table": "sacoche_groupe", "groupe_ref": group.ref, "groupe_id": group.groupe_id},
+                    self.retire_target(group),
                     {},
                     {"rule": "groups.owned_ref", "situation": "group_absent_from_file"},
                     {"groupe": group.nom},
@@ -612,6 +625,17 @@ class _Planner:
                         f"niveau {niveau_refs.get(niveau_id, niveau_id)} has {count} active "
                         "pupils in SACoche and no pupil in the file",
                     )
+        known = policy.get("other_school", {})
+        if active and file_count and "min_known_percent" in known:
+            recognised = len(self.matching.pairs) + len(self.matching.ambiguities)
+            share = 100.0 * recognised / file_count
+            if share < float(known["min_known_percent"]):
+                hold(
+                    "other_school",
+                    f"only {recognised} of the file's {file_count} pupils ({share:.0f}%) have an account in "
+                    f"SACoche (at least {known['min_known_percent']}% expected): is this the export of "
+                    "another school, or the database of another school?",
+                )
         limits = policy.get("deactivations", {})
         leaving = sum(1 for i in self.items if i.kind == "deactivate" and i.accepted)
         if active and limits:

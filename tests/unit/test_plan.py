@@ -390,3 +390,12 @@ def test_first_import_into_an_empty_school(tmp_path: Path) -> None:
     assert kinds(plan) == {"create": 2, "class_create": 2}
     assert {i.target["login"] for i in plan.items if i.kind == "create"} == {"noe.lavandie", "zoe.rossigno"}
     assert not plan.held
+
+
+def test_other_school_guard(tmp_path: Path, db: SchoolDB) -> None:
+    school_of(db, 10)
+    stranger_rows = [row(f"AUTRE{n}", "Léo", ine=f"2099{n:05d}ZZ") for n in range(10)]
+    plan = plan_for(tmp_path, db, stranger_rows)
+    other = [h for h in plan.holds if h["guard"] == "other_school"]
+    assert other and "only 0 of the file's 10 pupils (0%)" in other[0]["message"]
+    assert "another school" in other[0]["message"]
