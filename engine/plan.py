@@ -113,8 +113,8 @@ class Plan:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            **self.meta,
             "summary": self.summary,
+            **self.meta,
             "held": self.held,
             "holds": list(self.holds),
             "items": [i.to_dict() for i in self.items],
@@ -243,6 +243,7 @@ class _Planner:
         self.owned_class = re.compile(self.class_policy.get("owned_ref", r"^[0-9A-Z]+_[0-9A-Z]+$"))
         self.owned_group = re.compile(self.group_policy.get("owned_ref", r"^RG_"))
         self.unchanged = 0
+        self.unchanged_by_class: Counter[str] = Counter()
 
     def add(
         self,
@@ -386,7 +387,9 @@ class _Planner:
                 self.left_alone["groups"].append(entry)
         return labels
 
-    def plan_memberships(self, who: dict[str, Any], pupil: Pupil, current: set[str], line: int) -> None:
+    def plan_memberships(
+        self, who: dict[str, Any], pupil: Pupil, current: set[str], line: int, classe: str
+    ) -> None:
         desired = {group_ref(label, self.group_policy) for label in pupil.regroupements}
         for ref in sorted(desired - current):
             self.add(
@@ -394,7 +397,7 @@ class _Planner:
                 {"table": "sacoche_jointure_user_groupe", **who, "groupe_ref": ref},
                 {},
                 {"rule": "regroupements", "line": line, "situation": "listed_in_file"},
-                {**_person(pupil), "groupe": ref},
+                {**_person(pupil), "groupe": ref, "classe": classe},
                 (who, ref),
             )
         for ref in sorted(current - desired):
@@ -403,7 +406,7 @@ class _Planner:
                 {"table": "sacoche_jointure_user_groupe", **who, "groupe_ref": ref},
                 {},
                 {"rule": "regroupements", "line": line, "situation": "not_listed_in_file"},
-                {**_person(pupil), "groupe": ref},
+                {**_person(pupil), "groupe": ref, "classe": classe},
                 (who, ref),
             )
 
@@ -462,6 +465,7 @@ class _Planner:
                     )
                 else:
                     self.unchanged += 1
+                    self.unchanged_by_class[wanted[ref].name] += 1
             elif changes and self.situations.get("matched_changed", "update") == "update":
                 self.add(
                     "update",
@@ -473,11 +477,13 @@ class _Planner:
                 )
             else:
                 self.unchanged += 1
+                self.unchanged_by_class[wanted[ref].name] += 1
             self.plan_memberships(
                 {"user_id": account.user_id, "login": account.login},
                 pupil,
                 memberships_index.get(account.user_id, set()),
                 pupil.line,
+                wanted[ref].name,
             )
         self.plan_new(wanted)
         self.plan_missing()
@@ -525,7 +531,7 @@ class _Planner:
                 (pupil_key(pupil),),
             )
             self.passwords[item.id] = password
-            self.plan_memberships({"login": login}, pupil, set(), pupil.line)
+            self.plan_memberships({"login": login}, pupil, set(), pupil.line, wanted[ref].name)
 
     def plan_missing(self) -> None:
         for account in self.matching.missing:
@@ -575,11 +581,12 @@ class _Planner:
         present |= {a.user_id for amb in self.matching.ambiguities for a in amb.candidates}
         file_count = len(self.export.pupils)
 
-        def hold(guard: str, message: str) -> None:
+        def hold(guard: str, message: str, **figures: Any) -> None:
             holds.append(
                 {
                     "guard": guard,
                     "message": message,
+                    "figures": figures,
                     "allow": f"--allow {guard}",
                     "allowed": guard in self.allow,
                 }
@@ -593,8 +600,11 @@ class _Planner:
                     "coverage",
                     f"the file holds {file_count} pupils, {share:.0f}% of the {len(active)} active "
                     f"pupils in SACoche (at least {coverage['min_percent']}% expected): is the export "
-                    "filtered "
-                    "by niveau, class, dispositif or regroupement?",
+                    "filtered by niveau, class, dispositif or regroupement?",
+                    in_file=file_count,
+                    active=len(active),
+                    percent=round(share),
+                    min_percent=coverage["min_percent"],
                 )
         if policy.get("class_missing", True):
             by_class: dict[int, list[Account]] = defaultdict(list)
@@ -609,6 +619,9 @@ class _Planner:
                         "class_missing",
                         f"class {group.nom} ({group.ref}) has {len(members)} active pupils in "
                         "SACoche and none of them is in the file: they would all be deactivated",
+                        classe=group.nom,
+                        ref=group.ref,
+                        active=len(members),
                     )
         if policy.get("niveau_missing", True):
             niveau_refs = {n.niveau_id: n.ref for n in self.state.niveaux}
@@ -624,6 +637,8 @@ class _Planner:
                         "niveau_missing",
                         f"niveau {niveau_refs.get(niveau_id, niveau_id)} has {count} active "
                         "pupils in SACoche and no pupil in the file",
+                        niveau=niveau_refs.get(niveau_id, str(niveau_id)),
+                        active=count,
                     )
         known = policy.get("other_school", {})
         if active and file_count and "min_known_percent" in known:
@@ -635,6 +650,10 @@ class _Planner:
                     f"only {recognised} of the file's {file_count} pupils ({share:.0f}%) have an account in "
                     f"SACoche (at least {known['min_known_percent']}% expected): is this the export of "
                     "another school, or the database of another school?",
+                    known=recognised,
+                    in_file=file_count,
+                    percent=round(share),
+                    min_percent=known["min_known_percent"],
                 )
         limits = policy.get("deactivations", {})
         leaving = sum(1 for i in self.items if i.kind == "deactivate" and i.accepted)
@@ -646,6 +665,11 @@ class _Planner:
                     f"{leaving} pupils would be deactivated, {share:.0f}% of the {len(active)} "
                     f"active pupils (limits: more than {limits.get('max_count')} and more than "
                     f"{limits.get('max_percent')}%)",
+                    leaving=leaving,
+                    active=len(active),
+                    percent=round(share),
+                    max_count=limits.get("max_count"),
+                    max_percent=limits.get("max_percent"),
                 )
         return holds
 
@@ -664,8 +688,21 @@ class _Planner:
         summary["holds"] = [h["message"] for h in holds if not h["allowed"]]
         order = {kind: i for i, kind in enumerate(ITEM_KINDS)}
         items = sorted(self.items, key=lambda i: (order[i.kind], i.reason.get("line") or 0, i.id))
+        in_file = Counter(class_of(p, self.class_policy, self.rules.context)[1] for p in self.export.pupils)
+        by_class = {
+            name: {"pupils_in_file": count, "unchanged": self.unchanged_by_class.get(name, 0)}
+            for name, count in sorted(in_file.items())
+        }
+        names = {
+            "classes": {g.ref.upper(): g.nom for g in self.state.groups if g.type == "classe" and g.ref},
+            "groups": {g.ref.upper(): g.nom for g in self.state.groups if g.type == "groupe" and g.ref},
+        }
+        names["classes"].update({ref: cls.name for ref, cls in wanted.items()})
+        for item in self.items:
+            if item.kind == "group_create":
+                names["groups"][item.target["groupe_ref"]] = item.subject["groupe"]
         return Plan(
-            meta={},
+            meta={"by_class": by_class, "names": names},
             summary=summary,
             items=tuple(items),
             holds=tuple(holds),

@@ -1,0 +1,720 @@
+"""Last stage for people: the director's report (HTML to print, Markdown summary) and the login sheet.
+
+Everything comes from the parsed ``plan.json`` (and, for the login sheet only, ``identifiants.csv`` in the
+same directory): rendering never re-reads the export or the database. Templates live in
+``engine/templates/report/``; HTML is autoescaped. No password ever reaches ``rapport.html`` or
+``resume.md``: the report is only told how many pupils are on the sheet and which item ids lack one.
+
+Optional: when ``summary.by_class`` maps a class name to ``{"pupils_in_file": n, "unchanged": n}``, each class
+section says how many of its pupils are in the file and unchanged (plan.json does not carry it yet).
+
+``print_pdf`` prints an HTML file with headless Chromium (no JavaScript in our pages, no network).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from engine.errors import OndeError
+from engine.planio import CREDENTIALS_FILE, _write_atomic
+from engine.state import ACTIVE, redact_url
+
+REPORT_FILE = "rapport.html"
+SUMMARY_FILE = "resume.md"
+SHEET_FILE = "identifiants.html"
+TEMPLATES = Path(__file__).parent / "templates" / "report"
+
+PUPIL_KINDS = ("create", "deactivate", "reactivate", "update", "membership_add", "membership_remove")
+STRUCTURE_KINDS = ("class_create", "class_rename", "class_retire", "group_create", "group_retire")
+
+# (kind, singular, plural) in the order the summary line gives them.
+PUPIL_PHRASES = (
+    ("create", "nouvel élève", "nouveaux élèves"),
+    ("deactivate", "départ", "départs"),
+    ("reactivate", "retour", "retours"),
+    ("update", "mise à jour", "mises à jour"),
+)
+STRUCTURE_PHRASES = (
+    ("class_create", "classe à créer", "classes à créer"),
+    ("class_rename", "classe renommée", "classes renommées"),
+    ("class_retire", "classe à retirer", "classes à retirer"),
+    ("group_create", "groupe à créer", "groupes à créer"),
+    ("group_retire", "groupe à retirer", "groupes à retirer"),
+    ("membership_add", "inscription dans un groupe", "inscriptions dans des groupes"),
+    ("membership_remove", "retrait d'un groupe", "retraits de groupes"),
+)
+GUARD_TITLES = {
+    "coverage": "Export incomplet ?",
+    "other_school": "Export ou base d'une autre école ?",
+    "class_missing": "Classe absente du fichier",
+    "niveau_missing": "Niveau absent du fichier",
+    "deactivations": "Trop de départs",
+}
+
+
+def _pupils(n: int) -> str:
+    return f"{n} élève" if n == 1 else f"{n} élèves"
+
+
+def guard_message_fr(hold: dict[str, Any]) -> str:
+    """The guard's explanation in French, from its figures (the English message when figures are missing)."""
+    f = hold.get("figures") or {}
+    guard = hold.get("guard")
+    try:
+        if guard == "coverage":
+            return (
+                f"Le fichier contient {_pupils(f['in_file'])}, soit {f['percent']} % des {f['active']} "
+                f"élèves actifs dans SACoche (au moins {f['min_percent']} % attendus) : "
+                "l'export a-t-il été filtré par niveau, classe, dispositif ou regroupement ?"
+            )
+        if guard == "other_school":
+            return (
+                f"Seuls {f['known']} des {_pupils(f['in_file'])} du fichier ({f['percent']} %) ont déjà un "
+                f"compte dans SACoche (au moins {f['min_percent']} % attendus) : s'agit-il de l'export ou de "
+                "la base d'une autre école ?"
+            )
+        if guard == "class_missing":
+            return (
+                f"La classe {f['classe']} ({f['ref']}) compte {_pupils(f['active'])} actifs dans SACoche "
+                "et aucun n'est dans le fichier : tous seraient désactivés."
+            )
+        if guard == "niveau_missing":
+            return (
+                f"Le niveau {f['niveau']} compte {_pupils(f['active'])} actifs dans SACoche et aucun "
+                "élève dans le fichier."
+            )
+        if guard == "deactivations":
+            return (
+                f"{_pupils(f['leaving'])} seraient désactivés, soit {f['percent']} % des {f['active']} "
+                f"élèves actifs (seuils : plus de {f['max_count']} et plus de {f['max_percent']} %)."
+            )
+    except KeyError:
+        pass
+    return str(hold.get("message", ""))
+
+
+FIELD_LABELS = {
+    "user_nom": "Nom",
+    "user_prenom": "Prénom",
+    "user_naissance_date": "Date de naissance",
+    "user_reference": "INE",
+    "user_genre": "Sexe",
+    "eleve_classe_id": "Classe",
+    "user_email": "Courriel",
+    "user_email_origine": "Origine du courriel",
+    "user_sortie_date": "Date de sortie",
+    "user_login": "Identifiant",
+    "groupe_nom": "Nom",
+    "niveau_id": "Niveau",
+}
+TIER_TEXT = {
+    "ine": "reconnu par l'INE",
+    "nom_prenom_naissance": "reconnu par nom, prénom et date de naissance",
+    "nom_prenom": "reconnu par nom et prénom (seul compte à les porter)",
+    "decision": "rattaché par votre décision",
+}
+MATCH_KEYS = {"ine": "INE", "nom": "nom", "prenom": "prénom", "naissance": "date de naissance"}
+RULE_TEXT = {
+    "fuzzy_typo": "noms presque identiques",
+    "fuzzy_folded": "mêmes noms aux accents ou tirets près",
+    "fuzzy_names": "mêmes nom et prénom",
+    "ine": "même INE",
+    "nom_prenom_naissance": "mêmes nom, prénom et date de naissance",
+    "nom_prenom": "mêmes nom et prénom",
+}
+# The matcher's explanations (engine/match.py), in French; an unknown one is shown as it is.
+WHY_FR: tuple[tuple[re.Pattern[str], Any], ...] = (
+    (
+        re.compile(r"names differ by at most (\d+) letter\(s\), same birth date"),
+        lambda m: (
+            f"les noms diffèrent d'au plus {m[1]} lettre{'s' if int(m[1]) > 1 else ''}, "
+            "même date de naissance"
+        ),
+    ),
+    (
+        re.compile(r"same names except case, accents, hyphens or spaces, same birth date"),
+        lambda m: "mêmes noms aux majuscules, accents, tirets ou espaces près, même date de naissance",
+    ),
+    (
+        re.compile(r"same nom and prénom, different or missing birth date or INE"),
+        lambda m: "mêmes nom et prénom, mais date de naissance ou INE différents ou absents",
+    ),
+    (
+        re.compile(r"(\d+) rows and (\d+) account\(s\) share the same (.+)"),
+        lambda m: f"{m[1]} lignes du fichier et {m[2]} compte(s) ont les mêmes {_keys_fr(m[3])}",
+    ),
+    (
+        re.compile(r"(\d+) accounts have the same (.+)"),
+        lambda m: f"{m[1]} comptes ont les mêmes {_keys_fr(m[2])}",
+    ),
+)
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+NIVEAU_ORDER = ("TPS", "PS", "MS", "GS", "CP", "CE1", "CE2", "CM1", "CM2")
+_NIVEAU_RE = re.compile(r"\b(" + "|".join(NIVEAU_ORDER) + r")\b")
+NO_CLASS = ""
+
+
+# --- small French helpers -----------------------------------------------------------------------------
+
+
+def plural(count: int, singular: str, plural_form: str) -> str:
+    """``1 départ``, ``2 départs``; French puts 0 and 1 in the singular."""
+    return f"{count} {singular if count <= 1 else plural_form}"
+
+
+def join_fr(parts: list[str]) -> str:
+    """Comma-separated list (the summary line reads best without a final « et »)."""
+    return ", ".join(parts)
+
+
+def date_fr(value: Any) -> str:
+    """``2019-09-21`` → ``21/09/2019``; anything else unchanged; empty → ``—``."""
+    if not value:
+        return "—"
+    text = str(value)
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text)
+    return f"{m[3]}/{m[2]}/{m[1]}" if m else text
+
+
+def long_date_fr(value: Any) -> str:
+    """``2026-11-29`` → ``29 novembre 2026``."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", str(value or ""))
+    if not m or not 1 <= int(m[2]) <= 12:
+        return str(value or "")
+    day = int(m[3])
+    return f"{'1er' if day == 1 else day} {MONTHS[int(m[2]) - 1]} {m[1]}"
+
+
+def _keys_fr(keys: str) -> str:
+    return " + ".join(MATCH_KEYS.get(k.strip(), k.strip()) for k in keys.split("+"))
+
+
+def why_fr(why: str) -> str:
+    """The matcher's English explanation in French (each ``;``-separated part; unknown parts kept)."""
+    parts = []
+    for part in (p.strip() for p in (why or "").split(";")):
+        if not part:
+            continue
+        for pattern, translate in WHY_FR:
+            m = pattern.fullmatch(part)
+            if m:
+                parts.append(translate(m))
+                break
+        else:
+            parts.append(part)
+    return " ; ".join(parts)
+
+
+def pupil_phrases(counts: Mapping[str, int], class_changes: int = 0) -> list[str]:
+    """``["3 nouveaux élèves", "9 mises à jour (dont 7 changements de classe)"]``; zeros left out."""
+    parts = []
+    for kind, one, many in PUPIL_PHRASES:
+        n = counts.get(kind, 0)
+        if not n:
+            continue
+        text = plural(n, one, many)
+        if kind == "update" and class_changes:
+            text += f" (dont {plural(class_changes, 'changement de classe', 'changements de classe')})"
+        parts.append(text)
+    return parts
+
+
+def summary_line(counts: Mapping[str, int], class_changes: int, decisions: int) -> str:
+    """« 3 nouveaux élèves, 2 départs, …, 1 décision à prendre »; zero categories left out."""
+    parts = pupil_phrases(counts, class_changes)
+    if decisions:
+        parts.append(plural(decisions, "décision à prendre", "décisions à prendre"))
+    return join_fr(parts) if parts else "Aucun changement pour les élèves"
+
+
+def structure_phrases(counts: Mapping[str, int]) -> list[str]:
+    return [plural(counts[k], one, many) for k, one, many in STRUCTURE_PHRASES if counts.get(k)]
+
+
+def class_sort_key(name: str) -> tuple[int, int, str]:
+    """Classes in school order (TPS … CM2 by the first niveau in their name), then by name; no class last."""
+    if name == NO_CLASS:
+        return (2, 0, "")
+    m = _NIVEAU_RE.search(name.upper())
+    return (0, NIVEAU_ORDER.index(m[1]), name) if m else (1, 0, name)
+
+
+# --- identifiants.csv ----------------------------------------------------------------------------------
+
+
+def read_credentials(out_dir: Path) -> list[dict[str, str]]:
+    """Rows of identifiants.csv (UTF-8 with BOM, ``;``), or ``[]`` when the file is absent."""
+    path = out_dir / CREDENTIALS_FILE
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return [dict(row) for row in csv.DictReader(handle, delimiter=";")]
+
+
+def sheet_cards(plan: Mapping[str, Any], rows: Iterable[Mapping[str, str]]) -> list[dict[str, str]]:
+    """Cards for the login sheet: only rows of accepted ``create`` items whose login is the plan's."""
+    creates = {i["id"]: i for i in plan.get("items", []) if i.get("kind") == "create" and i.get("accepted")}
+    cards = []
+    for row in rows:
+        item = creates.get(row.get("item", ""))
+        if item is None or row.get("login") != item.get("target", {}).get("login"):
+            continue
+        subject = item.get("subject", {})
+        cards.append(
+            {
+                "item": item["id"],
+                "classe": subject.get("classe", row.get("classe", "")),
+                "nom": subject.get("nom", row.get("nom", "")),
+                "prenom": subject.get("prenom", row.get("prenom", "")),
+                "login": row["login"],
+                "password": row.get("mot_de_passe", ""),
+            }
+        )
+    return sorted(cards, key=lambda c: (class_sort_key(c["classe"]), c["nom"], c["prenom"]))
+
+
+# --- the report's view of the plan ---------------------------------------------------------------------
+
+
+class _Names:
+    """Display names for class and group refs, gathered from the plan itself."""
+
+    def __init__(self, plan: Mapping[str, Any]) -> None:
+        self.classes: dict[str, str] = {}
+        self.groups: dict[str, str] = {}
+        self.pupil_class: dict[Any, str] = {}
+        self.renamed: dict[str, str] = {}  # old class name → new name (a leaver's class is its old name)
+        names = plan.get("names", {})
+        self.classes.update({str(k).upper(): v for k, v in names.get("classes", {}).items()})
+        self.groups.update({str(k).upper(): v for k, v in names.get("groups", {}).items()})
+        for entry in plan.get("left_alone", {}).get("classes", []):
+            if entry.get("ref"):
+                self.classes.setdefault(str(entry["ref"]).upper(), entry.get("nom", ""))
+        for entry in plan.get("left_alone", {}).get("groups", []):
+            if entry.get("ref"):
+                self.groups.setdefault(str(entry["ref"]).upper(), entry.get("nom", ""))
+        for item in plan.get("items", []):
+            kind, subject, target = item.get("kind"), item.get("subject", {}), item.get("target", {})
+            if kind in ("class_create", "class_rename") and target.get("groupe_ref"):
+                self.classes[str(target["groupe_ref"]).upper()] = subject.get("classe", "")
+            if kind == "class_rename":
+                change = item.get("changes", {}).get("groupe_nom", {})
+                if change.get("old") and change.get("new"):
+                    self.renamed[str(change["old"])] = str(change["new"])
+            elif kind == "class_retire" and target.get("groupe_ref"):
+                self.classes.setdefault(str(target["groupe_ref"]).upper(), subject.get("classe", ""))
+            elif kind in ("group_create", "group_retire") and target.get("groupe_ref"):
+                self.groups[str(target["groupe_ref"]).upper()] = subject.get("groupe", "")
+            if kind in ("create", "update", "reactivate") and subject.get("classe"):
+                ref = item.get("changes", {}).get("eleve_classe_id", {}).get("new")
+                if ref:
+                    self.classes.setdefault(str(ref).upper(), subject["classe"])
+                for key in ("user_id", "login"):
+                    if target.get(key) is not None:
+                        self.pupil_class[(key, target[key])] = subject["classe"]
+
+    def classe(self, ref: Any) -> str:
+        if not ref:
+            return "(aucune)"
+        return self.classes.get(str(ref).upper()) or f"réf. {ref}"
+
+    def groupe(self, ref: Any) -> str:
+        return self.groups.get(str(ref).upper()) or str(ref)
+
+    def class_of_member(self, item: Mapping[str, Any]) -> str | None:
+        """A membership's class: its own ``subject.classe``, else the class of the same pupil's other item."""
+        subject, target = item.get("subject", {}), item.get("target", {})
+        if subject.get("classe"):
+            return str(subject["classe"])
+        for key in ("user_id", "login"):
+            if target.get(key) is not None and (key, target[key]) in self.pupil_class:
+                return self.pupil_class[(key, target[key])]
+        return None
+
+
+def _value_fr(column: str, value: Any, names: _Names) -> str:
+    if column == "eleve_classe_id":
+        return names.classe(value)
+    if column == "user_sortie_date":
+        return "aucune (compte actif)" if value == ACTIVE else date_fr(value)
+    if value is None or value == "":
+        return "(vide)"
+    if column == "user_naissance_date":
+        return date_fr(value)
+    if column == "user_genre":
+        return {"I": "non précisé"}.get(str(value), str(value))
+    return str(value)
+
+
+def _moves(item: Mapping[str, Any]) -> bool:
+    """An update that changes the pupil's class."""
+    return "eleve_classe_id" in item.get("changes", {})
+
+
+def _changes_fr(item: Mapping[str, Any], names: _Names, skip: Iterable[str] = ()) -> list[dict[str, str]]:
+    return [
+        {
+            "label": FIELD_LABELS.get(column, column),
+            "old": _value_fr(column, change.get("old"), names),
+            "new": _value_fr(column, change.get("new"), names),
+        }
+        for column, change in item.get("changes", {}).items()
+        if column not in skip
+    ]
+
+
+def _row(item: Mapping[str, Any], names: _Names) -> dict[str, Any]:
+    """What every template row needs: the item, its id, its state, and French renderings."""
+    subject, target, reason = item.get("subject", {}), item.get("target", {}), item.get("reason", {})
+    kind = item.get("kind", "")
+    row: dict[str, Any] = {
+        "id": item.get("id", ""),
+        "accepted": bool(item.get("accepted")),
+        "kind": kind,
+        "nom": subject.get("nom", ""),
+        "prenom": subject.get("prenom", ""),
+        "naissance": date_fr(subject.get("naissance")),
+        "ine": subject.get("ine") or "—",
+        "login": target.get("login") or "—",
+        "line": reason.get("line"),
+        "how": TIER_TEXT.get(reason.get("tier") or "", f"reconnu par la règle {reason.get('tier')}")
+        if reason.get("tier")
+        else "",
+        "changes": [],
+        "moves": _moves(item),
+    }
+    if kind == "create":
+        row["genre"] = _value_fr(
+            "user_genre", item.get("changes", {}).get("user_genre", {}).get("new"), names
+        )
+    elif kind == "update":
+        row["changes"] = _changes_fr(item, names)
+    elif kind == "reactivate":
+        row["left_on"] = date_fr(item.get("changes", {}).get("user_sortie_date", {}).get("old"))
+        row["changes"] = _changes_fr(item, names, skip=("user_sortie_date",))
+    elif kind == "deactivate":
+        row["ine"] = "—"
+        row["leaves_on"] = date_fr(item.get("changes", {}).get("user_sortie_date", {}).get("new"))
+    elif kind.startswith("membership_"):
+        row["groupe"] = names.groupe(subject.get("groupe") or target.get("groupe_ref"))
+        row["action"] = "ajout" if kind == "membership_add" else "retrait"
+    return row
+
+
+def _structure_row(item: Mapping[str, Any], names: _Names) -> dict[str, Any]:
+    subject, target, reason = item.get("subject", {}), item.get("target", {}), item.get("reason", {})
+    kind = item.get("kind", "")
+    ref = target.get("groupe_ref", "")
+    changes = item.get("changes", {})
+    if kind == "class_create":
+        what = "Nouvelle classe"
+        detail = f"{subject.get('classe', '')} (réf. {ref}, niveau {subject.get('niveau', '?')})"
+    elif kind == "class_rename":
+        what = "Classe renommée"
+        old = changes.get("groupe_nom", {}).get("old", "")
+        detail = f"{old} → {changes.get('groupe_nom', {}).get('new', subject.get('classe', ''))} (réf. {ref})"
+    elif kind == "class_retire":
+        what = "Classe à retirer"
+        active = reason.get("active_pupils")
+        detail = f"{subject.get('classe', '')} (réf. {ref}) : absente du fichier"
+        if active is not None:
+            detail += f", {plural(int(active), 'élève actif', 'élèves actifs')} aujourd'hui"
+    elif kind == "group_create":
+        what = "Nouveau groupe"
+        detail = f"{subject.get('groupe', '')} (réf. {ref})"
+    else:
+        what = "Groupe à retirer"
+        detail = f"{subject.get('groupe', '')} (réf. {ref}) : absent du fichier"
+    return {"id": item.get("id", ""), "accepted": bool(item.get("accepted")), "what": what, "detail": detail}
+
+
+def _decision(item: Mapping[str, Any], names: _Names) -> dict[str, Any]:
+    subject, reason, target = item.get("subject", {}), item.get("reason", {}), item.get("target", {})
+    row = {
+        "label": f"Fichier ONDE, ligne {reason.get('line', '?')}",
+        "nom": subject.get("nom", ""),
+        "prenom": subject.get("prenom", ""),
+        "naissance": date_fr(subject.get("naissance")),
+        "ine": subject.get("ine") or "—",
+        "classe": names.classe(subject.get("classe_ref")),
+        "login": "(nouveau)",
+    }
+    candidates = []
+    for account in subject.get("candidates", []):
+        sortie = account.get("sortie_date")
+        cand = {
+            "label": f"Compte SACoche n° {account.get('user_id', '?')}",
+            "status": "" if sortie in (None, "", ACTIVE) else f"ancien élève, sorti le {date_fr(sortie)}",
+            "nom": account.get("nom", ""),
+            "prenom": account.get("prenom", ""),
+            "naissance": date_fr(account.get("naissance")),
+            "ine": account.get("ine") or "—",
+            "classe": account.get("classe") or "(aucune)",
+            "login": account.get("login", ""),
+            "user_id": account.get("user_id"),
+        }
+        cand["differs"] = [k for k in ("nom", "prenom", "naissance", "ine") if cand[k] != row[k]]
+        candidates.append(cand)
+    rule = reason.get("rule", "")
+    return {
+        "id": item.get("id", ""),
+        "accepted": bool(item.get("accepted")),
+        "line": reason.get("line"),
+        "pupil": row,
+        "candidates": candidates,
+        "why": why_fr(reason.get("why", "")),
+        "rule": rule,
+        "rule_fr": RULE_TEXT.get(rule, rule),
+        "pupil_key": target.get("pupil", ""),
+    }
+
+
+def build_view(plan: Mapping[str, Any], credentials: Iterable[Mapping[str, str]] = ()) -> dict[str, Any]:
+    """Everything the templates show, computed from the plan (pure; ``credentials`` only for their ids)."""
+    items = list(plan.get("items", []))
+    names = _Names(plan)
+    accepted = Counter(i["kind"] for i in items if i.get("accepted") and i.get("kind") != "decide")
+    unchecked = Counter(i["kind"] for i in items if not i.get("accepted") and i.get("kind") != "decide")
+    decisions = [i for i in items if i.get("kind") == "decide"]
+    moves = Counter(bool(i.get("accepted")) for i in items if i.get("kind") == "update" and _moves(i))
+    unchecked_parts = pupil_phrases(unchecked, moves[False]) + structure_phrases(unchecked)
+
+    # per class --------------------------------------------------------------------------------------
+    by_class: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    loose_members: list[dict[str, Any]] = []
+    for item in items:
+        kind = item.get("kind")
+        if kind not in PUPIL_KINDS:
+            continue
+        if kind.startswith("membership_"):
+            classe = names.class_of_member(item)
+            if classe is None:
+                loose_members.append(_row(item, names))
+                continue
+            by_class[classe]["memberships"].append(_row(item, names))
+        else:
+            classe = str(item.get("subject", {}).get("classe") or NO_CLASS)
+            if kind == "deactivate":
+                classe = names.renamed.get(classe, classe)
+            by_class[classe][kind].append(_row(item, names))
+    stats = plan.get("by_class") or plan.get("summary", {}).get("by_class", {}) or {}
+    classes = []
+    for name in sorted(by_class, key=class_sort_key):
+        groups = by_class[name]
+        for rows in groups.values():
+            rows.sort(key=lambda r: (r["nom"], r["prenom"], r.get("groupe", ""), r["id"]))
+        counts = Counter(r["kind"] for rows in groups.values() for r in rows if r["accepted"])
+        moved = sum(1 for r in groups.get("update", []) if r["accepted"] and r["moves"])
+        phrases = pupil_phrases(counts, moved) + structure_phrases(counts)
+        members = groups.get("memberships", [])
+        classes.append(
+            {
+                "name": name or "Élèves sans classe",
+                "formerly": [old for old, new in names.renamed.items() if new == name],
+                "phrase": join_fr(phrases) or "Aucun changement coché",
+                "creates": groups.get("create", []),
+                "deactivates": groups.get("deactivate", []),
+                "reactivates": groups.get("reactivate", []),
+                "updates": groups.get("update", []),
+                "memberships": sorted(
+                    members, key=lambda r: (r["groupe"], r["action"], r["nom"], r["prenom"])
+                ),
+                "stats": stats.get(name),
+                "counts": {k: counts[k] for k in ("create", "deactivate", "reactivate", "update")}
+                | {"memberships": counts["membership_add"] + counts["membership_remove"]},
+            }
+        )
+    loose_members.sort(key=lambda r: (r["groupe"], r["action"], r["nom"], r["prenom"]))
+
+    # the rest ----------------------------------------------------------------------------------------
+    structure = [_structure_row(i, names) for i in items if i.get("kind") in STRUCTURE_KINDS]
+    holds = [
+        {
+            "guard": h.get("guard", ""),
+            "title": GUARD_TITLES.get(h.get("guard", ""), h.get("guard", "")),
+            "message": guard_message_fr(h),
+            "allow": h.get("allow") or f"--allow {h.get('guard', '')}",
+            "allowed": bool(h.get("allowed")),
+        }
+        for h in plan.get("holds", [])
+    ]
+    left_alone = {
+        key: sorted(plan.get("left_alone", {}).get(key, []), key=lambda e: e.get("nom", ""))
+        for key in ("classes", "groups")
+    }
+    accepted_creates = [i["id"] for i in items if i.get("kind") == "create" and i.get("accepted")]
+    on_sheet = {c["item"] for c in sheet_cards(plan, credentials)}
+    source, state = plan.get("source", {}), plan.get("state", {})
+    summary = plan.get("summary", {})
+    return {
+        "source": {
+            "file": source.get("file", "?"),
+            "format": source.get("format", ""),
+            "confirmed": source.get("format_confirmed", True),
+            "pupils": source.get("pupils", summary.get("pupils_in_file")),
+        },
+        "database": redact_url(str(state.get("url", "?"))),
+        "today": long_date_fr(plan.get("today", "")),
+        "tool": plan.get("tool", "onde-sacoche"),
+        "rules": plan.get("rules", {}),
+        "summary_line": summary_line(accepted, moves[True], len(decisions)),
+        "structure_line": join_fr(structure_phrases(accepted)),
+        "unchecked_line": join_fr(unchecked_parts),
+        "unchecked_count": sum(unchecked.values()),
+        "unchanged": summary.get("unchanged"),
+        "held": any(not h["allowed"] for h in holds),
+        "holds": [h for h in holds if not h["allowed"]],
+        "allowed_holds": [h for h in holds if h["allowed"]],
+        "decisions": [_decision(i, names) for i in decisions],
+        "stale": list(plan.get("stale_decisions", [])),
+        "warnings": list(plan.get("warnings", [])),
+        "structure": structure,
+        "left_alone": left_alone,
+        "loose_members": loose_members,
+        "structure_page": bool(structure or left_alone["classes"] or left_alone["groups"] or loose_members),
+        "classes": classes,
+        "new_pupils": len(accepted_creates),
+        "on_sheet": len(on_sheet),
+        "missing_credentials": [i for i in accepted_creates if i not in on_sheet],
+        "sheet_file": SHEET_FILE,
+    }
+
+
+# --- rendering -----------------------------------------------------------------------------------------
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(enabled_extensions=("html",), disabled_extensions=("md",), default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["md"] = _markdown_escape
+    env.filters["plural"] = lambda n, one, many: plural(int(n), one, many)
+    return env
+
+
+def _markdown_escape(text: Any) -> str:
+    return re.sub(r"([\\`*_|<])", r"\\\1", str(text))
+
+
+def render_reports(plan: dict, out_dir: Path) -> list[Path]:
+    """Write rapport.html, resume.md and (if identifiants.csv exists in out_dir and the plan has accepted
+    create items) identifiants.html (mode 0600). Return the paths written.
+
+    A stale identifiants.html (no accepted new pupil any more) is removed, so that no sheet of passwords
+    outlives the plan that made it.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    env = _environment()
+    credentials = read_credentials(out_dir)
+    view = build_view(plan, credentials)
+    written = []
+    report = out_dir / REPORT_FILE
+    _write_atomic(report, env.get_template("rapport.html").render(view).encode("utf-8"))
+    written.append(report)
+    summary = out_dir / SUMMARY_FILE
+    _write_atomic(summary, env.get_template("resume.md").render(view).encode("utf-8"))
+    written.append(summary)
+    sheet = out_dir / SHEET_FILE
+    cards = sheet_cards(plan, credentials)
+    if cards:
+        pages = [
+            {"classe": classe or "Élèves sans classe", "cards": [c for c in cards if c["classe"] == classe]}
+            for classe in dict.fromkeys(c["classe"] for c in cards)
+        ]
+        html = env.get_template("identifiants.html").render(view | {"pages": pages, "count": len(cards)})
+        _write_atomic(sheet, html.encode("utf-8"), mode=0o600)
+        written.append(sheet)
+    else:
+        sheet.unlink(missing_ok=True)
+    return written
+
+
+# --- printing ------------------------------------------------------------------------------------------
+
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--no-pdf-header-footer",
+)
+
+
+def find_chromium() -> str | None:
+    """``chromium`` (or a Chrome) on PATH, else /usr/bin/chromium, else None."""
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    fallback = Path("/usr/bin/chromium")
+    return str(fallback) if fallback.is_file() and os.access(fallback, os.X_OK) else None
+
+
+def print_pdf(html: Path, pdf: Path, *, chromium: str | None = None, timeout: float = 120) -> Path:
+    """Print ``html`` to ``pdf`` (A4, no header/footer) with headless Chromium in a fresh profile."""
+    binary = chromium or find_chromium()
+    if binary is None:
+        raise OndeError(
+            "Chromium is needed to print a PDF and was not found",
+            hint="install it (Debian: apt-get install chromium) or print the HTML from a browser",
+        )
+    html, pdf = Path(html).resolve(), Path(pdf).resolve()
+    pdf.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="onde-chromium-") as profile:
+        env = os.environ | {"XDG_CONFIG_HOME": profile, "XDG_CACHE_HOME": profile}
+        command = [
+            binary,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            f"--print-to-pdf={pdf}",
+            html.as_uri(),
+        ]
+        try:
+            result = subprocess.run(
+                command, capture_output=True, text=True, timeout=timeout, env=env, check=False
+            )
+        except subprocess.TimeoutExpired:
+            raise OndeError(f"Chromium did not finish printing within {timeout:.0f} s", file=html) from None
+        except OSError as exc:
+            raise OndeError(f"Chromium could not be started: {exc}", file=html) from None
+    if result.returncode != 0 or not pdf.is_file() or pdf.read_bytes()[:5] != b"%PDF-":
+        tail = "\n".join(result.stderr.strip().splitlines()[-5:])
+        raise OndeError(f"Chromium failed to print (exit {result.returncode}): {tail}", file=html)
+    return pdf
