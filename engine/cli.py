@@ -246,5 +246,180 @@ def rules_copy(destination: Path) -> None:
     click.echo(f"rules copied to {destination}; use them with --rules {destination}")
 
 
+# --- render, show, apply (SQL for DBAs) ---------------------------------------------------------------
+
+PLAN_DIR_ARGUMENT = click.argument("plan_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+
+
+@main.command("render")
+@PLAN_DIR_ARGUMENT
+@click.option(
+    "--dialect",
+    type=click.Choice(["mysql", "sqlite", "both"]),
+    default="both",
+    show_default=True,
+    help="SQL dialect: mysql (MySQL/MariaDB, the real SACoche) or sqlite (the demo database).",
+)
+@click.option(
+    "--revert-deletes-created",
+    is_flag=True,
+    help="revert.sql deletes the accounts, classes and groups apply.sql created (default: deactivates "
+    "the accounts, leaves classes and groups).",
+)
+def render_cmd(plan_dir: Path, dialect: str, revert_deletes_created: bool) -> None:
+    """Render the SQL scripts (PLAN_DIR/sql/DIALECT/), the report and the login sheet from plan.json.
+
+    Run it after editing `accepted` flags in plan.json. Nothing is read but plan.json; on any error
+    (plan.json damaged, an accepted item needing a rejected one…) nothing is written.
+
+    \b
+        onde-sacoche render /tmp/plan
+        onde-sacoche render /tmp/plan --dialect mysql --revert-deletes-created
+    """
+    from engine.pipeline import render_outputs
+    from engine.render import DIALECTS
+
+    dialects = DIALECTS if dialect == "both" else (dialect,)
+    try:
+        paths = render_outputs(plan_dir, dialects, revert_deletes_created=revert_deletes_created)
+    except OndeError as exc:
+        _fail(exc)
+        return
+    for path in paths:
+        click.echo(f"written: {path}")
+
+
+def _short(value: Any, width: int = 40) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _describe_item(item: dict[str, Any]) -> str:
+    """One line for a person: who or what, and what changes (never a password or its hash)."""
+    kind, subject = item.get("kind"), item.get("subject") or {}
+    target, changes = item.get("target") or {}, item.get("changes") or {}
+    who = " ".join(str(subject.get(k, "")) for k in ("nom", "prenom") if subject.get(k)).strip()
+    if kind == "create":
+        return f"{who}, {subject.get('classe', '')}, login {target.get('login', '')}"
+    if kind in ("update", "reactivate", "deactivate"):
+        parts = [
+            f"{column} {_short(change.get('old'), 24)!s} → {_short(change.get('new'), 24)!s}"
+            for column, change in changes.items()
+            if column != "user_password" and isinstance(change, dict)
+        ]
+        return f"user {target.get('user_id')} {who}: " + "; ".join(parts)
+    if kind in ("class_create", "group_create"):
+        name = (changes.get("groupe_nom") or {}).get("new", "")
+        return f"{target.get('groupe_ref', '')} “{name}”"
+    if kind == "class_rename":
+        change = changes.get("groupe_nom") or {}
+        return f"{target.get('groupe_ref', '')}: “{change.get('old', '')}” → “{change.get('new', '')}”"
+    if kind in ("class_retire", "group_retire"):
+        name = subject.get("classe") or subject.get("groupe") or target.get("groupe_nom", "")
+        return f"{target.get('groupe_ref', '')} “{name}”"
+    if kind in ("membership_add", "membership_remove"):
+        user = f"user {target['user_id']}" if "user_id" in target else "new pupil"
+        sign = "+" if kind == "membership_add" else "−"
+        return f"{user} {who} {sign} group {target.get('groupe_ref', '')}"
+    if kind == "decide":
+        candidates = ", ".join(str(c.get("user_id")) for c in subject.get("candidates") or [])
+        return f"{who} (line {subject.get('line')}): same pupil as account {candidates}? decide"
+    return ""
+
+
+@main.command("show")
+@PLAN_DIR_ARGUMENT
+def show_cmd(plan_dir: Path) -> None:
+    """Print a plan's summary and its items (id, kind, accepted, what changes). No password is shown.
+
+    \b
+        onde-sacoche show /tmp/plan
+    """
+    from engine.apply import checked_script
+    from engine.render import DIALECTS, load_plan
+
+    try:
+        loaded = load_plan(plan_dir)
+    except OndeError as exc:
+        _fail(exc)
+        return
+    doc = loaded.doc
+    source, state, summary = doc["source"], doc["state"], doc["summary"]
+    click.echo(
+        f"{loaded.path}: {source.get('file')} ({source.get('pupils')} pupils) against {state.get('url')}, "
+        f"date {doc.get('today')}{', HELD' if doc.get('held') else ''}"
+    )
+    counts = ", ".join(f"{key} {value}" for key, value in summary.items() if isinstance(value, int) and value)
+    click.echo(f"  summary: {counts}")
+    for hold in doc.get("holds") or []:
+        click.echo(f"  {'allowed' if hold.get('allowed') else 'HELD'}: {hold.get('message')}")
+    for dialect in DIALECTS:
+        try:
+            checked_script(plan_dir, loaded, dialect, "apply")
+            status = "up to date"
+        except OndeError as exc:
+            status = exc.message
+        click.echo(f"  sql/{dialect}: {status}")
+    items = doc["items"]
+    accepted = sum(1 for i in items if i.get("accepted") and i.get("kind") != "decide")
+    click.echo(f"  items: {len(items)} ({accepted} accepted)")
+    for item in items:
+        mark = "x" if item.get("accepted") else " "
+        click.echo(f"  [{mark}] {item.get('id', ''):<30} {item.get('kind', ''):<18} {_describe_item(item)}")
+
+
+@main.command("apply")
+@PLAN_DIR_ARGUMENT
+@click.option("--db", "db_url", required=True, help="sqlite:///PATH or mysql://USER:PASSWORD@HOST:PORT/DB.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (MySQL/MariaDB).")
+def apply_cmd(plan_dir: Path, db_url: str, yes: bool) -> None:
+    """Run PLAN_DIR/sql/DIALECT/apply.sql on --db, then verify.sql.
+
+    SQLite: in one transaction; a failing guard rolls everything back. MySQL/MariaDB: asks for
+    confirmation (unless --yes), then runs the script with the `mariadb` (or `mysql`) client found on
+    PATH, as a DBA would; its guards stop it before any write when the database changed since the plan.
+    Exit 0 applied and verified; 1 refused or failed (the message names the file).
+
+    \b
+        onde-sacoche apply /tmp/plan --db sqlite:///examples/copy.db
+        onde-sacoche apply /tmp/plan --db 'mysql://sacoche:PASSWORD@localhost/sacoche'
+    """
+    from engine.apply import checked_script, prepare, run_script, run_verify
+    from engine.state import redact_url
+
+    try:
+        loaded, dialect, script = prepare(plan_dir, db_url)
+        verify = checked_script(plan_dir, loaded, dialect, "verify")
+        summary = loaded.doc["summary"]
+        accepted = [i for i in loaded.doc["items"] if i.get("accepted") and i.get("kind") != "decide"]
+        click.echo(
+            f"{script}: {len(accepted)} accepted change(s) (in the plan: "
+            f"create {summary.get('create', 0)}, update {summary.get('update', 0)}, "
+            f"deactivate {summary.get('deactivate', 0)}, reactivate {summary.get('reactivate', 0)})"
+        )
+        planned_on = loaded.doc["state"].get("url")
+        if planned_on != redact_url(db_url):
+            click.echo(f"  note: the plan was computed on {planned_on}; the guards check this database")
+        if not accepted:
+            click.echo("nothing to apply")
+            return
+        if dialect == "mysql" and not yes:
+            click.confirm(f"Apply to {redact_url(db_url)}?", abort=True)
+        run = run_script(db_url, dialect, script)
+        if run.output.strip():
+            click.echo(run.output.strip())
+        result = run_verify(db_url, dialect, verify)
+    except OndeError as exc:
+        _fail(exc)
+        return
+    failed = [row for row in result.rows[:-1] if row[1] != "1"]
+    for name, _ok, details in failed:
+        click.echo(f"  differs: {name}: {details}", err=True)
+    last = result.rows[-1] if result.rows else ("RESULT", "0", "verify.sql gave no result")
+    click.echo(f"verify.sql: {last[2]}")
+    if not result.verified:
+        _fail(OndeError("the database does not hold every change of the plan", file=verify))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -6,15 +6,21 @@ Kept apart from the CLI so that ``plan`` and later ``batch`` call the same code.
 from __future__ import annotations
 
 import hashlib
+import shutil
+import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from engine import __version__
 from engine.match import match
 from engine.normalise import Export, read_export
 from engine.plan import Plan, build_plan
 from engine.planio import check_destination, load_decisions, stale_item_decisions, write_plan
+from engine.render import DIALECTS, load_plan, render_sql
+from engine.report import render_reports
 from engine.rules import RuleSet, load_rules
 from engine.state import State, read_state
 
@@ -76,8 +82,12 @@ def make_plan(
     today: date | None = None,
     allow: tuple[str, ...] = (),
     force: bool = False,
+    rng: Any = None,
 ) -> PlanResult:
-    """Run every stage and write the plan directory; raise OndeError (nothing written) on any problem."""
+    """Run every stage and write the plan directory; raise OndeError (nothing written) on any problem.
+
+    ``rng`` (a ``random.Random``) only makes new passwords deterministic for tests; default: secrets.
+    """
     rules = rules or load_rules(rules_dir)
     match_decisions, item_decisions = load_decisions(decisions_file) if decisions_file else (None, None)
     export = read_export(export_path, rules, format_id)
@@ -85,7 +95,9 @@ def make_plan(
     check_destination(out, state.url, force)
     matching = match(export.pupils, state.accounts, rules.policy["matching"], match_decisions)
     day = (today or date.today()).isoformat()
-    plan = build_plan(export, state, matching, rules, today=day, allow=allow, decisions=item_decisions)
+    plan = build_plan(
+        export, state, matching, rules, today=day, allow=allow, decisions=item_decisions, rng=rng
+    )
     stale = list(matching.stale) + (stale_item_decisions(plan, item_decisions) if item_decisions else [])
     plan = Plan(
         plan.meta,
@@ -117,5 +129,36 @@ def make_plan(
             "login_model": state.profile.model,
         },
     }
-    write_plan(out, plan, meta)
+    _write_outputs(out, plan, meta)
     return PlanResult(plan, export, state, out)
+
+
+#: files a plan directory may hold besides sql/: removed when the new plan has no such file
+OPTIONAL_OUTPUTS = ("identifiants.csv", "identifiants.html")
+
+
+def render_outputs(
+    plan_dir: Path, dialects: Iterable[str] = DIALECTS, *, revert_deletes_created: bool = False
+) -> list[Path]:
+    """Render everything from ``plan_dir/plan.json`` alone: SQL scripts, report, summary, login sheet."""
+    paths = render_sql(plan_dir, dialects, revert_deletes_created=revert_deletes_created)
+    return paths + render_reports(load_plan(plan_dir).doc, plan_dir)
+
+
+def _write_outputs(out: Path, plan: Plan, meta: dict[str, Any]) -> None:
+    """Write and render into a private staging directory, then move into ``out``: all or nothing."""
+    staging = Path(tempfile.mkdtemp(prefix="onde-sacoche-"))
+    try:
+        write_plan(staging, plan, meta)
+        render_outputs(staging)
+        out.mkdir(parents=True, exist_ok=True)
+        for name in OPTIONAL_OUTPUTS:
+            if not (staging / name).exists():
+                (out / name).unlink(missing_ok=True)
+        for path in sorted(staging.rglob("*")):
+            if path.is_file():
+                target = out / path.relative_to(staging)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(path, target)  # rename or copy2: keeps the mode (0600 for the login files)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,1005 @@
+"""Render the SQL a DBA runs — ``apply.sql``, ``revert.sql``, ``verify.sql`` — from ``plan.json`` alone.
+
+Two dialects: ``mysql`` (MySQL / MariaDB, the real target: MyISAM, utf8, no transactions) and ``sqlite``
+(embedded demo). Templates live in ``engine/templates/sql/<dialect>/``; this module validates plan.json,
+turns its accepted items into a small model (guards, writes, checks) and lets the templates spell the SQL.
+
+Safety rules the scripts follow (see docs in each script header):
+
+* Every guard runs **before the first write** (MyISAM cannot roll back). A guard that fails stops the
+  script with a message naming the guard and the item; nothing has been written.
+* Every write also carries its own optimistic condition (``WHERE user_id = … AND <old values still
+  there>``), so a write can never land on a row the plan did not see.
+* ALL SQL literals go through one filter per dialect (:func:`mysql_literal`, :func:`sqlite_literal`);
+  identifiers never come from plan.json (columns are whitelisted below).
+* ``DELETE FROM sacoche_user`` never appears in apply.sql; only revert.sql rendered with
+  ``revert_deletes_created`` deletes the accounts this plan created.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from engine.errors import OndeError, OndeErrorGroup
+
+PLAN_FILE = "plan.json"
+FORMAT_VERSION = 1
+SQL_DIR = "sql"
+DIALECTS = ("mysql", "sqlite")
+SCRIPTS = ("apply", "revert", "verify")
+TEMPLATES = Path(__file__).parent / "templates" / "sql"
+ACTIVE = "9999-12-31"
+
+ITEM_KINDS = (
+    "create",
+    "update",
+    "deactivate",
+    "reactivate",
+    "class_create",
+    "class_rename",
+    "class_retire",
+    "group_create",
+    "group_retire",
+    "membership_add",
+    "membership_remove",
+    "decide",
+)
+USER_KINDS = ("update", "deactivate", "reactivate")
+
+# Columns of sacoche_user a plan may set: (type, max length or allowed values). Identifiers in the SQL
+# only ever come from this table, never from plan.json.
+TEXT, DATE, INT, CLASS = "text", "date", "int", "class"
+USER_COLUMNS: dict[str, tuple[str, Any]] = {
+    "user_reference": (TEXT, 11),
+    "user_profil_sigle": (TEXT, ("ELV",)),
+    "user_genre": (TEXT, ("I", "M", "F")),
+    "user_nom": (TEXT, 25),
+    "user_prenom": (TEXT, 25),
+    "user_naissance_date": (DATE, None),
+    "user_email": (TEXT, 63),
+    "user_email_origine": (TEXT, ("", "user", "admin")),
+    "user_login": (TEXT, 30),
+    "user_password": (TEXT, 32),
+    "user_sortie_date": (DATE, None),
+    "eleve_classe_id": (CLASS, None),
+}
+# Every column of sacoche_user but user_id, in table order, with the value a new pupil gets when the plan
+# does not say (the NOT NULL columns are all written explicitly). CLASS = resolved by ref in the script.
+CREATE_COLUMNS: tuple[tuple[str, str, Any], ...] = (
+    ("user_sconet_id", INT, 0),
+    ("user_sconet_elenoet", INT, 0),
+    ("user_reference", TEXT, ""),
+    ("user_profil_sigle", TEXT, "ELV"),
+    ("user_genre", TEXT, "I"),
+    ("user_nom", TEXT, None),
+    ("user_prenom", TEXT, None),
+    ("user_naissance_date", DATE, None),
+    ("user_email", TEXT, ""),
+    ("user_email_origine", TEXT, ""),
+    ("user_login", TEXT, None),
+    ("user_password", TEXT, None),
+    ("user_langue", TEXT, ""),
+    ("user_daltonisme", INT, 0),
+    ("user_connexion_date", DATE, None),
+    ("user_sortie_date", DATE, ACTIVE),
+    ("eleve_classe_id", CLASS, None),
+    ("eleve_lv1", INT, 100),
+    ("eleve_lv2", INT, 100),
+    ("eleve_uai_origine", TEXT, ""),
+    ("user_id_ent", TEXT, ""),
+    ("user_id_gepi", TEXT, ""),
+    ("user_param_accueil", TEXT, ""),
+    ("user_param_menu", TEXT, None),
+    ("user_param_favori", TEXT, None),
+    ("user_pass_key", TEXT, ""),
+)
+CREATE_REQUIRED = ("user_nom", "user_prenom", "user_login", "user_password", "eleve_classe_id")
+# Columns a re-created account is recognised by (revert guards): identity, not the password (a pupil may
+# have changed it since), not the connection date.
+CREATED_IDENTITY = (
+    "user_profil_sigle",
+    "user_reference",
+    "user_nom",
+    "user_prenom",
+    "user_genre",
+    "user_naissance_date",
+    "user_login",
+    "user_sortie_date",
+    "eleve_classe_id",
+)
+GROUP_REF_LENGTH = 20
+GROUP_NAME_LENGTH = 20
+ITEM_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# MariaDB shows at most 64 characters of a duplicate key value in its error message.
+MAX_GUARD_KEY = 64
+MAX_GUARD_MESSAGE = 200
+
+
+# --- literals -------------------------------------------------------------------------------------------
+
+
+def _plain(ch: str) -> bool:
+    """Characters written as they are inside a quoted literal (anything else goes hex)."""
+    code = ord(ch)
+    if 0x20 <= code < 0x7F:
+        return True
+    if code < 0xA0 or code > 0xFFFF:
+        return False
+    return unicodedata.category(ch)[0] in "LMNPS"
+
+
+def _check_bmp(text: str) -> None:
+    if any(ord(ch) > 0xFFFF for ch in text):
+        raise ValueError("a character outside the BMP (emoji…) cannot be stored in SACoche's 3-byte utf8")
+
+
+def mysql_literal(value: Any) -> str:
+    """The one MySQL/MariaDB literal filter.
+
+    Text is written ``'…'`` with ``'`` doubled when it holds only printable characters and no backslash;
+    otherwise as ``_utf8 X'<hex of the UTF-8 bytes>'``. Neither form depends on NO_BACKSLASH_ESCAPES nor
+    on the client's character set (the hex form names its charset), and no backslash ever appears
+    inside a quoted literal. ``None`` is NULL; integers are written as such.
+    """
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f"no SQL literal for {type(value).__name__}")
+    if isinstance(value, int):
+        return str(value)
+    _check_bmp(value)
+    if "\\" not in value and all(_plain(ch) for ch in value):
+        return "'" + value.replace("'", "''") + "'"
+    return "_utf8 X'" + value.encode("utf-8").hex().upper() + "'"
+
+
+def sqlite_literal(value: Any) -> str:
+    """The one SQLite literal filter: ``'…'`` with ``'`` doubled (SQLite has no backslash escapes);
+    text holding control or invisible characters (newline, NUL, zero-width…) as ``CAST(X'…' AS TEXT)``.
+    """
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f"no SQL literal for {type(value).__name__}")
+    if isinstance(value, int):
+        return str(value)
+    _check_bmp(value)
+    if all(_plain(ch) for ch in value):
+        return "'" + value.replace("'", "''") + "'"
+    return "CAST(X'" + value.encode("utf-8").hex().upper() + "' AS TEXT)"
+
+
+def sql_comment(value: Any) -> str:
+    """Text safe inside a ``-- …`` comment line: no line break, no control or invisible character."""
+    text = "" if value is None else str(value)
+    return "".join(ch if _plain(ch) else "?" for ch in text)
+
+
+LITERALS = {"mysql": mysql_literal, "sqlite": sqlite_literal}
+
+
+# --- loading and validating plan.json --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedPlan:
+    path: Path
+    doc: dict[str, Any]
+    text: str
+    sha256: str
+
+
+def _line_of(text: str, needle: str) -> int | None:
+    index = text.find(needle)
+    return None if index < 0 else text.count("\n", 0, index) + 1
+
+
+def load_plan(plan_dir: Path) -> LoadedPlan:
+    """Read and validate ``plan_dir/plan.json``; errors name the file and the line."""
+    path = Path(plan_dir) / PLAN_FILE
+    if not path.is_file():
+        raise OndeError(
+            "no plan.json here", file=path, hint="give the directory written by `onde-sacoche plan --out`"
+        )
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise OndeError(f"plan.json is not UTF-8 ({exc.reason})", file=path) from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise OndeError(
+            f"plan.json is not valid JSON: {exc.msg}",
+            file=path,
+            line=exc.lineno,
+            column=exc.colno,
+            hint="undo the last edit (only `accepted` flags are meant to be edited: true or false)",
+        ) from None
+    validate_plan(doc, text, path)
+    return LoadedPlan(path, doc, text, hashlib.sha256(raw).hexdigest())
+
+
+def validate_plan(doc: Any, text: str, path: Path) -> None:
+    """Check what the renderers rely on; every problem names the line of the item in plan.json."""
+    if not isinstance(doc, dict):
+        raise OndeError("plan.json must hold one JSON object", file=path, line=1)
+    version = doc.get("format_version")
+    if version != FORMAT_VERSION:
+        raise OndeError(
+            f"unsupported plan format_version {version!r} (this tool reads {FORMAT_VERSION})",
+            file=path,
+            line=_line_of(text, '"format_version"') or 1,
+            hint="re-run `onde-sacoche plan` with this version of the tool",
+        )
+    for key, kind in (("items", list), ("source", dict), ("state", dict), ("summary", dict)):
+        if not isinstance(doc.get(key), kind):
+            raise OndeError(
+                f"plan.json: '{key}' is missing or is not a {kind.__name__}",
+                file=path,
+                line=_line_of(text, f'"{key}"') or 1,
+            )
+    errors: list[OndeError] = []
+    if not (_is_text(doc.get("today")) and DATE_RE.match(doc["today"])):
+        errors.append(
+            OndeError("'today' must be a date yyyy-mm-dd", file=path, line=_line_of(text, '"today"') or 1)
+        )
+    seen: set[str] = set()
+    for index, item in enumerate(doc["items"]):
+        line = None
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            line = _line_of(text, json.dumps(item["id"], ensure_ascii=False))
+        problems = _item_problems(item)
+        if isinstance(item, dict) and item.get("id") in seen:
+            problems.append("the same id appears twice")
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            seen.add(item["id"])
+        for problem in problems:
+            name = item.get("id") if isinstance(item, dict) else None
+            errors.append(OndeError(f"item {name or index}: {problem}", file=path, line=line))
+    if errors:
+        raise OndeErrorGroup(errors) if len(errors) > 1 else errors[0]
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _value_problem(column: str, value: Any, *, nullable_date: bool) -> str | None:
+    ctype, spec = USER_COLUMNS[column]
+    if ctype == TEXT:
+        if not _is_text(value):
+            return f"{column} must be text"
+        if isinstance(spec, tuple) and value not in spec:
+            return f"{column} must be one of {', '.join(repr(v) for v in spec)}"
+        if isinstance(spec, int) and len(value) > spec:
+            return f"{column} holds {len(value)} characters, more than SACoche's {spec}"
+        if any(ord(ch) > 0xFFFF for ch in value):
+            return f"{column} holds a character outside the BMP (emoji…) that SACoche's utf8 cannot store"
+    elif ctype == DATE:
+        if value in (None, "") and nullable_date:
+            return None
+        if not (_is_text(value) and DATE_RE.match(value)):
+            return f"{column} must be a date yyyy-mm-dd"
+    elif ctype == CLASS and (not _is_text(value) or not value or len(value) > GROUP_REF_LENGTH):
+        return f"{column} must be a class ref (1 to {GROUP_REF_LENGTH} characters)"
+    return None
+
+
+def _item_problems(item: Any) -> list[str]:
+    if not isinstance(item, dict):
+        return ["an item must be an object"]
+    problems: list[str] = []
+    kind = item.get("kind")
+    if not isinstance(item.get("id"), str) or not ITEM_ID_RE.match(item["id"]):
+        problems.append("'id' must be kind-<hex> (letters, digits, '_', '-', '.'; at most 40)")
+    if kind not in ITEM_KINDS:
+        return [*problems, f"unknown kind {kind!r} (one of {', '.join(ITEM_KINDS)})"]
+    if not isinstance(item.get("accepted"), bool):
+        problems.append(f"'accepted' must be true or false, not {json.dumps(item.get('accepted'))}")
+    target, changes = item.get("target"), item.get("changes")
+    if not isinstance(target, dict) or not isinstance(changes, dict):
+        return [*problems, "'target' and 'changes' must be objects"]
+    if kind == "decide":
+        return problems
+    if any(not isinstance(c, dict) for c in changes.values()):
+        return [*problems, "each change must be an object {old, new}"]
+    naissance_nullable = True
+    if kind in USER_KINDS:
+        if not _is_int(target.get("user_id")) or not _is_text(target.get("login")):
+            problems.append("target needs user_id (integer) and login (text)")
+        if not changes:
+            problems.append("no change")
+        for column, change in changes.items():
+            if column not in USER_COLUMNS or column in ("user_login", "user_password", "user_profil_sigle"):
+                problems.append(f"column {column!r} cannot be changed by this tool")
+                continue
+            if column == "eleve_classe_id":
+                if not _is_int(change.get("old_id")) or not _is_text(change.get("new")) or not change["new"]:
+                    problems.append("eleve_classe_id needs old_id (integer) and new (class ref)")
+                continue
+            for side in ("old", "new"):
+                if side not in change:
+                    problems.append(f"{column}: '{side}' is missing")
+                    continue
+                problem = _value_problem(column, change[side], nullable_date=naissance_nullable)
+                if column == "user_sortie_date" and change[side] in (None, ""):
+                    problem = "user_sortie_date must be a date yyyy-mm-dd"
+                if problem:
+                    problems.append(f"{side} {problem}")
+        if kind == "deactivate" and set(changes) != {"user_sortie_date"}:
+            problems.append("a deactivation changes user_sortie_date only")
+        if kind == "reactivate" and changes.get("user_sortie_date", {}).get("new") != ACTIVE:
+            problems.append(f"a reactivation sets user_sortie_date to {ACTIVE}")
+    elif kind == "create":
+        if not _is_text(target.get("login")):
+            problems.append("target needs login (text)")
+        for column, change in changes.items():
+            if column not in USER_COLUMNS:
+                problems.append(f"column {column!r} cannot be set by this tool")
+                continue
+            if "new" not in change:
+                problems.append(f"{column}: 'new' is missing")
+                continue
+            problem = _value_problem(column, change["new"], nullable_date=column == "user_naissance_date")
+            if problem:
+                problems.append(problem)
+        for column in CREATE_REQUIRED:
+            if column not in changes:
+                problems.append(f"{column} is missing")
+        if changes.get("user_login", {}).get("new") not in (None, target.get("login")):
+            problems.append("user_login differs from target.login")
+    elif kind in ("class_create", "group_create"):
+        ref, name = target.get("groupe_ref"), changes.get("groupe_nom", {}).get("new")
+        problems += _group_problems(ref, name)
+        niveau = changes.get("niveau_id", {}).get("new", 0)
+        if not _is_int(niveau):
+            problems.append("niveau_id must be an integer")
+    elif kind == "class_rename":
+        change = changes.get("groupe_nom", {})
+        if not _is_int(target.get("groupe_id")):
+            problems.append("target needs groupe_id (integer)")
+        problems += _group_problems(target.get("groupe_ref"), change.get("new"))
+        problems += [p.replace("name", "old name") for p in _group_problems("x", change.get("old"))]
+    elif kind in ("class_retire", "group_retire"):
+        if not _is_int(target.get("groupe_id")):
+            problems.append("target needs groupe_id (integer)")
+        problems += _group_problems(target.get("groupe_ref"), target.get("groupe_nom"), allow_empty_ref=True)
+        if not _is_int(target.get("niveau_id")):
+            problems.append("target needs niveau_id (integer): re-run `onde-sacoche plan`")
+        members = target.get("members")
+        if not isinstance(members, list) or not all(_is_int(m) for m in members):
+            problems.append("target needs members (list of user_id): re-run `onde-sacoche plan`")
+    elif kind in ("membership_add", "membership_remove"):
+        ref = target.get("groupe_ref")
+        if not _is_text(ref) or not ref:
+            problems.append("target needs groupe_ref")
+        if not _is_text(target.get("login")) or not target.get("login"):
+            problems.append("target needs login")
+        if "user_id" in target and not _is_int(target["user_id"]):
+            problems.append("user_id must be an integer")
+        if kind == "membership_remove" and "user_id" not in target:
+            problems.append("target needs user_id")
+    return problems
+
+
+def _group_problems(ref: Any, name: Any, *, allow_empty_ref: bool = False) -> list[str]:
+    problems = []
+    if not _is_text(ref) or (not ref and not allow_empty_ref) or len(ref) > GROUP_REF_LENGTH:
+        problems.append(f"groupe_ref must be text of 1 to {GROUP_REF_LENGTH} characters")
+    elif any(ord(ch) > 0xFFFF for ch in ref):
+        problems.append("groupe_ref holds a character outside the BMP")
+    if not _is_text(name) or len(name) > GROUP_NAME_LENGTH:
+        problems.append(f"name must be text of at most {GROUP_NAME_LENGTH} characters")
+    elif any(ord(ch) > 0xFFFF for ch in name):
+        problems.append("name holds a character outside the BMP (emoji…)")
+    return problems
+
+
+# --- the model the templates spell ------------------------------------------------------------------------
+
+
+def _pred(column: str, ctype: str, value: Any) -> dict[str, Any]:
+    """One ``column = value`` fact; dates '' mean NULL, class refs are resolved in SQL."""
+    if ctype == DATE and value == "":
+        value = None
+    return {"col": column, "type": ctype, "value": value}
+
+
+def _user_olds(changes: Mapping[str, Any]) -> list[dict[str, Any]]:
+    olds = []
+    for column, change in changes.items():
+        if column == "eleve_classe_id":
+            olds.append(_pred(column, INT, change["old_id"]))
+        else:
+            olds.append(_pred(column, USER_COLUMNS[column][0], change["old"]))
+    return olds
+
+
+def _user_news(changes: Mapping[str, Any]) -> list[dict[str, Any]]:
+    news = []
+    for column, change in changes.items():
+        ctype = CLASS if column == "eleve_classe_id" else USER_COLUMNS[column][0]
+        news.append(_pred(column, ctype, change["new"]))
+    return news
+
+
+def _describe_changes(changes: Mapping[str, Any]) -> str:
+    parts = []
+    for column, change in changes.items():
+        old = change.get("old")
+        parts.append(f"{column} {old!r} -> {change.get('new')!r}")
+    return "; ".join(parts)
+
+
+class _Model:
+    """Accepted items turned into guards, writes and checks for one plan."""
+
+    def __init__(self, doc: Mapping[str, Any], *, revert_deletes_created: bool) -> None:
+        self.doc = doc
+        self.deletes_created = revert_deletes_created
+        items = [i for i in doc["items"] if i["kind"] != "decide"]
+        self.accepted = [i for i in items if i["accepted"]]
+        self.skipped = [i for i in items if not i["accepted"]]
+        self.decide = [i for i in doc["items"] if i["kind"] == "decide"]
+        by_kind: dict[str, list[dict[str, Any]]] = {k: [] for k in ITEM_KINDS}
+        for item in self.accepted:
+            by_kind[item["kind"]].append(item)
+        self.by_kind = by_kind
+        self.today = str(doc.get("today") or "")
+        self._check_dependencies(items)
+        self.group_creates = [
+            self._group_create(i) for i in by_kind["class_create"] + by_kind["group_create"]
+        ]
+        self.renames = [self._rename(i) for i in by_kind["class_rename"]]
+        self.creates = [self._create(i) for i in by_kind["create"]]
+        self.user_changes = [self._user_change(i) for k in USER_KINDS for i in by_kind[k]]
+        self.memberships_add = [self._membership(i) for i in by_kind["membership_add"]]
+        self.memberships_remove = [self._membership(i) for i in by_kind["membership_remove"]]
+        self.retires = [self._retire(i) for i in by_kind["class_retire"] + by_kind["group_retire"]]
+        self.left_alone = self._left_alone()
+        self.new_refs = {(g["type"], g["ref"].upper()) for g in self.group_creates}
+        self.retired_refs = {(r["type"], r["ref"].upper()) for r in self.retires}
+
+    # items --------------------------------------------------------------------------------------------
+    def _check_dependencies(self, items: Sequence[Mapping[str, Any]]) -> None:
+        """An accepted item may not need an item the reviewer rejected (the script would stop anyway)."""
+        creations = {
+            ("classe" if i["kind"] == "class_create" else "groupe", i["target"]["groupe_ref"].upper()): i
+            for i in items
+            if i["kind"] in ("class_create", "group_create")
+        }
+        logins = {i["target"]["login"].lower(): i for i in items if i["kind"] == "create"}
+        problems = []
+
+        def need(item: Mapping[str, Any], other: Mapping[str, Any] | None, what: str) -> None:
+            if other is not None and not other["accepted"]:
+                problems.append(
+                    f"{item['id']} is accepted but needs {what}, whose item {other['id']} is not accepted"
+                )
+
+        for item in self.accepted:
+            changes, target = item["changes"], item["target"]
+            if "eleve_classe_id" in changes:
+                ref = str(changes["eleve_classe_id"]["new"]).upper()
+                need(item, creations.get(("classe", ref)), f"class {ref}")
+            if item["kind"] == "membership_add":
+                need(item, creations.get(("groupe", target["groupe_ref"].upper())), "its group")
+                if "user_id" not in target:
+                    need(item, logins.get(target["login"].lower()), "its new pupil")
+                    if target["login"].lower() not in logins:
+                        problems.append(f"{item['id']}: no create item for login {target['login']!r}")
+        seen: dict[str, str] = {}
+        for item in self.by_kind["create"]:
+            key = item["target"]["login"].lower()
+            if key in seen:
+                problems.append(f"{item['id']} and {seen[key]} create the same login")
+            seen[key] = item["id"]
+        if problems:
+            raise OndeError(
+                "; ".join(problems),
+                hint="accept both items or neither (edit `accepted` in plan.json), then render again",
+            )
+
+    def _group_create(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        changes = item["changes"]
+        kind = "classe" if item["kind"] == "class_create" else "groupe"
+        return {
+            "id": item["id"],
+            "type": kind,
+            "ref": item["target"]["groupe_ref"],
+            "nom": changes["groupe_nom"]["new"],
+            "niveau_id": int(changes.get("niveau_id", {}).get("new") or 0),
+        }
+
+    def _rename(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        change = item["changes"]["groupe_nom"]
+        return {
+            "id": item["id"],
+            "groupe_id": item["target"]["groupe_id"],
+            "ref": item["target"]["groupe_ref"],
+            "old": change["old"],
+            "new": change["new"],
+        }
+
+    def _create(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        changes = item["changes"]
+        values = []
+        for column, ctype, default in CREATE_COLUMNS:
+            value = changes[column]["new"] if column in changes else default
+            if column == "user_email_origine" and column not in changes:
+                value = "admin" if changes.get("user_email", {}).get("new") else ""
+            if ctype == DATE and value == "":
+                value = None
+            values.append({"col": column, "type": ctype, "value": value})
+        by_column = {v["col"]: v for v in values}
+        return {
+            "id": item["id"],
+            "login": item["target"]["login"],
+            "class_ref": by_column["eleve_classe_id"]["value"],
+            "values": values,
+            "identity": [_pred(c, by_column[c]["type"], by_column[c]["value"]) for c in CREATED_IDENTITY],
+            "all": [_pred(v["col"], v["type"], v["value"]) for v in values if v["col"] in USER_COLUMNS],
+            "describe": f"{changes['user_nom']['new']} {changes['user_prenom']['new']}, "
+            f"login {item['target']['login']}, class {by_column['eleve_classe_id']['value']}",
+        }
+
+    def _user_change(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        target, changes = item["target"], item["changes"]
+        return {
+            "id": item["id"],
+            "kind": item["kind"],
+            "user_id": target["user_id"],
+            "login": target["login"],
+            "olds": _user_olds(changes),
+            "news": _user_news(changes),
+            "describe": f"user_id {target['user_id']} ({target['login']}): {_describe_changes(changes)}",
+        }
+
+    def _membership(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        target = item["target"]
+        return {
+            "id": item["id"],
+            "user_id": target.get("user_id"),
+            "login": target["login"],
+            "ref": target["groupe_ref"],
+            "describe": (
+                f"user_id {target['user_id']} ({target['login']})"
+                if "user_id" in target
+                else f"new pupil {target['login']}"
+            )
+            + f", group {target['groupe_ref']}",
+        }
+
+    def _retire(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        target = item["target"]
+        return {
+            "id": item["id"],
+            "type": "classe" if item["kind"] == "class_retire" else "groupe",
+            "groupe_id": target["groupe_id"],
+            "ref": target["groupe_ref"],
+            "nom": target["groupe_nom"],
+            "niveau_id": target["niveau_id"],
+            "members": sorted(set(target["members"])),
+        }
+
+    def _left_alone(self) -> list[dict[str, Any]]:
+        result = []
+        left = self.doc.get("left_alone") or {}
+        for key, kind in (("classes", "classe"), ("groups", "groupe")):
+            for entry in left.get(key) or []:
+                if (
+                    isinstance(entry, dict)
+                    and _is_int(entry.get("groupe_id"))
+                    and _is_text(entry.get("ref"))
+                    and _is_text(entry.get("nom"))
+                ):
+                    result.append({"type": kind, **entry})
+        return result
+
+    # guards, checks ----------------------------------------------------------------------------------
+    def users_checked(self) -> set[int]:
+        return {u["user_id"] for u in self.user_changes}
+
+    def apply_guards(self) -> list[dict[str, Any]]:
+        """Everything that must hold before the first write, each with the message it stops with."""
+        guards: list[dict[str, Any]] = []
+
+        def add(item_id: str, short: str, text: str, check: str, **data: Any) -> None:
+            guards.append({"item": item_id, "short": short, "text": text, "check": check, **data})
+
+        for hold in self.doc.get("holds") or []:
+            if isinstance(hold, dict) and not hold.get("allowed"):
+                add(
+                    "plan",
+                    "plan is held",
+                    f"the plan is held by guard {hold.get('guard')}; re-plan with {hold.get('allow')}",
+                    "never",
+                )
+        for g in self.group_creates:
+            add(
+                g["id"],
+                "ref exists",
+                f"a {g['type']} with ref {g['ref']} exists already",
+                "group_absent",
+                group=g,
+            )
+            if g["niveau_id"]:
+                add(
+                    g["id"],
+                    "niveau unknown",
+                    f"niveau_id {g['niveau_id']} is not in sacoche_niveau",
+                    "niveau",
+                    group=g,
+                )
+        refs_needed: dict[tuple[str, str], str] = {}
+        for r in self.renames:
+            add(
+                r["id"],
+                "class changed",
+                f"class groupe_id {r['groupe_id']} no longer has the plan's ref and name",
+                "rename",
+                r=r,
+            )
+        for c in self.creates:
+            add(
+                c["id"],
+                "login taken",
+                f"login {c['login']} of the new pupil is taken (case and accents ignored)",
+                "login_free",
+                login=c["login"],
+            )
+            refs_needed.setdefault(("classe", c["class_ref"]), c["id"])
+        for u in self.user_changes:
+            add(
+                u["id"],
+                "row changed",
+                f"user_id {u['user_id']} no longer holds the values the plan saw",
+                "user",
+                u=u,
+            )
+            for pred in u["news"]:
+                if pred["type"] == CLASS:
+                    refs_needed.setdefault(("classe", pred["value"]), u["id"])
+        checked = self.users_checked()
+        for m in self.memberships_add + self.memberships_remove:
+            refs_needed.setdefault(("groupe", m["ref"]), m["id"])
+            if m["user_id"] is not None and m["user_id"] not in checked:
+                checked.add(m["user_id"])
+                add(
+                    m["id"],
+                    "user changed",
+                    f"user_id {m['user_id']} is gone or has another login",
+                    "user_exists",
+                    m=m,
+                )
+        for m in self.memberships_remove:
+            add(
+                m["id"],
+                "not a member",
+                f"user_id {m['user_id']} is no longer in group {m['ref']}",
+                "membership",
+                m=m,
+            )
+        for r in self.retires:
+            add(
+                r["id"],
+                "group changed",
+                f"{r['type']} groupe_id {r['groupe_id']} changed, or has members, pp or chef the plan "
+                "did not see",
+                "retire",
+                r=r,
+            )
+        for (kind, ref), item_id in sorted(refs_needed.items()):
+            if (kind, ref.upper()) in self.new_refs:
+                continue
+            add(
+                item_id,
+                "ref not single",
+                f"no single {kind} with ref {ref}",
+                "group_unique",
+                kind=kind,
+                ref=ref,
+            )
+        return self._number(guards)
+
+    def revert_guards(self) -> list[dict[str, Any]]:
+        """Everything that must hold before revert.sql writes: rows still hold what apply.sql wrote."""
+        guards: list[dict[str, Any]] = []
+
+        def add(item_id: str, short: str, text: str, check: str, **data: Any) -> None:
+            guards.append({"item": item_id, "short": short, "text": text, "check": check, **data})
+
+        for r in self.retires:
+            add(
+                r["id"],
+                "id or ref in use",
+                f"groupe_id {r['groupe_id']} or ref {r['ref']} is in use again",
+                "retired_absent",
+                r=r,
+            )
+        for m in self.memberships_remove:
+            add(
+                m["id"],
+                "user changed",
+                f"user_id {m['user_id']} is gone or has another login",
+                "user_exists",
+                m=m,
+            )
+            if (("groupe", m["ref"].upper())) not in self.retired_refs:
+                add(
+                    m["id"],
+                    "ref not single",
+                    f"no single groupe with ref {m['ref']}",
+                    "group_unique",
+                    kind="groupe",
+                    ref=m["ref"],
+                )
+        for m in self.memberships_add:
+            add(
+                m["id"],
+                "member missing",
+                "the membership apply.sql added is not there",
+                "membership_present",
+                m=m,
+            )
+        for u in self.user_changes:
+            add(
+                u["id"],
+                "row changed",
+                f"user_id {u['user_id']} no longer holds the values apply.sql wrote",
+                "user_new",
+                u=u,
+            )
+        for c in self.creates:
+            text = "the new pupil's account is gone or was changed since apply.sql"
+            if self.deletes_created:
+                text = "the new pupil's account changed or was used since apply.sql: not deleted"
+            add(c["id"], "account changed", text, "created", c=c)
+        for r in self.renames:
+            add(
+                r["id"],
+                "class changed",
+                f"class groupe_id {r['groupe_id']} no longer has the name apply.sql wrote",
+                "renamed",
+                r=r,
+            )
+        if self.deletes_created:
+            logins_by_class: dict[str, list[str]] = {}
+            for c in self.creates:
+                logins_by_class.setdefault(c["class_ref"].upper(), []).append(c["login"])
+            for g in self.group_creates:
+                ref = g["ref"].upper()
+                moved = [
+                    u["user_id"]
+                    for u in self.user_changes
+                    if any(p["type"] == CLASS and str(p["value"]).upper() == ref for p in u["news"])
+                ]
+                g["created_logins"] = logins_by_class.get(ref, []) if g["type"] == "classe" else []
+                g["moved_users"] = moved if g["type"] == "classe" else []
+                g["added_ids"] = [
+                    m["user_id"] for m in self.memberships_add if m["ref"].upper() == ref and m["user_id"]
+                ]
+                g["added_logins"] = [
+                    m["login"] for m in self.memberships_add if m["ref"].upper() == ref and not m["user_id"]
+                ]
+                add(
+                    g["id"],
+                    "group in use",
+                    f"{g['type']} {g['ref']} changed or is used by others: not deleted",
+                    "created_group",
+                    g=g,
+                )
+        return self._number(guards)
+
+    def _number(self, guards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Number the guards; ``key`` (at most 64 characters: what MariaDB shows of a duplicate entry)
+        names the guard and the item, ``message`` explains."""
+        total = len(guards)
+        for n, guard in enumerate(guards, 1):
+            key = f"GUARD {n}/{total} {guard['item']}: {guard['short']}"
+            guard["n"] = n
+            guard["key"] = sql_comment(key[:MAX_GUARD_KEY])
+            text = sql_comment(guard["text"])[:MAX_GUARD_MESSAGE]
+            guard["message"] = f"ONDE-SACOCHE {guard['key']}. {text}. Nothing was written."
+        return guards
+
+    def verify_checks(self) -> list[dict[str, Any]]:
+        checks: list[dict[str, Any]] = []
+
+        def add(name: str, details: str, check: str, **data: Any) -> None:
+            checks.append({"name": name, "details": sql_comment(details), "check": check, **data})
+
+        for g in self.group_creates:
+            add(g["id"], f"one {g['type']} {g['ref']} with the plan's name", "group_created", g=g)
+        for r in self.renames:
+            add(r["id"], f"class groupe_id {r['groupe_id']} renamed", "renamed", r=r)
+        for c in self.creates:
+            add(c["id"], f"account {c['login']} exists with the plan's values", "created_all", c=c)
+        for u in self.user_changes:
+            add(u["id"], f"user_id {u['user_id']} holds the new values", "user_new", u=u)
+        for m in self.memberships_add:
+            add(m["id"], f"{m['describe']}: member", "membership_present", m=m)
+        for m in self.memberships_remove:
+            add(m["id"], f"user_id {m['user_id']}, group {m['ref']}: not a member", "membership_absent", m=m)
+        for r in self.retires:
+            add(r["id"], f"groupe_id {r['groupe_id']} and its memberships are gone", "retired", r=r)
+        for entry in self.left_alone:
+            add(
+                f"left_alone-{entry['groupe_id']}",
+                f"hand-made {entry['type']} groupe_id {entry['groupe_id']} untouched",
+                "left_alone",
+                e=entry,
+            )
+        for n, check in enumerate(checks, 1):
+            check["n"] = n
+        return checks
+
+    def expected_rows(self) -> int:
+        """Rows apply.sql changes when every write lands (printed at the end of the MySQL script)."""
+        return (
+            len(self.group_creates)
+            + len(self.renames)
+            + len(self.creates)
+            + len(self.user_changes)
+            + len(self.memberships_add)
+            + len(self.memberships_remove)
+            + sum(1 + len(r["members"]) for r in self.retires)
+        )
+
+
+# --- rendering --------------------------------------------------------------------------------------------
+
+
+def _environment(dialect: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES / dialect)),
+        autoescape=False,  # SQL: every literal goes through the `sql` filter instead
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["sql"] = LITERALS[dialect]
+    env.filters["comment"] = sql_comment
+    env.globals["raise"] = _template_error
+    return env
+
+
+def _template_error(message: str) -> None:
+    raise ValueError(message)
+
+
+def _header(loaded: LoadedPlan, model: _Model, dialect: str) -> dict[str, Any]:
+    doc = loaded.doc
+    counts = Counter(i["kind"] for i in model.accepted)
+    state = doc.get("state") or {}
+    fingerprint = state.get("fingerprint") or {}
+    return {
+        "plan_sha256": loaded.sha256,
+        "tool": doc.get("tool", ""),
+        "generated_at": doc.get("generated_at", ""),
+        "today": model.today,
+        "source": doc.get("source") or {},
+        "db_url": _redact(str(state.get("url", ""))),
+        "db_dialect": state.get("dialect", ""),
+        "fingerprint": [
+            (table, info.get("rows"), info.get("sha256"))
+            for table, info in sorted(fingerprint.items())
+            if isinstance(info, dict)
+        ],
+        "rules": doc.get("rules") or {},
+        "counts": [(k, counts[k]) for k in ITEM_KINDS if counts.get(k)],
+        "accepted": len(model.accepted),
+        "skipped": len(model.skipped),
+        "skipped_ids": [i["id"] for i in model.skipped],
+        "decide": len(model.decide),
+        "held": bool(doc.get("held")),
+        "dialect": dialect,
+        "deletes_created": model.deletes_created,
+    }
+
+
+def _redact(url: str) -> str:
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def render_scripts(
+    loaded: LoadedPlan, dialect: str, *, revert_deletes_created: bool = False
+) -> dict[str, str]:
+    """The three scripts for one dialect, as text (nothing written)."""
+    if dialect not in DIALECTS:
+        raise OndeError(f"unknown SQL dialect {dialect!r}", hint=f"use one of: {', '.join(DIALECTS)}")
+    try:
+        model = _Model(loaded.doc, revert_deletes_created=revert_deletes_created)
+    except OndeError as exc:
+        exc.file = exc.file or str(loaded.path)
+        named = re.search(r"[a-z_]+-[0-9a-f]{10}", exc.message)
+        if exc.line is None and named:
+            exc.line = _line_of(loaded.text, json.dumps(named.group(0)))
+        raise
+    env = _environment(dialect)
+    context = {
+        "h": _header(loaded, model, dialect),
+        "m": model,
+        "ACTIVE": ACTIVE,
+        "CLASS": CLASS,
+        "DATE": DATE,
+        "INT": INT,
+        "TEXT": TEXT,
+    }
+    scripts = {}
+    for name in SCRIPTS:
+        try:
+            context_for = {**context, "script": name}
+            if name == "apply":
+                context_for["guards"] = model.apply_guards()
+            elif name == "revert":
+                context_for["guards"] = model.revert_guards()
+            else:
+                context_for["checks"] = model.verify_checks()
+            text = env.get_template(f"{name}.sql.j2").render(context_for)
+        except (ValueError, TypeError) as exc:
+            raise OndeError(f"cannot render {dialect}/{name}.sql: {exc}", file=loaded.path) from exc
+        scripts[name] = re.sub(r"\n{3,}", "\n\n", text)
+    if "DELETE FROM sacoche_user " in scripts["apply"] or "DELETE FROM sacoche_user\n" in scripts["apply"]:
+        raise AssertionError("apply.sql must never delete accounts")  # pragma: no cover
+    return scripts
+
+
+def sql_path(plan_dir: Path, dialect: str, script: str) -> Path:
+    """Where a rendered script lives: ``PLAN_DIR/sql/<dialect>/<script>.sql``."""
+    return Path(plan_dir) / SQL_DIR / dialect / f"{script}.sql"
+
+
+def render_sql(
+    plan_dir: Path,
+    dialects: Iterable[str] = DIALECTS,
+    *,
+    revert_deletes_created: bool = False,
+) -> list[Path]:
+    """Render apply/revert/verify.sql for each dialect from ``plan_dir/plan.json`` into ``plan_dir/sql/``.
+
+    Everything is rendered in memory first: on any error nothing is written.
+    """
+    from engine.planio import _write_atomic
+
+    loaded = load_plan(Path(plan_dir))
+    rendered: dict[Path, str] = {}
+    for dialect in dialects:
+        for name, text in render_scripts(
+            loaded, dialect, revert_deletes_created=revert_deletes_created
+        ).items():
+            rendered[sql_path(plan_dir, dialect, name)] = text
+    for path, text in rendered.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomic(path, text.encode("utf-8"))
+    return list(rendered)
+
+
+def rendered_plan_sha(script: Path) -> str | None:
+    """The plan.json SHA-256 a rendered script was made from (from its header), or None."""
+    try:
+        with script.open(encoding="utf-8") as handle:
+            for _, line in zip(range(40), handle, strict=False):
+                found = re.match(r"^-- plan\.json sha256 ([0-9a-f]{64})", line)
+                if found:
+                    return found.group(1)
+    except OSError:
+        return None
+    return None
