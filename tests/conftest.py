@@ -13,15 +13,25 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from support.mariadb import MariaDBServer, MariaDBUnavailable, SacocheDatabase
 
 from engine.sacoche_schema import create_sqlite
 
 _db_counter = itertools.count(1)
 
+# Hypothesis: derandomised in CI (the same examples on every run), random locally. Tests that set their
+# own max_examples read it from ONDE_PROPERTY_EXAMPLES / ONDE_LITERAL_EXAMPLES for longer local runs.
+settings.register_profile("ci", derandomize=True, print_blob=True, deadline=None)
+settings.register_profile("dev", deadline=None)
+settings.register_profile("long", max_examples=2000, deadline=None)
+
 
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
+
+
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _in_ci() else "dev"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
