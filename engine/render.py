@@ -31,6 +31,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from engine.errors import OndeError, OndeErrorGroup
+from engine.plan import ITEM_KINDS
+from engine.state import ACTIVE
 
 PLAN_FILE = "plan.json"
 FORMAT_VERSION = 1
@@ -38,22 +40,6 @@ SQL_DIR = "sql"
 DIALECTS = ("mysql", "sqlite")
 SCRIPTS = ("apply", "revert", "verify")
 TEMPLATES = Path(__file__).parent / "templates" / "sql"
-ACTIVE = "9999-12-31"
-
-ITEM_KINDS = (
-    "create",
-    "update",
-    "deactivate",
-    "reactivate",
-    "class_create",
-    "class_rename",
-    "class_retire",
-    "group_create",
-    "group_retire",
-    "membership_add",
-    "membership_remove",
-    "decide",
-)
 USER_KINDS = ("update", "deactivate", "reactivate")
 
 # Columns of sacoche_user a plan may set: (type, max length or allowed values). Identifiers in the SQL

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from helpers import ONDE2_HEADER
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.mariadb import SacocheDatabase
@@ -32,19 +33,6 @@ from engine.plan import GUARDS
 from engine.sacoche_schema import create_sqlite
 
 HISTORIES = int(os.environ.get("ONDE_HISTORY_EXAMPLES", "40"))
-HEADER = [
-    "INE",
-    "Nom de famille",
-    "Nom d'usage",
-    "Prénom",
-    "Date de naissance",
-    "Sexe",
-    "Niveau",
-    "Classe",
-    "Identifiant classe",
-    "Dispositif",
-    "Regroupement(s)",
-]
 NOMS = ["LAVANDIER", "ROSSIGNOL", "D'ALBERTIN", "BERTHELOT-NAÏM", "ÉPERVIER", "LE GOÉLAND", "SAULE", "MARTIN"]
 PRENOMS = ["Noé", "Zoé", "Inès", "Gaël", "Léa", "Loïc", "Chloé", "Côme", "Eloïse"]
 NIVEAUX = ["CP", "CE1", "CE2", "CM1", "CM2"]
@@ -108,7 +96,7 @@ def histories(draw: st.DrawFn) -> list[list[Child]]:
 def write_export(path: Path, school: list[Child]) -> Path:
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-        writer.writerow(HEADER)
+        writer.writerow(ONDE2_HEADER)
         for c in school:
             niveau = NIVEAUX[c.niveau]
             writer.writerow(

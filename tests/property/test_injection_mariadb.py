@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from helpers import ONDE2_HEADER
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from support.mariadb import SacocheDatabase
@@ -108,21 +109,6 @@ def schools(draw: st.DrawFn) -> list[dict]:
     return pupils
 
 
-HEADER = [
-    "INE",
-    "Nom de famille",
-    "Nom d'usage",
-    "Prénom",
-    "Date de naissance",
-    "Sexe",
-    "Niveau",
-    "Classe",
-    "Identifiant classe",
-    "Dispositif",
-    "Regroupement(s)",
-]
-
-
 def clean(text: str) -> str:
     """The rules' clean_spaces, written independently: NFC (the reader), then fold whitespace."""
     return " ".join(unicodedata.normalize("NFC", text).split())
@@ -143,7 +129,7 @@ def expected_prenom(raw: str) -> str:
 def write_export(path: Path, pupils: list[dict]) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-        writer.writerow(HEADER)
+        writer.writerow(ONDE2_HEADER)
         for n, p in enumerate(pupils):
             writer.writerow(
                 [
