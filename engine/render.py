@@ -25,6 +25,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,7 @@ MAX_GUARD_MESSAGE = 200
 # --- literals -------------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def _plain(ch: str) -> bool:
     """Characters written as they are inside a quoted literal (anything else goes hex)."""
     code = ord(ch)
@@ -125,8 +127,16 @@ def _plain(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "LMNPS"
 
 
+_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*")
+_OUTSIDE_BMP = re.compile(r"[\U00010000-\U0010FFFF]")
+
+
+def _all_plain(text: str) -> bool:
+    return _PRINTABLE_ASCII.fullmatch(text) is not None or all(_plain(ch) for ch in text)
+
+
 def _check_bmp(text: str) -> None:
-    if any(ord(ch) > 0xFFFF for ch in text):
+    if _OUTSIDE_BMP.search(text):
         raise ValueError("a character outside the BMP (emoji…) cannot be stored in SACoche's 3-byte utf8")
 
 
@@ -144,8 +154,13 @@ def mysql_literal(value: Any) -> str:
         raise TypeError(f"no SQL literal for {type(value).__name__}")
     if isinstance(value, int):
         return str(value)
+    return _mysql_text(value)
+
+
+@lru_cache(maxsize=65536)
+def _mysql_text(value: str) -> str:
     _check_bmp(value)
-    if "\\" not in value and all(_plain(ch) for ch in value):
+    if "\\" not in value and _all_plain(value):
         return "'" + value.replace("'", "''") + "'"
     return "_utf8 X'" + value.encode("utf-8").hex().upper() + "'"
 
@@ -160,8 +175,13 @@ def sqlite_literal(value: Any) -> str:
         raise TypeError(f"no SQL literal for {type(value).__name__}")
     if isinstance(value, int):
         return str(value)
+    return _sqlite_text(value)
+
+
+@lru_cache(maxsize=65536)
+def _sqlite_text(value: str) -> str:
     _check_bmp(value)
-    if all(_plain(ch) for ch in value):
+    if _all_plain(value):
         return "'" + value.replace("'", "''") + "'"
     return "CAST(X'" + value.encode("utf-8").hex().upper() + "' AS TEXT)"
 
@@ -169,6 +189,8 @@ def sqlite_literal(value: Any) -> str:
 def sql_comment(value: Any) -> str:
     """Text safe inside a ``-- …`` comment line: no line break, no control or invisible character."""
     text = "" if value is None else str(value)
+    if _PRINTABLE_ASCII.fullmatch(text):
+        return text
     return "".join(ch if _plain(ch) else "?" for ch in text)
 
 
@@ -243,14 +265,14 @@ def validate_plan(doc: Any, text: str, path: Path) -> None:
         )
     seen: set[str] = set()
     for index, item in enumerate(doc["items"]):
-        line = None
-        if isinstance(item, dict) and isinstance(item.get("id"), str):
-            line = _line_of(text, json.dumps(item["id"], ensure_ascii=False))
         problems = _item_problems(item)
         if isinstance(item, dict) and item.get("id") in seen:
             problems.append("the same id appears twice")
         if isinstance(item, dict) and isinstance(item.get("id"), str):
             seen.add(item["id"])
+        line = None  # searched only for a faulty item: a search per item is quadratic on big plans
+        if problems and isinstance(item, dict) and isinstance(item.get("id"), str):
+            line = _line_of(text, json.dumps(item["id"], ensure_ascii=False))
         for problem in problems:
             name = item.get("id") if isinstance(item, dict) else None
             errors.append(OndeError(f"item {name or index}: {problem}", file=path, line=line))
