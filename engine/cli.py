@@ -14,10 +14,8 @@ from typing import Any
 import click
 
 from engine import __version__
+from engine.batch import batch_command
 from engine.errors import OndeError, OndeErrorGroup
-from engine.normalise import read_export
-from engine.overview import overview
-from engine.rules import check_rules, default_rules_dir, load_rules
 
 EXIT_CHANGES = 2
 EXIT_HELD = 3
@@ -73,6 +71,10 @@ def inspect_cmd(export: Path, rules_dir: Path | None, format_id: str | None, as_
         "classes": [],
         "warnings": [],
     }
+    from engine.normalise import read_export
+    from engine.overview import overview
+    from engine.rules import load_rules
+
     try:
         rules = load_rules(rules_dir)
         info = overview(read_export(export, rules, format_id))
@@ -212,6 +214,8 @@ def rules_check(directory: Path | None) -> None:
         onde-sacoche rules check            # the built-in rules
         onde-sacoche rules check my-rules/  # an edited copy
     """
+    from engine.rules import check_rules
+
     if directory is not None and not directory.is_dir():
         _fail(OndeError("no such directory", file=directory, hint="give the path of a rule directory"))
     try:
@@ -242,6 +246,8 @@ def rules_copy(destination: Path) -> None:
         _fail(
             OndeError("the destination exists already", file=destination, hint="choose a new directory name")
         )
+    from engine.rules import default_rules_dir
+
     shutil.copytree(default_rules_dir(), destination)
     click.echo(f"rules copied to {destination}; use them with --rules {destination}")
 
@@ -420,6 +426,8 @@ def apply_cmd(plan_dir: Path, db_url: str, yes: bool) -> None:
     if not result.verified:
         _fail(OndeError("the database does not hold every change of the plan", file=verify))
 
+
+main.add_command(batch_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -17,12 +17,13 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 from engine.errors import OndeError
 from engine.logins import LoginAllocator, birth_date_password, make_password, password_hash
 from engine.match import Ambiguity, Matching, pupil_key
-from engine.normalise import Export, Pupil
+from engine.normalise import Export, Pupil, paused_gc
 from engine.ops import Context, compile_steps, fold, run_steps
 from engine.rules import RuleSet
 from engine.state import ACTIVE, Account, State
@@ -111,13 +112,15 @@ class Plan:
     def has_changes(self) -> bool:
         return any(i.accepted and i.kind != "decide" for i in self.items)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, items: bool = True) -> dict[str, Any]:
+        """The plan as plan.json holds it; ``items=False`` leaves ``"items": []`` in place, for a writer
+        that streams the items one by one instead of building them all at once."""
         return {
             "summary": self.summary,
             **self.meta,
             "held": self.held,
             "holds": list(self.holds),
-            "items": [i.to_dict() for i in self.items],
+            "items": [i.to_dict() for i in self.items] if items else [],
             "left_alone": self.left_alone,
             "stale_decisions": list(self.stale_decisions),
             "warnings": list(self.warnings),
@@ -132,9 +135,13 @@ class Decisions:
     reject: frozenset[str] = frozenset()
 
 
+#: json.dumps(..., sort_keys=True, ensure_ascii=False, default=str) without building an encoder per call
+_ID_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str)
+
+
 def stable_id(kind: str, *parts: Any) -> str:
     """``kind-<10 hex>`` from what the item changes: the same change gets the same id on every run."""
-    payload = json.dumps([kind, *parts], sort_keys=True, ensure_ascii=False, default=str)
+    payload = _ID_ENCODER.encode([kind, *parts])
     return f"{kind}-{hashlib.sha256(payload.encode('utf-8')).hexdigest()[:10]}"
 
 
@@ -171,11 +178,45 @@ def _shorten_steps(table: str) -> list[Any]:
     return compile_steps([{"shorten": table}])
 
 
-def wanted_classes(export: Export, policy: Mapping[str, Any], ctx: Context) -> dict[str, WantedClass]:
+class ClassOf:
+    """:func:`class_of` memoised for one policy and context: it depends only on the pupil's class id,
+    niveau and class label, and a school has few of those (label shortening per pupil was a hot spot)."""
+
+    __slots__ = ("cache", "ctx", "policy")
+
+    def __init__(self, policy: Mapping[str, Any], ctx: Context) -> None:
+        self.policy, self.ctx = policy, ctx
+        self.cache: dict[tuple[str, str, str], tuple[str, str, str]] = {}
+
+    def __call__(self, pupil: Pupil) -> tuple[str, str, str]:
+        key = (pupil.classe_id, pupil.niveau, pupil.classe_label)
+        found = self.cache.get(key)
+        if found is None:
+            found = self.cache[key] = class_of(pupil, self.policy, self.ctx)
+        return found
+
+    def by_key(self, key: tuple[str, str, str]) -> tuple[str, str, str]:
+        """The same for a (classe_id, niveau, classe_label) key."""
+        found = self.cache.get(key)
+        if found is None:
+            classe_id, niveau, label = key
+            pupil = Pupil(line=0, classe_id=classe_id, niveau=niveau, classe_label=label)
+            found = self.cache[key] = class_of(pupil, self.policy, self.ctx)
+        return found
+
+
+def _class_key(pupil: Pupil) -> tuple[str, str, str]:
+    return (pupil.classe_id, pupil.niveau, pupil.classe_label)
+
+
+def wanted_classes(
+    export: Export, policy: Mapping[str, Any], ctx: Context, *, memo: ClassOf | None = None
+) -> dict[str, WantedClass]:
     """Classes the export implies, by ref; two ONDE classes cut to the same ref are an error."""
     classes: dict[str, WantedClass] = {}
+    class_of_pupil = memo or ClassOf(policy, ctx)
     for pupil in export.pupils:
-        ref, name, niveau = class_of(pupil, policy, ctx)
+        ref, name, niveau = class_of_pupil(pupil)
         known = classes.get(ref)
         if known is None:
             classes[ref] = WantedClass(ref, name, niveau, pupil.classe_id, pupil.classe_label, pupil.line)
@@ -244,6 +285,27 @@ class _Planner:
         self.owned_group = re.compile(self.group_policy.get("owned_ref", r"^RG_"))
         self.unchanged = 0
         self.unchanged_by_class: Counter[str] = Counter()
+        self.class_of = ClassOf(self.class_policy, rules.context)
+        self._group_refs: dict[str, str] = {}
+        self._niveau_ids: dict[str, int] = {}
+        self._members_by_group: dict[int, list[int]] | None = None
+        self._field_specs = _field_specs(self.policy.get("fields", {}))
+        self._same_fields = _same_fields(self._field_specs)
+        self.active_accounts = [a for a in state.accounts if a.sortie_date == ACTIVE]  # Account.active
+
+    def group_ref(self, label: str) -> str:
+        """:func:`group_ref` memoised per label."""
+        ref = self._group_refs.get(label)
+        if ref is None:
+            ref = self._group_refs[label] = group_ref(label, self.group_policy)
+        return ref
+
+    def niveau_id(self, niveau: str) -> int:
+        """:func:`niveau_id_for` memoised per niveau."""
+        found = self._niveau_ids.get(niveau)
+        if found is None:
+            found = self._niveau_ids[niveau] = niveau_id_for(niveau, self.state)
+        return found
 
     def add(
         self,
@@ -266,7 +328,7 @@ class _Planner:
 
     # classes ------------------------------------------------------------------------------------------
     def plan_classes(self) -> dict[str, WantedClass]:
-        wanted = wanted_classes(self.export, self.class_policy, self.rules.context)
+        wanted = wanted_classes(self.export, self.class_policy, self.rules.context, memo=self.class_of)
         existing = {g.ref.upper(): g for g in self.state.groups if g.type == "classe"}
         for ref, cls in sorted(wanted.items()):
             group = existing.get(ref)
@@ -295,7 +357,7 @@ class _Planner:
                     subject,
                     (ref, group.nom, cls.name),
                 )
-        active_by_class = Counter(a.classe_id for a in self.state.accounts if a.active)
+        active_by_class = Counter(a.classe_id for a in self.active_accounts)
         for ref, group in sorted(existing.items()):
             if ref in wanted:
                 continue
@@ -319,7 +381,11 @@ class _Planner:
 
     def retire_target(self, group: Any) -> dict[str, Any]:
         """The whole row a retirement deletes (and a revert puts back): name, niveau, pupils' memberships."""
-        members = sorted(uid for uid, gid in self.state.memberships if gid == group.groupe_id)
+        if self._members_by_group is None:  # one pass over the memberships, not one per retired group
+            self._members_by_group = defaultdict(list)
+            for uid, gid in self.state.memberships:
+                self._members_by_group[gid].append(uid)
+        members = sorted(self._members_by_group.get(group.groupe_id, ()))
         return {
             "table": "sacoche_groupe",
             "groupe_ref": group.ref,
@@ -336,10 +402,10 @@ class _Planner:
         first_line: dict[str, int] = {}
         for pupil in self.export.pupils:
             for label in pupil.regroupements:
-                ref = group_ref(label, self.group_policy)
+                ref = self.group_ref(label)
                 known = labels.setdefault(ref, label)
                 first_line.setdefault(ref, pupil.line)
-                if fold(known) != fold(label):
+                if known != label and fold(known) != fold(label):
                     raise OndeError(
                         f"two regroupements get the same SACoche ref {ref!r} (see line {first_line[ref]})",
                         file=self.export.path,
@@ -390,7 +456,9 @@ class _Planner:
     def plan_memberships(
         self, who: dict[str, Any], pupil: Pupil, current: set[str], line: int, classe: str
     ) -> None:
-        desired = {group_ref(label, self.group_policy) for label in pupil.regroupements}
+        desired = {self.group_ref(label) for label in pupil.regroupements}
+        if not desired and not current:
+            return
         for ref in sorted(desired - current):
             self.add(
                 "membership_add",
@@ -413,17 +481,15 @@ class _Planner:
     # pupils -------------------------------------------------------------------------------------------
     def field_changes(self, pupil: Pupil, account: Account) -> dict[str, dict[str, Any]]:
         changes: dict[str, dict[str, Any]] = {}
-        for column, spec in self.policy.get("fields", {}).items():
-            policy = spec["policy"]
-            if policy == "never":
+        if self._same_fields is not None:
+            pupil_values, account_values = self._same_fields
+            if pupil_values(pupil) == account_values(account):  # nothing differs: no change, protected or not
+                return changes
+        for column, policy, protect, source, attr, absent in self._field_specs:
+            if protect and any(getattr(account, a, "") == v for a, v in protect):
                 continue
-            if any(
-                getattr(account, _account_attr(c), "") == v for c, v in spec.get("protect_if", {}).items()
-            ):
-                continue
-            new = getattr(pupil, spec["from"])
-            old = getattr(account, ACCOUNT_ATTR[column])
-            absent = set(spec.get("absent", ())) | {""}
+            new = getattr(pupil, source)
+            old = getattr(account, attr if attr is not None else ACCOUNT_ATTR[column])
             if new == old:
                 continue
             if policy == "overwrite_if_present" and new in absent:
@@ -434,61 +500,57 @@ class _Planner:
         return changes
 
     def plan_pupils(self, wanted: dict[str, WantedClass]) -> None:
-        class_policy, ctx = self.class_policy, self.rules.context
         memberships_index: dict[int, set[str]] = defaultdict(set)
         for user_id, groupe_id in self.state.memberships:
             group = self.groups_by_id.get(groupe_id)
             if group and group.type == "groupe" and self.owned_group.match(group.ref.upper()):
                 memberships_index[user_id].add(group.ref.upper())
+        old_refs: dict[int, str] = {}  # classe_id → ref of that SACoche class ("" if none)
+        reactivate = self.situations.get("reappeared", "reactivate") == "reactivate"
+        update = self.situations.get("matched_changed", "update") == "update"
+        no_groups: set[str] = set()
         for pair in self.matching.pairs:
             pupil, account = pair.pupil, pair.account
             changes = self.field_changes(pupil, account)
-            ref = class_of(pupil, class_policy, ctx)[0]
-            old_class = self.groups_by_id.get(account.classe_id)
-            old_ref = old_class.ref.upper() if old_class and old_class.type == "classe" else ""
+            ref = self.class_of(pupil)[0]
+            old_ref = old_refs.get(account.classe_id)
+            if old_ref is None:
+                old_class = self.groups_by_id.get(account.classe_id)
+                old_ref = old_class.ref.upper() if old_class and old_class.type == "classe" else ""
+                old_refs[account.classe_id] = old_ref
             if old_ref != ref:
                 changes["eleve_classe_id"] = {"old": old_ref, "new": ref, "old_id": account.classe_id}
-            reason = {"tier": pair.tier, "line": pupil.line}
-            target = {"table": "sacoche_user", "user_id": account.user_id, "login": account.login}
-            subject = {**_person(pupil), "classe": wanted[ref].name, "account": _account(account)}
-            if not account.active:
-                action = self.situations.get("reappeared", "reactivate")
-                if action == "reactivate":
-                    changes["user_sortie_date"] = {"old": account.sortie_date, "new": ACTIVE}
-                    self.add(
-                        "reactivate",
-                        target,
-                        changes,
-                        {**reason, "situation": "reappeared"},
-                        subject,
-                        (account.user_id, changes),
-                    )
-                else:
-                    self.unchanged += 1
-                    self.unchanged_by_class[wanted[ref].name] += 1
-            elif changes and self.situations.get("matched_changed", "update") == "update":
-                self.add(
-                    "update",
-                    target,
-                    changes,
-                    {**reason, "situation": "matched_changed"},
-                    subject,
-                    (account.user_id, changes),
-                )
+            classe = wanted[ref].name
+            if not account.active and reactivate:
+                changes["user_sortie_date"] = {"old": account.sortie_date, "new": ACTIVE}
+                self._add_pupil_item("reactivate", "reappeared", pair, changes, classe)
+            elif account.active and changes and update:
+                self._add_pupil_item("update", "matched_changed", pair, changes, classe)
             else:
                 self.unchanged += 1
-                self.unchanged_by_class[wanted[ref].name] += 1
-            self.plan_memberships(
-                {"user_id": account.user_id, "login": account.login},
-                pupil,
-                memberships_index.get(account.user_id, set()),
-                pupil.line,
-                wanted[ref].name,
-            )
+                self.unchanged_by_class[classe] += 1
+            current = memberships_index.get(account.user_id, no_groups)
+            if pupil.regroupements or current:
+                self.plan_memberships(
+                    {"user_id": account.user_id, "login": account.login}, pupil, current, pupil.line, classe
+                )
         self.plan_new(wanted)
         self.plan_missing()
         for ambiguity in self.matching.ambiguities:
             self.plan_decide(ambiguity)
+
+    def _add_pupil_item(
+        self, kind: str, situation: str, pair: Any, changes: dict[str, dict[str, Any]], classe: str
+    ) -> None:
+        pupil, account = pair.pupil, pair.account
+        self.add(
+            kind,
+            {"table": "sacoche_user", "user_id": account.user_id, "login": account.login},
+            changes,
+            {"tier": pair.tier, "line": pupil.line, "situation": situation},
+            {**_person(pupil), "classe": classe, "account": _account(account)},
+            (account.user_id, changes),
+        )
 
     def plan_new(self, wanted: dict[str, WantedClass]) -> None:
         if self.situations.get("new", "create") != "create":
@@ -499,7 +561,7 @@ class _Planner:
         )
         profile = self.state.profile
         for pupil in self.matching.new:
-            ref = class_of(pupil, self.class_policy, self.rules.context)[0]
+            ref = self.class_of(pupil)[0]
             login = allocator.allocate(pupil.prenom, pupil.nom, profile.model)
             if profile.password_is_birth_date and pupil.naissance:
                 password = birth_date_password(pupil.naissance)
@@ -557,7 +619,7 @@ class _Planner:
 
     def plan_decide(self, ambiguity: Ambiguity) -> None:
         pupil = ambiguity.pupil
-        ref = class_of(pupil, self.class_policy, self.rules.context)[0]
+        ref = self.class_of(pupil)[0]
         candidates = [_account(a) | {"classe": self._class_name(a)} for a in ambiguity.candidates]
         self.add(
             "decide",
@@ -576,7 +638,7 @@ class _Planner:
     def guards(self) -> list[dict[str, str]]:
         policy = self.policy.get("guards", {})
         holds: list[dict[str, str]] = []
-        active = [a for a in self.state.accounts if a.active]
+        active = self.active_accounts
         present = {p.account.user_id for p in self.matching.pairs}
         present |= {a.user_id for amb in self.matching.ambiguities for a in amb.candidates}
         file_count = len(self.export.pupils)
@@ -625,7 +687,7 @@ class _Planner:
                     )
         if policy.get("niveau_missing", True):
             niveau_refs = {n.niveau_id: n.ref for n in self.state.niveaux}
-            file_niveaux = {niveau_id_for(p.niveau, self.state) for p in self.export.pupils if p.niveau}
+            file_niveaux = {self.niveau_id(p.niveau) for p in self.export.pupils if p.niveau}
             active_niveaux: Counter[int] = Counter()
             for account in active:
                 group = self.groups_by_id.get(account.classe_id)
@@ -688,7 +750,9 @@ class _Planner:
         summary["holds"] = [h["message"] for h in holds if not h["allowed"]]
         order = {kind: i for i, kind in enumerate(ITEM_KINDS)}
         items = sorted(self.items, key=lambda i: (order[i.kind], i.reason.get("line") or 0, i.id))
-        in_file = Counter(class_of(p, self.class_policy, self.rules.context)[1] for p in self.export.pupils)
+        in_file: Counter[str] = Counter()
+        for key, count in Counter(_class_key(p) for p in self.export.pupils).items():
+            in_file[self.class_of.by_key(key)[1]] += count
         by_class = {
             name: {"pupils_in_file": count, "unchanged": self.unchanged_by_class.get(name, 0)}
             for name, count in sorted(in_file.items())
@@ -739,6 +803,32 @@ def _account_attr(column: str) -> str:
     return {"user_email_origine": "email_origine"}.get(column, ACCOUNT_ATTR.get(column, column))
 
 
+def _same_fields(specs: Sequence[tuple[Any, ...]]) -> tuple[Any, Any] | None:
+    """Getters of every compared field on both sides, for a one-comparison "nothing changed" test."""
+    if not specs or any(attr is None for _, _, _, _, attr, _ in specs):
+        return None
+    return (
+        attrgetter(*(source for _, _, _, source, _, _ in specs)),
+        attrgetter(*(attr for _, _, _, _, attr, _ in specs)),
+    )
+
+
+def _field_specs(
+    fields: Mapping[str, Mapping[str, Any]],
+) -> list[tuple[str, str, tuple[tuple[str, Any], ...], str, str | None, frozenset[str]]]:
+    """The ``fields`` policy read once: (column, policy, protect_if as (attr, value), pupil attr, account
+    attr or None when unknown (KeyError when used, as before), values counted as absent)."""
+    specs = []
+    for column, spec in fields.items():
+        policy = spec["policy"]
+        if policy == "never":
+            continue
+        protect = tuple((_account_attr(c), v) for c, v in spec.get("protect_if", {}).items())
+        absent = frozenset(spec.get("absent", ())) | {""}
+        specs.append((column, policy, protect, spec["from"], ACCOUNT_ATTR.get(column), absent))
+    return specs
+
+
 def build_plan(
     export: Export,
     state: State,
@@ -760,4 +850,5 @@ def build_plan(
     planner = _Planner(
         export, state, matching, rules, today, allow, decisions or Decisions(), rng or secrets.SystemRandom()
     )
-    return planner.run()
+    with paused_gc():
+        return planner.run()

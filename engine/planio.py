@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -145,11 +145,59 @@ def credentials_rows(plan: Plan) -> list[dict[str, str]]:
     return sorted(rows, key=lambda r: (r["classe"], r["nom"], r["prenom"]))
 
 
+#: json.dumps(..., ensure_ascii=False, indent=2), without building an encoder per call
+_PRETTY = json.JSONEncoder(ensure_ascii=False, indent=2)
+
+
+def _pretty(value: Any, level: int) -> str:
+    """``value`` as json.dumps(indent=2) writes it ``level`` levels deep (no raw newline in JSON strings)."""
+    return _PRETTY.encode(value).replace("\n", "\n" + "  " * level)
+
+
+def plan_json_chunks(body: Mapping[str, Any], items: Any) -> Iterator[str]:
+    """The text of json.dumps({**body, "items": [item dicts]}, ensure_ascii=False, indent=2) + "\n",
+    byte for byte, one item at a time: the items are never all turned into dicts, nor the file into one
+    string (a million-pupil plan.json is hundreds of MiB)."""
+    yield "{"
+    for index, (key, value) in enumerate(body.items()):
+        yield ("," if index else "") + "\n  " + json.dumps(key, ensure_ascii=False) + ": "
+        if key != "items":
+            yield _pretty(value, 1)
+            continue
+        first = True
+        for item in items:
+            yield ("[\n    " if first else ",\n    ") + _pretty(item.to_dict(), 2)
+            first = False
+        yield "[]" if first else "\n  ]"
+    yield "\n}\n"
+
+
+def _write_chunks_atomic(path: Path, chunks: Iterable[str], mode: int = 0o644) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            buffer: list[str] = []
+            size = 0
+            for chunk in chunks:
+                buffer.append(chunk)
+                size += len(chunk)
+                if size > 1 << 20:
+                    handle.write("".join(buffer))
+                    buffer, size = [], 0
+            handle.write("".join(buffer))
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
 def write_plan(out: Path, plan: Plan, meta: Mapping[str, Any]) -> Path:
     """Write plan.json (and identifiants.csv when there are new pupils) into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    body = {"format_version": FORMAT_VERSION, **meta, **plan.to_dict()}
-    _write_atomic(out / PLAN_FILE, (json.dumps(body, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    body = {"format_version": FORMAT_VERSION, **meta, **plan.to_dict(items=False)}
+    _write_chunks_atomic(out / PLAN_FILE, plan_json_chunks(body, plan.items))
     rows = credentials_rows(plan)
     credentials = out / CREDENTIALS_FILE
     if rows:

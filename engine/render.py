@@ -791,21 +791,24 @@ class _Model:
             logins_by_class: dict[str, list[str]] = {}
             for c in self.creates:
                 logins_by_class.setdefault(c["class_ref"].upper(), []).append(c["login"])
+            # one pass over the changes and memberships, not one per created group (was quadratic)
+            moved_to: dict[str, list[Any]] = {}
+            for u in self.user_changes:
+                for ref in dict.fromkeys(str(p["value"]).upper() for p in u["news"] if p["type"] == CLASS):
+                    moved_to.setdefault(ref, []).append(u["user_id"])
+            added_ids: dict[str, list[Any]] = {}
+            added_logins: dict[str, list[Any]] = {}
+            for m in self.memberships_add:
+                if m["user_id"]:
+                    added_ids.setdefault(m["ref"].upper(), []).append(m["user_id"])
+                else:
+                    added_logins.setdefault(m["ref"].upper(), []).append(m["login"])
             for g in self.group_creates:
                 ref = g["ref"].upper()
-                moved = [
-                    u["user_id"]
-                    for u in self.user_changes
-                    if any(p["type"] == CLASS and str(p["value"]).upper() == ref for p in u["news"])
-                ]
                 g["created_logins"] = logins_by_class.get(ref, []) if g["type"] == "classe" else []
-                g["moved_users"] = moved if g["type"] == "classe" else []
-                g["added_ids"] = [
-                    m["user_id"] for m in self.memberships_add if m["ref"].upper() == ref and m["user_id"]
-                ]
-                g["added_logins"] = [
-                    m["login"] for m in self.memberships_add if m["ref"].upper() == ref and not m["user_id"]
-                ]
+                g["moved_users"] = list(moved_to.get(ref, [])) if g["type"] == "classe" else []
+                g["added_ids"] = list(added_ids.get(ref, []))
+                g["added_logins"] = list(added_logins.get(ref, []))
                 add(
                     g["id"],
                     "group in use",

@@ -9,6 +9,8 @@ tell, later, whether the database is still the one it was computed from.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import sqlite3
 from collections.abc import Iterator, Mapping
@@ -223,7 +225,7 @@ def _read_table(conn: Any, table: str) -> list[tuple[Any, ...]]:
         ) from exc
 
 
-def fingerprint_of(tables: Mapping[str, list[tuple[Any, ...]]]) -> dict[str, Any]:
+def fingertable_printof(tables: Mapping[str, list[tuple[Any, ...]]]) -> dict[str, Any]:
     """Per-table row counts and a SHA-256 of the columns read, dialect-independent."""
     result: dict[str, Any] = {}
     for table, rows in tables.items():
@@ -234,65 +236,146 @@ def fingerprint_of(tables: Mapping[str, list[tuple[Any, ...]]]) -> dict[str, Any
     return result
 
 
+#: rows fetched (and hashed) at a time: the user table is streamed, never held whole in memory
+_FETCH = 20_000
+
+
+def _iter_table(conn: Any, dialect: str, table: str) -> Iterator[tuple[Any, ...]]:
+    """The rows of one table, in ORDER_BY order, streamed (MySQL: unbuffered cursor)."""
+    columns = READ_COLUMNS[table]
+    sql = f"SELECT {', '.join(columns)} FROM {table} ORDER BY {ORDER_BY[table]}"
+    try:
+        if dialect == "mysql":
+            import pymysql.cursors
+
+            cursor = conn.cursor(pymysql.cursors.SSCursor)
+        else:
+            cursor = conn.cursor()
+        cursor.execute(sql)
+        while batch := cursor.fetchmany(_FETCH):
+            yield from batch
+    except Exception as exc:  # driver-specific error classes
+        raise OndeError(
+            f"cannot read table {table}: {exc}",
+            hint="is this a SACoche database? the tables of the target sheet must exist",
+        ) from exc
+    finally:
+        with contextlib.suppress(Exception):
+            cursor.close()
+
+
+class _Fingerprint:
+    """The same digest as :func:`fingertable_printof`, fed row by row and hashed in chunks."""
+
+    def __init__(self) -> None:
+        self.digest = hashlib.sha256()
+        self.pending: list[str] = []
+        self.rows = 0
+
+    def add(self, row: tuple[Any, ...]) -> None:
+        self.pending.append("\x1f".join([v if type(v) is str else _text(v) for v in row]))
+        self.rows += 1
+        if len(self.pending) >= _FETCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.pending:
+            self.digest.update(("\x1e".join(self.pending) + "\x1e").encode("utf-8"))
+            self.pending = []
+
+    def result(self) -> dict[str, Any]:
+        self._flush()
+        return {"rows": self.rows, "sha256": self.digest.hexdigest()}
+
+
 def read_state(url: str) -> State:
-    """Read every table the plan needs; nothing is written."""
-    with connect(url) as (conn, dialect):
-        tables = {table: _read_table(conn, table) for table in READ_COLUMNS}
-    accounts = []
-    logins = set()
-    for row in tables["sacoche_user"]:
-        (
-            user_id,
-            profil,
-            ine,
-            genre,
-            nom,
-            prenom,
-            naissance,
-            email,
-            email_origine,
-            login,
-            sortie,
-            classe_id,
-            sconet_id,
-            elenoet,
-        ) = row
-        if login:
-            logins.add(_text(login).lower())
-        if profil != "ELV":
-            continue
-        accounts.append(
-            Account(
-                user_id=int(user_id),
-                ine=_text(ine).strip().upper(),
-                nom=_text(nom),
-                prenom=_text(prenom),
-                naissance=_text(naissance),
-                genre=_text(genre) or "I",
-                email=_text(email),
-                email_origine=_text(email_origine),
-                login=_text(login),
-                sortie_date=_text(sortie) or ACTIVE,
-                classe_id=int(classe_id or 0),
-                sconet_id=int(sconet_id or 0),
-                sconet_elenoet=int(elenoet or 0),
-            )
-        )
+    """Read every table the plan needs; nothing is written.
+
+    The user table is streamed: each row is hashed into the fingerprint and turned into an Account as it
+    comes, so memory holds the accounts only (not the raw table beside them); values many accounts share
+    (names, birth dates, sortie dates) are kept once. The cyclic GC is paused meanwhile (millions of
+    acyclic objects would make every collection walk them all).
+    """
+    fingerprint: dict[str, Any] = {}
+    small: dict[str, list[tuple[Any, ...]]] = {}
+    accounts: list[Account] = []
+    logins: set[str] = set()
+    shared: dict[str, str] = {}
+    one = shared.setdefault
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        with connect(url) as (conn, dialect):
+            for table in READ_COLUMNS:
+                table_print = _Fingerprint()
+                if table != "sacoche_user":
+                    rows = []
+                    for row in _iter_table(conn, dialect, table):
+                        table_print.add(row)
+                        rows.append(row)
+                    small[table] = rows
+                    fingerprint[table] = table_print.result()
+                    continue
+                for row in _iter_table(conn, dialect, table):
+                    table_print.add(row)
+                    (
+                        user_id,
+                        profil,
+                        ine,
+                        genre,
+                        nom,
+                        prenom,
+                        naissance,
+                        email,
+                        email_origine,
+                        login,
+                        sortie,
+                        classe_id,
+                        sconet_id,
+                        elenoet,
+                    ) = row
+                    if login:
+                        logins.add(_text(login).lower())
+                    if profil != "ELV":
+                        continue
+                    nom, prenom, naissance = _text(nom), _text(prenom), _text(naissance)
+                    genre, sortie = _text(genre) or "I", _text(sortie) or ACTIVE
+                    accounts.append(
+                        Account(
+                            user_id=int(user_id),
+                            ine=_text(ine).strip().upper(),
+                            nom=one(nom, nom),
+                            prenom=one(prenom, prenom),
+                            naissance=one(naissance, naissance),
+                            genre=one(genre, genre),
+                            email=_text(email),
+                            email_origine=_text(email_origine),
+                            login=_text(login),
+                            sortie_date=one(sortie, sortie),
+                            classe_id=int(classe_id or 0),
+                            sconet_id=int(sconet_id or 0),
+                            sconet_elenoet=int(elenoet or 0),
+                        )
+                    )
+                fingerprint[table] = table_print.result()
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     groups = tuple(
         Group(int(gid), _text(gtype), _text(ref), _text(nom), int(niveau or 0))
-        for gid, gtype, ref, nom, niveau in tables["sacoche_groupe"]
+        for gid, gtype, ref, nom, niveau in small["sacoche_groupe"]
     )
     niveaux = tuple(
         Niveau(int(nid), _text(ref), _text(nom), bool(actif))
-        for nid, ref, nom, actif in tables["sacoche_niveau"]
+        for nid, ref, nom, actif in small["sacoche_niveau"]
     )
     profile = LoginProfile()
-    for sigle, model, min_length, birth in tables["sacoche_user_profil"]:
+    for sigle, model, min_length, birth in small["sacoche_user_profil"]:
         if sigle == "ELV":
             profile = LoginProfile(_text(model) or profile.model, int(min_length or 6), bool(int(birth or 0)))
     pupil_ids = {a.user_id for a in accounts}
     memberships = frozenset(
-        (int(uid), int(gid)) for uid, gid in tables["sacoche_jointure_user_groupe"] if int(uid) in pupil_ids
+        (int(uid), int(gid)) for uid, gid in small["sacoche_jointure_user_groupe"] if int(uid) in pupil_ids
     )
     return State(
         url=redact_url(url),
@@ -303,5 +386,5 @@ def read_state(url: str) -> State:
         memberships=memberships,
         niveaux=niveaux,
         profile=profile,
-        fingerprint=fingerprint_of(tables),
+        fingerprint=fingerprint,
     )
