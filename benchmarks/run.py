@@ -936,9 +936,10 @@ def notes(report: dict[str, Any]) -> str:
     """The notes, with this run's figures for the stages outside the planning ones."""
     outside = []
     for name, what in (
-        ("read_state", "keeps the raw user table beside the accounts, to fingerprint it, until all is read"),
-        ("write_plan", "encodes plan.json as one string, with json's pure-Python indenting encoder"),
-        ("render_sql", "renders every script of both dialects in memory, from plan.json loaded again"),
+        ("read_state", "streams the user table, fingerprinting each row as it arrives"),
+        ("write_plan", "writes plan.json item by item (json's pure-Python indenting encoder)"),
+        ("render_sql", "renders every script of both dialects in memory, from plan.json loaded again: "
+         "the next thing to stream"),
         ("render_reports", "renders the report from plan.json loaded again"),
     ):
         stage = _stage(report, name)
@@ -948,8 +949,7 @@ def notes(report: dict[str, Any]) -> str:
     text = NOTES
     if outside:
         text += (
-            "- Outside the planning stages (files this work did not change; changes are proposed to their "
-            "owners): " + "; ".join(outside) + ".\n"
+            "- Writing and rendering stages: " + "; ".join(outside) + ".\n"
         )
     return text
 
