@@ -140,6 +140,17 @@ def _check_bmp(text: str) -> None:
         raise ValueError("a character outside the BMP (emoji…) cannot be stored in SACoche's 3-byte utf8")
 
 
+def _literal(value: Any, text: Any) -> str:
+    """NULL, an integer, or ``text(value)`` for a string; anything else is a programming error."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f"no SQL literal for {type(value).__name__}")
+    if isinstance(value, int):
+        return str(value)
+    return text(value)
+
+
 def mysql_literal(value: Any) -> str:
     """The one MySQL/MariaDB literal filter.
 
@@ -148,13 +159,7 @@ def mysql_literal(value: Any) -> str:
     on the client's character set (the hex form names its charset), and no backslash ever appears
     inside a quoted literal. ``None`` is NULL; integers are written as such.
     """
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise TypeError(f"no SQL literal for {type(value).__name__}")
-    if isinstance(value, int):
-        return str(value)
-    return _mysql_text(value)
+    return _literal(value, _mysql_text)
 
 
 @lru_cache(maxsize=65536)
@@ -169,13 +174,7 @@ def sqlite_literal(value: Any) -> str:
     """The one SQLite literal filter: ``'…'`` with ``'`` doubled (SQLite has no backslash escapes);
     text holding control or invisible characters (newline, NUL, zero-width…) as ``CAST(X'…' AS TEXT)``.
     """
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise TypeError(f"no SQL literal for {type(value).__name__}")
-    if isinstance(value, int):
-        return str(value)
-    return _sqlite_text(value)
+    return _literal(value, _sqlite_text)
 
 
 @lru_cache(maxsize=65536)
