@@ -81,14 +81,6 @@ class SourceRules:
     ignored_headers: frozenset[str]
     message: str | None
 
-    def field_for_header(self, header: str) -> str | None:
-        """The target field a header names, if any (case, accents and spacing forgiven)."""
-        key = fold(header)
-        for rule in self.fields.values():
-            if key in rule.folded_headers:
-                return rule.name
-        return None
-
 
 @dataclass(frozen=True, slots=True)
 class RuleSet:

@@ -9,7 +9,6 @@ tell, later, whether the database is still the one it was computed from.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import hashlib
 import sqlite3
@@ -213,59 +212,33 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _read_table(conn: Any, table: str) -> list[tuple[Any, ...]]:
-    columns = READ_COLUMNS[table]
-    sql = f"SELECT {', '.join(columns)} FROM {table} ORDER BY {ORDER_BY[table]}"
-    try:
-        return [tuple(row) for row in petl.data(petl.fromdb(conn, sql))]
-    except Exception as exc:  # driver-specific error classes
-        raise OndeError(
-            f"cannot read table {table}: {exc}",
-            hint="is this a SACoche database? the tables of the target sheet must exist",
-        ) from exc
-
-
-def fingertable_printof(tables: Mapping[str, list[tuple[Any, ...]]]) -> dict[str, Any]:
-    """Per-table row counts and a SHA-256 of the columns read, dialect-independent."""
-    result: dict[str, Any] = {}
-    for table, rows in tables.items():
-        digest = hashlib.sha256()
-        for row in rows:
-            digest.update("\x1f".join(_text(v) for v in row).encode("utf-8") + b"\x1e")
-        result[table] = {"rows": len(rows), "sha256": digest.hexdigest()}
-    return result
-
-
 #: rows fetched (and hashed) at a time: the user table is streamed, never held whole in memory
 _FETCH = 20_000
 
 
 def _iter_table(conn: Any, dialect: str, table: str) -> Iterator[tuple[Any, ...]]:
-    """The rows of one table, in ORDER_BY order, streamed (MySQL: unbuffered cursor)."""
+    """The rows of one table, in ORDER_BY order, streamed through petl (MySQL: unbuffered cursor)."""
     columns = READ_COLUMNS[table]
     sql = f"SELECT {', '.join(columns)} FROM {table} ORDER BY {ORDER_BY[table]}"
-    try:
+
+    def cursor() -> Any:
         if dialect == "mysql":
             import pymysql.cursors
 
-            cursor = conn.cursor(pymysql.cursors.SSCursor)
-        else:
-            cursor = conn.cursor()
-        cursor.execute(sql)
-        while batch := cursor.fetchmany(_FETCH):
-            yield from batch
+            return conn.cursor(pymysql.cursors.SSCursor)
+        return conn.cursor()
+
+    try:
+        yield from petl.data(petl.fromdb(cursor, sql))
     except Exception as exc:  # driver-specific error classes
         raise OndeError(
             f"cannot read table {table}: {exc}",
             hint="is this a SACoche database? the tables of the target sheet must exist",
         ) from exc
-    finally:
-        with contextlib.suppress(Exception):
-            cursor.close()
 
 
 class _Fingerprint:
-    """The same digest as :func:`fingertable_printof`, fed row by row and hashed in chunks."""
+    """Row count and SHA-256 of one table's columns read, dialect-independent, fed row by row."""
 
     def __init__(self) -> None:
         self.digest = hashlib.sha256()
