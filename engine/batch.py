@@ -278,7 +278,7 @@ def plan_school(job: SchoolJob, out_root: Path, options: Options) -> dict[str, A
             status="held" if plan.held else "ok",
             summary={k: v for k, v in plan.summary.items() if k not in ("held", "holds")},
             holds=[h["message"] for h in plan.holds if not h.get("allowed")],
-            warnings=[*planned.export.warnings, *plan.warnings],
+            warnings=[*planned.export_warnings, *plan.warnings],
             error=None,
             errors=[],
             error_count=0,

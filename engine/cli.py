@@ -196,7 +196,7 @@ def plan_cmd(
         click.echo(result.text_summary())
     if plan.held:
         sys.exit(EXIT_HELD)
-    if detailed_exitcode and plan.has_changes:
+    if detailed_exitcode and result.has_changes:
         sys.exit(EXIT_CHANGES)
 
 

@@ -9,14 +9,16 @@ import hashlib
 import shutil
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from engine import __version__
+from engine.match import Decisions as MatchDecisions
 from engine.match import match
 from engine.normalise import Export, read_export
+from engine.plan import Decisions as ItemDecisions
 from engine.plan import Plan, build_plan
 from engine.planio import check_destination, load_decisions, stale_item_decisions, write_plan
 from engine.render import DIALECTS, load_plan, render_sql
@@ -27,17 +29,22 @@ from engine.state import State, read_state
 
 @dataclass(frozen=True, slots=True)
 class PlanResult:
+    """What a caller needs once the plan directory is written. ``plan`` has no items (they are in
+    plan.json): a big plan's items are released before its SQL and report are rendered."""
+
     plan: Plan
-    export: Export
-    state: State
+    has_changes: bool
+    export_name: str
+    source_id: str
+    export_warnings: tuple[str, ...]
+    state_url: str
     out: Path
 
     def text_summary(self) -> str:
         """A readable summary for the terminal (no pupil names)."""
         s = self.plan.summary
         lines = [
-            f"{self.export.path.name}: {s['pupils_in_file']} pupils ({self.export.source.id}), "
-            f"database {self.state.url}",
+            f"{self.export_name}: {s['pupils_in_file']} pupils ({self.source_id}), database {self.state_url}",
             f"  pupils: {s['create']} to create, {s['update']} to update, {s['deactivate']} to deactivate, "
             f"{s['reactivate']} to reactivate, {s['unchanged']} unchanged, {s['needs_decision']} to decide",
             f"  classes: {s['classes_create']} to create, {s['classes_rename']} to rename, "
@@ -56,7 +63,7 @@ class PlanResult:
             lines.append(f"  {state}: {hold['message']} (override: {hold['allow']})")
         for stale in self.plan.stale_decisions:
             lines.append(f"  stale decision: {stale}")
-        for warning in (*self.export.warnings, *self.plan.warnings):
+        for warning in (*self.export_warnings, *self.plan.warnings):
             lines.append(f"  warning: {warning}")
         lines.append(f"  plan written to {self.out / 'plan.json'}")
         return "\n".join(lines)
@@ -89,27 +96,56 @@ def make_plan(
     ``rng`` (a ``random.Random``) only makes new passwords deterministic for tests; default: secrets.
     """
     rules = rules or load_rules(rules_dir)
-    match_decisions, item_decisions = load_decisions(decisions_file) if decisions_file else (None, None)
+    decisions = load_decisions(decisions_file) if decisions_file else None
     export = read_export(export_path, rules, format_id)
     state = read_state(db_url)
     check_destination(out, state.url, force)
-    matching = match(export.pupils, state.accounts, rules.policy["matching"], match_decisions)
     day = (today or date.today()).isoformat()
+    plan = _build(export, state, rules, decisions, day, allow, rng)
+    light = PlanResult(
+        replace(plan, items=(), passwords={}),
+        plan.has_changes,
+        export.path.name,
+        export.source.id,
+        tuple(export.warnings),
+        state.url,
+        out,
+    )
+    meta = _meta(export, state, rules, day)
+    del export, state  # a million pupils and accounts: not needed to render
+    staging = Path(tempfile.mkdtemp(prefix="onde-sacoche-"))
+    try:
+        write_plan(staging, plan, meta)
+        del plan
+        render_outputs(staging)
+        _publish(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return light
+
+
+def _build(
+    export: Export,
+    state: State,
+    rules: RuleSet,
+    decisions: tuple[MatchDecisions, ItemDecisions] | None,
+    day: str,
+    allow: tuple[str, ...],
+    rng: Any,
+) -> Plan:
+    """Match and plan; the matching (as big as the school) is released when this returns."""
+    match_decisions, item_decisions = decisions or (None, None)
+    matching = match(export.pupils, state.accounts, rules.policy["matching"], match_decisions)
     plan = build_plan(
         export, state, matching, rules, today=day, allow=allow, decisions=item_decisions, rng=rng
     )
     stale = list(matching.stale) + (stale_item_decisions(plan, item_decisions) if item_decisions else [])
-    plan = Plan(
-        plan.meta,
-        plan.summary,
-        plan.items,
-        plan.holds,
-        plan.left_alone,
-        tuple(stale),
-        plan.warnings,
-        plan.passwords,
-    )
-    meta = {
+    return replace(plan, stale_decisions=tuple(stale))
+
+
+def _meta(export: Export, state: State, rules: RuleSet, day: str) -> dict[str, Any]:
+    """plan.json's description of its inputs."""
+    return {
         "tool": f"onde-sacoche {__version__}",
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "today": day,
@@ -129,8 +165,6 @@ def make_plan(
             "login_model": state.profile.model,
         },
     }
-    _write_outputs(out, plan, meta)
-    return PlanResult(plan, export, state, out)
 
 
 #: files a plan directory may hold besides sql/: removed when the new plan has no such file
@@ -140,25 +174,21 @@ OPTIONAL_OUTPUTS = ("identifiants.csv", "identifiants.html")
 def render_outputs(
     plan_dir: Path, dialects: Iterable[str] = DIALECTS, *, revert_deletes_created: bool = False
 ) -> list[Path]:
-    """Render everything from ``plan_dir/plan.json`` alone: SQL scripts, report, summary, login sheet."""
-    paths = render_sql(plan_dir, dialects, revert_deletes_created=revert_deletes_created)
-    return paths + render_reports(load_plan(plan_dir).doc, plan_dir)
+    """Render everything from ``plan_dir/plan.json`` alone (read once): SQL scripts, report, summary,
+    login sheet."""
+    loaded = load_plan(plan_dir)
+    paths = render_sql(plan_dir, dialects, revert_deletes_created=revert_deletes_created, loaded=loaded)
+    return paths + render_reports(loaded.doc, plan_dir)
 
 
-def _write_outputs(out: Path, plan: Plan, meta: dict[str, Any]) -> None:
-    """Write and render into a private staging directory, then move into ``out``: all or nothing."""
-    staging = Path(tempfile.mkdtemp(prefix="onde-sacoche-"))
-    try:
-        write_plan(staging, plan, meta)
-        render_outputs(staging)
-        out.mkdir(parents=True, exist_ok=True)
-        for name in OPTIONAL_OUTPUTS:
-            if not (staging / name).exists():
-                (out / name).unlink(missing_ok=True)
-        for path in sorted(staging.rglob("*")):
-            if path.is_file():
-                target = out / path.relative_to(staging)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.move(path, target)  # rename or copy2: keeps the mode (0600 for the login files)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+def _publish(staging: Path, out: Path) -> None:
+    """Move a complete plan directory from ``staging`` into ``out`` (removing login files it lacks)."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name in OPTIONAL_OUTPUTS:
+        if not (staging / name).exists():
+            (out / name).unlink(missing_ok=True)
+    for path in sorted(staging.rglob("*")):
+        if path.is_file():
+            target = out / path.relative_to(staging)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(path, target)  # rename or copy2: keeps the mode (0600 for the login files)

@@ -172,7 +172,10 @@ def plan_json_chunks(body: Mapping[str, Any], items: Any) -> Iterator[str]:
     yield "\n}\n"
 
 
-def _write_chunks_atomic(path: Path, chunks: Iterable[str], mode: int = 0o644) -> None:
+def write_chunks_atomic(path: Path, chunks: Iterable[str], mode: int = 0o644, *, rename: bool = True) -> Path:
+    """Write text chunks (UTF-8, buffered by the MiB) to a temporary name beside ``path``, then rename it
+    to ``path`` and return ``path``; with ``rename=False``, return the temporary file for the caller to
+    rename once all its files are written. On any error the temporary file is removed."""
     temporary = path.with_name(f".{path.name}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
@@ -187,7 +190,10 @@ def _write_chunks_atomic(path: Path, chunks: Iterable[str], mode: int = 0o644) -
                     buffer, size = [], 0
             handle.write("".join(buffer))
         os.chmod(temporary, mode)
+        if not rename:
+            return temporary
         os.replace(temporary, path)
+        return path
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
@@ -197,7 +203,7 @@ def write_plan(out: Path, plan: Plan, meta: Mapping[str, Any]) -> Path:
     """Write plan.json (and identifiants.csv when there are new pupils) into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     body = {"format_version": FORMAT_VERSION, **meta, **plan.to_dict(items=False)}
-    _write_chunks_atomic(out / PLAN_FILE, plan_json_chunks(body, plan.items))
+    write_chunks_atomic(out / PLAN_FILE, plan_json_chunks(body, plan.items))
     rows = credentials_rows(plan)
     credentials = out / CREDENTIALS_FILE
     if rows:

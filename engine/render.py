@@ -20,19 +20,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from engine.errors import OndeError, OndeErrorGroup
 from engine.plan import ITEM_KINDS
+from engine.sqlphrases import PHRASES
 from engine.state import ACTIVE
 
 PLAN_FILE = "plan.json"
@@ -141,14 +143,16 @@ def _check_bmp(text: str) -> None:
 
 
 def _literal(value: Any, text: Any) -> str:
-    """NULL, an integer, or ``text(value)`` for a string; anything else is a programming error."""
+    """NULL, an integer, or ``text(value)`` for a string; anything else (bool included) is a programming
+    error."""
+    kind = type(value)
+    if kind is str:
+        return text(value)
+    if kind is int:
+        return str(value)
     if value is None:
         return "NULL"
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise TypeError(f"no SQL literal for {type(value).__name__}")
-    if isinstance(value, int):
-        return str(value)
-    return text(value)
+    raise TypeError(f"no SQL literal for {kind.__name__}")
 
 
 def mysql_literal(value: Any) -> str:
@@ -203,8 +207,14 @@ LITERALS = {"mysql": mysql_literal, "sqlite": sqlite_literal}
 class LoadedPlan:
     path: Path
     doc: dict[str, Any]
-    text: str
     sha256: str
+
+    def line_of(self, needle: str) -> int | None:
+        """The line of plan.json where ``needle`` first appears (read again: only errors need it)."""
+        try:
+            return _line_of(self.path.read_text(encoding="utf-8"), needle)
+        except (OSError, UnicodeDecodeError):
+            return None
 
 
 def _line_of(text: str, needle: str) -> int | None:
@@ -220,10 +230,12 @@ def load_plan(plan_dir: Path) -> LoadedPlan:
             "no plan.json here", file=path, hint="give the directory written by `onde-sacoche plan --out`"
         )
     raw = path.read_bytes()
+    sha256 = hashlib.sha256(raw).hexdigest()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise OndeError(f"plan.json is not UTF-8 ({exc.reason})", file=path) from None
+    del raw  # a million-pupil plan.json is hundreds of MiB: hold one copy at a time
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -235,7 +247,7 @@ def load_plan(plan_dir: Path) -> LoadedPlan:
             hint="undo the last edit (only `accepted` flags are meant to be edited: true or false)",
         ) from None
     validate_plan(doc, text, path)
-    return LoadedPlan(path, doc, text, hashlib.sha256(raw).hexdigest())
+    return LoadedPlan(path, doc, sha256)
 
 
 def validate_plan(doc: Any, text: str, path: Path) -> None:
@@ -419,39 +431,212 @@ def _group_problems(ref: Any, name: Any, *, allow_empty_ref: bool = False) -> li
 
 
 # --- the model the templates spell ------------------------------------------------------------------------
+#
+# Views over the accepted items of plan.json. They hold a reference to their item (already in memory) and
+# compute lists (columns, old and new values) when a template asks: a million-pupil plan has hundreds of
+# thousands of items, and materialising every list up front doubled the memory of rendering.
 
 
-def _pred(column: str, ctype: str, value: Any) -> dict[str, Any]:
+class Fact(NamedTuple):
     """One ``column = value`` fact; dates '' mean NULL, class refs are resolved in SQL."""
-    if ctype == DATE and value == "":
-        value = None
-    return {"col": column, "type": ctype, "value": value}
+
+    col: str
+    type: str
+    value: Any
 
 
-def _user_olds(changes: Mapping[str, Any]) -> list[dict[str, Any]]:
-    olds = []
-    for column, change in changes.items():
-        if column == "eleve_classe_id":
-            olds.append(_pred(column, INT, change["old_id"]))
-        else:
-            olds.append(_pred(column, USER_COLUMNS[column][0], change["old"]))
-    return olds
-
-
-def _user_news(changes: Mapping[str, Any]) -> list[dict[str, Any]]:
-    news = []
-    for column, change in changes.items():
-        ctype = CLASS if column == "eleve_classe_id" else USER_COLUMNS[column][0]
-        news.append(_pred(column, ctype, change["new"]))
-    return news
+def _fact(column: str, ctype: str, value: Any) -> Fact:
+    return Fact(column, ctype, None if ctype == DATE and value == "" else value)
 
 
 def _describe_changes(changes: Mapping[str, Any]) -> str:
-    parts = []
-    for column, change in changes.items():
-        old = change.get("old")
-        parts.append(f"{column} {old!r} -> {change.get('new')!r}")
-    return "; ".join(parts)
+    return "; ".join(f"{column} {c.get('old')!r} -> {c.get('new')!r}" for column, c in changes.items())
+
+
+@dataclass(slots=True)
+class GroupCreate:
+    id: str
+    type: str
+    ref: str
+    nom: str
+    niveau_id: int
+    # set by revert_guards when revert.sql deletes what apply.sql created
+    created_logins: list[str] = field(default_factory=list)
+    moved_users: list[int] = field(default_factory=list)
+    added_ids: list[int] = field(default_factory=list)
+    added_logins: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Rename:
+    id: str
+    groupe_id: int
+    ref: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True)
+class Retire:
+    id: str
+    type: str
+    groupe_id: int
+    ref: str
+    nom: str
+    niveau_id: int
+    members: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class LeftAlone:
+    type: str
+    groupe_id: int
+    ref: str
+    nom: str
+
+
+class Create:
+    """A new pupil: every column of sacoche_user, from the item or the column's default."""
+
+    __slots__ = ("class_ref", "id", "item", "login")
+
+    def __init__(self, item: Mapping[str, Any]) -> None:
+        self.item = item
+        self.id: str = item["id"]
+        self.login: str = item["target"]["login"]
+        self.class_ref: str = item["changes"]["eleve_classe_id"]["new"]
+
+    @property
+    def columns(self) -> list[Fact]:
+        changes = self.item["changes"]
+        facts = []
+        for column, ctype, default in CREATE_COLUMNS:
+            value = changes[column]["new"] if column in changes else default
+            if column == "user_email_origine" and column not in changes:
+                value = "admin" if changes.get("user_email", {}).get("new") else ""
+            facts.append(_fact(column, ctype, value))
+        return facts
+
+    @property
+    def identity(self) -> list[Fact]:
+        """The columns a re-created account is recognised by (revert)."""
+        by_column = {f.col: f for f in self.columns}
+        return [by_column[column] for column in CREATED_IDENTITY]
+
+    @property
+    def all(self) -> list[Fact]:
+        """Every column the plan may set (verify)."""
+        return [f for f in self.columns if f.col in USER_COLUMNS]
+
+    @property
+    def describe(self) -> str:
+        changes = self.item["changes"]
+        return (
+            f"{changes['user_nom']['new']} {changes['user_prenom']['new']}, login {self.login}, "
+            f"class {self.class_ref}"
+        )
+
+
+class UserChange:
+    """An update, reactivation or deactivation: old and new values of the changed columns."""
+
+    __slots__ = ("id", "item", "login", "user_id")
+
+    def __init__(self, item: Mapping[str, Any]) -> None:
+        self.item = item
+        self.id: str = item["id"]
+        self.user_id: int = item["target"]["user_id"]
+        self.login: str = item["target"]["login"]
+
+    @property
+    def kind(self) -> str:
+        return self.item["kind"]
+
+    @property
+    def olds(self) -> list[Fact]:
+        facts = []
+        for column, change in self.item["changes"].items():
+            if column == "eleve_classe_id":
+                facts.append(_fact(column, INT, change["old_id"]))
+            else:
+                facts.append(_fact(column, USER_COLUMNS[column][0], change["old"]))
+        return facts
+
+    @property
+    def news(self) -> list[Fact]:
+        return [
+            _fact(column, CLASS if column == "eleve_classe_id" else USER_COLUMNS[column][0], change["new"])
+            for column, change in self.item["changes"].items()
+        ]
+
+    @property
+    def new_class_refs(self) -> list[str]:
+        return [f.value for f in self.news if f.type == CLASS]
+
+    @property
+    def describe(self) -> str:
+        return f"user_id {self.user_id} ({self.login}): {_describe_changes(self.item['changes'])}"
+
+
+class Membership:
+    """A membership to add or remove; ``user_id`` is None for a pupil this plan creates."""
+
+    __slots__ = ("id", "item", "login", "ref", "user_id")
+
+    def __init__(self, item: Mapping[str, Any]) -> None:
+        target = item["target"]
+        self.item = item
+        self.id: str = item["id"]
+        self.user_id: int | None = target.get("user_id")
+        self.login: str = target["login"]
+        self.ref: str = target["groupe_ref"]
+
+    @property
+    def describe(self) -> str:
+        who = (
+            f"user_id {self.user_id} ({self.login})"
+            if self.user_id is not None
+            else f"new pupil {self.login}"
+        )
+        return f"{who}, group {self.ref}"
+
+
+class Check:
+    """One guard (must hold before a script writes) or verify check (must hold after apply).
+
+    ``check`` names the condition (spelled by :class:`engine.sqlphrases.Phrases`), ``subject`` is what it
+    is about (a view, a login, a (kind, ref) pair). Key and message are made when a template asks."""
+
+    __slots__ = ("check", "item", "n", "short", "subject", "text", "total")
+
+    def __init__(self, item: str, short: str, text: str, check: str, subject: Any = None) -> None:
+        self.item, self.short, self.text, self.check, self.subject = item, short, text, check, subject
+        self.n = self.total = 0
+
+    @property
+    def key(self) -> str:
+        """At most 64 characters (what MariaDB shows of a duplicate entry): the guard and its item."""
+        return sql_comment(f"GUARD {self.n}/{self.total} {self.item}: {self.short}"[:MAX_GUARD_KEY])
+
+    @property
+    def message(self) -> str:
+        text = sql_comment(self.text)[:MAX_GUARD_MESSAGE]
+        return f"ONDE-SACOCHE {self.key}. {text}. Nothing was written."
+
+    # verify checks are named by their item and explained by their text
+    @property
+    def name(self) -> str:
+        return self.item
+
+    @property
+    def details(self) -> str:
+        return sql_comment(self.text)
+
+
+def _numbered(checks: list[Check]) -> list[Check]:
+    for n, check in enumerate(checks, 1):
+        check.n, check.total = n, len(checks)
+    return checks
 
 
 class _Model:
@@ -474,14 +659,14 @@ class _Model:
             self._group_create(i) for i in by_kind["class_create"] + by_kind["group_create"]
         ]
         self.renames = [self._rename(i) for i in by_kind["class_rename"]]
-        self.creates = [self._create(i) for i in by_kind["create"]]
-        self.user_changes = [self._user_change(i) for k in USER_KINDS for i in by_kind[k]]
-        self.memberships_add = [self._membership(i) for i in by_kind["membership_add"]]
-        self.memberships_remove = [self._membership(i) for i in by_kind["membership_remove"]]
+        self.creates = [Create(i) for i in by_kind["create"]]
+        self.user_changes = [UserChange(i) for k in USER_KINDS for i in by_kind[k]]
+        self.memberships_add = [Membership(i) for i in by_kind["membership_add"]]
+        self.memberships_remove = [Membership(i) for i in by_kind["membership_remove"]]
         self.retires = [self._retire(i) for i in by_kind["class_retire"] + by_kind["group_retire"]]
         self.left_alone = self._left_alone()
-        self.new_refs = {(g["type"], g["ref"].upper()) for g in self.group_creates}
-        self.retired_refs = {(r["type"], r["ref"].upper()) for r in self.retires}
+        self.new_refs = {(g.type, g.ref.upper()) for g in self.group_creates}
+        self.retired_refs = {(r.type, r.ref.upper()) for r in self.retires}
 
     # items --------------------------------------------------------------------------------------------
     def _check_dependencies(self, items: Sequence[Mapping[str, Any]]) -> None:
@@ -523,89 +708,37 @@ class _Model:
                 hint="accept both items or neither (edit `accepted` in plan.json), then render again",
             )
 
-    def _group_create(self, item: Mapping[str, Any]) -> dict[str, Any]:
+    @staticmethod
+    def _group_create(item: Mapping[str, Any]) -> GroupCreate:
         changes = item["changes"]
-        kind = "classe" if item["kind"] == "class_create" else "groupe"
-        return {
-            "id": item["id"],
-            "type": kind,
-            "ref": item["target"]["groupe_ref"],
-            "nom": changes["groupe_nom"]["new"],
-            "niveau_id": int(changes.get("niveau_id", {}).get("new") or 0),
-        }
+        return GroupCreate(
+            item["id"],
+            "classe" if item["kind"] == "class_create" else "groupe",
+            item["target"]["groupe_ref"],
+            changes["groupe_nom"]["new"],
+            int(changes.get("niveau_id", {}).get("new") or 0),
+        )
 
-    def _rename(self, item: Mapping[str, Any]) -> dict[str, Any]:
+    @staticmethod
+    def _rename(item: Mapping[str, Any]) -> Rename:
         change = item["changes"]["groupe_nom"]
-        return {
-            "id": item["id"],
-            "groupe_id": item["target"]["groupe_id"],
-            "ref": item["target"]["groupe_ref"],
-            "old": change["old"],
-            "new": change["new"],
-        }
-
-    def _create(self, item: Mapping[str, Any]) -> dict[str, Any]:
-        changes = item["changes"]
-        values = []
-        for column, ctype, default in CREATE_COLUMNS:
-            value = changes[column]["new"] if column in changes else default
-            if column == "user_email_origine" and column not in changes:
-                value = "admin" if changes.get("user_email", {}).get("new") else ""
-            if ctype == DATE and value == "":
-                value = None
-            values.append({"col": column, "type": ctype, "value": value})
-        by_column = {v["col"]: v for v in values}
-        return {
-            "id": item["id"],
-            "login": item["target"]["login"],
-            "class_ref": by_column["eleve_classe_id"]["value"],
-            "values": values,
-            "identity": [_pred(c, by_column[c]["type"], by_column[c]["value"]) for c in CREATED_IDENTITY],
-            "all": [_pred(v["col"], v["type"], v["value"]) for v in values if v["col"] in USER_COLUMNS],
-            "describe": f"{changes['user_nom']['new']} {changes['user_prenom']['new']}, "
-            f"login {item['target']['login']}, class {by_column['eleve_classe_id']['value']}",
-        }
-
-    def _user_change(self, item: Mapping[str, Any]) -> dict[str, Any]:
-        target, changes = item["target"], item["changes"]
-        return {
-            "id": item["id"],
-            "kind": item["kind"],
-            "user_id": target["user_id"],
-            "login": target["login"],
-            "olds": _user_olds(changes),
-            "news": _user_news(changes),
-            "describe": f"user_id {target['user_id']} ({target['login']}): {_describe_changes(changes)}",
-        }
-
-    def _membership(self, item: Mapping[str, Any]) -> dict[str, Any]:
         target = item["target"]
-        return {
-            "id": item["id"],
-            "user_id": target.get("user_id"),
-            "login": target["login"],
-            "ref": target["groupe_ref"],
-            "describe": (
-                f"user_id {target['user_id']} ({target['login']})"
-                if "user_id" in target
-                else f"new pupil {target['login']}"
-            )
-            + f", group {target['groupe_ref']}",
-        }
+        return Rename(item["id"], target["groupe_id"], target["groupe_ref"], change["old"], change["new"])
 
-    def _retire(self, item: Mapping[str, Any]) -> dict[str, Any]:
+    @staticmethod
+    def _retire(item: Mapping[str, Any]) -> Retire:
         target = item["target"]
-        return {
-            "id": item["id"],
-            "type": "classe" if item["kind"] == "class_retire" else "groupe",
-            "groupe_id": target["groupe_id"],
-            "ref": target["groupe_ref"],
-            "nom": target["groupe_nom"],
-            "niveau_id": target["niveau_id"],
-            "members": sorted(set(target["members"])),
-        }
+        return Retire(
+            item["id"],
+            "classe" if item["kind"] == "class_retire" else "groupe",
+            target["groupe_id"],
+            target["groupe_ref"],
+            target["groupe_nom"],
+            target["niveau_id"],
+            sorted(set(target["members"])),
+        )
 
-    def _left_alone(self) -> list[dict[str, Any]]:
+    def _left_alone(self) -> list[LeftAlone]:
         result = []
         left = self.doc.get("left_alone") or {}
         for key, kind in (("classes", "classe"), ("groups", "groupe")):
@@ -616,249 +749,157 @@ class _Model:
                     and _is_text(entry.get("ref"))
                     and _is_text(entry.get("nom"))
                 ):
-                    result.append({"type": kind, **entry})
+                    result.append(LeftAlone(kind, entry["groupe_id"], entry["ref"], entry["nom"]))
         return result
 
     # guards, checks ----------------------------------------------------------------------------------
-    def users_checked(self) -> set[int]:
-        return {u["user_id"] for u in self.user_changes}
-
-    def apply_guards(self) -> list[dict[str, Any]]:
+    def apply_guards(self) -> list[Check]:
         """Everything that must hold before the first write, each with the message it stops with."""
-        guards: list[dict[str, Any]] = []
-
-        def add(item_id: str, short: str, text: str, check: str, **data: Any) -> None:
-            guards.append({"item": item_id, "short": short, "text": text, "check": check, **data})
-
+        guards: list[Check] = []
+        add = guards.append
         for hold in self.doc.get("holds") or []:
             if isinstance(hold, dict) and not hold.get("allowed"):
-                add(
-                    "plan",
-                    "plan is held",
-                    f"the plan is held by guard {hold.get('guard')}; re-plan with {hold.get('allow')}",
-                    "never",
-                )
+                text = f"the plan is held by guard {hold.get('guard')}; re-plan with {hold.get('allow')}"
+                add(Check("plan", "plan is held", text, "never"))
         for g in self.group_creates:
-            add(
-                g["id"],
-                "ref exists",
-                f"a {g['type']} with ref {g['ref']} exists already",
-                "group_absent",
-                group=g,
-            )
-            if g["niveau_id"]:
+            add(Check(g.id, "ref exists", f"a {g.type} with ref {g.ref} exists already", "group_absent", g))
+            if g.niveau_id:
                 add(
-                    g["id"],
-                    "niveau unknown",
-                    f"niveau_id {g['niveau_id']} is not in sacoche_niveau",
-                    "niveau",
-                    group=g,
+                    Check(
+                        g.id,
+                        "niveau unknown",
+                        f"niveau_id {g.niveau_id} is not in sacoche_niveau",
+                        "niveau",
+                        g,
+                    )
                 )
         refs_needed: dict[tuple[str, str], str] = {}
         for r in self.renames:
-            add(
-                r["id"],
-                "class changed",
-                f"class groupe_id {r['groupe_id']} no longer has the plan's ref and name",
-                "rename",
-                r=r,
-            )
+            text = f"class groupe_id {r.groupe_id} no longer has the plan's ref and name"
+            add(Check(r.id, "class changed", text, "rename", r))
         for c in self.creates:
-            add(
-                c["id"],
-                "login taken",
-                f"login {c['login']} of the new pupil is taken (case and accents ignored)",
-                "login_free",
-                login=c["login"],
-            )
-            refs_needed.setdefault(("classe", c["class_ref"]), c["id"])
+            text = f"login {c.login} of the new pupil is taken (case and accents ignored)"
+            add(Check(c.id, "login taken", text, "login_free", c.login))
+            refs_needed.setdefault(("classe", c.class_ref), c.id)
         for u in self.user_changes:
             add(
-                u["id"],
-                "row changed",
-                f"user_id {u['user_id']} no longer holds the values the plan saw",
-                "user",
-                u=u,
+                Check(
+                    u.id,
+                    "row changed",
+                    f"user_id {u.user_id} no longer holds the values the plan saw",
+                    "user",
+                    u,
+                )
             )
-            for pred in u["news"]:
-                if pred["type"] == CLASS:
-                    refs_needed.setdefault(("classe", pred["value"]), u["id"])
-        checked = self.users_checked()
+            for ref in u.new_class_refs:
+                refs_needed.setdefault(("classe", ref), u.id)
+        checked = {u.user_id for u in self.user_changes}
         for m in self.memberships_add + self.memberships_remove:
-            refs_needed.setdefault(("groupe", m["ref"]), m["id"])
-            if m["user_id"] is not None and m["user_id"] not in checked:
-                checked.add(m["user_id"])
-                add(
-                    m["id"],
-                    "user changed",
-                    f"user_id {m['user_id']} is gone or has another login",
-                    "user_exists",
-                    m=m,
-                )
+            refs_needed.setdefault(("groupe", m.ref), m.id)
+            if m.user_id is not None and m.user_id not in checked:
+                checked.add(m.user_id)
+                text = f"user_id {m.user_id} is gone or has another login"
+                add(Check(m.id, "user changed", text, "user_exists", m))
         for m in self.memberships_remove:
-            add(
-                m["id"],
-                "not a member",
-                f"user_id {m['user_id']} is no longer in group {m['ref']}",
-                "membership",
-                m=m,
-            )
+            text = f"user_id {m.user_id} is no longer in group {m.ref}"
+            add(Check(m.id, "not a member", text, "membership", m))
         for r in self.retires:
-            add(
-                r["id"],
-                "group changed",
-                f"{r['type']} groupe_id {r['groupe_id']} changed, or has members, pp or chef the plan "
-                "did not see",
-                "retire",
-                r=r,
+            text = (
+                f"{r.type} groupe_id {r.groupe_id} changed, or has members, pp or chef the plan did not see"
             )
+            add(Check(r.id, "group changed", text, "retire", r))
         for (kind, ref), item_id in sorted(refs_needed.items()):
-            if (kind, ref.upper()) in self.new_refs:
-                continue
-            add(
-                item_id,
-                "ref not single",
-                f"no single {kind} with ref {ref}",
-                "group_unique",
-                kind=kind,
-                ref=ref,
-            )
-        return self._number(guards)
-
-    def revert_guards(self) -> list[dict[str, Any]]:
-        """Everything that must hold before revert.sql writes: rows still hold what apply.sql wrote."""
-        guards: list[dict[str, Any]] = []
-
-        def add(item_id: str, short: str, text: str, check: str, **data: Any) -> None:
-            guards.append({"item": item_id, "short": short, "text": text, "check": check, **data})
-
-        for r in self.retires:
-            add(
-                r["id"],
-                "id or ref in use",
-                f"groupe_id {r['groupe_id']} or ref {r['ref']} is in use again",
-                "retired_absent",
-                r=r,
-            )
-        for m in self.memberships_remove:
-            add(
-                m["id"],
-                "user changed",
-                f"user_id {m['user_id']} is gone or has another login",
-                "user_exists",
-                m=m,
-            )
-            if (("groupe", m["ref"].upper())) not in self.retired_refs:
+            if (kind, ref.upper()) not in self.new_refs:
                 add(
-                    m["id"],
-                    "ref not single",
-                    f"no single groupe with ref {m['ref']}",
-                    "group_unique",
-                    kind="groupe",
-                    ref=m["ref"],
+                    Check(
+                        item_id,
+                        "ref not single",
+                        f"no single {kind} with ref {ref}",
+                        "group_unique",
+                        (kind, ref),
+                    )
                 )
+        return _numbered(guards)
+
+    def revert_guards(self) -> list[Check]:
+        """Everything that must hold before revert.sql writes: rows still hold what apply.sql wrote."""
+        guards: list[Check] = []
+        add = guards.append
+        for r in self.retires:
+            text = f"groupe_id {r.groupe_id} or ref {r.ref} is in use again"
+            add(Check(r.id, "id or ref in use", text, "retired_absent", r))
+        for m in self.memberships_remove:
+            text = f"user_id {m.user_id} is gone or has another login"
+            add(Check(m.id, "user changed", text, "user_exists", m))
+            if ("groupe", m.ref.upper()) not in self.retired_refs:
+                text = f"no single groupe with ref {m.ref}"
+                add(Check(m.id, "ref not single", text, "group_unique", ("groupe", m.ref)))
         for m in self.memberships_add:
-            add(
-                m["id"],
-                "member missing",
-                "the membership apply.sql added is not there",
-                "membership_present",
-                m=m,
-            )
+            text = "the membership apply.sql added is not there"
+            add(Check(m.id, "member missing", text, "membership_present", m))
         for u in self.user_changes:
-            add(
-                u["id"],
-                "row changed",
-                f"user_id {u['user_id']} no longer holds the values apply.sql wrote",
-                "user_new",
-                u=u,
-            )
+            text = f"user_id {u.user_id} no longer holds the values apply.sql wrote"
+            add(Check(u.id, "row changed", text, "user_new", u))
         for c in self.creates:
             text = "the new pupil's account is gone or was changed since apply.sql"
             if self.deletes_created:
                 text = "the new pupil's account changed or was used since apply.sql: not deleted"
-            add(c["id"], "account changed", text, "created", c=c)
+            add(Check(c.id, "account changed", text, "created", c))
         for r in self.renames:
-            add(
-                r["id"],
-                "class changed",
-                f"class groupe_id {r['groupe_id']} no longer has the name apply.sql wrote",
-                "renamed",
-                r=r,
-            )
+            text = f"class groupe_id {r.groupe_id} no longer has the name apply.sql wrote"
+            add(Check(r.id, "class changed", text, "renamed", r))
         if self.deletes_created:
-            logins_by_class: dict[str, list[str]] = {}
-            for c in self.creates:
-                logins_by_class.setdefault(c["class_ref"].upper(), []).append(c["login"])
-            # one pass over the changes and memberships, not one per created group (was quadratic)
-            moved_to: dict[str, list[Any]] = {}
-            for u in self.user_changes:
-                for ref in dict.fromkeys(str(p["value"]).upper() for p in u["news"] if p["type"] == CLASS):
-                    moved_to.setdefault(ref, []).append(u["user_id"])
-            added_ids: dict[str, list[Any]] = {}
-            added_logins: dict[str, list[Any]] = {}
-            for m in self.memberships_add:
-                if m["user_id"]:
-                    added_ids.setdefault(m["ref"].upper(), []).append(m["user_id"])
-                else:
-                    added_logins.setdefault(m["ref"].upper(), []).append(m["login"])
+            self._note_created_group_users()
             for g in self.group_creates:
-                ref = g["ref"].upper()
-                g["created_logins"] = logins_by_class.get(ref, []) if g["type"] == "classe" else []
-                g["moved_users"] = list(moved_to.get(ref, [])) if g["type"] == "classe" else []
-                g["added_ids"] = list(added_ids.get(ref, []))
-                g["added_logins"] = list(added_logins.get(ref, []))
-                add(
-                    g["id"],
-                    "group in use",
-                    f"{g['type']} {g['ref']} changed or is used by others: not deleted",
-                    "created_group",
-                    g=g,
-                )
-        return self._number(guards)
+                text = f"{g.type} {g.ref} changed or is used by others: not deleted"
+                add(Check(g.id, "group in use", text, "created_group", g))
+        return _numbered(guards)
 
-    def _number(self, guards: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Number the guards; ``key`` (at most 64 characters: what MariaDB shows of a duplicate entry)
-        names the guard and the item, ``message`` explains."""
-        total = len(guards)
-        for n, guard in enumerate(guards, 1):
-            key = f"GUARD {n}/{total} {guard['item']}: {guard['short']}"
-            guard["n"] = n
-            guard["key"] = sql_comment(key[:MAX_GUARD_KEY])
-            text = sql_comment(guard["text"])[:MAX_GUARD_MESSAGE]
-            guard["message"] = f"ONDE-SACOCHE {guard['key']}. {text}. Nothing was written."
-        return guards
-
-    def verify_checks(self) -> list[dict[str, Any]]:
-        checks: list[dict[str, Any]] = []
-
-        def add(name: str, details: str, check: str, **data: Any) -> None:
-            checks.append({"name": name, "details": sql_comment(details), "check": check, **data})
-
-        for g in self.group_creates:
-            add(g["id"], f"one {g['type']} {g['ref']} with the plan's name", "group_created", g=g)
-        for r in self.renames:
-            add(r["id"], f"class groupe_id {r['groupe_id']} renamed", "renamed", r=r)
+    def _note_created_group_users(self) -> None:
+        """Tell each created class/group which accounts and memberships the plan itself put in it (one
+        pass over the changes and memberships, not one per created group)."""
+        logins_by_class: dict[str, list[str]] = {}
         for c in self.creates:
-            add(c["id"], f"account {c['login']} exists with the plan's values", "created_all", c=c)
+            logins_by_class.setdefault(c.class_ref.upper(), []).append(c.login)
+        moved_to: dict[str, list[int]] = {}
         for u in self.user_changes:
-            add(u["id"], f"user_id {u['user_id']} holds the new values", "user_new", u=u)
+            for ref in dict.fromkeys(str(ref).upper() for ref in u.new_class_refs):
+                moved_to.setdefault(ref, []).append(u.user_id)
+        added_ids: dict[str, list[int]] = {}
+        added_logins: dict[str, list[str]] = {}
         for m in self.memberships_add:
-            add(m["id"], f"{m['describe']}: member", "membership_present", m=m)
+            if m.user_id:
+                added_ids.setdefault(m.ref.upper(), []).append(m.user_id)
+            else:
+                added_logins.setdefault(m.ref.upper(), []).append(m.login)
+        for g in self.group_creates:
+            ref = g.ref.upper()
+            g.created_logins = logins_by_class.get(ref, []) if g.type == "classe" else []
+            g.moved_users = list(moved_to.get(ref, [])) if g.type == "classe" else []
+            g.added_ids = list(added_ids.get(ref, []))
+            g.added_logins = list(added_logins.get(ref, []))
+
+    def verify_checks(self) -> list[Check]:
+        checks: list[Check] = []
+        add = checks.append
+        for g in self.group_creates:
+            add(Check(g.id, "", f"one {g.type} {g.ref} with the plan's name", "group_created", g))
+        for r in self.renames:
+            add(Check(r.id, "", f"class groupe_id {r.groupe_id} renamed", "renamed", r))
+        for c in self.creates:
+            add(Check(c.id, "", f"account {c.login} exists with the plan's values", "created_all", c))
+        for u in self.user_changes:
+            add(Check(u.id, "", f"user_id {u.user_id} holds the new values", "user_new", u))
+        for m in self.memberships_add:
+            add(Check(m.id, "", f"{m.describe}: member", "membership_present", m))
         for m in self.memberships_remove:
-            add(m["id"], f"user_id {m['user_id']}, group {m['ref']}: not a member", "membership_absent", m=m)
+            add(Check(m.id, "", f"user_id {m.user_id}, group {m.ref}: not a member", "membership_absent", m))
         for r in self.retires:
-            add(r["id"], f"groupe_id {r['groupe_id']} and its memberships are gone", "retired", r=r)
-        for entry in self.left_alone:
-            add(
-                f"left_alone-{entry['groupe_id']}",
-                f"hand-made {entry['type']} groupe_id {entry['groupe_id']} untouched",
-                "left_alone",
-                e=entry,
-            )
-        for n, check in enumerate(checks, 1):
-            check["n"] = n
-        return checks
+            add(Check(r.id, "", f"groupe_id {r.groupe_id} and its memberships are gone", "retired", r))
+        for e in self.left_alone:
+            text = f"hand-made {e.type} groupe_id {e.groupe_id} untouched"
+            add(Check(f"left_alone-{e.groupe_id}", "", text, "left_alone", e))
+        return _numbered(checks)
 
     def expected_rows(self) -> int:
         """Rows apply.sql changes when every write lands (printed at the end of the MySQL script)."""
@@ -869,14 +910,22 @@ class _Model:
             + len(self.user_changes)
             + len(self.memberships_add)
             + len(self.memberships_remove)
-            + sum(1 + len(r["members"]) for r in self.retires)
+            + sum(1 + len(r.members) for r in self.retires)
         )
 
 
 # --- rendering --------------------------------------------------------------------------------------------
 
 
+@cache
 def _environment(dialect: str) -> Environment:
+    """One Jinja environment per dialect and process; compiled templates are kept in the user's cache
+    (:mod:`engine.cache`) so that a run does not compile them again."""
+    from jinja2 import FileSystemBytecodeCache
+
+    from engine.cache import cache_dir
+
+    compiled = cache_dir("jinja")
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES / dialect)),
         autoescape=False,  # SQL: every literal goes through the `sql` filter instead
@@ -884,15 +933,11 @@ def _environment(dialect: str) -> Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        bytecode_cache=FileSystemBytecodeCache(str(compiled)) if compiled else None,
     )
     env.filters["sql"] = LITERALS[dialect]
     env.filters["comment"] = sql_comment
-    env.globals["raise"] = _template_error
     return env
-
-
-def _template_error(message: str) -> None:
-    raise ValueError(message)
 
 
 def _header(loaded: LoadedPlan, model: _Model, dialect: str) -> dict[str, Any]:
@@ -929,46 +974,98 @@ def _redact(url: str) -> str:
     return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
-def render_scripts(
-    loaded: LoadedPlan, dialect: str, *, revert_deletes_created: bool = False
-) -> dict[str, str]:
-    """The three scripts for one dialect, as text (nothing written)."""
-    if dialect not in DIALECTS:
-        raise OndeError(f"unknown SQL dialect {dialect!r}", hint=f"use one of: {', '.join(DIALECTS)}")
+_BLANK_RUN = re.compile(r"\n{3,}")
+BLOCK_CHARS = 1 << 16
+
+
+def _blocks(chunks: Iterable[str]) -> Iterator[str]:
+    """Jinja yields a piece per expression: join them into blocks of about 64 Ki characters."""
+    buffer: list[str] = []
+    size = 0
+    for chunk in chunks:
+        buffer.append(chunk)
+        size += len(chunk)
+        if size >= BLOCK_CHARS:
+            yield "".join(buffer)
+            buffer, size = [], 0
+    if buffer:
+        yield "".join(buffer)
+
+
+def _squeeze_blank_lines(chunks: Iterable[str]) -> Iterator[str]:
+    """``re.sub(r"\n{3,}", "\n\n", "".join(chunks))``, chunk by chunk (runs may span chunks)."""
+    pending = 0  # newlines held back from the end of what came so far (at most 2 matter)
+    for chunk in chunks:
+        if not chunk:
+            continue
+        text = "\n" * pending + chunk
+        body = text.rstrip("\n")
+        pending = min(len(text) - len(body), 2)
+        if body:
+            yield _BLANK_RUN.sub("\n\n", body)
+    if pending:
+        yield "\n" * pending
+
+
+class _NoAccountDelete:
+    """Passes chunks through, failing if apply.sql would ever delete from sacoche_user."""
+
+    NEEDLES = ("DELETE FROM sacoche_user ", "DELETE FROM sacoche_user\n")
+
+    def __call__(self, chunks: Iterable[str]) -> Iterator[str]:
+        tail = ""
+        for chunk in chunks:
+            window = tail + chunk
+            if any(needle in window for needle in self.NEEDLES):
+                raise AssertionError("apply.sql must never delete accounts")  # pragma: no cover
+            tail = window[-len(self.NEEDLES[0]) :]
+            yield chunk
+
+
+def _model(loaded: LoadedPlan, revert_deletes_created: bool) -> _Model:
     try:
-        model = _Model(loaded.doc, revert_deletes_created=revert_deletes_created)
+        return _Model(loaded.doc, revert_deletes_created=revert_deletes_created)
     except OndeError as exc:
         exc.file = exc.file or str(loaded.path)
         named = re.search(r"[a-z_]+-[0-9a-f]{10}", exc.message)
         if exc.line is None and named:
-            exc.line = _line_of(loaded.text, json.dumps(named.group(0)))
+            exc.line = loaded.line_of(json.dumps(named.group(0)))
         raise
-    env = _environment(dialect)
-    context = {
+
+
+def script_chunks(loaded: LoadedPlan, model: _Model, dialect: str, name: str) -> Iterator[str]:
+    """The text of one script, piece by piece (a million-pupil script is hundreds of MiB)."""
+    if dialect not in DIALECTS:
+        raise OndeError(f"unknown SQL dialect {dialect!r}", hint=f"use one of: {', '.join(DIALECTS)}")
+    context: dict[str, Any] = {
         "h": _header(loaded, model, dialect),
         "m": model,
+        "q": PHRASES[dialect](LITERALS[dialect], deletes_created=model.deletes_created),
+        "script": name,
         "ACTIVE": ACTIVE,
-        "CLASS": CLASS,
-        "DATE": DATE,
-        "INT": INT,
-        "TEXT": TEXT,
     }
+    if name == "apply":
+        context["guards"] = model.apply_guards()
+    elif name == "revert":
+        context["guards"] = model.revert_guards()
+    else:
+        context["checks"] = model.verify_checks()
+    template = _environment(dialect).get_template(f"{name}.sql.j2")
+    chunks = _squeeze_blank_lines(_blocks(template.generate(context)))
+    return _NoAccountDelete()(chunks) if name == "apply" else chunks
+
+
+def render_scripts(
+    loaded: LoadedPlan, dialect: str, *, revert_deletes_created: bool = False
+) -> dict[str, str]:
+    """The three scripts for one dialect, as text (nothing written); for small plans and tests."""
+    model = _model(loaded, revert_deletes_created)
     scripts = {}
     for name in SCRIPTS:
         try:
-            context_for = {**context, "script": name}
-            if name == "apply":
-                context_for["guards"] = model.apply_guards()
-            elif name == "revert":
-                context_for["guards"] = model.revert_guards()
-            else:
-                context_for["checks"] = model.verify_checks()
-            text = env.get_template(f"{name}.sql.j2").render(context_for)
+            scripts[name] = "".join(script_chunks(loaded, model, dialect, name))
         except (ValueError, TypeError) as exc:
             raise OndeError(f"cannot render {dialect}/{name}.sql: {exc}", file=loaded.path) from exc
-        scripts[name] = re.sub(r"\n{3,}", "\n\n", text)
-    if "DELETE FROM sacoche_user " in scripts["apply"] or "DELETE FROM sacoche_user\n" in scripts["apply"]:
-        raise AssertionError("apply.sql must never delete accounts")  # pragma: no cover
     return scripts
 
 
@@ -982,24 +1079,41 @@ def render_sql(
     dialects: Iterable[str] = DIALECTS,
     *,
     revert_deletes_created: bool = False,
+    loaded: LoadedPlan | None = None,
 ) -> list[Path]:
     """Render apply/revert/verify.sql for each dialect from ``plan_dir/plan.json`` into ``plan_dir/sql/``.
 
-    Everything is rendered in memory first: on any error nothing is written.
+    Scripts are streamed to temporary files beside their final names and renamed only once every script
+    rendered: on any error no script is written or replaced. ``loaded`` spares reading plan.json again.
     """
-    from engine.planio import _write_atomic
+    from engine.planio import write_chunks_atomic
 
-    loaded = load_plan(Path(plan_dir))
-    rendered: dict[Path, str] = {}
+    loaded = loaded or load_plan(Path(plan_dir))
+    dialects = list(dialects)
     for dialect in dialects:
-        for name, text in render_scripts(
-            loaded, dialect, revert_deletes_created=revert_deletes_created
-        ).items():
-            rendered[sql_path(plan_dir, dialect, name)] = text
-    for path, text in rendered.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(path, text.encode("utf-8"))
-    return list(rendered)
+        if dialect not in DIALECTS:
+            raise OndeError(f"unknown SQL dialect {dialect!r}", hint=f"use one of: {', '.join(DIALECTS)}")
+    model = _model(loaded, revert_deletes_created)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for dialect in dialects:
+            for name in SCRIPTS:
+                path = sql_path(plan_dir, dialect, name)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    temporary = write_chunks_atomic(
+                        path, script_chunks(loaded, model, dialect, name), rename=False
+                    )
+                except (ValueError, TypeError) as exc:
+                    raise OndeError(f"cannot render {dialect}/{name}.sql: {exc}", file=loaded.path) from exc
+                staged.append((temporary, path))
+    except BaseException:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+        raise
+    for temporary, path in staged:
+        os.replace(temporary, path)
+    return [path for _, path in staged]
 
 
 def rendered_plan_sha(script: Path) -> str | None:

@@ -21,13 +21,14 @@ import subprocess
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from engine.errors import OndeError
-from engine.planio import CREDENTIALS_FILE, _write_atomic
+from engine.planio import CREDENTIALS_FILE, _write_atomic, write_chunks_atomic
 from engine.state import ACTIVE, redact_url
 
 REPORT_FILE = "rapport.html"
@@ -522,6 +523,9 @@ def build_view(plan: Mapping[str, Any], credentials: Iterable[Mapping[str, str]]
                 classe = names.renamed.get(classe, classe)
             by_class[classe][kind].append(_row(item, names))
     stats = plan.get("by_class") or plan.get("summary", {}).get("by_class", {}) or {}
+    formerly: dict[str, list[str]] = defaultdict(list)
+    for old, new in names.renamed.items():
+        formerly[new].append(old)
     classes = []
     for name in sorted(by_class, key=class_sort_key):
         groups = by_class[name]
@@ -534,7 +538,7 @@ def build_view(plan: Mapping[str, Any], credentials: Iterable[Mapping[str, str]]
         classes.append(
             {
                 "name": name or "Élèves sans classe",
-                "formerly": [old for old, new in names.renamed.items() if new == name],
+                "formerly": formerly.get(name, []),
                 "phrase": join_fr(phrases) or "Aucun changement coché",
                 "creates": groups.get("create", []),
                 "deactivates": groups.get("deactivate", []),
@@ -607,7 +611,14 @@ def build_view(plan: Mapping[str, Any], credentials: Iterable[Mapping[str, str]]
 # --- rendering -----------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
 def _environment() -> Environment:
+    """One environment per process; compiled templates are kept in the user's cache (engine.cache)."""
+    from jinja2 import FileSystemBytecodeCache
+
+    from engine.cache import cache_dir
+
+    compiled = cache_dir("jinja")
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(enabled_extensions=("html",), disabled_extensions=("md",), default=True),
@@ -615,6 +626,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=FileSystemBytecodeCache(str(compiled)) if compiled else None,
     )
     env.filters["md"] = _markdown_escape
     env.filters["plural"] = lambda n, one, many: plural(int(n), one, many)
@@ -639,7 +651,7 @@ def render_reports(plan: dict, out_dir: Path) -> list[Path]:
     view = build_view(plan, credentials)
     written = []
     report = out_dir / REPORT_FILE
-    _write_atomic(report, env.get_template("rapport.html").render(view).encode("utf-8"))
+    write_chunks_atomic(report, env.get_template("rapport.html").generate(view))
     written.append(report)
     summary = out_dir / SUMMARY_FILE
     _write_atomic(summary, env.get_template("resume.md").render(view).encode("utf-8"))
@@ -647,12 +659,14 @@ def render_reports(plan: dict, out_dir: Path) -> list[Path]:
     sheet = out_dir / SHEET_FILE
     cards = sheet_cards(plan, credentials)
     if cards:
+        by_class: dict[str, list[dict[str, str]]] = {}
+        for card in cards:  # one pass: classes in the order of their first card
+            by_class.setdefault(card["classe"], []).append(card)
         pages = [
-            {"classe": classe or "Élèves sans classe", "cards": [c for c in cards if c["classe"] == classe]}
-            for classe in dict.fromkeys(c["classe"] for c in cards)
+            {"classe": classe or "Élèves sans classe", "cards": group} for classe, group in by_class.items()
         ]
-        html = env.get_template("identifiants.html").render(view | {"pages": pages, "count": len(cards)})
-        _write_atomic(sheet, html.encode("utf-8"), mode=0o600)
+        html = env.get_template("identifiants.html").generate(view | {"pages": pages, "count": len(cards)})
+        write_chunks_atomic(sheet, html, mode=0o600)
         written.append(sheet)
     else:
         sheet.unlink(missing_ok=True)

@@ -1,0 +1,284 @@
+"""The SQL phrases the script templates share: lookups, row identities and the condition of every guard
+and check, spelled once per dialect.
+
+The templates in ``engine/templates/sql/<dialect>/`` lay out each script (order, comments, statements);
+they call these phrases as ``q.user_is(…)``, ``q.condition(g)`` and so on. The phrases are Python rather
+than Jinja macros for speed only: a macro call costs microseconds, and a plan of a million pupils makes
+millions of them (they took about 70 % of the rendering time). Every literal still goes through the one
+filter of the dialect (:func:`engine.render.mysql_literal` / :func:`engine.render.sqlite_literal`);
+identifiers come from the renderer's whitelists, never from plan.json.
+
+MySQL / MariaDB: text facts compare as bytes (``CAST … AS BINARY``): utf8_unicode_ci would say
+'Noe' = 'Noé'. Lookups of refs and free logins compare column-to-literal, so the column's collation
+(utf8_unicode_ci) decides, as SACoche's UNIQUE(user_login) does.
+SQLite: text compares byte for byte (BINARY collation); refs compare upper-cased and logins lower-cased,
+as the planner does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+# Facts (engine.render.Fact: col, type, value), views of items (engine.render.Create, UserChange, …) and
+# checks (engine.render.Check: check, subject) are read by attribute.
+
+
+class Phrases:
+    """Phrases common to both dialects; subclasses say how text is compared and what is true/false."""
+
+    FALSE = "FALSE"
+    #: the mysql templates add each statement's ROW_COUNT() to a session variable; SQLite has none
+    counted = ""
+
+    def __init__(self, literal: Callable[[Any], str], *, deletes_created: bool) -> None:
+        self.lit = literal
+        self.deletes_created = deletes_created
+        self._conditions: dict[str, Callable[[Any], str]] = {
+            "never": lambda g: self.FALSE,
+            "group_absent": self._group_absent,
+            "niveau": self._niveau,
+            "rename": lambda g: self._group_row_exists(g.subject, g.subject.old),
+            "renamed": lambda g: self._group_row_exists(g.subject, g.subject.new),
+            "login_free": self._login_free,
+            "user": lambda g: self._user_with(g.subject, g.subject.olds),
+            "user_new": lambda g: self._user_with(g.subject, g.subject.news),
+            "user_exists": self._user_exists,
+            "membership": self._membership,
+            "membership_present": lambda g: self.membership_exists(g.subject),
+            "membership_absent": lambda g: "NOT " + self.membership_exists(g.subject),
+            "group_unique": self._group_unique,
+            "retire": self._retire,
+            "retired_absent": self._retired_absent,
+            "retired": self._retired,
+            "created": self._created,
+            "created_all": self._created_all,
+            "group_created": self._group_created,
+            "created_group": self._created_group,
+            "left_alone": self._left_alone,
+        }
+
+    # text comparisons: what differs between dialects --------------------------------------------------
+    def text_is(self, column: str, value: Any) -> str:
+        """``column`` holds exactly this text."""
+        raise NotImplementedError
+
+    def text_is_not(self, column: str, value: Any) -> str:
+        raise NotImplementedError
+
+    def ref_is(self, column: str, ref: Any) -> str:
+        """A group ref lookup, as SACoche compares refs."""
+        raise NotImplementedError
+
+    def login_taken(self, login: Any) -> str:
+        """An account holds this login, as SACoche's UNIQUE(user_login) compares logins."""
+        raise NotImplementedError
+
+    # building blocks -----------------------------------------------------------------------------------
+    @staticmethod
+    def col(alias: str, name: str) -> str:
+        return f"{alias}.{name}" if alias else name
+
+    def value(self, p: Any) -> str:
+        return self.class_id(p.value) if p.type == "class" else self.lit(p.value)
+
+    def same(self, alias: str, p: Any) -> str:
+        column = self.col(alias, p.col)
+        if p.value is None:
+            return f"{column} IS NULL"
+        if p.type == "text":
+            return self.text_is(column, p.value)
+        if p.type == "class":
+            return f"{column} = {self.class_id(p.value)}"
+        return f"{column} = {self.lit(p.value)}"
+
+    def all_same(self, alias: str, preds: Iterable[Any]) -> str:
+        return " AND ".join(self.same(alias, p) for p in preds)
+
+    def group_id(self, kind: str, ref: Any) -> str:
+        return (
+            f"(SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = {self.lit(kind)} "
+            f"AND {self.ref_is('groupe_ref', ref)})"
+        )
+
+    def class_id(self, ref: Any) -> str:
+        return self.group_id("classe", ref)
+
+    def group_is(self, alias: str, kind: str, ref: Any) -> str:
+        kind_is = f"{self.col(alias, 'groupe_type')} = {self.lit(kind)}"
+        return f"{kind_is} AND {self.ref_is(self.col(alias, 'groupe_ref'), ref)}"
+
+    def user_is(self, alias: str, user_id: Any, login: Any) -> str:
+        return (
+            f"{self.col(alias, 'user_id')} = {self.lit(user_id)} AND "
+            f"{self.text_is(self.col(alias, 'user_login'), login)} AND "
+            f"{self.col(alias, 'user_profil_sigle')} = {self.lit('ELV')}"
+        )
+
+    def member_is(self, alias: str, m: Any) -> str:
+        if m.user_id is not None:
+            return self.user_is(alias, m.user_id, m.login)
+        return self.text_is(self.col(alias, "user_login"), m.login)
+
+    def membership_exists(self, m: Any) -> str:
+        return (
+            "EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = "
+            "j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE "
+            f"{self.member_is('u', m)} AND {self.group_is('g', 'groupe', m.ref)})"
+        )
+
+    def group_row(self, alias: str, kind: str, groupe_id: Any, ref: Any, nom: Any) -> str:
+        return (
+            f"{self.col(alias, 'groupe_id')} = {self.lit(groupe_id)} AND "
+            f"{self.col(alias, 'groupe_type')} = {self.lit(kind)} AND "
+            f"{self.text_is(self.col(alias, 'groupe_ref'), ref)} AND "
+            f"{self.text_is(self.col(alias, 'groupe_nom'), nom)}"
+        )
+
+    def id_list(self, ids: Iterable[Any]) -> str:
+        return ", ".join(self.lit(i) for i in ids)
+
+    # conditions: TRUE when the guard passes / the check holds -----------------------------------------
+    def condition(self, g: Any) -> str:
+        spell = self._conditions.get(g.check)
+        if spell is None:
+            raise ValueError(f"unknown check {g.check}")
+        return spell(g)
+
+    def _group_absent(self, g: Any) -> str:
+        group = g.subject
+        return f"NOT EXISTS (SELECT 1 FROM sacoche_groupe WHERE {self.group_is('', group.type, group.ref)})"
+
+    def _niveau(self, g: Any) -> str:
+        return f"EXISTS (SELECT 1 FROM sacoche_niveau WHERE niveau_id = {self.lit(g.subject.niveau_id)})"
+
+    def _group_row_exists(self, r: Any, nom: Any) -> str:
+        row = self.group_row("", "classe", r.groupe_id, r.ref, nom)
+        return f"EXISTS (SELECT 1 FROM sacoche_groupe WHERE {row})"
+
+    def _login_free(self, g: Any) -> str:
+        return f"NOT EXISTS (SELECT 1 FROM sacoche_user WHERE {self.login_taken(g.subject)})"
+
+    def _user_with(self, u: Any, preds: Iterable[Any]) -> str:
+        return (
+            f"EXISTS (SELECT 1 FROM sacoche_user WHERE {self.user_is('', u.user_id, u.login)} "
+            f"AND {self.all_same('', preds)})"
+        )
+
+    def _user_exists(self, g: Any) -> str:
+        m = g.subject
+        return f"EXISTS (SELECT 1 FROM sacoche_user WHERE {self.user_is('', m.user_id, m.login)})"
+
+    def _membership(self, g: Any) -> str:
+        m = g.subject
+        return (
+            "EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = "
+            f"j.groupe_id WHERE j.user_id = {self.lit(m.user_id)} AND j.jointure_pp = 0 AND "
+            f"{self.group_is('g', 'groupe', m.ref)})"
+        )
+
+    def _group_unique(self, g: Any) -> str:
+        return f"(SELECT COUNT(*) FROM sacoche_groupe WHERE {self.group_is('', *g.subject)}) = 1"
+
+    def _retire(self, g: Any) -> str:
+        r = g.subject
+        groupe_id, members = self.lit(r.groupe_id), r.members
+        text = (
+            f"EXISTS (SELECT 1 FROM sacoche_groupe WHERE "
+            f"{self.group_row('', r.type, r.groupe_id, r.ref, r.nom)} AND niveau_id = "
+            f"{self.lit(r.niveau_id)} AND groupe_chef_id = 0) AND (SELECT COUNT(*) FROM "
+            f"sacoche_jointure_user_groupe WHERE groupe_id = {groupe_id}) = {len(members)}"
+        )
+        if members:
+            text += (
+                f" AND (SELECT COUNT(*) FROM sacoche_jointure_user_groupe WHERE groupe_id = {groupe_id} "
+                f"AND jointure_pp = 0 AND user_id IN ({self.id_list(members)})) = {len(members)}"
+            )
+        return text
+
+    def _retired_absent(self, g: Any) -> str:
+        r = g.subject
+        return (
+            f"NOT EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = {self.lit(r.groupe_id)} "
+            f"OR ({self.group_is('', r.type, r.ref)}))"
+        )
+
+    def _retired(self, g: Any) -> str:
+        groupe_id = self.lit(g.subject.groupe_id)
+        return (
+            f"NOT EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = {groupe_id}) AND NOT EXISTS "
+            f"(SELECT 1 FROM sacoche_jointure_user_groupe WHERE groupe_id = {groupe_id})"
+        )
+
+    def _created(self, g: Any) -> str:
+        unused = " AND user_connexion_date IS NULL" if self.deletes_created else ""
+        return (
+            f"(SELECT COUNT(*) FROM sacoche_user WHERE {self.all_same('', g.subject.identity)}{unused}) = 1"
+        )
+
+    def _created_all(self, g: Any) -> str:
+        return f"(SELECT COUNT(*) FROM sacoche_user WHERE {self.all_same('', g.subject.all)}) = 1"
+
+    def _group_created(self, g: Any) -> str:
+        group = g.subject
+        return (
+            f"(SELECT COUNT(*) FROM sacoche_groupe WHERE {self.group_is('', group.type, group.ref)} "
+            f"AND {self.text_is('groupe_nom', group.nom)} AND niveau_id = {self.lit(group.niveau_id)}) = 1"
+        )
+
+    def _created_group(self, g: Any) -> str:
+        group = g.subject
+        own = self.group_id(group.type, group.ref)
+        users = "".join(f" AND {self.text_is_not('u.user_login', login)}" for login in group.created_logins)
+        if group.moved_users:
+            users += f" AND u.user_id NOT IN ({self.id_list(group.moved_users)})"
+        members = "".join(f" AND {self.text_is_not('u.user_login', login)}" for login in group.added_logins)
+        if group.added_ids:
+            members += f" AND u.user_id NOT IN ({self.id_list(group.added_ids)})"
+        return (
+            f"(SELECT COUNT(*) FROM sacoche_groupe WHERE {self.group_is('', group.type, group.ref)} "
+            f"AND {self.text_is('groupe_nom', group.nom)}) = 1 AND NOT EXISTS (SELECT 1 FROM sacoche_user u "
+            f"WHERE u.eleve_classe_id = {own}{users}) AND NOT EXISTS (SELECT 1 FROM "
+            "sacoche_jointure_user_groupe j JOIN sacoche_user u ON u.user_id = j.user_id WHERE j.groupe_id = "
+            f"{own}{members})"
+        )
+
+    def _left_alone(self, g: Any) -> str:
+        e = g.subject
+        row = self.group_row("", e.type, e.groupe_id, e.ref, e.nom)
+        return f"EXISTS (SELECT 1 FROM sacoche_groupe WHERE {row})"
+
+
+class MySQLPhrases(Phrases):
+    counted = "SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();"
+
+    def text_is(self, column: str, value: Any) -> str:
+        return f"CAST({column} AS BINARY) = CAST({self.lit(value)} AS BINARY)"
+
+    def text_is_not(self, column: str, value: Any) -> str:
+        return f"CAST({column} AS BINARY) <> CAST({self.lit(value)} AS BINARY)"
+
+    def ref_is(self, column: str, ref: Any) -> str:
+        return f"{column} = {self.lit(ref)}"
+
+    def login_taken(self, login: Any) -> str:
+        return f"user_login = {self.lit(login)}"
+
+
+class SQLitePhrases(Phrases):
+    FALSE = "0"
+
+    def text_is(self, column: str, value: Any) -> str:
+        return f"{column} = {self.lit(value)}"
+
+    def text_is_not(self, column: str, value: Any) -> str:
+        return f"{column} <> {self.lit(value)}"
+
+    def ref_is(self, column: str, ref: Any) -> str:
+        return f"upper({column}) = upper({self.lit(ref)})"
+
+    def login_taken(self, login: Any) -> str:
+        return f"lower(user_login) = lower({self.lit(login)})"
+
+
+PHRASES: dict[str, type[Phrases]] = {"mysql": MySQLPhrases, "sqlite": SQLitePhrases}
