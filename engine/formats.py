@@ -8,7 +8,7 @@ recognised as a known *other* export (e.g. ONDE parents) is refused with that fo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
@@ -48,19 +48,44 @@ class _Candidate:
         return (-len(self.missing_signature), sum(1 for cols in self.matched.values() if cols))
 
 
-def _score(raw: RawSource, source: SourceRules, line: int, cells: Sequence[str]) -> _Candidate:
-    folded = [fold(c) for c in cells]
+def _signature(source: SourceRules, folded: Sequence[str]) -> tuple[dict[str, list[int]], tuple[str, ...]]:
+    """Columns of each field (or signature header) among folded cells, and the signature parts missing."""
     if source.kind == "other":
         wanted = [fold(h) for h in source.signature_headers]
         matched = {h: [i for i, f in enumerate(folded) if f == h] for h in wanted}
-        missing = tuple(h for h, cols in matched.items() if not cols)
-        return _Candidate(raw, source, line, tuple(cells), matched, missing)
+        return matched, tuple(h for h, cols in matched.items() if not cols)
     matched = {
         name: [i for i, f in enumerate(folded) if f in rule.folded_headers]
         for name, rule in source.fields.items()
     }
-    missing = tuple(name for name in source.signature_fields if not matched[name])
+    return matched, tuple(name for name in source.signature_fields if not matched[name])
+
+
+def _score(raw: RawSource, source: SourceRules, line: int, cells: Sequence[str]) -> _Candidate:
+    matched, missing = _signature(source, [fold(c) for c in cells])
     return _Candidate(raw, source, line, tuple(cells), matched, missing)
+
+
+def _sources(rules: RuleSet, format_id: str | None) -> list[SourceRules]:
+    return [rules.sources[format_id]] if format_id else list(rules.sources.values())
+
+
+def header_hint(rules: RuleSet, format_id: str | None = None) -> tuple[Callable[[Sequence[str]], bool], int]:
+    """What :func:`engine.read.open_sources` needs to decide a CSV delimiter from the header alone.
+
+    Returns ``is_header(cells)``, true when the cells hold every signature column of a format, as
+    :func:`detect` scores them (case, accents, spacing and BOM ignored), and how many records
+    :func:`detect` searches for the header. ``format_id`` restricts both to that format, as in
+    :func:`detect` (an unknown id gives every format: :func:`detect` refuses it later).
+    """
+    sources = _sources(rules, format_id if format_id in rules.sources else None)
+    signed = [s for s in sources if s.signature_fields or s.signature_headers]
+
+    def is_header(cells: Sequence[str]) -> bool:
+        folded = [fold(c) for c in cells]
+        return any(not _signature(source, folded)[1] for source in signed)
+
+    return is_header, max((s.header_search_lines for s in sources), default=0)
 
 
 def _describe_missing(source: SourceRules, fields: Sequence[str]) -> str:
@@ -78,7 +103,7 @@ def detect(raws: Sequence[RawSource], rules: RuleSet, format_id: str | None = No
             f"unknown format '{format_id}'",
             hint=f"use one of: {', '.join(sorted(rules.sources))} (or leave --format out to detect it)",
         )
-    sources = [rules.sources[format_id]] if format_id else list(rules.sources.values())
+    sources = _sources(rules, format_id)
     depth = max(s.header_search_lines for s in sources)
     candidates: list[_Candidate] = []
     saw_rows = False

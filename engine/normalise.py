@@ -19,7 +19,7 @@ from typing import Any
 import petl
 
 from engine.errors import OndeError, OndeErrorGroup
-from engine.formats import HeaderMatch, detect
+from engine.formats import HeaderMatch, detect, header_hint
 from engine.ops import ValueRejected, run_steps
 from engine.read import RawSource, open_sources
 from engine.rules import RuleSet, SourceRules
@@ -315,5 +315,12 @@ def read_export(path: str | Path, rules: RuleSet, format_id: str | None = None) 
     delimiters = tuple(dict.fromkeys(d for s in rules.sources.values() for d in s.delimiters))
     if format_id in rules.sources:
         encodings, delimiters = rules.sources[format_id].encodings, rules.sources[format_id].delimiters
-    raws = open_sources(Path(path), encodings=encodings, delimiters=delimiters)
+    is_header, header_lines = header_hint(rules, format_id)
+    raws = open_sources(
+        Path(path),
+        encodings=encodings,
+        delimiters=delimiters,
+        is_header=is_header,
+        header_lines=header_lines,
+    )
     return normalise(detect(raws, rules, format_id), rules)

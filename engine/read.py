@@ -8,7 +8,10 @@ are its records?":
 2. for text files, find the encoding (UTF-8 with or without BOM, else one of the allowed legacy
    encodings chosen with ``charset-normalizer``), streaming so that memory stays flat, and refuse files
    mixing encodings;
-3. find the delimiter with ``clevercsv`` on a sample (falling back to counting delimiters);
+3. find the delimiter: when the caller knows the formats' headers (``is_header``) and one allowed
+   delimiter splits an early record into a known header and the records after it into as many fields,
+   that delimiter, without guessing; otherwise ``clevercsv`` on a sample (falling back to counting
+   delimiters);
 4. yield records lazily as ``(physical line where the record starts, cells)``, cells being ``str`` in
    Unicode NFC, not stripped; blank records are skipped; garbled accents (mojibake) are refused.
 
@@ -23,20 +26,21 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import io
 import re
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import filetype
 import petl
 
 if TYPE_CHECKING:  # imported where used: together they cost ~0.3 s of start-up that most runs never need
+    import filetype
     import openpyxl
 
 from engine.errors import OndeError
@@ -47,6 +51,8 @@ _CHUNK = 1 << 20  # bytes read at a time when scanning a whole file
 _HEAD = 64 * 1024  # bytes read for type sniffing
 _SAMPLE_CHARS = 64 * 1024  # decoded characters given to the dialect detector
 _DELIMITER_LINES = 20  # non-blank lines inspected by the fallback delimiter counter
+_HEADER_LINES = 10  # records searched for a known header (a title line may stand above it), by default
+_FIELD_COUNT_RECORDS = 20  # records after a known header that must have the header's field count
 _MIXED_MIN_UTF8 = 2  # UTF-8 accented sequences needed to call a non-UTF-8 file "mixed"
 
 _UTF8_BOM = codecs.BOM_UTF8
@@ -145,11 +151,17 @@ def open_sources(
     *,
     encodings: Sequence[str] = ("utf-8", "cp1252", "iso-8859-1"),
     delimiters: Sequence[str] = (";", ",", "\t"),
+    is_header: Callable[[Sequence[str]], bool] | None = None,
+    header_lines: int = _HEADER_LINES,
 ) -> list[RawSource]:
     """One RawSource for a CSV; one per worksheet for an .xlsx (in workbook order).
 
-    ``encodings`` and ``delimiters`` are the allowed choices. Raises :class:`OndeError` for anything
-    that is not a readable CSV/XLSX export (empty, archive, PDF, HTML, XML, .xls, .ods, mixed encodings).
+    ``encodings`` and ``delimiters`` are the allowed choices. ``is_header``, when given, tells whether a
+    record's cells are the header of a known format: a delimiter that turns one of the first
+    ``header_lines`` non-blank records into a known header, and the records after it into as many fields,
+    is then taken without a statistical guess (only one such delimiter may exist; else, and without
+    ``is_header``, clevercsv decides). Raises :class:`OndeError` for anything that is not a readable
+    CSV/XLSX export (empty, archive, PDF, HTML, XML, .xls, .ods, mixed encodings).
     """
     allowed_codecs = _check_encodings(encodings)
     allowed_delims = _check_delimiters(delimiters)
@@ -166,7 +178,7 @@ def open_sources(
     if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
         notes.append(f"file named {suffix} is a text (CSV) file; read as .csv")
     encoding = _detect_encoding(path, head, allowed_codecs, notes)
-    delimiter = _detect_delimiter(path, encoding, allowed_delims)
+    delimiter = _detect_delimiter(path, encoding, allowed_delims, is_header, header_lines)
     source = RawSource(path, "csv", encoding, delimiter, None, tuple(notes))
     if not _has_record(source.rows()):
         raise _empty(path, "it holds only blank lines or empty fields")
@@ -240,8 +252,8 @@ def _sniff(path: Path, head: bytes, size: int) -> str:
             "this is a PDF, not an export: export the pupil list as CSV/spreadsheet from ONDE",
             "in ONDE, use the export to a spreadsheet/CSV file, not the printable list",
         )
-    guess = filetype.guess(head)
-    if guess is not None and _CONTROL_BYTES.search(head, 0, 1024):
+    guess = _binary_type(head)
+    if guess is not None:
         if guess.mime in _ARCHIVE_MIMES:
             raise _refuse(path, *_ARCHIVE)
         raise _refuse(
@@ -282,6 +294,16 @@ def _sniff(path: Path, head: bytes, size: int) -> str:
     if not text and _only_whitespace(path, head, size):
         raise _empty(path)
     return "csv"
+
+
+def _binary_type(head: bytes) -> filetype.Type | None:
+    """What ``filetype`` recognises in a head holding control bytes (text has none: filetype, ~2 ms to
+    import, is then not needed)."""
+    if not _CONTROL_BYTES.search(head, 0, 1024):
+        return None
+    import filetype
+
+    return filetype.guess(head)
 
 
 def _looks_utf16(head: bytes) -> bool:
@@ -494,8 +516,14 @@ def _charset_candidates(sample: bytes, legacy: list[str]) -> list[str]:
 # ----------------------------------------------------------------------------------- delimiter
 
 
-def _detect_delimiter(path: Path, encoding: str, allowed: list[str]) -> str:
-    """clevercsv on a decoded sample; when it is unsure, count delimiters in the first lines."""
+def _detect_delimiter(
+    path: Path,
+    encoding: str,
+    allowed: list[str],
+    is_header: Callable[[Sequence[str]], bool] | None = None,
+    header_lines: int = _HEADER_LINES,
+) -> str:
+    """The one delimiter giving a known header, else clevercsv on a decoded sample, else counting."""
     if len(allowed) == 1:
         return allowed[0]
     with path.open(encoding=encoding, newline="") as f:
@@ -503,7 +531,11 @@ def _detect_delimiter(path: Path, encoding: str, allowed: list[str]) -> str:
         more = bool(f.read(1))
     if more and "\n" in sample:
         sample = sample[: sample.rindex("\n") + 1]  # no partial last record
-    import clevercsv
+    if is_header is not None:
+        fitting = [d for d in allowed if _splits_known_header(sample, d, is_header, header_lines)]
+        if len(fitting) == 1:
+            return fitting[0]
+    import clevercsv  # ~0.1 s to import (it scans all of Unicode): only when the header did not decide
 
     try:
         dialect = clevercsv.Detector().detect(sample, delimiters=allowed)
@@ -512,6 +544,42 @@ def _detect_delimiter(path: Path, encoding: str, allowed: list[str]) -> str:
     if dialect is not None and dialect.delimiter in allowed:
         return dialect.delimiter
     return _count_delimiters(sample, allowed)
+
+
+def _splits_known_header(
+    sample: str, delimiter: str, is_header: Callable[[Sequence[str]], bool], header_lines: int
+) -> bool:
+    """Whether ``delimiter`` splits the sample into a known header and records of the header's width.
+
+    The sample is read as :func:`_csv_rows` reads the file (quotes respected, blank records skipped): one
+    of the first ``header_lines`` records must be a known header (records above it, such as a title line,
+    are not checked), and the records after it, up to :data:`_FIELD_COUNT_RECORDS`, must have exactly its
+    number of fields. Broken quoting in the sample means "no": clevercsv then decides, as before.
+    """
+    reader = csv.reader(
+        io.StringIO(sample), delimiter=delimiter, quotechar='"', doublequote=True, strict=True
+    )
+    width = 0  # fields of the header, once found
+    searched = checked = 0
+    try:
+        for cells in reader:
+            if not "".join(cells).strip():
+                continue  # a blank record, skipped by the reader too
+            if not width:
+                if searched == header_lines:
+                    return False
+                searched += 1
+                if is_header(cells):
+                    width = len(cells)
+                continue
+            if len(cells) != width:
+                return False
+            checked += 1
+            if checked == _FIELD_COUNT_RECORDS:
+                break
+    except csv.Error:
+        return False
+    return bool(width)
 
 
 _QUOTED = re.compile(r'"[^"]*"')

@@ -9,23 +9,33 @@ Layout of a rule directory::
     schema/*.json         the JSON Schemas themselves
 
 Every problem is reported as ``file:line:column: message`` pointing at the YAML a person edits.
+
+Checking costs more than loading (jsonschema's import and validation, PyYAML's pure-Python parser), so
+:func:`load_rules` remembers a rule set found valid: a marker file in the user's cache (engine.cache),
+named by a digest of every byte it read (rule and schema files, names included), of the checking code and
+of the tool's version. A later run on the same bytes loads them with libyaml and compiles them without
+checking. Failures are never remembered, and an edited file changes the digest, so every problem is still
+reported as above. ``onde-sacoche rules check`` always checks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-from jsonschema.validators import validator_for
-
+from engine import __version__
 from engine.errors import OndeError, OndeErrorGroup
 from engine.ops import OPERATIONS, Context, Operation, Step, compile_steps, fold
-from engine.yamlpos import Located, load_located
+from engine.yamlpos import Located, load_located, utf8_text
+
+# jsonschema is imported where used: it costs ~30 ms to import, and a remembered rule set skips it
+if TYPE_CHECKING:
+    import jsonschema
 
 TARGET_FIELDS = (
     "ine",
@@ -104,10 +114,21 @@ class RuleSet:
         return f"{self.version}+{self.digest[:12]}"
 
 
-def _schema(directory: Path, kind: str) -> jsonschema.protocols.Validator:
-    path = directory / "schema" / f"{kind}.schema.json"
+_KINDS = ("ruleset", "source", "table", "policy")
+#: the modules whose code decides whether a rule set is valid (part of the remembered verdict's digest)
+_CHECKING_CODE = ("rules.py", "ops.py", "yamlpos.py")
+
+
+def _schema_path(directory: Path, kind: str) -> Path:
+    return directory / "schema" / f"{kind}.schema.json"
+
+
+def _schema(directory: Path, kind: str, data: bytes | None = None) -> jsonschema.protocols.Validator:
+    from jsonschema.validators import validator_for
+
+    path = _schema_path(directory, kind)
     try:
-        schema = json.loads(path.read_text(encoding="utf-8"))
+        schema = json.loads(path.read_text(encoding="utf-8") if data is None else utf8_text(data))
     except FileNotFoundError as exc:
         raise OndeError(
             f"schema file is missing: {path}", hint="copy rules/schema/ from the default rules"
@@ -142,6 +163,9 @@ def _schema_errors(doc: Located, validator: jsonschema.protocols.Validator) -> l
 def _step_errors(
     doc: Located, base: tuple[str | int, ...], steps: list[Any], tables: set[str]
 ) -> list[OndeError]:
+    from jsonschema.exceptions import best_match
+    from jsonschema.validators import validator_for
+
     errors = []
     for index, raw in enumerate(steps):
         path = (*base, index)
@@ -157,7 +181,7 @@ def _step_errors(
             )
             continue
         validator = validator_for(op.args_schema)(op.args_schema)
-        problem = jsonschema.exceptions.best_match(validator.iter_errors(arg))
+        problem = best_match(validator.iter_errors(arg))
         if problem is not None:
             what = "takes no argument" if op.args_schema.get("type") == "null" else problem.message
             errors.append(doc.error((*path, name) if not isinstance(raw, str) else path, f"'{name}': {what}"))
@@ -256,8 +280,56 @@ def _documents(directory: Path, sub: str) -> list[Path]:
     return sorted((directory / sub).glob("*.yaml")) + sorted((directory / sub).glob("*.yml"))
 
 
-def check_rules(directory: Path | None = None) -> tuple[RuleSet | None, list[OndeError]]:
-    """Validate a rule directory; return the compiled rules (when valid) and every problem found."""
+def _rule_files(directory: Path) -> dict[Path, bytes | None]:
+    """Every file :func:`check_rules` reads, in reading order, with its bytes (None: unreadable, the
+    reader then raises its usual error)."""
+    paths = [directory / "ruleset.yaml", *(_schema_path(directory, kind) for kind in _KINDS)]
+    for sub in ("tables", "sources", "policy"):
+        paths.extend(_documents(directory, sub))
+    files: dict[Path, bytes | None] = {}
+    for path in paths:
+        try:
+            files[path] = path.read_bytes()
+        except OSError:
+            files[path] = None
+    return files
+
+
+def _validated_marker(directory: Path, files: Mapping[Path, bytes | None]) -> Path | None:
+    """The cache file that says "these exact rule files are valid", or None when there is no cache."""
+    from engine.cache import cache_dir
+
+    folder = cache_dir("rules")
+    if folder is None:
+        return None
+    digest = hashlib.sha256(f"onde-sacoche {__version__}\0".encode())
+    here = Path(__file__).resolve().parent
+    try:  # a source checkout changes the checking code without changing the version
+        for name in _CHECKING_CODE:
+            _digest_part(digest, name, (here / name).read_bytes())
+    except OSError:
+        return None
+    for path, data in files.items():
+        _digest_part(digest, path.relative_to(directory).as_posix(), data)
+    return folder / digest.hexdigest()
+
+
+def _digest_part(digest: Any, name: str, data: bytes | None) -> None:
+    """Add a named byte string to a digest, length-prefixed so that no two inputs collide."""
+    encoded = name.encode()
+    digest.update(b"%d:" % len(encoded) + encoded)
+    digest.update(b"-" if data is None else b"%d:" % len(data) + data)
+
+
+def check_rules(
+    directory: Path | None = None, *, remembered: bool = False
+) -> tuple[RuleSet | None, list[OndeError]]:
+    """Validate a rule directory; return the compiled rules (when valid) and every problem found.
+
+    With ``remembered``, rules found valid before (same bytes, same checking code and version; see the
+    module's documentation) are loaded and compiled without being checked again, and rules found valid
+    now are remembered for next time.
+    """
     directory = (directory or default_rules_dir()).resolve()
     if not (directory / "ruleset.yaml").is_file():
         return None, [
@@ -267,50 +339,97 @@ def check_rules(directory: Path | None = None) -> tuple[RuleSet | None, list[Ond
                 hint="point --rules at a copy of the default rules directory",
             )
         ]
+    files = _rule_files(directory)
+    marker = _validated_marker(directory, files) if remembered else None
+    if marker is not None and marker.is_file():
+        rules, errors, _ = _read_rules(directory, files, validate=False)
+        if rules is not None and not errors:
+            return rules, []
+        # cannot happen for the bytes that were found valid; if it does, check them as usual
+    rules, errors, docs = _read_rules(directory, files, validate=True)
+    if marker is not None and rules is not None and not errors and _libyaml_agrees(docs, files):
+        with contextlib.suppress(OSError):  # the cache is an optimisation only
+            marker.touch()
+    return rules, errors
+
+
+def _libyaml_agrees(docs: list[Located], files: Mapping[Path, bytes | None]) -> bool:
+    """Whether libyaml reads every document as the pure-Python parser did (it does, but for a few odd
+    texts): only then may the remembered rule set be loaded with it. ``repr`` compares key order and
+    types (1, 1.0, True) too, which ``==`` does not."""
+    for doc in docs:
+        try:
+            fast = load_located(doc.file, files.get(doc.file), fast=True)
+        except OndeError:
+            return False
+        if repr(fast.data) != repr(doc.data):
+            return False
+    return True
+
+
+def _read_rules(
+    directory: Path, files: Mapping[Path, bytes | None], *, validate: bool
+) -> tuple[RuleSet | None, list[OndeError], list[Located]]:
+    """Load, check (unless ``validate`` is false: rules found valid before) and compile a rule directory.
+
+    Returns the rules (None on any problem), the problems and every document loaded.
+    """
     errors: list[OndeError] = []
-    validators = {kind: _schema(directory, kind) for kind in ("ruleset", "source", "table", "policy")}
+    docs: list[Located] = []
+    validators = (
+        {kind: _schema(directory, kind, files.get(_schema_path(directory, kind))) for kind in _KINDS}
+        if validate
+        else {}
+    )
 
     def load(path: Path, kind: str) -> Located | None:
         try:
-            doc = load_located(path)
+            doc = load_located(path, files.get(path), fast=not validate)
         except OndeError as exc:
             errors.append(exc)
             return None
+        docs.append(doc)
+        if not validate:
+            return doc
         problems = _schema_errors(doc, validators[kind])
         errors.extend(problems)
         return None if problems else doc
 
+    def documents(sub: str) -> list[Path]:  # as listed by _rule_files: exactly the bytes in ``files``
+        return [path for path in files if path.parent == directory / sub]
+
     manifest = load(directory / "ruleset.yaml", "ruleset")
-    table_docs = [d for d in (load(p, "table") for p in _documents(directory, "tables")) if d]
+    table_docs = [d for d in (load(p, "table") for p in documents("tables")) if d]
     tables: dict[str, dict[str, Any]] = {}
     # tables that exist as files, valid or not: a broken table is reported once, not at every use
-    table_names = {p.stem for p in _documents(directory, "tables")}
+    table_names = {p.stem for p in documents("tables")}
     for doc in table_docs:
         if doc.data["id"] != doc.file.stem:
             errors.append(
                 doc.error(("id",), f"id '{doc.data['id']}' differs from the file name '{doc.file.stem}'")
             )
         tables[doc.data["id"]] = _compile_table(doc.data)
-    source_docs = [d for d in (load(p, "source") for p in _documents(directory, "sources")) if d]
+    source_docs = [d for d in (load(p, "source") for p in documents("sources")) if d]
     if not source_docs and not errors:
         errors.append(OndeError("no source format in sources/", file=directory / "sources"))
-    for doc in source_docs:
-        errors.extend(_source_errors(doc, table_names))
+    if validate:
+        for doc in source_docs:
+            errors.extend(_source_errors(doc, table_names))
     policy: dict[str, Any] = {}
-    for doc in (load(p, "policy") for p in _documents(directory, "policy")):
+    for doc in (load(p, "policy") for p in documents("policy")):
         if doc:
             for key, value in doc.data.items():
                 if key not in ("id", "description"):
                     policy[key] = value
     if errors or manifest is None:
-        return None, errors
+        return None, errors, docs
     digest = hashlib.sha256()
     for path in sorted(
         p for p in directory.rglob("*") if p.is_file() and p.suffix in {".yaml", ".yml", ".json"}
     ):
         digest.update(path.relative_to(directory).as_posix().encode() + b"\0" + path.read_bytes())
     sources = {doc.data["id"]: _compile_source(doc) for doc in source_docs}
-    return RuleSet(
+    rules = RuleSet(
         directory,
         manifest.data["name"],
         manifest.data["version"],
@@ -318,12 +437,14 @@ def check_rules(directory: Path | None = None) -> tuple[RuleSet | None, list[Ond
         sources,
         tables,
         policy,
-    ), []
+    )
+    return rules, [], docs
 
 
 def load_rules(directory: Path | None = None) -> RuleSet:
-    """Compiled rules, or an :class:`OndeErrorGroup` listing every problem."""
-    rules, errors = check_rules(directory)
+    """Compiled rules (remembered as valid, see the module's documentation), or an
+    :class:`OndeErrorGroup` listing every problem."""
+    rules, errors = check_rules(directory, remembered=True)
     if errors:
         raise OndeErrorGroup(errors)
     assert rules is not None

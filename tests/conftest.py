@@ -9,6 +9,8 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +18,8 @@ import pytest
 from hypothesis import settings
 from support.mariadb import MariaDBServer, MariaDBUnavailable, SacocheDatabase
 
+from engine.cache import ENV_VAR as CACHE_ENV_VAR
+from engine.cache import cache_dir
 from engine.sacoche_schema import create_sqlite
 
 _db_counter = itertools.count(1)
@@ -32,6 +36,31 @@ def _in_ci() -> bool:
 
 
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _in_ci() else "dev"))
+
+_saved_cache_setting: list[str | None] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The whole run (subprocesses included) caches in a private temporary directory, never in ~/.cache.
+
+    A hook rather than a session fixture: modules such as tests/schools.py load the rules when imported,
+    during collection, before any fixture runs.
+    """
+    _saved_cache_setting.append(os.environ.get(CACHE_ENV_VAR))
+    os.environ[CACHE_ENV_VAR] = tempfile.mkdtemp(prefix="onde-sacoche-test-cache-")
+    cache_dir.cache_clear()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not _saved_cache_setting:
+        return
+    shutil.rmtree(os.environ[CACHE_ENV_VAR], ignore_errors=True)
+    saved = _saved_cache_setting.pop()
+    if saved is None:
+        os.environ.pop(CACHE_ENV_VAR, None)
+    else:
+        os.environ[CACHE_ENV_VAR] = saved
+    cache_dir.cache_clear()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
