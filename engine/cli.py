@@ -261,10 +261,11 @@ PLAN_DIR_ARGUMENT = click.argument("plan_dir", type=click.Path(exists=True, file
 @PLAN_DIR_ARGUMENT
 @click.option(
     "--dialect",
-    type=click.Choice(["mysql", "sqlite", "both"]),
-    default="both",
+    type=click.Choice(["auto", "mysql", "sqlite", "both"]),
+    default="auto",
     show_default=True,
-    help="SQL dialect: mysql (MySQL/MariaDB, the real SACoche) or sqlite (the demo database).",
+    help="SQL dialect: mysql (MySQL/MariaDB, the real SACoche) or sqlite (the demo database); auto: "
+    "mysql, and sqlite too when the plan was made against a SQLite database.",
 )
 @click.option(
     "--revert-deletes-created",
@@ -285,7 +286,7 @@ def render_cmd(plan_dir: Path, dialect: str, revert_deletes_created: bool) -> No
     from engine.pipeline import render_outputs
     from engine.render import DIALECTS
 
-    dialects = DIALECTS if dialect == "both" else (dialect,)
+    dialects = {"auto": None, "both": DIALECTS}.get(dialect, (dialect,))
     try:
         paths = render_outputs(plan_dir, dialects, revert_deletes_created=revert_deletes_created)
     except OndeError as exc:
@@ -342,7 +343,7 @@ def show_cmd(plan_dir: Path) -> None:
         onde-sacoche show /tmp/plan
     """
     from engine.apply import checked_script
-    from engine.render import DIALECTS, load_plan
+    from engine.render import DIALECTS, load_plan, plan_dialects, sql_path
 
     try:
         loaded = load_plan(plan_dir)
@@ -360,6 +361,8 @@ def show_cmd(plan_dir: Path) -> None:
     for hold in doc.get("holds") or []:
         click.echo(f"  {'allowed' if hold.get('allowed') else 'HELD'}: {hold.get('message')}")
     for dialect in DIALECTS:
+        if dialect not in plan_dialects(doc) and not sql_path(plan_dir, dialect, "apply").exists():
+            continue
         try:
             checked_script(plan_dir, loaded, dialect, "apply")
             status = "up to date"

@@ -21,7 +21,7 @@ from engine.normalise import Export, read_export
 from engine.plan import Decisions as ItemDecisions
 from engine.plan import Plan, build_plan
 from engine.planio import check_destination, load_decisions, stale_item_decisions, write_plan
-from engine.render import DIALECTS, load_plan, render_sql
+from engine.render import DIALECTS, SCRIPTS, load_plan, plan_dialects, render_sql, sql_path
 from engine.report import render_reports
 from engine.rules import RuleSet, load_rules
 from engine.state import State, read_state
@@ -172,11 +172,12 @@ OPTIONAL_OUTPUTS = ("identifiants.csv", "identifiants.html")
 
 
 def render_outputs(
-    plan_dir: Path, dialects: Iterable[str] = DIALECTS, *, revert_deletes_created: bool = False
+    plan_dir: Path, dialects: Iterable[str] | None = None, *, revert_deletes_created: bool = False
 ) -> list[Path]:
-    """Render everything from ``plan_dir/plan.json`` alone (read once): SQL scripts, report, summary,
-    login sheet."""
+    """Render everything from ``plan_dir/plan.json`` alone (read once): SQL scripts (by default in the
+    dialects of :func:`engine.render.plan_dialects`), report, summary, login sheet."""
     loaded = load_plan(plan_dir)
+    dialects = plan_dialects(loaded.doc) if dialects is None else tuple(dialects)
     paths = render_sql(plan_dir, dialects, revert_deletes_created=revert_deletes_created, loaded=loaded)
     return paths + render_reports(loaded.doc, plan_dir)
 
@@ -184,7 +185,8 @@ def render_outputs(
 def _publish(staging: Path, out: Path) -> None:
     """Move a complete plan directory from ``staging`` into ``out`` (removing login files it lacks)."""
     out.mkdir(parents=True, exist_ok=True)
-    for name in OPTIONAL_OUTPUTS:
+    optional = [*OPTIONAL_OUTPUTS, *(sql_path(Path(), d, name) for d in DIALECTS for name in SCRIPTS)]
+    for name in optional:  # never leave a file of an older plan beside the new plan.json
         if not (staging / name).exists():
             (out / name).unlink(missing_ok=True)
     for path in sorted(staging.rglob("*")):

@@ -1069,6 +1069,13 @@ def render_scripts(
     return scripts
 
 
+def plan_dialects(doc: Mapping[str, Any]) -> tuple[str, ...]:
+    """The dialects a plan's scripts are rendered in by default: MySQL (the real SACoche) always, SQLite
+    too when the plan was made against a SQLite database (the demo)."""
+    state = doc.get("state") if isinstance(doc.get("state"), dict) else {}
+    return DIALECTS if state.get("dialect") == "sqlite" else ("mysql",)
+
+
 def sql_path(plan_dir: Path, dialect: str, script: str) -> Path:
     """Where a rendered script lives: ``PLAN_DIR/sql/<dialect>/<script>.sql``."""
     return Path(plan_dir) / SQL_DIR / dialect / f"{script}.sql"

@@ -159,6 +159,18 @@ def test_apply_then_replan_has_no_changes(school: SacocheDatabase, tmp_path: Pat
     ) == [(0,)]
 
 
+def test_a_mysql_plan_has_mysql_scripts_only(school: SacocheDatabase, tmp_path: Path) -> None:
+    """A real SACoche needs no SQLite scripts; those of an older plan in the same directory go away."""
+    out = tmp_path / "plan"
+    stale = sql_path(out, "sqlite", "apply")
+    stale.parent.mkdir(parents=True)
+    stale.write_text("-- an older plan's script\n", encoding="utf-8")
+    plan(school, out, force=True)
+    assert sorted(p.relative_to(out).as_posix() for p in (out / "sql").rglob("*.sql")) == [
+        f"sql/mysql/{name}.sql" for name in ("apply", "revert", "verify")
+    ]
+
+
 def test_apply_twice_changes_nothing_the_second_time(school: SacocheDatabase, tmp_path: Path) -> None:
     plan(school, tmp_path / "plan")
     script = sql_path(tmp_path / "plan", "mysql", "apply")
