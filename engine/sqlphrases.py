@@ -138,6 +138,19 @@ class Phrases:
     def id_list(self, ids: Iterable[Any]) -> str:
         return ", ".join(self.lit(i) for i in ids)
 
+    @staticmethod
+    def column_list(facts: Iterable[Any]) -> str:
+        """``a, b, c``: the columns of an INSERT."""
+        return ", ".join(f.col for f in facts)
+
+    def selected_values(self, facts: Iterable[Any], class_id: str) -> str:
+        """The values of an ``INSERT … SELECT``; a class ref is the selected ``class_id`` expression."""
+        return ", ".join(class_id if f.type == "class" else self.lit(f.value) for f in facts)
+
+    def assignments(self, facts: Iterable[Any]) -> str:
+        """``col = value, …`` of an UPDATE; class refs resolved in SQL."""
+        return ", ".join(f"{f.col} = {self.value(f)}" for f in facts)
+
     # conditions: TRUE when the guard passes / the check holds -----------------------------------------
     def condition(self, g: Any) -> str:
         spell = self._conditions.get(g.check)
