@@ -12,6 +12,7 @@ import io
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
+from json.encoder import encode_basestring as _json_text
 from pathlib import Path
 from typing import Any
 
@@ -150,8 +151,37 @@ _PRETTY = json.JSONEncoder(ensure_ascii=False, indent=2)
 
 
 def _pretty(value: Any, level: int) -> str:
-    """``value`` as json.dumps(indent=2) writes it ``level`` levels deep (no raw newline in JSON strings)."""
-    return _PRETTY.encode(value).replace("\n", "\n" + "  " * level)
+    """``value`` as json.dumps(indent=2, ensure_ascii=False) writes it ``level`` levels deep."""
+    return _indented(value, "\n" + "  " * level)
+
+
+def _indented(value: Any, newline: str) -> str:
+    """json.dumps(indent=2, ensure_ascii=False) byte for byte, twice as fast on the plain shapes of plan
+    items (dicts with text keys, lists, text, int, bool, None); anything else goes to json's encoder.
+    ``newline`` is a line break and the current indentation."""
+    kind = type(value)
+    if kind is str:
+        return _json_text(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if kind is int:
+        return int.__repr__(value)
+    if kind is dict and all(type(key) is str for key in value):
+        if not value:
+            return "{}"
+        inner = newline + "  "
+        members = [_json_text(key) + ": " + _indented(item, inner) for key, item in value.items()]
+        return "{" + inner + ("," + inner).join(members) + newline + "}"
+    if kind is list or kind is tuple:
+        if not value:
+            return "[]"
+        inner = newline + "  "
+        return "[" + inner + ("," + inner).join([_indented(item, inner) for item in value]) + newline + "]"
+    return _PRETTY.encode(value).replace("\n", newline)
 
 
 def plan_json_chunks(body: Mapping[str, Any], items: Any) -> Iterator[str]:
