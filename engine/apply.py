@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from engine.errors import OndeError
@@ -127,10 +128,29 @@ def run_sqlite(db_file: Path, script: Path) -> ScriptRun:
         connection.close()
 
 
+def _statements(text: str) -> Iterator[str]:
+    """The SQL statements of a rendered script, one at a time (statements end a line with ';')."""
+    pending: list[str] = []
+    for line in text.splitlines(keepends=True):
+        pending.append(line)
+        if line.rstrip().endswith(";") and sqlite3.complete_statement("".join(pending)):
+            yield "".join(pending)
+            pending = []
+    rest = "".join(pending)
+    if rest.strip() and sqlite3.complete_statement(rest + ";"):
+        yield rest
+
+
 def verify_sqlite(db_file: Path, script: Path) -> ScriptRun:
+    """Run verify.sql on a read-only connection (its temporary table lives outside the database file);
+    the rows of its last query are the checks."""
     connection = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True)
+    rows: list[tuple[Any, ...]] = []
     try:
-        rows = connection.execute(_sqlite_text(script)).fetchall()
+        for statement in _statements(_sqlite_text(script)):
+            cursor = connection.execute(statement)
+            if cursor.description is not None:
+                rows = cursor.fetchall()
     except sqlite3.Error as exc:
         raise OndeError(f"verify.sql failed: {exc}", file=script) from None
     finally:

@@ -265,6 +265,20 @@ class Phrases:
 class MySQLPhrases(Phrases):
     counted = "SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();"
 
+    # A login compared as bytes only (CAST … AS BINARY) cannot use the UNIQUE(user_login) index: every
+    # such lookup would read the whole user table. Where no user_id narrows the row, a plain `=` comes
+    # first (collation-insensitive: it can only narrow, through the index); the binary test decides.
+    def same(self, alias: str, p: Any) -> str:
+        if p.col == "user_login" and p.type == "text" and p.value is not None:
+            return f"{self.col(alias, p.col)} = {self.lit(p.value)} AND {super().same(alias, p)}"
+        return super().same(alias, p)
+
+    def member_is(self, alias: str, m: Any) -> str:
+        if m.user_id is None:
+            column = self.col(alias, "user_login")
+            return f"{column} = {self.lit(m.login)} AND {self.text_is(column, m.login)}"
+        return super().member_is(alias, m)
+
     def text_is(self, column: str, value: Any) -> str:
         return f"CAST({column} AS BINARY) = CAST({self.lit(value)} AS BINARY)"
 

@@ -2,7 +2,7 @@
 --
 -- Written from the project's target sheet (shared/sacoche-target.md), NOT copied from SACoche.
 -- Mirror of mysql.sql: same tables, same column names and order, same defaults (written as the
--- same literals), same NOT NULLs, same keys and the same reference rows.
+-- same literals), same NOT NULLs, same keys (plus one index, below) and the same reference rows.
 --
 -- What SQLite does NOT reproduce (tests that depend on these must run on MariaDB, marker `mariadb`):
 --   * Collation. MySQL's utf8_unicode_ci ignores case and accents ('Élodie' = 'elodie', 'Œuvre' = 'oeuvre')
@@ -53,6 +53,9 @@ CREATE INDEX IF NOT EXISTS sacoche_user_sortie_date ON sacoche_user (user_sortie
 CREATE INDEX IF NOT EXISTS sacoche_user_eleve_classe_id ON sacoche_user (eleve_classe_id);
 CREATE INDEX IF NOT EXISTS sacoche_user_id_ent ON sacoche_user (user_id_ent);
 CREATE INDEX IF NOT EXISTS sacoche_user_id_gepi ON sacoche_user (user_id_gepi);
+-- Not in mysql.sql: the scripts look logins up case-insensitively (lower(user_login) = lower(…)), which
+-- MySQL's UNIQUE(user_login) serves through its collation; without this index SQLite reads every row.
+CREATE INDEX IF NOT EXISTS sacoche_user_login_lower ON sacoche_user (lower(user_login));
 
 CREATE TABLE IF NOT EXISTS sacoche_groupe (
   groupe_id       INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,

@@ -44,151 +44,184 @@
 BEGIN IMMEDIATE;
 
 -- ---------------------------------------------------------------------------------------------------
--- GUARDS: 34 checks, all before the first write. A failing guard inserts its number into
--- a temporary table whose trigger raises the guard's message (RAISE(ABORT, …)); the script stops and
--- the transaction is rolled back: nothing is written.
+-- GUARDS: 34 checks, all before the first write. Each guard arms a temporary trigger holding
+-- its own message (RAISE(ABORT, …)), inserts a row only when its condition fails, then disarms the
+-- trigger: a failing guard stops the script and the transaction is rolled back, nothing is written.
+-- (A trigger per guard: SQLite compiles a table's triggers into every INSERT on that table, so one
+-- trigger holding every message would make the guards quadratic in their number.)
 -- ---------------------------------------------------------------------------------------------------
 CREATE TEMP TABLE onde_sacoche_guard (n INTEGER NOT NULL);
-CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 1/34 class_create-749c789a11: ref exists. a classe with ref 104515_CM2 exists already. Nothing was written.') WHERE NEW.n = 1;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 2/34 class_create-749c789a11: niveau unknown. niveau_id 30002 is not in sacoche_niveau. Nothing was written.') WHERE NEW.n = 2;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 3/34 group_create-daa8ebfb92: ref exists. a groupe with ref RG_ANGLAIS_RENFORCE exists already. Nothing was written.') WHERE NEW.n = 3;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 4/34 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the plan''s ref and name. Nothing was written.') WHERE NEW.n = 4;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 5/34 create-ff66a3be72: login taken. login ine.saule1 of the new pupil is taken (case and accents ignored). Nothing was written.') WHERE NEW.n = 5;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 6/34 create-18a47637e6: login taken. login loi.pervench of the new pupil is taken (case and accents ignored). Nothing was written.') WHERE NEW.n = 6;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 7/34 create-96e4e57aad: login taken. login sal.aubepine of the new pupil is taken (case and accents ignored). Nothing was written.') WHERE NEW.n = 7;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 8/34 update-03b50611e7: row changed. user_id 23 no longer holds the values the plan saw. Nothing was written.') WHERE NEW.n = 8;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 9/34 update-1544f6e555: row changed. user_id 29 no longer holds the values the plan saw. Nothing was written.') WHERE NEW.n = 9;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 10/34 update-290a2b60fa: row changed. user_id 34 no longer holds the values the plan saw. Nothing was written.') WHERE NEW.n = 10;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 11/34 update-506173bcae: row changed. user_id 47 no longer holds the values the plan saw. Nothing was written.') WHERE NEW.n = 11;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 12/34 update-9bbc706f81: row changed. user_id 48 no longer holds the values the plan saw. Nothing was written.') WHERE NEW.n = 12;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 13/34 update-6893be147d: row changed. user_id 49 no longer holds the values the plan saw. Nothing was written.') WHERE NEW.n = 13;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 14/34 update-ee842f25d4: row changed. user_id 50 no longer holds the values the plan saw. Nothing was written.') WHERE NEW.n = 14;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 15/34 update-7791fab1c3: row changed. user_id 51 no longer holds the values the plan saw. Nothing was written.') WHERE NEW.n = 15;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 16/34 update-011196dca9: row changed. user_id 52 no longer holds the values the plan saw. Nothing was written.') WHERE NEW.n = 16;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 17/34 deactivate-0b1a0ae53d: row changed. user_id 53 no longer holds the values the plan saw. Nothing was written.') WHERE NEW.n = 17;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 18/34 deactivate-d7f1880049: row changed. user_id 54 no longer holds the values the plan saw. Nothing was written.') WHERE NEW.n = 18;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 19/34 reactivate-468a4ec31d: row changed. user_id 15 no longer holds the values the plan saw. Nothing was written.') WHERE NEW.n = 19;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 20/34 membership_add-e5194423ac: user changed. user_id 24 is gone or has another login. Nothing was written.') WHERE NEW.n = 20;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 21/34 membership_add-9a3515866e: user changed. user_id 27 is gone or has another login. Nothing was written.') WHERE NEW.n = 21;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 22/34 membership_add-0301986373: user changed. user_id 37 is gone or has another login. Nothing was written.') WHERE NEW.n = 22;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 23/34 membership_add-7956b0a661: user changed. user_id 38 is gone or has another login. Nothing was written.') WHERE NEW.n = 23;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 24/34 membership_add-d29eb4b04a: user changed. user_id 40 is gone or has another login. Nothing was written.') WHERE NEW.n = 24;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 25/34 membership_add-a1980def30: user changed. user_id 41 is gone or has another login. Nothing was written.') WHERE NEW.n = 25;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 26/34 membership_add-26d82a0485: user changed. user_id 42 is gone or has another login. Nothing was written.') WHERE NEW.n = 26;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 27/34 membership_add-6484c779bc: user changed. user_id 44 is gone or has another login. Nothing was written.') WHERE NEW.n = 27;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 28/34 membership_remove-8995c1d7d1: user changed. user_id 6 is gone or has another login. Nothing was written.') WHERE NEW.n = 28;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 29/34 membership_remove-8995c1d7d1: not a member. user_id 6 is no longer in group RG_CHORALE. Nothing was written.') WHERE NEW.n = 29;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 30/34 create-ff66a3be72: ref not single. no single classe with ref 104511_PS. Nothing was written.') WHERE NEW.n = 30;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 31/34 create-18a47637e6: ref not single. no single classe with ref 104512_CP. Nothing was written.') WHERE NEW.n = 31;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 32/34 update-290a2b60fa: ref not single. no single classe with ref 104514_CE2. Nothing was written.') WHERE NEW.n = 32;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 33/34 create-96e4e57aad: ref not single. no single classe with ref 104514_CM1. Nothing was written.') WHERE NEW.n = 33;
-  SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 34/34 membership_add-e5194423ac: ref not single. no single groupe with ref RG_CHORALE. Nothing was written.') WHERE NEW.n = 34;
-END;
 
 -- guard 1: GUARD 1/34 class_create-749c789a11: ref exists
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 1/34 class_create-749c789a11: ref exists. a classe with ref 104515_CM2 exists already. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 1 WHERE (NOT EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104515_CM2'))) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 2: GUARD 2/34 class_create-749c789a11: niveau unknown
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 2/34 class_create-749c789a11: niveau unknown. niveau_id 30002 is not in sacoche_niveau. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 2 WHERE (EXISTS (SELECT 1 FROM sacoche_niveau WHERE niveau_id = 30002)) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 3: GUARD 3/34 group_create-daa8ebfb92: ref exists
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 3/34 group_create-daa8ebfb92: ref exists. a groupe with ref RG_ANGLAIS_RENFORCE exists already. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 3 WHERE (NOT EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_type = 'groupe' AND upper(groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 4: GUARD 4/34 class_rename-75cfc3d095: class changed
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 4/34 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the plan''s ref and name. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 4 WHERE (EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND groupe_ref = '104513_CE1' AND groupe_nom = '[CE1] CE1 M. Ancien')) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 5: GUARD 5/34 create-ff66a3be72: login taken
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 5/34 create-ff66a3be72: login taken. login ine.saule1 of the new pupil is taken (case and accents ignored). Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 5 WHERE (NOT EXISTS (SELECT 1 FROM sacoche_user WHERE lower(user_login) = lower('ine.saule1'))) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 6: GUARD 6/34 create-18a47637e6: login taken
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 6/34 create-18a47637e6: login taken. login loi.pervench of the new pupil is taken (case and accents ignored). Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 6 WHERE (NOT EXISTS (SELECT 1 FROM sacoche_user WHERE lower(user_login) = lower('loi.pervench'))) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 7: GUARD 7/34 create-96e4e57aad: login taken
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 7/34 create-96e4e57aad: login taken. login sal.aubepine of the new pupil is taken (case and accents ignored). Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 7 WHERE (NOT EXISTS (SELECT 1 FROM sacoche_user WHERE lower(user_login) = lower('sal.aubepine'))) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 8: GUARD 8/34 update-03b50611e7: row changed
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 8/34 update-03b50611e7: row changed. user_id 23 no longer holds the values the plan saw. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 8 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 23 AND user_login = 'noe.berthelo26' AND user_profil_sigle = 'ELV' AND user_prenom = 'Noe')) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 9: GUARD 9/34 update-1544f6e555: row changed
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 9/34 update-1544f6e555: row changed. user_id 29 no longer holds the values the plan saw. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 9 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 29 AND user_login = 'gae.vergnoll32' AND user_profil_sigle = 'ELV' AND user_reference = '')) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 10: GUARD 10/34 update-290a2b60fa: row changed
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 10/34 update-290a2b60fa: row changed. user_id 34 no longer holds the values the plan saw. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 10 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 34 AND user_login = 'luc.marronni37' AND user_profil_sigle = 'ELV' AND eleve_classe_id = 7)) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 11: GUARD 11/34 update-506173bcae: row changed
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 11/34 update-506173bcae: row changed. user_id 47 no longer holds the values the plan saw. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 11 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 47 AND user_login = 'lea.vergnoll51' AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9)) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 12: GUARD 12/34 update-9bbc706f81: row changed
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 12/34 update-9bbc706f81: row changed. user_id 48 no longer holds the values the plan saw. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 12 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 48 AND user_login = 'sac.ouedraog52' AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9)) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 13: GUARD 13/34 update-6893be147d: row changed
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 13/34 update-6893be147d: row changed. user_id 49 no longer holds the values the plan saw. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 13 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 49 AND user_login = 'noe.tisseran53' AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9)) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 14: GUARD 14/34 update-ee842f25d4: row changed
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 14/34 update-ee842f25d4: row changed. user_id 50 no longer holds the values the plan saw. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 14 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 50 AND user_login = 'mat.ouedraog54' AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9)) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 15: GUARD 15/34 update-7791fab1c3: row changed
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 15/34 update-7791fab1c3: row changed. user_id 51 no longer holds the values the plan saw. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 15 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 51 AND user_login = 'lou.hirondel55' AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9)) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 16: GUARD 16/34 update-011196dca9: row changed
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 16/34 update-011196dca9: row changed. user_id 52 no longer holds the values the plan saw. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 16 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 52 AND user_login = 'ine.nguyench56' AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9)) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 17: GUARD 17/34 deactivate-0b1a0ae53d: row changed
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 17/34 deactivate-0b1a0ae53d: row changed. user_id 53 no longer holds the values the plan saw. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 17 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 53 AND user_login = 'amb.fictif' AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31')) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 18: GUARD 18/34 deactivate-d7f1880049: row changed
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 18/34 deactivate-d7f1880049: row changed. user_id 54 no longer holds the values the plan saw. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 18 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 54 AND user_login = 'bas.imaginair' AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31')) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 19: GUARD 19/34 reactivate-468a4ec31d: row changed
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 19/34 reactivate-468a4ec31d: row changed. user_id 15 no longer holds the values the plan saw. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 19 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 15 AND user_login = 'sal.genet17' AND user_profil_sigle = 'ELV' AND user_sortie_date = '2025-07-04')) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 20: GUARD 20/34 membership_add-e5194423ac: user changed
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 20/34 membership_add-e5194423ac: user changed. user_id 24 is gone or has another login. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 20 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 24 AND user_login = 'loi.lavandie27' AND user_profil_sigle = 'ELV')) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 21: GUARD 21/34 membership_add-9a3515866e: user changed
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 21/34 membership_add-9a3515866e: user changed. user_id 27 is gone or has another login. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 21 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 27 AND user_login = 'aur.nguyench30' AND user_profil_sigle = 'ELV')) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 22: GUARD 22/34 membership_add-0301986373: user changed
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 22/34 membership_add-0301986373: user changed. user_id 37 is gone or has another login. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 22 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 37 AND user_login = 'mae.epervier40' AND user_profil_sigle = 'ELV')) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 23: GUARD 23/34 membership_add-7956b0a661: user changed
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 23/34 membership_add-7956b0a661: user changed. user_id 38 is gone or has another login. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 23 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 38 AND user_login = 'zoe.legoelan41' AND user_profil_sigle = 'ELV')) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 24: GUARD 24/34 membership_add-d29eb4b04a: user changed
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 24/34 membership_add-d29eb4b04a: user changed. user_id 40 is gone or has another login. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 24 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 40 AND user_login = 'jul.delabruy44' AND user_profil_sigle = 'ELV')) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 25: GUARD 25/34 membership_add-a1980def30: user changed
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 25/34 membership_add-a1980def30: user changed. user_id 41 is gone or has another login. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 25 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 41 AND user_login = 'sal.nguyench45' AND user_profil_sigle = 'ELV')) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 26: GUARD 26/34 membership_add-26d82a0485: user changed
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 26/34 membership_add-26d82a0485: user changed. user_id 42 is gone or has another login. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 26 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 42 AND user_login = 'ine.cormoran46' AND user_profil_sigle = 'ELV')) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 27: GUARD 27/34 membership_add-6484c779bc: user changed
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 27/34 membership_add-6484c779bc: user changed. user_id 44 is gone or has another login. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 27 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 44 AND user_login = 'jul.marjolai48' AND user_profil_sigle = 'ELV')) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 28: GUARD 28/34 membership_remove-8995c1d7d1: user changed
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 28/34 membership_remove-8995c1d7d1: user changed. user_id 6 is gone or has another login. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 28 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 6 AND user_login = 'loi.mesange8' AND user_profil_sigle = 'ELV')) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 29: GUARD 29/34 membership_remove-8995c1d7d1: not a member
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 29/34 membership_remove-8995c1d7d1: not a member. user_id 6 is no longer in group RG_CHORALE. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 29 WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id WHERE j.user_id = 6 AND j.jointure_pp = 0 AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_CHORALE'))) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 30: GUARD 30/34 create-ff66a3be72: ref not single
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 30/34 create-ff66a3be72: ref not single. no single classe with ref 104511_PS. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 30 WHERE ((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104511_PS')) = 1) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 31: GUARD 31/34 create-18a47637e6: ref not single
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 31/34 create-18a47637e6: ref not single. no single classe with ref 104512_CP. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 31 WHERE ((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104512_CP')) = 1) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 32: GUARD 32/34 update-290a2b60fa: ref not single
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 32/34 update-290a2b60fa: ref not single. no single classe with ref 104514_CE2. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 32 WHERE ((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104514_CE2')) = 1) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 33: GUARD 33/34 create-96e4e57aad: ref not single
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 33/34 create-96e4e57aad: ref not single. no single classe with ref 104514_CM1. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 33 WHERE ((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104514_CM1')) = 1) IS NOT 1;
+DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 34: GUARD 34/34 membership_add-e5194423ac: ref not single
+CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 34/34 membership_add-e5194423ac: ref not single. no single groupe with ref RG_CHORALE. Nothing was written.'); END;
 INSERT INTO onde_sacoche_guard (n) SELECT 34 WHERE ((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'groupe' AND upper(groupe_ref) = upper('RG_CHORALE')) = 1) IS NOT 1;
-
 DROP TRIGGER onde_sacoche_guard_fail;
+
 DROP TABLE onde_sacoche_guard;
 -- All guards passed: apply.sql now writes.
 
