@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -40,13 +41,21 @@ def test_every_measurement_is_a_number(report: dict) -> None:
         assert batch[f"jobs{jobs}"]["seconds"] > 0
         assert batch[f"jobs{jobs}"]["counts"]["ok"] == run.TINY.batch_schools
     assert batch["speedup"] > 0
+    databases = report["apply"]["databases"]
+    missing = report["apply"].get("mariadb")  # "not measured: …" when MariaDB is not installed
+    assert not (missing and os.environ.get("CI")), missing
+    assert [row["database"].split()[0] for row in databases] == ["SQLite"] + ([] if missing else ["MariaDB"])
+    for row in databases:
+        assert all(row[k] > 0 for k in ("plan", "apply", "verify", "revert")), row
+        assert row["verified"].startswith("OK: "), row
     assert report["machine"]["nproc"] >= 1 and report["machine"]["python"]
     json.dumps(report)  # the raw report can be saved
 
 
 def test_the_document_renders_every_target(report: dict, tmp_path: Path) -> None:
     text = run.render_markdown(report)
-    for section in ("## Machine", "## Targets", "## (a)", "## (b)", "## (c)", "## (d)", "## (e)", "## Notes"):
+    sections = ("## Machine", "## Targets", *(f"## ({x})" for x in "abcdef"), "## Notes")
+    for section in sections:
         assert section in text
     rows = [line for line in text.splitlines() if line.startswith("| (")]
     assert [row[:5] for row in rows] == ["| (a)", "| (b)", "| (c)", "| (d)", "| (e)"]
