@@ -59,12 +59,16 @@ class Phrases:
         }
 
     # text comparisons: what differs between dialects --------------------------------------------------
-    def text_is(self, column: str, value: Any) -> str:
-        """``column`` holds exactly this text."""
+    def text_compare(self, column: str, operator: str, value: Any) -> str:
+        """``column`` compared with this text, character for character (``=`` or ``<>``)."""
         raise NotImplementedError
 
+    def text_is(self, column: str, value: Any) -> str:
+        """``column`` holds exactly this text."""
+        return self.text_compare(column, "=", value)
+
     def text_is_not(self, column: str, value: Any) -> str:
-        raise NotImplementedError
+        return self.text_compare(column, "<>", value)
 
     def ref_is(self, column: str, ref: Any) -> str:
         """A group ref lookup, as SACoche compares refs."""
@@ -279,11 +283,8 @@ class MySQLPhrases(Phrases):
             return f"{column} = {self.lit(m.login)} AND {self.text_is(column, m.login)}"
         return super().member_is(alias, m)
 
-    def text_is(self, column: str, value: Any) -> str:
-        return f"CAST({column} AS BINARY) = CAST({self.lit(value)} AS BINARY)"
-
-    def text_is_not(self, column: str, value: Any) -> str:
-        return f"CAST({column} AS BINARY) <> CAST({self.lit(value)} AS BINARY)"
+    def text_compare(self, column: str, operator: str, value: Any) -> str:
+        return f"CAST({column} AS BINARY) {operator} CAST({self.lit(value)} AS BINARY)"
 
     def ref_is(self, column: str, ref: Any) -> str:
         return f"{column} = {self.lit(ref)}"
@@ -295,11 +296,8 @@ class MySQLPhrases(Phrases):
 class SQLitePhrases(Phrases):
     FALSE = "0"
 
-    def text_is(self, column: str, value: Any) -> str:
-        return f"{column} = {self.lit(value)}"
-
-    def text_is_not(self, column: str, value: Any) -> str:
-        return f"{column} <> {self.lit(value)}"
+    def text_compare(self, column: str, operator: str, value: Any) -> str:
+        return f"{column} {operator} {self.lit(value)}"
 
     def ref_is(self, column: str, ref: Any) -> str:
         return f"upper({column}) = upper({self.lit(ref)})"
