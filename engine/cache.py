@@ -14,6 +14,10 @@ from __future__ import annotations
 import os
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jinja2 import BytecodeCache
 
 from engine import __version__
 
@@ -39,3 +43,11 @@ def cache_dir(name: str) -> Path | None:
     if not os.access(path, os.W_OK):
         return None
     return path
+
+
+def template_cache() -> BytecodeCache | None:
+    """Where Jinja keeps compiled templates between runs (keyed by each template's source), or None."""
+    from jinja2 import FileSystemBytecodeCache
+
+    folder = cache_dir("jinja")
+    return FileSystemBytecodeCache(str(folder)) if folder else None

@@ -183,7 +183,8 @@ def render_outputs(
 
 
 def _publish(staging: Path, out: Path) -> None:
-    """Move a complete plan directory from ``staging`` into ``out`` (removing login files it lacks)."""
+    """Move a complete plan directory from ``staging`` into ``out``, removing the optional files (login
+    sheets, scripts of a dialect) an older plan left there and the new one lacks."""
     out.mkdir(parents=True, exist_ok=True)
     optional = [*OPTIONAL_OUTPUTS, *(sql_path(Path(), d, name) for d in DIALECTS for name in SCRIPTS)]
     for name in optional:  # never leave a file of an older plan beside the new plan.json

@@ -921,11 +921,8 @@ class _Model:
 def _environment(dialect: str) -> Environment:
     """One Jinja environment per dialect and process; compiled templates are kept in the user's cache
     (:mod:`engine.cache`) so that a run does not compile them again."""
-    from jinja2 import FileSystemBytecodeCache
+    from engine.cache import template_cache
 
-    from engine.cache import cache_dir
-
-    compiled = cache_dir("jinja")
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES / dialect)),
         autoescape=False,  # SQL: every literal goes through the `sql` filter instead
@@ -933,7 +930,7 @@ def _environment(dialect: str) -> Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        bytecode_cache=FileSystemBytecodeCache(str(compiled)) if compiled else None,
+        bytecode_cache=template_cache(),
     )
     env.filters["sql"] = LITERALS[dialect]
     env.filters["comment"] = sql_comment
@@ -1007,19 +1004,18 @@ def _squeeze_blank_lines(chunks: Iterable[str]) -> Iterator[str]:
         yield "\n" * pending
 
 
-class _NoAccountDelete:
-    """Passes chunks through, failing if apply.sql would ever delete from sacoche_user."""
+_ACCOUNT_DELETES = ("DELETE FROM sacoche_user ", "DELETE FROM sacoche_user\n")
 
-    NEEDLES = ("DELETE FROM sacoche_user ", "DELETE FROM sacoche_user\n")
 
-    def __call__(self, chunks: Iterable[str]) -> Iterator[str]:
-        tail = ""
-        for chunk in chunks:
-            window = tail + chunk
-            if any(needle in window for needle in self.NEEDLES):
-                raise AssertionError("apply.sql must never delete accounts")  # pragma: no cover
-            tail = window[-len(self.NEEDLES[0]) :]
-            yield chunk
+def _refusing_account_deletes(chunks: Iterable[str]) -> Iterator[str]:
+    """Passes apply.sql's chunks through, failing if it would ever delete from sacoche_user."""
+    tail = ""
+    for chunk in chunks:
+        window = tail + chunk
+        if any(needle in window for needle in _ACCOUNT_DELETES):
+            raise AssertionError("apply.sql must never delete accounts")  # pragma: no cover
+        tail = window[-len(_ACCOUNT_DELETES[0]) :]
+        yield chunk
 
 
 def _model(loaded: LoadedPlan, revert_deletes_created: bool) -> _Model:
@@ -1052,7 +1048,7 @@ def script_chunks(loaded: LoadedPlan, model: _Model, dialect: str, name: str) ->
         context["checks"] = model.verify_checks()
     template = _environment(dialect).get_template(f"{name}.sql.j2")
     chunks = _squeeze_blank_lines(_blocks(template.generate(context)))
-    return _NoAccountDelete()(chunks) if name == "apply" else chunks
+    return _refusing_account_deletes(chunks) if name == "apply" else chunks
 
 
 def render_scripts(

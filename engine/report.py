@@ -614,11 +614,8 @@ def build_view(plan: Mapping[str, Any], credentials: Iterable[Mapping[str, str]]
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     """One environment per process; compiled templates are kept in the user's cache (engine.cache)."""
-    from jinja2 import FileSystemBytecodeCache
+    from engine.cache import template_cache
 
-    from engine.cache import cache_dir
-
-    compiled = cache_dir("jinja")
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(enabled_extensions=("html",), disabled_extensions=("md",), default=True),
@@ -626,7 +623,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        bytecode_cache=FileSystemBytecodeCache(str(compiled)) if compiled else None,
+        bytecode_cache=template_cache(),
     )
     env.filters["md"] = _markdown_escape
     env.filters["plural"] = lambda n, one, many: plural(int(n), one, many)

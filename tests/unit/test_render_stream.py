@@ -53,7 +53,7 @@ def test_written_scripts_equal_the_rendered_text(plan_dir: Path) -> None:
 
 
 def test_apply_that_would_delete_an_account_is_refused() -> None:
-    guard = render._NoAccountDelete()
+    guard = render._refusing_account_deletes
     with pytest.raises(AssertionError):
         list(guard(["SELECT 1;\nDELETE FROM sacoche_", "user WHERE user_id = 1;\n"]))  # across two chunks
     assert list(guard(["DELETE FROM sacoche_jointure_user_groupe WHERE 1;\n"])) != []
