@@ -698,7 +698,7 @@ def bench_apply(work: Path, sizes: Sizes) -> dict[str, Any]:
                     raise RuntimeError(f"{name}.sql failed on MariaDB: {ran.stderr.decode()[-500:]}")
                 outputs[name] = ran.stdout.decode("utf-8", "replace")
             with contextlib.closing(server.connect(None)) as connection:
-                version = connection.get_server_info()
+                version = connection.get_server_info().removeprefix("5.5.5-")
     except MariaDBUnavailable as exc:
         result["mariadb"] = f"not measured: {exc}"
         return result

@@ -197,69 +197,69 @@ SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 
 -- Added memberships: deleted (the membership row only) ----------------------------------------------
 -- membership_add-e5194423ac: user_id 24 (loi.lavandie27), group RG_CHORALE
-DELETE FROM sacoche_jointure_user_groupe
-  WHERE user_id IN (SELECT user_id FROM sacoche_user WHERE user_id = 24 AND CAST(user_login AS BINARY) = CAST('loi.lavandie27' AS BINARY) AND user_profil_sigle = 'ELV')
-  AND groupe_id IN (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_CHORALE');
+DELETE j FROM sacoche_jointure_user_groupe j
+  JOIN sacoche_user u ON u.user_id = j.user_id JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id
+  WHERE u.user_id = 24 AND CAST(u.user_login AS BINARY) = CAST('loi.lavandie27' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE';
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 -- membership_add-9a3515866e: user_id 27 (aur.nguyench30), group RG_CHORALE
-DELETE FROM sacoche_jointure_user_groupe
-  WHERE user_id IN (SELECT user_id FROM sacoche_user WHERE user_id = 27 AND CAST(user_login AS BINARY) = CAST('aur.nguyench30' AS BINARY) AND user_profil_sigle = 'ELV')
-  AND groupe_id IN (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_CHORALE');
+DELETE j FROM sacoche_jointure_user_groupe j
+  JOIN sacoche_user u ON u.user_id = j.user_id JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id
+  WHERE u.user_id = 27 AND CAST(u.user_login AS BINARY) = CAST('aur.nguyench30' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE';
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 -- membership_add-0301986373: user_id 37 (mae.epervier40), group RG_ANGLAIS_RENFORCE
-DELETE FROM sacoche_jointure_user_groupe
-  WHERE user_id IN (SELECT user_id FROM sacoche_user WHERE user_id = 37 AND CAST(user_login AS BINARY) = CAST('mae.epervier40' AS BINARY) AND user_profil_sigle = 'ELV')
-  AND groupe_id IN (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_ANGLAIS_RENFORCE');
+DELETE j FROM sacoche_jointure_user_groupe j
+  JOIN sacoche_user u ON u.user_id = j.user_id JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id
+  WHERE u.user_id = 37 AND CAST(u.user_login AS BINARY) = CAST('mae.epervier40' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE';
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 -- membership_add-7956b0a661: user_id 38 (zoe.legoelan41), group RG_ANGLAIS_RENFORCE
-DELETE FROM sacoche_jointure_user_groupe
-  WHERE user_id IN (SELECT user_id FROM sacoche_user WHERE user_id = 38 AND CAST(user_login AS BINARY) = CAST('zoe.legoelan41' AS BINARY) AND user_profil_sigle = 'ELV')
-  AND groupe_id IN (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_ANGLAIS_RENFORCE');
+DELETE j FROM sacoche_jointure_user_groupe j
+  JOIN sacoche_user u ON u.user_id = j.user_id JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id
+  WHERE u.user_id = 38 AND CAST(u.user_login AS BINARY) = CAST('zoe.legoelan41' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE';
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 -- membership_add-d29eb4b04a: user_id 40 (jul.delabruy44), group RG_ANGLAIS_RENFORCE
-DELETE FROM sacoche_jointure_user_groupe
-  WHERE user_id IN (SELECT user_id FROM sacoche_user WHERE user_id = 40 AND CAST(user_login AS BINARY) = CAST('jul.delabruy44' AS BINARY) AND user_profil_sigle = 'ELV')
-  AND groupe_id IN (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_ANGLAIS_RENFORCE');
+DELETE j FROM sacoche_jointure_user_groupe j
+  JOIN sacoche_user u ON u.user_id = j.user_id JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id
+  WHERE u.user_id = 40 AND CAST(u.user_login AS BINARY) = CAST('jul.delabruy44' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE';
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 -- membership_add-a1980def30: user_id 41 (sal.nguyench45), group RG_ANGLAIS_RENFORCE
-DELETE FROM sacoche_jointure_user_groupe
-  WHERE user_id IN (SELECT user_id FROM sacoche_user WHERE user_id = 41 AND CAST(user_login AS BINARY) = CAST('sal.nguyench45' AS BINARY) AND user_profil_sigle = 'ELV')
-  AND groupe_id IN (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_ANGLAIS_RENFORCE');
+DELETE j FROM sacoche_jointure_user_groupe j
+  JOIN sacoche_user u ON u.user_id = j.user_id JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id
+  WHERE u.user_id = 41 AND CAST(u.user_login AS BINARY) = CAST('sal.nguyench45' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE';
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 -- membership_add-26d82a0485: user_id 42 (ine.cormoran46), group RG_ANGLAIS_RENFORCE
-DELETE FROM sacoche_jointure_user_groupe
-  WHERE user_id IN (SELECT user_id FROM sacoche_user WHERE user_id = 42 AND CAST(user_login AS BINARY) = CAST('ine.cormoran46' AS BINARY) AND user_profil_sigle = 'ELV')
-  AND groupe_id IN (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_ANGLAIS_RENFORCE');
+DELETE j FROM sacoche_jointure_user_groupe j
+  JOIN sacoche_user u ON u.user_id = j.user_id JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id
+  WHERE u.user_id = 42 AND CAST(u.user_login AS BINARY) = CAST('ine.cormoran46' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE';
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 -- membership_add-6484c779bc: user_id 44 (jul.marjolai48), group RG_ANGLAIS_RENFORCE
-DELETE FROM sacoche_jointure_user_groupe
-  WHERE user_id IN (SELECT user_id FROM sacoche_user WHERE user_id = 44 AND CAST(user_login AS BINARY) = CAST('jul.marjolai48' AS BINARY) AND user_profil_sigle = 'ELV')
-  AND groupe_id IN (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_ANGLAIS_RENFORCE');
+DELETE j FROM sacoche_jointure_user_groupe j
+  JOIN sacoche_user u ON u.user_id = j.user_id JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id
+  WHERE u.user_id = 44 AND CAST(u.user_login AS BINARY) = CAST('jul.marjolai48' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE';
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 -- membership_add-a1753e65f5: user_id 47 (lea.vergnoll51), group RG_ANGLAIS_RENFORCE
-DELETE FROM sacoche_jointure_user_groupe
-  WHERE user_id IN (SELECT user_id FROM sacoche_user WHERE user_id = 47 AND CAST(user_login AS BINARY) = CAST('lea.vergnoll51' AS BINARY) AND user_profil_sigle = 'ELV')
-  AND groupe_id IN (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_ANGLAIS_RENFORCE');
+DELETE j FROM sacoche_jointure_user_groupe j
+  JOIN sacoche_user u ON u.user_id = j.user_id JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id
+  WHERE u.user_id = 47 AND CAST(u.user_login AS BINARY) = CAST('lea.vergnoll51' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE';
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 -- membership_add-3a6dc7dd31: user_id 49 (noe.tisseran53), group RG_ANGLAIS_RENFORCE
-DELETE FROM sacoche_jointure_user_groupe
-  WHERE user_id IN (SELECT user_id FROM sacoche_user WHERE user_id = 49 AND CAST(user_login AS BINARY) = CAST('noe.tisseran53' AS BINARY) AND user_profil_sigle = 'ELV')
-  AND groupe_id IN (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_ANGLAIS_RENFORCE');
+DELETE j FROM sacoche_jointure_user_groupe j
+  JOIN sacoche_user u ON u.user_id = j.user_id JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id
+  WHERE u.user_id = 49 AND CAST(u.user_login AS BINARY) = CAST('noe.tisseran53' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE';
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 -- membership_add-3ac0c750d3: user_id 50 (mat.ouedraog54), group RG_ANGLAIS_RENFORCE
-DELETE FROM sacoche_jointure_user_groupe
-  WHERE user_id IN (SELECT user_id FROM sacoche_user WHERE user_id = 50 AND CAST(user_login AS BINARY) = CAST('mat.ouedraog54' AS BINARY) AND user_profil_sigle = 'ELV')
-  AND groupe_id IN (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_ANGLAIS_RENFORCE');
+DELETE j FROM sacoche_jointure_user_groupe j
+  JOIN sacoche_user u ON u.user_id = j.user_id JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id
+  WHERE u.user_id = 50 AND CAST(u.user_login AS BINARY) = CAST('mat.ouedraog54' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE';
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 -- membership_add-ab298a04f1: user_id 51 (lou.hirondel55), group RG_ANGLAIS_RENFORCE
-DELETE FROM sacoche_jointure_user_groupe
-  WHERE user_id IN (SELECT user_id FROM sacoche_user WHERE user_id = 51 AND CAST(user_login AS BINARY) = CAST('lou.hirondel55' AS BINARY) AND user_profil_sigle = 'ELV')
-  AND groupe_id IN (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_ANGLAIS_RENFORCE');
+DELETE j FROM sacoche_jointure_user_groupe j
+  JOIN sacoche_user u ON u.user_id = j.user_id JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id
+  WHERE u.user_id = 51 AND CAST(u.user_login AS BINARY) = CAST('lou.hirondel55' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE';
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 -- membership_add-448f393dd2: user_id 52 (ine.nguyench56), group RG_ANGLAIS_RENFORCE
-DELETE FROM sacoche_jointure_user_groupe
-  WHERE user_id IN (SELECT user_id FROM sacoche_user WHERE user_id = 52 AND CAST(user_login AS BINARY) = CAST('ine.nguyench56' AS BINARY) AND user_profil_sigle = 'ELV')
-  AND groupe_id IN (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_ANGLAIS_RENFORCE');
+DELETE j FROM sacoche_jointure_user_groupe j
+  JOIN sacoche_user u ON u.user_id = j.user_id JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id
+  WHERE u.user_id = 52 AND CAST(u.user_login AS BINARY) = CAST('ine.nguyench56' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE';
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 
 -- Updated, reactivated, deactivated pupils: old values back ----------------------------------------
