@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -972,21 +973,15 @@ def _redact(url: str) -> str:
 
 
 _BLANK_RUN = re.compile(r"\n{3,}")
-BLOCK_CHARS = 1 << 16
+BLOCK_PIECES = 4096
 
 
 def _blocks(chunks: Iterable[str]) -> Iterator[str]:
-    """Jinja yields a piece per expression: join them into blocks of about 64 Ki characters."""
-    buffer: list[str] = []
-    size = 0
-    for chunk in chunks:
-        buffer.append(chunk)
-        size += len(chunk)
-        if size >= BLOCK_CHARS:
-            yield "".join(buffer)
-            buffer, size = [], 0
-    if buffer:
-        yield "".join(buffer)
+    """Jinja yields a piece per expression: join them ``BLOCK_PIECES`` at a time (``islice`` and ``join``
+    consume the generator in C, with no Python step per piece)."""
+    pieces = iter(chunks)
+    while batch := list(islice(pieces, BLOCK_PIECES)):
+        yield "".join(batch)
 
 
 def _squeeze_blank_lines(chunks: Iterable[str]) -> Iterator[str]:

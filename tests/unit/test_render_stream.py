@@ -37,11 +37,11 @@ def test_blank_lines_are_squeezed_across_chunk_boundaries(chunks: list[str]) -> 
 
 
 def test_blocks_join_small_pieces() -> None:
-    pieces = ["x" * 1000] * 200
+    pieces = ["x" * 10] * 10_000
     blocks = list(render._blocks(pieces))
     assert "".join(blocks) == "".join(pieces)
-    assert len(blocks) == 4  # 3 blocks of 66 pieces (66,000 characters ≥ 65,536), then the rest
-    assert all(len(b) >= render.BLOCK_CHARS for b in blocks[:-1])
+    assert len(blocks) == 3  # 4096 + 4096 + 1808 pieces
+    assert list(render._blocks([])) == []
 
 
 def test_written_scripts_equal_the_rendered_text(plan_dir: Path) -> None:
