@@ -309,8 +309,10 @@ def read_state(url: str) -> State:
                         sconet_id,
                         elenoet,
                     ) = row
+                    login = _text(login)
                     if login:
-                        logins.add(_text(login).lower())
+                        folded = login.lower()
+                        logins.add(login if folded == login else folded)  # one string, not two, per account
                     if profil != "ELV":
                         continue
                     nom, prenom, naissance = _text(nom), _text(prenom), _text(naissance)
@@ -325,7 +327,7 @@ def read_state(url: str) -> State:
                             genre=one(genre, genre),
                             email=_text(email),
                             email_origine=_text(email_origine),
-                            login=_text(login),
+                            login=login,
                             sortie_date=one(sortie, sortie),
                             classe_id=int(classe_id or 0),
                             sconet_id=int(sconet_id or 0),
