@@ -22,7 +22,8 @@ Each school runs :func:`engine.pipeline.make_plan` in a worker process
 (:class:`concurrent.futures.ProcessPoolExecutor`, ``--jobs`` workers). A failure in one school (a bad
 export, a database that cannot be read, even a crash of its worker) is reported and never stops the
 others. ``--out/batch-summary.json`` records, per school in map order: status ``ok``, ``held`` or
-``error``, the summary counts, the holds, and ``file:line: message`` for errors; the same is printed.
+``error``, the summary counts, the holds, and ``file:line: message`` for errors; the same is printed,
+and kept as text in ``--out/batch-summary.txt`` (counts and messages only, never a pupil's name).
 
 Exit codes: 0 every school planned, 3 at least one plan held by a guard (and no error), 1 at least one
 school failed or the map/rules are wrong (nothing planned then).
@@ -49,6 +50,7 @@ from engine import __version__
 from engine.errors import OndeError, OndeErrorGroup
 
 SUMMARY_FILE = "batch-summary.json"
+SUMMARY_TEXT_FILE = "batch-summary.txt"
 EXIT_OK, EXIT_ERROR, EXIT_HELD = 0, 1, 3
 STATUSES = ("ok", "held", "error")
 #: errors kept per school in the summary (a broken export may have thousands)
@@ -387,10 +389,16 @@ def run_batch(
         "schools": schools,
     }
     summary_path = out_root / SUMMARY_FILE
-    temporary = summary_path.with_name(f".{SUMMARY_FILE}.tmp")
-    temporary.write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(temporary, summary_path)
-    return BatchResult(schools, summary_path, exit_code, counts)
+    _write_text(summary_path, json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+    result = BatchResult(schools, summary_path, exit_code, counts)
+    _write_text(out_root / SUMMARY_TEXT_FILE, text_report(result) + "\n")
+    return result
+
+
+def _write_text(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
 
 
 # --------------------------------------------------------------------------------------------- printing
@@ -417,7 +425,7 @@ def text_report(result: BatchResult) -> str:
     c = result.counts
     lines.append(
         f"{len(result.schools)} schools: {c['ok']} ok, {c['held']} held, {c['error']} failed; "
-        f"summary written to {result.summary_path}"
+        f"summary written to {result.summary_path} (and {SUMMARY_TEXT_FILE})"
     )
     return "\n".join(lines)
 
@@ -446,7 +454,7 @@ def text_report(result: BatchResult) -> str:
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("onde-sacoche-batch"),
     show_default=True,
-    help="Directory receiving one plan directory per school and batch-summary.json.",
+    help="Directory receiving one plan directory per school, batch-summary.json and batch-summary.txt.",
 )
 @click.option(
     "--rules",
@@ -479,7 +487,7 @@ def batch_command(
 ) -> None:
     """Plan every school of DIRECTORY against its SACoche database, several at a time.
 
-    One plan directory per school under --out, and --out/batch-summary.json. A school that fails is
+    One plan directory per school under --out, --out/batch-summary.json and .txt. A school that fails is
     reported (file:line: message) and never stops the others. Exit codes: 0 all planned, 3 some plan
     held by a guard, 1 some school failed.
 

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 from helpers import REPO
 
-from engine.batch import SUMMARY_FILE, batch_command, read_db_map
+from engine.batch import SUMMARY_FILE, SUMMARY_TEXT_FILE, batch_command, read_db_map
 from engine.errors import OndeError
 
 if str(REPO) not in sys.path:
@@ -63,6 +63,9 @@ def test_a_broken_school_is_reported_and_the_others_are_planned(
     assert broken["error"].startswith(f"{schools[1].export}:{BAD_LINE}:5: ")
     assert "not a valid date" in broken["error"]
     assert broken["errors"][0]["line"] == BAD_LINE
+    text = (tmp_path / "out" / SUMMARY_TEXT_FILE).read_text(encoding="utf-8")
+    assert text.splitlines() == result.output.strip().splitlines()  # the printed summary, kept
+    assert f"{schools[1].export}:{BAD_LINE}:5: " in text and "2 ok, 0 held, 1 failed" in text
     for index in (0, 2):
         planned = body["schools"][index]
         assert (tmp_path / "out" / schools[index].name / "plan.json").is_file()
