@@ -388,17 +388,13 @@ def run_batch(
         "exit_code": exit_code,
         "schools": schools,
     }
+    from engine.planio import _write_atomic  # not at the top: it pulls the whole pipeline into `--help`
+
     summary_path = out_root / SUMMARY_FILE
-    _write_text(summary_path, json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+    _write_atomic(summary_path, (json.dumps(body, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     result = BatchResult(schools, summary_path, exit_code, counts)
-    _write_text(out_root / SUMMARY_TEXT_FILE, text_report(result) + "\n")
+    _write_atomic(out_root / SUMMARY_TEXT_FILE, (text_report(result) + "\n").encode("utf-8"))
     return result
-
-
-def _write_text(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
 
 
 # --------------------------------------------------------------------------------------------- printing

@@ -11,10 +11,10 @@ import csv
 import io
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from json.encoder import encode_basestring as _json_text
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from engine.errors import OndeError, OndeErrorGroup
 from engine.match import Decisions as MatchDecisions
@@ -114,17 +114,27 @@ def check_destination(out: Path, state_url: str, force: bool) -> None:
         )
 
 
-def _write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
+def _atomically(path: Path, mode: int, write: Callable[[BinaryIO], None], *, rename: bool = True) -> Path:
+    """Write a file through ``write`` under a temporary name beside ``path`` (created with ``mode``),
+    then rename it to ``path`` and return ``path``; with ``rename=False``, return the temporary file for
+    the caller to rename once all its files are written. On any error the temporary file is removed."""
     temporary = path.with_name(f".{path.name}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            write(handle)
         os.chmod(temporary, mode)
+        if not rename:
+            return temporary
         os.replace(temporary, path)
+        return path
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def _write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
+    _atomically(path, mode, lambda handle: handle.write(data))
 
 
 def credentials_rows(plan: Plan) -> list[dict[str, str]]:
@@ -203,30 +213,20 @@ def plan_json_chunks(body: Mapping[str, Any], items: Any) -> Iterator[str]:
 
 
 def write_chunks_atomic(path: Path, chunks: Iterable[str], mode: int = 0o644, *, rename: bool = True) -> Path:
-    """Write text chunks (UTF-8, buffered by the MiB) to a temporary name beside ``path``, then rename it
-    to ``path`` and return ``path``; with ``rename=False``, return the temporary file for the caller to
-    rename once all its files are written. On any error the temporary file is removed."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            buffer: list[str] = []
-            size = 0
-            for chunk in chunks:
-                buffer.append(chunk)
-                size += len(chunk)
-                if size > 1 << 20:
-                    handle.write("".join(buffer))
-                    buffer, size = [], 0
-            handle.write("".join(buffer))
-        os.chmod(temporary, mode)
-        if not rename:
-            return temporary
-        os.replace(temporary, path)
-        return path
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    """Text chunks written as UTF-8, a MiB at a time, through :func:`_atomically` (same ``rename``)."""
+
+    def write(handle: BinaryIO) -> None:
+        buffer: list[str] = []
+        size = 0
+        for chunk in chunks:
+            buffer.append(chunk)
+            size += len(chunk)
+            if size > 1 << 20:
+                handle.write("".join(buffer).encode("utf-8"))
+                buffer, size = [], 0
+        handle.write("".join(buffer).encode("utf-8"))
+
+    return _atomically(path, mode, write, rename=rename)
 
 
 def write_plan(out: Path, plan: Plan, meta: Mapping[str, Any]) -> Path:

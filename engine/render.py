@@ -1024,10 +1024,14 @@ def _model(loaded: LoadedPlan, revert_deletes_created: bool) -> _Model:
         raise
 
 
-def script_chunks(loaded: LoadedPlan, model: _Model, dialect: str, name: str) -> Iterator[str]:
-    """The text of one script, piece by piece (a million-pupil script is hundreds of MiB)."""
+def _check_dialect(dialect: str) -> None:
     if dialect not in DIALECTS:
         raise OndeError(f"unknown SQL dialect {dialect!r}", hint=f"use one of: {', '.join(DIALECTS)}")
+
+
+def script_chunks(loaded: LoadedPlan, model: _Model, dialect: str, name: str) -> Iterator[str]:
+    """The text of one script, piece by piece (a million-pupil script is hundreds of MiB)."""
+    _check_dialect(dialect)
     context: dict[str, Any] = {
         "h": _header(loaded, model, dialect),
         "m": model,
@@ -1089,8 +1093,7 @@ def render_sql(
     loaded = loaded or load_plan(Path(plan_dir))
     dialects = list(dialects)
     for dialect in dialects:
-        if dialect not in DIALECTS:
-            raise OndeError(f"unknown SQL dialect {dialect!r}", hint=f"use one of: {', '.join(DIALECTS)}")
+        _check_dialect(dialect)  # before any directory is made
     model = _model(loaded, revert_deletes_created)
     staged: list[tuple[Path, Path]] = []
     try:
