@@ -9,7 +9,10 @@ from pathlib import Path
 from engine.rules import default_rules_dir
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_SAMPLES = REPO.parent / "shared" / "samples"
+#: synthetic exports copied from ../shared/samples (tests never read ../shared: a fresh clone has none)
+SAMPLES = REPO / "tests" / "data" / "samples"
+#: input → value stored by SACoche 2017-12-22's own PHP, copied from ../shared/sacoche-conformance
+CONFORMANCE = REPO / "tests" / "data" / "sacoche-conformance"
 EXAMPLES = REPO / "examples"
 
 ONDE2_HEADER = [

@@ -14,7 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from helpers import EXAMPLES, ONDE2_HEADER, SHARED_SAMPLES, onde2_row, write_csv
+from helpers import EXAMPLES, ONDE2_HEADER, SAMPLES, onde2_row, write_csv
 
 from engine.cli import main
 
@@ -31,7 +31,7 @@ def inspect_json(path: Path, *args: str) -> dict:
 
 
 def test_onde2_sample() -> None:
-    info = inspect_json(SHARED_SAMPLES / "onde2_example.csv")
+    info = inspect_json(SAMPLES / "onde2_example.csv")
     assert info["format"] == "onde2-eleves"
     assert info["encoding"] == "utf-8-sig" and info["delimiter"] == ";"
     assert info["pupils"] == 10
@@ -50,7 +50,7 @@ def test_onde2_sample() -> None:
 
 
 def test_onde1_sample() -> None:
-    info = inspect_json(SHARED_SAMPLES / "onde_v1_example.csv")
+    info = inspect_json(SAMPLES / "onde_v1_example.csv")
     assert info["format"] == "onde1-eleves"
     assert info["encoding"] == "cp1252"
     assert info["pupils"] == 10
@@ -69,7 +69,7 @@ def test_both_example_files_describe_the_same_school() -> None:
 
 
 def test_text_output_names_format_and_classes() -> None:
-    code, out, _ = inspect(SHARED_SAMPLES / "onde2_example.csv")
+    code, out, _ = inspect(SAMPLES / "onde2_example.csv")
     assert code == 0
     assert "onde2-eleves" in out and "GS-CP M. Quenouille" in out and "10 pupils" in out
 
@@ -182,7 +182,7 @@ def test_html_pdf_and_renamed_xlsx(tmp_path: Path) -> None:
 
 
 def test_other_sources_are_named(tmp_path: Path) -> None:
-    err = assert_refused(SHARED_SAMPLES / "onde_v1_responsables_example.csv", "parents", line=1)
+    err = assert_refused(SAMPLES / "onde_v1_responsables_example.csv", "parents", line=1)
     assert "pupils" in err
     siecle = write_csv(
         tmp_path / "siecle.csv",
@@ -272,10 +272,10 @@ def test_encodings_read_the_same_names(tmp_path: Path, encoding: str) -> None:
 
 
 def test_unknown_forced_format(tmp_path: Path) -> None:
-    code, _, err = inspect(SHARED_SAMPLES / "onde2_example.csv", "--format", "onde3")
+    code, _, err = inspect(SAMPLES / "onde2_example.csv", "--format", "onde3")
     assert code == 1 and "onde2-eleves" in err
 
 
 def test_forced_format_that_does_not_fit(tmp_path: Path) -> None:
-    code, _, err = inspect(SHARED_SAMPLES / "onde2_example.csv", "--format", "onde1-eleves")
+    code, _, err = inspect(SAMPLES / "onde2_example.csv", "--format", "onde1-eleves")
     assert code == 1 and "onde1-eleves" in err

@@ -18,13 +18,12 @@ import clevercsv
 import openpyxl
 import petl
 import pytest
+from helpers import SAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.errors import OndeError
 from engine.read import RawSource, open_sources
-
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples"
 
 HEADER = ["INE", "Nom de famille", "Prénom", "Date de naissance", "Classe"]
 PUPILS = [
@@ -109,7 +108,6 @@ def mojibake(text: str) -> str:
 # ------------------------------------------------------------------------------------ samples
 
 
-@pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples not present beside the repository")
 def test_shared_samples() -> None:
     onde2 = only(SAMPLES / "onde2_example.csv")
     assert (onde2.kind, onde2.encoding, onde2.delimiter, onde2.sheet) == ("csv", "utf-8-sig", ";", None)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import clevercsv
 import pytest
-from helpers import ONDE2_HEADER, REPO, SHARED_SAMPLES, onde2_row, write_csv
+from helpers import ONDE2_HEADER, REPO, SAMPLES, onde2_row, write_csv
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -128,9 +128,8 @@ def test_known_headers_agree_with_clevercsv(tmp_path: Path, detections: list[str
         detections.clear()
 
 
-@pytest.mark.skipif(not SHARED_SAMPLES.is_dir(), reason="../shared/samples not present beside the repository")
 def test_shared_samples_agree(detections: list[str]) -> None:
-    for sample in sorted(SHARED_SAMPLES.glob("*.csv")):
+    for sample in sorted(SAMPLES.glob("*.csv")):
         assert hinted(sample).delimiter == unhinted(sample).delimiter, sample.name
 
 
