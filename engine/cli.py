@@ -252,6 +252,33 @@ def rules_copy(destination: Path) -> None:
     click.echo(f"rules copied to {destination}; use them with --rules {destination}")
 
 
+@rules_group.command("draft")
+@click.argument("export", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--from", "from_id", default="onde2-eleves", show_default=True, help="Format whose steps to copy."
+)
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=None, help="Rule directory to write [NAME-rules]."
+)
+@click.option("--name", default="draft-eleves", show_default=True, help="Id of the drafted format.")
+def rules_draft(export: Path, from_id: str, out: Path | None, name: str) -> None:
+    """Draft a rule directory for an export that no format recognises; print what was mapped and why.
+
+    \b
+        onde-sacoche rules draft new-export.csv --out my-rules
+        onde-sacoche inspect new-export.csv --rules my-rules
+    """
+    from engine.draft import draft, summary
+
+    out = out or Path(f"{name}-rules")
+    try:
+        analysis, written = draft(export, out, name, from_id)
+    except OndeError as exc:
+        _fail(exc)
+        return
+    click.echo(summary(analysis, written, export, out))
+
+
 # --- render, show, apply (SQL for DBAs) ---------------------------------------------------------------
 
 PLAN_DIR_ARGUMENT = click.argument("plan_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
