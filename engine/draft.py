@@ -140,13 +140,19 @@ def _confidence(name: str, header: float, value: float) -> float:
 
 
 def _propose(
-    headers: Sequence[str], shapes: Sequence[Shape], syns: Mapping[str, Sequence[str]], fields: Sequence[str]
+    headers: Sequence[str],
+    shapes: Sequence[Shape],
+    syns: Mapping[str, Sequence[str]],
+    fields: Sequence[str],
+    known_ignored: Sequence[str],
 ) -> list[Proposal]:
     folded = [fold(h) for h in headers]
     pairs: list[tuple[float, Proposal]] = []
     for column, header in enumerate(headers):
         if not header.strip() or folded.count(folded[column]) > 1:
             continue  # an empty or repeated header cannot identify a column
+        if irrelevant(header, known_ignored):
+            continue  # Nom responsable, Adresse…
         for name in fields:
             similar, synonym = best_synonym(header, syns[name])
             value = fit(shapes[column], name)
@@ -225,11 +231,11 @@ def analyse(export: Path, rules: RuleSet, from_id: str = "onde2-eleves") -> Anal
         sniff(values, ctx, sexe_steps, niveau_steps, niveaux) for values in _columns(raw, line, len(headers))
     )
     fields = [n for n in TARGET_FIELDS if n in by_field]
-    proposals = _propose(headers, shapes, syns, fields)
+    known_ignored = [h for s in rules.sources.values() if s.kind == "pupils" for h in _ignored(s.file)]
+    proposals = _propose(headers, shapes, syns, fields, known_ignored)
     mapped = {p.field for p in proposals}
     required = [n for n, spec in source.get("fields", {}).items() if spec.get("required")]
     used = {p.column for p in proposals}
-    known_ignored = [h for s in rules.sources.values() if s.kind == "pupils" for h in _ignored(s.file)]
     left = [i for i, h in enumerate(headers) if i not in used and h.strip()]
     ignored = tuple(i for i in left if irrelevant(headers[i], known_ignored) or shapes[i].kind == "phone")
     return Analysis(

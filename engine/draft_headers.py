@@ -113,7 +113,10 @@ def similarity(header: str, synonym: str) -> float:
     total += sum(max(_word_similarity(y, x) for x in a) for y in b)
     score = total / (len(a) + len(b))
     glued = fuzz.ratio("".join(a), "".join(b)) / 100  # Pré-nom, Nom-usage
-    return max(score, glued if glued >= 0.9 else 0.0)
+    # every word of a longer synonym is in the header: Date de naissance (jj/mm/aaaa)
+    cover = sum(max(_word_similarity(y, x) for x in a) for y in b) / len(b)
+    contained = 0.8 * cover if len(b) >= 2 and cover >= 0.9 else 0.0
+    return max(score, glued if glued >= 0.9 else 0.0, contained)
 
 
 def best_synonym(header: str, synonyms: Sequence[str]) -> tuple[float, str]:

@@ -22,6 +22,7 @@ _DIGITS = re.compile(r"[0-9]+")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE = re.compile(r"\+?[0-9][0-9 .\-]{7,}[0-9]")
 _LETTERS = re.compile(r"[^\W\d_]")
+_DATE_LIKE = re.compile(r"[0-9]{1,4}[/.\-][0-9]{1,2}[/.\-][0-9]{2,4}$")
 
 #: strptime formats tried on date-like cells, the French reading first (dd/mm before mm/dd)
 DATE_FORMATS = (
@@ -103,17 +104,17 @@ def _passes(
     return result in accept if accept else bool(result)
 
 
-def _cover(counts: Counter[str], per_format: Mapping[str, set[int]]) -> tuple[str, ...]:
-    """Formats, best first, that together parse the dated cells (greedy set cover)."""
-    left = set().union(*per_format.values()) if per_format else set()
+def _cover(parsed_by: Mapping[tuple[str, ...], int]) -> tuple[str, ...]:
+    """Formats, best first, that together parse the dated cells (greedy set cover, French order on ties)."""
+    left = dict(parsed_by)
     chosen: list[str] = []
     while left:
-        best = max(DATE_FORMATS, key=lambda f: (len(per_format.get(f, set()) & left), -DATE_FORMATS.index(f)))
-        gained = per_format.get(best, set()) & left
-        if not gained:
+        gain = {f: sum(n for formats, n in left.items() if f in formats) for f in DATE_FORMATS}
+        best = max(DATE_FORMATS, key=lambda f: (gain[f], -DATE_FORMATS.index(f)))
+        if not gain[best]:
             break
         chosen.append(best)
-        left -= gained
+        left = {formats: n for formats, n in left.items() if best not in formats}
     return tuple(chosen)
 
 
@@ -124,55 +125,60 @@ def sniff(
     niveau_steps: Sequence[tuple[Operation, Step]] = (),
     niveaux: frozenset[str] = frozenset(),
 ) -> Shape:
-    """Count the shapes of a column's cells (``*_steps``: the rules' own steps for sexe and niveau)."""
+    """Count the shapes of a column's cells (``*_steps``: the rules' own steps for sexe and niveau).
+
+    Each distinct value is examined once and counted as often as it occurs."""
     shape = Shape()
-    seen: set[str] = set()
-    per_format: dict[str, set[int]] = {}
-    counts: Counter[str] = Counter()
+    occurrences: Counter[str] = Counter()
     for raw in values:
         shape.rows += 1
         value = " ".join(raw.split())
-        if not value:
-            continue
-        index = shape.cells
-        shape.cells += 1
-        if value not in seen:
-            seen.add(value)
+        if value:
+            occurrences[value] += 1
+    shape.cells = sum(occurrences.values())
+    shape.distinct = len(occurrences)
+    per_format: dict[str, int] = {}
+    #: for each set of formats that parse a value, how many cells
+    parsed_by: Counter[tuple[str, ...]] = Counter()
+    for value, count in occurrences.items():
         compact = value.upper().replace(" ", "")
         if INE.fullmatch(compact):
-            shape.ine += 1
+            shape.ine += count
         if _DIGITS.fullmatch(value):
-            shape.digits += 1
+            shape.digits += count
+        elif _PHONE.fullmatch(value):
+            shape.phone += count
         if _EMAIL.fullmatch(value):
-            shape.email += 1
-        if _PHONE.fullmatch(value) and not _DIGITS.fullmatch(value):
-            shape.phone += 1
+            shape.email += count
         if _LETTERS.search(value):
-            shape.letters += 1
+            shape.letters += count
             if value == value.upper():
-                shape.upper += 1
-        if any(c.isdigit() for c in value) and len(value) <= 19:
-            for fmt in DATE_FORMATS:
-                try:
-                    year = datetime.strptime(value[:10] if len(value) > 10 else value, fmt).year
-                except ValueError:
-                    continue
-                if 1900 <= year <= 2100:
-                    per_format.setdefault(fmt, set()).add(index)
-                    counts[fmt] += 1
+                shape.upper += count
+        if _DATE_LIKE.match(value):
+            formats = tuple(f for f in DATE_FORMATS if _parses(value, f))
+            if formats:
+                parsed_by[formats] += count
+                for fmt in formats:
+                    per_format[fmt] = per_format.get(fmt, 0) + count
         if sexe_steps and len(value) <= 12 and _passes(sexe_steps, value, ctx, frozenset()):
-            shape.sexe += 1
+            shape.sexe += count
         if niveau_steps and len(value) <= 40 and _passes(niveau_steps, value, ctx, niveaux):
-            shape.niveau += 1
+            shape.niveau += count
         for sep in GROUP_SEPARATORS:
-            parts = [p for p in value.split(sep) if p.strip()]
-            if len(parts) > 1:
-                shape.multi[sep] = shape.multi.get(sep, 0) + 1
-    shape.distinct = len(seen)
-    shape.dates = dict(counts)
-    shape.date_formats = _cover(counts, per_format)
-    shape.dated = len(set().union(*per_format.values())) if per_format else 0
+            if sum(1 for p in value.split(sep) if p.strip()) > 1:
+                shape.multi[sep] = shape.multi.get(sep, 0) + count
+    shape.dates = per_format
+    shape.date_formats = _cover(parsed_by)
+    shape.dated = sum(parsed_by.values())
     return shape
+
+
+def _parses(value: str, fmt: str) -> bool:
+    try:
+        year = datetime.strptime(value, fmt).year
+    except ValueError:
+        return False
+    return 1900 <= year <= 2100
 
 
 def fit(shape: Shape, name: str) -> float:
@@ -192,8 +198,8 @@ def fit(shape: Shape, name: str) -> float:
         if kind in ("ine", "date", "email", "phone"):
             return -1.0
         repeats = shape.distinct < shape.cells or shape.cells <= 3
-        if kind == "digits":
-            return 1.0 if repeats else 0.3
+        if kind == "digits":  # one pupil per class in a whole export: rather a pupil number
+            return 1.0 if repeats else (0.3 if shape.cells <= 5 else -0.6)
         return 0.0 if repeats else -0.5
     if kind in _NOT_TEXT:
         return -1.0
