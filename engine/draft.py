@@ -323,14 +323,14 @@ def summary(analysis: Analysis, written: Path, export: Path, out: Path) -> str:
     lines = [
         f"{export}: header on line {analysis.line} ({where}), {len(analysis.headers)} columns, "
         f"{analysis.rows} rows sniffed",
-        f"  {'field':<14} {'column':<30} {'confidence':<12} evidence",
+        f"  {'field':<14} {'column':<22} {'confidence':<11} evidence",
     ]
     for p in analysis.proposals:
-        column = f"{p.column + 1} '{_short(p.header, 24)}'"
-        lines.append(f"  {p.field:<14} {column:<30} {p.level + f' {p.confidence:.0%}':<12} {p.evidence}")
+        column = f"{p.column + 1} '{_short(p.header, 16)}'"
+        lines.append(f"  {p.field:<14} {column:<22} {p.level + f' {p.confidence:.0%}':<11} {p.evidence}")
     todos = todo_lines(written.read_text(encoding="utf-8"))
     for name, line in todos.items():
-        lines.append(f"  {name:<14} {'-':<30} {'TODO':<12} no column found (required): {written}:{line}")
+        lines.append(f"  {name:<14} {'-':<22} {'TODO':<11} no column found (required): {written}:{line}")
     for index in analysis.unmapped:
         shape = analysis.shapes[index]
         lines.append(
@@ -338,7 +338,8 @@ def summary(analysis: Analysis, written: Path, export: Path, out: Path) -> str:
             f"{shape.cells}/{shape.rows} cells): inspect reports it; map it or add it to ignore_headers"
         )
     if analysis.ignored:
-        lines.append(f"  ignored: {len(analysis.ignored)} column(s) of addresses, phones or known extras")
+        names = ", ".join(f"'{_short(analysis.headers[i], 30)}'" for i in analysis.ignored)
+        lines.append(f"  ignored (not needed for pupils): {names}")
     lines.append(f"written: {out} (the shipped rules plus {written.relative_to(out)}, not confirmed)")
     inspect = f"onde-sacoche inspect {shlex.quote(str(export))} --rules {shlex.quote(str(out))}"
     if todos:
