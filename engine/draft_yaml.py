@@ -34,8 +34,15 @@ WHAT = {
 _NOT_IN_SIGNATURE = ("nom_usage", "dispositif", "regroupements", "email", "genre")
 
 
+_YAML_BREAKS = {"\u0085": "\\N", "\u2028": "\\L", "\u2029": "\\P"}
+
+
 def _j(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    """JSON text, which YAML reads back as is (the characters YAML takes for line breaks escaped)."""
+    text = json.dumps(value, ensure_ascii=False)
+    for char, escape in _YAML_BREAKS.items():
+        text = text.replace(char, escape)
+    return text
 
 
 def _comment_text(text: str, width: int = 60) -> str:
@@ -105,8 +112,10 @@ def source_yaml(analysis: Analysis, export: Path, out: Path, name: str, from_id:
         f"{analysis.line} ({where}), {analysis.rows} rows sniffed.",
         "# NOT CONFIRMED: check each field against the export (each says why it was chosen and how sure),",
         "# replace every TODO, then run:",
-        f"#   onde-sacoche rules check {shlex.quote(str(out))}",
-        f"#   onde-sacoche inspect {shlex.quote(str(export))} --rules {shlex.quote(str(out))}",
+        _comment_text(f"#   onde-sacoche rules check {shlex.quote(str(out))}", 999),
+        _comment_text(
+            f"#   onde-sacoche inspect {shlex.quote(str(export))} --rules {shlex.quote(str(out))}", 999
+        ),
         f"# Steps copied from sources/{from_id}.yaml (date formats as found in the export).",
         f"id: {name}",
         "kind: pupils",

@@ -242,3 +242,25 @@ def test_refusals_write_nothing(tmp_path: Path) -> None:
     code, _, stderr = run("rules", "draft", title_only, "--out", tmp_path / "t")
     assert code == 1 and "no header row found" in stderr and "Traceback" not in stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e.csv", "r", "t.csv"]
+
+
+def test_english_headers_and_odd_characters(tmp_path: Path) -> None:
+    renames = {
+        "INE": 'Pupil "INE" \\ code',
+        "Nom de famille": "Last name",
+        "Prénom": "First name",
+        "Date de naissance": "Date of birth",
+        "Sexe": "Gender",
+        "Niveau": "Level",
+        "Classe": "Class name",
+        "Identifiant classe": "Class id",
+        "Regroupement(s)": "Gro\u2028ups",
+    }
+    header, rows = rewrite("onde2_example.csv", "utf-8-sig", renames)
+    export = write_csv(tmp_path / "e.csv", rows, header=header, delimiter=",")
+    out = tmp_path / "r"
+    _, info = draft_ok(export, out)
+    assert info["columns"]["ine"] == 'Pupil "INE" \\ code'  # by its values; the header is kept exactly
+    assert info["columns"]["regroupements"] == "Gro\u2028ups"
+    assert len(info["columns"]) == 11
+    assert pupils(export, out) == pupils(SAMPLES / "onde2_example.csv")
