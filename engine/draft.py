@@ -34,9 +34,6 @@ _SAMPLE_ROWS = 5000  # rows whose cells are sniffed
 _HEADER_MIN = 0.6  # a header less similar than this names a field only when the values are clear
 #: fields whose values alone can name the column (with the least header similarity they need)
 _BY_VALUES = {"ine": 0.0, "genre": 0.0, "email": 0.0, "niveau": 0.0, "classe_id": 0.3}
-#: fields left out of ``recognise`` (often missing from an export without the file being another one)
-_OPTIONAL_SIGNATURE = ("nom_usage", "dispositif", "regroupements", "email", "genre")
-TODO = "TODO"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +76,9 @@ class Analysis:
     missing_optional: tuple[str, ...]
     ignored: tuple[int, ...]
     unmapped: tuple[int, ...]
-    source: Mapping[str, Any]  # the --from source file's data
+    from_data: Mapping[str, Any]  # the --from source file, as YAML data
+    #: each field's rule as a source file writes it (from --from, else from another shipped format)
+    field_specs: Mapping[str, Mapping[str, Any]]
 
     @property
     def rows(self) -> int:
@@ -248,7 +247,8 @@ def analyse(export: Path, rules: RuleSet, from_id: str = "onde2-eleves") -> Anal
         missing_optional=tuple(n for n in fields if n not in mapped and n not in required),
         ignored=ignored,
         unmapped=tuple(i for i in left if i not in ignored),
-        source={"data": source, "by_field": by_field},
+        from_data=source,
+        field_specs=by_field,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import shlex
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,7 @@ WHAT = {
     "regroupements": "the groups (regroupements), several per cell",
     "email": "the pupil's e-mail address",
 }
+#: fields left out of ``recognise`` (often missing from an export that is still the same format)
 _NOT_IN_SIGNATURE = ("nom_usage", "dispositif", "regroupements", "email", "genre")
 
 
@@ -54,7 +56,7 @@ def todo_header(name: str) -> str:
     return f"TODO: the header of the column holding {WHAT[name]}"
 
 
-def _steps(name: str, spec: dict[str, Any], proposal: Proposal | None, analysis: Analysis) -> list[Any]:
+def _steps(name: str, spec: Mapping[str, Any], proposal: Proposal | None, analysis: Analysis) -> list[Any]:
     steps = copy.deepcopy(spec.get("steps", [])) if spec else ["clean_spaces"]
     if proposal is None:
         return steps
@@ -76,7 +78,7 @@ def _steps(name: str, spec: dict[str, Any], proposal: Proposal | None, analysis:
 
 
 def _input(analysis: Analysis) -> list[str]:
-    given = analysis.source["data"].get("input", {})
+    given = analysis.from_data.get("input", {})
     encodings = list(given.get("encodings", ["utf-8", "cp1252", "iso-8859-1"]))
     delimiters = list(given.get("delimiters", [";", ",", "\t"]))
     raw = analysis.raw
@@ -102,8 +104,8 @@ def source_yaml(analysis: Analysis, export: Path, out: Path, name: str, from_id:
         if raw.kind == "xlsx"
         else f"encoding {raw.encoding}, delimiter {raw.delimiter!r}"
     )
-    by_field = analysis.source["by_field"]
-    from_fields = analysis.source["data"].get("fields", {})
+    by_field = analysis.field_specs
+    from_fields = analysis.from_data.get("fields", {})
     proposals = {p.field: p for p in analysis.proposals}
     signature = [p.field for p in analysis.proposals if p.field not in _NOT_IN_SIGNATURE]
     signature += [n for n in analysis.missing_required if n not in signature]
