@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from engine.draft_headers import EXTRA_SYNONYMS, best_synonym, header_score, irrelevant
-from engine.draft_values import Shape, evidence, fit, sniff
+from engine.draft_values import Shape, caveat, evidence, fit, sniff
 from engine.errors import OndeError
 from engine.ops import compile_steps, fold
 from engine.read import RawSource, open_sources
@@ -48,6 +48,7 @@ class Proposal:
     value_fit: float
     values: str  # the value evidence, shapes only
     confidence: float
+    caveat: str | None = None  # what inspect will refuse with the drafted steps
 
     @property
     def level(self) -> str:
@@ -171,6 +172,7 @@ def _propose(
                 value,
                 evidence(shapes[column], name),
                 _confidence(name, similar, value),
+                caveat(shapes[column], name),
             )
             pairs.append((score, proposal))
     pairs.sort(key=lambda p: (-p[0], p[1].column, fields.index(p[1].field)))
@@ -328,6 +330,8 @@ def summary(analysis: Analysis, written: Path, export: Path, out: Path) -> str:
     for p in analysis.proposals:
         column = f"{p.column + 1} '{_short(p.header, 16)}'"
         lines.append(f"  {p.field:<14} {column:<22} {p.level + f' {p.confidence:.0%}':<11} {p.evidence}")
+        if p.caveat:
+            lines.append(f"  {'':<14} note: {p.caveat}")
     todos = todo_lines(written.read_text(encoding="utf-8"))
     for name, line in todos.items():
         lines.append(f"  {name:<14} {'-':<22} {'TODO':<11} no column found (required): {written}:{line}")

@@ -190,8 +190,10 @@ def fit(shape: Shape, name: str) -> float:
         return shape.share(shape.ine) if shape.share(shape.ine) >= 0.8 else -1.0
     if name == "naissance":
         return 1.0 if kind == "date" else -1.0
-    if name == "genre":
-        return 1.0 if shape.share(shape.sexe) >= 0.9 and shape.distinct <= 6 else -1.0
+    if name == "genre":  # a few codes the table lacks (Masc., Fém.) may still be the sexe
+        if shape.distinct > 6:
+            return -1.0
+        return 1.0 if shape.share(shape.sexe) >= 0.9 else 0.0
     if name == "email":
         return 1.0 if kind == "email" else -1.0
     if name == "classe_id":
@@ -245,3 +247,20 @@ def evidence(shape: Shape, name: str) -> str:
     if name == "nom":
         return of.format("upper-case text", shape.upper) if shape.upper else f"text in {n}/{rows} cells"
     return f"text in {n}/{rows} cells, {shape.distinct} distinct"
+
+
+def caveat(shape: Shape, name: str) -> str | None:
+    """What ``inspect`` will refuse in a column mapped to ``name`` with the drafted steps, if anything."""
+    if name == "ine" and shape.cells > shape.ine:
+        return f"{shape.cells - shape.ine} cell(s) do not fit the INE pattern: inspect will name their lines"
+    if name == "naissance" and shape.cells > shape.dated:
+        return (
+            f"{shape.cells - shape.dated} cell(s) are no date in a known format: inspect will name their "
+            "lines; add their format to the date step"
+        )
+    if name == "genre" and shape.cells > shape.sexe:
+        return (
+            f"{shape.cells - shape.sexe} cell(s) hold codes tables/sexe.yaml lacks: add them there "
+            "(docs/rules.md, 'A new value in a table')"
+        )
+    return None

@@ -264,3 +264,21 @@ def test_english_headers_and_odd_characters(tmp_path: Path) -> None:
     assert info["columns"]["regroupements"] == "Gro\u2028ups"
     assert len(info["columns"]) == 11
     assert pupils(export, out) == pupils(SAMPLES / "onde2_example.csv")
+
+
+def test_values_inspect_will_refuse_are_announced(tmp_path: Path) -> None:
+    header, rows = rewrite("onde2_example.csv", "utf-8-sig", {"Identifiant classe": "Id. classe"})
+    genre, born = header.index("Sexe"), header.index("Date de naissance")
+    for row in rows:
+        row[genre] = {"M": "Masc.", "F": "Fém."}[row[genre]]
+    rows[0][born] = "14 mars 2022"
+    export = write_csv(tmp_path / "e.csv", rows, header=header)
+    out = tmp_path / "r"
+    code, stdout, stderr = run("rules", "draft", export, "--out", out)
+    assert code == 0, stderr
+    assert f"note: {len(rows)} cell(s) hold codes tables/sexe.yaml lacks" in stdout
+    assert "note: 1 cell(s) are no date in a known format" in stdout
+    text = (out / "sources" / "draft-eleves.yaml").read_text(encoding="utf-8")
+    assert text.count("# NOTE: ") == 2 and "14 mars" not in stdout + text
+    code, _, stderr = run("inspect", export, "--rules", out)
+    assert code == 1 and re.search(r"e\.csv:2:5: column 5 \(Date de naissance\): not a valid date", stderr)
