@@ -95,6 +95,8 @@ IRRELEVANT_WORDS = frozenset(
         "legal",
     }
 )
+#: words that qualify a column's name without changing what it holds
+_QUALIFIERS = frozenset({"libelle", "code", "liste", "valeur", "texte"})
 _WORD = re.compile(r"[0-9a-z]+")
 _ACCEPT = 0.75  # a header at least this similar to a synonym names the field
 
@@ -125,6 +127,12 @@ def _word_similarity(a: str, b: str) -> float:
     return ratio if ratio >= 0.8 else 0.0
 
 
+def _qualifies(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Whether ``a`` is ``b`` plus qualifier words (and ``b`` has none)."""
+    core = tuple(w for w in a if w not in _QUALIFIERS)
+    return bool(core) and core != a and core == b and not set(b) & _QUALIFIERS
+
+
 @lru_cache(maxsize=65536)
 def similarity(header: str, synonym: str) -> float:
     """0 (unrelated) to 1 (the same words), symmetric."""
@@ -138,7 +146,9 @@ def similarity(header: str, synonym: str) -> float:
     # every word of a longer synonym is in the header: Date de naissance (jj/mm/aaaa)
     cover = sum(max(_word_similarity(y, x) for x in a) for y in b) / len(b)
     contained = 0.8 * cover if len(b) >= 2 and cover >= 0.9 else 0.0
-    return max(score, glued if glued >= 0.9 else 0.0, contained)
+    # a qualifier added to a synonym's words: DISPOSITIF_LIBELLE, CODE_SEXE
+    qualified = 0.85 if _qualifies(a, b) or _qualifies(b, a) else 0.0
+    return max(score, glued if glued >= 0.9 else 0.0, contained, qualified)
 
 
 def best_synonym(header: str, synonyms: Sequence[str]) -> tuple[float, str]:

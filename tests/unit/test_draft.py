@@ -148,3 +148,108 @@ def test_a_file_without_header_is_refused(tmp_path: Path) -> None:
     export = write_csv(tmp_path / "e.csv", [["1", "2"]] * 3, header=["a", "b"])
     with pytest.raises(OndeError, match="no header row found in the first 10 lines"):
         analyse(export, RULES)
+
+
+#: the columns of helpers.onde2_row, in order
+ROW_FIELDS = (
+    "ine",
+    "nom",
+    "nom_usage",
+    "prenom",
+    "naissance",
+    "genre",
+    "niveau",
+    "classe_label",
+    "classe_id",
+)
+ROW_FIELDS += ("dispositif", "regroupements")
+SPELLINGS = [
+    [
+        "INE de l'élève",
+        "Nom de famille de l'élève",
+        "Nom d'usage de l'élève",
+        "Prénom de l'élève",
+        "Date de naissance de l'élève",
+        "Sexe de l'élève",
+        "Niveau de l'élève",
+        "Libellé de la classe",
+        "Identifiant de la classe",
+        "Dispositifs de l'élève",
+        "Regroupements de l'élève",
+    ],
+    [
+        "INE",
+        "NOM_FAMILLE",
+        "NOM_USAGE",
+        "PRENOM",
+        "DATE_NAISSANCE",
+        "CODE_SEXE",
+        "CODE_NIVEAU",
+        "LIBELLE_CLASSE",
+        "ID_CLASSE",
+        "DISPOSITIF",
+        "REGROUPEMENT",
+    ],
+    [
+        "Identifiant national",
+        "Nom naissance",
+        "Nom usuel",
+        "Prénom 1",
+        "Date naiss",
+        "Genre",
+        "Niveau scolaire",
+        "Classe",
+        "N° de classe",
+        "Dispositif",
+        "Groupes",
+    ],
+    [
+        "ELEVE_INE",
+        "ELEVE_NOM",
+        "ELEVE_NOM_USAGE",
+        "ELEVE_PRENOM",
+        "ELEVE_DATE_NAISSANCE",
+        "ELEVE_SEXE",
+        "NIVEAU_CODE",
+        "CLASSE_LIBELLE",
+        "CLASSE_ID",
+        "DISPOSITIF_LIBELLE",
+        "REGROUPEMENTS_LIBELLES",
+    ],
+    [
+        "Ine",
+        "Nom Élève",
+        "Nom D'Usage Élève",
+        "Prénom Élève",
+        "Date De Naissance",
+        "Sexe",
+        "Niveau",
+        "Nom de la classe",
+        "Code de la classe",
+        "Dispositif(s)",
+        "Regroupement(s)",
+    ],
+    [
+        "INE",
+        "Nom",
+        "Nom d'usage",
+        "Prénom(s)",
+        "Né(e) le",
+        "M/F",
+        "Niveau",
+        "Classe",
+        "Numéro de classe",
+        "Dispositif",
+        "Groupe(s)",
+    ],
+]
+
+
+@pytest.mark.parametrize("header", SPELLINGS, ids=[h[1] for h in SPELLINGS])
+def test_common_spellings_map_every_column(tmp_path: Path, header: list[str]) -> None:
+    rows = [onde2_row(nom=f"NOM{i}", classe_id=f"10451{i % 3}", groupes="Chorale") for i in range(9)]
+    export = write_csv(tmp_path / "e.csv", rows, header=header)
+    found = analyse(export, RULES)
+    mapping = {p.field: found.headers[p.column] for p in found.proposals}
+    assert found.missing_required == ()
+    assert mapping == dict(zip(ROW_FIELDS, header, strict=True))
