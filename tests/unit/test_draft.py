@@ -161,8 +161,9 @@ ROW_FIELDS = (
     "niveau",
     "classe_label",
     "classe_id",
+    "dispositif",
+    "regroupements",
 )
-ROW_FIELDS += ("dispositif", "regroupements")
 SPELLINGS = [
     [
         "INE de l'élève",
