@@ -202,7 +202,7 @@ def plan_cmd(
 
 @main.group("rules")
 def rules_group() -> None:
-    """Check or copy rule directories."""
+    """Check, copy or draft rule directories."""
 
 
 @rules_group.command("check")
