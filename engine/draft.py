@@ -158,10 +158,10 @@ def _propose(
             value = fit(shapes[column], name)
             if value <= -0.5:
                 continue
-            if similar < _HEADER_MIN and not (value >= 0.9 and similar >= _BY_VALUES.get(name, 2.0)):
-                continue
             score = similar + 0.3 * value
-            if score < 0.75 and name not in _BY_VALUES:
+            by_header = similar >= _HEADER_MIN and score >= 0.75
+            by_values = value >= 0.9 and similar >= _BY_VALUES.get(name, 2.0)
+            if not (by_header or by_values):
                 continue
             proposal = Proposal(
                 name,
@@ -266,7 +266,8 @@ def _refuse_known(raws: Sequence[RawSource], rules: RuleSet, export: Path) -> No
         match = detect(raws, rules)
     except OndeError as exc:
         for source in rules.sources.values():
-            if source.kind == "other" and source.message and source.message == exc.message:
+            refusal = source.message or f"this is a {source.label} file, not a pupils export"
+            if source.kind == "other" and exc.message == refusal:
                 raise
         return
     raise OndeError(
