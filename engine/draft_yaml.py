@@ -145,7 +145,7 @@ def source_yaml(analysis: Analysis, export: Path, out: Path, name: str, from_id:
         else:
             lines += [
                 f"    # column {proposal.column + 1} '{_comment_text(proposal.header)}': "
-                f"{_comment_text(proposal.evidence, 110)}",
+                f"{_comment_text(proposal.evidence, 200)}",
                 f"    # confidence: {proposal.level} ({proposal.confidence:.0%})",
                 *([f"    # NOTE: {proposal.caveat}"] if proposal.caveat else []),
                 f"    headers: [{_j(proposal.header)}]",
