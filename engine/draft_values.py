@@ -22,7 +22,7 @@ _DIGITS = re.compile(r"[0-9]+")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE = re.compile(r"\+?[0-9][0-9 .\-]{7,}[0-9]")
 _LETTERS = re.compile(r"[^\W\d_]")
-_DATE_LIKE = re.compile(r"[0-9]{1,4}[/.\-][0-9]{1,2}[/.\-][0-9]{2,4}$")
+_DATE_LIKE = re.compile(r"[0-9]{1,4}[/.\-][0-9]{1,2}[/.\-][0-9]{2,4}( [0-9]{1,2}:[0-9]{2}(:[0-9]{2})?)?$")
 
 #: strptime formats tried on date-like cells, the French reading first (dd/mm before mm/dd)
 DATE_FORMATS = (
@@ -34,6 +34,10 @@ DATE_FORMATS = (
     "%Y.%m.%d",
     "%d/%m/%y",
     "%m/%d/%Y",
+    # a spreadsheet that saved a date cell with its time
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%Y-%m-%d %H:%M:%S",
 )
 #: separators between several groups in one cell, most likely first
 GROUP_SEPARATORS = (",", "|", "/", "+", ";")
@@ -43,7 +47,8 @@ _NOT_TEXT = ("ine", "date", "digits", "email", "phone")
 
 def readable_format(fmt: str) -> str:
     """``%d/%m/%Y`` → ``dd/mm/yyyy``."""
-    return fmt.replace("%d", "dd").replace("%m", "mm").replace("%Y", "yyyy").replace("%y", "yy")
+    text = fmt.replace("%d", "dd").replace("%m", "mm").replace("%Y", "yyyy").replace("%y", "yy")
+    return text.replace("%H", "hh").replace("%M", "mm").replace("%S", "ss")
 
 
 @dataclass(slots=True)

@@ -94,6 +94,9 @@ def test_dates_and_their_formats() -> None:
     assert mixed.date_formats == ("%d/%m/%Y", "%Y-%m-%d") and mixed.dated == 3
     american = shape(["03/14/2022", "11/02/2021"])
     assert american.date_formats == ("%m/%d/%Y",)
+    with_time = shape(["14/03/2022 00:00:00", "02/11/2021 00:00:00"])
+    assert with_time.date_formats == ("%d/%m/%Y %H:%M:%S",) and fit(with_time, "naissance") == 1.0
+    assert evidence(with_time, "naissance") == "dd/mm/yyyy hh:mm:ss in 2/2 cells"
     assert evidence(french, "naissance") == "dd/mm/yyyy in 3/3 cells"
     assert fit(french, "naissance") == 1.0 and fit(french, "nom") == -1.0
 
