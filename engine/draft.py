@@ -284,12 +284,17 @@ def write_draft(analysis: Analysis, export: Path, out: Path, name: str, from_id:
 
     if out.exists():
         raise OndeError("the destination exists already", file=out, hint="choose a new directory with --out")
+    shipped = default_rules_dir().resolve()
+    if out.resolve().is_relative_to(shipped):
+        raise OndeError(
+            "the destination is inside the shipped rules", file=out, hint="choose a directory outside them"
+        )
     text = source_yaml(analysis, export, out, name, from_id)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
         rules_copy = staging / "rules"
-        shutil.copytree(default_rules_dir(), rules_copy)
+        shutil.copytree(shipped, rules_copy)
         (rules_copy / "sources" / f"{name}.yaml").write_text(text, encoding="utf-8")
         rules_copy.rename(out)
     finally:

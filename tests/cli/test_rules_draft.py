@@ -22,7 +22,7 @@ from helpers import SAMPLES, write_csv
 
 from engine.cli import main
 from engine.normalise import Pupil, read_export
-from engine.rules import load_rules
+from engine.rules import default_rules_dir, load_rules
 
 
 def run(*args: str | Path) -> tuple[int, str, str]:
@@ -235,6 +235,9 @@ def test_refusals_write_nothing(tmp_path: Path) -> None:
     assert code == 1 and "not a valid format id" in stderr and not out.exists()
     code, _, stderr = run("rules", "draft", export, "--out", out, "--from", "nope")
     assert code == 1 and "unknown pupils format" in stderr and not out.exists()
+    inside = default_rules_dir() / "sources" / "x"
+    code, _, stderr = run("rules", "draft", export, "--out", inside)
+    assert code == 1 and "inside the shipped rules" in stderr and not inside.exists()
     out.mkdir()
     code, _, stderr = run("rules", "draft", export, "--out", out)
     assert code == 1 and "exists already" in stderr and list(out.iterdir()) == []
