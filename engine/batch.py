@@ -347,7 +347,9 @@ def run_batch(
 
     options = options or Options()
     _rules(options.rules_dir)  # a bad rule directory fails here, once, not in every school
-    out_root.mkdir(parents=True, exist_ok=True)
+    from engine.planio import private_dir
+
+    private_dir(out_root)  # plan directories of minors and the summaries: the owner only (0700)
     results: list[dict[str, Any] | None] = [None] * len(jobs)
     bar = None
     if progress:

@@ -20,7 +20,14 @@ from engine.match import match
 from engine.normalise import Export, read_export
 from engine.plan import Decisions as ItemDecisions
 from engine.plan import Plan, build_plan
-from engine.planio import check_destination, load_decisions, stale_item_decisions, write_plan
+from engine.planio import (
+    check_destination,
+    load_decisions,
+    private_dir,
+    stale_item_decisions,
+    tighten_tree,
+    write_plan,
+)
 from engine.render import DIALECTS, SCRIPTS, load_plan, plan_dialects, render_sql, sql_path
 from engine.report import render_reports
 from engine.rules import RuleSet, load_rules
@@ -179,13 +186,15 @@ def render_outputs(
     loaded = load_plan(plan_dir)
     dialects = plan_dialects(loaded.doc) if dialects is None else tuple(dialects)
     paths = render_sql(plan_dir, dialects, revert_deletes_created=revert_deletes_created, loaded=loaded)
-    return paths + render_reports(loaded.doc, plan_dir)
+    paths += render_reports(loaded.doc, plan_dir)
+    tighten_tree(Path(plan_dir))  # sql/ made under the user's umask, files an older version left 0644
+    return paths
 
 
 def _publish(staging: Path, out: Path) -> None:
     """Move a complete plan directory from ``staging`` into ``out``, removing the optional files (login
     sheets, scripts of a dialect) an older plan left there and the new one lacks."""
-    out.mkdir(parents=True, exist_ok=True)
+    private_dir(out)
     optional = [*OPTIONAL_OUTPUTS, *(sql_path(Path(), d, name) for d in DIALECTS for name in SCRIPTS)]
     for name in optional:  # never leave a file of an older plan beside the new plan.json
         if not (staging / name).exists():
@@ -193,5 +202,6 @@ def _publish(staging: Path, out: Path) -> None:
     for path in sorted(staging.rglob("*")):
         if path.is_file():
             target = out / path.relative_to(staging)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(path, target)  # rename or copy2: keeps the mode (0600 for the login files)
+            private_dir(target.parent)
+            shutil.move(path, target)  # rename or copy2: keeps the mode (0600)
+    tighten_tree(out)
