@@ -13,7 +13,6 @@ section says how many of its pupils are in the file and unchanged (plan.json doe
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 import shutil
