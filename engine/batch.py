@@ -8,15 +8,17 @@ database it is planned against and the name of its plan directory under ``--out`
         db: sqlite:///bases/ecole-a.db
         out: ecole-a                  # optional: the export's file name without its extension
       - export: 2026/ecole-b.xlsx
-        db: mysql://onde:secret@db.example/sacoche_b
+        db: mysql://onde@db.example/sacoche_b?option_file=~/.sacoche-b.cnf
 
 or the short form, one key per export::
 
     ecole-a.csv: {db: "sqlite:///bases/ecole-a.db", out: ecole-a}
-    ecole-b.xlsx: "mysql://onde:secret@db.example/sacoche_b"
+    ecole-b.xlsx: "mysql://onde@db.example/sacoche_b?password_env=SACOCHE_B_PASSWORD"
 
 or CSV with the header ``export,db,out`` (``,`` or ``;``; ``out`` may be left empty). A relative SQLite
-path in the map is read relative to the map file's folder.
+path in the map is read relative to the map file's folder. A password is better kept out of the map:
+``?password_env=NAME`` or ``?option_file=PATH`` per school (engine.dburl); the summaries only ever hold
+the URL without its password.
 
 Each school runs :func:`engine.pipeline.make_plan` in a worker process
 (:class:`concurrent.futures.ProcessPoolExecutor`, ``--jobs`` workers). A failure in one school (a bad
@@ -42,11 +44,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import urlparse
 
 import click
 
 from engine import __version__
+from engine.dburl import parse_url
 from engine.errors import OndeError, OndeErrorGroup
 
 SUMMARY_FILE = "batch-summary.json"
@@ -185,12 +187,10 @@ def read_db_map(path: Path, directory: Path) -> list[SchoolJob]:
         if not isinstance(db, str) or not db.strip():
             problem(where, f"'{export}': 'db' (the SACoche database URL) is missing")
             continue
-        if urlparse(db).scheme not in {"sqlite", "mysql", "mariadb"}:
-            problem(
-                where,
-                f"'{export}': unsupported database URL",
-                hint="use sqlite:///path/to/file.db or mysql://user:password@host:port/dbname",
-            )
+        try:
+            parse_url(db)  # its message never shows a password
+        except OndeError as exc:
+            problem(where, f"'{export}': {exc.message} ({exc.file})", hint=exc.hint)
             continue
         name = str(out) if out is not None else Path(export).stem
         why = _check_out_name(name)
