@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import __version__
+from engine.logins import new_password_length
 from engine.match import Decisions as MatchDecisions
 from engine.match import match
 from engine.normalise import Export, read_export
@@ -31,6 +32,8 @@ from engine.planio import (
 from engine.render import DIALECTS, SCRIPTS, load_plan, plan_dialects, render_sql, sql_path
 from engine.report import render_reports
 from engine.rules import RuleSet, load_rules
+from engine.sheets import keep_passwords, previous_cards
+from engine.sheets import summary_line as sheet_summary_line
 from engine.state import State, read_state
 
 
@@ -46,6 +49,7 @@ class PlanResult:
     export_warnings: tuple[str, ...]
     state_url: str
     out: Path
+    login_sheet: dict[str, Any] | None = None  # engine.sheets: the previous sheet's cards, still valid?
 
     def text_summary(self) -> str:
         """A readable summary for the terminal (no pupil names)."""
@@ -72,6 +76,8 @@ class PlanResult:
             lines.append(f"  stale decision: {stale}")
         for warning in (*self.export_warnings, *self.plan.warnings):
             lines.append(f"  warning: {warning}")
+        if self.login_sheet:
+            lines.append(f"  {sheet_summary_line(self.login_sheet)}")
         lines.append(f"  plan written to {self.out / 'plan.json'}")
         return "\n".join(lines)
 
@@ -109,6 +115,7 @@ def make_plan(
     check_destination(out, state.url, force)
     day = (today or date.today()).isoformat()
     plan = _build(export, state, rules, decisions, day, allow, rng)
+    plan, login_sheet = _keep_sheet(plan, out, state, rules)
     light = PlanResult(
         replace(plan, items=(), passwords={}),
         plan.has_changes,
@@ -117,8 +124,11 @@ def make_plan(
         tuple(export.warnings),
         state.url,
         out,
+        login_sheet,
     )
     meta = _meta(export, state, rules, day)
+    if login_sheet is not None:
+        meta["login_sheet"] = login_sheet
     del export, state  # a million pupils and accounts: not needed to render
     staging = Path(tempfile.mkdtemp(prefix="onde-sacoche-"))
     try:
@@ -148,6 +158,23 @@ def _build(
     )
     stale = list(matching.stale) + (stale_item_decisions(plan, item_decisions) if item_decisions else [])
     return replace(plan, stale_decisions=tuple(stale))
+
+
+def _keep_sheet(plan: Plan, out: Path, state: State, rules: RuleSet) -> tuple[Plan, dict[str, Any] | None]:
+    """Keep the passwords of the previous sheet in ``out`` where allowed (engine.sheets)."""
+    accounts = rules.policy.get("accounts", {})
+    salt = accounts.get("password_salt", "grain_de_sel")
+    cards = previous_cards(out, state.url, salt)
+    return keep_passwords(
+        plan,
+        cards,
+        salt=salt,
+        min_length=new_password_length(
+            state.profile.password_min_length, accounts.get("password_min_length")
+        ),
+        birth_date_passwords=state.profile.password_is_birth_date,
+        taken_logins=state.taken_logins,
+    )
 
 
 def _meta(export: Export, state: State, rules: RuleSet, day: str) -> dict[str, Any]:

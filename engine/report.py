@@ -28,6 +28,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from engine.errors import OndeError
 from engine.planio import _write_atomic, private_dir, read_credentials, write_chunks_atomic
+from engine.sheets import notice_fr
 from engine.state import ACTIVE, redact_url
 
 REPORT_FILE = "rapport.html"
@@ -586,6 +587,7 @@ def build_view(plan: Mapping[str, Any], credentials: Iterable[Mapping[str, str]]
         "decisions": [_decision(i, names) for i in decisions],
         "stale": list(plan.get("stale_decisions", [])),
         "warnings": list(plan.get("warnings", [])),
+        "sheet_notice": notice_fr(plan.get("login_sheet")),
         "structure": structure,
         "left_alone": left_alone,
         "loose_members": loose_members,
