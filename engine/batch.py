@@ -247,6 +247,15 @@ def _error_fields(exc: BaseException) -> dict[str, Any]:
     }
 
 
+def _sheet_warning(login_sheet: dict[str, Any] | None) -> list[str]:
+    """The previous login sheet's obsolete cards, counted by class (engine.sheets)."""
+    if not login_sheet or not login_sheet.get("obsolete"):
+        return []
+    from engine.sheets import summary_line
+
+    return [summary_line(login_sheet)]
+
+
 def plan_school(job: SchoolJob, out_root: Path, options: Options) -> dict[str, Any]:
     """Plan one school; never raises: failures come back as ``status: error`` with their messages."""
     from engine.state import redact_url
@@ -280,7 +289,7 @@ def plan_school(job: SchoolJob, out_root: Path, options: Options) -> dict[str, A
             status="held" if plan.held else "ok",
             summary={k: v for k, v in plan.summary.items() if k not in ("held", "holds")},
             holds=[h["message"] for h in plan.holds if not h.get("allowed")],
-            warnings=[*planned.export_warnings, *plan.warnings],
+            warnings=[*planned.export_warnings, *plan.warnings, *_sheet_warning(planned.login_sheet)],
             error=None,
             errors=[],
             error_count=0,

@@ -152,8 +152,9 @@ def summary_line(report: dict[str, Any]) -> str:
             f"{sum(report['no_longer_created'].values())} no longer to create "
             f"({_by_class(report['no_longer_created'])})"
         )
+    cards = "card" if report["obsolete"] == 1 else "cards"
     return (
-        f"{text}; OBSOLETE: {report['obsolete']} cards of the printed sheet no longer work: "
+        f"{text}; OBSOLETE: {report['obsolete']} {cards} of the printed sheet no longer work: "
         f"{'; '.join(parts)}. Destroy the old sheet and hand out the new identifiants.html"
     )
 
