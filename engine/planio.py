@@ -18,6 +18,7 @@ from json.encoder import encode_basestring as _json_text
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from engine.dburl import public_url
 from engine.errors import OndeError, OndeErrorGroup
 from engine.match import Decisions as MatchDecisions
 from engine.plan import Decisions as ItemDecisions
@@ -108,9 +109,11 @@ def check_destination(out: Path, state_url: str, force: bool) -> None:
             file=existing,
             hint="remove it, choose another --out, or use --force",
         ) from None
-    if previous.get("state", {}).get("url") != state_url:
+    previous_url = previous.get("state", {}).get("url") if isinstance(previous, dict) else None
+    if not isinstance(previous_url, str) or public_url(previous_url) != state_url:
+        shown = public_url(previous_url) if isinstance(previous_url, str) else "unknown"
         raise OndeError(
-            f"this directory holds a plan of another database ({previous.get('state', {}).get('url')})",
+            f"this directory holds a plan of another database ({shown})",
             file=existing,
             hint="choose another --out, or use --force to replace it",
         )

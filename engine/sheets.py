@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from engine.dburl import public_url
 from engine.logins import password_hash
 from engine.plan import Plan
 from engine.planio import PLAN_FILE, read_credentials
@@ -49,9 +50,9 @@ def previous_cards(out: Path, state_url: str, salt: str) -> list[Card]:
         doc = json.loads((out / PLAN_FILE).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
         doc = None
-    same_db = (
-        isinstance(doc, dict) and isinstance(doc.get("state"), dict) and doc["state"].get("url") == state_url
-    )
+    state = doc.get("state") if isinstance(doc, dict) else None
+    url = state.get("url") if isinstance(state, dict) else None
+    same_db = isinstance(url, str) and public_url(url) == state_url  # "user:***@" of older versions too
     hashes: dict[str, tuple[str, str]] = {}
     if same_db and isinstance(doc.get("items"), list):
         for item in doc["items"]:

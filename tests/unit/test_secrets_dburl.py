@@ -133,3 +133,15 @@ def test_cli_raw_password_with_slash_gives_no_traceback(tmp_path: Path) -> None:
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "cannot reach a MySQL/MariaDB server at localhost:1" in result.output
     assert SECRET not in result.output and "p/a" not in result.output
+
+
+def test_a_plan_of_an_older_version_is_recognised_without_its_password(tmp_path: Path) -> None:
+    from engine.planio import check_destination
+
+    (tmp_path / "plan.json").write_text('{"state": {"url": "mysql://onde:***@db.example/sacoche"}}')
+    check_destination(tmp_path, "mysql://onde@db.example/sacoche", force=False)  # the same database
+    (tmp_path / "plan.json").write_text(f'{{"state": {{"url": "mysql://onde:{SECRET}@db.example/other"}}}}')
+    with pytest.raises(OndeError) as caught:
+        check_destination(tmp_path, "mysql://onde@db.example/sacoche", force=False)
+    assert "another database (mysql://onde@db.example/other)" in str(caught.value)
+    assert SECRET not in str(caught.value)
