@@ -182,7 +182,7 @@ def client_command(url: str, *extra: str) -> Iterator[list[str]]:
     if db.unix_socket:
         options.append(f"--socket={db.unix_socket}")
     else:
-        options.append(f"--host={db.host or 'localhost'}")
+        options.append(f"--host={(db.host or 'localhost').strip('[]')}")
         options.append(f"--port={db.port or 3306}")
     try:
         yield [find_client(), *options, *extra, db.database]

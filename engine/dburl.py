@@ -280,7 +280,7 @@ def connect_mysql(db: DbUrl) -> object:
     if db.unix_socket:
         options["unix_socket"] = db.unix_socket
     else:
-        options["host"] = db.host or "localhost"
+        options["host"] = (db.host or "localhost").strip("[]")  # [::1] in a URL, ::1 for the driver
         options["port"] = db.port or 3306
     try:
         return pymysql.connect(**options)

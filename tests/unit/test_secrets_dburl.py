@@ -47,6 +47,12 @@ def test_redacted_urls_never_hold_the_password(url: str) -> None:
         assert shown.startswith("mysql://onde@localhost")
 
 
+def test_ipv6_host_and_mariadb_scheme() -> None:
+    db = parse_url(f"mariadb://onde:{SECRET}@[::1]:3307/sacoche")
+    assert (db.dialect, db.host, db.port, db.password) == ("mysql", "[::1]", 3307, SECRET)
+    assert db.public == "mariadb://onde@[::1]:3307/sacoche"
+
+
 def test_raw_at_sign_in_the_query_does_not_confuse_the_password() -> None:
     db = parse_url("mysql://onde:pw@localhost/sacoche?option_file=/home/a@b/.my.cnf")
     assert (db.password, db.host, db.option_file) == ("pw", "localhost", "/home/a@b/.my.cnf")
