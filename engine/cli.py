@@ -1,6 +1,7 @@
 """The command line: parses options, calls the pipeline stages, maps errors to exit codes.
 
-Exit codes: 0 done, 1 a problem the user must fix (nothing written), 2 usage error (click's own).
+Exit codes (engine.cliguard): 0 done, 1 a problem the user must fix or a usage error (nothing written),
+2 changes present (plan --detailed-exitcode only), 3 plan held by a guard, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -15,10 +16,8 @@ import click
 
 from engine import __version__
 from engine.batch import batch_command
+from engine.cliguard import EXIT_CHANGES, EXIT_CODES_HELP, EXIT_HELD, GuardedGroup, echo
 from engine.errors import OndeError, OndeErrorGroup
-
-EXIT_CHANGES = 2
-EXIT_HELD = 3
 
 RULES_OPTION = click.option(
     "--rules",
@@ -35,11 +34,13 @@ def _fail(error: OndeError, as_json: bool = False, payload: dict[str, Any] | Non
         body = dict(payload or {})
         body["errors"] = [e.to_dict() for e in errors]
         click.echo(json.dumps(body, ensure_ascii=False, indent=2))
-    click.echo(f"error: {error}" if len(errors) == 1 else f"{len(errors)} errors:\n{error}", err=True)
+    echo(f"error: {error}" if len(errors) == 1 else f"{len(errors)} errors:\n{error}", err=True)
     sys.exit(error.exit_code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=GuardedGroup, epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(__version__, prog_name="onde-sacoche")
 def main() -> None:
     """Turn an ONDE pupil export and a SACoche database into a reviewable change plan.
