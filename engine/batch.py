@@ -48,6 +48,7 @@ import click
 
 from engine import __version__
 from engine.errors import OndeError, OndeErrorGroup
+from engine.outpaths import check_output_dir
 
 SUMMARY_FILE = "batch-summary.json"
 SUMMARY_TEXT_FILE = "batch-summary.txt"
@@ -499,6 +500,7 @@ def batch_command(
                 f"unknown guard(s) for --allow: {', '.join(unknown)}", hint=f"use one of: {', '.join(GUARDS)}"
             )
         schools = read_db_map(db_map, directory)
+        check_output_dir(out)
         options = Options(rules_dir, format_id, today.date() if today else None, tuple(allow), force)
         result = run_batch(
             schools,

@@ -7,7 +7,6 @@ Exit codes (engine.cliguard): 0 done, 1 a problem the user must fix or a usage e
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from engine import __version__
 from engine.batch import batch_command
 from engine.cliguard import EXIT_CHANGES, EXIT_CODES_HELP, EXIT_HELD, GuardedGroup, echo
 from engine.errors import OndeError, OndeErrorGroup
+from engine.outpaths import check_output_dir, copy_tree_new
 
 RULES_OPTION = click.option(
     "--rules",
@@ -176,6 +176,7 @@ def plan_cmd(
     from engine.pipeline import make_plan
 
     try:
+        check_output_dir(out)
         result = make_plan(
             export,
             db_url,
@@ -243,13 +244,12 @@ def rules_copy(destination: Path) -> None:
     \b
         onde-sacoche rules copy my-rules && $EDITOR my-rules/sources/onde2-eleves.yaml
     """
-    if destination.exists():
-        _fail(
-            OndeError("the destination exists already", file=destination, hint="choose a new directory name")
-        )
     from engine.rules import default_rules_dir
 
-    shutil.copytree(default_rules_dir(), destination)
+    try:
+        copy_tree_new(default_rules_dir(), destination)
+    except OndeError as exc:
+        _fail(exc)
     click.echo(f"rules copied to {destination}; use them with --rules {destination}")
 
 
