@@ -88,14 +88,14 @@ def _compose(text: str, path: Path, fast: bool) -> yaml.Node | None:
     if fast and _C_LOADER is not None:
         c_loader = _C_LOADER(text)
         try:
-            return c_loader.get_single_node()
+            return _compose_guarded(c_loader, path)
         except yaml.YAMLError:
             pass  # parsed again below: errors keep the pure-Python parser's messages and positions
         finally:
             c_loader.dispose()
     loader = yaml.SafeLoader(text)
     try:
-        return loader.get_single_node()
+        return _compose_guarded(loader, path)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise OndeError(
@@ -107,6 +107,139 @@ def _compose(text: str, path: Path, fast: bool) -> yaml.Node | None:
         ) from exc
     finally:
         loader.dispose()
+
+
+#: deepest nesting of lists and mappings accepted (rule files and db maps need fewer than 10 levels)
+MAX_DEPTH = 100
+#: aliases (``*name``) accepted in one file, and values they may bring in all together: an "alias bomb"
+#: (each alias repeating the previous ones, a billion values from a kilobyte) is refused at once
+MAX_ALIASES = 100
+MAX_ALIAS_VALUES = 10_000
+
+
+@dataclass(slots=True)
+class _Open:
+    """A list or mapping being composed: its node, its children so far, the value count when it began."""
+
+    node: yaml.CollectionNode
+    children: list[yaml.Node]
+    start: int
+    anchor: str | None
+
+
+def _refuse(path: Path, mark: Any, message: str, hint: str) -> OndeError:
+    return OndeError(message, file=path, line=mark.line + 1, column=mark.column + 1, hint=hint)
+
+
+def _compose_guarded(loader: Any, path: Path) -> yaml.Node | None:
+    """PyYAML's ``get_single_node``, without recursion and with budgets: nesting deeper than
+    :data:`MAX_DEPTH`, more than :data:`MAX_ALIASES` aliases, aliases bringing in more than
+    :data:`MAX_ALIAS_VALUES` values or an alias inside what it names are refused with the place, before
+    anything is built. Works with the pure-Python parser and with libyaml's (whose own composer is
+    recursive in C: a deep enough file would crash the process)."""
+    ev = yaml.events
+    loader.get_event()  # stream start
+    if loader.check_event(ev.StreamEndEvent):
+        loader.get_event()
+        return None
+    loader.get_event()  # document start
+    anchors: dict[str, yaml.Node] = {}
+    sizes: dict[int, int] = {}  # id(anchored node) → values it holds, aliases expanded
+    stack: list[_Open] = []
+    values = aliases = alias_values = 0
+    root: yaml.Node | None = None
+    while root is None:
+        event = loader.get_event()
+        node: yaml.Node | None = None
+        if isinstance(event, ev.AliasEvent):
+            target = anchors.get(event.anchor)
+            if target is None:
+                raise yaml.composer.ComposerError(
+                    None, None, f"found undefined alias {event.anchor!r}", event.start_mark
+                )
+            size = sizes.get(id(target))
+            if size is None:
+                raise _refuse(
+                    path, event.start_mark, f"alias *{event.anchor} is inside what it names", _ALIAS_HINT
+                )
+            aliases += 1
+            alias_values += size
+            values += size
+            if aliases > MAX_ALIASES or alias_values > MAX_ALIAS_VALUES:
+                what = (
+                    f"more than {MAX_ALIASES} YAML aliases"
+                    if aliases > MAX_ALIASES
+                    else f"YAML aliases bringing in more than {MAX_ALIAS_VALUES} values (an alias bomb?)"
+                )
+                raise _refuse(path, event.start_mark, what, _ALIAS_HINT)
+            node = target
+        elif isinstance(event, (ev.ScalarEvent, ev.SequenceStartEvent, ev.MappingStartEvent)):
+            if event.anchor is not None and event.anchor in anchors:
+                raise yaml.composer.ComposerError(
+                    f"found duplicate anchor {event.anchor!r}; first occurrence",
+                    anchors[event.anchor].start_mark,
+                    "second occurrence",
+                    event.start_mark,
+                )
+            values += 1
+            if isinstance(event, ev.ScalarEvent):
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+                node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+                if event.anchor is not None:
+                    anchors[event.anchor] = node
+                    sizes[id(node)] = 1
+            else:
+                if len(stack) >= MAX_DEPTH:
+                    raise _refuse(
+                        path,
+                        event.start_mark,
+                        f"YAML nested deeper than {MAX_DEPTH} levels",
+                        "flatten the file: rules and db maps need a few levels only",
+                    )
+                mapping = isinstance(event, ev.MappingStartEvent)
+                kind = yaml.MappingNode if mapping else yaml.SequenceNode
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = loader.resolve(kind, None, event.implicit)
+                collection = kind(tag, [], event.start_mark, None, flow_style=event.flow_style)
+                if event.anchor is not None:
+                    anchors[event.anchor] = collection
+                stack.append(_Open(collection, [], values - 1, event.anchor))
+                continue
+        elif isinstance(event, (ev.SequenceEndEvent, ev.MappingEndEvent)):
+            done = stack.pop()
+            node = done.node
+            node.end_mark = event.end_mark
+            children = done.children
+            node.value = (
+                list(zip(children[::2], children[1::2], strict=True))
+                if isinstance(node, yaml.MappingNode)
+                else children
+            )
+            if done.anchor is not None:
+                sizes[id(node)] = values - done.start
+        else:  # pragma: no cover - the parser yields nothing else inside a document
+            raise yaml.composer.ComposerError(None, None, f"unexpected {event}", event.start_mark)
+        if stack:
+            stack[-1].children.append(node)
+        else:
+            root = node
+    loader.get_event()  # document end
+    if not loader.check_event(ev.StreamEndEvent):
+        event = loader.get_event()
+        raise yaml.composer.ComposerError(
+            "expected a single document in the stream",
+            root.start_mark,
+            "but found another document",
+            event.start_mark,
+        )
+    loader.get_event()
+    return root
+
+
+_ALIAS_HINT = "write the values out instead of repeating them with YAML aliases (*name)"
 
 
 def _build(
