@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import re
 import sys
@@ -63,6 +64,22 @@ def terminal_safe(text: Any) -> str:
 def echo(message: Any = "", *, err: bool = False, nl: bool = True) -> None:
     """``click.echo`` of :func:`terminal_safe` text."""
     click.echo(terminal_safe(message), err=err, nl=nl)
+
+
+_LINE_BREAKS = re.compile("[\t\n]")
+
+
+def one_line(value: Any) -> str:
+    """A value from a file shown inside one line: :func:`terminal_safe`, and tab and newline escaped too
+    (a name holding a newline must not print a line that looks like another item)."""
+    return _LINE_BREAKS.sub(_escape, terminal_safe("" if value is None else value))
+
+
+def json_text(value: Any) -> str:
+    """``value`` as indented JSON (UTF-8 kept) whose control and format characters are written as
+    ``\\uNNNN`` escapes: the same data for a program, nothing a terminal would act on."""
+    text = json.dumps(value, ensure_ascii=False, indent=2)
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _debug() -> bool:

@@ -86,16 +86,28 @@ def load_located(path: Path, data: bytes | None = None, *, fast: bool = False) -
 def _compose(text: str, path: Path, fast: bool) -> yaml.Node | None:
     """The document's node tree (None when empty); a syntax error becomes an :class:`OndeError`."""
     if fast and _C_LOADER is not None:
-        c_loader = _C_LOADER(text)
+        c_loader = None
         try:
+            c_loader = _C_LOADER(text)
             return _compose_guarded(c_loader, path)
         except yaml.YAMLError:
             pass  # parsed again below: errors keep the pure-Python parser's messages and positions
         finally:
-            c_loader.dispose()
-    loader = yaml.SafeLoader(text)
+            if c_loader is not None:
+                c_loader.dispose()
+    loader: yaml.SafeLoader | None = None
     try:
+        loader = yaml.SafeLoader(text)  # its reader refuses control characters at once
         return _compose_guarded(loader, path)
+    except yaml.reader.ReaderError as exc:  # a control character YAML does not allow, raw in the file
+        before = text[: exc.position]
+        raise OndeError(
+            f"the file holds a control character (U+{exc.character:04X}) that YAML does not allow",
+            file=path,
+            line=before.count("\n") + 1,
+            column=exc.position - (before.rfind("\n") + 1) + 1,
+            hint="remove it (write it as an escape such as \\t inside double quotes if it is meant)",
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise OndeError(
@@ -106,7 +118,8 @@ def _compose(text: str, path: Path, fast: bool) -> yaml.Node | None:
             hint="fix the indentation or quoting at that place (a value with ':' or '#' needs quotes)",
         ) from exc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 #: deepest nesting of lists and mappings accepted (rule files and db maps need fewer than 10 levels)
