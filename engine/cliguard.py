@@ -125,8 +125,8 @@ def _os_error(exc: OSError) -> int:
     if exc.filename is not None and exc.strerror:  # a path the user gave (or under it): say which
         echo(
             f"error: {exc.filename}: {exc.strerror}\n"
-            "  what to do: check that this path exists, is the right kind (file or directory) and that "
-            "you may write there",
+            "  what to do: check that this path exists, is the right kind (file or directory) and its "
+            "permissions",
             err=True,
         )
         return EXIT_ERROR

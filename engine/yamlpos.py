@@ -73,6 +73,12 @@ def load_located(path: Path, data: bytes | None = None, *, fast: bool = False) -
         raise OndeError(
             "rule files must be UTF-8", file=path, hint="re-save the file as UTF-8 in your editor"
         ) from exc
+    except OSError as exc:
+        raise OndeError(
+            f"cannot read the file ({exc.strerror or type(exc).__name__})",
+            file=path,
+            hint="check that it is a readable file (not a directory, nor a link to a missing file)",
+        ) from None
     node = _compose(text, path, fast)
     if node is None:
         raise OndeError(

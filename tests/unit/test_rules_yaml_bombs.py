@@ -135,3 +135,42 @@ def test_batch_refuses_a_hostile_db_map(tmp_path: Path, name: str) -> None:
     result = cli("batch", str(exports), "--db-map", str(db_map), "--out", str(out))
     assert_refused_fast(result, time.monotonic() - started, db_map, says, line)
     assert not out.exists()
+
+
+def test_plan_refuses_a_hostile_decisions_file(tmp_path: Path) -> None:
+    decisions = tmp_path / "decisions.yaml"
+    decisions.write_text(billion_laughs(), encoding="utf-8")
+    db = tmp_path / "s.db"
+    shutil.copy(EXAMPLES / "sacoche-ecole-des-tilleuls.db", db)
+    out = tmp_path / "plan"
+    started = time.monotonic()
+    result = cli(
+        "plan", str(EXPORT), "--db", f"sqlite:///{db}", "--out", str(out), "--decisions", str(decisions)
+    )
+    assert_refused_fast(result, time.monotonic() - started, decisions, "aliases bringing in", 5)
+    assert not out.exists()
+
+
+def _dangling(directory: Path) -> tuple[Path, str]:
+    (directory / "tables" / "gone.yaml").symlink_to(directory / "nowhere.yaml")
+    return directory / "tables" / "gone.yaml", "cannot read the file (No such file or directory)"
+
+
+def _directory(directory: Path) -> tuple[Path, str]:
+    (directory / "tables" / "folder.yaml").mkdir()
+    return directory / "tables" / "folder.yaml", "cannot read the file (Is a directory)"
+
+
+def _bad_schema(directory: Path) -> tuple[Path, str]:
+    path = directory / "schema" / "table.schema.json"
+    path.write_text('{"type": "object", "properties": {"id": {"type": "nope"}}}', encoding="utf-8")
+    return path, "not a valid JSON Schema (at properties/id/type)"
+
+
+@pytest.mark.parametrize("make", [_dangling, _directory, _bad_schema], ids=["dangling", "dir", "schema"])
+def test_odd_rule_files_are_one_message(tmp_path: Path, make: object) -> None:
+    directory = copy_rules(tmp_path)
+    path, says = make(directory)  # type: ignore[operator]
+    result = cli("rules", "check", str(directory))
+    assert result.exit_code == 1 and "Traceback" not in result.output and "unexpected" not in result.output
+    assert f"{path}:" in result.stderr and says in result.stderr, result.stderr
