@@ -248,6 +248,10 @@ def load_plan(plan_dir: Path) -> LoadedPlan:
             column=exc.colno,
             hint="undo the last edit (only `accepted` flags are meant to be edited: true or false)",
         ) from None
+    except RecursionError:  # lists or objects nested thousands of levels deep: not a plan
+        raise OndeError(
+            "plan.json is nested far too deeply to be a plan", file=path, line=1, hint=PLAN_HINT
+        ) from None
     validate_plan(doc, text, path)
     return LoadedPlan(path, doc, sha256)
 

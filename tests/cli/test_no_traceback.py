@@ -242,3 +242,11 @@ def test_damaged_plan_json_is_refused(plan_copy: Path, damage: str, command: str
     assert result.stdout == ""
     assert tree(plan_copy) == before  # no SQL, report or database change
     assert "2019-02-30" not in result.output  # a (bogus) birth date is still not quoted
+
+
+@pytest.mark.parametrize("command", ["show", "render"])
+def test_deeply_nested_plan_json_is_refused(tmp_path: Path, command: str) -> None:
+    (tmp_path / "plan.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    before = tree(tmp_path)
+    assert_refused(cli(command, str(tmp_path)), "nested far too deeply")
+    assert tree(tmp_path) == before
