@@ -47,6 +47,7 @@ from urllib.parse import urlparse
 import click
 
 from engine import __version__
+from engine.cliguard import echo
 from engine.errors import OndeError, OndeErrorGroup
 from engine.outpaths import check_output_dir
 
@@ -512,7 +513,7 @@ def batch_command(
         )
     except OndeError as exc:
         count = len(exc.errors) if isinstance(exc, OndeErrorGroup) else 1
-        click.echo(f"error: {exc}" if count == 1 else f"{count} errors:\n{exc}", err=True)
+        echo(f"error: {exc}" if count == 1 else f"{count} errors:\n{exc}", err=True)
         sys.exit(EXIT_ERROR)
     if as_json:
         click.echo(result.summary_path.read_text(encoding="utf-8"), nl=False)

@@ -167,7 +167,7 @@ class GuardedGroup(click.Group):
             echo(f"error: {exc.format_message()}", err=True)
             code = EXIT_ERROR
         except click.Abort as exc:
-            interrupted = isinstance(exc.__cause__, KeyboardInterrupt)
+            interrupted = isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt)
             click.echo("interrupted" if interrupted else "aborted: nothing was done", err=True)
             code = EXIT_INTERRUPTED if interrupted else EXIT_ERROR
         except KeyboardInterrupt:

@@ -4,8 +4,10 @@ handler turns an unexpected exception into one line without its text."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -135,3 +137,49 @@ def test_usage_error_from_the_installed_entry_point_exits_1() -> None:
         timeout=60,
     )
     assert run.returncode == 1 and run.stderr.startswith("error: ") and "Traceback" not in run.stderr
+
+
+def _apply_waiting_for_confirmation(tmp_path: Path) -> subprocess.Popen[str]:
+    db = tmp_path / "s.db"
+    shutil.copy(EXAMPLES / "sacoche-ecole-des-tilleuls.db", db)
+    made = cli("plan", str(EXPORT), "--db", f"sqlite:///{db}", "--out", str(tmp_path / "p"))
+    assert made.exit_code == 0, made.output
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "engine.cli",
+            "apply",
+            str(tmp_path / "p"),
+            "--db",
+            "mysql://u:pw@127.0.0.1:9/x",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+
+
+def test_refused_confirmation_exits_1(tmp_path: Path) -> None:
+    process = _apply_waiting_for_confirmation(tmp_path)
+    out, err = process.communicate("n\n", timeout=120)
+    assert process.returncode == 1
+    assert "Apply to" in out
+    assert err.strip().splitlines()[-1] == "aborted: nothing was done" and "Traceback" not in err
+
+
+def test_ctrl_c_exits_130(tmp_path: Path) -> None:
+    process = _apply_waiting_for_confirmation(tmp_path)
+    assert process.stdout is not None
+    prompt = ""
+    while "Apply to" not in prompt:
+        char = process.stdout.read(1)
+        assert char, "no confirmation prompt"
+        prompt += char
+    process.send_signal(signal.SIGINT)
+    _out, err = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert err.strip().splitlines()[-1] == "interrupted" and "Traceback" not in err

@@ -101,3 +101,11 @@ def test_raw_control_character_in_yaml_is_refused_with_its_place(tmp_path: Path)
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert f"{table}:3:7: the file holds a control character (U+001B)" in result.stderr
     assert not RAW.search(result.output)
+
+
+def test_batch_db_map_error_is_escaped(tmp_path: Path) -> None:
+    db_map = tmp_path / "db-map.yaml"
+    db_map.write_text('"a\\e[2J\\u202e.csv": [1]\n', encoding="utf-8")
+    result = cli("batch", str(tmp_path), "--db-map", str(db_map), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1 and f"{db_map}:1:1:" in result.stderr
+    assert "a\\x1b[2J\\u202e.csv" in result.stderr and not RAW.search(result.output)
