@@ -47,7 +47,7 @@ from urllib.parse import urlparse
 import click
 
 from engine import __version__
-from engine.cliguard import echo
+from engine.cliguard import echo, json_safe
 from engine.errors import OndeError, OndeErrorGroup
 from engine.outpaths import check_output_dir
 
@@ -516,9 +516,9 @@ def batch_command(
         echo(f"error: {exc}" if count == 1 else f"{count} errors:\n{exc}", err=True)
         sys.exit(EXIT_ERROR)
     if as_json:
-        click.echo(result.summary_path.read_text(encoding="utf-8"), nl=False)
+        click.echo(json_safe(result.summary_path.read_text(encoding="utf-8")), nl=False)
     else:
-        click.echo(text_report(result))
+        echo(text_report(result))
     sys.exit(result.exit_code)
 
 

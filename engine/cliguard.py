@@ -75,11 +75,15 @@ def one_line(value: Any) -> str:
     return _LINE_BREAKS.sub(_escape, terminal_safe("" if value is None else value))
 
 
-def json_text(value: Any) -> str:
-    """``value`` as indented JSON (UTF-8 kept) whose control and format characters are written as
-    ``\\uNNNN`` escapes: the same data for a program, nothing a terminal would act on."""
-    text = json.dumps(value, ensure_ascii=False, indent=2)
+def json_safe(text: str) -> str:
+    """JSON text with its control and format characters written as ``\\uNNNN`` escapes: the same data
+    for a program, nothing a terminal would act on (such characters can only be inside strings)."""
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def json_text(value: Any) -> str:
+    """``value`` as indented JSON (UTF-8 kept), made :func:`json_safe`."""
+    return json_safe(json.dumps(value, ensure_ascii=False, indent=2))
 
 
 def _debug() -> bool:

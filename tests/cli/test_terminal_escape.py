@@ -109,3 +109,17 @@ def test_batch_db_map_error_is_escaped(tmp_path: Path) -> None:
     result = cli("batch", str(tmp_path), "--db-map", str(db_map), "--out", str(tmp_path / "out"))
     assert result.exit_code == 1 and f"{db_map}:1:1:" in result.stderr
     assert "a\\x1b[2J\\u202e.csv" in result.stderr and not RAW.search(result.output)
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_batch_report_escapes_hostile_school_names(tmp_path: Path, as_json: bool) -> None:
+    db_map = tmp_path / "db-map.yaml"
+    db_map.write_text('"a\\e[2J\\u202e.csv": "sqlite:///missing.db"\n', encoding="utf-8")
+    args = ["batch", str(tmp_path), "--db-map", str(db_map), "--out", str(tmp_path / "out"), "--jobs", "1"]
+    result = cli(*args, *(["--json"] if as_json else []))
+    assert result.exit_code == 1, result.output
+    assert not RAW.search(result.output)
+    if as_json:
+        assert json.loads(result.stdout)["schools"][0]["school"] == "a\x1b[2J\u202e"  # same data
+    else:
+        assert "a\\x1b[2J\\u202e.csv" in result.stdout
