@@ -71,7 +71,7 @@ def load_located(path: Path, data: bytes | None = None, *, fast: bool = False) -
         text = path.read_text(encoding="utf-8") if data is None else utf8_text(data)
     except UnicodeDecodeError as exc:
         raise OndeError(
-            "rule files must be UTF-8", file=path, hint="re-save the file as UTF-8 in your editor"
+            "YAML files must be UTF-8", file=path, hint="re-save the file as UTF-8 in your editor"
         ) from exc
     except OSError as exc:
         raise OndeError(
@@ -82,7 +82,7 @@ def load_located(path: Path, data: bytes | None = None, *, fast: bool = False) -
     node = _compose(text, path, fast)
     if node is None:
         raise OndeError(
-            "the rule file is empty", file=path, line=1, hint="write the rules or remove the file"
+            "the YAML file is empty", file=path, line=1, hint="write its content, or remove the file"
         )
     positions: dict[JsonPath, tuple[int, int]] = {(): _mark(node)}
     value = _build(node, (), positions, path, yaml.constructor.SafeConstructor())
