@@ -250,3 +250,20 @@ def test_deeply_nested_plan_json_is_refused(tmp_path: Path, command: str) -> Non
     before = tree(tmp_path)
     assert_refused(cli(command, str(tmp_path)), "nested far too deeply")
     assert tree(tmp_path) == before
+
+
+def test_closed_pipe_on_stdout_is_quiet(made_plan: Path) -> None:
+    """`onde-sacoche show PLAN | head -0`: the reader went away; no traceback, no "Exception ignored"."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", "show", str(made_plan / "p")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # before the command starts writing (it takes far longer to start)
+    err = process.stderr.read()
+    assert process.wait(timeout=120) == 1
+    assert "Traceback" not in err and "Exception ignored" not in err and "unexpected" not in err
