@@ -128,9 +128,27 @@ def document_problems(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
+_PLAIN_TYPES = frozenset(_SCALAR)
+_SUBJECT_KEYS, _REASON_KEYS = frozenset(_SUBJECT), frozenset(_REASON)
+
+
+def _plain(mapping: Any, keys: frozenset[str]) -> bool:
+    """Whether ``mapping`` is absent, or a dict whose ``keys`` hold plain values (the common case, checked
+    first and fast: a plan may hold a million items)."""
+    if mapping is None:
+        return True
+    if type(mapping) is not dict:
+        return False
+    return all(type(v) in _PLAIN_TYPES for k, v in mapping.items() if k in keys)
+
+
 def item_problems(item: Any) -> list[str]:
     """Problems in an item's subject and reason (the rest is checked by engine.render)."""
     if not isinstance(item, dict):
+        return []
+    subject = item.get("subject")
+    simple = type(subject) is not dict or "candidates" not in subject
+    if simple and _plain(subject, _SUBJECT_KEYS) and _plain(item.get("reason"), _REASON_KEYS):
         return []
     problems: list[str] = []
     subject = _optional(item, "subject", dict, "", problems)

@@ -203,6 +203,7 @@ DAMAGE: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     "item-not-an-object": (lambda d: d["items"].__setitem__(0, "x"), "an item must be an object"),
     "changes-not-a-dict": (_set(lambda d: _first(d, "update"), "changes", []), "must be objects"),
     "subject-a-list": (_set(lambda d: _first(d, "create"), "subject", [1]), "'subject' must be an object"),
+    "subject-a-number": (_set(lambda d: _first(d, "update"), "subject", 5), "'subject' must be an object"),
     "reason-a-list": (_set(lambda d: _first(d, "create"), "reason", []), "'reason' must be an object"),
     "name-an-object": (
         _set(lambda d: _first(d, "create")["subject"], "nom", {}),
