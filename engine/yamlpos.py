@@ -271,11 +271,7 @@ def _build(
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = (
-                constructor.construct_object(key_node, deep=True)
-                if isinstance(key_node, yaml.ScalarNode)
-                else None
-            )
+            key = _scalar(key_node, file, constructor) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, (str, int, float, bool)) and key is not None:
                 line, column = _mark(key_node)
                 raise OndeError("a key must be a plain value", file=file, line=line, column=column)
@@ -299,4 +295,21 @@ def _build(
             positions[(*path, index)] = _mark(item)
             items.append(_build(item, (*path, index), positions, file, constructor))
         return items
-    return constructor.construct_object(node, deep=True)
+    return _scalar(node, file, constructor)
+
+
+def _scalar(node: yaml.Node, file: Path, constructor: yaml.constructor.SafeConstructor) -> Any:
+    """A scalar's value; a tag PyYAML's safe constructor refuses (``!!python/…``) or a value it cannot
+    build (``2019-02-30`` read as a date) becomes an :class:`OndeError` at the node's place."""
+    try:
+        return constructor.construct_object(node, deep=True)
+    except yaml.constructor.ConstructorError as exc:
+        problem = f"unsupported YAML tag {node.tag}" if exc.problem and "tag" in exc.problem else "bad value"
+        hint = "remove the tag (plain values only)"
+    except (ValueError, OverflowError):
+        problem = (
+            "this value cannot be read (an impossible date such as 2019-02-30, or a tag that does not fit)"
+        )
+        hint = "correct it, or put it between quotes to make it text"
+    line, column = _mark(node)
+    raise OndeError(problem, file=file, line=line, column=column, hint=hint) from None

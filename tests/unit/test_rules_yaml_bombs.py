@@ -174,3 +174,30 @@ def test_odd_rule_files_are_one_message(tmp_path: Path, make: object) -> None:
     result = cli("rules", "check", str(directory))
     assert result.exit_code == 1 and "Traceback" not in result.output and "unexpected" not in result.output
     assert f"{path}:" in result.stderr and says in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "says", "column"),
+    [
+        ("a: [2019-02-30]\n", "this value cannot be read (an impossible date such as 2019-02-30", 5),
+        ("a: !!python/name:os.system\n", "unsupported YAML tag", 4),
+        ("a: !!int abc\n", "this value cannot be read", 4),
+    ],
+    ids=["impossible-date", "python-tag", "bad-int"],
+)
+@pytest.mark.parametrize("fast", [False, True], ids=["pure", "libyaml"])
+def test_values_pyyaml_cannot_build_are_located(
+    tmp_path: Path, text: str, says: str, column: int, fast: bool
+) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(OndeError) as caught:
+        load_located(path, fast=fast)
+    assert says in caught.value.message and (caught.value.line, caught.value.column) == (1, column)
+
+
+def test_batch_refuses_an_impossible_date_in_the_db_map(tmp_path: Path) -> None:
+    db_map = tmp_path / "db-map.yaml"
+    db_map.write_text("a.csv: {db: 'sqlite:///a.db', since: 2019-02-30}\n", encoding="utf-8")
+    result = cli("batch", str(tmp_path), "--db-map", str(db_map), "--out", str(tmp_path / "out"))
+    assert_refused_fast(result, 0, db_map, "this value cannot be read", 1)
