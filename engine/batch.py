@@ -146,23 +146,31 @@ def _entries_from_csv(path: Path) -> list[tuple[dict[str, Any], tuple[int, int]]
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [h.strip().lower() for h in next(reader, [])]
-    if "export" not in header or "db" not in header:
+    try:
+        header = [h.strip().lower() for h in next(reader, [])]
+        if "export" not in header or "db" not in header:
+            raise OndeError(
+                "a CSV db map needs a header line with the columns export and db (and optionally out)",
+                file=path,
+                line=1,
+            )
+        entries = []
+        start = 2
+        for cells in reader:
+            line, start = start, reader.line_num + 1
+            if not any(c.strip() for c in cells):
+                continue
+            row = {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header) if h}
+            if not row.get("out"):
+                row.pop("out", None)
+            entries.append((row, (line, 1)))
+    except csv.Error as exc:  # a field over the csv module's limit (an unclosed quote, usually)
         raise OndeError(
-            "a CSV db map needs a header line with the columns export and db (and optionally out)",
+            f"this CSV line cannot be read ({exc})",
             file=path,
-            line=1,
-        )
-    entries = []
-    start = 2
-    for cells in reader:
-        line, start = start, reader.line_num + 1
-        if not any(c.strip() for c in cells):
-            continue
-        row = {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header) if h}
-        if not row.get("out"):
-            row.pop("out", None)
-        entries.append((row, (line, 1)))
+            line=reader.line_num or 1,
+            hint="look for an unclosed double quote on or above that line",
+        ) from None
     return entries
 
 

@@ -268,3 +268,11 @@ def test_closed_pipe_on_stdout_is_quiet(made_plan: Path) -> None:
     err = process.stderr.read()
     assert process.wait(timeout=120) == 1
     assert "Traceback" not in err and "Exception ignored" not in err and "unexpected" not in err
+
+
+def test_csv_db_map_with_a_huge_field_is_refused(tmp_path: Path) -> None:
+    db_map = tmp_path / "db-map.csv"
+    db_map.write_text('export;db\n"' + "a" * 200_000 + '";sqlite:///x.db\n', encoding="utf-8")
+    result = cli("batch", str(tmp_path), "--db-map", str(db_map), "--out", str(tmp_path / "out"))
+    assert_refused(result, f"{db_map}:2: this CSV line cannot be read", "unclosed double quote")
+    assert not (tmp_path / "out").exists()
