@@ -16,7 +16,7 @@ from engine import __version__
 from engine.batch import batch_command
 from engine.cliguard import EXIT_CHANGES, EXIT_CODES_HELP, EXIT_HELD, GuardedGroup, echo, json_text, one_line
 from engine.errors import OndeError, OndeErrorGroup
-from engine.outpaths import check_output_dir, copy_tree_new
+from engine.outpaths import check_output_dir, check_plan_outputs, copy_tree_new
 
 RULES_OPTION = click.option(
     "--rules",
@@ -174,6 +174,7 @@ def plan_cmd(
 
     try:
         check_output_dir(out)
+        check_plan_outputs(out)
         result = make_plan(
             export,
             db_url,
@@ -286,6 +287,8 @@ def render_cmd(plan_dir: Path, dialect: str, revert_deletes_created: bool) -> No
 
     dialects = {"auto": None, "both": DIALECTS}.get(dialect, (dialect,))
     try:
+        check_output_dir(plan_dir, "PLAN_DIR")
+        check_plan_outputs(plan_dir)
         paths = render_outputs(plan_dir, dialects, revert_deletes_created=revert_deletes_created)
     except OndeError as exc:
         _fail(exc)

@@ -102,3 +102,31 @@ def copy_tree_new(source: Path, destination: Path) -> None:
         ) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def check_plan_outputs(directory: Path) -> None:
+    """Refuse a plan directory where a file the tool writes is a directory (or a FIFO, a device…), or
+    ``sql/`` is a file: the new file would land inside it, or the writing would stop half-way."""
+    from engine.planio import CREDENTIALS_FILE
+    from engine.render import DIALECTS, PLAN_FILE, SCRIPTS, SQL_DIR
+    from engine.report import REPORT_FILE, SHEET_FILE, SUMMARY_FILE
+
+    if not directory.is_dir():
+        return
+    folders = [directory / SQL_DIR, *(directory / SQL_DIR / d for d in DIALECTS)]
+    files = [directory / n for n in (PLAN_FILE, REPORT_FILE, SUMMARY_FILE, SHEET_FILE, CREDENTIALS_FILE)]
+    files += [directory / SQL_DIR / d / f"{s}.sql" for d in DIALECTS for s in SCRIPTS]
+    for folder in folders:
+        if folder.exists() and not folder.is_dir():
+            raise OndeError(
+                "this must be a directory, not a file",
+                file=folder,
+                hint="move it away: the plan's SQL scripts are written there",
+            )
+    for path in files:
+        if path.exists() and not path.is_file():
+            raise OndeError(
+                "this must be a file, not a directory or a special file",
+                file=path,
+                hint="move it away: the plan writes this file",
+            )

@@ -276,3 +276,34 @@ def test_csv_db_map_with_a_huge_field_is_refused(tmp_path: Path) -> None:
     result = cli("batch", str(tmp_path), "--db-map", str(db_map), "--out", str(tmp_path / "out"))
     assert_refused(result, f"{db_map}:2: this CSV line cannot be read", "unclosed double quote")
     assert not (tmp_path / "out").exists()
+
+
+def _report_is_a_directory(plan: Path) -> None:
+    (plan / "rapport.html").unlink()
+    (plan / "rapport.html").mkdir()
+
+
+def _sql_is_a_file(plan: Path) -> None:
+    shutil.rmtree(plan / "sql")
+    (plan / "sql").write_text("x", encoding="utf-8")
+
+
+@pytest.mark.parametrize("command", ["plan", "render"])
+@pytest.mark.parametrize(
+    ("damage", "says"),
+    [(_report_is_a_directory, "must be a file, not a directory"), (_sql_is_a_file, "must be a directory")],
+    ids=["report-is-a-directory", "sql-is-a-file"],
+)
+def test_odd_files_in_the_plan_directory(
+    plan_copy: Path, command: str, damage: Callable[[Path], None], says: str
+) -> None:
+    """The new rapport.html used to land inside a directory of that name, exit 0."""
+    plan = plan_copy / "p"
+    damage(plan)
+    before = tree(plan_copy)
+    if command == "plan":
+        result = cli("plan", str(EXPORT), "--db", f"sqlite:///{plan_copy / 's.db'}", "--out", str(plan))
+    else:
+        result = cli("render", str(plan))
+    assert_refused(result, says)
+    assert tree(plan_copy) == before
