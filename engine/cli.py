@@ -275,7 +275,7 @@ def rules_draft(export: Path, from_id: str, out: Path | None, name: str) -> None
     except OndeError as exc:
         _fail(exc)
         return
-    click.echo(summary(analysis, written, export, out))
+    echo(summary(analysis, written, export, out))
 
 
 # --- render, show, apply (SQL for DBAs) ---------------------------------------------------------------

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shlex
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from engine.cliguard import one_line
 
 if TYPE_CHECKING:
     from engine.draft import Analysis, Proposal
@@ -36,19 +39,24 @@ WHAT = {
 _NOT_IN_SIGNATURE = ("nom_usage", "dispositif", "regroupements", "email", "genre")
 
 
-_YAML_BREAKS = {"\u0085": "\\N", "\u2028": "\\L", "\u2029": "\\P"}
+#: characters a YAML stream may not hold raw (PyYAML's reader refuses them), and those YAML reads as line
+#: breaks; JSON leaves them raw
+_YAML_RAW = re.compile("[\x7f-\x9f\u2028\u2029\ufffe\uffff]")
+
+
+def _yaml_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def _j(value: Any) -> str:
-    """JSON text, which YAML reads back as is (the characters YAML takes for line breaks escaped)."""
-    text = json.dumps(value, ensure_ascii=False)
-    for char, escape in _YAML_BREAKS.items():
-        text = text.replace(char, escape)
-    return text
+    """JSON text, which YAML reads back as the same value (what YAML may not hold raw escaped)."""
+    return _YAML_RAW.sub(_yaml_escape, json.dumps(value, ensure_ascii=False))
 
 
 def _comment_text(text: str, width: int = 60) -> str:
-    flat = " ".join(text.split())
+    """Text from the export made fit for a YAML comment: one line, control characters escaped."""
+    flat = _YAML_RAW.sub(_yaml_escape, one_line(" ".join(text.split())))
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 

@@ -285,3 +285,18 @@ def test_values_inspect_will_refuse_are_announced(tmp_path: Path) -> None:
     assert text.count("# NOTE: ") == 2 and "14 mars" not in stdout + text
     code, _, stderr = run("inspect", export, "--rules", out)
     assert code == 1 and re.search(r"e\.csv:2:5: column 5 \(Date de naissance\): not a valid date", stderr)
+
+
+def test_hostile_headers_reach_neither_terminal_nor_yaml_raw(tmp_path: Path) -> None:
+    hostile = {"Prénom": "Pré\x85nom\x7f", "Classe": "Classe\u202e", "Dispositif": "Remarque\x9b2J\u2028"}
+    header, rows = rewrite("onde2_example.csv", "utf-8-sig", {**hostile, "Identifiant classe": "Id. classe"})
+    export = write_csv(tmp_path / "e.csv", rows, header=header)
+    out = tmp_path / "r"
+    stdout, info = draft_ok(export, out)
+    assert info["columns"]["prenom"] == "Pré\x85nom\x7f" and info["columns"]["classe_label"] == "Classe\u202e"
+    assert not re.search("[\x7f-\x9f\u202e\u2028]", stdout)
+    assert "Remarque\\x9b2J" in stdout  # unmapped, shown escaped
+    text = (out / "sources" / "draft-eleves.yaml").read_text(encoding="utf-8")
+    assert not re.search("[\x7f-\x9f\u2028]", text)
+    expected = [dataclasses.replace(p, dispositif="") for p in pupils(SAMPLES / "onde2_example.csv")]
+    assert pupils(export, out) == expected  # the dispositif column is the unmapped one
