@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 import shlex
 import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -281,25 +280,26 @@ def _refuse_known(raws: Sequence[RawSource], rules: RuleSet, export: Path) -> No
 def write_draft(analysis: Analysis, export: Path, out: Path, name: str, from_id: str) -> Path:
     """Copy the shipped rules to ``out`` with the drafted ``sources/<name>.yaml``; all or nothing."""
     from engine.draft_yaml import source_yaml
+    from engine.outpaths import copy_tree_new
 
-    if out.exists():
-        raise OndeError("the destination exists already", file=out, hint="choose a new directory with --out")
     shipped = default_rules_dir().resolve()
     if out.resolve().is_relative_to(shipped):
         raise OndeError(
             "the destination is inside the shipped rules", file=out, hint="choose a directory outside them"
         )
     text = source_yaml(analysis, export, out, name, from_id)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    copy_tree_new(shipped, out)  # refuses an existing destination in any form, leaves nothing on failure
+    written = out / "sources" / f"{name}.yaml"
     try:
-        rules_copy = staging / "rules"
-        shutil.copytree(shipped, rules_copy)
-        (rules_copy / "sources" / f"{name}.yaml").write_text(text, encoding="utf-8")
-        rules_copy.rename(out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return out / "sources" / f"{name}.yaml"
+        written.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        shutil.rmtree(out, ignore_errors=True)
+        raise OndeError(
+            f"cannot write the drafted format ({exc.strerror or type(exc).__name__}); nothing left behind",
+            file=written,
+            hint="free some space or choose another place",
+        ) from None
+    return written
 
 
 def draft(export: Path, out: Path, name: str, from_id: str = "onde2-eleves") -> tuple[Analysis, Path]:

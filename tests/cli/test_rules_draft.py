@@ -241,6 +241,12 @@ def test_refusals_write_nothing(tmp_path: Path) -> None:
     out.mkdir()
     code, _, stderr = run("rules", "draft", export, "--out", out)
     assert code == 1 and "exists already" in stderr and list(out.iterdir()) == []
+    (tmp_path / "link").symlink_to(tmp_path / "nowhere")
+    code, _, stderr = run("rules", "draft", export, "--out", tmp_path / "link")
+    assert code == 1 and "dangling symbolic link" in stderr and not (tmp_path / "nowhere").exists()
+    (tmp_path / "link").unlink()
+    code, _, stderr = run("rules", "draft", export, "--out", tmp_path / "e.csv" / "r")
+    assert code == 1 and "which is a file" in stderr
     title_only = write_csv(tmp_path / "t.csv", [["a", "b"], ["c", "d"]], header=["x", "y"])
     code, _, stderr = run("rules", "draft", title_only, "--out", tmp_path / "t")
     assert code == 1 and "no header row found" in stderr and "Traceback" not in stderr
