@@ -25,14 +25,10 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import io
 import re
-import unicodedata
-import warnings
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,8 +37,9 @@ import petl
 
 if TYPE_CHECKING:  # imported where used: together they cost ~0.3 s of start-up that most runs never need
     import filetype
-    import openpyxl
 
+from engine import xlsx
+from engine.cells import ROW_SEP, finish_row
 from engine.errors import OndeError
 
 __all__ = ["RawSource", "open_sources"]
@@ -57,7 +54,6 @@ _MIXED_MIN_UTF8 = 2  # UTF-8 accented sequences needed to call a non-UTF-8 file 
 
 _UTF8_BOM = codecs.BOM_UTF8
 _WHITESPACE = b" \t\r\n\x0b\x0c"
-_ROW_SEP = "\x1f"  # joins a row's cells for one-shot checks; str.isspace() is True for it
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
@@ -84,6 +80,7 @@ _ARCHIVE_MIMES = frozenset(
     }
 )
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1f]")
+_C1_BYTES = re.compile(rb"[\x80-\x9f]")
 
 # Byte sequences that are UTF-8 for French text (Latin-1 letters, typographic punctuation, €, Œ/œ).
 _UTF8_FRENCH = re.compile(
@@ -91,22 +88,6 @@ _UTF8_FRENCH = re.compile(
     rb"|\xe2\x80[\x93\x94\x98\x99\x9c\x9d\xa6]|\xe2\x82\xac"
 )
 
-
-def _mojibake_regex() -> re.Pattern[str]:
-    """UTF-8 text decoded as Latin-1/cp1252 (and re-saved): ``Ã©``, ``Ã‰``, ``â€™``, ``ï»¿``..."""
-    # A UTF-8 continuation byte (0x80-0xBF) seen through Latin-1 (U+0080-U+00BF) or cp1252 (€‚ƒ„…).
-    cp1252_c1 = bytes(range(0x80, 0xA0)).decode("cp1252", errors="ignore")
-    cont = "[\u0080-\u00bf" + re.escape(cp1252_c1) + "]"
-    return re.compile(
-        f"Ã{cont}"  # é è ê ë à ç ô É À ... (lead byte C3)
-        "|Â[\u00a0-\u00bf]"  # nbsp « » ° (lead byte C2)
-        "|Å[\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u2019\u201c\u0092\u0093\u00a0\u00a1\u00b8\u00bd\u00be]"
-        f"|â(?:€|\u0080){cont}"  # ’ “ ” – — … (E2 80 xx)
-        "|ï»¿"  # a UTF-8 BOM read as cp1252
-    )
-
-
-_MOJIBAKE = _mojibake_regex()
 
 _CANONICAL_CODECS = {
     "utf-8": "utf-8",
@@ -422,6 +403,8 @@ def _detect_encoding(path: Path, head: bytes, allowed: list[str], notes: list[st
     """Pick the codec: UTF-8 BOM, else valid UTF-8, else the best allowed legacy encoding."""
     if head.startswith(_UTF8_BOM):
         bad = _first_undecodable(path, "utf-8", skip=len(_UTF8_BOM))
+        if bad is not None and _cut_character_at_end(path, bad[1]):
+            raise _truncated(bad[0], "it ends in the middle of a character", path)
         if bad is not None:
             raise OndeError(
                 f"the file says it is UTF-8 (BOM) but line {bad[0]} is not valid UTF-8",
@@ -434,6 +417,8 @@ def _detect_encoding(path: Path, head: bytes, allowed: list[str], notes: list[st
     bad = _first_undecodable(path, "utf-8")
     if bad is None and "utf-8" in allowed:
         return "utf-8"
+    if bad is not None and _cut_character_at_end(path, bad[1]) and _count_utf8_french(path, 1):
+        raise _truncated(bad[0], "it ends in the middle of a character", path)
     if bad is not None and _count_utf8_french(path, _MIXED_MIN_UTF8) >= _MIXED_MIN_UTF8:
         raise OndeError(
             f"mixed encodings: most of the file is UTF-8 but line {bad[0]} is not",
@@ -456,6 +441,8 @@ def _detect_encoding(path: Path, head: bytes, allowed: list[str], notes: list[st
     for codec in fitting + [c for c in _prefer_cp1252(legacy) if c not in fitting]:
         error = _first_undecodable(path, codec)
         if error is None:
+            if codec == "iso-8859-1":
+                return _instead_of_latin1(path, legacy, notes)
             if codec not in fitting:
                 notes.append(f"text encoding could not be confirmed; read as {codec}: check the accents")
             return codec
@@ -467,6 +454,61 @@ def _detect_encoding(path: Path, head: bytes, allowed: list[str], notes: list[st
         file=path,
         line=line,
         hint="save the file as 'CSV UTF-8' from a spreadsheet program, or re-export it from ONDE",
+    )
+
+
+def _first_c1_line(path: Path) -> int | None:
+    """The physical line of the first byte 0x80-0x9F (C1 controls in ISO-8859-1), or None."""
+    newlines = 0
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            found = _C1_BYTES.search(chunk)
+            if found is not None:
+                return newlines + chunk.count(b"\n", 0, found.start()) + 1
+            newlines += chunk.count(b"\n")
+    return None
+
+
+def _instead_of_latin1(path: Path, legacy: list[str], notes: list[str]) -> str:
+    """ISO-8859-1 decodes every byte, but bytes 0x80-0x9F become C1 control characters, never French.
+
+    A file holding such bytes was written in Windows-1252 (where they are ’ œ € …): it is read as
+    Windows-1252, and the few bytes that encoding leaves undefined (0x81 0x8D 0x8F 0x90 0x9D) are refused
+    where they stand, line and column, when the rows are read. Without Windows-1252 among the allowed
+    encodings, the file is refused at the line of the first such byte.
+    """
+    line = _first_c1_line(path)
+    if line is None:
+        return "iso-8859-1"
+    if "cp1252" in legacy:
+        return "cp1252"
+    raise OndeError(
+        "this file is not in ISO-8859-1, the only legacy encoding allowed: a byte on this line would "
+        "become an invisible control character",
+        file=path,
+        line=line,
+        hint="save the file as 'CSV UTF-8', or allow cp1252 (Windows-1252) in the source rules",
+    )
+
+
+def _cut_character_at_end(path: Path, offset: int) -> bool:
+    """Whether the bytes from ``offset`` to the end are the start of one UTF-8 character, cut short."""
+    with path.open("rb") as f:
+        f.seek(offset)
+        tail = f.read(8)
+    if not 1 <= len(tail) <= 3 or not 0xC2 <= tail[0] <= 0xF4:
+        return False
+    needed = 2 if tail[0] < 0xE0 else 3 if tail[0] < 0xF0 else 4
+    return len(tail) < needed and all(0x80 <= b <= 0xBF for b in tail[1:])
+
+
+def _truncated(line: int, detail: str, path: Path) -> OndeError:
+    return OndeError(
+        f"the file looks truncated after line {line - 1}: {detail}",
+        file=path,
+        line=line,
+        hint="the file was cut while it was copied or downloaded: export it again from ONDE and give the "
+        "whole file",
     )
 
 
@@ -526,7 +568,7 @@ def _detect_delimiter(
     """The one delimiter giving a known header, else clevercsv on a decoded sample, else counting."""
     if len(allowed) == 1:
         return allowed[0]
-    with path.open(encoding=encoding, newline="") as f:
+    with _open_text(path, encoding) as f:
         sample = f.read(_SAMPLE_CHARS)
         more = bool(f.read(1))
     if more and "\n" in sample:
@@ -604,40 +646,28 @@ def _count_delimiters(sample: str, allowed: list[str]) -> str:
 # ----------------------------------------------------------------------------------- records
 
 
-def _finish(cells: list[str], joined: str, path: Path, line: int) -> list[str]:
-    """NFC-normalise non-ASCII rows and refuse mojibake (one regex search per row)."""
-    if not unicodedata.is_normalized("NFC", joined):
-        cells = [unicodedata.normalize("NFC", c) for c in cells]
-        joined = _ROW_SEP.join(cells)
-    if _MOJIBAKE.search(joined):
-        column = next((i for i, c in enumerate(cells, 1) if _MOJIBAKE.search(c)), None)
-        raise OndeError(
-            "garbled accents (mojibake): the file was converted between encodings twice; "
-            "re-export it from ONDE",
-            file=path,
-            line=line,
-            column=column,
-            hint="export the file again from ONDE and give it as is, without opening and re-saving it "
-            "(accents show as 'Ã©' instead of 'é')",
-        )
-    return cells
+def _open_text(path: Path, encoding: str) -> io.TextIOWrapper:
+    """The file as text; Windows-1252's undefined bytes become U+FFFD, refused by :func:`finish_row`."""
+    errors = "replace" if encoding == "cp1252" else "strict"
+    return path.open(encoding=encoding, errors=errors, newline="")
 
 
 def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    undefined = encoding if encoding == "cp1252" else None  # refuse its undefined bytes, by cell
     start = 1  # physical line where the record being read starts
     reader = None
     try:
-        with path.open(encoding=encoding, newline="") as f:
+        with _open_text(path, encoding) as f:
             reader = csv.reader(f, delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
             for cells in reader:
                 line, start = start, reader.line_num + 1
                 if not cells:
                     continue
-                joined = _ROW_SEP.join(cells)
+                joined = ROW_SEP.join(cells)
                 if joined.isspace() or not joined:
                     continue
                 if not joined.isascii():
-                    cells = _finish(cells, joined, path, line)
+                    cells = finish_row(cells, joined, path, line, undefined)
                 yield line, cells
     except csv.Error as exc:
         raise _csv_error(path, start, reader.line_num if reader else start, exc) from None
@@ -682,84 +712,18 @@ def _csv_error(path: Path, start: int, current: int, exc: csv.Error) -> OndeErro
     )
 
 
-@contextmanager
-def _workbook(path: Path) -> Iterator[openpyxl.Workbook]:
-    """A read-only workbook, closed (with its file) on exit.
-
-    openpyxl is given an open file rather than the path: it refuses paths not ending in .xlsx, and a
-    workbook renamed .csv must still be read.
-    """
-    import openpyxl
-
-    with path.open("rb") as handle:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)  # e.g. "Workbook contains no default style"
-                wb = openpyxl.load_workbook(handle, read_only=True, data_only=True)
-        except Exception:  # openpyxl raises many types for broken or foreign workbooks
-            raise OndeError(
-                "cannot read this Excel workbook: it is damaged or not a real .xlsx",
-                file=path,
-                hint="open it in a spreadsheet program and save it again as .xlsx or .csv",
-            ) from None
-        try:
-            yield wb
-        finally:
-            wb.close()
-
-
 def _xlsx_sources(path: Path, notes: tuple[str, ...]) -> list[RawSource]:
-    with _workbook(path) as wb:  # opened once here: loading a big workbook's shared strings is costly
-        titles = [ws.title for ws in wb.worksheets]
-        has_data = any(_has_record(_sheet_rows(wb, path, title)) for title in titles)
+    with xlsx.workbook(path) as wb:  # opened once here: loading a big workbook's shared strings is costly
+        titles = xlsx.sheet_titles(wb)
+        has_data = any(_has_record(xlsx.sheet_rows(wb, path, title)) for title in titles)
     if not has_data:
         raise _empty(path, "the workbook has no filled cell")
     return [RawSource(path, "xlsx", None, None, title, notes) for title in titles]
 
 
-def _cell_str(value: object) -> str:
-    """A spreadsheet value as text: 104511.0 -> "104511", dates -> "YYYY-MM-DD", True -> "1"."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else str(value)
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
 def _xlsx_rows(path: Path, sheet: str) -> Iterator[tuple[int, list[str]]]:
-    with _workbook(path) as wb:
-        yield from _sheet_rows(wb, path, sheet)
-
-
-def _sheet_rows(wb: openpyxl.Workbook, path: Path, sheet: str) -> Iterator[tuple[int, list[str]]]:
-    try:
-        ws = wb[sheet]
-    except KeyError:
-        raise OndeError(
-            "the worksheet is no longer in the workbook", file=path, hint="give the file again"
-        ) from None
-    ws.reset_dimensions()  # some producers write a wrong <dimension>: trust the rows themselves
-    # min_row=1: openpyxl then yields an empty tuple for each missing row, so numbering is exact.
-    for line, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
-        if not values:
-            continue
-        cells = [_cell_str(v) for v in values]
-        joined = _ROW_SEP.join(cells)
-        if joined.isspace() or not joined:
-            continue
-        if not joined.isascii():
-            cells = _finish(cells, joined, path, line)
-        yield line, cells
+    with xlsx.workbook(path) as wb:
+        yield from xlsx.sheet_rows(wb, path, sheet)
 
 
 class _RawTable(petl.Table):
