@@ -131,6 +131,7 @@ class _RowReader:
         self.bmp_policy = target.get("outside_bmp", "refuse")
         self.replacement = target.get("replacement", "?")
         self.errors: list[OndeError] = []
+        self.error_lines: list[int] = []  # the line (as rows() numbers it) of each error, for sorting
         self.warnings: list[str] = []
         self.replaced = 0
         self.rows = 0
@@ -144,9 +145,9 @@ class _RowReader:
     def error(self, line: int, field: str | None, message: str, hint: str | None = None) -> None:
         column = self.match.columns[field] + 1 if field in self.match.columns else None
         label = f"column {column} ({self.match.header_of(field)}): " if field in self.match.columns else ""
-        self.errors.append(
-            OndeError(label + message, file=self.match.raw.path, line=line, column=column, hint=hint)
-        )
+        file, row = self.match.place(line)
+        self.errors.append(OndeError(label + message, file=file, line=row, column=column, hint=hint))
+        self.error_lines.append(line)
 
     def _probe_memos(self) -> None:
         limit = _MEMO_PROBE * _MEMO_MAX_DISTINCT
@@ -224,32 +225,31 @@ def _check_duplicates(pupils: Sequence[Pupil], reader: _RowReader) -> None:
         if pupil.ine:
             first = by_ine.setdefault(pupil.ine, pupil.line)
             if first != pupil.line:
-                message = f"the same INE as line {first}: one pupil listed twice, or a typing error"
+                message = (
+                    f"the same INE as {reader.match.label(first)}: one pupil listed twice, or a typing error"
+                )
                 if policy.get("ine", "error") == "error":
                     reader.error(
                         pupil.line, "ine", message, hint="keep one line per pupil; check both INE in ONDE"
                     )
                 else:
-                    reader.warnings.append(f"line {pupil.line}: {message}")
+                    reader.warnings.append(f"{reader.match.label(pupil.line)}: {message}")
             continue
         key = (pupil.nom, pupil.prenom, pupil.naissance)
         first = by_identity.setdefault(key, pupil.line)
         if first != pupil.line:
-            message = f"same nom, prénom and birth date as line {first}, and neither has an INE"
+            message = (
+                f"same nom, prénom and birth date as {reader.match.label(first)}, and neither has an INE"
+            )
             if policy.get("identity_without_ine", "error") == "error":
-                reader.errors.append(
-                    OndeError(
-                        message,
-                        file=reader.match.raw.path,
-                        line=pupil.line,
-                        hint="keep one line per pupil (twins have different prénoms)",
-                    )
+                reader.error(
+                    pupil.line, None, message, hint="keep one line per pupil (twins have different prénoms)"
                 )
             else:
-                reader.warnings.append(f"line {pupil.line}: {message}")
+                reader.warnings.append(f"{reader.match.label(pupil.line)}: {message}")
 
 
-def _unknown_niveaux(pupils: Sequence[Pupil], rules: RuleSet) -> list[str]:
+def _unknown_niveaux(pupils: Sequence[Pupil], rules: RuleSet, match: HeaderMatch) -> list[str]:
     """Warn about niveaux that the 'niveaux' table does not know (SACoche may not find their niveau)."""
     table = rules.tables.get("niveaux")
     if table is None:
@@ -260,18 +260,24 @@ def _unknown_niveaux(pupils: Sequence[Pupil], rules: RuleSet) -> list[str]:
         if pupil.niveau and pupil.niveau not in known:
             unknown.setdefault(pupil.niveau, []).append(pupil.line)
     return [
-        f"niveau '{niveau}' (lines {', '.join(map(str, lines[:5]))}{'…' if len(lines) > 5 else ''}) "
+        f"niveau '{niveau}' ({_lines(match, lines)}) "
         "is not in "
         "tables/niveaux.yaml: add it there if it is a real niveau"
         for niveau, lines in unknown.items()
     ]
 
 
+def _lines(match: HeaderMatch, lines: Sequence[int], shown: int = 5) -> str:
+    """ "lines 2, 3, 9…" (or "line 7 of sheet 'Feuil2', …" for a workbook of several sheets)."""
+    more = "…" if len(lines) > shown else ""
+    if len(match.tables) > 1:
+        return ", ".join(match.label(n) for n in lines[:shown]) + more
+    return f"lines {', '.join(map(str, lines[:shown]))}{more}"
+
+
 def rows_after_header(match: HeaderMatch) -> Iterator[tuple[int, list[str]]]:
-    """The data rows of the matched sheet, after its header line."""
-    for line, cells in match.raw.rows():
-        if line > match.line:
-            yield line, cells
+    """The data rows of every table read, after its header line (see :meth:`HeaderMatch.rows`)."""
+    return match.rows()
 
 
 def normalise(match: HeaderMatch, rules: RuleSet) -> Export:
@@ -286,13 +292,16 @@ def normalise(match: HeaderMatch, rules: RuleSet) -> Export:
     if not pupils and not reader.errors:
         raise OndeError(
             "the file has a header but no pupil",
-            file=match.raw.path,
+            file=match.place(match.line)[0],
             line=match.line,
             hint="export the pupils again from ONDE, without any filter",
         )
     _check_duplicates(pupils, reader)
     if reader.errors:
-        raise OndeErrorGroup(sorted(reader.errors, key=lambda e: (e.line or 0, e.column or 0)))
+        order = sorted(
+            range(len(reader.errors)), key=lambda i: (reader.error_lines[i], reader.errors[i].column or 0)
+        )
+        raise OndeErrorGroup([reader.errors[i] for i in order])
     warnings = list(match.raw.warnings)
     if not match.source.confirmed:
         warnings.append(
@@ -305,7 +314,7 @@ def normalise(match: HeaderMatch, rules: RuleSet) -> Export:
     if reader.replaced:
         warnings.append(f"{reader.replaced} value(s) had characters SACoche cannot store, replaced")
     warnings.extend(reader.warnings)
-    warnings.extend(_unknown_niveaux(pupils, rules))
+    warnings.extend(_unknown_niveaux(pupils, rules, match))
     return Export(match.raw.path, match.source, match.raw, match, tuple(pupils), tuple(warnings))
 
 

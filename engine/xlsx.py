@@ -128,12 +128,11 @@ def _parser_class() -> type:
 
         def parse_cell(self, element: Any) -> dict[str, Any]:
             cell = super().parse_cell(element)
-            if (
-                cell["value"] is None
-                and element.find(formula_tag) is not None
-                and element.find(value_tag) is None
-            ):
-                cell["value"] = _UNCOMPUTED
+            if cell["value"] is None and element.find(formula_tag) is not None:
+                cached = element.find(value_tag)
+                # no <v>, or an empty one where only a text result ("str") may be empty
+                if cached is None or (not cached.text and element.get("t") != "str"):
+                    cell["value"] = _UNCOMPUTED
             return cell
 
     return Parser
