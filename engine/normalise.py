@@ -70,6 +70,24 @@ class Export:
 
 
 _OUTSIDE_BMP = re.compile("[\U00010000-\U0010ffff]")
+#: control (Cc) and format (Cf) characters of Unicode 14, but tab, line feed and carriage return: ESC, BEL,
+#: DEL, C1, bidi overrides and isolates, zero-width spaces and joiners, word joiner, a BOM inside a cell,
+#: soft hyphen... Invisible, or worse (a bidi override shows a name reversed); tests/unit/test_read_text.py
+#: checks the class against unicodedata.
+_INVISIBLE = re.compile(
+    "[\u0000-\u0008\u000b-\u000c\u000e-\u001f\u007f-\u009f\u00ad\u0600-\u0605\u061c\u06dd\u070f"
+    "\u0890-\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+    "\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
+
+
+def _without_invisible(cell: str) -> tuple[str, int]:
+    """The cell without its invisible characters (those Python counts as spaces become a space, which
+    clean_spaces then folds), and how many there were."""
+    return _INVISIBLE.subn(lambda found: " " if found.group().isspace() else "", cell)
+
+
 #: rows after which a field's memo is dropped if nearly every cell was different (INE)
 _MEMO_PROBE = 20_000
 _MEMO_MAX_DISTINCT = 0.9
@@ -134,6 +152,9 @@ class _RowReader:
         self.error_lines: list[int] = []  # the line (as rows() numbers it) of each error, for sorting
         self.warnings: list[str] = []
         self.replaced = 0
+        self.invisible_policy = target.get("control_characters", "remove")
+        self.invisible_lines: list[int] = []  # lines where invisible characters were removed
+        self.invisible_removed = 0
         self.rows = 0
         #: (field, column index, memo or None, steps, required, text field)
         self.columns: list[tuple[str, int, dict[str, tuple[Any, bool]] | None, Any, bool, bool]] = [
@@ -164,6 +185,11 @@ class _RowReader:
         values: dict[str, Any] = {}
         ok = True
         width = len(cells)
+        if _INVISIBLE.search("\n".join(cells)) is not None:  # one search per row: rare, then per cell
+            visible = self._visible(line, cells)
+            if visible is None:
+                return None
+            cells = visible
         for name, column, memo, steps, required, text in self.columns:
             cell = cells[column] if column < width else ""
             if memo is not None:
@@ -195,6 +221,33 @@ class _RowReader:
                     continue
             values[name] = _shaped(name, value)
         return Pupil(line=line, **values) if ok else None
+
+    def _visible(self, line: int, cells: Sequence[str]) -> list[str] | None:
+        """The row's cells without invisible characters in the fields read (policy ``remove``), or None
+        with an error for each such field (policy ``refuse``)."""
+        cells = list(cells)
+        removed = 0
+        ok = True
+        for name, column, *_ in self.columns:
+            if column >= len(cells) or (found := _INVISIBLE.search(cells[column])) is None:
+                continue
+            if self.invisible_policy == "refuse":
+                self.error(
+                    line,
+                    name,
+                    f"holds an invisible control or formatting character (U+{ord(found.group()):04X}, "
+                    f"character {found.start() + 1} of the cell)",
+                    hint="retype that cell in ONDE and export again, or set target.control_characters: "
+                    "remove in rules/policy/target.yaml",
+                )
+                ok = False
+                continue
+            cells[column], count = _without_invisible(cells[column])
+            removed += count
+        if removed:
+            self.invisible_removed += removed
+            self.invisible_lines.append(line)
+        return cells if ok else None
 
     def _empty(self, line: int, name: str) -> None:
         self.error(line, name, "empty, but every pupil needs it", hint="fill it in ONDE and export again")
@@ -313,6 +366,11 @@ def normalise(match: HeaderMatch, rules: RuleSet) -> Export:
     )
     if reader.replaced:
         warnings.append(f"{reader.replaced} value(s) had characters SACoche cannot store, replaced")
+    if reader.invisible_removed:
+        warnings.append(
+            f"{reader.invisible_removed} invisible control or formatting character(s) removed "
+            f"({_lines(match, reader.invisible_lines)}): check those pupils' names"
+        )
     warnings.extend(reader.warnings)
     warnings.extend(_unknown_niveaux(pupils, rules, match))
     return Export(match.raw.path, match.source, match.raw, match, tuple(pupils), tuple(warnings))
