@@ -12,7 +12,7 @@ from pathlib import Path
 
 from engine.errors import OndeError
 
-__all__ = ["ROW_SEP", "finish_row"]
+__all__ = ["INVISIBLE", "ROW_SEP", "finish_row", "without_invisible"]
 
 ROW_SEP = "\x1f"  # joins a row's cells for one-shot checks; str.isspace() is True for it
 #: what a decoder opened with errors="replace" puts for a byte its encoding does not define
@@ -34,6 +34,23 @@ def _mojibake_regex() -> re.Pattern[str]:
 
 
 MOJIBAKE = _mojibake_regex()
+
+#: control (Cc) and format (Cf) characters of Unicode 14, but tab, line feed and carriage return: ESC, BEL,
+#: DEL, C1, bidi overrides and isolates, zero-width spaces and joiners, word joiner, a BOM inside a cell,
+#: soft hyphen... Invisible, or worse (a bidi override shows a name reversed). tests/unit/test_read_text.py
+#: checks the class against unicodedata.
+INVISIBLE = re.compile(
+    "[\u0000-\u0008\u000b-\u000c\u000e-\u001f\u007f-\u009f\u00ad\u0600-\u0605\u061c\u06dd\u070f"
+    "\u0890-\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+    "\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
+
+
+def without_invisible(cell: str) -> tuple[str, int]:
+    """The cell without its invisible characters (those Python counts as spaces become a space, which
+    clean_spaces then folds), and how many there were."""
+    return INVISIBLE.subn(lambda found: " " if found.group().isspace() else "", cell)
 
 
 def finish_row(

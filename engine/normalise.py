@@ -18,6 +18,8 @@ from typing import Any
 
 import petl
 
+from engine import damage
+from engine.cells import INVISIBLE, without_invisible
 from engine.errors import OndeError, OndeErrorGroup
 from engine.formats import HeaderMatch, detect, header_hint
 from engine.ops import ValueRejected, run_steps
@@ -70,22 +72,6 @@ class Export:
 
 
 _OUTSIDE_BMP = re.compile("[\U00010000-\U0010ffff]")
-#: control (Cc) and format (Cf) characters of Unicode 14, but tab, line feed and carriage return: ESC, BEL,
-#: DEL, C1, bidi overrides and isolates, zero-width spaces and joiners, word joiner, a BOM inside a cell,
-#: soft hyphen... Invisible, or worse (a bidi override shows a name reversed); tests/unit/test_read_text.py
-#: checks the class against unicodedata.
-_INVISIBLE = re.compile(
-    "[\u0000-\u0008\u000b-\u000c\u000e-\u001f\u007f-\u009f\u00ad\u0600-\u0605\u061c\u06dd\u070f"
-    "\u0890-\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
-    "\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3"
-    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
-)
-
-
-def _without_invisible(cell: str) -> tuple[str, int]:
-    """The cell without its invisible characters (those Python counts as spaces become a space, which
-    clean_spaces then folds), and how many there were."""
-    return _INVISIBLE.subn(lambda found: " " if found.group().isspace() else "", cell)
 
 
 #: rows after which a field's memo is dropped if nearly every cell was different (INE)
@@ -148,8 +134,7 @@ class _RowReader:
         target = rules.policy.get("target", {})
         self.bmp_policy = target.get("outside_bmp", "refuse")
         self.replacement = target.get("replacement", "?")
-        self.errors: list[OndeError] = []
-        self.error_lines: list[int] = []  # the line (as rows() numbers it) of each error, for sorting
+        self.errors: list[damage.RowError] = []
         self.warnings: list[str] = []
         self.replaced = 0
         self.invisible_policy = target.get("control_characters", "remove")
@@ -163,12 +148,22 @@ class _RowReader:
             for rule in (match.source.fields[name],)
         ]
 
-    def error(self, line: int, field: str | None, message: str, hint: str | None = None) -> None:
+    def error(
+        self,
+        line: int,
+        field: str | None,
+        message: str,
+        hint: str | None = None,
+        *,
+        grouped: bool = False,
+        two_digit_year: bool = False,
+    ) -> None:
+        """Record a row's error; ``grouped``: identical ones in the column may be reported as one."""
         column = self.match.columns[field] + 1 if field in self.match.columns else None
         label = f"column {column} ({self.match.header_of(field)}): " if field in self.match.columns else ""
         file, row = self.match.place(line)
-        self.errors.append(OndeError(label + message, file=file, line=row, column=column, hint=hint))
-        self.error_lines.append(line)
+        error = OndeError(label + message, file=file, line=row, column=column, hint=hint)
+        self.errors.append(damage.RowError(error, line, field if grouped else None, two_digit_year))
 
     def _probe_memos(self) -> None:
         limit = _MEMO_PROBE * _MEMO_MAX_DISTINCT
@@ -185,7 +180,7 @@ class _RowReader:
         values: dict[str, Any] = {}
         ok = True
         width = len(cells)
-        if _INVISIBLE.search("\n".join(cells)) is not None:  # one search per row: rare, then per cell
+        if INVISIBLE.search("\n".join(cells)) is not None:  # one search per row: rare, then per cell
             visible = self._visible(line, cells)
             if visible is None:
                 return None
@@ -204,7 +199,14 @@ class _RowReader:
             try:
                 value = run_steps(cell, steps, self.ctx)
             except ValueRejected as exc:
-                self.error(line, name, str(exc), hint="correct the cell in ONDE and export again")
+                self.error(
+                    line,
+                    name,
+                    str(exc),
+                    hint="correct the cell in ONDE and export again",
+                    grouped=True,
+                    two_digit_year=damage.short_year(cell),
+                )
                 ok = False
                 continue
             storable = not text or _bmp_safe(value)
@@ -229,7 +231,7 @@ class _RowReader:
         removed = 0
         ok = True
         for name, column, *_ in self.columns:
-            if column >= len(cells) or (found := _INVISIBLE.search(cells[column])) is None:
+            if column >= len(cells) or (found := INVISIBLE.search(cells[column])) is None:
                 continue
             if self.invisible_policy == "refuse":
                 self.error(
@@ -242,7 +244,7 @@ class _RowReader:
                 )
                 ok = False
                 continue
-            cells[column], count = _without_invisible(cells[column])
+            cells[column], count = without_invisible(cells[column])
             removed += count
         if removed:
             self.invisible_removed += removed
@@ -250,7 +252,13 @@ class _RowReader:
         return cells if ok else None
 
     def _empty(self, line: int, name: str) -> None:
-        self.error(line, name, "empty, but every pupil needs it", hint="fill it in ONDE and export again")
+        self.error(
+            line,
+            name,
+            "empty, but every pupil needs it",
+            hint="fill it in ONDE and export again",
+            grouped=True,
+        )
 
     def _storable(self, line: int, name: str, value: str | tuple[str, ...]) -> Any:
         parts = value if isinstance(value, tuple) else (value,)
@@ -313,19 +321,19 @@ def _unknown_niveaux(pupils: Sequence[Pupil], rules: RuleSet, match: HeaderMatch
         if pupil.niveau and pupil.niveau not in known:
             unknown.setdefault(pupil.niveau, []).append(pupil.line)
     return [
-        f"niveau '{niveau}' ({_lines(match, lines)}) "
+        f"niveau '{niveau}' ({damage.lines_text(match, lines)}) "
         "is not in "
         "tables/niveaux.yaml: add it there if it is a real niveau"
         for niveau, lines in unknown.items()
     ]
 
 
-def _lines(match: HeaderMatch, lines: Sequence[int], shown: int = 5) -> str:
-    """ "lines 2, 3, 9…" (or "line 7 of sheet 'Feuil2', …" for a workbook of several sheets)."""
-    more = "…" if len(lines) > shown else ""
-    if len(match.tables) > 1:
-        return ", ".join(match.label(n) for n in lines[:shown]) + more
-    return f"lines {', '.join(map(str, lines[:shown]))}{more}"
+def _trimmed(cells: Sequence[str]) -> list[str]:
+    """The cells without the empty ones at the end."""
+    cells = list(cells)
+    while cells and not cells[-1].strip():
+        cells.pop()
+    return cells
 
 
 def rows_after_header(match: HeaderMatch) -> Iterator[tuple[int, list[str]]]:
@@ -337,11 +345,17 @@ def normalise(match: HeaderMatch, rules: RuleSet) -> Export:
     """Turn the rows under the header into pupils; raise :class:`OndeErrorGroup` listing every bad row."""
     reader = _RowReader(match, rules)
     pupils: list[Pupil] = []
+    last = (0, 0, len(_trimmed(match.headers)))  # (line, cells) of the last row, cells of the one above
     with paused_gc():
         for line, cells in rows_after_header(match):
+            last = (line, len(cells), last[1] or last[2])
             pupil = reader.pupil(line, cells)
             if pupil is not None:
                 pupils.append(pupil)
+    if last[0]:
+        cut = damage.cut_last_row(match, *last)
+        if cut is not None:
+            raise cut
     if not pupils and not reader.errors:
         raise OndeError(
             "the file has a header but no pupil",
@@ -351,10 +365,7 @@ def normalise(match: HeaderMatch, rules: RuleSet) -> Export:
         )
     _check_duplicates(pupils, reader)
     if reader.errors:
-        order = sorted(
-            range(len(reader.errors)), key=lambda i: (reader.error_lines[i], reader.errors[i].column or 0)
-        )
-        raise OndeErrorGroup([reader.errors[i] for i in order])
+        raise OndeErrorGroup(damage.group(reader.errors, match))
     warnings = list(match.raw.warnings)
     if not match.source.confirmed:
         warnings.append(
@@ -369,7 +380,7 @@ def normalise(match: HeaderMatch, rules: RuleSet) -> Export:
     if reader.invisible_removed:
         warnings.append(
             f"{reader.invisible_removed} invisible control or formatting character(s) removed "
-            f"({_lines(match, reader.invisible_lines)}): check those pupils' names"
+            f"({damage.lines_text(match, reader.invisible_lines)}): check those pupils' names"
         )
     warnings.extend(reader.warnings)
     warnings.extend(_unknown_niveaux(pupils, rules, match))

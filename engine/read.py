@@ -122,6 +122,17 @@ class RawSource:
             return _xlsx_rows(self.path, self.sheet or "")
         return _csv_rows(self.path, self.encoding or "utf-8", self.delimiter or ";")
 
+    def ends_mid_line(self) -> bool:
+        """Whether a CSV's last byte is not a line break (cut short, or written without a final one)."""
+        if self.kind != "csv":
+            return False
+        try:
+            with self.path.open("rb") as f:
+                f.seek(-1, 2)
+                return f.read(1) not in (b"\n", b"\r")
+        except OSError:
+            return False
+
     def table(self) -> petl.Table:
         """The same rows as a lazy petl table: header ``("_line", "1", "2", ...)``, rows padded with ""."""
         return _RawTable(self)
@@ -698,6 +709,8 @@ def _csv_error(path: Path, start: int, current: int, exc: csv.Error) -> OndeErro
             hint="fix the quote characters on that line in a text editor, or re-export the file from ONDE",
         )
     if "end of data" in text:
+        if RawSource(path, "csv", None, None, None).ends_mid_line():
+            return _truncated(start, "its last line opens a quote that is never closed", path)
         return OndeError(
             f'a quote (") opened in the record starting on line {start} is never closed',
             file=path,

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from helpers import copy_rules, onde2_row, write_csv
 
+from engine.cells import INVISIBLE
 from engine.errors import OndeError, OndeErrorGroup
-from engine.normalise import _INVISIBLE, read_export
+from engine.normalise import read_export
 from engine.rules import load_rules
 
 RULES = load_rules(None)
@@ -51,7 +52,7 @@ def test_invisible_class_is_every_control_and_format_character_but_tab_and_newli
     for cp in range(sys.maxunicode + 1):
         char = chr(cp)
         expected = unicodedata.category(char) in ("Cc", "Cf") and char not in "\t\n\r"
-        assert bool(_INVISIBLE.fullmatch(char)) == expected, hex(cp)
+        assert bool(INVISIBLE.fullmatch(char)) == expected, hex(cp)
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
@@ -67,7 +68,7 @@ def test_control_characters_are_removed_and_counted(tmp_path: Path, name: str) -
     assert first.prenom == "Noé" and second.classe_label == "PS-MS Mme Pivoine"
     for pupil in export.pupils:
         for value in (pupil.nom, pupil.prenom, pupil.classe_label):
-            assert not _INVISIBLE.search(value)
+            assert not INVISIBLE.search(value)
     count = 2 * len(bad) + len(bad)
     warning = next(w for w in export.warnings if "invisible" in w)
     assert warning.startswith(f"{count} invisible control or formatting character(s) removed (lines 2, 3)")
@@ -139,3 +140,88 @@ def test_latin1_only_refuses_c1_bytes(tmp_path: Path) -> None:
     with pytest.raises(OndeError) as info:
         read_export(path, rules, "onde2-eleves")
     assert info.value.line == 3 and "invisible control character" in info.value.message
+
+
+# ------------------------------------------------------------------------------ damaged files
+
+
+def pupils(count: int, **fields: str) -> list[list[str]]:
+    return [onde2_row(ine=f"2034518{n:02d}GH", prenom=f"Zoé{'e' * n}", **fields) for n in range(count)]
+
+
+def test_cut_inside_a_character_is_truncated(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "e.csv", pupils(4))
+    data = path.read_bytes()
+    cut = data.rindex("é".encode()) + 1  # keep the first byte of the last é only
+    path.write_bytes(data[:cut])
+    with pytest.raises(OndeError) as info:
+        read_export(path, RULES)
+    assert str(info.value).startswith(f"{path}:5: the file looks truncated after line 4")
+    assert "export it again from ONDE" in (info.value.hint or "")
+
+
+def test_last_line_with_fewer_cells_is_truncated(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "e.csv", pupils(4))
+    data = path.read_bytes().rstrip(b"\r\n")
+    path.write_bytes(data[: data.rindex(b";PS;")])  # cut after the birth date and sexe of line 5
+    with pytest.raises(OndeError) as info:
+        read_export(path, RULES)
+    assert not isinstance(info.value, OndeErrorGroup)  # before: an error on the empty class id
+    assert str(info.value).startswith(f"{path}:5: the file looks truncated after line 4")
+    assert "stops after 6 of 11 cells" in info.value.message
+
+
+def test_last_line_without_line_break_but_complete_is_read(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "e.csv", pupils(3))
+    path.write_bytes(path.read_bytes().rstrip(b"\r\n"))
+    assert len(read_export(path, RULES).pupils) == 3
+
+
+def test_unclosed_quote_at_the_end_is_truncated(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "e.csv", pupils(3, classe="PS-MS; Mme Pivoine"))  # quoted: holds a ;
+    data = path.read_bytes().rstrip(b"\r\n")
+    path.write_bytes(data[: data.rindex(b"Mme")])
+    with pytest.raises(OndeError) as info:
+        read_export(path, RULES)
+    assert str(info.value).startswith(f"{path}:4: the file looks truncated after line 3")
+    assert "quote that is never closed" in info.value.message
+
+
+def test_stray_quote_in_a_whole_file_is_not_called_truncated(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "e.csv", pupils(3))
+    path.write_bytes(path.read_bytes().replace(b"PS-MS", b'"PS-MS', 1))
+    with pytest.raises(OndeError) as info:
+        read_export(path, RULES)
+    assert "truncated" not in info.value.message and "never closed" in info.value.message
+
+
+def test_two_digit_years_are_one_grouped_message(tmp_path: Path) -> None:
+    rows = [*pupils(55, naissance="14/03/22"), onde2_row(ine="203452218AC", naissance="31/02/2020")]
+    path = write_csv(tmp_path / "e.csv", rows)
+    with pytest.raises(OndeErrorGroup) as info:
+        read_export(path, RULES)
+    years, other = info.value.errors  # before: 56 errors
+    assert str(years).startswith(
+        f"{path}:2:5: column 5 (Date de naissance): 55 dates have a two-digit year (dd/mm/yy), "
+        "lines 2, 3, 4, 5, 6…"
+    )
+    assert "export the file again from ONDE" in (years.hint or "")
+    assert (other.line, other.column) == (57, 5) and "not a valid date" in other.message
+    assert "14/03" not in str(info.value)
+
+
+def test_many_identical_errors_in_a_column_are_grouped(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "e.csv", pupils(12, classe_id=""))
+    with pytest.raises(OndeErrorGroup) as info:
+        read_export(path, RULES)
+    (error,) = info.value.errors
+    assert error.message == (
+        "column 9 (Identifiant classe): empty, but every pupil needs it, on 12 lines: lines 2, 3, 4, 5, 6…"
+    )
+
+
+def test_a_few_errors_stay_one_per_line(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "e.csv", pupils(3, classe_id=""))
+    with pytest.raises(OndeErrorGroup) as info:
+        read_export(path, RULES)
+    assert [e.line for e in info.value.errors] == [2, 3, 4]
