@@ -49,8 +49,12 @@ INVISIBLE = re.compile(
 
 def without_invisible(cell: str) -> tuple[str, int]:
     """The cell without its invisible characters (those Python counts as spaces become a space, which
-    clean_spaces then folds), and how many there were."""
-    return INVISIBLE.subn(lambda found: " " if found.group().isspace() else "", cell)
+    clean_spaces then folds), in NFC again (a removed one may have kept an accent apart from its letter),
+    and how many there were."""
+    text, count = INVISIBLE.subn(lambda found: " " if found.group().isspace() else "", cell)
+    if count and not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return text, count
 
 
 def finish_row(

@@ -180,7 +180,8 @@ class _RowReader:
         values: dict[str, Any] = {}
         ok = True
         width = len(cells)
-        if INVISIBLE.search("\n".join(cells)) is not None:  # one search per row: rare, then per cell
+        joined = " ".join(cells)  # isprintable() is false for every INVISIBLE character (and a few others)
+        if not joined.isprintable() and INVISIBLE.search(joined) is not None:  # rare: then per cell
             visible = self._visible(line, cells)
             if visible is None:
                 return None

@@ -53,6 +53,7 @@ def test_invisible_class_is_every_control_and_format_character_but_tab_and_newli
         char = chr(cp)
         expected = unicodedata.category(char) in ("Cc", "Cf") and char not in "\t\n\r"
         assert bool(INVISIBLE.fullmatch(char)) == expected, hex(cp)
+        assert not (expected and char.isprintable()), hex(cp)  # normalise's fast path relies on it
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
@@ -225,3 +226,9 @@ def test_a_few_errors_stay_one_per_line(tmp_path: Path) -> None:
     with pytest.raises(OndeErrorGroup) as info:
         read_export(path, RULES)
     assert [e.line for e in info.value.errors] == [2, 3, 4]
+
+
+def test_removal_keeps_nfc(tmp_path: Path) -> None:
+    rows = [onde2_row(prenom="Zoe\u200b\u0301")]  # the zero-width space kept the accent apart from its e
+    (pupil,) = read_export(write_csv(tmp_path / "e.csv", rows), RULES).pupils
+    assert pupil.prenom == "Zoé" and unicodedata.is_normalized("NFC", pupil.prenom)
