@@ -243,6 +243,9 @@ def _sheets(
     parts: list[tuple[RawSource, int]] = []
     ignored: list[str] = []
     for raw in raws:
+        if raw is best.raw:
+            parts.append((raw, best.line))
+            continue
         full = [
             c for c in candidates if c.raw is raw and not c.missing_signature and c.source.kind == "pupils"
         ]
