@@ -12,7 +12,7 @@ from pathlib import Path
 
 from engine.errors import OndeError
 
-__all__ = ["INVISIBLE", "ROW_SEP", "finish_row", "without_invisible"]
+__all__ = ["INVISIBLE", "ROW_SEP", "finish_row", "visible", "without_invisible"]
 
 ROW_SEP = "\x1f"  # joins a row's cells for one-shot checks; str.isspace() is True for it
 #: what a decoder opened with errors="replace" puts for a byte its encoding does not define
@@ -55,6 +55,11 @@ def without_invisible(cell: str) -> tuple[str, int]:
     if count and not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     return text, count
+
+
+def visible(cell: str) -> str:
+    """The cell without invisible characters (see :func:`without_invisible`); as is when it has none."""
+    return cell if cell.isprintable() else without_invisible(cell)[0]
 
 
 def finish_row(

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
+from engine.cells import visible
 from engine.errors import OndeError
 from engine.ops import fold
 from engine.read import RawSource
@@ -102,6 +103,7 @@ def _signature(source: SourceRules, folded: Sequence[str]) -> tuple[dict[str, li
 
 
 def _score(raw: RawSource, source: SourceRules, line: int, cells: Sequence[str]) -> _Candidate:
+    cells = [visible(c) for c in cells]  # a header holding an ESC or a zero-width space is still known
     matched, missing = _signature(source, [fold(c) for c in cells])
     return _Candidate(raw, source, line, tuple(cells), matched, missing)
 
@@ -122,7 +124,7 @@ def header_hint(rules: RuleSet, format_id: str | None = None) -> tuple[Callable[
     signed = [s for s in sources if s.signature_fields or s.signature_headers]
 
     def is_header(cells: Sequence[str]) -> bool:
-        folded = [fold(c) for c in cells]
+        folded = [fold(visible(c)) for c in cells]
         return any(not _signature(source, folded)[1] for source in signed)
 
     return is_header, max((s.header_search_lines for s in sources), default=0)

@@ -8,7 +8,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from helpers import copy_rules, onde2_row, write_csv
+from helpers import ONDE2_HEADER, copy_rules, onde2_row, write_csv
 
 from engine.cells import INVISIBLE
 from engine.errors import OndeError, OndeErrorGroup
@@ -232,3 +232,15 @@ def test_removal_keeps_nfc(tmp_path: Path) -> None:
     rows = [onde2_row(prenom="Zoe\u200b\u0301")]  # the zero-width space kept the accent apart from its e
     (pupil,) = read_export(write_csv(tmp_path / "e.csv", rows), RULES).pupils
     assert pupil.prenom == "Zoé" and unicodedata.is_normalized("NFC", pupil.prenom)
+
+
+def test_header_with_invisible_characters_is_known_and_never_echoed(tmp_path: Path) -> None:
+    header = list(ONDE2_HEADER)
+    header[3] = "Pr\u200bénom\x1b"
+    header.append("Remarque\x1b[2J")  # an unknown column: named in a warning, without the ESC
+    rows = [[*onde2_row(), "x"]]
+    export = read_export(write_csv(tmp_path / "e.csv", rows, header=header), RULES)
+    assert export.pupils[0].prenom == "Noé"
+    assert export.header.header_of("prenom") == "Prénom"
+    assert any("'Remarque[2J' is not used" in w for w in export.warnings)
+    assert not any(INVISIBLE.search(w) for w in export.warnings)
