@@ -6,16 +6,18 @@ are its records?":
 1. sniff the file type by content (magic numbers via ``filetype``, not by extension), rejecting empty
    files, archives, PDFs, web pages, XML, old ``.xls`` and ``.ods`` with a message saying what to do;
 2. for text files, find the encoding (UTF-8 with or without BOM, else one of the allowed legacy
-   encodings chosen with ``charset-normalizer``), streaming so that memory stays flat, and refuse files
-   mixing encodings;
+   encodings chosen with ``charset-normalizer``; :mod:`engine.encoding`), streaming so that memory stays
+   flat, and refuse files mixing encodings;
 3. find the delimiter: when the caller knows the formats' headers (``is_header``) and one allowed
    delimiter splits an early record into a known header and the records after it into as many fields,
    that delimiter, without guessing; otherwise ``clevercsv`` on a sample (falling back to counting
    delimiters);
 4. yield records lazily as ``(physical line where the record starts, cells)``, cells being ``str`` in
-   Unicode NFC, not stripped; blank records are skipped; garbled accents (mojibake) are refused.
+   Unicode NFC, not stripped; blank records are skipped; garbled accents (mojibake) and Windows-1252's
+   undefined bytes are refused (:mod:`engine.cells`); a file cut short says so.
 
-A workbook (``.xlsx``) gives one :class:`RawSource` per worksheet; its "line" is the spreadsheet row.
+A workbook (``.xlsx``) gives one :class:`RawSource` per worksheet (:mod:`engine.xlsx`, with its caps);
+its "line" is the spreadsheet row.
 Header/format detection is the next stage's job: a title line above the header is just another row.
 
 Errors are :class:`~engine.errors.OndeError` naming the file, line and column, never a cell's value.
@@ -40,19 +42,17 @@ if TYPE_CHECKING:  # imported where used: together they cost ~0.3 s of start-up 
 
 from engine import xlsx
 from engine.cells import ROW_SEP, finish_row
+from engine.encoding import CHUNK, UTF8_BOM, check_encodings, detect_encoding, truncated
 from engine.errors import OndeError
 
 __all__ = ["RawSource", "open_sources"]
 
-_CHUNK = 1 << 20  # bytes read at a time when scanning a whole file
 _HEAD = 64 * 1024  # bytes read for type sniffing
 _SAMPLE_CHARS = 64 * 1024  # decoded characters given to the dialect detector
 _DELIMITER_LINES = 20  # non-blank lines inspected by the fallback delimiter counter
 _HEADER_LINES = 10  # records searched for a known header (a title line may stand above it), by default
 _FIELD_COUNT_RECORDS = 20  # records after a known header that must have the header's field count
-_MIXED_MIN_UTF8 = 2  # UTF-8 accented sequences needed to call a non-UTF-8 file "mixed"
 
-_UTF8_BOM = codecs.BOM_UTF8
 _WHITESPACE = b" \t\r\n\x0b\x0c"
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -80,22 +80,6 @@ _ARCHIVE_MIMES = frozenset(
     }
 )
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1f]")
-_C1_BYTES = re.compile(rb"[\x80-\x9f]")
-
-# Byte sequences that are UTF-8 for French text (Latin-1 letters, typographic punctuation, €, Œ/œ).
-_UTF8_FRENCH = re.compile(
-    rb"\xc3[\x80-\xbf]|\xc2[\xa0-\xbf]|\xc5[\x92\x93\xa0\xa1\xb8\xbd\xbe]"
-    rb"|\xe2\x80[\x93\x94\x98\x99\x9c\x9d\xa6]|\xe2\x82\xac"
-)
-
-
-_CANONICAL_CODECS = {
-    "utf-8": "utf-8",
-    "utf-8-sig": "utf-8-sig",
-    "cp1252": "cp1252",
-    "iso8859-1": "iso-8859-1",
-}
-_UTF8_FAMILY = frozenset({"utf-8", "utf-8-sig"})
 
 
 # --------------------------------------------------------------------------------------------- API
@@ -155,7 +139,7 @@ def open_sources(
     ``is_header``, clevercsv decides). Raises :class:`OndeError` for anything that is not a readable
     CSV/XLSX export (empty, archive, PDF, HTML, XML, .xls, .ods, mixed encodings).
     """
-    allowed_codecs = _check_encodings(encodings)
+    allowed_codecs = check_encodings(encodings)
     allowed_delims = _check_delimiters(delimiters)
     path = Path(path)
     head, size = _read_head(path)
@@ -169,7 +153,7 @@ def open_sources(
         return _xlsx_sources(path, tuple(notes))
     if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
         notes.append(f"file named {suffix} is a text (CSV) file; read as .csv")
-    encoding = _detect_encoding(path, head, allowed_codecs, notes)
+    encoding = detect_encoding(path, head, allowed_codecs, notes)
     delimiter = _detect_delimiter(path, encoding, allowed_delims, is_header, header_lines)
     source = RawSource(path, "csv", encoding, delimiter, None, tuple(notes))
     if not _has_record(source.rows()):
@@ -265,7 +249,7 @@ def _sniff(path: Path, head: bytes, size: int) -> str:
             "this is a binary file, not a CSV or spreadsheet export",
             "export the pupil list from ONDE as CSV or spreadsheet and give that file",
         )
-    text = head.removeprefix(_UTF8_BOM).lstrip(_WHITESPACE)[:1024].lower()
+    text = head.removeprefix(UTF8_BOM).lstrip(_WHITESPACE)[:1024].lower()
     if text.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<table", b"<meta")) or (
         text.startswith(b"<?xml") and b"<html" in text
     ):
@@ -313,7 +297,7 @@ def _only_whitespace(path: Path, head: bytes, size: int) -> bool:
         return True
     with path.open("rb") as f:
         f.seek(len(head))
-        while chunk := f.read(_CHUNK):
+        while chunk := f.read(CHUNK):
             if chunk.strip(_WHITESPACE):
                 return False
     return True
@@ -345,24 +329,7 @@ def _sniff_zip(path: Path) -> str:
     raise _refuse(path, *_ARCHIVE)
 
 
-# ----------------------------------------------------------------------------------- encodings
-
-
-def _canonical(codec: str) -> str:
-    """Python's canonical codec name, spelled as in :attr:`RawSource.encoding`."""
-    name = codecs.lookup(codec).name
-    return _CANONICAL_CODECS.get(name, name)
-
-
-def _check_encodings(encodings: Sequence[str]) -> list[str]:
-    if isinstance(encodings, str) or not encodings:
-        raise ValueError("encodings must be a non-empty sequence of codec names")
-    result: list[str] = []
-    for name in encodings:
-        codec = _canonical(name)  # LookupError for an unknown codec: a programming/config error
-        if codec not in result:
-            result.append(codec)
-    return result
+# ----------------------------------------------------------------------------------- options
 
 
 def _check_delimiters(delimiters: Sequence[str]) -> list[str]:
@@ -372,198 +339,6 @@ def _check_delimiters(delimiters: Sequence[str]) -> list[str]:
         if len(d) != 1 or d in '"\r\n':
             raise ValueError(f"invalid delimiter {d!r}")
     return list(dict.fromkeys(delimiters))
-
-
-def _first_undecodable(path: Path, codec: str, skip: int = 0) -> tuple[int, int] | None:
-    """Stream-decode the file; return (physical line, byte offset) of the first bad byte, or None."""
-    decoder = codecs.getincrementaldecoder(codec)("strict")
-    newlines = 0  # "\n" bytes fully decoded so far
-    offset = skip
-    with path.open("rb") as f:
-        f.seek(skip)
-        while chunk := f.read(_CHUNK):
-            pending = decoder.getstate()[0]  # an incomplete multi-byte sequence: never holds "\n"
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as exc:
-                data = exc.object
-                line = newlines + data.count(b"\n", 0, exc.start) + 1
-                return line, offset - len(pending) + exc.start
-            newlines += chunk.count(b"\n")
-            offset += len(chunk)
-        try:
-            decoder.decode(b"", True)
-        except UnicodeDecodeError:
-            return newlines + 1, offset - len(decoder.getstate()[0])
-    return None
-
-
-def _count_utf8_french(path: Path, limit: int) -> int:
-    """Count UTF-8 sequences of French accented letters/punctuation, stopping at ``limit``."""
-    found = 0
-    with path.open("rb") as f:
-        while chunk := f.read(_CHUNK):
-            for _ in _UTF8_FRENCH.finditer(chunk):
-                found += 1
-                if found >= limit:
-                    return found
-    return found
-
-
-def _detect_encoding(path: Path, head: bytes, allowed: list[str], notes: list[str]) -> str:
-    """Pick the codec: UTF-8 BOM, else valid UTF-8, else the best allowed legacy encoding."""
-    if head.startswith(_UTF8_BOM):
-        bad = _first_undecodable(path, "utf-8", skip=len(_UTF8_BOM))
-        if bad is not None and _cut_character_at_end(path, bad[1]):
-            raise _truncated(bad[0], "it ends in the middle of a character", path)
-        if bad is not None:
-            raise OndeError(
-                f"the file says it is UTF-8 (BOM) but line {bad[0]} is not valid UTF-8",
-                file=path,
-                line=bad[0],
-                hint="the file mixes encodings: re-export it from ONDE, or save the whole file again "
-                "as 'CSV UTF-8' in one go",
-            )
-        return "utf-8-sig"
-    bad = _first_undecodable(path, "utf-8")
-    if bad is None and "utf-8" in allowed:
-        return "utf-8"
-    if bad is not None and _cut_character_at_end(path, bad[1]) and _count_utf8_french(path, 1):
-        raise _truncated(bad[0], "it ends in the middle of a character", path)
-    if bad is not None and _count_utf8_french(path, _MIXED_MIN_UTF8) >= _MIXED_MIN_UTF8:
-        raise OndeError(
-            f"mixed encodings: most of the file is UTF-8 but line {bad[0]} is not",
-            file=path,
-            line=bad[0],
-            hint="the file was assembled from pieces saved with different encodings: re-save the whole "
-            "file in one encoding (e.g. 'CSV UTF-8'), or re-export it from ONDE",
-        )
-    legacy = [c for c in allowed if c not in _UTF8_FAMILY]
-    if not legacy:
-        raise OndeError(
-            f"line {bad[0] if bad else 1} is not valid UTF-8 and no other encoding is allowed",
-            file=path,
-            line=bad[0] if bad else None,
-            hint="save the file as 'CSV UTF-8', or allow its encoding in the rules",
-        )
-    sample = _encoding_sample(path, bad[1] if bad else 0)
-    fitting = _charset_candidates(sample, legacy)
-    first_error: tuple[int, int] | None = None
-    for codec in fitting + [c for c in _prefer_cp1252(legacy) if c not in fitting]:
-        error = _first_undecodable(path, codec)
-        if error is None:
-            if codec == "iso-8859-1":
-                return _instead_of_latin1(path, legacy, notes)
-            if codec not in fitting:
-                notes.append(f"text encoding could not be confirmed; read as {codec}: check the accents")
-            return codec
-        first_error = first_error or error
-    line = first_error[0] if first_error else None
-    detail = f": line {line} is invalid in every allowed encoding" if line else ""
-    raise OndeError(
-        "cannot tell the text encoding" + detail,
-        file=path,
-        line=line,
-        hint="save the file as 'CSV UTF-8' from a spreadsheet program, or re-export it from ONDE",
-    )
-
-
-def _first_c1_line(path: Path) -> int | None:
-    """The physical line of the first byte 0x80-0x9F (C1 controls in ISO-8859-1), or None."""
-    newlines = 0
-    with path.open("rb") as f:
-        while chunk := f.read(_CHUNK):
-            found = _C1_BYTES.search(chunk)
-            if found is not None:
-                return newlines + chunk.count(b"\n", 0, found.start()) + 1
-            newlines += chunk.count(b"\n")
-    return None
-
-
-def _instead_of_latin1(path: Path, legacy: list[str], notes: list[str]) -> str:
-    """ISO-8859-1 decodes every byte, but bytes 0x80-0x9F become C1 control characters, never French.
-
-    A file holding such bytes was written in Windows-1252 (where they are ’ œ € …): it is read as
-    Windows-1252, and the few bytes that encoding leaves undefined (0x81 0x8D 0x8F 0x90 0x9D) are refused
-    where they stand, line and column, when the rows are read. Without Windows-1252 among the allowed
-    encodings, the file is refused at the line of the first such byte.
-    """
-    line = _first_c1_line(path)
-    if line is None:
-        return "iso-8859-1"
-    if "cp1252" in legacy:
-        return "cp1252"
-    raise OndeError(
-        "this file is not in ISO-8859-1, the only legacy encoding allowed: a byte on this line would "
-        "become an invisible control character",
-        file=path,
-        line=line,
-        hint="save the file as 'CSV UTF-8', or allow cp1252 (Windows-1252) in the source rules",
-    )
-
-
-def _cut_character_at_end(path: Path, offset: int) -> bool:
-    """Whether the bytes from ``offset`` to the end are the start of one UTF-8 character, cut short."""
-    with path.open("rb") as f:
-        f.seek(offset)
-        tail = f.read(8)
-    if not 1 <= len(tail) <= 3 or not 0xC2 <= tail[0] <= 0xF4:
-        return False
-    needed = 2 if tail[0] < 0xE0 else 3 if tail[0] < 0xF0 else 4
-    return len(tail) < needed and all(0x80 <= b <= 0xBF for b in tail[1:])
-
-
-def _truncated(line: int, detail: str, path: Path) -> OndeError:
-    return OndeError(
-        f"the file looks truncated after line {line - 1}: {detail}",
-        file=path,
-        line=line,
-        hint="the file was cut while it was copied or downloaded: export it again from ONDE and give the "
-        "whole file",
-    )
-
-
-def _encoding_sample(path: Path, bad_offset: int) -> bytes:
-    """The file's start plus the region around its first non-UTF-8 byte (that is where accents are)."""
-    with path.open("rb") as f:
-        start = f.read(32 * 1024)
-        if bad_offset <= len(start):
-            return start + f.read(32 * 1024)
-        f.seek(max(len(start), bad_offset - 8 * 1024))
-        return start + b"\n" + f.read(40 * 1024)
-
-
-def _prefer_cp1252(codecs_: list[str]) -> list[str]:
-    """cp1252 before iso-8859-1 when both are allowed: cp1252 is the superset actually used."""
-    if "cp1252" in codecs_ and "iso-8859-1" in codecs_:
-        rest = [c for c in codecs_ if c not in ("cp1252", "iso-8859-1")]
-        return ["cp1252", "iso-8859-1", *rest]
-    return list(codecs_)
-
-
-def _charset_candidates(sample: bytes, legacy: list[str]) -> list[str]:
-    """Allowed codecs that charset-normalizer finds plausible for the sample, best first."""
-    if len(legacy) == 1:
-        return list(legacy)
-    import charset_normalizer
-
-    try:
-        matches = charset_normalizer.from_bytes(sample, cp_isolation=list(legacy))
-    except Exception:  # a detector failure must not block reading: fall back to the allowed order
-        return []
-    fitting: list[str] = []
-    for match in matches:
-        for name in (match.encoding, *match.could_be_from_charset):
-            try:
-                codec = _canonical(name)
-            except LookupError:
-                continue
-            if codec in legacy and codec not in fitting:
-                fitting.append(codec)
-    if "iso-8859-1" in fitting and "cp1252" in legacy:
-        # Where both decode, they differ only on 0x80-0x9F: cp1252 letters there, ISO-8859-1 controls.
-        fitting = _prefer_cp1252([*fitting, "cp1252"] if "cp1252" not in fitting else fitting)
-    return fitting
 
 
 # ----------------------------------------------------------------------------------- delimiter
@@ -710,7 +485,7 @@ def _csv_error(path: Path, start: int, current: int, exc: csv.Error) -> OndeErro
         )
     if "end of data" in text:
         if RawSource(path, "csv", None, None, None).ends_mid_line():
-            return _truncated(start, "its last line opens a quote that is never closed", path)
+            return truncated(start, "its last line opens a quote that is never closed", path)
         return OndeError(
             f'a quote (") opened in the record starting on line {start} is never closed',
             file=path,
