@@ -25,10 +25,20 @@ from engine.errors import OndeError
 if TYPE_CHECKING:  # imported where used: openpyxl costs start-up time most runs never need
     import openpyxl
 
-__all__ = ["MAX_BYTES", "MAX_CELLS", "check_size", "sheet_rows", "sheet_titles", "where"]
+__all__ = [
+    "MAX_BYTES",
+    "MAX_CELLS",
+    "MAX_SHARED_STRINGS",
+    "check_size",
+    "sheet_rows",
+    "sheet_titles",
+    "where",
+]
 
 #: sum of the decompressed sizes of a workbook's parts (a school's export is a few MB at most)
 MAX_BYTES = 256 * 1024 * 1024
+#: decompressed size of the shared strings, all held in memory by openpyxl (about 10 times their size)
+MAX_SHARED_STRINGS = 32 * 1024 * 1024
 #: cells of one sheet, counting the empty ones a row holds before its last filled cell
 MAX_CELLS = 20_000_000
 
@@ -47,17 +57,20 @@ def check_size(path: Path) -> None:
     """Refuse a workbook whose parts would decompress to more than :data:`MAX_BYTES`."""
     try:
         with zipfile.ZipFile(path) as zf:
-            total = sum(info.file_size for info in zf.infolist())
+            infos = zf.infolist()
     except (zipfile.BadZipFile, OSError):
         return  # openpyxl then says the workbook is damaged
-    if total > MAX_BYTES:
-        raise OndeError(
-            f"this workbook would take {total // (1024 * 1024)} MB once decompressed, more than the "
-            f"{MAX_BYTES // (1024 * 1024)} MB allowed: it is not a plain pupil export (or a "
-            "decompression bomb)",
-            file=path,
-            hint=_HINT_BIG,
-        )
+    total = sum(info.file_size for info in infos)
+    shared = sum(info.file_size for info in infos if info.filename.lower().endswith("sharedstrings.xml"))
+    for size, cap, what in ((total, MAX_BYTES, "this workbook"), (shared, MAX_SHARED_STRINGS, "its texts")):
+        if size > cap:
+            raise OndeError(
+                f"{what} would take {-(-size // (1024 * 1024))} MB once decompressed, more than the "
+                f"{cap // (1024 * 1024)} MB allowed: it is not a plain pupil export (or a "
+                "decompression bomb)",
+                file=path,
+                hint=_HINT_BIG,
+            )
 
 
 @contextmanager

@@ -206,3 +206,22 @@ def test_one_cell_far_right_counts_its_row_as_wide(tmp_path: Path, monkeypatch: 
     with pytest.raises(OndeError) as info:
         read_export(path, RULES)
     assert info.value.line == 2
+
+
+def test_shared_strings_bomb_is_refused(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.active.append(ONDE2_HEADER)
+    source = tmp_path / "small.xlsx"
+    book.save(source)
+    path = tmp_path / "export.xlsx"
+    tiny = b"<si><t>a</t></si>" * (1 << 16)  # 1.1 MB, compresses to a few KB
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            if info.filename != "xl/sharedStrings.xml":
+                zout.writestr(info, zin.read(info))
+        with zout.open("xl/sharedStrings.xml", "w", force_zip64=True) as part:
+            for _ in range(xlsx.MAX_SHARED_STRINGS // len(tiny) + 1):
+                part.write(tiny)
+    with pytest.raises(OndeError) as info:
+        open_sources(path)
+    assert "its texts would take 33 MB once decompressed, more than the 32 MB allowed" in info.value.message
