@@ -67,7 +67,7 @@ class HeaderMatch:
         index, row = divmod(line, SHEET_STRIDE)
         tables = self.tables
         if len(tables) > 1 and index < len(tables):
-            return f"line {row} of sheet '{tables[index][0].sheet}'"
+            return f"line {row} of sheet '{visible(tables[index][0].sheet or '')}'"
         return f"line {row}"
 
 
@@ -223,7 +223,9 @@ def detect(raws: Sequence[RawSource], rules: RuleSet, format_id: str | None = No
 
 def _file_of(raw: RawSource) -> str:
     """The "file" of a location: the path, and the sheet of a workbook (``export.xlsx:Feuil1``)."""
-    return f"{raw.path}:{raw.sheet}" if raw.kind == "xlsx" and raw.sheet is not None else str(raw.path)
+    if raw.kind == "xlsx" and raw.sheet is not None:
+        return f"{raw.path}:{visible(raw.sheet)}"  # a sheet name is shown: never with control characters
+    return str(raw.path)
 
 
 def _folded_header(cells: Sequence[str]) -> tuple[str, ...]:
@@ -252,13 +254,14 @@ def _sheets(
             c for c in candidates if c.raw is raw and not c.missing_signature and c.source.kind == "pupils"
         ]
         if not full:
-            ignored.append(raw.sheet or "")
+            ignored.append(visible(raw.sheet or ""))
             continue
         first = min(full, key=lambda c: c.line)
         if _folded_header(first.cells) != reference:
             raise OndeError(
-                f"this sheet holds pupils too, but its header differs from sheet '{best.raw.sheet}' "
-                f"(line {best.line}): the sheets must have the same columns in the same order",
+                "this sheet holds pupils too, but its header differs from sheet "
+                f"'{visible(best.raw.sheet or '')}' (line {best.line}): the sheets must have the same "
+                "columns in the same order",
                 file=_file_of(raw),
                 line=first.line,
                 hint="give every sheet of pupils the same header (or put all the pupils on one sheet), "

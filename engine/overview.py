@@ -6,6 +6,7 @@ from typing import Any
 
 import petl
 
+from engine.cells import visible
 from engine.formats import SHEET_STRIDE
 from engine.normalise import Export
 
@@ -50,7 +51,7 @@ def overview(export: Export) -> dict[str, Any]:
         index = pupil.line // SHEET_STRIDE
         per_sheet[index] = per_sheet.get(index, 0) + 1
     sheets = [
-        {"name": part.sheet, "header_line": line, "pupils": per_sheet.get(i, 0)}
+        {"name": visible(part.sheet or ""), "header_line": line, "pupils": per_sheet.get(i, 0)}
         for i, (part, line) in enumerate(export.header.tables)
         if part.kind == "xlsx"
     ]
@@ -62,7 +63,7 @@ def overview(export: Export) -> dict[str, Any]:
         "kind": raw.kind,
         "encoding": raw.encoding,
         "delimiter": raw.delimiter,
-        "sheet": raw.sheet,
+        "sheet": visible(raw.sheet) if raw.sheet is not None else None,
         "sheets": sheets,
         "ignored_sheets": list(export.header.ignored),
         "header_line": export.header.line,

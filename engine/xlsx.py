@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.cells import ROW_SEP, finish_row
+from engine.cells import ROW_SEP, finish_row, visible
 from engine.errors import OndeError
 
 if TYPE_CHECKING:  # imported where used: openpyxl costs start-up time most runs never need
@@ -50,7 +50,7 @@ _HINT_BIG = (
 
 def where(path: Path | str, sheet: str) -> str:
     """The "file" of a location in a worksheet: ``export.xlsx:Feuil1``."""
-    return f"{path}:{sheet}"
+    return f"{path}:{visible(sheet)}"
 
 
 def check_size(path: Path) -> None:

@@ -225,3 +225,32 @@ def test_shared_strings_bomb_is_refused(tmp_path: Path) -> None:
     with pytest.raises(OndeError) as info:
         open_sources(path)
     assert "its texts would take 33 MB once decompressed, more than the 32 MB allowed" in info.value.message
+
+
+def test_sheet_names_are_shown_without_control_characters(tmp_path: Path) -> None:
+    bad = pupil("203452218AC", "Zoé")
+    bad[4] = "31/02/2020"
+    path = workbook(
+        tmp_path,
+        {
+            "A\u202e": [ONDE2_HEADER, pupil("203451870GH", "Noé")],
+            "B\u200b": [ONDE2_HEADER, bad],
+            "C\u2066": [],
+        },
+    )
+    code, _, err = inspect(path)
+    assert code == 1 and f"{path}:B:2:5:" in err and "\u200b" not in err
+    bad[4] = "14/03/2020"
+    path = workbook(
+        tmp_path,
+        {
+            "A\u202e": [ONDE2_HEADER, pupil("203451870GH", "Noé")],
+            "B\u200b": [ONDE2_HEADER, bad],
+            "C\u2066": [["x"]],
+        },
+    )
+    code, out, _ = inspect(path)
+    assert code == 0 and "sheets read: 'A' (header line 1, 1 pupils), 'B'" in out and "'C'" in out
+    info = json.loads(inspect(path, "--json")[1])
+    assert [s["name"] for s in info["sheets"]] == ["A", "B"] and info["ignored_sheets"] == ["C"]
+    assert info["sheet"] == "A"
