@@ -303,12 +303,31 @@ def _only_whitespace(path: Path, head: bytes, size: int) -> bool:
     return True
 
 
+def _zip_cut_short(path: Path) -> bool:
+    """Whether a file starting with a zip entry lacks the end-of-directory record every zip ends with."""
+    try:
+        with path.open("rb") as f:
+            f.seek(0, 2)
+            size = f.tell()
+            f.seek(max(0, size - 66 * 1024))  # the record (22 bytes) plus a comment of at most 64 KiB
+            return b"PK\x05\x06" not in f.read()
+    except OSError:
+        return False
+
+
 def _sniff_zip(path: Path) -> str:
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
             mimetype = zf.read("mimetype")[:100] if "mimetype" in names else b""
     except (zipfile.BadZipFile, OSError, KeyError, RuntimeError):
+        if _zip_cut_short(path):
+            raise _refuse(
+                path,
+                "the file looks truncated: it starts as a workbook or zip archive but its end is missing",
+                "the file was cut while it was copied or downloaded: export it again from ONDE and give "
+                "the whole file",
+            ) from None
         raise _refuse(
             path,
             "this is a damaged or unsupported zip archive",

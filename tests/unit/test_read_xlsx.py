@@ -254,3 +254,13 @@ def test_sheet_names_are_shown_without_control_characters(tmp_path: Path) -> Non
     info = json.loads(inspect(path, "--json")[1])
     assert [s["name"] for s in info["sheets"]] == ["A", "B"] and info["ignored_sheets"] == ["C"]
     assert info["sheet"] == "A"
+
+
+def test_workbook_cut_short_is_truncated(tmp_path: Path) -> None:
+    path = workbook(tmp_path, {"Feuil1": [ONDE2_HEADER, pupil("203451870GH", "Noé")]})
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 2 // 3])
+    with pytest.raises(OndeError) as info:
+        open_sources(path)
+    assert info.value.message.startswith("the file looks truncated")  # before: "a damaged zip archive"
+    assert "export it again from ONDE" in (info.value.hint or "")
