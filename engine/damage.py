@@ -48,7 +48,7 @@ def lines_text(match: HeaderMatch, lines: Sequence[int]) -> str:
     more = "…" if len(lines) > _SHOWN else ""
     if len(match.tables) > 1:
         return ", ".join(match.label(n) for n in lines[:_SHOWN]) + more
-    return "lines " + ", ".join(str(n) for n in lines[:_SHOWN]) + more
+    return ("lines " if len(lines) > 1 else "line ") + ", ".join(str(n) for n in lines[:_SHOWN]) + more
 
 
 def group(errors: Sequence[RowError], match: HeaderMatch) -> list[OndeError]:

@@ -244,3 +244,8 @@ def test_header_with_invisible_characters_is_known_and_never_echoed(tmp_path: Pa
     assert export.header.header_of("prenom") == "Prénom"
     assert any("'Remarque[2J' is not used" in w for w in export.warnings)
     assert not any(INVISIBLE.search(w) for w in export.warnings)
+
+
+def test_one_line_is_said_in_the_singular(tmp_path: Path) -> None:
+    export = read_export(write_csv(tmp_path / "e.csv", [onde2_row(prenom="No\u200bé")]), RULES)
+    assert "1 invisible control or formatting character(s) removed (line 2)" in " ".join(export.warnings)
