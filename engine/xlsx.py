@@ -157,6 +157,24 @@ def _coordinate(row: int, column: int) -> str:
     return f"{get_column_letter(column)}{row}"
 
 
+def _parsed(parser: Any, place: str) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """The parser's rows; a broken sheet (bad XML, a bad CRC, an odd value) as an OndeError."""
+    rows = parser.parse()
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except Exception:  # lxml/ElementTree, zipfile and openpyxl's converters raise many types
+            raise OndeError(
+                "cannot read this sheet: the workbook is damaged",
+                file=place,
+                hint="open it in a spreadsheet program and save it again as .xlsx or .csv, or re-export "
+                "the file from ONDE",
+            ) from None
+        yield row
+
+
 def sheet_rows(wb: openpyxl.Workbook, path: Path, sheet: str) -> Iterator[tuple[int, list[str]]]:
     """Yield ``(row number, cells)`` of one worksheet; blank rows skipped, cells NFC text."""
     try:
@@ -179,7 +197,7 @@ def sheet_rows(wb: openpyxl.Workbook, path: Path, sheet: str) -> Iterator[tuple[
             date_formats=wb._date_formats,
             timedelta_formats=wb._timedelta_formats,
         )
-        for line, parsed in parser.parse():
+        for line, parsed in _parsed(parser, place):
             if not parsed:
                 continue
             width = max(c["column"] for c in parsed)

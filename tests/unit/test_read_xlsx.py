@@ -264,3 +264,17 @@ def test_workbook_cut_short_is_truncated(tmp_path: Path) -> None:
         open_sources(path)
     assert info.value.message.startswith("the file looks truncated")  # before: "a damaged zip archive"
     assert "export it again from ONDE" in (info.value.hint or "")
+
+
+def test_broken_sheet_xml_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    path = workbook(tmp_path, {"Feuil1": [ONDE2_HEADER, pupil("203451870GH", "Noé")]})
+    with zipfile.ZipFile(path) as zf:
+        parts = {name: zf.read(name) for name in zf.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    parts["xl/worksheets/sheet1.xml"] = sheet[: sheet.rindex(b"</row>")] + b"<c r='Z9'><v>1</v>"  # cut XML
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    code, _, err = inspect(path)
+    assert code == 1 and "Traceback" not in err
+    assert f"{path}:Feuil1: cannot read this sheet: the workbook is damaged" in err
