@@ -230,7 +230,8 @@ def test_groupe_and_profile_columns_follow_sacoche(sacoche_mysql: SacocheDatabas
     types = {(table, column): (ctype, default) for table, column, ctype, default in rows}
     for kind in ("releve", "bulletin", "livret"):
         assert types["sacoche_groupe", f"groupe_configuration_{kind}"] == ("varchar(15)", "''")
-    assert types["sacoche_groupe", "groupe_ref"][0] == types["sacoche_groupe", "groupe_nom"][0] == "varchar(20)"
+    assert types["sacoche_groupe", "groupe_ref"][0] == "varchar(20)"
+    assert types["sacoche_groupe", "groupe_nom"][0] == "varchar(20)"
     assert types["sacoche_user_profil", "user_profil_login_modele"] == ("varchar(50)", "'ppp.nnnnnnnn'")
     assert types["sacoche_siecle_import", "siecle_import_contenu"][0] == "mediumtext"
     assert sacoche_mysql.query(

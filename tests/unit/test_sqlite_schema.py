@@ -109,7 +109,7 @@ def test_create_sqlite_is_idempotent(tmp_path: Path) -> None:
 
 
 def test_declared_types_carry_sacoche_s_widths(sqlite_db: sqlite3.Connection) -> None:
-    """PRAGMA table_info reports VARCHAR(n)/CHAR(n) as mysql.sql declares it: the engine reads widths there."""
+    """PRAGMA table_info reports VARCHAR(n)/CHAR(n) as mysql.sql declares them: the engine reads widths."""
     declared = {name: ctype for _cid, name, ctype, *_ in sqlite_db.execute("PRAGMA table_info(sacoche_user)")}
     assert declared["user_nom"] == declared["user_prenom"] == declared["user_login"] == "VARCHAR(50)"
     assert declared["user_email"] == "VARCHAR(100)"
