@@ -25,6 +25,7 @@ from engine.render import DIALECTS, SCRIPTS, load_plan, plan_dialects, render_sq
 from engine.report import render_reports
 from engine.rules import RuleSet, load_rules
 from engine.state import State, read_state
+from engine.widths import fit_export
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,7 @@ def make_plan(
     export = read_export(export_path, rules, format_id)
     state = read_state(db_url)
     check_destination(out, state.url, force)
+    export = fit_export(export, state.widths)  # names as SACoche would store them in this database
     day = (today or date.today()).isoformat()
     plan = _build(export, state, rules, decisions, day, allow, rng)
     light = PlanResult(
@@ -163,6 +165,7 @@ def _meta(export: Export, state: State, rules: RuleSet, day: str) -> dict[str, A
             "dialect": state.dialect,
             "fingerprint": dict(state.fingerprint),
             "login_model": state.profile.model,
+            "widths": dict(state.widths),
         },
     }
 
