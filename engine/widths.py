@@ -93,8 +93,19 @@ def read_widths(conn: Any, dialect: str) -> dict[str, int]:
 
 
 def fit_export(export: Any, widths: Mapping[str, int]) -> Any:
-    """The export with its pupils' names fitted (:func:`fit_pupils`): what SACoche would store."""
-    return replace(export, pupils=fit_pupils(export.pupils, widths))
+    """The export with its pupils' names fitted (:func:`fit_pupils`): what SACoche would store. When a
+    name had to be abbreviated, one warning gives the lines (never the names)."""
+    pupils = fit_pupils(export.pupils, widths)
+    lines = [new.line for old, new in zip(export.pupils, pupils, strict=True) if new is not old]
+    if not lines:
+        return replace(export, pupils=pupils)
+    shown = ", ".join(str(line) for line in lines[:10]) + (" …" if len(lines) > 10 else "")
+    warning = (
+        f"{len(lines)} name(s) abbreviated as SACoche abbreviates them, to fit the database's columns "
+        f"(user_nom {widths.get('user_nom')}, user_prenom {widths.get('user_prenom')} characters): "
+        f"line(s) {shown}"
+    )
+    return replace(export, pupils=pupils, warnings=(*export.warnings, warning))
 
 
 def fit_pupils(pupils: Iterable[Any], widths: Mapping[str, int]) -> tuple[Any, ...]:

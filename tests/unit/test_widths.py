@@ -157,6 +157,23 @@ def test_an_old_base_gets_abbreviated_names_and_short_logins(tmp_path: Path) -> 
     assert create.changes["user_login"]["new"] == "noe.b"
 
 
+def test_abbreviated_names_are_reported_by_line_without_the_names(tmp_path: Path) -> None:
+    from helpers import write_csv
+
+    from engine.normalise import read_export
+    from engine.rules import load_rules
+    from engine.widths import fit_export
+
+    export = read_export(
+        write_csv(tmp_path / "e.csv", [row("AUTRE", "Léa"), row(LONG_NOM, "Noé")]), load_rules()
+    )
+    assert fit_export(export, DEFAULT_WIDTHS) == export
+    fitted = fit_export(export, {**DEFAULT_WIDTHS, "user_nom": 25})
+    (warning,) = [w for w in fitted.warnings if "abbreviated" in w]
+    assert "line(s) 3" in warning and "user_nom 25" in warning
+    assert "TOUR" not in warning and "Noé" not in warning
+
+
 def _narrow_sqlite(path: Path) -> None:
     """Rebuild sacoche_user with the 2016 widths (25/25/30/63) declared, as an older SQLite demo had."""
     connection = sqlite3.connect(path)
