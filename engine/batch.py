@@ -8,15 +8,17 @@ database it is planned against and the name of its plan directory under ``--out`
         db: sqlite:///bases/ecole-a.db
         out: ecole-a                  # optional: the export's file name without its extension
       - export: 2026/ecole-b.xlsx
-        db: mysql://onde:secret@db.example/sacoche_b
+        db: mysql://onde@db.example/sacoche_b?option_file=~/.sacoche-b.cnf
 
 or the short form, one key per export::
 
     ecole-a.csv: {db: "sqlite:///bases/ecole-a.db", out: ecole-a}
-    ecole-b.xlsx: "mysql://onde:secret@db.example/sacoche_b"
+    ecole-b.xlsx: "mysql://onde@db.example/sacoche_b?password_env=SACOCHE_B_PASSWORD"
 
 or CSV with the header ``export,db,out`` (``,`` or ``;``; ``out`` may be left empty). A relative SQLite
-path in the map is read relative to the map file's folder.
+path in the map is read relative to the map file's folder. A password is better kept out of the map:
+``?password_env=NAME`` or ``?option_file=PATH`` per school (engine.dburl); the summaries only ever hold
+the URL without its password.
 
 Each school runs :func:`engine.pipeline.make_plan` in a worker process
 (:class:`concurrent.futures.ProcessPoolExecutor`, ``--jobs`` workers). A failure in one school (a bad
@@ -42,11 +44,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import urlparse
 
 import click
 
 from engine import __version__
+from engine.dburl import parse_url
 from engine.errors import OndeError, OndeErrorGroup
 
 SUMMARY_FILE = "batch-summary.json"
@@ -185,12 +187,10 @@ def read_db_map(path: Path, directory: Path) -> list[SchoolJob]:
         if not isinstance(db, str) or not db.strip():
             problem(where, f"'{export}': 'db' (the SACoche database URL) is missing")
             continue
-        if urlparse(db).scheme not in {"sqlite", "mysql", "mariadb"}:
-            problem(
-                where,
-                f"'{export}': unsupported database URL",
-                hint="use sqlite:///path/to/file.db or mysql://user:password@host:port/dbname",
-            )
+        try:
+            parse_url(db)  # its message never shows a password
+        except OndeError as exc:
+            problem(where, f"'{export}': {exc.message} ({exc.file})", hint=exc.hint)
             continue
         name = str(out) if out is not None else Path(export).stem
         why = _check_out_name(name)
@@ -247,6 +247,15 @@ def _error_fields(exc: BaseException) -> dict[str, Any]:
     }
 
 
+def _sheet_warning(login_sheet: dict[str, Any] | None) -> list[str]:
+    """The previous login sheet's obsolete cards, counted by class (engine.sheets)."""
+    if not login_sheet or not login_sheet.get("obsolete"):
+        return []
+    from engine.sheets import summary_line
+
+    return [summary_line(login_sheet)]
+
+
 def plan_school(job: SchoolJob, out_root: Path, options: Options) -> dict[str, Any]:
     """Plan one school; never raises: failures come back as ``status: error`` with their messages."""
     from engine.state import redact_url
@@ -280,7 +289,7 @@ def plan_school(job: SchoolJob, out_root: Path, options: Options) -> dict[str, A
             status="held" if plan.held else "ok",
             summary={k: v for k, v in plan.summary.items() if k not in ("held", "holds")},
             holds=[h["message"] for h in plan.holds if not h.get("allowed")],
-            warnings=[*planned.export_warnings, *plan.warnings],
+            warnings=[*planned.export_warnings, *plan.warnings, *_sheet_warning(planned.login_sheet)],
             error=None,
             errors=[],
             error_count=0,
@@ -347,7 +356,9 @@ def run_batch(
 
     options = options or Options()
     _rules(options.rules_dir)  # a bad rule directory fails here, once, not in every school
-    out_root.mkdir(parents=True, exist_ok=True)
+    from engine.planio import private_dir
+
+    private_dir(out_root)  # plan directories of minors and the summaries: the owner only (0700)
     results: list[dict[str, Any] | None] = [None] * len(jobs)
     bar = None
     if progress:
