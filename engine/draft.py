@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from engine.cells import visible
 from engine.draft_headers import EXTRA_SYNONYMS, best_synonym, header_score, irrelevant
 from engine.draft_values import Shape, caveat, evidence, fit, sniff
 from engine.errors import OndeError
@@ -128,7 +129,7 @@ def _columns(raw: RawSource, line: int, width: int) -> list[list[str]]:
     rows = ((n, cells) for n, cells in raw.rows() if n > line)
     for _, cells in islice(rows, _SAMPLE_ROWS):
         for index in range(width):
-            columns[index].append(cells[index] if index < len(cells) else "")
+            columns[index].append(visible(cells[index]) if index < len(cells) else "")
     return columns
 
 
@@ -220,7 +221,7 @@ def analyse(export: Path, rules: RuleSet, from_id: str = "onde2-eleves") -> Anal
     )
     _refuse_known(raws, rules, export)
     raw, line, cells = _find_header(raws, syns, depth)
-    headers = tuple(cells)
+    headers = tuple(visible(c) for c in cells)  # as engine.formats.detect sees them (no invisible ones)
     ctx = rules.context
     niveaux = (
         frozenset(rules.tables["niveaux"]["lookup"].values()) if "niveaux" in rules.tables else frozenset()
