@@ -6,6 +6,7 @@ Kept apart from the CLI so that ``plan`` and later ``batch`` call the same code.
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import __version__
+from engine.dburl import public_url
 from engine.logins import new_password_length
 from engine.match import Decisions as MatchDecisions
 from engine.match import match
@@ -22,6 +24,8 @@ from engine.normalise import Export, read_export
 from engine.plan import Decisions as ItemDecisions
 from engine.plan import Plan, build_plan
 from engine.planio import (
+    DECISIONS_FILE,
+    PLAN_FILE,
     check_destination,
     load_decisions,
     private_dir,
@@ -113,8 +117,11 @@ def make_plan(
     export = read_export(export_path, rules, format_id)
     state = read_state(db_url)
     check_destination(out, state.url, force)
+    decisions, replay_notes = replay_decisions(out, state.url, decisions)
     day = (today or date.today()).isoformat()
     plan = _build(export, state, rules, decisions, day, allow, rng)
+    if replay_notes:
+        plan = replace(plan, warnings=(*plan.warnings, *replay_notes))
     plan, login_sheet = _keep_sheet(plan, out, state, rules)
     light = PlanResult(
         replace(plan, items=(), passwords={}),
@@ -135,7 +142,7 @@ def make_plan(
         write_plan(staging, plan, meta)
         del plan
         render_outputs(staging)
-        _publish(staging, out)
+        publish(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return light
@@ -157,7 +164,47 @@ def _build(
         export, state, matching, rules, today=day, allow=allow, decisions=item_decisions, rng=rng
     )
     stale = list(matching.stale) + (stale_item_decisions(plan, item_decisions) if item_decisions else [])
+    questions = [i for i in plan.items if i.kind == "decide" and i.accepted]
+    if questions:  # `accept: [decide-…]`: a question is answered with same/different, never accepted
+        plan = replace(
+            plan, items=tuple(replace(i, accepted=False) if i in questions else i for i in plan.items)
+        )
+        stale += [f"accept: {i.id} (a question: answer it with same/different)" for i in questions]
     return replace(plan, stale_decisions=tuple(stale))
+
+
+Answers = tuple[MatchDecisions, ItemDecisions]
+
+
+def replay_decisions(out: Path, state_url: str, given: Answers | None) -> tuple[Answers | None, list[str]]:
+    """Add the answers kept in ``out/decisions.yaml`` (recorded by accept / reject / decide) to those of
+    ``--decisions`` (which win where both answer the same item or pupil). Not replayed when ``out``
+    holds a plan of another database (``--force``): its pupils and accounts are not this database's."""
+    path = out / DECISIONS_FILE
+    if not path.is_file():
+        return given, []
+    previous = out / PLAN_FILE
+    try:
+        url = json.loads(previous.read_text(encoding="utf-8")).get("state", {}).get("url")
+    except (OSError, ValueError, AttributeError):
+        url = None
+    if previous.is_file() and (not isinstance(url, str) or public_url(url) != state_url):
+        return given, [f"{path}: not replayed (its plan was made on another database)"]
+    kept_match, kept_items = load_decisions(path)
+    if given is None:
+        return (kept_match, kept_items), []
+    match_given, items_given = given
+    answered = set(match_given.same) | {pupil for pupil, _ in match_given.different}
+    same = {k: v for k, v in kept_match.same.items() if k not in answered}
+    different = {pair for pair in kept_match.different if pair[0] not in answered}
+    merged_match = MatchDecisions(
+        same=same | dict(match_given.same), different=frozenset(different) | match_given.different
+    )
+    merged_items = ItemDecisions(
+        accept=(kept_items.accept - items_given.reject) | items_given.accept,
+        reject=(kept_items.reject - items_given.accept) | items_given.reject,
+    )
+    return (merged_match, merged_items), []
 
 
 def _keep_sheet(plan: Plan, out: Path, state: State, rules: RuleSet) -> tuple[Plan, dict[str, Any] | None]:
@@ -218,7 +265,7 @@ def render_outputs(
     return paths
 
 
-def _publish(staging: Path, out: Path) -> None:
+def publish(staging: Path, out: Path) -> None:
     """Move a complete plan directory from ``staging`` into ``out``, removing the optional files (login
     sheets, scripts of a dialect) an older plan left there and the new one lacks."""
     private_dir(out)

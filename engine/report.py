@@ -105,6 +105,81 @@ def guard_message_fr(hold: dict[str, Any]) -> str:
     return str(hold.get("message", ""))
 
 
+def guard_headline_fr(hold: Mapping[str, Any]) -> str:
+    """The guard in a few words, with its figures: « le fichier ne contient que 6 élèves sur 53 — export
+    partiel ? » (the title when figures are missing)."""
+    f = hold.get("figures") or {}
+    guard = hold.get("guard")
+    try:
+        if guard == "coverage":
+            return f"le fichier ne contient que {_pupils(f['in_file'])} sur {f['active']} — export partiel ?"
+        if guard == "other_school":
+            return (
+                f"seuls {f['known']} des {_pupils(f['in_file'])} du fichier ont un compte dans SACoche — "
+                "export ou base d'une autre école ?"
+            )
+        if guard == "class_missing":
+            return f"aucun des {_pupils(f['active'])} de la classe {f['classe']} n'est dans le fichier"
+        if guard == "niveau_missing":
+            return f"aucun élève de {f['niveau']} dans le fichier ({_pupils(f['active'])} dans SACoche)"
+        if guard == "deactivations":
+            leaving = plural(f["leaving"], "départ", "départs")
+            return f"{leaving} pour {_pupils(f['active'])} — trop de départs ?"
+    except KeyError:
+        pass
+    return GUARD_TITLES.get(str(guard), "un contrôle a échoué").lower()
+
+
+def blocked_headline_fr(holds: list[Mapping[str, Any]]) -> str:
+    """« Plan bloqué : <first guard> » (+ « et N autres contrôles »), or empty when nothing holds."""
+    if not holds:
+        return ""
+    text = f"Plan bloqué : {guard_headline_fr(holds[0])}"
+    if len(holds) > 1:
+        text += f" (et {plural(len(holds) - 1, 'autre contrôle', 'autres contrôles')})"
+    return text
+
+
+def database_fr(url: str) -> str:
+    """The database in words: « fichier SQLite x.db », « base sacoche sur le serveur h:3306 »."""
+    m = re.fullmatch(r"sqlite:///(.+)", url)
+    if m:
+        return f"fichier SQLite {m[1]}"
+    m = re.fullmatch(r"(?:mysql|mariadb)[+\w]*://(?:[^@/]*@)?([^/?]*)/([^?]*)(?:\?.*)?", url)
+    if m:
+        where = m[1] or "serveur local"
+        return f"base « {m[2]} » sur le serveur {where}" if m[2] else f"serveur {where}"
+    return url
+
+
+def rules_fr(rules: Mapping[str, Any]) -> str:
+    """« règles fournies avec l'outil, version 1.0+… » or « règles « NAME », version … »."""
+    name, version = str(rules.get("name") or ""), str(rules.get("version") or "")
+    if not name:
+        return ""
+    said = "règles fournies avec l'outil" if name == DEFAULT_RULES_NAME else f"règles « {name} »"
+    return f"{said}, version {version}" if version else said
+
+
+DEFAULT_RULES_NAME = "onde-sacoche default rules"
+ITEM_ID_RE = re.compile(r"\b[a-z_]+-[0-9a-f]{10}\b")
+
+
+def stale_fr(stale: str) -> str:
+    """A stale answer (English, engine/match.py and planio) in French, item ids kept as references."""
+    ids = ITEM_ID_RE.findall(stale)
+    if stale.startswith(("accept:", "reject:")) and ids:
+        verb = "accepter" if stale.startswith("accept:") else "refuser"
+        if "(a question" in stale:
+            return f"n° {ids[0]} : c'est une question, on y répond (même élève ou non), on ne l'accepte pas"
+        return f"« {verb} » le n° {ids[0]} : ce changement n'est plus dans le plan"
+    if stale.startswith("same:"):
+        return "un rattachement à un compte (« même élève ») ne correspond plus à une ligne ou à un compte"
+    if stale.startswith("different:"):
+        return "une réponse « élève différent » ne correspond plus à une ligne ou à un compte"
+    return "une réponse enregistrée ne correspond plus à ce plan"
+
+
 FIELD_LABELS = {
     "user_nom": "Nom",
     "user_prenom": "Prénom",
@@ -473,6 +548,7 @@ def _decision(item: Mapping[str, Any], names: _Names) -> dict[str, Any]:
         candidates.append(cand)
     rule = reason.get("rule", "")
     return {
+        "answer": _answer_fr(item.get("answer")),
         "id": item.get("id", ""),
         "accepted": bool(item.get("accepted")),
         "line": reason.get("line"),
@@ -482,6 +558,74 @@ def _decision(item: Mapping[str, Any], names: _Names) -> dict[str, Any]:
         "rule": rule,
         "rule_fr": RULE_TEXT.get(rule, rule),
         "pupil_key": target.get("pupil", ""),
+    }
+
+
+def _answer_fr(answer: Any) -> str:
+    """The answer recorded with ``onde-sacoche decide`` (empty when none)."""
+    if not isinstance(answer, dict):
+        return ""
+    if answer.get("decision") == "same":
+        return f"même élève que le compte n° {answer.get('account')}"
+    accounts = ", ".join(f"n° {a}" for a in answer.get("accounts") or [])
+    return f"élève différent (pas le compte {accounts}) : un nouveau compte sera créé"
+
+
+def counted(rows: list[Mapping[str, Any]], one: str, many: str) -> str:
+    """« 2 départs (dont 1 non coché) »: every line of a table is counted, the unchecked ones said."""
+    text = plural(len(rows), one, many)
+    unchecked = sum(1 for r in rows if not r["accepted"])
+    if unchecked:
+        text += f" (dont {unchecked} non coché{'s' if unchecked > 1 else ''})"
+    return text
+
+
+def class_lines(
+    groups: Mapping[str, list[dict[str, Any]]], stats: Mapping[str, Any] | None, questions: int
+) -> dict[str, str]:
+    """A class's counts, each the number of lines of its table. ``in_file``: the pupils of the file by
+    what happens to them (new, updated, back, to decide, unchanged: they add up to the class's pupils);
+    ``out_of_file``: departures; ``groups``: group memberships."""
+    updates = groups.get("update", [])
+    moved = sum(1 for r in updates if r["moves"])
+    parts = []
+    if groups.get("create"):
+        parts.append(counted(groups["create"], "nouvel élève", "nouveaux élèves"))
+    if updates:
+        text = counted(updates, "mise à jour", "mises à jour")
+        if moved:
+            text += f", {plural(moved, 'changement de classe', 'changements de classe')} compris"
+        parts.append(text)
+    if groups.get("reactivate"):
+        parts.append(counted(groups["reactivate"], "retour", "retours"))
+    if questions:
+        parts.append(f"{questions} à décider")
+    in_file = ""
+    if stats and isinstance(stats.get("pupils_in_file"), int):
+        total, unchanged = stats["pupils_in_file"], stats.get("unchanged")
+        listed = sum(len(groups.get(k, [])) for k in ("create", "update", "reactivate")) + questions
+        if isinstance(unchanged, int) and listed + unchanged == total:
+            parts.append(f"{unchanged} sans changement")
+            in_file = f"{_pupils(total)} dans le fichier : {join_fr(parts)}"
+        else:
+            in_file = f"{_pupils(total)} dans le fichier" + (f", dont {join_fr(parts)}" if parts else "")
+    elif parts:
+        in_file = f"Dans le fichier : {join_fr(parts)}"
+    members = groups.get("memberships", [])
+    adds = [r for r in members if r["action"] == "ajout"]
+    removes = [r for r in members if r["action"] == "retrait"]
+    group_parts = [
+        counted(rows, one, many)
+        for rows, one, many in (
+            (adds, "inscription dans un groupe", "inscriptions dans des groupes"),
+            (removes, "retrait d'un groupe", "retraits de groupes"),
+        )
+        if rows
+    ]
+    return {
+        "in_file": in_file,
+        "out_of_file": counted(groups["deactivate"], "départ", "départs") if groups.get("deactivate") else "",
+        "groups": join_fr(group_parts),
     }
 
 
@@ -514,23 +658,25 @@ def build_view(plan: Mapping[str, Any], credentials: Iterable[Mapping[str, str]]
                 classe = names.renamed.get(classe, classe)
             by_class[classe][kind].append(_row(item, names))
     stats = plan.get("by_class") or plan.get("summary", {}).get("by_class", {}) or {}
+    labels = plan.get("names", {}).get("labels", {}) or {}  # short SACoche name → full ONDE label
     formerly: dict[str, list[str]] = defaultdict(list)
     for old, new in names.renamed.items():
         formerly[new].append(old)
+    questions: Counter[str] = Counter(
+        names.classe(i.get("subject", {}).get("classe_ref")) for i in items if i.get("kind") == "decide"
+    )
     classes = []
     for name in sorted(by_class, key=class_sort_key):
         groups = by_class[name]
         for rows in groups.values():
             rows.sort(key=lambda r: (r["nom"], r["prenom"], r.get("groupe", ""), r["id"]))
-        counts = Counter(r["kind"] for rows in groups.values() for r in rows if r["accepted"])
-        moved = sum(1 for r in groups.get("update", []) if r["accepted"] and r["moves"])
-        phrases = pupil_phrases(counts, moved) + structure_phrases(counts)
         members = groups.get("memberships", [])
         classes.append(
             {
                 "name": name or "Élèves sans classe",
+                "label": labels.get(name, ""),
                 "formerly": formerly.get(name, []),
-                "phrase": join_fr(phrases) or "Aucun changement coché",
+                **class_lines(groups, stats.get(name), questions.get(name, 0)),
                 "creates": groups.get("create", []),
                 "deactivates": groups.get("deactivate", []),
                 "reactivates": groups.get("reactivate", []),
@@ -539,8 +685,8 @@ def build_view(plan: Mapping[str, Any], credentials: Iterable[Mapping[str, str]]
                     members, key=lambda r: (r["groupe"], r["action"], r["nom"], r["prenom"])
                 ),
                 "stats": stats.get(name),
-                "counts": {k: counts[k] for k in ("create", "deactivate", "reactivate", "update")}
-                | {"memberships": counts["membership_add"] + counts["membership_remove"]},
+                "counts": {k: len(groups.get(k, [])) for k in PUPIL_KINDS[:4]}
+                | {"memberships": len(members)},
             }
         )
     loose_members.sort(key=lambda r: (r["groupe"], r["action"], r["nom"], r["prenom"]))
@@ -552,6 +698,7 @@ def build_view(plan: Mapping[str, Any], credentials: Iterable[Mapping[str, str]]
             "guard": h.get("guard", ""),
             "title": GUARD_TITLES.get(h.get("guard", ""), h.get("guard", "")),
             "message": guard_message_fr(h),
+            "figures": h.get("figures") or {},
             "allow": h.get("allow") or f"--allow {h.get('guard', '')}",
             "allowed": bool(h.get("allowed")),
         }
@@ -572,10 +719,12 @@ def build_view(plan: Mapping[str, Any], credentials: Iterable[Mapping[str, str]]
             "confirmed": source.get("format_confirmed", True),
             "pupils": source.get("pupils", summary.get("pupils_in_file")),
         },
-        "database": redact_url(str(state.get("url", "?"))),
+        "database": database_fr(redact_url(str(state.get("url", "?")))),
         "today": long_date_fr(plan.get("today", "")),
         "tool": plan.get("tool", "onde-sacoche"),
         "rules": plan.get("rules", {}),
+        "rules_fr": rules_fr(plan.get("rules", {})),
+        "headline": blocked_headline_fr([h for h in holds if not h["allowed"]]),
         "summary_line": summary_line(accepted, moves[True], len(decisions)),
         "structure_line": join_fr(structure_phrases(accepted)),
         "unchecked_line": join_fr(unchecked_parts),
@@ -585,7 +734,7 @@ def build_view(plan: Mapping[str, Any], credentials: Iterable[Mapping[str, str]]
         "holds": [h for h in holds if not h["allowed"]],
         "allowed_holds": [h for h in holds if h["allowed"]],
         "decisions": [_decision(i, names) for i in decisions],
-        "stale": list(plan.get("stale_decisions", [])),
+        "stale": [stale_fr(str(s)) for s in plan.get("stale_decisions", [])],
         "warnings": list(plan.get("warnings", [])),
         "sheet_notice": notice_fr(plan.get("login_sheet")),
         "structure": structure,
