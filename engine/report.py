@@ -130,13 +130,67 @@ def guard_headline_fr(hold: Mapping[str, Any]) -> str:
     return GUARD_TITLES.get(str(guard), "un contrôle a échoué").lower()
 
 
+#: guards that fire once per class or niveau: shown as one block with a line each
+GROUPED_GUARDS = {
+    "class_missing": (
+        "Classes absentes du fichier",
+        "Aucun élève de ces classes n'est dans le fichier : tous leurs élèves actifs seraient désactivés.",
+        lambda f: f"{f['classe']} (réf. {f['ref']}) : {_pupils(f['active'])} actifs dans SACoche",
+        "classes absentes",
+    ),
+    "niveau_missing": (
+        "Niveaux absents du fichier",
+        "Aucun élève de ces niveaux n'est dans le fichier :",
+        lambda f: f"{f['niveau']} : {_pupils(f['active'])} actifs dans SACoche",
+        "niveaux absents",
+    ),
+}
+GUARD_SHORT = {
+    "coverage": "export incomplet",
+    "other_school": "autre école",
+    "class_missing": "classe absente",
+    "niveau_missing": "niveau absent",
+    "deactivations": "trop de départs",
+}
+
+
+def hold_blocks(holds: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One block per guard that fired: its title, its explanation, and a line per class or niveau when
+    a guard fired for several (so that 8 missing classes make one block, not 8)."""
+    by_guard: dict[str, list[Mapping[str, Any]]] = {}
+    for hold in holds:
+        by_guard.setdefault(str(hold.get("guard")), []).append(hold)
+    blocks = []
+    for guard, fired in by_guard.items():
+        grouped = GROUPED_GUARDS.get(guard)
+        if grouped and len(fired) > 1:
+            try:
+                lines = [grouped[2](h.get("figures") or {}) for h in fired]
+            except KeyError:
+                lines = None
+            if lines is not None:
+                title = f"{grouped[0]} ({len(fired)})"
+                blocks.append({"title": title, "message": grouped[1], "lines": lines})
+                continue
+        blocks += [{"title": h["title"], "message": h["message"], "lines": []} for h in fired]
+    return blocks
+
+
 def blocked_headline_fr(holds: list[Mapping[str, Any]]) -> str:
-    """« Plan bloqué : <first guard> » (+ « et N autres contrôles »), or empty when nothing holds."""
+    """« Plan bloqué : <first guard> » (+ the other guards in a few words), or empty when nothing holds."""
     if not holds:
         return ""
     text = f"Plan bloqué : {guard_headline_fr(holds[0])}"
-    if len(holds) > 1:
-        text += f" (et {plural(len(holds) - 1, 'autre contrôle', 'autres contrôles')})"
+    others = Counter(str(h.get("guard")) for h in holds[1:])
+    if others:
+        said = []
+        for guard, count in others.items():
+            grouped = GROUPED_GUARDS.get(guard)
+            if count > 1 and grouped:
+                said.append(f"{grouped[3]} ({count})")
+            else:
+                said.append(GUARD_SHORT.get(guard, guard) + (f" ({count})" if count > 1 else ""))
+        text += f" ; aussi : {join_fr(said)}"
     return text
 
 
@@ -732,6 +786,7 @@ def build_view(plan: Mapping[str, Any], credentials: Iterable[Mapping[str, str]]
         "unchanged": summary.get("unchanged"),
         "held": any(not h["allowed"] for h in holds),
         "holds": [h for h in holds if not h["allowed"]],
+        "hold_blocks": hold_blocks([h for h in holds if not h["allowed"]]),
         "allowed_holds": [h for h in holds if h["allowed"]],
         "decisions": [_decision(i, names) for i in decisions],
         "stale": [stale_fr(str(s)) for s in plan.get("stale_decisions", [])],

@@ -105,12 +105,17 @@ def test_decisions_file_still_works_elsewhere(planned: tuple[Path, Path], tmp_pa
     (question,) = of_kind(out, "decide")
     assert cli("decide", out, question["id"], "different").exit_code == 0
     assert cli("reject", out, "--kind", "deactivate").exit_code == 0
+    leavers = {i["id"] for i in of_kind(out, "deactivate")}
     answers = tmp_path / "answers.yaml"
     shutil.copy(out / "decisions.yaml", answers)
     other = tmp_path / "other"
     assert plan_into(db, other, "--decisions", answers).exit_code == 0
     assert not of_kind(other, "decide") and not (other / "decisions.yaml").exists()
-    assert of_kind(other, "deactivate") and not any(i["accepted"] for i in of_kind(other, "deactivate"))
+    again = items(other)
+    assert leavers <= set(again) and not any(again[i]["accepted"] for i in leavers)
+    # the account said to be another pupil is absent from the file: a new departure, accepted
+    (new_leaver,) = [i for i in of_kind(other, "deactivate") if i["id"] not in leavers]
+    assert new_leaver["target"]["user_id"] == question["target"]["accounts"][0] and new_leaver["accepted"]
     creates = [i for i in of_kind(other, "create") if i["reason"]["line"] == question["reason"]["line"]]
     assert creates, "a different pupil gets a new account"
 
