@@ -109,10 +109,12 @@ def test_example_fits_five_pages_classes_share_them(example: dict[str, Any]) -> 
     assert f"page {len(pages)} sur {len(pages)}" in pages[-1]
     text = "\n".join(pages)
     for name in expected_classes(example["plan"]):
-        headings = re.findall(rf"^\s*Classe {re.escape(name)}\s*$", text, re.MULTILINE)
+        headings = re.findall(rf"^\s*Classe {re.escape(name)}(?: — ONDE : .*)?$", text, re.MULTILINE)
         assert len(headings) == 1, f"{name}: {len(headings)} headings"
     several = [p for p in pages if len(re.findall(r"^\s*Classe \[", p, re.MULTILINE)) > 1]
     assert several, "every class is still alone on its page"
+    # the class heading gives the full ONDE label beside the 20-character SACoche name
+    assert re.search(r"^\s*Classe \[PS\] PS-MS Mme Pivoi — ONDE : PS-MS Mme Pivoine$", text, re.MULTILINE)
 
 
 def test_every_item_id_printed_with_its_state(example: dict[str, Any]) -> None:
