@@ -35,6 +35,7 @@ from engine.planio import (
 )
 from engine.render import DIALECTS, SCRIPTS, load_plan, plan_dialects, render_sql, sql_path
 from engine.report import render_reports
+from engine.review import summary_text
 from engine.rules import RuleSet, load_rules
 from engine.sheets import keep_passwords, previous_cards
 from engine.sheets import summary_line as sheet_summary_line
@@ -54,6 +55,7 @@ class PlanResult:
     state_url: str
     out: Path
     login_sheet: dict[str, Any] | None = None  # engine.sheets: the previous sheet's cards, still valid?
+    review_line: str = ""  # engine.review.summary_text: what is accepted, what is not, what is to decide
 
     def text_summary(self) -> str:
         """A readable summary for the terminal (no pupil names)."""
@@ -82,6 +84,8 @@ class PlanResult:
             lines.append(f"  warning: {warning}")
         if self.login_sheet:
             lines.append(f"  {sheet_summary_line(self.login_sheet)}")
+        if self.review_line:
+            lines.append(f"  {self.review_line}")
         lines.append(f"  plan written to {self.out / 'plan.json'}")
         return "\n".join(lines)
 
@@ -132,6 +136,9 @@ def make_plan(
         state.url,
         out,
         login_sheet,
+        summary_text(
+            {"held": plan.held, "items": [{"kind": i.kind, "accepted": i.accepted} for i in plan.items]}
+        ),
     )
     meta = _meta(export, state, rules, day)
     if login_sheet is not None:
