@@ -150,6 +150,8 @@ def make_plan(
         del plan
         render_outputs(staging)
         publish(staging, out)
+        if replay_notes:  # answers for the plan of another database (--force) must not outlive it
+            (out / DECISIONS_FILE).unlink(missing_ok=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return light
@@ -196,7 +198,7 @@ def replay_decisions(out: Path, state_url: str, given: Answers | None) -> tuple[
     except (OSError, ValueError, AttributeError):
         url = None
     if previous.is_file() and (not isinstance(url, str) or public_url(url) != state_url):
-        return given, [f"{path}: not replayed (its plan was made on another database)"]
+        return given, [f"{path}: not replayed and removed (its answers were for another database)"]
     kept_match, kept_items = load_decisions(path)
     if given is None:
         return (kept_match, kept_items), []

@@ -202,3 +202,27 @@ def test_show_summary_follows_flags_edited_by_hand(planned: tuple[Path, Path]) -
     show = cli("show", out)
     assert "not accepted: deactivate 2, class_retire 1" in show.output
     assert "deactivate 2" not in show.output.split("not accepted")[0]
+
+
+def test_kept_answers_and_a_decisions_file_together(planned: tuple[Path, Path], tmp_path: Path) -> None:
+    """The plan directory's answers are replayed with --decisions; the file wins for the same item."""
+    db, out = planned
+    deactivations = sorted(i["id"] for i in of_kind(out, "deactivate"))
+    assert cli("reject", out, *deactivations).exit_code == 0
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(f"accept: [{deactivations[0]}]\n", encoding="utf-8")
+    assert plan_into(db, out, "--decisions", answers).exit_code == 0
+    now = items(out)
+    assert now[deactivations[0]]["accepted"] and not now[deactivations[1]]["accepted"]
+
+
+def test_answers_of_another_database_are_not_replayed(planned: tuple[Path, Path], tmp_path: Path) -> None:
+    db, out = planned
+    (leaver, *_) = of_kind(out, "deactivate")
+    assert cli("reject", out, leaver["id"]).exit_code == 0
+    other = tmp_path / "other.db"
+    shutil.copy(db, other)
+    result = plan_into(other, out, "--force")
+    assert result.exit_code == 0, result.output
+    assert "decisions.yaml: not replayed and removed (its answers were for another database)" in result.output
+    assert items(out)[leaver["id"]]["accepted"] and not (out / "decisions.yaml").exists()
