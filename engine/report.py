@@ -190,7 +190,7 @@ def blocked_headline_fr(holds: list[Mapping[str, Any]]) -> str:
                 said.append(f"{grouped[3]} ({count})")
             else:
                 said.append(GUARD_SHORT.get(guard, guard) + (f" ({count})" if count > 1 else ""))
-        text += f" ; aussi : {join_fr(said)}"
+        text += f" (aussi : {join_fr(said)})"
     return text
 
 
