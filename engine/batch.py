@@ -48,8 +48,10 @@ from typing import Any
 import click
 
 from engine import __version__
+from engine.cliguard import echo, json_safe
 from engine.dburl import parse_url
 from engine.errors import OndeError, OndeErrorGroup
+from engine.outpaths import check_output_dir
 
 SUMMARY_FILE = "batch-summary.json"
 SUMMARY_TEXT_FILE = "batch-summary.txt"
@@ -144,23 +146,31 @@ def _entries_from_csv(path: Path) -> list[tuple[dict[str, Any], tuple[int, int]]
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [h.strip().lower() for h in next(reader, [])]
-    if "export" not in header or "db" not in header:
+    try:
+        header = [h.strip().lower() for h in next(reader, [])]
+        if "export" not in header or "db" not in header:
+            raise OndeError(
+                "a CSV db map needs a header line with the columns export and db (and optionally out)",
+                file=path,
+                line=1,
+            )
+        entries = []
+        start = 2
+        for cells in reader:
+            line, start = start, reader.line_num + 1
+            if not any(c.strip() for c in cells):
+                continue
+            row = {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header) if h}
+            if not row.get("out"):
+                row.pop("out", None)
+            entries.append((row, (line, 1)))
+    except csv.Error as exc:  # a field over the csv module's limit (an unclosed quote, usually)
         raise OndeError(
-            "a CSV db map needs a header line with the columns export and db (and optionally out)",
+            f"this CSV line cannot be read ({exc})",
             file=path,
-            line=1,
-        )
-    entries = []
-    start = 2
-    for cells in reader:
-        line, start = start, reader.line_num + 1
-        if not any(c.strip() for c in cells):
-            continue
-        row = {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header) if h}
-        if not row.get("out"):
-            row.pop("out", None)
-        entries.append((row, (line, 1)))
+            line=reader.line_num or 1,
+            hint="look for an unclosed double quote on or above that line",
+        ) from None
     return entries
 
 
@@ -510,6 +520,7 @@ def batch_command(
                 f"unknown guard(s) for --allow: {', '.join(unknown)}", hint=f"use one of: {', '.join(GUARDS)}"
             )
         schools = read_db_map(db_map, directory)
+        check_output_dir(out)
         options = Options(rules_dir, format_id, today.date() if today else None, tuple(allow), force)
         result = run_batch(
             schools,
@@ -521,12 +532,12 @@ def batch_command(
         )
     except OndeError as exc:
         count = len(exc.errors) if isinstance(exc, OndeErrorGroup) else 1
-        click.echo(f"error: {exc}" if count == 1 else f"{count} errors:\n{exc}", err=True)
+        echo(f"error: {exc}" if count == 1 else f"{count} errors:\n{exc}", err=True)
         sys.exit(EXIT_ERROR)
     if as_json:
-        click.echo(result.summary_path.read_text(encoding="utf-8"), nl=False)
+        click.echo(json_safe(result.summary_path.read_text(encoding="utf-8")), nl=False)
     else:
-        click.echo(text_report(result))
+        echo(text_report(result))
     sys.exit(result.exit_code)
 
 
