@@ -333,6 +333,11 @@ def _describe_item(item: dict[str, Any]) -> str:
         return f"{user} {who} {sign} group {ref}"
     if kind == "decide":
         candidates = ", ".join(one_line(c.get("user_id")) for c in subject.get("candidates") or [])
+        answer = item.get("answer") if isinstance(item.get("answer"), dict) else None
+        if answer:
+            said = one_line(answer.get("decision"))
+            chosen = one_line(answer.get("account") or ", ".join(map(str, answer.get("accounts") or [])))
+            return f"{who} (line {one_line(subject.get('line'))}): answered {said} {chosen} (next plan)"
         return f"{who} (line {one_line(subject.get('line'))}): same pupil as account {candidates}? decide"
     return ""
 

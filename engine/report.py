@@ -234,6 +234,36 @@ def stale_fr(stale: str) -> str:
     return "une réponse enregistrée ne correspond plus à ce plan"
 
 
+WARNINGS_FR: tuple[tuple[re.Pattern[str], Any], ...] = (
+    (
+        re.compile(
+            r"a group named '(.*)' was made by hand in SACoche; the import creates its own \((.*)\) "
+            r"and leaves the hand-made one alone"
+        ),
+        lambda m: (
+            f"Un groupe « {m[1]} » a été créé à la main dans SACoche : l'import crée le sien "
+            f"(réf. {m[2]}) et laisse l'autre tel quel."
+        ),
+    ),
+    (
+        re.compile(r".*decisions\.yaml: not replayed and removed .*"),
+        lambda m: (
+            "Les réponses enregistrées dans ce dossier portaient sur une autre base SACoche : "
+            "elles n'ont pas été reprises."
+        ),
+    ),
+)
+
+
+def warning_fr(warning: str) -> tuple[str, bool]:
+    """(text, in_french): a known remark of the planner in French, else the English text as it is."""
+    for pattern, translate in WARNINGS_FR:
+        m = pattern.fullmatch(warning)
+        if m:
+            return translate(m), True
+    return warning, False
+
+
 FIELD_LABELS = {
     "user_nom": "Nom",
     "user_prenom": "Prénom",
@@ -790,7 +820,7 @@ def build_view(plan: Mapping[str, Any], credentials: Iterable[Mapping[str, str]]
         "allowed_holds": [h for h in holds if h["allowed"]],
         "decisions": [_decision(i, names) for i in decisions],
         "stale": [stale_fr(str(s)) for s in plan.get("stale_decisions", [])],
-        "warnings": list(plan.get("warnings", [])),
+        "warnings": [warning_fr(str(w)) for w in plan.get("warnings", [])],
         "sheet_notice": notice_fr(plan.get("login_sheet")),
         "structure": structure,
         "left_alone": left_alone,

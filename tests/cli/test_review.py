@@ -86,6 +86,7 @@ def test_full_review_then_replan_replays_every_answer(planned: tuple[Path, Path]
     show = cli("show", out)
     assert show.exit_code == 0 and "sql/sqlite: up to date" in show.output
     assert "not accepted: membership_remove 1" in show.output and "to decide: 0" in show.output
+    assert f"answered same {account} (next plan)" in show.output
     assert "retrait d'un groupe" not in (out / "resume.md").read_text(encoding="utf-8").split("\n\n")[2]
     assert "Réponse enregistrée" in (out / "rapport.html").read_text(encoding="utf-8")
 
