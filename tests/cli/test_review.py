@@ -227,3 +227,23 @@ def test_answers_of_another_database_are_not_replayed(planned: tuple[Path, Path]
     assert result.exit_code == 0, result.output
     assert "decisions.yaml: not replayed and removed (its answers were for another database)" in result.output
     assert items(out)[leaver["id"]]["accepted"] and not (out / "decisions.yaml").exists()
+
+
+def test_a_question_with_two_candidates_needs_the_account(planned: tuple[Path, Path]) -> None:
+    _db, out = planned
+    path = out / "plan.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    (question,) = [i for i in doc["items"] if i["kind"] == "decide"]
+    first = question["subject"]["candidates"][0]
+    question["subject"]["candidates"].append(first | {"user_id": 99, "login": "elo.autre"})
+    question["target"]["accounts"] = [first["user_id"], 99]
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+    assert cli("render", out).exit_code == 0
+    result = cli("decide", out, question["id"], "same")
+    assert result.exit_code == 1 and "2 candidate accounts" in result.output and "--account" in result.output
+    assert cli("decide", out, question["id"], "same", "--account", 99).exit_code == 0
+    assert cli("decide", out, question["id"], "different", "--account", first["user_id"]).exit_code == 0
+    answers = yaml.safe_load((out / "decisions.yaml").read_text(encoding="utf-8"))
+    pupil = question["target"]["pupil"]
+    assert answers == {"different": [{"pupil": pupil, "account": first["user_id"]}]}  # the last answer
+    assert items(out)[question["id"]]["answer"] == {"decision": "different", "accounts": [first["user_id"]]}
