@@ -167,10 +167,10 @@ def read_answers(plan_dir: Path) -> dict[str, list[Any]]:
     answers: dict[str, list[Any]] = {"accept": [], "reject": [], "same": [], "different": []}
     if not path.is_file():
         return answers
-    load_decisions(path)  # every mistake as file:line:column
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    for key in answers:
-        answers[key] = list(data.get(key) or [])
+    pairing, items = load_decisions(path)  # every mistake as file:line:column
+    answers["accept"], answers["reject"] = sorted(items.accept), sorted(items.reject)
+    answers["same"] = [{"pupil": pupil, "account": account} for pupil, account in pairing.same.items()]
+    answers["different"] = [{"pupil": p, "account": a} for p, a in sorted(pairing.different)]
     return answers
 
 
