@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from engine.errors import OndeError
+from engine.errors import OndeError, OndeErrorGroup
 from engine.planio import (
     CREDENTIALS_FILE,
     DECISIONS_FILE,
@@ -287,11 +287,27 @@ def _commit(
             shutil.copy2(credentials, staging / CREDENTIALS_FILE)
         _write_atomic(staging / DECISIONS_FILE, answers_yaml(answers).encode("utf-8"), PRIVATE_FILE)
         load_decisions(staging / DECISIONS_FILE)  # what we wrote must read back
-        render_outputs(staging)
+        try:
+            render_outputs(staging)
+        except OndeError as exc:
+            raise _as_refusal(exc, staging, plan_dir) from None
         publish(staging, plan_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return ReviewResult(changed, unchanged, summary_text(doc), plan_dir)
+
+
+def _as_refusal(error: OndeError, staging: Path, plan_dir: Path) -> OndeError:
+    """A render error of the changed plan, as a refusal naming the plan directory's files (not the
+    staging copy, whose line numbers are those of a plan.json that was never written)."""
+    errors = error.errors if isinstance(error, OndeErrorGroup) else [error]
+    for one in errors:
+        if one.file and one.file.startswith(str(staging)):
+            one.file = str(plan_dir / Path(one.file).relative_to(staging))
+            one.line = one.column = None
+        one.message = f"refused, nothing changed: {one.message}"
+        one.hint = "accept or reject the items named together (several ids in one command), or not at all"
+    return error
 
 
 def describe(result: ReviewResult, verb: str) -> Iterable[str]:

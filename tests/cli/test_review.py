@@ -147,6 +147,7 @@ def test_reject_by_class_ref_or_name(planned: tuple[Path, Path]) -> None:
         (("reject", "{out}", "--kind", "nonsense"), "unknown kind"),
         (("reject", "{out}", "--class", "999_CM2"), "no item of class 999_CM2"),
         (("accept", "{out}"), "no item named"),
+        (("reject", "{out}", "{class_create}"), "plan.json: refused, nothing changed: update-"),
     ],
 )
 def test_refusals_exit_1_and_change_nothing(planned: tuple[Path, Path], args: tuple, message: str) -> None:
@@ -155,11 +156,13 @@ def test_refusals_exit_1_and_change_nothing(planned: tuple[Path, Path], args: tu
         "out": out,
         "decide": of_kind(out, "decide")[0]["id"],
         "create": of_kind(out, "create")[0]["id"],
+        "class_create": of_kind(out, "class_create")[0]["id"],
     }
     before = snapshot(out)
     result = cli(*(a.format(**ids) for a in args))
     assert result.exit_code == 1, result.output
     assert message in result.output and "Traceback" not in result.output
+    assert "onde-sacoche-review-" not in result.output  # the plan directory's files, not a staging copy
     assert snapshot(out) == before
 
 
