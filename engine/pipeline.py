@@ -6,6 +6,7 @@ Kept apart from the CLI so that ``plan`` and later ``batch`` call the same code.
 from __future__ import annotations
 
 import hashlib
+import re
 import json
 import shutil
 import tempfile
@@ -80,7 +81,7 @@ class PlanResult:
             state = "allowed" if hold["allowed"] else "HELD"
             lines.append(f"  {state}: {hold['message']} (override: {hold['allow']})")
         for stale in self.plan.stale_decisions:
-            lines.append(f"  stale decision: {stale}")
+            lines.append(f"  stale decision: {_without_pupil_key(stale)}")
         for warning in (*self.export_warnings, *self.plan.warnings):
             lines.append(f"  warning: {warning}")
         if self.login_sheet:
@@ -89,6 +90,16 @@ class PlanResult:
             lines.append(f"  {self.review_line}")
         lines.append(f"  plan written to {self.out / 'plan.json'}")
         return "\n".join(lines)
+
+
+#: the pupil key of a stale pairing answer (``ine:…`` or ``id:nom|prénom|date``, engine.match.pupil_key)
+_PUPIL_KEY = re.compile(r"\b(?:ine|id):[^↔]*?(?= ↔)")
+
+
+def _without_pupil_key(stale: str) -> str:
+    """A stale answer for the terminal: the pupil key (an INE, or names and birth date) left out; plan.json,
+    a private file, keeps it whole."""
+    return _PUPIL_KEY.sub("a row (its key is in plan.json, stale_decisions)", stale)
 
 
 def _sha256(path: Path) -> str:
