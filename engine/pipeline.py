@@ -6,8 +6,8 @@ Kept apart from the CLI so that ``plan`` and later ``batch`` call the same code.
 from __future__ import annotations
 
 import hashlib
-import re
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable
