@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from engine import __version__
+from engine.cells import visible
 from engine.dburl import public_url
+from engine.formats import SHEET_STRIDE
 from engine.logins import new_password_length
 from engine.match import Decisions as MatchDecisions
 from engine.match import match
@@ -259,6 +261,7 @@ def _meta(export: Export, state: State, rules: RuleSet, day: str) -> dict[str, A
             "format_confirmed": export.source.confirmed,
             "encoding": export.raw.encoding,
             "pupils": len(export.pupils),
+            **_sheets(export),
         },
         "rules": {"name": rules.name, "version": rules.full_version},
         "state": {
@@ -269,6 +272,14 @@ def _meta(export: Export, state: State, rules: RuleSet, day: str) -> dict[str, A
             "widths": dict(state.widths),
         },
     }
+
+
+def _sheets(export: Export) -> dict[str, Any]:
+    """The sheets of a workbook read, when there were several (the report names them beside a line)."""
+    tables = export.header.tables
+    if len(tables) < 2:
+        return {}
+    return {"sheets": [visible(raw.sheet or "") for raw, _ in tables], "sheet_stride": SHEET_STRIDE}
 
 
 #: files a plan directory may hold besides sql/: removed when the new plan has no such file

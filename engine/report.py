@@ -452,13 +452,25 @@ def sheet_cards(plan: Mapping[str, Any], rows: Iterable[Mapping[str, str]]) -> l
 
 
 class _Names:
-    """Display names for class and group refs, gathered from the plan itself."""
+    """Display names for class and group refs, gathered from the plan itself; file lines as directors
+    read them."""
+
+    def line(self, line: Any) -> Any:
+        """A file line for the report: ``40``, or ``40 (feuille « Feuil2 »)`` when the workbook had
+        several sheets read (a later sheet's lines are numbered from k × sheet_stride)."""
+        if not isinstance(line, int) or len(self.sheets) < 2 or self.sheet_stride <= 0:
+            return line
+        index, row = divmod(line, self.sheet_stride)
+        return f"{row} (feuille « {self.sheets[index]} »)" if index < len(self.sheets) else line
 
     def __init__(self, plan: Mapping[str, Any]) -> None:
         self.classes: dict[str, str] = {}
         self.groups: dict[str, str] = {}
         self.pupil_class: dict[Any, str] = {}
         self.renamed: dict[str, str] = {}  # old class name → new name (a leaver's class is its old name)
+        source = plan.get("source", {})
+        self.sheets: list[str] = list(source.get("sheets") or [])
+        self.sheet_stride = int(source.get("sheet_stride") or 0)
         names = plan.get("names", {})
         self.classes.update({str(k).upper(): v for k, v in names.get("classes", {}).items()})
         self.groups.update({str(k).upper(): v for k, v in names.get("groups", {}).items()})
@@ -551,7 +563,7 @@ def _row(item: Mapping[str, Any], names: _Names) -> dict[str, Any]:
         "naissance": date_fr(subject.get("naissance")),
         "ine": subject.get("ine") or "—",
         "login": target.get("login") or "—",
-        "line": reason.get("line"),
+        "line": names.line(reason.get("line")),
         "how": TIER_TEXT.get(reason.get("tier") or "", f"reconnu par la règle {reason.get('tier')}")
         if reason.get("tier")
         else "",
@@ -606,7 +618,7 @@ def _structure_row(item: Mapping[str, Any], names: _Names) -> dict[str, Any]:
 def _decision(item: Mapping[str, Any], names: _Names) -> dict[str, Any]:
     subject, reason, target = item.get("subject", {}), item.get("reason", {}), item.get("target", {})
     row = {
-        "label": f"Fichier ONDE, ligne {reason.get('line', '?')}",
+        "label": f"Fichier ONDE, ligne {names.line(reason.get('line', '?'))}",
         "nom": subject.get("nom", ""),
         "prenom": subject.get("prenom", ""),
         "naissance": date_fr(subject.get("naissance")),
@@ -635,7 +647,7 @@ def _decision(item: Mapping[str, Any], names: _Names) -> dict[str, Any]:
         "answer": _answer_fr(item.get("answer")),
         "id": item.get("id", ""),
         "accepted": bool(item.get("accepted")),
-        "line": reason.get("line"),
+        "line": names.line(reason.get("line")),
         "pupil": row,
         "candidates": candidates,
         "why": why_fr(reason.get("why", "")),
