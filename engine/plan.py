@@ -292,6 +292,8 @@ class _Planner:
         self._field_specs = _field_specs(self.policy.get("fields", {}))
         self._same_fields = _same_fields(self._field_specs)
         self.active_accounts = [a for a in state.accounts if a.sortie_date == ACTIVE]  # Account.active
+        #: a plan only touches what its source format carries: no groups column, no group or membership item
+        self.carries_groups = "regroupements" in export.header.columns
 
     def group_ref(self, label: str) -> str:
         """:func:`group_ref` memoised per label."""
@@ -399,6 +401,8 @@ class _Planner:
     # groups -------------------------------------------------------------------------------------------
     def plan_groups(self) -> dict[str, str]:
         labels: dict[str, str] = {}
+        if not self.carries_groups:
+            return labels
         first_line: dict[str, int] = {}
         for pupil in self.export.pupils:
             for label in pupil.regroupements:
@@ -530,7 +534,7 @@ class _Planner:
                 self.unchanged += 1
                 self.unchanged_by_class[classe] += 1
             current = memberships_index.get(account.user_id, no_groups)
-            if pupil.regroupements or current:
+            if self.carries_groups and (pupil.regroupements or current):
                 self.plan_memberships(
                     {"user_id": account.user_id, "login": account.login}, pupil, current, pupil.line, classe
                 )
@@ -593,7 +597,8 @@ class _Planner:
                 (pupil_key(pupil),),
             )
             self.passwords[item.id] = password
-            self.plan_memberships({"login": login}, pupil, set(), pupil.line, wanted[ref].name)
+            if self.carries_groups:
+                self.plan_memberships({"login": login}, pupil, set(), pupil.line, wanted[ref].name)
 
     def plan_missing(self) -> None:
         for account in self.matching.missing:
