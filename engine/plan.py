@@ -160,9 +160,9 @@ class WantedClass:
 
 def class_of(pupil: Pupil, policy: Mapping[str, Any], ctx: Context) -> tuple[str, str, str]:
     """(ref, name, niveau) of the SACoche class for a pupil: one class per ONDE class × niveau."""
-    niveau = pupil.niveau or policy.get("niveau_when_empty", "multi")
+    niveau = pupil.niveau or policy.get("niveau_when_empty", "MULTI")
     ref = policy.get("ref", "{classe_id}_{niveau}").format(classe_id=pupil.classe_id, niveau=niveau)
-    ref = ref.upper()[: int(policy.get("ref_length", 10))]
+    ref = ref.strip().upper()[: int(policy.get("ref_length", 10))]
     label = pupil.classe_label
     table = policy.get("label_table")
     if table and label:
@@ -170,7 +170,7 @@ def class_of(pupil: Pupil, policy: Mapping[str, Any], ctx: Context) -> tuple[str
     name = policy.get("name", "[{niveau}] {label}").format(
         niveau=niveau, label=label, classe_id=pupil.classe_id
     )
-    return ref, name.strip()[: int(policy.get("name_length", 20))], niveau
+    return ref, name[: int(policy.get("name_length", 20))], niveau
 
 
 @lru_cache(maxsize=16)
@@ -281,7 +281,7 @@ class _Planner:
         self.groups_by_id = state.group_by_id()
         self.class_policy = self.policy.get("classes", {})
         self.group_policy = self.policy.get("groups", {})
-        self.owned_class = re.compile(self.class_policy.get("owned_ref", r"^[0-9A-Z]+_[0-9A-Z]+$"))
+        self.owned_class = re.compile(self.class_policy.get("owned_ref", r"^[0-9A-Z]+_\S"))
         self.owned_group = re.compile(self.group_policy.get("owned_ref", r"^RG_"))
         self.unchanged = 0
         self.unchanged_by_class: Counter[str] = Counter()

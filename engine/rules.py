@@ -205,6 +205,8 @@ def _compile_table(data: dict[str, Any]) -> dict[str, Any]:
     if data["kind"] == "map":
         folding = data.get("fold", True)
         table["lookup"] = {(fold(str(k)) if folding else str(k)): str(v) for k, v in data["values"].items()}
+    elif data["kind"] == "substitutions":
+        table["pairs"] = tuple((old, str(s["with"])) for s in data["substitutions"] for old in s["replace"])
     else:
         table["lookup"] = {fold(k): v for k, v in data["words"].items()}
         table["drop_folded"] = frozenset(fold(w) for w in data.get("drop", []))

@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from helpers import write_csv
+from helpers import CONFORMANCE, write_csv
 from schools import RULES, TODAY, SchoolDB, kinds, plan_for, row
 
+from engine.errors import OndeError
 from engine.match import match
 from engine.normalise import read_export
-from engine.plan import Plan, build_plan
+from engine.plan import Plan, build_plan, class_of
 from engine.state import read_state
 
 ONDE1_HEADER = [
@@ -73,3 +74,46 @@ def test_onde2_with_groups_column_still_manages_memberships(tmp_path: Path, db: 
     db.pupil("LAVANDIER", "Noé", ine="203451870GH", classe="104513_CE1", genre="M", groups=("RG_CHORALE",))
     plan = plan_for(tmp_path, db, [row("LAVANDIER", "Noé", ine="203451870GH", sexe="M")])
     assert kinds(plan, ("membership_remove", "group_retire")) == {"membership_remove": 1, "group_retire": 1}
+
+
+# --- B. classes computed as SACoche's wizard computes them ---------------------------------------
+
+
+def _conformance_classes() -> list[tuple[str, ...]]:
+    rows = []
+    for line in (CONFORMANCE / "classes.tsv").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            rows.append(tuple(line.split("\t")))
+    return rows
+
+
+CLASSES = _conformance_classes()
+
+
+def test_conformance_table_is_all_there() -> None:
+    assert len(CLASSES) == 32 and all(len(r) == 6 for r in CLASSES)
+
+
+@pytest.mark.parametrize(("niveau", "label", "classe_id", "niveau_ref", "groupe_ref", "groupe_nom"), CLASSES)
+def test_class_as_sacoche_wizard_stores_it(
+    tmp_path: Path, niveau: str, label: str, classe_id: str, niveau_ref: str, groupe_ref: str, groupe_nom: str
+) -> None:
+    path = write_csv(
+        tmp_path / "onde1.csv",
+        [onde1_row("LAVANDIER", "Noé", niveau=niveau, classe=label, classe_id=classe_id)],
+        header=ONDE1_HEADER,
+        encoding="cp1252" if all(c.encode("cp1252", "ignore") for c in label) else "utf-8",
+    )
+    (pupil,) = read_export(path, RULES).pupils
+    ref, name, level = class_of(pupil, RULES.policy["classes"], RULES.context)
+    assert (level, ref, name) == (niveau_ref, groupe_ref, groupe_nom)
+
+
+def test_seven_digit_class_ids_colliding_once_cut_are_caught(tmp_path: Path, db: SchoolDB) -> None:
+    rows = [
+        onde1_row("LAVANDIER", "Noé", niveau="Cours élémentaire 1ère année", classe_id="1045521"),
+        onde1_row("ROSSIGNOL", "Zoé", niveau="Cours élémentaire 2ème année", classe_id="1045521"),
+    ]
+    with pytest.raises(OndeError, match="same SACoche ref '1045521_CE'") as caught:
+        plan_onde1(tmp_path, db, rows)
+    assert caught.value.line == 3
