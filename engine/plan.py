@@ -15,14 +15,15 @@ import re
 import secrets
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
+from engine.archive import previous_classes
 from engine.errors import OndeError
 from engine.logins import LoginAllocator, birth_date_password, make_password, password_hash
-from engine.match import Ambiguity, Matching, pupil_key
+from engine.match import Ambiguity, Matching, pupil_key, ref_key
 from engine.normalise import Export, Pupil, paused_gc
 from engine.ops import Context, compile_steps, fold, run_steps
 from engine.rules import RuleSet
@@ -212,14 +213,16 @@ def _class_key(pupil: Pupil) -> tuple[str, str, str]:
 def wanted_classes(
     export: Export, policy: Mapping[str, Any], ctx: Context, *, memo: ClassOf | None = None
 ) -> dict[str, WantedClass]:
-    """Classes the export implies, by ref; two ONDE classes cut to the same ref are an error."""
+    """Classes the export implies, by :func:`ref_key` of their ref; two ONDE classes cut to the same ref (as
+    MySQL compares refs) are an error."""
     classes: dict[str, WantedClass] = {}
     class_of_pupil = memo or ClassOf(policy, ctx)
     for pupil in export.pupils:
         ref, name, niveau = class_of_pupil(pupil)
-        known = classes.get(ref)
+        key = ref_key(ref)
+        known = classes.get(key)
         if known is None:
-            classes[ref] = WantedClass(ref, name, niveau, pupil.classe_id, pupil.classe_label, pupil.line)
+            classes[key] = WantedClass(ref, name, niveau, pupil.classe_id, pupil.classe_label, pupil.line)
         elif (known.classe_id, known.niveau) != (pupil.classe_id, niveau):
             raise OndeError(
                 f"two classes get the same SACoche ref {ref!r} once cut to {policy.get('ref_length', 10)} "
@@ -317,9 +320,10 @@ class _Planner:
         reason: dict[str, Any],
         subject: dict[str, Any],
         id_parts: Sequence[Any],
+        default: bool | None = None,
     ) -> Item:
         item_id = stable_id(kind, *id_parts)
-        accepted = bool(self.defaults.get(kind, kind != "decide"))
+        accepted = bool(self.defaults.get(kind, kind != "decide")) if default is None else default
         if item_id in self.decisions.accept:
             accepted = True
         if item_id in self.decisions.reject:
@@ -330,17 +334,23 @@ class _Planner:
 
     # classes ------------------------------------------------------------------------------------------
     def plan_classes(self) -> dict[str, WantedClass]:
-        wanted = wanted_classes(self.export, self.class_policy, self.rules.context, memo=self.class_of)
-        existing = {g.ref.upper(): g for g in self.state.groups if g.type == "classe"}
-        for ref, cls in sorted(wanted.items()):
-            group = existing.get(ref)
+        """Classes by ref key, as SACoche's wizard: a class is found by its ref (compared as MySQL does), a
+        new one is created, an existing one keeps its name unless the ONDE label changed since the
+        previous import (known from SACoche's archive); then its ref is the stored one."""
+        found = wanted_classes(self.export, self.class_policy, self.rules.context, memo=self.class_of)
+        existing = {ref_key(g.ref): g for g in self.state.groups if g.type == "classe"}
+        previous = self.previous_classes()
+        wanted: dict[str, WantedClass] = {}
+        for key, cls in sorted(found.items()):
+            group = existing.get(key)
             subject = {"classe": cls.name, "onde_classe_id": cls.classe_id, "niveau": cls.niveau}
             reason = {"rule": "classes.ref", "line": cls.first_line}
             if group is None:
+                wanted[key] = cls
                 niveau_id = niveau_id_for(cls.niveau, self.state)
                 self.add(
                     "class_create",
-                    {"table": "sacoche_groupe", "groupe_ref": ref},
+                    {"table": "sacoche_groupe", "groupe_ref": cls.ref},
                     {
                         "groupe_nom": {"old": None, "new": cls.name},
                         "niveau_id": {"old": None, "new": niveau_id},
@@ -348,23 +358,36 @@ class _Planner:
                     },
                     {**reason, "situation": "class_new"},
                     subject,
-                    (ref,),
+                    (cls.ref,),
                 )
-            elif group.nom != cls.name:
-                self.add(
-                    "class_rename",
-                    {"table": "sacoche_groupe", "groupe_ref": ref, "groupe_id": group.groupe_id},
-                    {"groupe_nom": {"old": group.nom, "new": cls.name}},
-                    {**reason, "situation": "class_label_changed"},
-                    subject,
-                    (ref, group.nom, cls.name),
-                )
+                continue
+            wanted[key] = replace(cls, ref=group.ref, name=group.nom)
+            before = previous.get(key) if previous is not None else None
+            if before is None or before[1] == cls.name or group.nom == cls.name:
+                continue  # no archive, or the label gives the same name as last time: never renamed
+            wanted[key] = replace(cls, ref=group.ref)
+            edited = group.nom != before[1]
+            self.add(
+                "class_rename",
+                {"table": "sacoche_groupe", "groupe_ref": group.ref, "groupe_id": group.groupe_id},
+                {"groupe_nom": {"old": group.nom, "new": cls.name}},
+                {
+                    **reason,
+                    "situation": "class_renamed_by_hand" if edited else "class_label_changed",
+                    "previous_label": before[0],
+                    "previous_name": before[1],
+                    "label": cls.label,
+                },
+                subject,
+                (group.ref, group.nom, cls.name),
+                default=False if edited else None,
+            )
         active_by_class = Counter(a.classe_id for a in self.active_accounts)
-        for ref, group in sorted(existing.items()):
-            if ref in wanted:
+        for key, group in sorted(existing.items()):
+            if key in wanted:
                 continue
             entry = {"groupe_id": group.groupe_id, "ref": group.ref, "nom": group.nom}
-            if self.owned_class.match(ref):
+            if self.owned_class.match(group.ref.upper()):
                 self.add(
                     "class_retire",
                     self.retire_target(group),
@@ -379,7 +402,21 @@ class _Planner:
                 )
             else:
                 self.left_alone["classes"].append(entry)
+        self.wanted = wanted
         return wanted
+
+    def previous_classes(self) -> dict[str, tuple[str, str]] | None:
+        """(ONDE label, computed name) of each class of the previous import, by ref key; None without one."""
+        archive = self.state.archive
+        lines = archive.lines() if archive is not None else None
+        source = self.rules.sources.get(self.policy.get("archive", {}).get("source", "onde1-eleves"))
+        if not lines or source is None:
+            return None
+        return previous_classes(lines, source.fields, self.rules.context, self.class_of.by_key, ref_key)
+
+    def wanted_for(self, pupil: Pupil) -> WantedClass:
+        """The class a pupil of the file belongs to (its ref the stored one when the class exists)."""
+        return self.wanted[ref_key(self.class_of(pupil)[0])]
 
     def retire_target(self, group: Any) -> dict[str, Any]:
         """The whole row a retirement deletes (and a revert puts back): name, niveau, pupils' memberships."""
@@ -516,15 +553,15 @@ class _Planner:
         for pair in self.matching.pairs:
             pupil, account = pair.pupil, pair.account
             changes = self.field_changes(pupil, account)
-            ref = self.class_of(pupil)[0]
+            cls = self.wanted_for(pupil)
             old_ref = old_refs.get(account.classe_id)
             if old_ref is None:
                 old_class = self.groups_by_id.get(account.classe_id)
-                old_ref = old_class.ref.upper() if old_class and old_class.type == "classe" else ""
+                old_ref = old_class.ref if old_class and old_class.type == "classe" else ""
                 old_refs[account.classe_id] = old_ref
-            if old_ref != ref:
-                changes["eleve_classe_id"] = {"old": old_ref, "new": ref, "old_id": account.classe_id}
-            classe = wanted[ref].name
+            if ref_key(old_ref) != ref_key(cls.ref):
+                changes["eleve_classe_id"] = {"old": old_ref, "new": cls.ref, "old_id": account.classe_id}
+            classe = cls.name
             if not account.active and reactivate:
                 changes["user_sortie_date"] = {"old": account.sortie_date, "new": ACTIVE}
                 self._add_pupil_item("reactivate", "reappeared", pair, changes, classe)
@@ -565,7 +602,7 @@ class _Planner:
         )
         profile = self.state.profile
         for pupil in self.matching.new:
-            ref = self.class_of(pupil)[0]
+            cls = self.wanted_for(pupil)
             login = allocator.allocate(pupil.prenom, pupil.nom, profile.model)
             if profile.password_is_birth_date and pupil.naissance:
                 password = birth_date_password(pupil.naissance)
@@ -586,19 +623,19 @@ class _Planner:
                 "user_login": login,
                 "user_password": password_hash(password, accounts.get("password_salt", "grain_de_sel")),
                 "user_sortie_date": ACTIVE,
-                "eleve_classe_id": ref,
+                "eleve_classe_id": cls.ref,
             }
             item = self.add(
                 "create",
                 {"table": "sacoche_user", "login": login},
                 {k: {"old": None, "new": v} for k, v in values.items()},
                 {"tier": None, "line": pupil.line, "situation": "new"},
-                {**_person(pupil), "classe": wanted[ref].name},
+                {**_person(pupil), "classe": cls.name},
                 (pupil_key(pupil),),
             )
             self.passwords[item.id] = password
             if self.carries_groups:
-                self.plan_memberships({"login": login}, pupil, set(), pupil.line, wanted[ref].name)
+                self.plan_memberships({"login": login}, pupil, set(), pupil.line, cls.name)
 
     def plan_missing(self) -> None:
         for account in self.matching.missing:
@@ -624,7 +661,7 @@ class _Planner:
 
     def plan_decide(self, ambiguity: Ambiguity) -> None:
         pupil = ambiguity.pupil
-        ref = self.class_of(pupil)[0]
+        ref = self.wanted_for(pupil).ref
         candidates = [_account(a) | {"classe": self._class_name(a)} for a in ambiguity.candidates]
         self.add(
             "decide",
@@ -757,7 +794,7 @@ class _Planner:
         items = sorted(self.items, key=lambda i: (order[i.kind], i.reason.get("line") or 0, i.id))
         in_file: Counter[str] = Counter()
         for key, count in Counter(_class_key(p) for p in self.export.pupils).items():
-            in_file[self.class_of.by_key(key)[1]] += count
+            in_file[self.wanted[ref_key(self.class_of.by_key(key)[0])].name] += count
         by_class = {
             name: {"pupils_in_file": count, "unchanged": self.unchanged_by_class.get(name, 0)}
             for name, count in sorted(in_file.items())
@@ -766,7 +803,7 @@ class _Planner:
             "classes": {g.ref.upper(): g.nom for g in self.state.groups if g.type == "classe" and g.ref},
             "groups": {g.ref.upper(): g.nom for g in self.state.groups if g.type == "groupe" and g.ref},
         }
-        names["classes"].update({ref: cls.name for ref, cls in wanted.items()})
+        names["classes"].update({cls.ref.upper(): cls.name for cls in wanted.values()})
         for item in self.items:
             if item.kind == "group_create":
                 names["groups"][item.target["groupe_ref"]] = item.subject["groupe"]

@@ -23,6 +23,7 @@ from urllib.request import pathname2url
 
 import petl
 
+from engine.archive import Archive, read_archive
 from engine.errors import OndeError
 
 ACTIVE = "9999-12-31"
@@ -128,6 +129,9 @@ class State:
     niveaux: tuple[Niveau, ...]
     profile: LoginProfile
     fingerprint: Mapping[str, Any]
+    #: SACoche's archive of the previous ONDE import (row 'Onde' of sacoche_siecle_import); None when the
+    #: base has no such table or row
+    archive: Archive | None = None
 
     def group_by_id(self) -> dict[int, Group]:
         return {g.groupe_id: g for g in self.groups}
@@ -335,6 +339,7 @@ def read_state(url: str) -> State:
                         )
                     )
                 fingerprint[table] = table_print.result()
+            archive = read_archive(conn, "Onde")
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -364,4 +369,5 @@ def read_state(url: str) -> State:
         niveaux=niveaux,
         profile=profile,
         fingerprint=fingerprint,
+        archive=archive,
     )

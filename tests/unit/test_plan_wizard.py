@@ -117,3 +117,91 @@ def test_seven_digit_class_ids_colliding_once_cut_are_caught(tmp_path: Path, db:
     with pytest.raises(OndeError, match="same SACoche ref '1045521_CE'") as caught:
         plan_onde1(tmp_path, db, rows)
     assert caught.value.line == 3
+
+
+# --- C. classes found by ref as MySQL compares it; renamed only when the ONDE label changed ---------
+
+
+def test_ref_with_sacoche_trailing_space_is_the_same_class(tmp_path: Path, db: SchoolDB) -> None:
+    db.group("104565_CP", "[CP 2GROU] CP 2group", "classe", "CP")  # stored by hand without the space
+    db.pupil("LAVANDIER", "Noé", ine="203451870GH", classe="104565_CP", genre="M")
+    level = "Cours préparatoire 2e groupe"
+    plan = plan_onde1(
+        tmp_path,
+        db,
+        [
+            onde1_row(
+                "LAVANDIER",
+                "Noé",
+                ine="203451870GH",
+                sexe="M",
+                niveau=level,
+                classe="CP 2e groupe",
+                classe_id="104565",
+            )
+        ],
+        allow=("niveau_missing", "class_missing"),
+    )
+    assert kinds(plan) == {"class_retire": 1}  # the unused CE1 class only: no creation, no pupil change
+    assert plan.summary["unchanged"] == 1
+
+
+def onde1_lines(*rows: list[str]) -> list[list[str]]:
+    return [ONDE1_HEADER, *rows]
+
+
+def test_name_computed_differently_today_is_never_a_rename(tmp_path: Path, db: SchoolDB) -> None:
+    db.group("104514_CE2", "CE2 de Mme Durand", "classe", "CE2")  # edited by hand in SACoche
+    db.pupil("LAVANDIER", "Noé", ine="203451870GH", classe="104514_CE2", genre="M")
+    line = onde1_row(
+        "LAVANDIER",
+        "Noé",
+        ine="203451870GH",
+        sexe="M",
+        niveau="CE2",
+        classe="CE2 Mme Durand",
+        classe_id="104514",
+    )
+    db.archive(onde1_lines(line))
+    plan = plan_onde1(tmp_path, db, [line], allow=("niveau_missing", "class_missing"))
+    assert kinds(plan, ("class_rename", "class_create")) == {}
+
+
+@pytest.mark.parametrize(("stored", "checked"), [("[CE2] CE2 M. Leroy", True), ("CE2 (M. Leroy)", False)])
+def test_onde_label_changed_since_the_archive_is_a_rename(
+    tmp_path: Path, db: SchoolDB, stored: str, checked: bool
+) -> None:
+    db.group("104514_CE2", stored, "classe", "CE2")
+    db.pupil("LAVANDIER", "Noé", ine="203451870GH", classe="104514_CE2", genre="M")
+    before = onde1_row(
+        "LAVANDIER",
+        "Noé",
+        ine="203451870GH",
+        sexe="M",
+        niveau="CE2",
+        classe="CE2 M. Leroy",
+        classe_id="104514",
+    )
+    db.archive(onde1_lines(before))
+    now = [*before[:7], "CE2 Mme Durand", "104514"]
+    plan = plan_onde1(tmp_path, db, [now], allow=("niveau_missing", "class_missing"))
+    (rename,) = [i for i in plan.items if i.kind == "class_rename"]
+    assert rename.changes == {"groupe_nom": {"old": stored, "new": "[CE2] CE2 Mme Durand"}}
+    assert rename.accepted is checked
+    assert rename.reason["previous_label"] == "CE2 M. Leroy" and rename.reason["label"] == "CE2 Mme Durand"
+
+
+def test_no_archive_no_rename_even_when_the_label_changed(tmp_path: Path, db: SchoolDB) -> None:
+    db.group("104514_CE2", "[CE2] CE2 M. Leroy", "classe", "CE2")
+    db.pupil("LAVANDIER", "Noé", ine="203451870GH", classe="104514_CE2", genre="M")
+    now = onde1_row(
+        "LAVANDIER",
+        "Noé",
+        ine="203451870GH",
+        sexe="M",
+        niveau="CE2",
+        classe="CE2 Mme Durand",
+        classe_id="104514",
+    )
+    plan = plan_onde1(tmp_path, db, [now], allow=("niveau_missing", "class_missing"))
+    assert kinds(plan, ("class_rename",)) == {}
