@@ -438,6 +438,10 @@ def _structure_row(item: Mapping[str, Any], names: _Names) -> dict[str, Any]:
         what = "Classe renommée"
         old = changes.get("groupe_nom", {}).get("old", "")
         detail = f"{old} → {changes.get('groupe_nom', {}).get('new', subject.get('classe', ''))} (réf. {ref})"
+        if reason.get("previous_label") is not None:
+            detail += f" ; libellé ONDE « {reason['previous_label']} » devenu « {reason.get('label', '')} »"
+        if reason.get("situation") == "class_renamed_by_hand":
+            detail += " ; nom modifié à la main dans SACoche : non coché"
     elif kind == "class_retire":
         what = "Classe à retirer"
         active = reason.get("active_pupils")
