@@ -18,6 +18,8 @@ from typing import Any
 from engine.ops import Context, ValueRejected, fold, run_steps
 
 TABLE = "sacoche_siecle_import"
+#: the row SACoche's wizard keeps the ONDE pupils file in
+OBJET = "Onde"
 #: MEDIUMTEXT holds at most this many bytes
 MEDIUMTEXT_BYTES = 16 * 1024 * 1024 - 1
 

@@ -99,6 +99,8 @@ def _print_overview(info: dict[str, Any]) -> None:
     click.echo(
         f"  {info['pupils']} pupils ({info['without_ine']} without INE), {len(info['classes'])} classes"
     )
+    if info.get("without_class"):
+        click.echo(f"  {info['without_class']} pupils without a class (admitted, not yet assigned)")
     click.echo("  classes:")
     for cls in info["classes"]:
         click.echo(

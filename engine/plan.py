@@ -218,6 +218,8 @@ def wanted_classes(
     classes: dict[str, WantedClass] = {}
     class_of_pupil = memo or ClassOf(policy, ctx)
     for pupil in export.pupils:
+        if not pupil.classe_id:  # admitted, not yet in a class: no class to make
+            continue
         ref, name, niveau = class_of_pupil(pupil)
         key = ref_key(ref)
         known = classes.get(key)
@@ -295,6 +297,9 @@ class _Planner:
         self._field_specs = _field_specs(self.policy.get("fields", {}))
         self._same_fields = _same_fields(self._field_specs)
         self.active_accounts = [a for a in state.accounts if a.sortie_date == ACTIVE]  # Account.active
+        #: pupils of the file without a class (admitted, not yet assigned): situations *_without_class
+        self.without_class: list[dict[str, Any]] = []
+        self.classed = [p for p in export.pupils if p.classe_id]
         #: a plan only touches what its source format carries: no groups column, no group or membership item
         self.carries_groups = "regroupements" in export.header.columns
 
@@ -552,6 +557,9 @@ class _Planner:
         no_groups: set[str] = set()
         for pair in self.matching.pairs:
             pupil, account = pair.pupil, pair.account
+            if not pupil.classe_id:
+                self.plan_without_class(pupil, account)
+                continue
             changes = self.field_changes(pupil, account)
             cls = self.wanted_for(pupil)
             old_ref = old_refs.get(account.classe_id)
@@ -602,6 +610,9 @@ class _Planner:
         )
         profile = self.state.profile
         for pupil in self.matching.new:
+            if not pupil.classe_id:
+                self.plan_without_class(pupil, None)
+                continue
             cls = self.wanted_for(pupil)
             login = allocator.allocate(pupil.prenom, pupil.nom, profile.model)
             if profile.password_is_birth_date and pupil.naissance:
@@ -637,6 +648,28 @@ class _Planner:
             if self.carries_groups:
                 self.plan_memberships({"login": login}, pupil, set(), pupil.line, cls.name)
 
+    def plan_without_class(self, pupil: Pupil, account: Account | None) -> None:
+        """SACoche's wizard's cases for a row without a class: unknown → ignored (listed); a current pupil →
+        deactivated like a leaver, with its own situation; a former pupil → unchanged."""
+        entry = {"line": pupil.line, "nom": pupil.nom, "prenom": pupil.prenom, "naissance": pupil.naissance}
+        if account is None:
+            self.without_class.append({**entry, "action": "ignored"})
+            return
+        entry["user_id"] = account.user_id
+        if not account.active or self.situations.get("active_without_class", "deactivate") != "deactivate":
+            self.without_class.append({**entry, "action": "unchanged"})
+            self.unchanged += 1
+            return
+        self.without_class.append({**entry, "action": "deactivated"})
+        self.add(
+            "deactivate",
+            {"table": "sacoche_user", "user_id": account.user_id, "login": account.login},
+            {"user_sortie_date": {"old": account.sortie_date, "new": self.today}},
+            {"tier": None, "line": pupil.line, "situation": "active_without_class"},
+            {**_person(pupil), "classe": self._class_name(account), "account": _account(account)},
+            (account.user_id,),
+        )
+
     def plan_missing(self) -> None:
         for account in self.matching.missing:
             if not account.active:
@@ -661,7 +694,7 @@ class _Planner:
 
     def plan_decide(self, ambiguity: Ambiguity) -> None:
         pupil = ambiguity.pupil
-        ref = self.wanted_for(pupil).ref
+        ref = self.wanted_for(pupil).ref if pupil.classe_id else ""
         candidates = [_account(a) | {"classe": self._class_name(a)} for a in ambiguity.candidates]
         self.add(
             "decide",
@@ -681,9 +714,10 @@ class _Planner:
         policy = self.policy.get("guards", {})
         holds: list[dict[str, str]] = []
         active = self.active_accounts
-        present = {p.account.user_id for p in self.matching.pairs}
+        # pupils without a class count as absent: they leave their class like leavers do
+        present = {p.account.user_id for p in self.matching.pairs if p.pupil.classe_id}
         present |= {a.user_id for amb in self.matching.ambiguities for a in amb.candidates}
-        file_count = len(self.export.pupils)
+        file_count = len(self.classed)
 
         def hold(guard: str, message: str, **figures: Any) -> None:
             holds.append(
@@ -729,7 +763,7 @@ class _Planner:
                     )
         if policy.get("niveau_missing", True):
             niveau_refs = {n.niveau_id: n.ref for n in self.state.niveaux}
-            file_niveaux = {self.niveau_id(p.niveau) for p in self.export.pupils if p.niveau}
+            file_niveaux = {self.niveau_id(p.niveau) for p in self.classed if p.niveau}
             active_niveaux: Counter[int] = Counter()
             for account in active:
                 group = self.groups_by_id.get(account.classe_id)
@@ -746,7 +780,8 @@ class _Planner:
                     )
         known = policy.get("other_school", {})
         if active and file_count and "min_known_percent" in known:
-            recognised = len(self.matching.pairs) + len(self.matching.ambiguities)
+            recognised = sum(1 for p in self.matching.pairs if p.pupil.classe_id)
+            recognised += sum(1 for a in self.matching.ambiguities if a.pupil.classe_id)
             share = 100.0 * recognised / file_count
             if share < float(known["min_known_percent"]):
                 hold(
@@ -788,12 +823,13 @@ class _Planner:
         for kind in ITEM_KINDS:
             summary[SUMMARY_KEYS[kind]] = counts.get(kind, 0)
         summary["unchanged"] = self.unchanged
+        summary["without_class"] = len(self.without_class)  # what became of each: meta["without_class"]
         summary["held"] = any(not h["allowed"] for h in holds)
         summary["holds"] = [h["message"] for h in holds if not h["allowed"]]
         order = {kind: i for i, kind in enumerate(ITEM_KINDS)}
         items = sorted(self.items, key=lambda i: (order[i.kind], i.reason.get("line") or 0, i.id))
         in_file: Counter[str] = Counter()
-        for key, count in Counter(_class_key(p) for p in self.export.pupils).items():
+        for key, count in Counter(_class_key(p) for p in self.classed).items():
             in_file[self.wanted[ref_key(self.class_of.by_key(key)[0])].name] += count
         by_class = {
             name: {"pupils_in_file": count, "unchanged": self.unchanged_by_class.get(name, 0)}
@@ -808,7 +844,7 @@ class _Planner:
             if item.kind == "group_create":
                 names["groups"][item.target["groupe_ref"]] = item.subject["groupe"]
         return Plan(
-            meta={"by_class": by_class, "names": names},
+            meta={"by_class": by_class, "names": names, "without_class": self.without_class},
             summary=summary,
             items=tuple(items),
             holds=tuple(holds),

@@ -420,6 +420,8 @@ def _row(item: Mapping[str, Any], names: _Names) -> dict[str, Any]:
     elif kind == "deactivate":
         row["ine"] = "—"
         row["leaves_on"] = date_fr(item.get("changes", {}).get("user_sortie_date", {}).get("new"))
+        if item.get("reason", {}).get("situation") == "active_without_class":
+            row["leaves_on"] += " (dans le fichier, mais sans classe)"
     elif kind.startswith("membership_"):
         row["groupe"] = names.groupe(subject.get("groupe") or target.get("groupe_ref"))
         row["action"] = "ajout" if kind == "membership_add" else "retrait"
@@ -594,6 +596,7 @@ def build_view(plan: Mapping[str, Any], credentials: Iterable[Mapping[str, str]]
         "unchecked_line": join_fr(unchecked_parts),
         "unchecked_count": sum(unchecked.values()),
         "unchanged": summary.get("unchanged"),
+        "without_class": _without_class(plan),
         "held": any(not h["allowed"] for h in holds),
         "holds": [h for h in holds if not h["allowed"]],
         "allowed_holds": [h for h in holds if h["allowed"]],
@@ -609,6 +612,34 @@ def build_view(plan: Mapping[str, Any], credentials: Iterable[Mapping[str, str]]
         "on_sheet": len(on_sheet),
         "missing_credentials": [i for i in accepted_creates if i not in on_sheet],
         "sheet_file": SHEET_FILE,
+    }
+
+
+def _without_class(plan: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Pupils the file lists without a class: the ignored ones by name, the others counted."""
+    entries = [e for e in plan.get("without_class") or [] if isinstance(e, dict)]
+    if not entries:
+        return None
+    actions = Counter(str(e.get("action", "")) for e in entries)
+    parts = []
+    for action, one, many in (
+        ("ignored", "ignoré (pas de compte)", "ignorés (pas de compte)"),
+        ("deactivated", "désactivé comme un départ", "désactivés comme des départs"),
+        ("unchanged", "ancien élève inchangé", "anciens élèves inchangés"),
+    ):
+        if actions.get(action):
+            parts.append(plural(actions[action], one, many))
+    ignored = sorted(
+        (e for e in entries if e.get("action") == "ignored"),
+        key=lambda e: (e.get("nom", ""), e.get("line", 0)),
+    )
+    return {
+        "line": f"{plural(len(entries), 'élève', 'élèves')} du fichier sans classe : {join_fr(parts)}",
+        "ignored": [
+            {"line": e.get("line", "?"), "nom": e.get("nom", ""), "prenom": e.get("prenom", "")}
+            | {"naissance": date_fr(e.get("naissance"))}
+            for e in ignored
+        ],
     }
 
 

@@ -71,6 +71,8 @@ class FieldRule:
     folded_headers: frozenset[str]
     required: bool
     steps: list[tuple[Operation, Step]] = field(compare=False, repr=False)
+    #: the column is required but a row may leave it empty
+    may_be_empty: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +225,7 @@ def _compile_source(doc: Located) -> SourceRules:
             folded_headers=frozenset(fold(h) for h in spec["headers"]),
             required=bool(spec.get("required", False)),
             steps=compile_steps(spec.get("steps", [])),
+            may_be_empty=bool(spec.get("may_be_empty", False)),
         )
     inputs = data.get("input", {})
     return SourceRules(

@@ -23,6 +23,7 @@ from urllib.request import pathname2url
 
 import petl
 
+from engine.archive import OBJET as ARCHIVE_OBJET
 from engine.archive import Archive, read_archive
 from engine.errors import OndeError
 
@@ -339,7 +340,7 @@ def read_state(url: str) -> State:
                         )
                     )
                 fingerprint[table] = table_print.result()
-            archive = read_archive(conn, "Onde")
+            archive = read_archive(conn, ARCHIVE_OBJET)
     finally:
         if gc_was_enabled:
             gc.enable()

@@ -224,3 +224,60 @@ def test_report_shows_old_and_new_names_and_labels_side_by_side(tmp_path: Path, 
     assert "CE2 (M. Leroy) → [CE2] CE2 Mme Durand" in row_["detail"]
     assert "« CE2 M. Leroy » devenu « CE2 Mme Durand »" in row_["detail"]
     assert "modifié à la main" in row_["detail"] and not row_["accepted"]
+
+
+# --- D. pupils without a class, as SACoche's wizard handles them ------------------------------------
+
+
+def test_pupils_without_a_class_follow_the_wizard_cases(tmp_path: Path, db: SchoolDB) -> None:
+    active = db.pupil("LAVANDIER", "Noé", ine="203451870GH", classe="104513_CE1", genre="M")
+    former = db.pupil("ANCIEN", "Côme", ine="130000003CC", sortie="2024-07-05", genre="M")
+    stays = [onde1_row(f"ELEVE{i}", "Lou", ine=f"20345{i:04d}AC") for i in range(8)]
+    for i in range(8):
+        db.pupil(f"ELEVE{i}", "Lou", ine=f"20345{i:04d}AC", classe="104513_CE1")
+    rows = [
+        *stays,
+        onde1_row("LAVANDIER", "Noé", ine="203451870GH", sexe="M", classe="", classe_id=""),
+        onde1_row("ANCIEN", "Côme", ine="130000003CC", sexe="M", classe="", classe_id=""),
+        onde1_row("NOUVEAU", "Inès", ine="203459999ZZ", classe="", classe_id=""),
+    ]
+    plan = plan_onde1(tmp_path, db, rows)
+    assert kinds(plan) == {"deactivate": 1}
+    (off,) = plan.items
+    assert off.target["user_id"] == active and off.accepted
+    assert off.reason["situation"] == "active_without_class" and off.reason["line"] == 10
+    assert plan.summary["without_class"] == 3
+    assert sorted(e["action"] for e in plan.meta["without_class"]) == ["deactivated", "ignored", "unchanged"]
+    ignored = [e for e in plan.meta["without_class"] if e["action"] == "ignored"]
+    assert [(e["line"], e["nom"]) for e in ignored] == [(12, "NOUVEAU")]
+    assert former in [e.get("user_id") for e in plan.meta["without_class"]]
+    assert not plan.held  # 9 pupils in classes, 10 active: coverage and the other guards hold
+
+
+def test_file_with_only_unassigned_pupils_is_held_by_coverage(tmp_path: Path, db: SchoolDB) -> None:
+    for i in range(5):
+        db.pupil(f"ELEVE{i}", "Lou", ine=f"20345{i:04d}AC", classe="104513_CE1")
+    rows = [onde1_row(f"ELEVE{i}", "Lou", ine=f"20345{i:04d}AC", classe="", classe_id="") for i in range(5)]
+    plan = plan_onde1(tmp_path, db, rows)
+    assert {h["guard"] for h in plan.holds} >= {"coverage", "class_missing"}
+
+
+def test_row_without_a_name_is_still_an_error_with_its_line(tmp_path: Path, db: SchoolDB) -> None:
+    rows = [onde1_row("LAVANDIER", "Noé"), onde1_row("", "Zoé", classe="", classe_id="")]
+    with pytest.raises(OndeError) as caught:
+        plan_onde1(tmp_path, db, rows)
+    assert caught.value.line == 3 and "onde1.csv" in str(caught.value.file)
+
+
+def test_inspect_and_report_count_pupils_without_a_class(tmp_path: Path, db: SchoolDB) -> None:
+    from engine.overview import overview
+    from engine.report import build_view
+
+    rows = [onde1_row("LAVANDIER", "Noé"), onde1_row("NOUVEAU", "Inès", classe="", classe_id="")]
+    path = write_csv(tmp_path / "onde1.csv", rows, header=ONDE1_HEADER, encoding="cp1252")
+    info = overview(read_export(path, RULES))
+    assert info["without_class"] == 1 and [c["id"] for c in info["classes"]] == ["104513"]
+    plan = plan_onde1(tmp_path, db, rows, allow=("other_school",))
+    context = build_view(plan.to_dict())
+    assert context["without_class"]["line"].startswith("1 élève du fichier sans classe : 1 ignoré")
+    assert [e["nom"] for e in context["without_class"]["ignored"]] == ["NOUVEAU"]
