@@ -32,6 +32,8 @@ class Archive:
     date: str | None
     annee: str | None
     contenu: str
+    #: False when the table exists but has no such row (apply.sql then inserts it)
+    exists: bool = True
 
     def lines(self) -> list[list[str]] | None:
         """The archived file's lines (header first), or None when the content is empty or not that shape."""
@@ -62,6 +64,25 @@ def php_json(lines: Sequence[Sequence[str]]) -> str:
     )
 
 
+def file_content(rows: Iterable[Sequence[str]], limit: int = MEDIUMTEXT_BYTES) -> str | None:
+    """What SACoche's wizard stores for these lines (header first): :func:`php_json`, built line by line;
+    None when it would not fit in ``limit`` bytes (MEDIUMTEXT)."""
+    parts: list[str] = []
+    size = 2
+    for cells in rows:
+        part = php_json([cells])[1:-1]
+        size += len(part) + 1
+        if size > limit:
+            return None
+        parts.append(part)
+    return "[" + ",".join(parts) + "]"
+
+
+def chunks(text: str, size: int) -> list[str]:
+    """``text`` in pieces of at most ``size`` characters (at least one piece, maybe empty)."""
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
 def school_year(today: str, first_month: int) -> str:
     """SACoche's ``To::annee_scolaire('siecle')``: the school year's first calendar year, as text."""
     day = date.fromisoformat(today)
@@ -69,8 +90,8 @@ def school_year(today: str, first_month: int) -> str:
 
 
 def read_archive(conn: Any, objet: str) -> Archive | None:
-    """The archive row for ``objet``; None when the table does not exist (a base older than the archive)
-    or has no such row. Errors other than a missing table propagate."""
+    """The archive row for ``objet``; None when the table does not exist (a base older than the archive),
+    an Archive with ``exists=False`` when it has no such row. Errors other than a missing table propagate."""
     cursor = conn.cursor()
     try:
         try:
@@ -90,7 +111,7 @@ def read_archive(conn: Any, objet: str) -> Archive | None:
                     annee=None if annee is None else str(annee),
                     contenu=_text(contenu),
                 )
-        return None
+        return Archive(objet=objet, date=None, annee=None, contenu="", exists=False)
     finally:
         cursor.close()
 

@@ -326,6 +326,10 @@ def _describe_item(item: dict[str, Any]) -> str:
     if kind in ("class_retire", "group_retire"):
         name = subject.get("classe") or subject.get("groupe") or target.get("groupe_nom", "")
         return f"{target.get('groupe_ref', '')} “{name}”"
+    if kind == "archive":
+        size = len(str((changes.get("siecle_import_contenu") or {}).get("new", "")).encode("utf-8"))
+        row = target.get("siecle_import_objet", "")
+        return f"sacoche_siecle_import row {row}: the imported file, {size} bytes"
     if kind in ("membership_add", "membership_remove"):
         user = f"user {target['user_id']}" if "user_id" in target else "new pupil"
         sign = "+" if kind == "membership_add" else "−"

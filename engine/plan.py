@@ -20,7 +20,7 @@ from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
-from engine.archive import previous_classes
+from engine.archive import OBJET, TABLE, file_content, previous_classes, school_year
 from engine.errors import OndeError
 from engine.logins import LoginAllocator, birth_date_password, make_password, password_hash
 from engine.match import Ambiguity, Matching, pupil_key, ref_key
@@ -41,6 +41,7 @@ ITEM_KINDS = (
     "group_retire",
     "membership_add",
     "membership_remove",
+    "archive",
     "decide",
 )
 SUMMARY_KEYS = {
@@ -56,6 +57,7 @@ SUMMARY_KEYS = {
     "group_retire": "groups_retire",
     "membership_add": "memberships_add",
     "membership_remove": "memberships_remove",
+    "archive": "archive",
 }
 GUARDS = ("coverage", "other_school", "class_missing", "niveau_missing", "deactivations")
 ACCOUNT_ATTR = {
@@ -418,6 +420,40 @@ class _Planner:
         if not lines or source is None:
             return None
         return previous_classes(lines, source.fields, self.rules.context, self.class_of.by_key, ref_key)
+
+    def plan_archive(self) -> None:
+        """Keep the imported file in SACoche's archive, as its wizard does (row Onde of
+        sacoche_siecle_import, read back by SACoche's LSU export and by the next plan): only for the
+        format SACoche archives, only when the base has the table, only when the content changed."""
+        policy = self.policy.get("archive", {})
+        old = self.state.archive
+        if not policy.get("write", True) or old is None:
+            return
+        if self.export.source.id != policy.get("source", "onde1-eleves"):
+            return
+        header = self.export.header.line
+        content = file_content(cells for line, cells in self.export.raw.rows() if line >= header)
+        if content is None:
+            self.warnings.append(
+                "the file is too big for SACoche's archive (MEDIUMTEXT, 16 MB once encoded as SACoche "
+                "does): it is not archived; the next plan will not know this year's class labels"
+            )
+            return
+        if content == old.contenu:
+            return
+        year = school_year(self.today, int(policy.get("first_month", 8)))
+        self.add(
+            "archive",
+            {"table": TABLE, "siecle_import_objet": OBJET, "row_exists": old.exists},
+            {
+                "siecle_import_date": {"old": old.date, "new": self.today},
+                "siecle_import_annee": {"old": old.annee, "new": year},
+                "siecle_import_contenu": {"old": old.contenu, "new": content},
+            },
+            {"rule": "archive", "situation": "archive_import", "bytes": len(content.encode("utf-8"))},
+            {"file": self.export.path.name},
+            (OBJET, hashlib.sha256(content.encode("utf-8")).hexdigest()),
+        )
 
     def wanted_for(self, pupil: Pupil) -> WantedClass:
         """The class a pupil of the file belongs to (its ref the stored one when the class exists)."""
@@ -817,6 +853,7 @@ class _Planner:
         wanted = self.plan_classes()
         self.plan_groups()
         self.plan_pupils(wanted)
+        self.plan_archive()
         holds = self.guards()
         counts = Counter(i.kind for i in self.items)
         summary: dict[str, Any] = {"pupils_in_file": len(self.export.pupils)}

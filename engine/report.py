@@ -37,7 +37,14 @@ SHEET_FILE = "identifiants.html"
 TEMPLATES = Path(__file__).parent / "templates" / "report"
 
 PUPIL_KINDS = ("create", "deactivate", "reactivate", "update", "membership_add", "membership_remove")
-STRUCTURE_KINDS = ("class_create", "class_rename", "class_retire", "group_create", "group_retire")
+STRUCTURE_KINDS = (
+    "class_create",
+    "class_rename",
+    "class_retire",
+    "group_create",
+    "group_retire",
+    "archive",
+)
 
 # (kind, singular, plural) in the order the summary line gives them.
 PUPIL_PHRASES = (
@@ -450,6 +457,12 @@ def _structure_row(item: Mapping[str, Any], names: _Names) -> dict[str, Any]:
         detail = f"{subject.get('classe', '')} (réf. {ref}) : absente du fichier"
         if active is not None:
             detail += f", {plural(int(active), 'élève actif', 'élèves actifs')} aujourd'hui"
+    elif kind == "archive":
+        what = "Archive SACoche"
+        detail = (
+            f"fichier importé gardé dans sacoche_siecle_import ({reason.get('bytes', '?')} octets), "
+            "comme le fait l'import de SACoche"
+        )
     elif kind == "group_create":
         what = "Nouveau groupe"
         detail = f"{subject.get('groupe', '')} (réf. {ref})"
@@ -597,6 +610,7 @@ def build_view(plan: Mapping[str, Any], credentials: Iterable[Mapping[str, str]]
         "unchecked_count": sum(unchecked.values()),
         "unchanged": summary.get("unchanged"),
         "without_class": _without_class(plan),
+        "archive": _archive_line(items),
         "held": any(not h["allowed"] for h in holds),
         "holds": [h for h in holds if not h["allowed"]],
         "allowed_holds": [h for h in holds if h["allowed"]],
@@ -613,6 +627,18 @@ def build_view(plan: Mapping[str, Any], credentials: Iterable[Mapping[str, str]]
         "missing_credentials": [i for i in accepted_creates if i not in on_sheet],
         "sheet_file": SHEET_FILE,
     }
+
+
+def _archive_line(items: Iterable[Mapping[str, Any]]) -> str | None:
+    """What the report says of SACoche's archive of the imported file (row Onde of sacoche_siecle_import)."""
+    for item in items:
+        if item.get("kind") == "archive":
+            what = "sera gardé" if item.get("accepted") else "ne sera pas gardé (non coché)"
+            return (
+                f"Le fichier importé {what} dans l'archive de SACoche, comme le fait son propre import "
+                "(SACoche y relit les libellés des classes pour le livret scolaire)"
+            )
+    return None
 
 
 def _without_class(plan: Mapping[str, Any]) -> dict[str, Any] | None:

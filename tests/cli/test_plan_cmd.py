@@ -44,6 +44,7 @@ def test_example_plan_summary_and_files(tmp_path: Path, example_db: str) -> None
         "reactivate",
         "unchanged",
         "without_class",
+        "archive",
         "needs_decision",
         "classes_create",
         "classes_rename",
