@@ -22,11 +22,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import unquote
 
+from engine.dburl import parse_url
 from engine.errors import OndeError
 from engine.render import LoadedPlan, load_plan, rendered_plan_sha, sql_path
-from engine.state import redact_url
 
 CLIENTS = ("mariadb", "mysql")
 
@@ -45,16 +45,7 @@ class ScriptRun:
 
 
 def dialect_of(url: str) -> str:
-    scheme = urlparse(url).scheme
-    if scheme == "sqlite":
-        return "sqlite"
-    if scheme in ("mysql", "mariadb"):
-        return "mysql"
-    raise OndeError(
-        f"unsupported database URL scheme '{scheme}'",
-        file=redact_url(url),
-        hint="use sqlite:///path/to/file.db or mysql://user:password@host:port/dbname",
-    )
+    return parse_url(url).dialect
 
 
 def sqlite_file(url: str) -> Path:
@@ -175,29 +166,26 @@ def find_client() -> str:
 
 @contextmanager
 def client_command(url: str, *extra: str) -> Iterator[list[str]]:
-    """The client command line for a mysql:// URL; a password goes through a 0600 option file."""
-    parsed = urlparse(url)
-    query = parse_qs(parsed.query)
-    database = unquote(parsed.path.lstrip("/"))
-    if not database:
-        raise OndeError("the database URL names no database", file=redact_url(url))
+    """The client command line for a mysql:// URL; a password (from the URL, the environment or an option
+    file: engine.dburl) goes through a 0600 option file, never on the command line."""
+    db = parse_url(url).resolved()
     options: list[str] = []
     secret: Path | None = None
-    if parsed.password:
+    if db.password is not None:
         fd, name = tempfile.mkstemp(prefix="onde-sacoche-", suffix=".cnf")
         secret = Path(name)
-        password = unquote(parsed.password).replace("\\", "\\\\").replace('"', '\\"')
+        password = db.password.replace("\\", "\\\\").replace('"', '\\"')
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(f'[client]\npassword="{password}"\n')
         options.append(f"--defaults-extra-file={secret}")
-    options += ["--default-character-set=utf8", f"--user={unquote(parsed.username or 'root')}"]
-    if "unix_socket" in query:
-        options.append(f"--socket={query['unix_socket'][0]}")
+    options += ["--default-character-set=utf8", f"--user={db.user or 'root'}"]
+    if db.unix_socket:
+        options.append(f"--socket={db.unix_socket}")
     else:
-        options.append(f"--host={parsed.hostname or 'localhost'}")
-        options.append(f"--port={parsed.port or 3306}")
+        options.append(f"--host={(db.host or 'localhost').strip('[]')}")
+        options.append(f"--port={db.port or 3306}")
     try:
-        yield [find_client(), *options, *extra, database]
+        yield [find_client(), *options, *extra, db.database]
     finally:
         if secret is not None:
             secret.unlink(missing_ok=True)

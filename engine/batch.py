@@ -8,15 +8,17 @@ database it is planned against and the name of its plan directory under ``--out`
         db: sqlite:///bases/ecole-a.db
         out: ecole-a                  # optional: the export's file name without its extension
       - export: 2026/ecole-b.xlsx
-        db: mysql://onde:secret@db.example/sacoche_b
+        db: mysql://onde@db.example/sacoche_b?option_file=~/.sacoche-b.cnf
 
 or the short form, one key per export::
 
     ecole-a.csv: {db: "sqlite:///bases/ecole-a.db", out: ecole-a}
-    ecole-b.xlsx: "mysql://onde:secret@db.example/sacoche_b"
+    ecole-b.xlsx: "mysql://onde@db.example/sacoche_b?password_env=SACOCHE_B_PASSWORD"
 
 or CSV with the header ``export,db,out`` (``,`` or ``;``; ``out`` may be left empty). A relative SQLite
-path in the map is read relative to the map file's folder.
+path in the map is read relative to the map file's folder. A password is better kept out of the map:
+``?password_env=NAME`` or ``?option_file=PATH`` per school (engine.dburl); the summaries only ever hold
+the URL without its password.
 
 Each school runs :func:`engine.pipeline.make_plan` in a worker process
 (:class:`concurrent.futures.ProcessPoolExecutor`, ``--jobs`` workers). A failure in one school (a bad
@@ -42,12 +44,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import urlparse
 
 import click
 
 from engine import __version__
+from engine.cliguard import echo, json_safe
+from engine.dburl import parse_url
 from engine.errors import OndeError, OndeErrorGroup
+from engine.outpaths import check_output_dir
 
 SUMMARY_FILE = "batch-summary.json"
 SUMMARY_TEXT_FILE = "batch-summary.txt"
@@ -142,23 +146,31 @@ def _entries_from_csv(path: Path) -> list[tuple[dict[str, Any], tuple[int, int]]
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [h.strip().lower() for h in next(reader, [])]
-    if "export" not in header or "db" not in header:
+    try:
+        header = [h.strip().lower() for h in next(reader, [])]
+        if "export" not in header or "db" not in header:
+            raise OndeError(
+                "a CSV db map needs a header line with the columns export and db (and optionally out)",
+                file=path,
+                line=1,
+            )
+        entries = []
+        start = 2
+        for cells in reader:
+            line, start = start, reader.line_num + 1
+            if not any(c.strip() for c in cells):
+                continue
+            row = {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header) if h}
+            if not row.get("out"):
+                row.pop("out", None)
+            entries.append((row, (line, 1)))
+    except csv.Error as exc:  # a field over the csv module's limit (an unclosed quote, usually)
         raise OndeError(
-            "a CSV db map needs a header line with the columns export and db (and optionally out)",
+            f"this CSV line cannot be read ({exc})",
             file=path,
-            line=1,
-        )
-    entries = []
-    start = 2
-    for cells in reader:
-        line, start = start, reader.line_num + 1
-        if not any(c.strip() for c in cells):
-            continue
-        row = {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header) if h}
-        if not row.get("out"):
-            row.pop("out", None)
-        entries.append((row, (line, 1)))
+            line=reader.line_num or 1,
+            hint="look for an unclosed double quote on or above that line",
+        ) from None
     return entries
 
 
@@ -185,12 +197,10 @@ def read_db_map(path: Path, directory: Path) -> list[SchoolJob]:
         if not isinstance(db, str) or not db.strip():
             problem(where, f"'{export}': 'db' (the SACoche database URL) is missing")
             continue
-        if urlparse(db).scheme not in {"sqlite", "mysql", "mariadb"}:
-            problem(
-                where,
-                f"'{export}': unsupported database URL",
-                hint="use sqlite:///path/to/file.db or mysql://user:password@host:port/dbname",
-            )
+        try:
+            parse_url(db)  # its message never shows a password
+        except OndeError as exc:
+            problem(where, f"'{export}': {exc.message} ({exc.file})", hint=exc.hint)
             continue
         name = str(out) if out is not None else Path(export).stem
         why = _check_out_name(name)
@@ -247,6 +257,15 @@ def _error_fields(exc: BaseException) -> dict[str, Any]:
     }
 
 
+def _sheet_warning(login_sheet: dict[str, Any] | None) -> list[str]:
+    """The previous login sheet's obsolete cards, counted by class (engine.sheets)."""
+    if not login_sheet or not login_sheet.get("obsolete"):
+        return []
+    from engine.sheets import summary_line
+
+    return [summary_line(login_sheet)]
+
+
 def plan_school(job: SchoolJob, out_root: Path, options: Options) -> dict[str, Any]:
     """Plan one school; never raises: failures come back as ``status: error`` with their messages."""
     from engine.state import redact_url
@@ -280,7 +299,7 @@ def plan_school(job: SchoolJob, out_root: Path, options: Options) -> dict[str, A
             status="held" if plan.held else "ok",
             summary={k: v for k, v in plan.summary.items() if k not in ("held", "holds")},
             holds=[h["message"] for h in plan.holds if not h.get("allowed")],
-            warnings=[*planned.export_warnings, *plan.warnings],
+            warnings=[*planned.export_warnings, *plan.warnings, *_sheet_warning(planned.login_sheet)],
             error=None,
             errors=[],
             error_count=0,
@@ -347,7 +366,9 @@ def run_batch(
 
     options = options or Options()
     _rules(options.rules_dir)  # a bad rule directory fails here, once, not in every school
-    out_root.mkdir(parents=True, exist_ok=True)
+    from engine.planio import private_dir
+
+    private_dir(out_root)  # plan directories of minors and the summaries: the owner only (0700)
     results: list[dict[str, Any] | None] = [None] * len(jobs)
     bar = None
     if progress:
@@ -499,6 +520,7 @@ def batch_command(
                 f"unknown guard(s) for --allow: {', '.join(unknown)}", hint=f"use one of: {', '.join(GUARDS)}"
             )
         schools = read_db_map(db_map, directory)
+        check_output_dir(out)
         options = Options(rules_dir, format_id, today.date() if today else None, tuple(allow), force)
         result = run_batch(
             schools,
@@ -510,12 +532,12 @@ def batch_command(
         )
     except OndeError as exc:
         count = len(exc.errors) if isinstance(exc, OndeErrorGroup) else 1
-        click.echo(f"error: {exc}" if count == 1 else f"{count} errors:\n{exc}", err=True)
+        echo(f"error: {exc}" if count == 1 else f"{count} errors:\n{exc}", err=True)
         sys.exit(EXIT_ERROR)
     if as_json:
-        click.echo(result.summary_path.read_text(encoding="utf-8"), nl=False)
+        click.echo(json_safe(result.summary_path.read_text(encoding="utf-8")), nl=False)
     else:
-        click.echo(text_report(result))
+        echo(text_report(result))
     sys.exit(result.exit_code)
 
 

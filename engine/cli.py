@@ -1,12 +1,11 @@
 """The command line: parses options, calls the pipeline stages, maps errors to exit codes.
 
-Exit codes: 0 done, 1 a problem the user must fix (nothing written), 2 usage error (click's own).
+Exit codes (engine.cliguard): 0 done, 1 a problem the user must fix or a usage error (nothing written),
+2 changes present (plan --detailed-exitcode only), 3 plan held by a guard, 130 interrupted.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,10 +14,9 @@ import click
 
 from engine import __version__
 from engine.batch import batch_command
+from engine.cliguard import EXIT_CHANGES, EXIT_CODES_HELP, EXIT_HELD, GuardedGroup, echo, json_text, one_line
 from engine.errors import OndeError, OndeErrorGroup
-
-EXIT_CHANGES = 2
-EXIT_HELD = 3
+from engine.outpaths import check_output_dir, check_plan_outputs, copy_tree_new
 
 RULES_OPTION = click.option(
     "--rules",
@@ -34,12 +32,14 @@ def _fail(error: OndeError, as_json: bool = False, payload: dict[str, Any] | Non
     if as_json:
         body = dict(payload or {})
         body["errors"] = [e.to_dict() for e in errors]
-        click.echo(json.dumps(body, ensure_ascii=False, indent=2))
-    click.echo(f"error: {error}" if len(errors) == 1 else f"{len(errors)} errors:\n{error}", err=True)
+        click.echo(json_text(body))
+    echo(f"error: {error}" if len(errors) == 1 else f"{len(errors)} errors:\n{error}", err=True)
     sys.exit(error.exit_code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=GuardedGroup, epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(__version__, prog_name="onde-sacoche")
 def main() -> None:
     """Turn an ONDE pupil export and a SACoche database into a reviewable change plan.
@@ -82,7 +82,7 @@ def inspect_cmd(export: Path, rules_dir: Path | None, format_id: str | None, as_
         _fail(exc, as_json, empty)
         return
     if as_json:
-        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        click.echo(json_text(info))
         return
     _print_overview(info)
 
@@ -94,26 +94,24 @@ def _print_overview(info: dict[str, Any]) -> None:
         if info["sheet"]
         else f"encoding {info['encoding']}, delimiter {info['delimiter']!r}"
     )
-    click.echo(f"{info['file']}: {info['format']} — {info['format_label']}{confirmed}")
-    click.echo(f"  {info['kind']}, {where}, header on line {info['header_line']}")
-    click.echo(
-        f"  {info['pupils']} pupils ({info['without_ine']} without INE), {len(info['classes'])} classes"
-    )
+    echo(f"{info['file']}: {info['format']} — {info['format_label']}{confirmed}")
+    echo(f"  {info['kind']}, {where}, header on line {info['header_line']}")
+    echo(f"  {info['pupils']} pupils ({info['without_ine']} without INE), {len(info['classes'])} classes")
     if info.get("without_class"):
-        click.echo(f"  {info['without_class']} pupils without a class (admitted, not yet assigned)")
-    click.echo("  classes:")
+        echo(f"  {info['without_class']} pupils without a class (admitted, not yet assigned)")
+    echo("  classes:")
     for cls in info["classes"]:
-        click.echo(
+        echo(
             f"    {cls['id']:>10}  {cls['label']:<32} {'+'.join(cls['niveaux']):<12} "
             f"{cls['pupils']:>4} pupils"
         )
-    click.echo("  niveaux: " + ", ".join(f"{n} {c}" for n, c in info["niveaux"].items()))
+    echo("  niveaux: " + ", ".join(f"{n} {c}" for n, c in info["niveaux"].items()))
     if info["dispositifs"]:
-        click.echo("  dispositifs: " + ", ".join(f"{d} {c}" for d, c in info["dispositifs"].items()))
+        echo("  dispositifs: " + ", ".join(f"{d} {c}" for d, c in info["dispositifs"].items()))
     if info["groups"]:
-        click.echo("  groups: " + ", ".join(f"{g['label']} {g['pupils']}" for g in info["groups"]))
+        echo("  groups: " + ", ".join(f"{g['label']} {g['pupils']}" for g in info["groups"]))
     for warning in info["warnings"]:
-        click.echo(f"  warning: {warning}")
+        echo(f"  warning: {warning}")
 
 
 @main.command("plan")
@@ -177,6 +175,8 @@ def plan_cmd(
     from engine.pipeline import make_plan
 
     try:
+        check_output_dir(out)
+        check_plan_outputs(out)
         result = make_plan(
             export,
             db_url,
@@ -193,9 +193,9 @@ def plan_cmd(
         return
     plan = result.plan
     if as_json:
-        click.echo(json.dumps({"summary": plan.summary, "out": str(out)}, ensure_ascii=False, indent=2))
+        click.echo(json_text({"summary": plan.summary, "out": str(out)}))
     else:
-        click.echo(result.text_summary())
+        echo(result.text_summary())
     if plan.held:
         sys.exit(EXIT_HELD)
     if detailed_exitcode and result.has_changes:
@@ -226,11 +226,11 @@ def rules_check(directory: Path | None) -> None:
         rules, errors = None, [exc]
     if errors:
         for error in errors:
-            click.echo(str(error), err=True)
-        click.echo(f"{len(errors)} problem(s) found", err=True)
+            echo(str(error), err=True)
+        echo(f"{len(errors)} problem(s) found", err=True)
         sys.exit(1)
     assert rules is not None
-    click.echo(
+    echo(
         f"{rules.directory}: OK — {rules.name} {rules.full_version}; "
         f"formats: {', '.join(sorted(rules.sources))}; tables: {', '.join(sorted(rules.tables))}"
     )
@@ -244,14 +244,13 @@ def rules_copy(destination: Path) -> None:
     \b
         onde-sacoche rules copy my-rules && $EDITOR my-rules/sources/onde2-eleves.yaml
     """
-    if destination.exists():
-        _fail(
-            OndeError("the destination exists already", file=destination, hint="choose a new directory name")
-        )
     from engine.rules import default_rules_dir
 
-    shutil.copytree(default_rules_dir(), destination)
-    click.echo(f"rules copied to {destination}; use them with --rules {destination}")
+    try:
+        copy_tree_new(default_rules_dir(), destination)
+    except OndeError as exc:
+        _fail(exc)
+    echo(f"rules copied to {destination}; use them with --rules {destination}")
 
 
 # --- render, show, apply (SQL for DBAs) ---------------------------------------------------------------
@@ -290,53 +289,57 @@ def render_cmd(plan_dir: Path, dialect: str, revert_deletes_created: bool) -> No
 
     dialects = {"auto": None, "both": DIALECTS}.get(dialect, (dialect,))
     try:
+        check_output_dir(plan_dir, "PLAN_DIR")
+        check_plan_outputs(plan_dir)
         paths = render_outputs(plan_dir, dialects, revert_deletes_created=revert_deletes_created)
     except OndeError as exc:
         _fail(exc)
         return
     for path in paths:
-        click.echo(f"written: {path}")
+        echo(f"written: {path}")
 
 
 def _short(value: Any, width: int = 40) -> str:
-    text = "" if value is None else str(value)
+    text = one_line(value)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _describe_item(item: dict[str, Any]) -> str:
-    """One line for a person: who or what, and what changes (never a password or its hash)."""
+    """One line for a person: who or what, and what changes (never a password or its hash). Every value
+    read from plan.json goes through :func:`one_line`: a hostile name cannot drive the terminal."""
     kind, subject = item.get("kind"), item.get("subject") or {}
     target, changes = item.get("target") or {}, item.get("changes") or {}
-    who = " ".join(str(subject.get(k, "")) for k in ("nom", "prenom") if subject.get(k)).strip()
+    who = " ".join(one_line(subject.get(k)) for k in ("nom", "prenom") if subject.get(k)).strip()
+    ref = one_line(target.get("groupe_ref", ""))
     if kind == "create":
-        return f"{who}, {subject.get('classe', '')}, login {target.get('login', '')}"
+        return f"{who}, {one_line(subject.get('classe', ''))}, login {one_line(target.get('login', ''))}"
     if kind in ("update", "reactivate", "deactivate"):
         parts = [
-            f"{column} {_short(change.get('old'), 24)!s} → {_short(change.get('new'), 24)!s}"
+            f"{one_line(column)} {_short(change.get('old'), 24)} → {_short(change.get('new'), 24)}"
             for column, change in changes.items()
             if column != "user_password" and isinstance(change, dict)
         ]
-        return f"user {target.get('user_id')} {who}: " + "; ".join(parts)
+        return f"user {one_line(target.get('user_id'))} {who}: " + "; ".join(parts)
     if kind in ("class_create", "group_create"):
         name = (changes.get("groupe_nom") or {}).get("new", "")
-        return f"{target.get('groupe_ref', '')} “{name}”"
+        return f"{ref} “{one_line(name)}”"
     if kind == "class_rename":
         change = changes.get("groupe_nom") or {}
-        return f"{target.get('groupe_ref', '')}: “{change.get('old', '')}” → “{change.get('new', '')}”"
+        return f"{ref}: “{one_line(change.get('old', ''))}” → “{one_line(change.get('new', ''))}”"
     if kind in ("class_retire", "group_retire"):
         name = subject.get("classe") or subject.get("groupe") or target.get("groupe_nom", "")
-        return f"{target.get('groupe_ref', '')} “{name}”"
+        return f"{ref} “{one_line(name)}”"
     if kind == "archive":
         size = len(str((changes.get("siecle_import_contenu") or {}).get("new", "")).encode("utf-8"))
-        row = target.get("siecle_import_objet", "")
+        row = one_line(target.get("siecle_import_objet", ""))
         return f"sacoche_siecle_import row {row}: the imported file, {size} bytes"
     if kind in ("membership_add", "membership_remove"):
-        user = f"user {target['user_id']}" if "user_id" in target else "new pupil"
+        user = f"user {one_line(target['user_id'])}" if "user_id" in target else "new pupil"
         sign = "+" if kind == "membership_add" else "−"
-        return f"{user} {who} {sign} group {target.get('groupe_ref', '')}"
+        return f"{user} {who} {sign} group {ref}"
     if kind == "decide":
-        candidates = ", ".join(str(c.get("user_id")) for c in subject.get("candidates") or [])
-        return f"{who} (line {subject.get('line')}): same pupil as account {candidates}? decide"
+        candidates = ", ".join(one_line(c.get("user_id")) for c in subject.get("candidates") or [])
+        return f"{who} (line {one_line(subject.get('line'))}): same pupil as account {candidates}? decide"
     return ""
 
 
@@ -358,14 +361,17 @@ def show_cmd(plan_dir: Path) -> None:
         return
     doc = loaded.doc
     source, state, summary = doc["source"], doc["state"], doc["summary"]
-    click.echo(
-        f"{loaded.path}: {source.get('file')} ({source.get('pupils')} pupils) against {state.get('url')}, "
-        f"date {doc.get('today')}{', HELD' if doc.get('held') else ''}"
+    echo(
+        f"{loaded.path}: {one_line(source.get('file'))} ({one_line(source.get('pupils'))} pupils) against "
+        f"{one_line(state.get('url'))}, date {one_line(doc.get('today'))}"
+        + (", HELD" if doc.get("held") else "")
     )
-    counts = ", ".join(f"{key} {value}" for key, value in summary.items() if isinstance(value, int) and value)
-    click.echo(f"  summary: {counts}")
+    counts = ", ".join(
+        f"{one_line(key)} {value}" for key, value in summary.items() if isinstance(value, int) and value
+    )
+    echo(f"  summary: {counts}")
     for hold in doc.get("holds") or []:
-        click.echo(f"  {'allowed' if hold.get('allowed') else 'HELD'}: {hold.get('message')}")
+        echo(f"  {'allowed' if hold.get('allowed') else 'HELD'}: {one_line(hold.get('message'))}")
     for dialect in DIALECTS:
         if dialect not in plan_dialects(doc) and not sql_path(plan_dir, dialect, "apply").exists():
             continue
@@ -374,13 +380,14 @@ def show_cmd(plan_dir: Path) -> None:
             status = "up to date"
         except OndeError as exc:
             status = exc.message
-        click.echo(f"  sql/{dialect}: {status}")
+        echo(f"  sql/{dialect}: {status}")
     items = doc["items"]
     accepted = sum(1 for i in items if i.get("accepted") and i.get("kind") != "decide")
-    click.echo(f"  items: {len(items)} ({accepted} accepted)")
+    echo(f"  items: {len(items)} ({accepted} accepted)")
     for item in items:
         mark = "x" if item.get("accepted") else " "
-        click.echo(f"  [{mark}] {item.get('id', ''):<30} {item.get('kind', ''):<18} {_describe_item(item)}")
+        item_id, kind = one_line(item.get("id")), one_line(item.get("kind"))
+        echo(f"  [{mark}] {item_id:<30} {kind:<18} {_describe_item(item)}")
 
 
 @main.command("apply")
@@ -407,31 +414,31 @@ def apply_cmd(plan_dir: Path, db_url: str, yes: bool) -> None:
         verify = checked_script(plan_dir, loaded, dialect, "verify")
         summary = loaded.doc["summary"]
         accepted = [i for i in loaded.doc["items"] if i.get("accepted") and i.get("kind") != "decide"]
-        click.echo(
+        echo(
             f"{script}: {len(accepted)} accepted change(s) (in the plan: "
             f"create {summary.get('create', 0)}, update {summary.get('update', 0)}, "
             f"deactivate {summary.get('deactivate', 0)}, reactivate {summary.get('reactivate', 0)})"
         )
         planned_on = loaded.doc["state"].get("url")
         if planned_on != redact_url(db_url):
-            click.echo(f"  note: the plan was computed on {planned_on}; the guards check this database")
+            echo(f"  note: the plan was computed on {planned_on}; the guards check this database")
         if not accepted:
-            click.echo("nothing to apply")
+            echo("nothing to apply")
             return
         if dialect == "mysql" and not yes:
             click.confirm(f"Apply to {redact_url(db_url)}?", abort=True)
         run = run_script(db_url, dialect, script)
         if run.output.strip():
-            click.echo(run.output.strip())
+            echo(run.output.strip())
         result = run_verify(db_url, dialect, verify)
     except OndeError as exc:
         _fail(exc)
         return
     failed = [row for row in result.rows[:-1] if row[1] != "1"]
     for name, _ok, details in failed:
-        click.echo(f"  differs: {name}: {details}", err=True)
+        echo(f"  differs: {name}: {details}", err=True)
     last = result.rows[-1] if result.rows else ("RESULT", "0", "verify.sql gave no result")
-    click.echo(f"verify.sql: {last[2]}")
+    echo(f"verify.sql: {last[2]}")
     if not result.verified:
         _fail(OndeError("the database does not hold every change of the plan", file=verify))
 

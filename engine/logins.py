@@ -37,7 +37,8 @@ Uniqueness
     prefix shortened so prefix + number fits ``max_length``.
 
 Passwords
-    ``max(6, min_length)`` characters drawn independently from ``23456789abcdfghknpqrstuvxyz`` (no e, i,
+    ``max(8, profile minimum)`` characters by default (the 8 is the policy's ``password_min_length``;
+    SACoche's own floor is 6) drawn independently from ``23456789abcdfghknpqrstuvxyz`` (no e, i,
     j, l, m, o, w, 0, 1) with :class:`secrets.SystemRandom` (SACoche uses PHP's ``str_shuffle``, which is
     not a secure source), or the birth date ``ddmmyyyy`` when the profile asks for it. SQL stores
     ``md5('grain_de_sel' + password)`` as 32 lowercase hex digits.
@@ -67,6 +68,9 @@ FALLBACK_LOGIN = "eleve"
 PASSWORD_ALPHABET = "23456789abcdfghknpqrstuvxyz"
 #: SACoche's floor for password length, whatever the profile says
 PASSWORD_MIN_LENGTH = 6
+#: our default length for new passwords (rules/policy/plan.yaml ``accounts.password_min_length``): a
+#: 6-character password of this alphabet falls in seconds to md5 with SACoche's fixed salt
+DEFAULT_PASSWORD_LENGTH = 8
 #: SACoche's salt (``crypter_mdp``)
 PASSWORD_SALT = "grain_de_sel"
 
@@ -237,13 +241,21 @@ class LoginAllocator:
 # ------------------------------------------------------------------------------------------- passwords
 
 
+def new_password_length(profile_min: int | None, policy_min: int | None = None) -> int:
+    """Length of a new random password: the policy's minimum (default 8) or the profile's if higher,
+    never under SACoche's floor of 6."""
+    policy = DEFAULT_PASSWORD_LENGTH if policy_min is None else int(policy_min)
+    return max(PASSWORD_MIN_LENGTH, policy, int(profile_min or 0))
+
+
 def make_password(
     *,
-    min_length: int = PASSWORD_MIN_LENGTH,
+    min_length: int = DEFAULT_PASSWORD_LENGTH,
     alphabet: str = PASSWORD_ALPHABET,
     rng: secrets.SystemRandom | random.Random | None = None,
 ) -> str:
-    """A random password of ``max(6, min_length)`` characters, each drawn independently from ``alphabet``.
+    """A random password of ``max(6, min_length)`` characters (8 by default), each drawn independently from
+    ``alphabet``.
 
     ``rng`` defaults to :class:`secrets.SystemRandom`; pass a seeded :class:`random.Random` only in tests.
     Repeated characters in ``alphabet`` are counted once, so they do not bias the draw.
@@ -277,7 +289,7 @@ def new_credentials(
     nom: str,
     model: str = DEFAULT_MODEL,
     *,
-    min_length: int = PASSWORD_MIN_LENGTH,
+    min_length: int = DEFAULT_PASSWORD_LENGTH,
     naissance_iso: str | None = None,
     use_birth_date: bool = False,
     rng: secrets.SystemRandom | random.Random | None = None,

@@ -15,15 +15,25 @@ from pathlib import Path
 from typing import Any
 
 from engine import __version__
+from engine.logins import new_password_length
 from engine.match import Decisions as MatchDecisions
 from engine.match import match
 from engine.normalise import Export, read_export
 from engine.plan import Decisions as ItemDecisions
 from engine.plan import Plan, build_plan
-from engine.planio import check_destination, load_decisions, stale_item_decisions, write_plan
+from engine.planio import (
+    check_destination,
+    load_decisions,
+    private_dir,
+    stale_item_decisions,
+    tighten_tree,
+    write_plan,
+)
 from engine.render import DIALECTS, SCRIPTS, load_plan, plan_dialects, render_sql, sql_path
 from engine.report import render_reports
 from engine.rules import RuleSet, load_rules
+from engine.sheets import keep_passwords, previous_cards
+from engine.sheets import summary_line as sheet_summary_line
 from engine.state import State, read_state
 
 
@@ -39,6 +49,7 @@ class PlanResult:
     export_warnings: tuple[str, ...]
     state_url: str
     out: Path
+    login_sheet: dict[str, Any] | None = None  # engine.sheets: the previous sheet's cards, still valid?
 
     def text_summary(self) -> str:
         """A readable summary for the terminal (no pupil names)."""
@@ -65,6 +76,8 @@ class PlanResult:
             lines.append(f"  stale decision: {stale}")
         for warning in (*self.export_warnings, *self.plan.warnings):
             lines.append(f"  warning: {warning}")
+        if self.login_sheet:
+            lines.append(f"  {sheet_summary_line(self.login_sheet)}")
         lines.append(f"  plan written to {self.out / 'plan.json'}")
         return "\n".join(lines)
 
@@ -102,6 +115,7 @@ def make_plan(
     check_destination(out, state.url, force)
     day = (today or date.today()).isoformat()
     plan = _build(export, state, rules, decisions, day, allow, rng)
+    plan, login_sheet = _keep_sheet(plan, out, state, rules)
     light = PlanResult(
         replace(plan, items=(), passwords={}),
         plan.has_changes,
@@ -110,8 +124,11 @@ def make_plan(
         tuple(export.warnings),
         state.url,
         out,
+        login_sheet,
     )
     meta = _meta(export, state, rules, day)
+    if login_sheet is not None:
+        meta["login_sheet"] = login_sheet
     del export, state  # a million pupils and accounts: not needed to render
     staging = Path(tempfile.mkdtemp(prefix="onde-sacoche-"))
     try:
@@ -141,6 +158,23 @@ def _build(
     )
     stale = list(matching.stale) + (stale_item_decisions(plan, item_decisions) if item_decisions else [])
     return replace(plan, stale_decisions=tuple(stale))
+
+
+def _keep_sheet(plan: Plan, out: Path, state: State, rules: RuleSet) -> tuple[Plan, dict[str, Any] | None]:
+    """Keep the passwords of the previous sheet in ``out`` where allowed (engine.sheets)."""
+    accounts = rules.policy.get("accounts", {})
+    salt = accounts.get("password_salt", "grain_de_sel")
+    cards = previous_cards(out, state.url, salt)
+    return keep_passwords(
+        plan,
+        cards,
+        salt=salt,
+        min_length=new_password_length(
+            state.profile.password_min_length, accounts.get("password_min_length")
+        ),
+        birth_date_passwords=state.profile.password_is_birth_date,
+        taken_logins=state.taken_logins,
+    )
 
 
 def _meta(export: Export, state: State, rules: RuleSet, day: str) -> dict[str, Any]:
@@ -179,13 +213,15 @@ def render_outputs(
     loaded = load_plan(plan_dir)
     dialects = plan_dialects(loaded.doc) if dialects is None else tuple(dialects)
     paths = render_sql(plan_dir, dialects, revert_deletes_created=revert_deletes_created, loaded=loaded)
-    return paths + render_reports(loaded.doc, plan_dir)
+    paths += render_reports(loaded.doc, plan_dir)
+    tighten_tree(Path(plan_dir))  # sql/ made under the user's umask, files an older version left 0644
+    return paths
 
 
 def _publish(staging: Path, out: Path) -> None:
     """Move a complete plan directory from ``staging`` into ``out``, removing the optional files (login
     sheets, scripts of a dialect) an older plan left there and the new one lacks."""
-    out.mkdir(parents=True, exist_ok=True)
+    private_dir(out)
     optional = [*OPTIONAL_OUTPUTS, *(sql_path(Path(), d, name) for d in DIALECTS for name in SCRIPTS)]
     for name in optional:  # never leave a file of an older plan beside the new plan.json
         if not (staging / name).exists():
@@ -193,5 +229,6 @@ def _publish(staging: Path, out: Path) -> None:
     for path in sorted(staging.rglob("*")):
         if path.is_file():
             target = out / path.relative_to(staging)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(path, target)  # rename or copy2: keeps the mode (0600 for the login files)
+            private_dir(target.parent)
+            shutil.move(path, target)  # rename or copy2: keeps the mode (0600)
+    tighten_tree(out)

@@ -22,7 +22,13 @@ from typing import Any
 
 from engine.archive import OBJET, TABLE, file_content, previous_classes, school_year
 from engine.errors import OndeError
-from engine.logins import LoginAllocator, birth_date_password, make_password, password_hash
+from engine.logins import (
+    LoginAllocator,
+    birth_date_password,
+    make_password,
+    new_password_length,
+    password_hash,
+)
 from engine.match import Ambiguity, Matching, pupil_key, ref_key
 from engine.normalise import Export, Pupil, paused_gc
 from engine.ops import Context, compile_steps, fold, run_steps
@@ -655,7 +661,9 @@ class _Planner:
                 password = birth_date_password(pupil.naissance)
             else:
                 password = make_password(
-                    min_length=profile.password_min_length,
+                    min_length=new_password_length(
+                        profile.password_min_length, accounts.get("password_min_length")
+                    ),
                     alphabet=accounts.get("password_alphabet", "23456789abcdfghknpqrstuvxyz"),
                     rng=self.rng,
                 )

@@ -1,8 +1,10 @@
 """The plan directory's I/O: read a decisions file, write plan.json and the new pupils' credentials.
 
 ``plan.json`` is the seam between planning and rendering: it holds everything a renderer needs, never a
-plaintext password. The passwords of new pupils go to ``identifiants.csv`` only, written with mode 0600.
-Files are written to a temporary name and renamed, so a failure never leaves half a plan.
+plaintext password. The passwords of new pupils go to ``identifiants.csv`` only. The whole plan directory
+is confidential (minors' names, birth dates, INE, password hashes): it is made 0700 and every file in it
+0600, whatever the umask (see docs/security.md). Files are written to a temporary name and renamed, so a
+failure never leaves half a plan.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from json.encoder import encode_basestring as _json_text
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from engine.dburl import public_url
 from engine.errors import OndeError, OndeErrorGroup
 from engine.match import Decisions as MatchDecisions
 from engine.plan import Decisions as ItemDecisions
@@ -106,12 +109,55 @@ def check_destination(out: Path, state_url: str, force: bool) -> None:
             file=existing,
             hint="remove it, choose another --out, or use --force",
         ) from None
-    if previous.get("state", {}).get("url") != state_url:
+    previous_url = previous.get("state", {}).get("url") if isinstance(previous, dict) else None
+    if not isinstance(previous_url, str) or public_url(previous_url) != state_url:
+        shown = public_url(previous_url) if isinstance(previous_url, str) else "unknown"
         raise OndeError(
-            f"this directory holds a plan of another database ({previous.get('state', {}).get('url')})",
+            f"this directory holds a plan of another database ({shown})",
             file=existing,
             hint="choose another --out, or use --force to replace it",
         )
+
+
+#: modes of everything in a plan directory (and a batch's --out): the owner only
+PRIVATE_FILE, PRIVATE_DIR = 0o600, 0o700
+
+
+def private_dir(path: Path) -> Path:
+    """Make ``path`` (and missing parents) and set it to 0700, an existing directory too."""
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, PRIVATE_DIR)
+    return path
+
+
+#: what a plan directory holds besides sql/ (tightened when found with a wider mode)
+PLAN_DIR_PATTERNS = ("plan.json", "rapport.*", "resume.*", "identifiants.*", ".*.tmp")
+
+
+def tighten_tree(root: Path) -> None:
+    """A plan directory 0700 with its ``sql/`` tree (directories 0700, files 0600) and its own files 0600,
+    those an older version or a printer left with wider modes. Only the plan's files: an ``--out`` given
+    by mistake as a folder of other documents keeps theirs. Symbolic links are never followed."""
+    if root.is_symlink() or not root.is_dir():
+        return
+    os.chmod(root, PRIVATE_DIR)
+    for pattern in PLAN_DIR_PATTERNS:
+        for path in root.glob(pattern):
+            if path.is_file() and not path.is_symlink():
+                os.chmod(path, PRIVATE_FILE)
+    sql = root / "sql"
+    if sql.is_symlink() or not sql.is_dir():
+        return
+    os.chmod(sql, PRIVATE_DIR)
+    for directory, subdirs, files in os.walk(sql):
+        for name in subdirs:
+            path = os.path.join(directory, name)
+            if not os.path.islink(path):
+                os.chmod(path, PRIVATE_DIR)
+        for name in files:
+            path = os.path.join(directory, name)
+            if not os.path.islink(path):
+                os.chmod(path, PRIVATE_FILE)
 
 
 def _atomically(path: Path, mode: int, write: Callable[[BinaryIO], None], *, rename: bool = True) -> Path:
@@ -133,7 +179,7 @@ def _atomically(path: Path, mode: int, write: Callable[[BinaryIO], None], *, ren
         raise
 
 
-def _write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
+def _write_atomic(path: Path, data: bytes, mode: int = PRIVATE_FILE) -> None:
     _atomically(path, mode, lambda handle: handle.write(data))
 
 
@@ -212,7 +258,9 @@ def plan_json_chunks(body: Mapping[str, Any], items: Any) -> Iterator[str]:
     yield "\n}\n"
 
 
-def write_chunks_atomic(path: Path, chunks: Iterable[str], mode: int = 0o644, *, rename: bool = True) -> Path:
+def write_chunks_atomic(
+    path: Path, chunks: Iterable[str], mode: int = PRIVATE_FILE, *, rename: bool = True
+) -> Path:
     """Text chunks written as UTF-8, a MiB at a time, through :func:`_atomically` (same ``rename``)."""
 
     def write(handle: BinaryIO) -> None:
@@ -229,19 +277,55 @@ def write_chunks_atomic(path: Path, chunks: Iterable[str], mode: int = 0o644, *,
     return _atomically(path, mode, write, rename=rename)
 
 
+#: first characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(text: str) -> str:
+    """A CSV cell a spreadsheet shows as text: a leading formula character (or a leading quote, so that
+    the change can be undone exactly) gets a single quote in front."""
+    return "'" + text if text.startswith((*FORMULA_STARTS, "'")) else text
+
+
+def restore_cell(text: str) -> str:
+    """The value :func:`neutralise_cell` was given."""
+    return text[1:] if text.startswith("'") else text
+
+
+def credentials_csv(rows: list[dict[str, str]]) -> bytes:
+    """identifiants.csv: UTF-8 with BOM, ``;``, CRLF, every cell neutralised for spreadsheets."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), delimiter=";", lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows({key: neutralise_cell(str(value)) for key, value in row.items()} for row in rows)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def read_credentials(out_dir: Path) -> list[dict[str, str]]:
+    """Rows of ``out_dir/identifiants.csv`` as they were before neutralisation, or ``[]`` when the file
+    is absent or unreadable (it is only ever a copy of what the plan made)."""
+    path = Path(out_dir) / CREDENTIALS_FILE
+    if not path.is_file():
+        return []
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return [
+                {key: restore_cell(value or "") for key, value in row.items() if isinstance(key, str)}
+                for row in csv.DictReader(handle, delimiter=";")
+            ]
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+
+
 def write_plan(out: Path, plan: Plan, meta: Mapping[str, Any]) -> Path:
-    """Write plan.json (and identifiants.csv when there are new pupils) into ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Write plan.json (and identifiants.csv when there are new pupils) into ``out`` (made 0700)."""
+    private_dir(out)
     body = {"format_version": FORMAT_VERSION, **meta, **plan.to_dict(items=False)}
     write_chunks_atomic(out / PLAN_FILE, plan_json_chunks(body, plan.items))
     rows = credentials_rows(plan)
     credentials = out / CREDENTIALS_FILE
     if rows:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), delimiter=";", lineterminator="\r\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        _write_atomic(credentials, buffer.getvalue().encode("utf-8-sig"), mode=0o600)
+        _write_atomic(credentials, credentials_csv(rows))
     else:
         credentials.unlink(missing_ok=True)
     return out / PLAN_FILE

@@ -38,6 +38,7 @@ from engine.archive import OBJET as ARCHIVE_OBJET
 from engine.archive import chunks as text_chunks
 from engine.errors import OndeError, OndeErrorGroup
 from engine.plan import ITEM_KINDS
+from engine.plancheck import PLAN_HINT, document_problems, item_problems, real_date
 from engine.sqlphrases import PHRASES
 from engine.state import ACTIVE
 
@@ -259,6 +260,10 @@ def load_plan(plan_dir: Path) -> LoadedPlan:
             column=exc.colno,
             hint="undo the last edit (only `accepted` flags are meant to be edited: true or false)",
         ) from None
+    except RecursionError:  # lists or objects nested thousands of levels deep: not a plan
+        raise OndeError(
+            "plan.json is nested far too deeply to be a plan", file=path, line=1, hint=PLAN_HINT
+        ) from None
     validate_plan(doc, text, path)
     return LoadedPlan(path, doc, sha256)
 
@@ -266,7 +271,7 @@ def load_plan(plan_dir: Path) -> LoadedPlan:
 def validate_plan(doc: Any, text: str, path: Path) -> None:
     """Check what the renderers rely on; every problem names the line of the item in plan.json."""
     if not isinstance(doc, dict):
-        raise OndeError("plan.json must hold one JSON object", file=path, line=1)
+        raise OndeError("plan.json must hold one JSON object", file=path, line=1, hint=PLAN_HINT)
     version = doc.get("format_version")
     if version != FORMAT_VERSION:
         raise OndeError(
@@ -281,15 +286,25 @@ def validate_plan(doc: Any, text: str, path: Path) -> None:
                 f"plan.json: '{key}' is missing or is not a {kind.__name__}",
                 file=path,
                 line=_line_of(text, f'"{key}"') or 1,
+                hint=PLAN_HINT,
             )
     errors: list[OndeError] = []
     if not (_is_text(doc.get("today")) and DATE_RE.match(doc["today"])):
         errors.append(
-            OndeError("'today' must be a date yyyy-mm-dd", file=path, line=_line_of(text, '"today"') or 1)
+            OndeError(
+                "'today' must be a date yyyy-mm-dd",
+                file=path,
+                line=_line_of(text, '"today"') or 1,
+                hint=PLAN_HINT,
+            )
         )
+    errors += [
+        OndeError(m, file=path, line=_line_of(text, n) or 1, hint=PLAN_HINT)
+        for n, m in document_problems(doc)
+    ]
     seen: set[str] = set()
     for index, item in enumerate(doc["items"]):
-        problems = _item_problems(item)
+        problems = _item_problems(item) + item_problems(item)
         if isinstance(item, dict) and item.get("id") in seen:
             problems.append("the same id appears twice")
         if isinstance(item, dict) and isinstance(item.get("id"), str):
@@ -299,7 +314,7 @@ def validate_plan(doc: Any, text: str, path: Path) -> None:
             line = _line_of(text, json.dumps(item["id"], ensure_ascii=False))
         for problem in problems:
             name = item.get("id") if isinstance(item, dict) else None
-            errors.append(OndeError(f"item {name or index}: {problem}", file=path, line=line))
+            errors.append(OndeError(f"item {name or index}: {problem}", file=path, line=line, hint=PLAN_HINT))
     if errors:
         raise OndeErrorGroup(errors) if len(errors) > 1 else errors[0]
 
@@ -326,8 +341,8 @@ def _value_problem(column: str, value: Any, *, nullable_date: bool) -> str | Non
     elif ctype == DATE:
         if value in (None, "") and nullable_date:
             return None
-        if not (_is_text(value) and DATE_RE.match(value)):
-            return f"{column} must be a date yyyy-mm-dd"
+        if not real_date(value):
+            return f"{column} must be a real date yyyy-mm-dd"
     elif ctype == CLASS and (not _is_text(value) or not value or len(value) > GROUP_REF_LENGTH):
         return f"{column} must be a class ref (1 to {GROUP_REF_LENGTH} characters)"
     return None

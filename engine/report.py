@@ -13,7 +13,6 @@ section says how many of its pupils are in the file and unchanged (plan.json doe
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 import shutil
@@ -28,7 +27,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from engine.errors import OndeError
-from engine.planio import CREDENTIALS_FILE, _write_atomic, write_chunks_atomic
+from engine.planio import _write_atomic, private_dir, read_credentials, write_chunks_atomic
+from engine.sheets import notice_fr
 from engine.state import ACTIVE, redact_url
 
 REPORT_FILE = "rapport.html"
@@ -272,15 +272,6 @@ def class_sort_key(name: str) -> tuple[int, int, str]:
 
 
 # --- identifiants.csv ----------------------------------------------------------------------------------
-
-
-def read_credentials(out_dir: Path) -> list[dict[str, str]]:
-    """Rows of identifiants.csv (UTF-8 with BOM, ``;``), or ``[]`` when the file is absent."""
-    path = out_dir / CREDENTIALS_FILE
-    if not path.is_file():
-        return []
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return [dict(row) for row in csv.DictReader(handle, delimiter=";")]
 
 
 def sheet_cards(plan: Mapping[str, Any], rows: Iterable[Mapping[str, str]]) -> list[dict[str, str]]:
@@ -617,6 +608,7 @@ def build_view(plan: Mapping[str, Any], credentials: Iterable[Mapping[str, str]]
         "decisions": [_decision(i, names) for i in decisions],
         "stale": list(plan.get("stale_decisions", [])),
         "warnings": list(plan.get("warnings", [])),
+        "sheet_notice": notice_fr(plan.get("login_sheet")),
         "structure": structure,
         "left_alone": left_alone,
         "loose_members": loose_members,
@@ -703,7 +695,7 @@ def render_reports(plan: dict, out_dir: Path) -> list[Path]:
     outlives the plan that made it.
     """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir)
     env = _environment()
     credentials = read_credentials(out_dir)
     view = build_view(plan, credentials)
@@ -724,7 +716,7 @@ def render_reports(plan: dict, out_dir: Path) -> list[Path]:
             {"classe": classe or "Élèves sans classe", "cards": group} for classe, group in by_class.items()
         ]
         html = env.get_template("identifiants.html").generate(view | {"pages": pages, "count": len(cards)})
-        write_chunks_atomic(sheet, html, mode=0o600)
+        write_chunks_atomic(sheet, html)
         written.append(sheet)
     else:
         sheet.unlink(missing_ok=True)

@@ -126,6 +126,7 @@ def _schema_path(directory: Path, kind: str) -> Path:
 
 
 def _schema(directory: Path, kind: str, data: bytes | None = None) -> jsonschema.protocols.Validator:
+    from jsonschema.exceptions import SchemaError
     from jsonschema.validators import validator_for
 
     path = _schema_path(directory, kind)
@@ -138,7 +139,16 @@ def _schema(directory: Path, kind: str, data: bytes | None = None) -> jsonschema
     except json.JSONDecodeError as exc:
         raise OndeError(f"invalid JSON: {exc.msg}", file=path, line=exc.lineno, column=exc.colno) from exc
     cls = validator_for(schema)
-    cls.check_schema(schema)
+    try:
+        cls.check_schema(schema)
+    except SchemaError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "the top"
+        raise OndeError(
+            f"not a valid JSON Schema (at {where})",
+            file=path,
+            line=1,
+            hint="copy rules/schema/ from the default rules (`onde-sacoche rules copy`)",
+        ) from None
     return cls(schema)
 
 

@@ -1,7 +1,8 @@
 """Read the current SACoche state (read-only): pupils, logins, classes, groups, memberships, niveaux.
 
 ``--db`` URLs: ``sqlite:///path/to/file.db`` (embedded demo and fast tests) and
-``mysql://user:password@host:port/dbname`` (``?unix_socket=/path`` for a local socket). Only the tables
+``mysql://user:password@host:port/dbname`` (``?unix_socket=/path`` for a local socket; the password may
+come from the environment or an option file instead: see engine.dburl). Only the tables
 of the target sheet are read, through a read-only connection; rows are pulled with petl from the DB-API
 connection. The state carries a fingerprint (row counts and a checksum of the columns read) so a plan can
 tell, later, whether the database is still the one it was computed from.
@@ -18,13 +19,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlparse
 from urllib.request import pathname2url
 
 import petl
 
 from engine.archive import OBJET as ARCHIVE_OBJET
 from engine.archive import Archive, read_archive
+from engine.dburl import connect_mysql, parse_url, public_url
 from engine.errors import OndeError
 
 ACTIVE = "9999-12-31"
@@ -139,27 +140,24 @@ class State:
 
 
 def redact_url(url: str) -> str:
-    """The URL without its password, for plan files and messages."""
-    parsed = urlparse(url)
-    if parsed.password:
-        netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@")
-        return parsed._replace(netloc=netloc).geturl()
-    return url
+    """The URL without its password, for plan files and messages (see engine.dburl)."""
+    return public_url(url)
 
 
 def sqlite_path(url: str) -> Path:
     """The file of a ``sqlite:///relative/path`` or ``sqlite:////absolute/path`` URL."""
-    if not url.startswith("sqlite:///"):
-        raise OndeError("a SQLite URL is sqlite:///relative/path or sqlite:////absolute/path", file=url)
-    return Path(unquote(url[len("sqlite:///") :].split("?", 1)[0]))
+    db = parse_url(url)
+    if db.path is None:
+        raise OndeError("a SQLite URL is sqlite:///relative/path or sqlite:////absolute/path", file=db.public)
+    return db.path
 
 
 @contextmanager
 def connect(url: str) -> Iterator[tuple[Any, str]]:
     """A read-only DB-API connection for a ``--db`` URL, and its dialect ('sqlite' or 'mysql')."""
-    parsed = urlparse(url)
-    if parsed.scheme == "sqlite":
-        path = sqlite_path(url)
+    db = parse_url(url)
+    if db.path is not None:
+        path = db.path
         if not path.is_file():
             raise OndeError(
                 "no such SQLite database", file=path, hint="check the path in --db sqlite:///PATH"
@@ -170,41 +168,13 @@ def connect(url: str) -> Iterator[tuple[Any, str]]:
         finally:
             conn.close()
         return
-    if parsed.scheme in {"mysql", "mariadb"}:
-        import pymysql
-
-        query = parse_qs(parsed.query)
-        options: dict[str, Any] = {
-            "user": unquote(parsed.username or "root"),
-            "password": unquote(parsed.password or ""),
-            "database": parsed.path.lstrip("/"),
-            "charset": "utf8",
-        }
-        if "unix_socket" in query:
-            options["unix_socket"] = query["unix_socket"][0]
-        else:
-            options["host"] = parsed.hostname or "localhost"
-            options["port"] = parsed.port or 3306
-        try:
-            conn = pymysql.connect(**options)
-        except pymysql.MySQLError as exc:
-            raise OndeError(
-                f"cannot connect to MySQL/MariaDB ({exc.args[0] if exc.args else exc})",
-                file=redact_url(url),
-                hint="check user, password, host/socket and database name in --db",
-            ) from exc
-        try:
-            with conn.cursor() as cursor:
-                cursor.execute("SET SESSION TRANSACTION READ ONLY")
-            yield conn, "mysql"
-        finally:
-            conn.close()
-        return
-    raise OndeError(
-        f"unsupported database URL scheme '{parsed.scheme}'",
-        file=redact_url(url),
-        hint="use sqlite:///path/to/file.db or mysql://user:password@host:port/dbname",
-    )
+    conn = connect_mysql(db.resolved())
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("SET SESSION TRANSACTION READ ONLY")
+        yield conn, "mysql"
+    finally:
+        conn.close()
 
 
 def _text(value: Any) -> str:

@@ -304,7 +304,7 @@ def test_password_alphabet_is_sacoche_one() -> None:
 def test_password_default_is_secure_random_and_varies() -> None:
     passwords = {make_password() for _ in range(50)}
     assert len(passwords) > 45
-    assert all(len(p) == 6 for p in passwords)
+    assert all(len(p) == 8 for p in passwords)  # 8 by default since issue 12 (was SACoche's 6)
 
 
 def test_password_injectable_rng_is_deterministic() -> None:
@@ -313,7 +313,7 @@ def test_password_injectable_rng_is_deterministic() -> None:
 
 
 def test_password_custom_alphabet() -> None:
-    assert make_password(alphabet="aa", rng=random.Random(1)) == "aaaaaa"
+    assert make_password(alphabet="aa", rng=random.Random(1)) == "aaaaaaaa"
     with pytest.raises(ValueError):
         make_password(alphabet="")
 
@@ -356,7 +356,7 @@ def test_new_credentials_random_and_birth_date() -> None:
     unknown = new_credentials(
         allocator, "Ana", "X", naissance_iso="", use_birth_date=True, rng=random.Random(1)
     )
-    assert len(unknown.password) == 6
+    assert len(unknown.password) == 8  # the default length since issue 12
 
 
 def test_credentials_repr_hides_the_password() -> None:

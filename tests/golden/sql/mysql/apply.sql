@@ -219,17 +219,17 @@ SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 -- 3. Pupils to create (eleve_classe_id is looked up by class ref here, never guessed) ---------------
 -- create-ff66a3be72: SAULE Inès, login ine.saule1, class 104511_PS
 INSERT INTO sacoche_user (user_sconet_id, user_sconet_elenoet, user_reference, user_profil_sigle, user_genre, user_nom, user_prenom, user_naissance_date, user_email, user_email_origine, user_login, user_password, user_langue, user_daltonisme, user_connexion_date, user_sortie_date, eleve_classe_id, eleve_lv1, eleve_lv2, eleve_uai_origine, user_id_ent, user_id_gepi, user_param_accueil, user_param_menu, user_param_favori, user_pass_key)
-  SELECT 0, 0, '', 'ELV', 'F', 'SAULE', 'Inès', '2022-09-27', '', '', 'ine.saule1', 'f2fc7bb610423e455b230a85e8f26e4b', '', 0, NULL, '9999-12-31', g.groupe_id, 100, 100, '', '', '', '', NULL, NULL, ''
+  SELECT 0, 0, '', 'ELV', 'F', 'SAULE', 'Inès', '2022-09-27', '', '', 'ine.saule1', '3b3f43d9ba9cd6d0b2e0f60a137f89f1', '', 0, NULL, '9999-12-31', g.groupe_id, 100, 100, '', '', '', '', NULL, NULL, ''
   FROM sacoche_groupe g WHERE g.groupe_type = 'classe' AND g.groupe_ref = '104511_PS';
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 -- create-18a47637e6: PERVENCHE Loïc, login loi.pervench, class 104512_CP
 INSERT INTO sacoche_user (user_sconet_id, user_sconet_elenoet, user_reference, user_profil_sigle, user_genre, user_nom, user_prenom, user_naissance_date, user_email, user_email_origine, user_login, user_password, user_langue, user_daltonisme, user_connexion_date, user_sortie_date, eleve_classe_id, eleve_lv1, eleve_lv2, eleve_uai_origine, user_id_ent, user_id_gepi, user_param_accueil, user_param_menu, user_param_favori, user_pass_key)
-  SELECT 0, 0, '', 'ELV', 'M', 'PERVENCHE', 'Loïc', '2019-04-25', '', '', 'loi.pervench', '05e14bbf3eead2667678e78d45fd3bab', '', 0, NULL, '9999-12-31', g.groupe_id, 100, 100, '', '', '', '', NULL, NULL, ''
+  SELECT 0, 0, '', 'ELV', 'M', 'PERVENCHE', 'Loïc', '2019-04-25', '', '', 'loi.pervench', '644a3599c29135f1fd50d7c50ca50367', '', 0, NULL, '9999-12-31', g.groupe_id, 100, 100, '', '', '', '', NULL, NULL, ''
   FROM sacoche_groupe g WHERE g.groupe_type = 'classe' AND g.groupe_ref = '104512_CP';
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 -- create-96e4e57aad: AUBÉPINE Salomé, login sal.aubepine, class 104514_CM1
 INSERT INTO sacoche_user (user_sconet_id, user_sconet_elenoet, user_reference, user_profil_sigle, user_genre, user_nom, user_prenom, user_naissance_date, user_email, user_email_origine, user_login, user_password, user_langue, user_daltonisme, user_connexion_date, user_sortie_date, eleve_classe_id, eleve_lv1, eleve_lv2, eleve_uai_origine, user_id_ent, user_id_gepi, user_param_accueil, user_param_menu, user_param_favori, user_pass_key)
-  SELECT 0, 0, '165545849GJ', 'ELV', 'F', 'AUBÉPINE', 'Salomé', '2016-08-05', '', '', 'sal.aubepine', 'b0e16ac77db6dad5fd020713b24135f0', '', 0, NULL, '9999-12-31', g.groupe_id, 100, 100, '', '', '', '', NULL, NULL, ''
+  SELECT 0, 0, '165545849GJ', 'ELV', 'F', 'AUBÉPINE', 'Salomé', '2016-08-05', '', '', 'sal.aubepine', 'a33736172c19105399a36f7e07927fff', '', 0, NULL, '9999-12-31', g.groupe_id, 100, 100, '', '', '', '', NULL, NULL, ''
   FROM sacoche_groupe g WHERE g.groupe_type = 'classe' AND g.groupe_ref = '104514_CM1';
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 
