@@ -35,6 +35,7 @@ from engine.rules import RuleSet, load_rules
 from engine.sheets import keep_passwords, previous_cards
 from engine.sheets import summary_line as sheet_summary_line
 from engine.state import State, read_state
+from engine.widths import fit_export
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +114,7 @@ def make_plan(
     export = read_export(export_path, rules, format_id)
     state = read_state(db_url)
     check_destination(out, state.url, force)
+    export = fit_export(export, state.widths)  # names as SACoche would store them in this database
     day = (today or date.today()).isoformat()
     plan = _build(export, state, rules, decisions, day, allow, rng)
     plan, login_sheet = _keep_sheet(plan, out, state, rules)
@@ -197,6 +199,7 @@ def _meta(export: Export, state: State, rules: RuleSet, day: str) -> dict[str, A
             "dialect": state.dialect,
             "fingerprint": dict(state.fingerprint),
             "login_model": state.profile.model,
+            "widths": dict(state.widths),
         },
     }
 
