@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from helpers import EXAMPLES
+from helpers import EXAMPLES, big_onde1
 
 from engine.apply import run_sqlite
 from engine.archive import php_json
@@ -132,3 +132,19 @@ def test_report_and_show_mention_the_archive(tmp_path: Path, db: Path) -> None:
     assert "gardé dans l'archive de SACoche" in build_view(doc)["archive"]
     shown = cli("show", str(tmp_path / "plan"))
     assert shown.exit_code == 0 and "sacoche_siecle_import row Onde" in shown.output
+
+
+def test_big_archive_is_written_in_pieces_and_reverted(tmp_path: Path, db: Path) -> None:
+    from engine.render import ARCHIVE_CHUNK
+
+    before = archive_row(db)
+    doc = plan(db, tmp_path / "plan", big_onde1(tmp_path / "big.csv"))
+    (item,) = [i for i in doc["items"] if i["kind"] == "archive"]
+    content = item["changes"]["siecle_import_contenu"]["new"]
+    assert len(content) > 2 * ARCHIVE_CHUNK
+    script = sql_path(tmp_path / "plan", "sqlite", "apply").read_text(encoding="utf-8")
+    assert script.count("siecle_import_contenu = siecle_import_contenu || ") == len(content) // ARCHIVE_CHUNK
+    assert cli("apply", str(tmp_path / "plan"), "--db", f"sqlite:///{db}").exit_code == 0
+    assert archive_row(db)[2] == content  # type: ignore[index]
+    run_sqlite(db, sql_path(tmp_path / "plan", "sqlite", "revert"))
+    assert archive_row(db) == before

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import EXAMPLES
+from helpers import EXAMPLES, big_onde1
 from support.mariadb import SacocheDatabase
 from support.state_copy import copy_sqlite_to_mysql
 
@@ -83,3 +83,22 @@ def test_archive_bigger_than_max_allowed_packet_is_refused(school: SacocheDataba
     assert "archive too big" in applied.stderr
     assert archive(school) == before
     assert school.query("SELECT COUNT(*) FROM sacoche_user WHERE user_login = 'ine.saule1'") == [(0,)]
+
+
+def test_big_archive_in_pieces_on_mariadb(school: SacocheDatabase, tmp_path: Path) -> None:
+    before = archive(school)
+    make_plan(
+        big_onde1(tmp_path / "big.csv"), school.url, tmp_path / "plan", today=TODAY, rng=random.Random(7)
+    )
+    doc = json.loads((tmp_path / "plan" / "plan.json").read_text(encoding="utf-8"))
+    (item,) = [i for i in doc["items"] if i["kind"] == "archive"]
+    content = item["changes"]["siecle_import_contenu"]["new"]
+    assert len(content) > 400_000
+    applied = school.execute_file(sql_path(tmp_path / "plan", "mysql", "apply"))
+    assert applied.returncode == 0, applied.stderr
+    assert verify(school, tmp_path / "plan")[:2] == ["RESULT", "1"]
+    ((_, _, content_hex),) = archive(school)
+    assert bytes.fromhex(content_hex).decode("utf-8") == content
+    reverted = school.execute_file(sql_path(tmp_path / "plan", "mysql", "revert"))
+    assert reverted.returncode == 0, reverted.stderr
+    assert archive(school) == before
