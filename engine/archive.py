@@ -68,7 +68,7 @@ def file_content(rows: Iterable[Sequence[str]], limit: int = MEDIUMTEXT_BYTES) -
     """What SACoche's wizard stores for these lines (header first): :func:`php_json`, built line by line;
     None when it would not fit in ``limit`` bytes (MEDIUMTEXT)."""
     parts: list[str] = []
-    size = 2
+    size = 1  # "[" and "]", less the comma the first line does not need
     for cells in rows:
         part = php_json([cells])[1:-1]
         size += len(part) + 1
