@@ -207,3 +207,26 @@ def test_render_holds_new_values_to_the_plan_s_widths(tmp_path: Path) -> None:
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
     with pytest.raises(OndeError, match=r"state\.widths must map column names to positive integers"):
         load_plan(out)
+
+
+def test_stored_class_names_are_not_held_to_the_width_new_ones_are(tmp_path: Path) -> None:
+    from helpers import EXAMPLES
+
+    from engine.pipeline import make_plan
+
+    out = tmp_path / "plan"
+    make_plan(
+        EXAMPLES / "onde2-ecole-des-tilleuls.csv",
+        f"sqlite:///{EXAMPLES / 'sacoche-ecole-des-tilleuls.db'}",
+        out,
+    )
+    path = out / "plan.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    (rename,) = [i for i in doc["items"] if i["kind"] == "class_rename"]
+    rename["changes"]["groupe_nom"]["old"] = "N" * 35  # a name stored by hand in a wider column
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+    load_plan(out)
+    rename["changes"]["groupe_nom"]["new"] = "N" * 21
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+    with pytest.raises(OndeError, match="name must be text of at most 20 characters"):
+        load_plan(out)
