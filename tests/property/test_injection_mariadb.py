@@ -112,7 +112,11 @@ def schools(draw: st.DrawFn) -> list[dict]:
 
 
 def clean(text: str) -> str:
-    """The rules' clean_spaces, written independently: NFC (the reader), then fold whitespace."""
+    """The rules' clean_spaces, written independently: NFC (the reader), control and format characters
+    removed (target.control_characters: remove; those Python counts as spaces become one) and NFC again,
+    then fold whitespace."""
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(" " if c.isspace() else "" if unicodedata.category(c) in ("Cc", "Cf") else c for c in text)
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
