@@ -22,6 +22,7 @@ from operator import attrgetter
 from typing import Any
 
 from engine.archive import OBJET, TABLE, file_content, previous_classes, school_year
+from engine.cells import visible
 from engine.errors import OndeError
 from engine.logins import (
     LoginAllocator,
@@ -900,15 +901,15 @@ class _Planner:
         )
 
 
-#: columns the project cleans more than SACoche does (the reader's NFC; clean_spaces folds tabs, no-break
-#: spaces and inner runs of spaces, and trims): a stored value that differs from the new one only by that
-#: cleaning is unchanged, not an update
+#: columns the project cleans more than SACoche does (the reader's NFC and removal of invisible characters;
+#: clean_spaces folds tabs, no-break spaces and inner runs of spaces, and trims): a stored value that differs
+#: from the new one only by that cleaning is unchanged, not an update
 CLEANED_COLUMNS = frozenset({"user_nom", "user_prenom"})
 
 
 def _cleaned(value: str) -> str:
-    """A stored value cleaned as a new one is (NFC, then ``clean_spaces``)."""
-    return " ".join(unicodedata.normalize("NFC", value).split())
+    """A stored value cleaned as a new one is (NFC, invisible characters removed, then ``clean_spaces``)."""
+    return " ".join(visible(unicodedata.normalize("NFC", value)).split())
 
 
 def login_max_length(state: State, accounts: Mapping[str, Any]) -> int:
