@@ -9,6 +9,7 @@ into a silent creation.
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,15 @@ from engine.state import Account
 
 _LINE = attrgetter("line")
 _PUPIL_LINE = attrgetter("pupil.line")
+
+
+def ref_key(ref: str) -> str:
+    """A groupe_ref as MySQL compares it under utf8_unicode_ci (PAD SPACE): trailing spaces, case and
+    accents ignored, so ``104565_CP `` (what SACoche's wizard stores) is the class ``104565_CP``."""
+    text = ref.rstrip(" ")
+    if not text.isascii():
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return text.casefold()
 
 
 def pupil_key(pupil: Pupil) -> str:

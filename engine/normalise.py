@@ -143,7 +143,7 @@ class _RowReader:
         self.rows = 0
         #: (field, column index, memo or None, steps, required, text field)
         self.columns: list[tuple[str, int, dict[str, tuple[Any, bool]] | None, Any, bool, bool]] = [
-            (name, column, {}, rule.steps, rule.required, name in TEXT_FIELDS)
+            (name, column, {}, rule.steps, rule.required and not rule.may_be_empty, name in TEXT_FIELDS)
             for name, column in match.columns.items()
             for rule in (match.source.fields[name],)
         ]

@@ -74,6 +74,14 @@ class PlanResult:
             f"(unchecked); "
             f"memberships: +{s['memberships_add']} −{s['memberships_remove']}",
         ]
+        if s.get("without_class"):
+            actions = [e.get("action") for e in self.plan.meta.get("without_class", [])]
+            lines.append(
+                f"  without a class: {s['without_class']} ({actions.count('ignored')} ignored, "
+                f"{actions.count('deactivated')} deactivated, {actions.count('unchanged')} former unchanged)"
+            )
+        if s.get("archive"):
+            lines.append("  SACoche's archive of the imported file: updated (as SACoche's wizard keeps it)")
         left = self.plan.left_alone
         if left["classes"] or left["groups"]:
             lines.append(

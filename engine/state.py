@@ -23,6 +23,8 @@ from urllib.request import pathname2url
 
 import petl
 
+from engine.archive import OBJET as ARCHIVE_OBJET
+from engine.archive import Archive, read_archive
 from engine.dburl import connect_mysql, parse_url, public_url
 from engine.errors import OndeError
 from engine.widths import DEFAULT_WIDTHS, read_widths
@@ -130,6 +132,9 @@ class State:
     niveaux: tuple[Niveau, ...]
     profile: LoginProfile
     fingerprint: Mapping[str, Any]
+    #: SACoche's archive of the previous ONDE import (row 'Onde' of sacoche_siecle_import); None when the
+    #: base has no such table (exists=False when it has no such row)
+    archive: Archive | None = None
     #: column widths read from the database (engine.widths.COLUMNS), defaults where unreadable
     widths: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_WIDTHS))
 
@@ -320,6 +325,7 @@ def read_state(url: str) -> State:
                         )
                     )
                 fingerprint[table] = table_print.result()
+            archive = read_archive(conn, ARCHIVE_OBJET)
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -349,5 +355,6 @@ def read_state(url: str) -> State:
         niveaux=niveaux,
         profile=profile,
         fingerprint=fingerprint,
+        archive=archive,
         widths=widths,
     )
