@@ -87,6 +87,8 @@ class Options:
 
 @dataclass(slots=True)
 class BatchResult:
+    """Every school's result, where the summary was written, the exit code and counts."""
+
     schools: list[dict[str, Any]]
     summary_path: Path
     exit_code: int

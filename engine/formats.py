@@ -36,6 +36,8 @@ class HeaderMatch:
 
 @dataclass(frozen=True, slots=True)
 class _Candidate:
+    """One source format tried on one line: the cells and which header names matched."""
+
     raw: RawSource
     source: SourceRules
     line: int

@@ -40,6 +40,8 @@ def _value(record: Pupil | Account, name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Pair:
+    """A pupil of the export matched to an account, and the tier that matched them."""
+
     pupil: Pupil
     account: Account
     tier: str
@@ -65,6 +67,8 @@ class Decisions:
 
 @dataclass(frozen=True, slots=True)
 class Matching:
+    """What matching found: pairs, new pupils, accounts not in the export, ambiguities."""
+
     pairs: tuple[Pair, ...]
     new: tuple[Pupil, ...]
     missing: tuple[Account, ...]

@@ -110,6 +110,8 @@ class Group:
 
 @dataclass(frozen=True, slots=True)
 class Niveau:
+    """A row of sacoche_niveau."""
+
     niveau_id: int
     ref: str
     nom: str
