@@ -51,11 +51,11 @@ INSERT_ROWS = 2_000  # rows per INSERT of the reference load
 _REFERENCE_CHILD = """
 import csv, sys, time
 sys.path.insert(0, sys.argv[3])
+import pymysql
 from engine.state import READ_COLUMNS
 started = time.perf_counter()
 with open(sys.argv[1], encoding="utf-8-sig", newline="") as handle:
     rows = list(csv.reader(handle, delimiter=";"))
-import pymysql
 conn = pymysql.connect(unix_socket=sys.argv[2], user="root", password="", database="bench", charset="utf8")
 with conn.cursor() as cursor:
     cursor.execute("SELECT " + ", ".join(READ_COLUMNS["sacoche_user"]) + " FROM sacoche_user")

@@ -1070,7 +1070,10 @@ def _why(target: str, report: dict[str, Any]) -> str:
             "the rules, opening the database, rendering six scripts (its database is SQLite: both dialects), "
             "the report and the login sheet. Removed since the first measurement (601 ms): clevercsv "
             "(import and sniffing; a known header now decides the delimiter), jsonschema and rule "
-            "validation on unchanged rules, template compilation (both cached), Jinja macros."
+            "validation on unchanged rules, template compilation (both cached), Jinja macros; then petl "
+            "(state rows come straight from the DB-API cursor), rapidfuzz (imported only when look-alikes "
+            "are compared) and urllib.request; dataclasses without a docstring (each cost an "
+            "inspect.signature at import)."
         )
     if target == "b":
         core = sum(_stage_seconds(report, n) for n in ("read_export", "read_state", "match", "build_plan"))
