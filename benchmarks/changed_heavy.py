@@ -181,7 +181,7 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     )
     why = (
         f"nearly every pupil gives items, and every item is a guard and a statement in each script: the "
-        f"heaviest stages are {heavy} (set-based SQL scripts are the issue's remedy, on their own branch)"
+        f"heaviest stages are {heavy} (set-based SQL scripts are the issue's remedy, on their own branch)."
     )
     ratio, rss, apply_ratio = result["plan_ratio"], result["plan"]["rss_mb"], result["apply_ratio"]
     plan_s, reference_s = result["plan"]["seconds"], result["reference_seconds"]
@@ -209,7 +209,7 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
             "id": "h",
             "what": "its apply.sql through `mariadb` vs loading the same rows with multi-row INSERTs",
             "why": "apply.sql runs a guard and a statement per item, each a round trip parsed by the "
-            "server; the reference sends a few thousand rows per statement",
+            "server; the reference sends a few thousand rows per statement.",
             "value": f"{apply_s:.2f} s vs {load_s:.2f} s = {apply_ratio:.1f}×",
             "target": f"≤ {TARGET_APPLY_RATIO:.0f}×",
             "met": apply_ratio <= TARGET_APPLY_RATIO,
@@ -276,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         work.mkdir(parents=True, exist_ok=True)
         result = bench_changed_heavy(work, pupils=args.pupils, timeout=args.timeout, today=TODAY)
     print(markdown(result))
-    print(json.dumps({k: v for k, v in result.items() if k != "stages"}, indent=1))
+    print(json.dumps(result, indent=1))
     return 0
 
 
