@@ -141,7 +141,8 @@ def source_yaml(analysis: Analysis, export: Path, out: Path, name: str, from_id:
     ]
     for field in [n for n in WHAT if n in proposals or n in analysis.missing_required]:
         spec = by_field.get(field, {})
-        required = bool(from_fields.get(field, {}).get("required", False))
+        #: the --from field's flags (required, may_be_empty…), as it writes them
+        flags = {k: v for k, v in from_fields.get(field, {}).items() if k not in ("headers", "steps")}
         proposal = proposals.get(field)
         lines.append(f"  {field}:")
         if proposal is None:
@@ -158,8 +159,7 @@ def source_yaml(analysis: Analysis, export: Path, out: Path, name: str, from_id:
                 *([f"    # NOTE: {proposal.caveat}"] if proposal.caveat else []),
                 f"    headers: [{_j(proposal.header)}]",
             ]
-        if required:
-            lines.append("    required: true")
+        lines += [f"    {key}: {_j(value)}" for key, value in flags.items()]
         lines.append(f"    steps: {_j(_steps(field, spec, proposal, analysis))}")
     if analysis.missing_optional:
         lines += [

@@ -120,6 +120,8 @@ def test_onde2_like_renamed_reordered_abbreviated_extra_title(tmp_path: Path) ->
     assert re.search(r'ignore_headers:\n  - "Adresse"\n  - "Téléphone"\n', text)
     assert "dd/mm/yyyy in 10/10 cells" in text and '{"date": ["%d/%m/%Y"]}' in text
     assert "confidence: high" in text
+    # the --from field's flags are copied: required, and a class id a pupil not yet in a class lacks
+    assert re.search(r'headers: \["Id\. classe"\]\n    required: true\n    may_be_empty: true\n', text)
 
 
 def test_v1_like_from_onde1(tmp_path: Path) -> None:
