@@ -71,20 +71,58 @@ def inspect_cmd(export: Path, rules_dir: Path | None, format_id: str | None, as_
         "classes": [],
         "warnings": [],
     }
-    from engine.normalise import read_export
+    from engine import parents
+    from engine.normalise import normalise
     from engine.overview import overview
     from engine.rules import load_rules
 
     try:
         rules = load_rules(rules_dir)
-        info = overview(read_export(export, rules, format_id))
+        match = parents.read_source(export, rules, format_id, ("pupils", "parents"))
+        if match.source.kind == "parents":
+            info = parents.overview(parents.read_parents(match, rules))
+        else:
+            info = overview(normalise(match, rules))
     except OndeError as exc:
         _fail(exc, as_json, empty)
         return
     if as_json:
         click.echo(json_text(info))
         return
+    if info.get("kind_of_export") == "parents":
+        _print_parents(info)
+        return
     _print_overview(info)
+
+
+def _print_parents(info: dict[str, Any]) -> None:
+    """inspect's text for a parents export: counts, never a name."""
+    confirmed = "" if info["format_confirmed"] else "  (mapping not confirmed on a real export)"
+    echo(f"{info['file']}: {info['format']} — {info['format_label']}{confirmed}")
+    where = (
+        f"sheet '{info['sheet']}'"
+        if info["sheet"]
+        else f"encoding {info['encoding']}, delimiter {info['delimiter']!r}"
+    )
+    echo(f"  {info['kind']}, {where}, header on line {info['header_line']}")
+    echo(
+        f"  {info['parents']} parents, {info['children_links']} links to children, "
+        f"{info['child_groups']} child groups in the header"
+    )
+    if info["parents_without_child"]:
+        echo(
+            f"  {info['parents_without_child']} parents with no child listed (SACoche imports no such parent)"
+        )
+    if info["parents_on_several_rows"]:
+        echo(f"  {info['parents_on_several_rows']} parents listed on several rows (one account each)")
+    if info["skipped_rows"]:
+        echo(
+            f"  {info['skipped_rows']} rows of another table (organisations) skipped, "
+            f"from line {info['skipped_from_line']}"
+        )
+    echo("  parents are read and inspected only: they cannot be planned yet")
+    for warning in info["warnings"]:
+        echo(f"  warning: {warning}")
 
 
 def _sheets_read(info: dict[str, Any]) -> str:
