@@ -181,7 +181,7 @@ def detect(
     if best.missing_signature:
         lacks = (
             _describe_missing(best.source, best.missing_signature)
-            if best.source.kind == "pupils"
+            if best.source.kind != "other"
             else ", ".join(best.missing_signature)
         )
         found = sum(1 for cols in best.matched.values() if cols)

@@ -176,3 +176,28 @@ def test_guessed_onde2_parents_format(tmp_path: Path, rules) -> None:
     export = read(write_csv(tmp_path / "r.csv", [row], header=header), rules)
     assert export.header.source.id == "onde2-responsables" and len(export.groups) == 2
     assert any("not confirmed" in w for w in export.warnings)
+
+
+def test_workbook(tmp_path: Path, rules) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append([*PARENT_HEADER, *child_header(), *child_header()])
+    sheet.append(parent(children=[("", "LAVANDIER", "Noé", "CP"), ("", "LAVANDIER", "Lou", "CE1")]))
+    sheet.append(parent(prenom="Octave"))
+    path = tmp_path / "responsables.xlsx"
+    book.save(path)
+    export = read(path, rules)
+    assert export.raw.kind == "xlsx" and len(export.groups) == 2
+    assert [len(p.children) for p in export.parents] == [2, 1]
+
+
+def test_parents_header_lacking_a_signature_column_names_its_headers(tmp_path: Path, rules) -> None:
+    header = [h for h in PARENT_HEADER if h != "Civilité Responsable"] + child_header()
+    path = write_csv(tmp_path / "r.csv", [parent()[1:]], header=header, encoding="cp1252")
+    with pytest.raises(OndeError) as caught:
+        read(path, rules)
+    err = str(caught.value)
+    assert f"{path}:1: unrecognised file: the closest format is onde1-responsables" in err
+    assert "lacks 'Civilité Responsable'" in err
