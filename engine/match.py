@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
-from rapidfuzz.distance import Levenshtein
-
 from engine.normalise import Pupil, paused_gc
 from engine.ops import fold
 from engine.state import Account
@@ -52,6 +50,8 @@ def _value(record: Pupil | Account, name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Pair:
+    """A pupil of the export matched to an account, and the tier that matched them."""
+
     pupil: Pupil
     account: Account
     tier: str
@@ -77,6 +77,8 @@ class Decisions:
 
 @dataclass(frozen=True, slots=True)
 class Matching:
+    """What matching found: pairs, new pupils, accounts not in the export, ambiguities."""
+
     pairs: tuple[Pair, ...]
     new: tuple[Pupil, ...]
     missing: tuple[Account, ...]
@@ -251,6 +253,8 @@ def _fuzzy(
         if pupil.naissance and pupil.naissance in by_birth:
             by_date[pupil.naissance].append(pupil)
     birth_found: dict[int, list[tuple[Account, str, str]]] = {}  # row line → look-alikes of its date
+    if by_date and max_edits:  # imported only when there is something to compare (~7 ms of start-up)
+        from rapidfuzz.distance import Levenshtein
     for naissance, asking in by_date.items():
         block = by_birth[naissance]
         others = [squash(a.nom + a.prenom) for a in block]

@@ -69,9 +69,9 @@ class PlanResult:
             f"  pupils: {s['create']} to create, {s['update']} to update, {s['deactivate']} to deactivate, "
             f"{s['reactivate']} to reactivate, {s['unchanged']} unchanged, {s['needs_decision']} to decide",
             f"  classes: {s['classes_create']} to create, {s['classes_rename']} to rename, "
-            f"{s['classes_retire']} proposed for retirement (unchecked)",
+            f"{s['classes_retire']} proposed for retirement (unchecked by default)",
             f"  groups: {s['groups_create']} to create, {s['groups_retire']} proposed for retirement "
-            f"(unchecked); "
+            f"(unchecked by default); "
             f"memberships: +{s['memberships_add']} −{s['memberships_remove']}",
         ]
         if s.get("without_class"):

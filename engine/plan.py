@@ -162,6 +162,8 @@ def stable_id(kind: str, *parts: Any) -> str:
 
 @dataclass(frozen=True, slots=True)
 class WantedClass:
+    """A class as the export wants it (its SACoche ref, name and niveau)."""
+
     ref: str
     name: str
     niveau: str
