@@ -35,7 +35,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from engine.errors import OndeError, OndeErrorGroup
 from engine.plan import ITEM_KINDS
-from engine.plancheck import PLAN_HINT, document_problems, item_problems, real_date
+from engine.plancheck import PLAN_HINT, SEAL_HINT, document_problems, item_problems, real_date, seal_problems
 from engine.sqlphrases import PHRASES
 from engine.state import ACTIVE
 
@@ -303,6 +303,9 @@ def validate_plan(doc: Any, text: str, path: Path) -> None:
         for problem in problems:
             name = item.get("id") if isinstance(item, dict) else None
             errors.append(OndeError(f"item {name or index}: {problem}", file=path, line=line, hint=PLAN_HINT))
+    if not errors:  # the seal is checked on a plan that is otherwise sound: its own messages are clearer
+        seal = seal_problems(doc)
+        errors = [OndeError(m, file=path, line=_line_of(text, n) or 1, hint=SEAL_HINT) for n, m in seal]
     if errors:
         raise OndeErrorGroup(errors) if len(errors) > 1 else errors[0]
 

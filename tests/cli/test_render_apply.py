@@ -22,6 +22,7 @@ from engine.apply import run_sqlite
 from engine.cli import main
 from engine.errors import OndeError
 from engine.render import sql_path
+from engine.seal import reseal
 
 EXPORT = EXAMPLES / "onde2-ecole-des-tilleuls.csv"
 TODAY = "2026-11-29"
@@ -89,10 +90,13 @@ def make_plan(db: Path, out: Path, *extra: str) -> dict[str, Any]:
     return json.loads((out / "plan.json").read_text(encoding="utf-8"))
 
 
-def edit_plan(out: Path, edit: Any) -> None:
+def edit_plan(out: Path, edit: Any, *, sealed: bool = False) -> None:
+    """Edit plan.json by hand; ``sealed``: seal it again as `plan` would (odd plans on purpose)."""
     path = out / "plan.json"
     doc = json.loads(path.read_text(encoding="utf-8"))
     edit(doc)
+    if sealed:
+        reseal(doc)
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
@@ -408,7 +412,7 @@ def test_odd_names_round_trip_exactly(tmp_path: Path, db: Path) -> None:
         create["user_email"]["new"] = NASTY_EMAIL
         item(doc, "class_create-749c789a11")["changes"]["groupe_nom"]["new"] = NASTY_CLASS
 
-    edit_plan(out, odd)
+    edit_plan(out, odd, sealed=True)
     assert cli("render", str(out)).exit_code == 0
     original = dump(db)
     result = apply(out, db)
@@ -500,3 +504,83 @@ def test_retire_refused_when_the_group_has_members_the_plan_did_not_see(tmp_path
     result = apply(out, db)
     assert result.exit_code == 1 and "group changed" in result.stderr
     assert dump(db) == before
+
+
+# --- plan.json is sealed except `accepted` ------------------------------------------------------------
+
+
+def test_an_item_added_by_hand_is_refused_by_render_show_and_apply(tmp_path: Path, db: Path) -> None:
+    out = tmp_path / "plan"
+    make_plan(db, out)
+    groupe_id = _theatre(db, 23, 29)  # a hand-made group the plan never saw
+    other = tmp_path / "other.db"  # a plan that retires it, to copy the item from
+    shutil.copy(db, other)
+    retire = next(i for i in make_plan(other, tmp_path / "p2")["items"] if i["kind"] == "group_retire")
+
+    def forge(d: dict[str, Any]) -> None:
+        forged = {k: v for k, v in retire.items() if k != "seal"}
+        forged["id"], forged["accepted"] = "group_retire-00000000aa", True
+        forged["target"] = {
+            **retire["target"],
+            "groupe_id": groupe_id,
+            "ref": "RG_THEATRE",
+            "members": [23, 29],
+        }
+        d["items"].append(forged)
+
+    edit_plan(out, forge)
+    before = dump(db)
+    for command in (["render", str(out)], ["show", str(out)], ["apply", str(out), "--db", url(db)]):
+        result = cli(*command)
+        assert result.exit_code == 1, (command, result.output)
+        assert "plan.json:" in result.stderr and "group_retire-00000000aa was added by hand" in result.stderr
+        assert "Traceback" not in result.output
+    line = (
+        (out / "plan.json")
+        .read_text(encoding="utf-8")
+        .splitlines()
+        .index(
+            next(x for x in (out / "plan.json").read_text(encoding="utf-8").splitlines() if "00000000aa" in x)
+        )
+    )
+    assert f"plan.json:{line + 1}:" in cli("render", str(out)).stderr
+    assert dump(db) == before
+
+
+@pytest.mark.parametrize(
+    "edit, needle",
+    [
+        (lambda d: d["items"][0]["changes"]["user_nom"].__setitem__("new", "AUTRE"), "was changed after"),
+        (lambda d: d["items"].pop(), "removed or reordered"),
+        (lambda d: d["summary"].__setitem__("create", 0), "'summary' was changed"),
+        (lambda d: d["state"]["fingerprint"].clear(), "'state' was changed"),
+        (lambda d: d.__setitem__("held", not d.get("held")), "'held' was changed"),
+    ],
+)
+def test_figures_or_items_edited_by_hand_are_refused(
+    tmp_path: Path, db: Path, edit: Any, needle: str
+) -> None:
+    out = tmp_path / "plan"
+    make_plan(db, out)
+    edit_plan(out, edit)
+    result = cli("render", str(out))
+    assert result.exit_code == 1 and needle in result.stderr, result.output
+
+
+def test_accepted_flags_may_change(tmp_path: Path, db: Path) -> None:
+    out = tmp_path / "plan"
+    make_plan(db, out)
+    edit_plan(out, lambda d: [i.__setitem__("accepted", not i["accepted"]) for i in d["items"]])
+    assert cli("render", str(out)).exit_code == 0
+
+
+def test_apply_announces_what_will_run_not_the_summary(tmp_path: Path, db: Path) -> None:
+    out = tmp_path / "plan"
+    doc = make_plan(db, out)
+    assert doc["summary"]["create"] == 3
+    edit_plan(out, lambda d: [i.__setitem__("accepted", False) for i in d["items"] if i["kind"] == "create"])
+    assert cli("render", str(out)).exit_code == 0
+    result = apply(out, db)
+    assert result.exit_code == 0, result.output
+    first = result.stdout.splitlines()[0]
+    assert "accepted change(s) to run" in first and " create " not in first and "update 9" in first

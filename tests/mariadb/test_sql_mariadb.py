@@ -25,6 +25,7 @@ from support.state_copy import copy_sqlite_to_mysql
 from engine.cli import main
 from engine.pipeline import make_plan
 from engine.render import render_sql, sql_path
+from engine.seal import reseal
 
 pytestmark = pytest.mark.mariadb
 
@@ -294,6 +295,7 @@ def odd_plan(db: SacocheDatabase, out: Path) -> None:
             item["changes"]["groupe_nom"]["new"] = NASTY_CLASS
         if item["kind"] == "update" and item["target"]["user_id"] == 23:
             assert item["changes"]["user_nom"]["old"] == NASTY_NOM
+    reseal(doc)  # odd new values on purpose, sealed again as `plan` would
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
     render_sql(out, ["mysql"])
 
