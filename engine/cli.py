@@ -389,7 +389,13 @@ def show_cmd(plan_dir: Path) -> None:
 @PLAN_DIR_ARGUMENT
 @click.option("--db", "db_url", required=True, help="sqlite:///PATH or mysql://USER:PASSWORD@HOST:PORT/DB.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (MySQL/MariaDB).")
-def apply_cmd(plan_dir: Path, db_url: str, yes: bool) -> None:
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Finish an apply of this plan that stopped part-way: the database's identity is still checked, "
+    "its fingerprint is left to the script's guards (each row in the plan's old or new state).",
+)
+def apply_cmd(plan_dir: Path, db_url: str, yes: bool, resume: bool) -> None:
     """Run PLAN_DIR/sql/DIALECT/apply.sql on --db, then verify.sql.
 
     SQLite: in one transaction; a failing guard rolls everything back. MySQL/MariaDB: asks for
@@ -405,7 +411,7 @@ def apply_cmd(plan_dir: Path, db_url: str, yes: bool) -> None:
     from engine.state import redact_url
 
     try:
-        loaded, dialect, script = prepare(plan_dir, db_url)
+        loaded, dialect, script = prepare(plan_dir, db_url, resume=resume)
         verify = checked_script(plan_dir, loaded, dialect, "verify")
         accepted = [i for i in loaded.doc["items"] if i.get("accepted") and i.get("kind") != "decide"]
         kinds = Counter(str(i.get("kind")) for i in accepted)  # what the script does, not the summary

@@ -35,6 +35,7 @@ from engine.rules import RuleSet, load_rules
 from engine.sheets import keep_passwords, previous_cards
 from engine.sheets import summary_line as sheet_summary_line
 from engine.state import State, read_state
+from engine.target import db_identity
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +127,7 @@ def make_plan(
         out,
         login_sheet,
     )
-    meta = _meta(export, state, rules, day)
+    meta = _meta(export, state, rules, day, db_identity(db_url))
     if login_sheet is not None:
         meta["login_sheet"] = login_sheet
     del export, state  # a million pupils and accounts: not needed to render
@@ -177,7 +178,7 @@ def _keep_sheet(plan: Plan, out: Path, state: State, rules: RuleSet) -> tuple[Pl
     )
 
 
-def _meta(export: Export, state: State, rules: RuleSet, day: str) -> dict[str, Any]:
+def _meta(export: Export, state: State, rules: RuleSet, day: str, identity: dict[str, Any]) -> dict[str, Any]:
     """plan.json's description of its inputs."""
     return {
         "tool": f"onde-sacoche {__version__}",
@@ -195,6 +196,7 @@ def _meta(export: Export, state: State, rules: RuleSet, day: str) -> dict[str, A
         "state": {
             "url": state.url,
             "dialect": state.dialect,
+            "identity": identity,
             "fingerprint": dict(state.fingerprint),
             "login_model": state.profile.model,
         },

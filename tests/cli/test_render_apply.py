@@ -191,7 +191,8 @@ def test_apply_twice_is_refused_and_writes_nothing(tmp_path: Path, db: Path) -> 
     make_plan(db, out)
     assert apply(out, db).exit_code == 0
     applied = dump(db)
-    second = apply(out, db)
+    assert "the database changed since the plan was made" in apply(out, db).stderr
+    second = cli("apply", str(out), "--db", url(db), "--resume")
     assert second.exit_code == 1
     assert "GUARD 1/34 class_create-749c789a11: ref exists" in second.stderr
     assert "Nothing was written" in second.stderr and str(sql_path(out, "sqlite", "apply")) in second.stderr
@@ -300,9 +301,12 @@ def test_drift_is_refused_and_nothing_is_written(
     make_plan(db, out)
     execute(db, drift, *args)
     before = dump(db)
-    result = apply(out, db)
-    assert result.exit_code == 1
-    assert guard in result.stderr
+    result = apply(out, db)  # the fingerprint, recomputed before anything runs
+    assert result.exit_code == 1 and "the database changed since the plan was made (sacoche_" in result.stderr
+    assert dump(db) == before
+    resumed = cli("apply", str(out), "--db", url(db), "--resume")  # the script's own guards
+    assert resumed.exit_code == 1
+    assert guard in resumed.stderr
     assert dump(db) == before
 
 
@@ -501,7 +505,7 @@ def test_retire_refused_when_the_group_has_members_the_plan_did_not_see(tmp_path
         groupe_id,
     )
     before = dump(db)
-    result = apply(out, db)
+    result = cli("apply", str(out), "--db", url(db), "--resume")  # past the fingerprint: the guards
     assert result.exit_code == 1 and "group changed" in result.stderr
     assert dump(db) == before
 
@@ -584,3 +588,21 @@ def test_apply_announces_what_will_run_not_the_summary(tmp_path: Path, db: Path)
     assert result.exit_code == 0, result.output
     first = result.stdout.splitlines()[0]
     assert "accepted change(s) to run" in first and " create " not in first and "update 9" in first
+
+
+# --- the right database ----------------------------------------------------------------------------
+
+
+def test_a_plan_applied_to_another_schools_database_is_refused(tmp_path: Path, db: Path) -> None:
+    out = tmp_path / "plan"
+    make_plan(db, out)
+    other = tmp_path / "other-school.db"
+    shutil.copy(db, other)  # the same content, another database: still refused
+    before = dump(other)
+    for extra in ((), ("--resume",)):
+        result = cli("apply", str(out), "--db", url(other), *extra)
+        assert result.exit_code == 1
+        assert "--db is not the database the plan was made from" in result.stderr
+        assert "Traceback" not in result.output
+    assert dump(other) == before
+    assert apply(out, db).exit_code == 0  # the right one is accepted

@@ -365,6 +365,8 @@ def test_apply_command_runs_the_client(school: SacocheDatabase, tmp_path: Path) 
     assert "verify.sql: OK: 33 checks passed" in result.output
     sums = checksums(school)
     again = CliRunner().invoke(main, ["apply", str(out), "--db", school.url, "--yes"])
+    assert again.exit_code == 1 and "the database changed since the plan was made" in again.stderr
+    again = CliRunner().invoke(main, ["apply", str(out), "--db", school.url, "--yes", "--resume"])
     assert again.exit_code == 1
     assert "stopped before writing anything" in again.stderr
     assert "GUARD 1/34 class_create-749c789a11: ref exists. a classe with ref 104515_CM2" in again.stderr

@@ -1,0 +1,86 @@
+"""apply on a real MariaDB refuses what it must before any write: another school's database, a database
+changed since the plan (the read set, checked by `onde-sacoche apply` and by apply.sql itself), and runs
+right under odd session sql_modes. Table checksums are compared before and after every refusal."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from helpers import EXAMPLES
+from support.mariadb import SacocheDatabase
+from support.state_copy import copy_sqlite_to_mysql
+
+from engine.cli import main
+from engine.pipeline import make_plan
+from engine.render import sql_path
+
+pytestmark = pytest.mark.mariadb
+
+EXPORT = EXAMPLES / "onde2-ecole-des-tilleuls.csv"
+TODAY = date(2026, 11, 29)
+TABLES = (
+    "sacoche_user",
+    "sacoche_groupe",
+    "sacoche_jointure_user_groupe",
+    "sacoche_niveau",
+    "sacoche_user_profil",
+)
+
+
+@pytest.fixture
+def school(sacoche_mysql: SacocheDatabase) -> SacocheDatabase:
+    copy_sqlite_to_mysql(EXAMPLES / "sacoche-ecole-des-tilleuls.db", sacoche_mysql)
+    return sacoche_mysql
+
+
+def plan(db: SacocheDatabase, out: Path) -> dict[str, Any]:
+    make_plan(EXPORT, db.url, out, today=TODAY, rng=random.Random(7))
+    return json.loads((out / "plan.json").read_text(encoding="utf-8"))
+
+
+def checksums(db: SacocheDatabase) -> list[tuple[Any, ...]]:
+    return [row[1:] for row in db.query(f"CHECKSUM TABLE {', '.join(TABLES)} EXTENDED")]
+
+
+def apply(out: Path, db: SacocheDatabase, *extra: str) -> Result:
+    return CliRunner().invoke(main, ["apply", str(out), "--db", db.url, "--yes", *extra])
+
+
+def test_a_plan_made_on_one_school_is_refused_on_another(
+    school: SacocheDatabase, sacoche_mysql: SacocheDatabase, mariadb_server: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "plan"
+    plan(school, out)
+    name = "other_school_" + str(abs(hash(tmp_path.name)) % 10**6)
+    mariadb_server.create_database(name)
+    try:
+        mariadb_server.load_sacoche_schema(name)
+        other = SacocheDatabase(mariadb_server, name)
+        copy_sqlite_to_mysql(EXAMPLES / "sacoche-ecole-des-tilleuls.db", other)
+        before = checksums(other)
+        for extra in ((), ("--resume",)):
+            result = apply(out, other, *extra)
+            assert result.exit_code == 1, result.output
+            assert "--db is not the database the plan was made from" in result.stderr
+            assert f"schema '{name}'" in result.stderr and "Traceback" not in result.output
+        assert checksums(other) == before
+    finally:
+        mariadb_server.drop_database(name)
+    assert apply(out, school).exit_code == 0
+
+
+def test_a_changed_database_is_refused_before_anything_runs(school: SacocheDatabase, tmp_path: Path) -> None:
+    out = tmp_path / "plan"
+    plan(school, out)
+    school.query("UPDATE sacoche_user SET user_prenom = 'Autre' WHERE user_id = 23")
+    before = checksums(school)
+    result = apply(out, school)
+    assert result.exit_code == 1 and "changed since the plan was made (sacoche_user)" in result.stderr
+    assert checksums(school) == before
+    assert sql_path(out, "mysql", "apply").is_file()
