@@ -84,3 +84,30 @@ def test_a_changed_database_is_refused_before_anything_runs(school: SacocheDatab
     assert result.exit_code == 1 and "changed since the plan was made (sacoche_user)" in result.stderr
     assert checksums(school) == before
     assert sql_path(out, "mysql", "apply").is_file()
+
+
+@pytest.mark.parametrize(
+    "mode", ["PAD_CHAR_TO_FULL_LENGTH", "EMPTY_STRING_IS_NULL", "ANSI,NO_BACKSLASH_ESCAPES"]
+)
+def test_scripts_run_right_under_an_odd_session_sql_mode(
+    school: SacocheDatabase, tmp_path: Path, mode: str
+) -> None:
+    out = tmp_path / "plan"
+    plan(school, out)
+    init = f"--init-command=SET SESSION sql_mode = CONCAT(@@sql_mode, ',{mode}')"
+    original = checksums(school)
+    applied = school.execute_file(sql_path(out, "mysql", "apply"), init)
+    assert applied.returncode == 0, applied.stderr
+    verified = school.execute_file(sql_path(out, "mysql", "verify"), init, "--batch", "--skip-column-names")
+    assert verified.returncode == 0 and verified.stdout.splitlines()[-1].startswith("RESULT\t1\tOK"), (
+        verified.stdout
+    )
+    # revert.sql, then in the same session: the session's own mode is given back at the end
+    script = tmp_path / "revert-then-mode.sql"
+    text = sql_path(out, "mysql", "revert").read_text(encoding="utf-8")
+    script.write_text(text + "\nSELECT CONCAT('MODE=', @@SESSION.sql_mode);\n", encoding="utf-8")
+    reverted = school.execute_file(script, init, "--batch", "--skip-column-names")
+    assert reverted.returncode == 0, reverted.stderr
+    assert checksums(school) != original  # created pupils are deactivated, not deleted
+    last = reverted.stdout.splitlines()[-1]
+    assert last.startswith("MODE=") and mode.split(",")[-1] in last and "STRICT" in last

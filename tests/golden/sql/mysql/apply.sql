@@ -43,6 +43,10 @@
 -- ===================================================================================================
 
 SET NAMES utf8;
+-- The session's sql_mode is set to what the comparisons below assume (PAD_CHAR_TO_FULL_LENGTH,
+-- EMPTY_STRING_IS_NULL, ANSI_QUOTES… would change their meaning), and given back at the end.
+SET @onde_sacoche_sql_mode = @@SESSION.sql_mode;
+SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION';
 
 -- ---------------------------------------------------------------------------------------------------
 -- GUARDS: 34 checks, all before the first write (MyISAM cannot roll back).
@@ -359,3 +363,5 @@ SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 
 SELECT 'apply.sql done' AS onde_sacoche, 32 AS rows_expected, @onde_sacoche_rows AS rows_changed;
 -- Now run verify.sql: every line should say ok = 1, the last one RESULT … OK.
+
+SET SESSION sql_mode = @onde_sacoche_sql_mode;

@@ -44,6 +44,10 @@
 -- ===================================================================================================
 
 SET NAMES utf8;
+-- The session's sql_mode is set to what the comparisons below assume (PAD_CHAR_TO_FULL_LENGTH,
+-- EMPTY_STRING_IS_NULL, ANSI_QUOTES… would change their meaning), and given back at the end.
+SET @onde_sacoche_sql_mode = @@SESSION.sql_mode;
+SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION';
 
 -- ---------------------------------------------------------------------------------------------------
 -- GUARDS: 31 checks, all before the first write (MyISAM cannot roll back).
@@ -337,3 +341,5 @@ SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 --   group_create-daa8ebfb92: groupe RG_ANGLAIS_RENFORCE "Anglais renforcé"
 
 SELECT 'revert.sql done' AS onde_sacoche, @onde_sacoche_rows AS rows_changed;
+
+SET SESSION sql_mode = @onde_sacoche_sql_mode;

@@ -40,6 +40,10 @@
 -- ===================================================================================================
 
 SET NAMES utf8;
+-- The session's sql_mode is set to what the comparisons below assume (PAD_CHAR_TO_FULL_LENGTH,
+-- EMPTY_STRING_IS_NULL, ANSI_QUOTES… would change their meaning), and given back at the end.
+SET @onde_sacoche_sql_mode = @@SESSION.sql_mode;
+SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION';
 SET SESSION group_concat_max_len = 1000000;
 DROP TEMPORARY TABLE IF EXISTS onde_sacoche_verify;
 CREATE TEMPORARY TABLE onde_sacoche_verify (
@@ -189,3 +193,4 @@ INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
      CONCAT('DIFFERS: ', @onde_sacoche_failed, ' of ', @onde_sacoche_checks, ' checks failed: ', @onde_sacoche_list));
 SELECT check_name, ok, details FROM onde_sacoche_verify ORDER BY n;
 DROP TEMPORARY TABLE onde_sacoche_verify;
+SET SESSION sql_mode = @onde_sacoche_sql_mode;
