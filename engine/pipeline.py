@@ -29,6 +29,7 @@ from engine.planio import (
     tighten_tree,
     write_plan,
 )
+from engine.readset import read_set
 from engine.render import DIALECTS, SCRIPTS, load_plan, plan_dialects, render_sql, sql_path
 from engine.report import render_reports
 from engine.rules import RuleSet, load_rules
@@ -113,6 +114,7 @@ def make_plan(
     decisions = load_decisions(decisions_file) if decisions_file else None
     export = read_export(export_path, rules, format_id)
     state = read_state(db_url)
+    read_sums = read_set(db_url)  # right after the state: apply.sql recomputes it (engine.readset)
     check_destination(out, state.url, force)
     day = (today or date.today()).isoformat()
     plan = _build(export, state, rules, decisions, day, allow, rng)
@@ -128,6 +130,8 @@ def make_plan(
         login_sheet,
     )
     meta = _meta(export, state, rules, day, db_identity(db_url))
+    if read_sums is not None:
+        meta["state"]["read_set"] = read_sums
     if login_sheet is not None:
         meta["login_sheet"] = login_sheet
     del export, state  # a million pupils and accounts: not needed to render

@@ -36,6 +36,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from engine.errors import OndeError, OndeErrorGroup
 from engine.plan import ITEM_KINDS
 from engine.plancheck import PLAN_HINT, SEAL_HINT, document_problems, item_problems, real_date, seal_problems
+from engine.readset import read_guards
 from engine.sqlphrases import PHRASES
 from engine.state import ACTIVE
 
@@ -1057,7 +1058,9 @@ def script_chunks(loaded: LoadedPlan, model: _Model, dialect: str, name: str) ->
         "script": name,
         "ACTIVE": ACTIVE,
     }
+    context["read_guards"] = []
     if name == "apply":
+        context["read_guards"] = read_guards(loaded.doc, LITERALS[dialect]) if dialect == "mysql" else []
         context["guards"] = model.apply_guards()
     elif name == "revert":
         context["guards"] = model.revert_guards()

@@ -111,3 +111,47 @@ def test_scripts_run_right_under_an_odd_session_sql_mode(
     assert checksums(school) != original  # created pupils are deactivated, not deleted
     last = reverted.stdout.splitlines()[-1]
     assert last.startswith("MODE=") and mode.split(",")[-1] in last and "STRICT" in last
+
+
+#: case → (the change made between plan and apply, the table the script names)
+STALE = {
+    "prenom of a touched pupil (a column no item writes)": (
+        "UPDATE sacoche_user SET user_prenom = 'Autre' WHERE user_id = 23",
+        "sacoche_user",
+    ),
+    "account created by hand": (
+        "INSERT INTO sacoche_user (user_profil_sigle, user_nom, user_prenom, user_login)"
+        " VALUES ('ELV', 'SAULE', 'Ines', 'ines.saule')",
+        "sacoche_user",
+    ),
+    "membership added by hand": (
+        "INSERT INTO sacoche_jointure_user_groupe (user_id, groupe_id) VALUES (23, 5)",
+        "sacoche_jointure_user_groupe",
+    ),
+    "login model": (
+        "UPDATE sacoche_user_profil SET user_profil_login_modele = 'nnnnnnnn.pp'"
+        " WHERE user_profil_sigle = 'ELV'",
+        "sacoche_user_profil",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(STALE))
+def test_apply_sql_itself_refuses_a_moved_read_set(
+    school: SacocheDatabase, tmp_path: Path, case: str
+) -> None:
+    out = tmp_path / "plan"
+    doc = plan(school, out)
+    assert set(doc["state"]["read_set"]) == set(TABLES)
+    change, moved = STALE[case]
+    school.query(change)
+    before = checksums(school)
+    script = sql_path(out, "mysql", "apply")
+    run = school.execute_file(script)  # as a DBA would: the script alone
+    assert run.returncode != 0
+    assert f"GUARD READ {moved}: table moved" in run.stderr
+    assert checksums(school) == before
+    resumed = apply(out, school, "--resume")  # past apply's own fingerprint check: the script refuses
+    assert resumed.exit_code == 1 and "stopped before writing anything" in resumed.stderr
+    assert f"{moved} no longer holds what the plan read" in resumed.stderr
+    assert checksums(school) == before
