@@ -22,9 +22,9 @@
 -- How to run (as a DBA, on the SACoche database, with the stock client and default options):
 --   mariadb --default-character-set=utf8 DB < verify.sql        (or: mysql … DB < verify.sql)
 -- The client stops at the first failing statement and exits non-zero. Needs SELECT, INSERT, UPDATE,
--- DELETE on the sacoche_* tables and CREATE TEMPORARY TABLES (for the guards); creates no stored
--- procedure and leaves nothing behind. Plain SQL only (no DELIMITER, no BEGIN NOT ATOMIC, no SIGNAL):
--- written for MySQL and MariaDB alike, tested with MariaDB's client and server.
+-- DELETE and LOCK TABLES on the sacoche_* tables and CREATE TEMPORARY TABLES (for the guards); creates
+-- no stored procedure and leaves nothing behind. Plain SQL only (no DELIMITER, no BEGIN NOT ATOMIC,
+-- no SIGNAL): written for MySQL and MariaDB alike, tested with MariaDB's client and server.
 --
 -- Literals: text is written '…' (quote doubled) when it holds only printable characters and no
 -- backslash, otherwise as _utf8 X'<UTF-8 bytes in hex>'. No backslash ever appears inside a quoted
