@@ -88,10 +88,22 @@ def inspect_cmd(export: Path, rules_dir: Path | None, format_id: str | None, as_
     _print_overview(info)
 
 
+def _sheets_read(info: dict[str, Any]) -> str:
+    """ "sheets read: 'A' (header line 1, 12 pupils), 'B' (…); ignored: 'Notes'" for inspect's text."""
+    sheets = info.get("sheets") or [{"name": info["sheet"], "header_line": info["header_line"]}]
+    if len(sheets) == 1 and not info.get("ignored_sheets"):
+        return f"sheet '{sheets[0]['name']}'"
+    read = ", ".join(
+        f"'{s['name']}' (header line {s['header_line']}, {s.get('pupils', 0)} pupils)" for s in sheets
+    )
+    ignored = ", ".join(f"'{name}'" for name in info.get("ignored_sheets") or ())
+    return f"sheets read: {read}" + (f"; ignored (no pupils header): {ignored}" if ignored else "")
+
+
 def _print_overview(info: dict[str, Any]) -> None:
     confirmed = "" if info["format_confirmed"] else "  (mapping not confirmed on a real export)"
     where = (
-        f"sheet '{info['sheet']}'"
+        _sheets_read(info)
         if info["sheet"]
         else f"encoding {info['encoding']}, delimiter {info['delimiter']!r}"
     )

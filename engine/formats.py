@@ -8,10 +8,11 @@ recognised as a known *other* export (e.g. ONDE parents) is refused with that fo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
+from engine.cells import visible
 from engine.errors import OndeError
 from engine.ops import fold
 from engine.read import RawSource
@@ -29,9 +30,49 @@ class HeaderMatch:
     columns: dict[str, int]
     unknown: tuple[tuple[int, str], ...]
     absent: tuple[str, ...]
+    #: every table read, in file order: (source, its header line); one for a CSV, one per sheet carrying
+    #: the header for a workbook
+    parts: tuple[tuple[RawSource, int], ...] = ()
+    #: worksheets that do not carry the header, left unread
+    ignored: tuple[str, ...] = ()
 
     def header_of(self, field: str) -> str:
         return self.headers[self.columns[field]].strip()
+
+    @property
+    def tables(self) -> tuple[tuple[RawSource, int], ...]:
+        return self.parts or ((self.raw, self.line),)
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """The data rows of every table read, after its header; lines are unique over all the tables.
+
+        The first table keeps its physical line numbers; the rows of the k-th sheet (k counted from 0) get
+        ``k * SHEET_STRIDE + row`` (see :meth:`place`).
+        """
+        for index, (raw, header_line) in enumerate(self.tables):
+            offset = index * SHEET_STRIDE
+            for line, cells in raw.rows():
+                if line > header_line:
+                    yield offset + line, cells
+
+    def place(self, line: int) -> tuple[str, int]:
+        """(the "file" of a location, the physical line or row) of a line given by :meth:`rows`."""
+        index, row = divmod(line, SHEET_STRIDE)
+        tables = self.tables
+        raw = tables[index][0] if index < len(tables) else self.raw
+        return _file_of(raw), row
+
+    def label(self, line: int) -> str:
+        """A line of :meth:`rows` as a message says it: "line 7", or "line 7 of sheet 'Feuil2'"."""
+        index, row = divmod(line, SHEET_STRIDE)
+        tables = self.tables
+        if len(tables) > 1 and index < len(tables):
+            return f"line {row} of sheet '{visible(tables[index][0].sheet or '')}'"
+        return f"line {row}"
+
+
+#: line numbers of a workbook's k-th sheet read start at k * SHEET_STRIDE (more than Excel's 1,048,576 rows)
+SHEET_STRIDE = 10_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +103,7 @@ def _signature(source: SourceRules, folded: Sequence[str]) -> tuple[dict[str, li
 
 
 def _score(raw: RawSource, source: SourceRules, line: int, cells: Sequence[str]) -> _Candidate:
+    cells = [visible(c) for c in cells]  # a header holding an ESC or a zero-width space is still known
     matched, missing = _signature(source, [fold(c) for c in cells])
     return _Candidate(raw, source, line, tuple(cells), matched, missing)
 
@@ -82,7 +124,7 @@ def header_hint(rules: RuleSet, format_id: str | None = None) -> tuple[Callable[
     signed = [s for s in sources if s.signature_fields or s.signature_headers]
 
     def is_header(cells: Sequence[str]) -> bool:
-        folded = [fold(c) for c in cells]
+        folded = [fold(visible(c)) for c in cells]
         return any(not _signature(source, folded)[1] for source in signed)
 
     return is_header, max((s.header_search_lines for s in sources), default=0)
@@ -122,7 +164,7 @@ def detect(raws: Sequence[RawSource], rules: RuleSet, format_id: str | None = No
         if len(winners) > 1:
             raise OndeError(
                 f"the header fits several formats equally well: {', '.join(sorted(winners))}",
-                file=best.raw.path,
+                file=_file_of(best.raw),
                 line=best.line,
                 hint="choose one with --format",
             )
@@ -150,7 +192,7 @@ def detect(raws: Sequence[RawSource], rules: RuleSet, format_id: str | None = No
             )
         raise OndeError(
             message,
-            file=best.raw.path,
+            file=_file_of(best.raw),
             line=best.line if found else None,
             hint="export the pupil list from ONDE (all pupils, no filter), or add the header names to "
             "rules/sources/ as synonyms (docs/rules.md), or force a format with --format",
@@ -158,11 +200,75 @@ def detect(raws: Sequence[RawSource], rules: RuleSet, format_id: str | None = No
     if best.source.kind == "other":
         raise OndeError(
             best.source.message or f"this is a {best.source.label} file, not a pupils export",
-            file=best.raw.path,
+            file=_file_of(best.raw),
             line=best.line,
             hint="export the pupils list from ONDE (Élèves → Extraction/Export), not this file",
         )
-    return _header_match(best)
+    match = _header_match(best)
+    if best.raw.kind != "xlsx":
+        return match
+    parts, ignored = _sheets(raws, candidates, best)
+    return HeaderMatch(
+        parts[0][0],
+        match.source,
+        parts[0][1],
+        match.headers,
+        match.columns,
+        match.unknown,
+        match.absent,
+        tuple(parts),
+        tuple(ignored),
+    )
+
+
+def _file_of(raw: RawSource) -> str:
+    """The "file" of a location: the path, and the sheet of a workbook (``export.xlsx:Feuil1``)."""
+    if raw.kind == "xlsx" and raw.sheet is not None:
+        return f"{raw.path}:{visible(raw.sheet)}"  # a sheet name is shown: never with control characters
+    return str(raw.path)
+
+
+def _folded_header(cells: Sequence[str]) -> tuple[str, ...]:
+    folded = [fold(c) for c in cells]
+    while folded and not folded[-1]:
+        folded.pop()
+    return tuple(folded)
+
+
+def _sheets(
+    raws: Sequence[RawSource], candidates: Sequence[_Candidate], best: _Candidate
+) -> tuple[list[tuple[RawSource, int]], list[str]]:
+    """The sheets carrying the winning header (workbook order), and those ignored.
+
+    Every sheet whose header is a pupils format's must carry exactly the same columns as the winner: a
+    sheet that differs is refused (its pupils would be lost or misread), naming its header row.
+    """
+    reference = _folded_header(best.cells)
+    parts: list[tuple[RawSource, int]] = []
+    ignored: list[str] = []
+    for raw in raws:
+        if raw is best.raw:
+            parts.append((raw, best.line))
+            continue
+        full = [
+            c for c in candidates if c.raw is raw and not c.missing_signature and c.source.kind == "pupils"
+        ]
+        if not full:
+            ignored.append(visible(raw.sheet or ""))
+            continue
+        first = min(full, key=lambda c: c.line)
+        if _folded_header(first.cells) != reference:
+            raise OndeError(
+                "this sheet holds pupils too, but its header differs from sheet "
+                f"'{visible(best.raw.sheet or '')}' (line {best.line}): the sheets must have the same "
+                "columns in the same order",
+                file=_file_of(raw),
+                line=first.line,
+                hint="give every sheet of pupils the same header (or put all the pupils on one sheet), "
+                "or export the list again from ONDE",
+            )
+        parts.append((raw, first.line))
+    return parts, ignored
 
 
 def _header_match(best: _Candidate) -> HeaderMatch:
@@ -172,7 +278,7 @@ def _header_match(best: _Candidate) -> HeaderMatch:
         if len(cols) > 1:
             raise OndeError(
                 f"field '{name}' has several columns: {', '.join(str(c + 1) for c in cols)}",
-                file=best.raw.path,
+                file=_file_of(best.raw),
                 line=best.line,
                 column=cols[1] + 1,
                 hint="remove or rename the extra column",
@@ -183,7 +289,7 @@ def _header_match(best: _Candidate) -> HeaderMatch:
     if missing_required:
         raise OndeError(
             f"missing required column {_describe_missing(source, missing_required)} for format {source.id}",
-            file=best.raw.path,
+            file=_file_of(best.raw),
             line=best.line,
             hint="export again with all columns, or add the header name as a synonym in "
             f"rules/sources/{source.id}.yaml",

@@ -28,13 +28,24 @@ Fallback
     When both parts come out empty (a name written only in a non-Latin script, say), the login is
     :data:`FALLBACK_LOGIN` (``eleve``), then ``eleve1``, ``eleve2``… like any other taken login.
 
+Length
+    At most ``max_length`` characters: the width of ``user_login`` read from the database (VARCHAR(50)
+    since SACoche's 2017-10-10 schema, 30 before; see :mod:`engine.widths`). The model itself is at most
+    as long as ``user_profil_login_modele`` (50, formerly 20), so only a model as long as the login column
+    ever makes a cut necessary.
+
 Uniqueness
-    ``user_login`` is VARCHAR(30) UNIQUE in ``utf8_unicode_ci``: ``Noé.Lavandie`` and ``noe.lavandie``
-    are the same login there. Logins are compared by :func:`login_key`, which forgives at least what
+    ``user_login`` is UNIQUE in ``utf8_unicode_ci``: ``Noé.Lavandie`` and ``noe.lavandie`` are the same
+    login there. Logins are compared by :func:`login_key`, which forgives at least what
     that collation forgives (case, accents, ligatures, trailing spaces, ignorable format characters);
     where it forgives a little more (inner runs of spaces), a login is merely avoided needlessly.
     A taken base gets the smallest free number from 1 (``noe.lavandie1``, ``noe.lavandie2``…), its
-    prefix shortened so prefix + number fits ``max_length``.
+    prefix shortened so prefix + number fits ``max_length``: SACoche's ``DB_rechercher_login_disponible``
+    gives the same login whenever base + number fits the column, except that it compares the candidates
+    case-sensitively (``in_array``) with logins the case-insensitive UNIQUE index treats as equal, so it
+    can propose a login the INSERT then refuses; this compares as the index does. Near the width
+    SACoche cuts the base by counting ``LIKE 'prefix%'`` matches and can overflow the column; this cuts
+    just enough for the number, and never leaves a separator before it.
 
 Passwords
     ``max(8, profile minimum)`` characters by default (the 8 is the policy's ``password_min_length``;
@@ -60,8 +71,9 @@ from engine.ops import fold
 
 #: SACoche's default login model for pupils (``sacoche_user_profil.user_profil_login_modele``)
 DEFAULT_MODEL = "ppp.nnnnnnnn"
-#: size of ``sacoche_user.user_login`` (VARCHAR(30))
-LOGIN_MAX_LENGTH = 30
+#: width of ``sacoche_user.user_login`` in SACoche's current schema (VARCHAR(50); 30 before 2017-10-10),
+#: used when the caller does not pass the width read from the database
+LOGIN_MAX_LENGTH = 50
 #: login used when neither name gives a single a-z/0-9 character
 FALLBACK_LOGIN = "eleve"
 #: SACoche's password alphabet: no e (a spreadsheet reads 2e5 as a number), no i j l 1, m w, o 0

@@ -18,6 +18,8 @@ from typing import Any
 
 import petl
 
+from engine import damage
+from engine.cells import INVISIBLE, without_invisible
 from engine.errors import OndeError, OndeErrorGroup
 from engine.formats import HeaderMatch, detect, header_hint
 from engine.ops import ValueRejected, run_steps
@@ -70,6 +72,8 @@ class Export:
 
 
 _OUTSIDE_BMP = re.compile("[\U00010000-\U0010ffff]")
+
+
 #: rows after which a field's memo is dropped if nearly every cell was different (INE)
 _MEMO_PROBE = 20_000
 _MEMO_MAX_DISTINCT = 0.9
@@ -130,9 +134,12 @@ class _RowReader:
         target = rules.policy.get("target", {})
         self.bmp_policy = target.get("outside_bmp", "refuse")
         self.replacement = target.get("replacement", "?")
-        self.errors: list[OndeError] = []
+        self.errors: list[damage.RowError] = []
         self.warnings: list[str] = []
         self.replaced = 0
+        self.invisible_policy = target.get("control_characters", "remove")
+        self.invisible_lines: list[int] = []  # lines where invisible characters were removed
+        self.invisible_removed = 0
         self.rows = 0
         #: (field, column index, memo or None, steps, required, text field)
         self.columns: list[tuple[str, int, dict[str, tuple[Any, bool]] | None, Any, bool, bool]] = [
@@ -141,12 +148,22 @@ class _RowReader:
             for rule in (match.source.fields[name],)
         ]
 
-    def error(self, line: int, field: str | None, message: str, hint: str | None = None) -> None:
+    def error(
+        self,
+        line: int,
+        field: str | None,
+        message: str,
+        hint: str | None = None,
+        *,
+        grouped: bool = False,
+        two_digit_year: bool = False,
+    ) -> None:
+        """Record a row's error; ``grouped``: identical ones in the column may be reported as one."""
         column = self.match.columns[field] + 1 if field in self.match.columns else None
         label = f"column {column} ({self.match.header_of(field)}): " if field in self.match.columns else ""
-        self.errors.append(
-            OndeError(label + message, file=self.match.raw.path, line=line, column=column, hint=hint)
-        )
+        file, row = self.match.place(line)
+        error = OndeError(label + message, file=file, line=row, column=column, hint=hint)
+        self.errors.append(damage.RowError(error, line, field if grouped else None, two_digit_year))
 
     def _probe_memos(self) -> None:
         limit = _MEMO_PROBE * _MEMO_MAX_DISTINCT
@@ -163,6 +180,12 @@ class _RowReader:
         values: dict[str, Any] = {}
         ok = True
         width = len(cells)
+        joined = " ".join(cells)  # isprintable() is false for every INVISIBLE character (and a few others)
+        if not joined.isprintable() and INVISIBLE.search(joined) is not None:  # rare: then per cell
+            visible = self._visible(line, cells)
+            if visible is None:
+                return None
+            cells = visible
         for name, column, memo, steps, required, text in self.columns:
             cell = cells[column] if column < width else ""
             if memo is not None:
@@ -177,7 +200,14 @@ class _RowReader:
             try:
                 value = run_steps(cell, steps, self.ctx)
             except ValueRejected as exc:
-                self.error(line, name, str(exc), hint="correct the cell in ONDE and export again")
+                self.error(
+                    line,
+                    name,
+                    str(exc),
+                    hint="correct the cell in ONDE and export again",
+                    grouped=True,
+                    two_digit_year=damage.short_year(cell),
+                )
                 ok = False
                 continue
             storable = not text or _bmp_safe(value)
@@ -195,8 +225,41 @@ class _RowReader:
             values[name] = _shaped(name, value)
         return Pupil(line=line, **values) if ok else None
 
+    def _visible(self, line: int, cells: Sequence[str]) -> list[str] | None:
+        """The row's cells without invisible characters in the fields read (policy ``remove``), or None
+        with an error for each such field (policy ``refuse``)."""
+        cells = list(cells)
+        removed = 0
+        ok = True
+        for name, column, *_ in self.columns:
+            if column >= len(cells) or (found := INVISIBLE.search(cells[column])) is None:
+                continue
+            if self.invisible_policy == "refuse":
+                self.error(
+                    line,
+                    name,
+                    f"holds an invisible control or formatting character (U+{ord(found.group()):04X}, "
+                    f"character {found.start() + 1} of the cell)",
+                    hint="retype that cell in ONDE and export again, or set target.control_characters: "
+                    "remove in rules/policy/target.yaml",
+                )
+                ok = False
+                continue
+            cells[column], count = without_invisible(cells[column])
+            removed += count
+        if removed:
+            self.invisible_removed += removed
+            self.invisible_lines.append(line)
+        return cells if ok else None
+
     def _empty(self, line: int, name: str) -> None:
-        self.error(line, name, "empty, but every pupil needs it", hint="fill it in ONDE and export again")
+        self.error(
+            line,
+            name,
+            "empty, but every pupil needs it",
+            hint="fill it in ONDE and export again",
+            grouped=True,
+        )
 
     def _storable(self, line: int, name: str, value: str | tuple[str, ...]) -> Any:
         parts = value if isinstance(value, tuple) else (value,)
@@ -224,32 +287,31 @@ def _check_duplicates(pupils: Sequence[Pupil], reader: _RowReader) -> None:
         if pupil.ine:
             first = by_ine.setdefault(pupil.ine, pupil.line)
             if first != pupil.line:
-                message = f"the same INE as line {first}: one pupil listed twice, or a typing error"
+                message = (
+                    f"the same INE as {reader.match.label(first)}: one pupil listed twice, or a typing error"
+                )
                 if policy.get("ine", "error") == "error":
                     reader.error(
                         pupil.line, "ine", message, hint="keep one line per pupil; check both INE in ONDE"
                     )
                 else:
-                    reader.warnings.append(f"line {pupil.line}: {message}")
+                    reader.warnings.append(f"{reader.match.label(pupil.line)}: {message}")
             continue
         key = (pupil.nom, pupil.prenom, pupil.naissance)
         first = by_identity.setdefault(key, pupil.line)
         if first != pupil.line:
-            message = f"same nom, prénom and birth date as line {first}, and neither has an INE"
+            message = (
+                f"same nom, prénom and birth date as {reader.match.label(first)}, and neither has an INE"
+            )
             if policy.get("identity_without_ine", "error") == "error":
-                reader.errors.append(
-                    OndeError(
-                        message,
-                        file=reader.match.raw.path,
-                        line=pupil.line,
-                        hint="keep one line per pupil (twins have different prénoms)",
-                    )
+                reader.error(
+                    pupil.line, None, message, hint="keep one line per pupil (twins have different prénoms)"
                 )
             else:
-                reader.warnings.append(f"line {pupil.line}: {message}")
+                reader.warnings.append(f"{reader.match.label(pupil.line)}: {message}")
 
 
-def _unknown_niveaux(pupils: Sequence[Pupil], rules: RuleSet) -> list[str]:
+def _unknown_niveaux(pupils: Sequence[Pupil], rules: RuleSet, match: HeaderMatch) -> list[str]:
     """Warn about niveaux that the 'niveaux' table does not know (SACoche may not find their niveau)."""
     table = rules.tables.get("niveaux")
     if table is None:
@@ -260,39 +322,51 @@ def _unknown_niveaux(pupils: Sequence[Pupil], rules: RuleSet) -> list[str]:
         if pupil.niveau and pupil.niveau not in known:
             unknown.setdefault(pupil.niveau, []).append(pupil.line)
     return [
-        f"niveau '{niveau}' (lines {', '.join(map(str, lines[:5]))}{'…' if len(lines) > 5 else ''}) "
+        f"niveau '{niveau}' ({damage.lines_text(match, lines)}) "
         "is not in "
         "tables/niveaux.yaml: add it there if it is a real niveau"
         for niveau, lines in unknown.items()
     ]
 
 
+def _trimmed(cells: Sequence[str]) -> list[str]:
+    """The cells without the empty ones at the end."""
+    cells = list(cells)
+    while cells and not cells[-1].strip():
+        cells.pop()
+    return cells
+
+
 def rows_after_header(match: HeaderMatch) -> Iterator[tuple[int, list[str]]]:
-    """The data rows of the matched sheet, after its header line."""
-    for line, cells in match.raw.rows():
-        if line > match.line:
-            yield line, cells
+    """The data rows of every table read, after its header line (see :meth:`HeaderMatch.rows`)."""
+    return match.rows()
 
 
 def normalise(match: HeaderMatch, rules: RuleSet) -> Export:
     """Turn the rows under the header into pupils; raise :class:`OndeErrorGroup` listing every bad row."""
     reader = _RowReader(match, rules)
     pupils: list[Pupil] = []
+    last = (0, 0, len(_trimmed(match.headers)))  # (line, cells) of the last row, cells of the one above
     with paused_gc():
         for line, cells in rows_after_header(match):
+            last = (line, len(cells), last[1] or last[2])
             pupil = reader.pupil(line, cells)
             if pupil is not None:
                 pupils.append(pupil)
+    if last[0]:
+        cut = damage.cut_last_row(match, *last)
+        if cut is not None:
+            raise cut
     if not pupils and not reader.errors:
         raise OndeError(
             "the file has a header but no pupil",
-            file=match.raw.path,
+            file=match.place(match.line)[0],
             line=match.line,
             hint="export the pupils again from ONDE, without any filter",
         )
     _check_duplicates(pupils, reader)
     if reader.errors:
-        raise OndeErrorGroup(sorted(reader.errors, key=lambda e: (e.line or 0, e.column or 0)))
+        raise OndeErrorGroup(damage.group(reader.errors, match))
     warnings = list(match.raw.warnings)
     if not match.source.confirmed:
         warnings.append(
@@ -304,8 +378,13 @@ def normalise(match: HeaderMatch, rules: RuleSet) -> Export:
     )
     if reader.replaced:
         warnings.append(f"{reader.replaced} value(s) had characters SACoche cannot store, replaced")
+    if reader.invisible_removed:
+        warnings.append(
+            f"{reader.invisible_removed} invisible control or formatting character(s) removed "
+            f"({damage.lines_text(match, reader.invisible_lines)}): check those pupils' names"
+        )
     warnings.extend(reader.warnings)
-    warnings.extend(_unknown_niveaux(pupils, rules))
+    warnings.extend(_unknown_niveaux(pupils, rules, match))
     return Export(match.raw.path, match.source, match.raw, match, tuple(pupils), tuple(warnings))
 
 

@@ -6,6 +6,8 @@ from typing import Any
 
 import petl
 
+from engine.cells import visible
+from engine.formats import SHEET_STRIDE
 from engine.normalise import Export
 
 
@@ -44,6 +46,15 @@ def overview(export: Export) -> dict[str, Any]:
             groups[group] = groups.get(group, 0) + 1
     dispositifs = {d: c for d, c in petl.valuecounter(table, "dispositif").items() if d}
     raw = export.raw
+    per_sheet: dict[int, int] = {}
+    for pupil in export.pupils:
+        index = pupil.line // SHEET_STRIDE
+        per_sheet[index] = per_sheet.get(index, 0) + 1
+    sheets = [
+        {"name": visible(part.sheet or ""), "header_line": line, "pupils": per_sheet.get(i, 0)}
+        for i, (part, line) in enumerate(export.header.tables)
+        if part.kind == "xlsx"
+    ]
     return {
         "file": str(export.path),
         "format": export.source.id,
@@ -52,7 +63,9 @@ def overview(export: Export) -> dict[str, Any]:
         "kind": raw.kind,
         "encoding": raw.encoding,
         "delimiter": raw.delimiter,
-        "sheet": raw.sheet,
+        "sheet": visible(raw.sheet) if raw.sheet is not None else None,
+        "sheets": sheets,
+        "ignored_sheets": list(export.header.ignored),
         "header_line": export.header.line,
         "pupils": len(export.pupils),
         "without_ine": sum(1 for p in export.pupils if not p.ine),

@@ -37,6 +37,7 @@ from engine.sheets import keep_passwords, previous_cards
 from engine.sheets import summary_line as sheet_summary_line
 from engine.state import State, read_state
 from engine.target import db_identity
+from engine.widths import fit_export
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,7 @@ def make_plan(
     state = read_state(db_url)
     read_sums = read_set(db_url)  # right after the state: apply.sql recomputes it (engine.readset)
     check_destination(out, state.url, force)
+    export = fit_export(export, state.widths)  # names as SACoche would store them in this database
     day = (today or date.today()).isoformat()
     plan = _build(export, state, rules, decisions, day, allow, rng)
     plan, login_sheet = _keep_sheet(plan, out, state, rules)
@@ -203,6 +205,7 @@ def _meta(export: Export, state: State, rules: RuleSet, day: str, identity: dict
             "identity": identity,
             "fingerprint": dict(state.fingerprint),
             "login_model": state.profile.model,
+            "widths": dict(state.widths),
         },
     }
 

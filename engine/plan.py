@@ -13,6 +13,7 @@ import hashlib
 import json
 import re
 import secrets
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
+from engine.cells import visible
 from engine.errors import OndeError
 from engine.logins import (
     LoginAllocator,
@@ -33,6 +35,7 @@ from engine.normalise import Export, Pupil, paused_gc
 from engine.ops import Context, compile_steps, fold, run_steps
 from engine.rules import RuleSet
 from engine.state import ACTIVE, Account, State
+from engine.widths import DEFAULT_WIDTHS
 
 ITEM_KINDS = (
     "create",
@@ -496,7 +499,7 @@ class _Planner:
                 continue
             new = getattr(pupil, source)
             old = getattr(account, attr if attr is not None else ACCOUNT_ATTR[column])
-            if new == old:
+            if new == old or (column in CLEANED_COLUMNS and _cleaned(old) == new):
                 continue
             if policy == "overwrite_if_present" and new in absent:
                 continue
@@ -562,9 +565,7 @@ class _Planner:
         if self.situations.get("new", "create") != "create":
             return
         accounts = self.policy.get("accounts", {})
-        allocator = LoginAllocator(
-            self.state.taken_logins, max_length=int(accounts.get("login_max_length", 30))
-        )
+        allocator = LoginAllocator(self.state.taken_logins, max_length=login_max_length(self.state, accounts))
         profile = self.state.profile
         for pupil in self.matching.new:
             ref = self.class_of(pupil)[0]
@@ -783,6 +784,24 @@ class _Planner:
             warnings=tuple(self.warnings),
             passwords=dict(self.passwords),
         )
+
+
+#: columns the project cleans more than SACoche does (the reader's NFC and removal of invisible characters;
+#: clean_spaces folds tabs, no-break spaces and inner runs of spaces, and trims): a stored value that differs
+#: from the new one only by that cleaning is unchanged, not an update
+CLEANED_COLUMNS = frozenset({"user_nom", "user_prenom"})
+
+
+def _cleaned(value: str) -> str:
+    """A stored value cleaned as a new one is (NFC, invisible characters removed, then ``clean_spaces``)."""
+    return " ".join(visible(unicodedata.normalize("NFC", value)).split())
+
+
+def login_max_length(state: State, accounts: Mapping[str, Any]) -> int:
+    """New logins fit the database's user_login column, or the policy's lower ``login_max_length``."""
+    width = int(state.widths.get("user_login", DEFAULT_WIDTHS["user_login"]))
+    cap = accounts.get("login_max_length")
+    return min(width, int(cap)) if cap else width
 
 
 def _person(pupil: Pupil) -> dict[str, Any]:

@@ -6,16 +6,18 @@ are its records?":
 1. sniff the file type by content (magic numbers via ``filetype``, not by extension), rejecting empty
    files, archives, PDFs, web pages, XML, old ``.xls`` and ``.ods`` with a message saying what to do;
 2. for text files, find the encoding (UTF-8 with or without BOM, else one of the allowed legacy
-   encodings chosen with ``charset-normalizer``), streaming so that memory stays flat, and refuse files
-   mixing encodings;
+   encodings chosen with ``charset-normalizer``; :mod:`engine.encoding`), streaming so that memory stays
+   flat, and refuse files mixing encodings;
 3. find the delimiter: when the caller knows the formats' headers (``is_header``) and one allowed
    delimiter splits an early record into a known header and the records after it into as many fields,
    that delimiter, without guessing; otherwise ``clevercsv`` on a sample (falling back to counting
    delimiters);
 4. yield records lazily as ``(physical line where the record starts, cells)``, cells being ``str`` in
-   Unicode NFC, not stripped; blank records are skipped; garbled accents (mojibake) are refused.
+   Unicode NFC, not stripped; blank records are skipped; garbled accents (mojibake) and Windows-1252's
+   undefined bytes are refused (:mod:`engine.cells`); a file cut short says so.
 
-A workbook (``.xlsx``) gives one :class:`RawSource` per worksheet; its "line" is the spreadsheet row.
+A workbook (``.xlsx``) gives one :class:`RawSource` per worksheet (:mod:`engine.xlsx`, with its caps);
+its "line" is the spreadsheet row.
 Header/format detection is the next stage's job: a title line above the header is just another row.
 
 Errors are :class:`~engine.errors.OndeError` naming the file, line and column, never a cell's value.
@@ -25,14 +27,10 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import io
 import re
-import unicodedata
-import warnings
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,23 +39,21 @@ import petl
 
 if TYPE_CHECKING:  # imported where used: together they cost ~0.3 s of start-up that most runs never need
     import filetype
-    import openpyxl
 
+from engine import xlsx
+from engine.cells import ROW_SEP, finish_row
+from engine.encoding import CHUNK, UTF8_BOM, check_encodings, detect_encoding, truncated
 from engine.errors import OndeError
 
 __all__ = ["RawSource", "open_sources"]
 
-_CHUNK = 1 << 20  # bytes read at a time when scanning a whole file
 _HEAD = 64 * 1024  # bytes read for type sniffing
 _SAMPLE_CHARS = 64 * 1024  # decoded characters given to the dialect detector
 _DELIMITER_LINES = 20  # non-blank lines inspected by the fallback delimiter counter
 _HEADER_LINES = 10  # records searched for a known header (a title line may stand above it), by default
 _FIELD_COUNT_RECORDS = 20  # records after a known header that must have the header's field count
-_MIXED_MIN_UTF8 = 2  # UTF-8 accented sequences needed to call a non-UTF-8 file "mixed"
 
-_UTF8_BOM = codecs.BOM_UTF8
 _WHITESPACE = b" \t\r\n\x0b\x0c"
-_ROW_SEP = "\x1f"  # joins a row's cells for one-shot checks; str.isspace() is True for it
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
@@ -85,37 +81,6 @@ _ARCHIVE_MIMES = frozenset(
 )
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1f]")
 
-# Byte sequences that are UTF-8 for French text (Latin-1 letters, typographic punctuation, €, Œ/œ).
-_UTF8_FRENCH = re.compile(
-    rb"\xc3[\x80-\xbf]|\xc2[\xa0-\xbf]|\xc5[\x92\x93\xa0\xa1\xb8\xbd\xbe]"
-    rb"|\xe2\x80[\x93\x94\x98\x99\x9c\x9d\xa6]|\xe2\x82\xac"
-)
-
-
-def _mojibake_regex() -> re.Pattern[str]:
-    """UTF-8 text decoded as Latin-1/cp1252 (and re-saved): ``Ã©``, ``Ã‰``, ``â€™``, ``ï»¿``..."""
-    # A UTF-8 continuation byte (0x80-0xBF) seen through Latin-1 (U+0080-U+00BF) or cp1252 (€‚ƒ„…).
-    cp1252_c1 = bytes(range(0x80, 0xA0)).decode("cp1252", errors="ignore")
-    cont = "[\u0080-\u00bf" + re.escape(cp1252_c1) + "]"
-    return re.compile(
-        f"Ã{cont}"  # é è ê ë à ç ô É À ... (lead byte C3)
-        "|Â[\u00a0-\u00bf]"  # nbsp « » ° (lead byte C2)
-        "|Å[\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u2019\u201c\u0092\u0093\u00a0\u00a1\u00b8\u00bd\u00be]"
-        f"|â(?:€|\u0080){cont}"  # ’ “ ” – — … (E2 80 xx)
-        "|ï»¿"  # a UTF-8 BOM read as cp1252
-    )
-
-
-_MOJIBAKE = _mojibake_regex()
-
-_CANONICAL_CODECS = {
-    "utf-8": "utf-8",
-    "utf-8-sig": "utf-8-sig",
-    "cp1252": "cp1252",
-    "iso8859-1": "iso-8859-1",
-}
-_UTF8_FAMILY = frozenset({"utf-8", "utf-8-sig"})
-
 
 # --------------------------------------------------------------------------------------------- API
 
@@ -141,6 +106,17 @@ class RawSource:
             return _xlsx_rows(self.path, self.sheet or "")
         return _csv_rows(self.path, self.encoding or "utf-8", self.delimiter or ";")
 
+    def ends_mid_line(self) -> bool:
+        """Whether a CSV's last byte is not a line break (cut short, or written without a final one)."""
+        if self.kind != "csv":
+            return False
+        try:
+            with self.path.open("rb") as f:
+                f.seek(-1, 2)
+                return f.read(1) not in (b"\n", b"\r")
+        except OSError:
+            return False
+
     def table(self) -> petl.Table:
         """The same rows as a lazy petl table: header ``("_line", "1", "2", ...)``, rows padded with ""."""
         return _RawTable(self)
@@ -163,7 +139,7 @@ def open_sources(
     ``is_header``, clevercsv decides). Raises :class:`OndeError` for anything that is not a readable
     CSV/XLSX export (empty, archive, PDF, HTML, XML, .xls, .ods, mixed encodings).
     """
-    allowed_codecs = _check_encodings(encodings)
+    allowed_codecs = check_encodings(encodings)
     allowed_delims = _check_delimiters(delimiters)
     path = Path(path)
     head, size = _read_head(path)
@@ -177,7 +153,7 @@ def open_sources(
         return _xlsx_sources(path, tuple(notes))
     if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
         notes.append(f"file named {suffix} is a text (CSV) file; read as .csv")
-    encoding = _detect_encoding(path, head, allowed_codecs, notes)
+    encoding = detect_encoding(path, head, allowed_codecs, notes)
     delimiter = _detect_delimiter(path, encoding, allowed_delims, is_header, header_lines)
     source = RawSource(path, "csv", encoding, delimiter, None, tuple(notes))
     if not _has_record(source.rows()):
@@ -273,7 +249,7 @@ def _sniff(path: Path, head: bytes, size: int) -> str:
             "this is a binary file, not a CSV or spreadsheet export",
             "export the pupil list from ONDE as CSV or spreadsheet and give that file",
         )
-    text = head.removeprefix(_UTF8_BOM).lstrip(_WHITESPACE)[:1024].lower()
+    text = head.removeprefix(UTF8_BOM).lstrip(_WHITESPACE)[:1024].lower()
     if text.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<table", b"<meta")) or (
         text.startswith(b"<?xml") and b"<html" in text
     ):
@@ -321,10 +297,22 @@ def _only_whitespace(path: Path, head: bytes, size: int) -> bool:
         return True
     with path.open("rb") as f:
         f.seek(len(head))
-        while chunk := f.read(_CHUNK):
+        while chunk := f.read(CHUNK):
             if chunk.strip(_WHITESPACE):
                 return False
     return True
+
+
+def _zip_cut_short(path: Path) -> bool:
+    """Whether a file starting with a zip entry lacks the end-of-directory record every zip ends with."""
+    try:
+        with path.open("rb") as f:
+            f.seek(0, 2)
+            size = f.tell()
+            f.seek(max(0, size - 66 * 1024))  # the record (22 bytes) plus a comment of at most 64 KiB
+            return b"PK\x05\x06" not in f.read()
+    except OSError:
+        return False
 
 
 def _sniff_zip(path: Path) -> str:
@@ -333,6 +321,13 @@ def _sniff_zip(path: Path) -> str:
             names = set(zf.namelist())
             mimetype = zf.read("mimetype")[:100] if "mimetype" in names else b""
     except (zipfile.BadZipFile, OSError, KeyError, RuntimeError):
+        if _zip_cut_short(path):
+            raise _refuse(
+                path,
+                "the file looks truncated: it starts as a workbook or zip archive but its end is missing",
+                "the file was cut while it was copied or downloaded: export it again from ONDE and give "
+                "the whole file",
+            ) from None
         raise _refuse(
             path,
             "this is a damaged or unsupported zip archive",
@@ -353,24 +348,7 @@ def _sniff_zip(path: Path) -> str:
     raise _refuse(path, *_ARCHIVE)
 
 
-# ----------------------------------------------------------------------------------- encodings
-
-
-def _canonical(codec: str) -> str:
-    """Python's canonical codec name, spelled as in :attr:`RawSource.encoding`."""
-    name = codecs.lookup(codec).name
-    return _CANONICAL_CODECS.get(name, name)
-
-
-def _check_encodings(encodings: Sequence[str]) -> list[str]:
-    if isinstance(encodings, str) or not encodings:
-        raise ValueError("encodings must be a non-empty sequence of codec names")
-    result: list[str] = []
-    for name in encodings:
-        codec = _canonical(name)  # LookupError for an unknown codec: a programming/config error
-        if codec not in result:
-            result.append(codec)
-    return result
+# ----------------------------------------------------------------------------------- options
 
 
 def _check_delimiters(delimiters: Sequence[str]) -> list[str]:
@@ -380,137 +358,6 @@ def _check_delimiters(delimiters: Sequence[str]) -> list[str]:
         if len(d) != 1 or d in '"\r\n':
             raise ValueError(f"invalid delimiter {d!r}")
     return list(dict.fromkeys(delimiters))
-
-
-def _first_undecodable(path: Path, codec: str, skip: int = 0) -> tuple[int, int] | None:
-    """Stream-decode the file; return (physical line, byte offset) of the first bad byte, or None."""
-    decoder = codecs.getincrementaldecoder(codec)("strict")
-    newlines = 0  # "\n" bytes fully decoded so far
-    offset = skip
-    with path.open("rb") as f:
-        f.seek(skip)
-        while chunk := f.read(_CHUNK):
-            pending = decoder.getstate()[0]  # an incomplete multi-byte sequence: never holds "\n"
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as exc:
-                data = exc.object
-                line = newlines + data.count(b"\n", 0, exc.start) + 1
-                return line, offset - len(pending) + exc.start
-            newlines += chunk.count(b"\n")
-            offset += len(chunk)
-        try:
-            decoder.decode(b"", True)
-        except UnicodeDecodeError:
-            return newlines + 1, offset - len(decoder.getstate()[0])
-    return None
-
-
-def _count_utf8_french(path: Path, limit: int) -> int:
-    """Count UTF-8 sequences of French accented letters/punctuation, stopping at ``limit``."""
-    found = 0
-    with path.open("rb") as f:
-        while chunk := f.read(_CHUNK):
-            for _ in _UTF8_FRENCH.finditer(chunk):
-                found += 1
-                if found >= limit:
-                    return found
-    return found
-
-
-def _detect_encoding(path: Path, head: bytes, allowed: list[str], notes: list[str]) -> str:
-    """Pick the codec: UTF-8 BOM, else valid UTF-8, else the best allowed legacy encoding."""
-    if head.startswith(_UTF8_BOM):
-        bad = _first_undecodable(path, "utf-8", skip=len(_UTF8_BOM))
-        if bad is not None:
-            raise OndeError(
-                f"the file says it is UTF-8 (BOM) but line {bad[0]} is not valid UTF-8",
-                file=path,
-                line=bad[0],
-                hint="the file mixes encodings: re-export it from ONDE, or save the whole file again "
-                "as 'CSV UTF-8' in one go",
-            )
-        return "utf-8-sig"
-    bad = _first_undecodable(path, "utf-8")
-    if bad is None and "utf-8" in allowed:
-        return "utf-8"
-    if bad is not None and _count_utf8_french(path, _MIXED_MIN_UTF8) >= _MIXED_MIN_UTF8:
-        raise OndeError(
-            f"mixed encodings: most of the file is UTF-8 but line {bad[0]} is not",
-            file=path,
-            line=bad[0],
-            hint="the file was assembled from pieces saved with different encodings: re-save the whole "
-            "file in one encoding (e.g. 'CSV UTF-8'), or re-export it from ONDE",
-        )
-    legacy = [c for c in allowed if c not in _UTF8_FAMILY]
-    if not legacy:
-        raise OndeError(
-            f"line {bad[0] if bad else 1} is not valid UTF-8 and no other encoding is allowed",
-            file=path,
-            line=bad[0] if bad else None,
-            hint="save the file as 'CSV UTF-8', or allow its encoding in the rules",
-        )
-    sample = _encoding_sample(path, bad[1] if bad else 0)
-    fitting = _charset_candidates(sample, legacy)
-    first_error: tuple[int, int] | None = None
-    for codec in fitting + [c for c in _prefer_cp1252(legacy) if c not in fitting]:
-        error = _first_undecodable(path, codec)
-        if error is None:
-            if codec not in fitting:
-                notes.append(f"text encoding could not be confirmed; read as {codec}: check the accents")
-            return codec
-        first_error = first_error or error
-    line = first_error[0] if first_error else None
-    detail = f": line {line} is invalid in every allowed encoding" if line else ""
-    raise OndeError(
-        "cannot tell the text encoding" + detail,
-        file=path,
-        line=line,
-        hint="save the file as 'CSV UTF-8' from a spreadsheet program, or re-export it from ONDE",
-    )
-
-
-def _encoding_sample(path: Path, bad_offset: int) -> bytes:
-    """The file's start plus the region around its first non-UTF-8 byte (that is where accents are)."""
-    with path.open("rb") as f:
-        start = f.read(32 * 1024)
-        if bad_offset <= len(start):
-            return start + f.read(32 * 1024)
-        f.seek(max(len(start), bad_offset - 8 * 1024))
-        return start + b"\n" + f.read(40 * 1024)
-
-
-def _prefer_cp1252(codecs_: list[str]) -> list[str]:
-    """cp1252 before iso-8859-1 when both are allowed: cp1252 is the superset actually used."""
-    if "cp1252" in codecs_ and "iso-8859-1" in codecs_:
-        rest = [c for c in codecs_ if c not in ("cp1252", "iso-8859-1")]
-        return ["cp1252", "iso-8859-1", *rest]
-    return list(codecs_)
-
-
-def _charset_candidates(sample: bytes, legacy: list[str]) -> list[str]:
-    """Allowed codecs that charset-normalizer finds plausible for the sample, best first."""
-    if len(legacy) == 1:
-        return list(legacy)
-    import charset_normalizer
-
-    try:
-        matches = charset_normalizer.from_bytes(sample, cp_isolation=list(legacy))
-    except Exception:  # a detector failure must not block reading: fall back to the allowed order
-        return []
-    fitting: list[str] = []
-    for match in matches:
-        for name in (match.encoding, *match.could_be_from_charset):
-            try:
-                codec = _canonical(name)
-            except LookupError:
-                continue
-            if codec in legacy and codec not in fitting:
-                fitting.append(codec)
-    if "iso-8859-1" in fitting and "cp1252" in legacy:
-        # Where both decode, they differ only on 0x80-0x9F: cp1252 letters there, ISO-8859-1 controls.
-        fitting = _prefer_cp1252([*fitting, "cp1252"] if "cp1252" not in fitting else fitting)
-    return fitting
 
 
 # ----------------------------------------------------------------------------------- delimiter
@@ -526,7 +373,7 @@ def _detect_delimiter(
     """The one delimiter giving a known header, else clevercsv on a decoded sample, else counting."""
     if len(allowed) == 1:
         return allowed[0]
-    with path.open(encoding=encoding, newline="") as f:
+    with _open_text(path, encoding) as f:
         sample = f.read(_SAMPLE_CHARS)
         more = bool(f.read(1))
     if more and "\n" in sample:
@@ -604,40 +451,28 @@ def _count_delimiters(sample: str, allowed: list[str]) -> str:
 # ----------------------------------------------------------------------------------- records
 
 
-def _finish(cells: list[str], joined: str, path: Path, line: int) -> list[str]:
-    """NFC-normalise non-ASCII rows and refuse mojibake (one regex search per row)."""
-    if not unicodedata.is_normalized("NFC", joined):
-        cells = [unicodedata.normalize("NFC", c) for c in cells]
-        joined = _ROW_SEP.join(cells)
-    if _MOJIBAKE.search(joined):
-        column = next((i for i, c in enumerate(cells, 1) if _MOJIBAKE.search(c)), None)
-        raise OndeError(
-            "garbled accents (mojibake): the file was converted between encodings twice; "
-            "re-export it from ONDE",
-            file=path,
-            line=line,
-            column=column,
-            hint="export the file again from ONDE and give it as is, without opening and re-saving it "
-            "(accents show as 'Ã©' instead of 'é')",
-        )
-    return cells
+def _open_text(path: Path, encoding: str) -> io.TextIOWrapper:
+    """The file as text; Windows-1252's undefined bytes become U+FFFD, refused by :func:`finish_row`."""
+    errors = "replace" if encoding == "cp1252" else "strict"
+    return path.open(encoding=encoding, errors=errors, newline="")
 
 
 def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    undefined = encoding if encoding == "cp1252" else None  # refuse its undefined bytes, by cell
     start = 1  # physical line where the record being read starts
     reader = None
     try:
-        with path.open(encoding=encoding, newline="") as f:
+        with _open_text(path, encoding) as f:
             reader = csv.reader(f, delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
             for cells in reader:
                 line, start = start, reader.line_num + 1
                 if not cells:
                     continue
-                joined = _ROW_SEP.join(cells)
+                joined = ROW_SEP.join(cells)
                 if joined.isspace() or not joined:
                     continue
                 if not joined.isascii():
-                    cells = _finish(cells, joined, path, line)
+                    cells = finish_row(cells, joined, path, line, undefined)
                 yield line, cells
     except csv.Error as exc:
         raise _csv_error(path, start, reader.line_num if reader else start, exc) from None
@@ -668,6 +503,8 @@ def _csv_error(path: Path, start: int, current: int, exc: csv.Error) -> OndeErro
             hint="fix the quote characters on that line in a text editor, or re-export the file from ONDE",
         )
     if "end of data" in text:
+        if RawSource(path, "csv", None, None, None).ends_mid_line():
+            return truncated(start, "its last line opens a quote that is never closed", path)
         return OndeError(
             f'a quote (") opened in the record starting on line {start} is never closed',
             file=path,
@@ -682,84 +519,18 @@ def _csv_error(path: Path, start: int, current: int, exc: csv.Error) -> OndeErro
     )
 
 
-@contextmanager
-def _workbook(path: Path) -> Iterator[openpyxl.Workbook]:
-    """A read-only workbook, closed (with its file) on exit.
-
-    openpyxl is given an open file rather than the path: it refuses paths not ending in .xlsx, and a
-    workbook renamed .csv must still be read.
-    """
-    import openpyxl
-
-    with path.open("rb") as handle:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)  # e.g. "Workbook contains no default style"
-                wb = openpyxl.load_workbook(handle, read_only=True, data_only=True)
-        except Exception:  # openpyxl raises many types for broken or foreign workbooks
-            raise OndeError(
-                "cannot read this Excel workbook: it is damaged or not a real .xlsx",
-                file=path,
-                hint="open it in a spreadsheet program and save it again as .xlsx or .csv",
-            ) from None
-        try:
-            yield wb
-        finally:
-            wb.close()
-
-
 def _xlsx_sources(path: Path, notes: tuple[str, ...]) -> list[RawSource]:
-    with _workbook(path) as wb:  # opened once here: loading a big workbook's shared strings is costly
-        titles = [ws.title for ws in wb.worksheets]
-        has_data = any(_has_record(_sheet_rows(wb, path, title)) for title in titles)
+    with xlsx.workbook(path) as wb:  # opened once here: loading a big workbook's shared strings is costly
+        titles = xlsx.sheet_titles(wb)
+        has_data = any(_has_record(xlsx.sheet_rows(wb, path, title)) for title in titles)
     if not has_data:
         raise _empty(path, "the workbook has no filled cell")
     return [RawSource(path, "xlsx", None, None, title, notes) for title in titles]
 
 
-def _cell_str(value: object) -> str:
-    """A spreadsheet value as text: 104511.0 -> "104511", dates -> "YYYY-MM-DD", True -> "1"."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else str(value)
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
 def _xlsx_rows(path: Path, sheet: str) -> Iterator[tuple[int, list[str]]]:
-    with _workbook(path) as wb:
-        yield from _sheet_rows(wb, path, sheet)
-
-
-def _sheet_rows(wb: openpyxl.Workbook, path: Path, sheet: str) -> Iterator[tuple[int, list[str]]]:
-    try:
-        ws = wb[sheet]
-    except KeyError:
-        raise OndeError(
-            "the worksheet is no longer in the workbook", file=path, hint="give the file again"
-        ) from None
-    ws.reset_dimensions()  # some producers write a wrong <dimension>: trust the rows themselves
-    # min_row=1: openpyxl then yields an empty tuple for each missing row, so numbering is exact.
-    for line, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
-        if not values:
-            continue
-        cells = [_cell_str(v) for v in values]
-        joined = _ROW_SEP.join(cells)
-        if joined.isspace() or not joined:
-            continue
-        if not joined.isascii():
-            cells = _finish(cells, joined, path, line)
-        yield line, cells
+    with xlsx.workbook(path) as wb:
+        yield from xlsx.sheet_rows(wb, path, sheet)
 
 
 class _RawTable(petl.Table):

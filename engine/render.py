@@ -48,19 +48,21 @@ SCRIPTS = ("apply", "revert", "verify")
 TEMPLATES = Path(__file__).parent / "templates" / "sql"
 USER_KINDS = ("update", "deactivate", "reactivate")
 
-# Columns of sacoche_user a plan may set: (type, max length or allowed values). Identifiers in the SQL
-# only ever come from this table, never from plan.json.
+# Columns of sacoche_user a plan may set: (type, default max length or allowed values). Identifiers in the
+# SQL only ever come from this table, never from plan.json. The lengths that matter are read from the
+# database when planning (plan.json state.widths, engine.widths); these are only SACoche's current DDL's,
+# used when a plan does not say.
 TEXT, DATE, INT, CLASS = "text", "date", "int", "class"
 USER_COLUMNS: dict[str, tuple[str, Any]] = {
     "user_reference": (TEXT, 11),
     "user_profil_sigle": (TEXT, ("ELV",)),
     "user_genre": (TEXT, ("I", "M", "F")),
-    "user_nom": (TEXT, 25),
-    "user_prenom": (TEXT, 25),
+    "user_nom": (TEXT, 50),
+    "user_prenom": (TEXT, 50),
     "user_naissance_date": (DATE, None),
-    "user_email": (TEXT, 63),
+    "user_email": (TEXT, 100),
     "user_email_origine": (TEXT, ("", "user", "admin")),
-    "user_login": (TEXT, 30),
+    "user_login": (TEXT, 50),
     "user_password": (TEXT, 32),
     "user_sortie_date": (DATE, None),
     "eleve_classe_id": (CLASS, None),
@@ -291,9 +293,13 @@ def validate_plan(doc: Any, text: str, path: Path) -> None:
         OndeError(m, file=path, line=_line_of(text, n) or 1, hint=PLAN_HINT)
         for n, m in document_problems(doc)
     ]
+    widths = _plan_widths(doc["state"])
+    if isinstance(widths, str):
+        errors.append(OndeError(widths, file=path, line=_line_of(text, '"widths"') or 1))
+        widths = {}
     seen: set[str] = set()
     for index, item in enumerate(doc["items"]):
-        problems = _item_problems(item) + item_problems(item)
+        problems = _item_problems(item, widths) + item_problems(item)
         if isinstance(item, dict) and item.get("id") in seen:
             problems.append("the same id appears twice")
         if isinstance(item, dict) and isinstance(item.get("id"), str):
@@ -311,6 +317,18 @@ def validate_plan(doc: Any, text: str, path: Path) -> None:
         raise OndeErrorGroup(errors) if len(errors) > 1 else errors[0]
 
 
+def _plan_widths(state: dict[str, Any]) -> dict[str, int] | str:
+    """The column widths the plan was made against (state.widths), or a message saying what is wrong."""
+    widths = state.get("widths", {})
+    if not isinstance(widths, dict) or not all(_is_int(v) and v > 0 for v in widths.values()):
+        return "state.widths must map column names to positive integers: re-run `onde-sacoche plan`"
+    return widths
+
+
+def _width(widths: dict[str, int], column: str, default: int) -> int:
+    return widths.get(column, default)
+
+
 def _is_text(value: Any) -> bool:
     return isinstance(value, str)
 
@@ -319,15 +337,19 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _value_problem(column: str, value: Any, *, nullable_date: bool) -> str | None:
+def _value_problem(
+    column: str, value: Any, *, nullable_date: bool, widths: dict[str, int], stored: bool = False
+) -> str | None:
+    """What is wrong with a value for this column; ``stored`` values (a change's old side) are already in
+    the database, so their length is never held against them."""
     ctype, spec = USER_COLUMNS[column]
     if ctype == TEXT:
         if not _is_text(value):
             return f"{column} must be text"
         if isinstance(spec, tuple) and value not in spec:
             return f"{column} must be one of {', '.join(repr(v) for v in spec)}"
-        if isinstance(spec, int) and len(value) > spec:
-            return f"{column} holds {len(value)} characters, more than SACoche's {spec}"
+        if isinstance(spec, int) and not stored and len(value) > (width := _width(widths, column, spec)):
+            return f"{column} holds {len(value)} characters, more than the database's {width}"
         if any(ord(ch) > 0xFFFF for ch in value):
             return f"{column} holds a character outside the BMP (emoji…) that SACoche's utf8 cannot store"
     elif ctype == DATE:
@@ -335,12 +357,17 @@ def _value_problem(column: str, value: Any, *, nullable_date: bool) -> str | Non
             return None
         if not real_date(value):
             return f"{column} must be a real date yyyy-mm-dd"
-    elif ctype == CLASS and (not _is_text(value) or not value or len(value) > GROUP_REF_LENGTH):
-        return f"{column} must be a class ref (1 to {GROUP_REF_LENGTH} characters)"
+    elif ctype == CLASS and (
+        not _is_text(value)
+        or not value
+        or len(value) > (width := _width(widths, "groupe_ref", GROUP_REF_LENGTH))
+    ):
+        return f"{column} must be a class ref (1 to {width} characters)"
     return None
 
 
-def _item_problems(item: Any) -> list[str]:
+def _item_problems(item: Any, widths: dict[str, int] | None = None) -> list[str]:
+    widths = widths or {}
     if not isinstance(item, dict):
         return ["an item must be an object"]
     problems: list[str] = []
@@ -376,7 +403,13 @@ def _item_problems(item: Any) -> list[str]:
                 if side not in change:
                     problems.append(f"{column}: '{side}' is missing")
                     continue
-                problem = _value_problem(column, change[side], nullable_date=naissance_nullable)
+                problem = _value_problem(
+                    column,
+                    change[side],
+                    nullable_date=naissance_nullable,
+                    widths=widths,
+                    stored=side == "old",
+                )
                 if column == "user_sortie_date" and change[side] in (None, ""):
                     problem = "user_sortie_date must be a date yyyy-mm-dd"
                 if problem:
@@ -395,7 +428,9 @@ def _item_problems(item: Any) -> list[str]:
             if "new" not in change:
                 problems.append(f"{column}: 'new' is missing")
                 continue
-            problem = _value_problem(column, change["new"], nullable_date=column == "user_naissance_date")
+            problem = _value_problem(
+                column, change["new"], nullable_date=column == "user_naissance_date", widths=widths
+            )
             if problem:
                 problems.append(problem)
         for column in CREATE_REQUIRED:
@@ -405,7 +440,7 @@ def _item_problems(item: Any) -> list[str]:
             problems.append("user_login differs from target.login")
     elif kind in ("class_create", "group_create"):
         ref, name = target.get("groupe_ref"), changes.get("groupe_nom", {}).get("new")
-        problems += _group_problems(ref, name)
+        problems += _group_problems(ref, name, widths)
         niveau = changes.get("niveau_id", {}).get("new", 0)
         if not _is_int(niveau):
             problems.append("niveau_id must be an integer")
@@ -413,12 +448,15 @@ def _item_problems(item: Any) -> list[str]:
         change = changes.get("groupe_nom", {})
         if not _is_int(target.get("groupe_id")):
             problems.append("target needs groupe_id (integer)")
-        problems += _group_problems(target.get("groupe_ref"), change.get("new"))
-        problems += [p.replace("name", "old name") for p in _group_problems("x", change.get("old"))]
+        problems += _group_problems(target.get("groupe_ref"), change.get("new"), widths)
+        old_problems = _group_problems("x", change.get("old"), widths, stored=True)
+        problems += [p.replace("name", "old name") for p in old_problems]
     elif kind in ("class_retire", "group_retire"):
         if not _is_int(target.get("groupe_id")):
             problems.append("target needs groupe_id (integer)")
-        problems += _group_problems(target.get("groupe_ref"), target.get("groupe_nom"), allow_empty_ref=True)
+        problems += _group_problems(
+            target.get("groupe_ref"), target.get("groupe_nom"), widths, allow_empty_ref=True, stored=True
+        )
         if not _is_int(target.get("niveau_id")):
             problems.append("target needs niveau_id (integer): re-run `onde-sacoche plan`")
         members = target.get("members")
@@ -437,14 +475,19 @@ def _item_problems(item: Any) -> list[str]:
     return problems
 
 
-def _group_problems(ref: Any, name: Any, *, allow_empty_ref: bool = False) -> list[str]:
+def _group_problems(
+    ref: Any, name: Any, widths: dict[str, int], *, allow_empty_ref: bool = False, stored: bool = False
+) -> list[str]:
+    """What is wrong with a group's ref and name; ``stored`` ones are not held to the widths."""
     problems = []
-    if not _is_text(ref) or (not ref and not allow_empty_ref) or len(ref) > GROUP_REF_LENGTH:
-        problems.append(f"groupe_ref must be text of 1 to {GROUP_REF_LENGTH} characters")
+    ref_width = 10**9 if stored else _width(widths, "groupe_ref", GROUP_REF_LENGTH)
+    name_width = 10**9 if stored else _width(widths, "groupe_nom", GROUP_NAME_LENGTH)
+    if not _is_text(ref) or (not ref and not allow_empty_ref) or len(ref) > ref_width:
+        problems.append(f"groupe_ref must be text of 1 to {ref_width} characters")
     elif any(ord(ch) > 0xFFFF for ch in ref):
         problems.append("groupe_ref holds a character outside the BMP")
-    if not _is_text(name) or len(name) > GROUP_NAME_LENGTH:
-        problems.append(f"name must be text of at most {GROUP_NAME_LENGTH} characters")
+    if not _is_text(name) or len(name) > name_width:
+        problems.append(f"name must be text of at most {name_width} characters")
     elif any(ord(ch) > 0xFFFF for ch in name):
         problems.append("name holds a character outside the BMP (emoji…)")
     return problems

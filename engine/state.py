@@ -15,7 +15,7 @@ import hashlib
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ import petl
 
 from engine.dburl import connect_mysql, parse_url, public_url
 from engine.errors import OndeError
+from engine.widths import DEFAULT_WIDTHS, read_widths
 
 ACTIVE = "9999-12-31"
 
@@ -129,6 +130,8 @@ class State:
     niveaux: tuple[Niveau, ...]
     profile: LoginProfile
     fingerprint: Mapping[str, Any]
+    #: column widths read from the database (engine.widths.COLUMNS), defaults where unreadable
+    widths: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_WIDTHS))
 
     def group_by_id(self) -> dict[int, Group]:
         return {g.groupe_id: g for g in self.groups}
@@ -209,6 +212,17 @@ def _iter_table(conn: Any, dialect: str, table: str) -> Iterator[tuple[Any, ...]
         ) from exc
 
 
+def _read_widths(conn: Any, dialect: str) -> dict[str, int]:
+    """The column widths (engine.widths), read before the tables are streamed."""
+    try:
+        return read_widths(conn, dialect)
+    except Exception as exc:  # driver-specific error classes
+        raise OndeError(
+            f"cannot read the column widths: {exc}",
+            hint="is this a SACoche database? the tables of the target sheet must exist",
+        ) from exc
+
+
 class _Fingerprint:
     """Row count and SHA-256 of one table's columns read, dialect-independent, fed row by row."""
 
@@ -251,6 +265,7 @@ def read_state(url: str) -> State:
     gc.disable()
     try:
         with connect(url) as (conn, dialect):
+            widths = _read_widths(conn, dialect)
             for table in READ_COLUMNS:
                 table_print = _Fingerprint()
                 if table != "sacoche_user":
@@ -334,4 +349,5 @@ def read_state(url: str) -> State:
         niveaux=niveaux,
         profile=profile,
         fingerprint=fingerprint,
+        widths=widths,
     )

@@ -20,6 +20,7 @@ from engine.plan import Plan, build_plan, class_of, group_ref
 from engine.rules import RuleSet, load_rules
 from engine.sacoche_schema import create_sqlite
 from engine.state import ACTIVE, read_state
+from engine.widths import fit_export
 
 RULES = load_rules()
 TODAY = "2026-11-29"
@@ -155,6 +156,7 @@ def plan_for(
     extra = {"header": header} if header else {}
     exp = read_export(write_csv(tmp_path / "export.csv", rows, **extra), rules)
     state = read_state(db.url)
+    exp = fit_export(exp, state.widths)  # as engine.pipeline does
     matching = match(exp.pupils, state.accounts, rules.policy["matching"], **match_kwargs)  # type: ignore[arg-type]
     return build_plan(exp, state, matching, rules, today=TODAY, allow=allow, rng=random.Random(seed))
 

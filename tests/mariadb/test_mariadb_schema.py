@@ -18,6 +18,7 @@ TABLES = {
     "sacoche_jointure_user_groupe",
     "sacoche_niveau",
     "sacoche_user_profil",
+    "sacoche_siecle_import",
 }
 PRIMARY_LEVELS = {
     1011: "TPS",
@@ -30,6 +31,7 @@ PRIMARY_LEVELS = {
     30001: "CM1",
     30002: "CM2",
     60002: "1UPE2A",
+    61001: "ADAP",
     62001: "CLIS",
 }
 # MariaDB >= 10.6 reports the 3-byte utf8 as "utf8mb3"; MySQL 5.7 and older MariaDB say "utf8".
@@ -83,13 +85,15 @@ def test_user_columns_match_the_sheet(sacoche_mysql: SacocheDatabase) -> None:
     )
     columns = {name: (ctype, nullable, default, extra) for name, ctype, nullable, default, extra in rows}
     assert list(columns)[:3] == ["user_id", "user_sconet_id", "user_sconet_elenoet"]
-    assert columns["user_id"][0] == "mediumint(8) unsigned" and "auto_increment" in columns["user_id"][3]
+    assert columns["user_id"][0] == "mediumint(6) unsigned" and "auto_increment" in columns["user_id"][3]
     assert columns["user_reference"][:3] == ("char(11)", "NO", "''")
     assert columns["user_genre"][:3] == ("enum('I','M','F')", "NO", "'I'")
     assert columns["user_email_origine"][:3] == ("enum('','user','admin')", "NO", "''")
-    assert columns["user_nom"][:3] == ("varchar(25)", "NO", "''")
-    assert columns["user_prenom"][:3] == ("varchar(25)", "NO", "''")
-    assert columns["user_login"][:3] == ("varchar(30)", "NO", "''")
+    # SACoche's 2017-10-10 widths (SACoche's own _sql/structure/sacoche_user.sql).
+    assert columns["user_nom"][:3] == ("varchar(50)", "NO", "''")
+    assert columns["user_prenom"][:3] == ("varchar(50)", "NO", "''")
+    assert columns["user_login"][:3] == ("varchar(50)", "NO", "''")
+    assert columns["user_email"][:3] == ("varchar(100)", "NO", "''")
     assert columns["user_password"][:3] == ("char(32)", "NO", "''")
     assert columns["user_naissance_date"][:2] == ("date", "YES")
     assert columns["user_sortie_date"][:3] == ("date", "NO", "'9999-12-31'")
@@ -199,12 +203,12 @@ def test_defaults_of_a_minimal_user_row(sacoche_mysql: SacocheDatabase) -> None:
 def test_reference_rows(sacoche_mysql: SacocheDatabase) -> None:
     levels = sacoche_mysql.query(
         "SELECT niveau_id, niveau_ref, niveau_famille_id, niveau_nom FROM sacoche_niveau"
-        " WHERE niveau_famille_id = 60"
+        " WHERE niveau_famille_id IN (60, 61, 62)"
     )
     assert {row[0]: row[1] for row in levels} == PRIMARY_LEVELS
     assert all(row[3] for row in levels)
     assert sacoche_mysql.query("SELECT niveau_nom FROM sacoche_niveau WHERE niveau_id = 10001") == [
-        ("Cours préparatoire",)
+        ("CP (cours préparatoire)",)
     ]
     refs = {row[0] for row in sacoche_mysql.query("SELECT niveau_ref FROM sacoche_niveau")}
     assert refs >= {"P1", "P2", "P3"}  # the cycles
@@ -212,8 +216,28 @@ def test_reference_rows(sacoche_mysql: SacocheDatabase) -> None:
         "SELECT user_profil_sigle, user_profil_login_modele, user_profil_mdp_longueur_mini,"
         " user_profil_mdp_date_naissance FROM sacoche_user_profil"
     )
-    assert {row[0] for row in profiles} == {"ELV", "TUT", "ENS", "DIR", "ADM"}
+    assert {row[0] for row in profiles} >= {"ELV", "TUT", "ENS", "DIR", "ADM"}
+    assert len(profiles) == 19
     assert ("ELV", "ppp.nnnnnnnn", 6, 0) in profiles
+
+
+def test_groupe_and_profile_columns_follow_sacoche(sacoche_mysql: SacocheDatabase) -> None:
+    rows = sacoche_mysql.query(
+        "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, COLUMN_DEFAULT FROM information_schema.COLUMNS"
+        " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('sacoche_groupe', 'sacoche_user_profil',"
+        " 'sacoche_siecle_import')"
+    )
+    types = {(table, column): (ctype, default) for table, column, ctype, default in rows}
+    for kind in ("releve", "bulletin", "livret"):
+        assert types["sacoche_groupe", f"groupe_configuration_{kind}"] == ("varchar(15)", "''")
+    assert types["sacoche_groupe", "groupe_ref"][0] == "varchar(20)"
+    assert types["sacoche_groupe", "groupe_nom"][0] == "varchar(20)"
+    assert types["sacoche_user_profil", "user_profil_login_modele"] == ("varchar(50)", "'ppp.nnnnnnnn'")
+    assert types["sacoche_siecle_import", "siecle_import_contenu"][0] == "mediumtext"
+    assert sacoche_mysql.query(
+        "SELECT siecle_import_objet, siecle_import_contenu FROM sacoche_siecle_import"
+        " WHERE siecle_import_objet = 'Onde'"
+    ) == [("Onde", "")]
 
 
 def test_schema_loads_twice_harmlessly(sacoche_mysql: SacocheDatabase) -> None:

@@ -2,8 +2,9 @@
 
 Every generated school goes through the whole product as a DBA would run it (the `mariadb` client on
 apply.sql). The stored values must be exactly what the rules say (spaces folded, nom upper-cased, prénom
-capitalised, truncated to the column sizes), or the file must be refused up front with a message naming
-the file and the line. After apply, planning the same file again must find nothing to do.
+title-cased as SACoche does, abbreviated to the column widths), or the file must be refused up front
+with a message naming the file and the line. After apply, planning the same file again must find
+nothing to do.
 
 Example counts: ``ONDE_PROPERTY_EXAMPLES`` (default 150 schools of up to 12 pupils in CI) for the
 end-to-end test; 3,000 strings for the literal round-trip. CI runs derandomised (see tests/conftest.py).
@@ -27,6 +28,7 @@ from hypothesis import strategies as st
 from support.mariadb import SacocheDatabase
 
 from engine.errors import OndeError
+from engine.ops import abbreviate, title_case
 from engine.pipeline import make_plan
 from engine.plan import GUARDS
 from engine.render import mysql_literal
@@ -110,20 +112,22 @@ def schools(draw: st.DrawFn) -> list[dict]:
 
 
 def clean(text: str) -> str:
-    """The rules' clean_spaces, written independently: NFC (the reader), then fold whitespace."""
+    """The rules' clean_spaces, written independently: NFC (the reader), control and format characters
+    removed (target.control_characters: remove; those Python counts as spaces become one) and NFC again,
+    then fold whitespace."""
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(" " if c.isspace() else "" if unicodedata.category(c) in ("Cc", "Cf") else c for c in text)
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
-def capitalise(text: str) -> str:
-    return re.sub(r"(^|[\s\-'’])(\w)", lambda m: m.group(1) + m.group(2).upper(), text.lower())
-
-
 def expected_nom(raw: str) -> str:
-    return clean(raw).upper()[:25]
+    """Clean::nom's case, spaces folded, fitted to SACoche's current 50 characters."""
+    return abbreviate(clean(raw).upper(), 50)
 
 
 def expected_prenom(raw: str) -> str:
-    return capitalise(clean(raw))[:25]
+    """Clean::prenom's case (title_case, checked row by row in test_names_conformance), spaces folded."""
+    return abbreviate(clean(title_case(unicodedata.normalize("NFC", raw))), 50)
 
 
 def write_export(path: Path, pupils: list[dict]) -> None:

@@ -350,6 +350,22 @@ class SacocheDatabase:
             cursor.execute(sql, args)
             return list(cursor.fetchall())
 
+    def use_2016_widths(self) -> None:
+        """Narrow the columns back to SACoche's pre-2017-10-10 widths, as an older base still has them:
+        user_nom / user_prenom VARCHAR(25), user_login VARCHAR(30), user_email VARCHAR(63),
+        user_profil_login_modele VARCHAR(20)."""
+        self.query(
+            "ALTER TABLE sacoche_user"
+            " MODIFY user_nom VARCHAR(25) COLLATE utf8_unicode_ci NOT NULL DEFAULT '',"
+            " MODIFY user_prenom VARCHAR(25) COLLATE utf8_unicode_ci NOT NULL DEFAULT '',"
+            " MODIFY user_email VARCHAR(63) COLLATE utf8_unicode_ci NOT NULL DEFAULT '',"
+            " MODIFY user_login VARCHAR(30) COLLATE utf8_unicode_ci NOT NULL DEFAULT ''"
+        )
+        self.query(
+            "ALTER TABLE sacoche_user_profil MODIFY user_profil_login_modele VARCHAR(20)"
+            " COLLATE utf8_unicode_ci NOT NULL DEFAULT 'ppp.nnnnnnnn'"
+        )
+
 
 def _quote_identifier(name: str) -> str:
     if not name or len(name) > 64 or "\x00" in name:

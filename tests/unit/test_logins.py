@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from engine.logins import (
     FALLBACK_LOGIN,
+    LOGIN_MAX_LENGTH,
     PASSWORD_ALPHABET,
     LoginAllocator,
     NewCredentials,
@@ -110,16 +111,25 @@ def test_model_with_neither_p_nor_n_names_the_placeholders() -> None:
         login_base("Noé", "LAVANDIER", "._-")
 
 
-def test_long_model_is_cut_to_thirty_without_trailing_separator() -> None:
+def test_long_model_is_cut_to_an_old_base_s_thirty_without_trailing_separator() -> None:
     prenom, nom = "Maximilienne-Alexandrine", "DE LA ROCHEFOUCAULD-MONTMORENCY"
-    base = login_base(prenom, nom, "p" * 29 + "." + "n" * 20)
+    base = login_base(prenom, nom, "p" * 29 + "." + "n" * 20, max_length=30)
     assert len(base) <= 30
     assert base == "maximiliennealexandrine.delaro"
     assert (
-        login_base("Alexandrine-Maximilienne", "X", "p" * 29 + "." + "n" * 20) == "alexandrinemaximilienne.x"
+        login_base("Alexandrine-Maximilienne", "X", "p" * 29 + "." + "n" * 20, max_length=30)
+        == "alexandrinemaximilienne.x"
     )
-    cut_at_separator = login_base("abcdefghijklmnopqrstuvwxyzabcd", "X", "p" * 29 + "." + "n")
+    cut_at_separator = login_base("abcdefghijklmnopqrstuvwxyzabcd", "X", "p" * 29 + "." + "n", max_length=30)
     assert cut_at_separator == "abcdefghijklmnopqrstuvwxyzabc"
+
+
+def test_current_width_keeps_a_50_character_model_whole() -> None:
+    """SACoche's current user_login and user_profil_login_modele are both VARCHAR(50): no cut at all."""
+    prenom, nom = "Maximilienne-Alexandrine", "DE LA ROCHEFOUCAULD-MONTMORENCY"
+    model = "p" * 24 + "." + "n" * 25
+    assert len(model) == 50 == LOGIN_MAX_LENGTH
+    assert login_base(prenom, nom, model) == "maximiliennealexandrine.delarochefoucauldmontmore"
 
 
 def test_bad_fallback_or_length_rejected() -> None:
@@ -180,9 +190,9 @@ def test_numbered_long_login_still_fits() -> None:
         "DE LA ROCHEFOUCAULD-MONTMORENCY",
         "pppppppppppp.nnnnnnnnnnnnnnnnnnnnnnnnnnnnn",
     )
-    base = login_base(prenom, nom, model)
+    base = login_base(prenom, nom, model, max_length=30)
     assert len(base) == 30
-    allocator = LoginAllocator([base] + [base[:29] + str(i) for i in range(1, 10)])
+    allocator = LoginAllocator([base] + [base[:29] + str(i) for i in range(1, 10)], max_length=30)
     login = allocator.allocate(prenom, nom, model)
     assert login == base[:28] + "10"
     for _ in range(5):
@@ -193,11 +203,57 @@ def test_number_never_follows_a_separator() -> None:
     # base cut right after the '.' when room is made for the number
     model = "p" * 28 + "." + "n"
     prenom = "abcdefghijklmnopqrstuvwxyzab"
-    allocator = LoginAllocator([])
+    allocator = LoginAllocator([], max_length=30)
     assert allocator.allocate(prenom, "X", model) == "abcdefghijklmnopqrstuvwxyzab.x"
     assert allocator.allocate(prenom, "X", model) == "abcdefghijklmnopqrstuvwxyzab1"
     short = LoginAllocator(["ab.c"], max_length=4)
     assert short.allocate("ab", "c", "pp.n") == "ab1"
+
+
+def _sacoche_login_disponible(login: str, taken: list[str], width: int) -> str:
+    """SACoche 2017-12-22's DB_rechercher_login_disponible, rewritten, with its one bug fixed: the
+    candidates are compared as the UNIQUE index compares them (it uses a case-sensitive in_array)."""
+    digits = max(1, width - len(login))
+    while True:
+        cut = login[: width - digits]
+        matches = [t for t in taken if login_key(t).startswith(login_key(cut))]  # LIKE 'cut%'
+        limit = 10**digits
+        digits += 1
+        if len(matches) < limit:
+            break
+    keys = {login_key(t) for t in matches}
+    number = 1
+    while login_key(f"{cut}{number}") in keys:
+        number += 1
+    return f"{cut}{number}"
+
+
+@pytest.mark.parametrize(
+    "taken",
+    [
+        ["noe.lavandie"],
+        ["noe.lavandie", "noe.lavandie1", "noe.lavandie3"],
+        ["noe.lavandie", "noe.lavandie2", "noe.lavandie10"],
+        ["Noé.Lavandie", "NOE.LAVANDIE1"],  # SACoche's in_array would propose noe.lavandie1: a duplicate
+        ["noe.lavandie", *(f"noe.lavandie{n}" for n in range(1, 12))],
+        ["noe.lavandie", "noe.lavandier", "noe.lavandie1x"],
+    ],
+)
+@pytest.mark.parametrize("width", [30, 50])
+def test_numbering_agrees_with_sacoche(taken: list[str], width: int) -> None:
+    allocator = LoginAllocator(taken, max_length=width)
+    login = allocator.allocate("Noé", "LAVANDIER", "ppp.nnnnnnnn")
+    assert login == _sacoche_login_disponible("noe.lavandie", taken, width)
+    assert login_key(login) not in {login_key(t) for t in taken}
+
+
+def test_sacoche_s_case_sensitive_check_would_propose_a_taken_login() -> None:
+    """The bug the project does not copy: MySQL's UNIQUE(user_login) refuses what in_array let through."""
+    taken = ["Noé.Lavandie", "NOE.LAVANDIE1"]
+    candidates = [f"noe.lavandie{n}" for n in range(1, 3)]
+    sacoche = next(c for c in candidates if c not in taken)  # in_array, case-sensitive
+    assert sacoche == "noe.lavandie1" and login_key(sacoche) == login_key("NOE.LAVANDIE1")
+    assert LoginAllocator(taken).allocate("Noé", "LAVANDIER", "ppp.nnnnnnnn") == "noe.lavandie2"
 
 
 def test_fallback_logins_are_numbered_too() -> None:

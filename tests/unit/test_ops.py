@@ -48,6 +48,14 @@ def test_capitalise(value: str, expected: str) -> None:
     assert run(["capitalise"], value) == expected
 
 
+def test_title_case_and_remove_controls_as_steps() -> None:
+    """SACoche's Clean::prenom order: controls removed, then its case; the project then folds spaces."""
+    steps = ["remove_controls", "title_case", "clean_spaces"]
+    assert run(steps, "  jean\x01-éudes\t d'ARTAGNAN ") == "Jean-Éudes D'artagnan"
+    assert run(steps, "o'neil") == "O'Neil"  # pure ASCII: SACoche's other branch
+    assert run(["remove_controls"], "a\x00b\x7fc\td\ne\rf\x1f") == "abc\td\ne\rf"
+
+
 def test_clean_spaces_upper_truncate() -> None:
     assert run(["clean_spaces", "upper", {"truncate": 5}], "  de la\tbruyère \n") == "DE LA"
 

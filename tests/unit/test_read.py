@@ -276,12 +276,15 @@ def test_cp1252_specific_characters(tmp_path: Path) -> None:
     assert list(source.rows())[-1][1][4] == "CE1 – Mme Œillet’s"
 
 
-def test_latin1_when_cp1252_cannot_decode(tmp_path: Path) -> None:
-    # 0x81 is undefined in cp1252 but a (control) character in ISO-8859-1.
+def test_byte_undefined_in_cp1252_is_refused_where_it_stands(tmp_path: Path) -> None:
+    # 0x81 is undefined in cp1252 and a C1 control character in ISO-8859-1: never read as ISO-8859-1.
     data = csv_text([HEADER, *PUPILS]).encode("iso-8859-1") + b"2025;X\x81;Z;01/01/2020;CP\r\n"
     source = only(write_bytes(tmp_path, data))
-    assert source.encoding == "iso-8859-1"
-    assert len(list(source.rows())) == 6
+    assert source.encoding == "cp1252"
+    with pytest.raises(OndeError) as info:
+        list(source.rows())
+    assert (info.value.line, info.value.column) == (6, 2)
+    assert "Windows-1252 does not define" in info.value.message
 
 
 def test_allowed_encodings_are_respected(tmp_path: Path) -> None:
@@ -359,8 +362,11 @@ def test_mojibake_in_header_of_double_encoded_file(tmp_path: Path) -> None:
 
 def test_mojibake_in_xlsx(tmp_path: Path) -> None:
     path = write_xlsx(tmp_path, {"Feuil1": [HEADER, PUPILS[0], [None, "LAVANDIER", mojibake("Noé")]]})
-    err = read_error(path)
-    assert (err.line, err.column) == (3, 3)
+    with pytest.raises(OndeError) as info:
+        list(only(path).rows())
+    err = info.value
+    assert (err.file, err.line, err.column) == (f"{path}:Feuil1", 3, 3)
+    assert f"{path.name}:Feuil1:3:3:" in str(err)
 
 
 def test_legitimate_tilde_letters_are_not_mojibake(tmp_path: Path) -> None:

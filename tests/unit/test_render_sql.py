@@ -257,7 +257,7 @@ def test_malformed_json_names_line_and_column(tmp_path: Path, monkeypatch: pytes
         (lambda item: item.__setitem__("accepted", "yes"), "'accepted' must be true or false"),
         (lambda item: item.__setitem__("kind", "delete_everything"), "unknown kind"),
         (lambda item: item["changes"].__setitem__("user_id", {"old": 1, "new": 2}), "cannot be changed"),
-        (lambda item: item["changes"]["user_prenom"].__setitem__("new", "x" * 26), "more than SACoche's 25"),
+        (lambda item: item["changes"]["user_prenom"].__setitem__("new", "x" * 51), "than the database's 50"),
         (lambda item: item["changes"]["user_prenom"].__setitem__("new", "Zoé 😀"), "outside the BMP"),
         (lambda item: item["target"].__setitem__("user_id", "23; DROP"), "user_id (integer)"),
         (lambda item: item.__setitem__("id", "x'); DROP TABLE t; --"), "'id' must be"),

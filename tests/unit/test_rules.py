@@ -58,20 +58,20 @@ def test_unknown_key_points_at_its_line(tmp_path: Path) -> None:
 def test_unknown_operation_and_missing_table_are_located(tmp_path: Path) -> None:
     directory = copy_rules(tmp_path)
     source = directory / "sources" / "onde1-eleves.yaml"
-    _edit(source, "steps: [clean_spaces, capitalise,", "steps: [clean_spaces, capitalize,")
+    _edit(source, "steps: [remove_controls, title_case,", "steps: [remove_controls, titlecase,")
     _edit(source, "{map: {table: sexe}}", "{map: {table: genres}}")
     _, errors = check_rules(directory)
     messages = sorted(e.message for e in errors)
-    assert any("unknown operation 'capitalize'" in m for m in messages)
+    assert any("unknown operation 'titlecase'" in m for m in messages)
     assert any("table 'genres', which does not exist" in m for m in messages)
     lines = {e.line for e in errors}
-    assert _line_of(source, "capitalize") in lines and _line_of(source, "genres") in lines
+    assert _line_of(source, "titlecase") in lines and _line_of(source, "genres") in lines
 
 
 def test_bad_argument_type_is_reported(tmp_path: Path) -> None:
     directory = copy_rules(tmp_path)
     source = directory / "sources" / "onde2-eleves.yaml"
-    _edit(source, "{truncate: 25}", "{truncate: vingt}")
+    _edit(source, "{truncate: 8}", "{truncate: vingt}")
     _, errors = check_rules(directory)
     assert len(errors) == 1 and "'truncate'" in errors[0].message
     assert errors[0].line == _line_of(source, "truncate: vingt")

@@ -16,9 +16,15 @@ TABLES = [
     "sacoche_groupe",
     "sacoche_jointure_user_groupe",
     "sacoche_niveau",
+    "sacoche_siecle_import",
     "sacoche_user",
     "sacoche_user_profil",
 ]
+#: columns a test row must fill (unique, or NOT NULL without a default), per table
+_REQUIRED = {
+    "sacoche_user": ("user_login, ", "'enum', "),
+    "sacoche_user_profil": ("user_profil_sigle, ", "'XYZ', "),
+}
 _NOT_COLUMNS = {"PRIMARY", "UNIQUE", "KEY", "CONSTRAINT", "INDEX"}
 
 
@@ -78,7 +84,8 @@ def test_defaults_and_constraints(sqlite_db: sqlite3.Connection) -> None:
     with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
         sqlite_db.execute("INSERT INTO sacoche_user (user_login, user_genre) VALUES ('g', 'X')")
     with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
-        sqlite_db.execute("INSERT INTO sacoche_user (user_login, user_nom) VALUES ('n', ?)", ("N" * 26,))
+        sqlite_db.execute("INSERT INTO sacoche_user (user_login, user_nom) VALUES ('n', ?)", ("N" * 51,))
+    sqlite_db.execute("INSERT INTO sacoche_user (user_login, user_nom) VALUES ('n50', ?)", ("N" * 50,))
     with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
         sqlite_db.execute("INSERT INTO sacoche_groupe (groupe_type) VALUES ('classes')")
     sqlite_db.execute("INSERT INTO sacoche_jointure_user_groupe (user_id, groupe_id) VALUES (1, 2)")
@@ -95,9 +102,25 @@ def test_create_sqlite_is_idempotent(tmp_path: Path) -> None:
     create_sqlite(path)
     create_sqlite(path)
     with sqlite3.connect(path) as connection:
-        assert connection.execute("SELECT COUNT(*) FROM sacoche_niveau").fetchone() == (14,)
-        assert connection.execute("SELECT COUNT(*) FROM sacoche_user_profil").fetchone() == (5,)
+        assert connection.execute("SELECT COUNT(*) FROM sacoche_niveau").fetchone() == (15,)
+        assert connection.execute("SELECT COUNT(*) FROM sacoche_user_profil").fetchone() == (19,)
+        assert connection.execute("SELECT COUNT(*) FROM sacoche_siecle_import").fetchone() == (5,)
     connection.close()
+
+
+def test_declared_types_carry_sacoche_s_widths(sqlite_db: sqlite3.Connection) -> None:
+    """PRAGMA table_info reports VARCHAR(n)/CHAR(n) as mysql.sql declares them: the engine reads widths."""
+    declared = {name: ctype for _cid, name, ctype, *_ in sqlite_db.execute("PRAGMA table_info(sacoche_user)")}
+    assert declared["user_nom"] == declared["user_prenom"] == declared["user_login"] == "VARCHAR(50)"
+    assert declared["user_email"] == "VARCHAR(100)"
+    assert declared["user_reference"] == "CHAR(11)"
+    groupe = {name: ctype for _cid, name, ctype, *_ in sqlite_db.execute("PRAGMA table_info(sacoche_groupe)")}
+    assert groupe["groupe_ref"] == groupe["groupe_nom"] == "VARCHAR(20)"
+    mysql = schema_sql("mysql")
+    for table in TABLES:
+        for _cid, name, ctype, *_ in sqlite_db.execute(f"PRAGMA table_info({table})"):
+            if "CHAR(" in ctype:
+                assert re.search(rf"\n  {name}\s+{re.escape(ctype)}\s", mysql), (table, name, ctype)
 
 
 def test_unknown_dialect() -> None:
@@ -129,15 +152,22 @@ def test_sqlite_matches_live_mariadb(sqlite_db: sqlite3.Connection, sacoche_mysq
     for table, column, values in enums:
         for value in values:
             sqlite_db.execute("SAVEPOINT enum_check")
-            if table == "sacoche_user":
-                sqlite_db.execute(f"INSERT INTO {table} (user_login, {column}) VALUES ('enum', ?)", (value,))
-            else:
-                sqlite_db.execute(f"INSERT INTO {table} ({column}) VALUES (?)", (value,))
+            required, required_values = _REQUIRED.get(table, ("", ""))
+            sqlite_db.execute(
+                f"INSERT INTO {table} ({required}{column}) VALUES ({required_values}?)", (value,)
+            )
             sqlite_db.execute("ROLLBACK TO enum_check")
             sqlite_db.execute("RELEASE enum_check")
+        required, required_values = _REQUIRED.get(table, ("", ""))
         with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
-            sqlite_db.execute(f"INSERT INTO {table} ({column}) VALUES ('not-an-enum-value')")
+            sqlite_db.execute(
+                f"INSERT INTO {table} ({required}{column}) VALUES ({required_values}'not-an-enum-value')"
+            )
 
-    for table, order in (("sacoche_niveau", "niveau_id"), ("sacoche_user_profil", "user_profil_sigle")):
+    for table, order in (
+        ("sacoche_niveau", "niveau_id"),
+        ("sacoche_user_profil", "user_profil_sigle"),
+        ("sacoche_siecle_import", "siecle_import_objet"),
+    ):
         query = f"SELECT * FROM {table} ORDER BY {order}"
         assert sqlite_db.execute(query).fetchall() == sacoche_mysql.query(query), table

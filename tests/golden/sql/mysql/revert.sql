@@ -12,9 +12,9 @@
 -- database:        sqlite:///examples/sacoche-ecole-des-tilleuls.db (sqlite)
 --   fingerprint    sacoche_groupe: 11 rows, sha256 8c6d5486b3f4c2e43cbca4e6d779b232d3451b6577db9ce93cd00e10c991e8dd
 --   fingerprint    sacoche_jointure_user_groupe: 15 rows, sha256 6c4b6c99c19fb96a8a1ab5126271a28637103716bafbcd0dacad3567b0ef9020
---   fingerprint    sacoche_niveau: 14 rows, sha256 de733b288b88cc02bc825dbfbd5e9d8ed89a0ea4e871cac3f83b6f47e002c768
+--   fingerprint    sacoche_niveau: 15 rows, sha256 9077434dff20f08dafb92dee7d6f7ea450650a57f42b54ff9e2ddd6266b404c0
 --   fingerprint    sacoche_user: 57 rows, sha256 6478df9de6613c75903a790a9513eadbfaf4f747b7e1eb14ae8d13a6d194b81d
---   fingerprint    sacoche_user_profil: 5 rows, sha256 97ef1c3237479dd78c4c61b7f86fe06bba5a4fb956513da2c4dce69b8a1d10c9
+--   fingerprint    sacoche_user_profil: 19 rows, sha256 d0cd3782dfa22df2a7f338cd575fc32c19d7c035e8eb26a8e9592f1405b38e00
 -- rules: <varies>
 -- items accepted:  32 (create 3, update 9, deactivate 2, reactivate 1, class_create 1, class_rename 1, group_create 1, membership_add 13, membership_remove 1)
 -- not accepted:    1 (left out); decide: 1 (never applied)
