@@ -696,6 +696,10 @@ class Check:
         return sql_comment(self.text)
 
 
+#: the apply guards that check an item's own row in the plan's old state (not the ones on other items)
+OWN_ROW_GUARDS = frozenset({"group_absent", "rename", "login_free", "user", "membership", "retire"})
+
+
 def _numbered(checks: list[Check]) -> list[Check]:
     for n, check in enumerate(checks, 1):
         check.n, check.total = n, len(checks)
@@ -964,6 +968,19 @@ class _Model:
             add(Check(f"left_alone-{e.groupe_id}", "", text, "left_alone", e))
         return _numbered(checks)
 
+    def old_states(self) -> dict[str, str]:
+        """item id → how verify.sql tells "not done" (the item's row still as the plan found it) from an
+        unexpected state: the apply guards about the item's own row, or "absent" (a membership to add:
+        not done while absent) or "never" (a hand-made group: only ever done or unexpected)."""
+        found: dict[str, list[Check]] = {}
+        for g in self.apply_guards():
+            if g.check in OWN_ROW_GUARDS:
+                found.setdefault(g.item, []).append(g)
+        states: dict[str, Any] = {item: checks for item, checks in found.items()}
+        for m in self.memberships_add:
+            states.setdefault(m.id, "absent")
+        return states
+
     def expected_rows(self) -> int:
         """Rows apply.sql changes when every write lands (printed at the end of the MySQL script)."""
         return (
@@ -1109,6 +1126,7 @@ def script_chunks(loaded: LoadedPlan, model: _Model, dialect: str, name: str) ->
         context["guards"] = model.revert_guards()
     else:
         context["checks"] = model.verify_checks()
+        context["old_states"] = model.old_states()
     template = _environment(dialect).get_template(f"{name}.sql.j2")
     chunks = _squeeze_blank_lines(_blocks(template.generate(context)))
     return _refusing_account_deletes(chunks) if name == "apply" else chunks

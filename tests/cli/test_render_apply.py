@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 from helpers import EXAMPLES
 
-from engine.apply import run_sqlite
+from engine.apply import run_sqlite, verify_sqlite
 from engine.cli import main
 from engine.errors import OndeError
 from engine.render import sql_path
@@ -606,3 +606,31 @@ def test_a_plan_applied_to_another_schools_database_is_refused(tmp_path: Path, d
         assert "Traceback" not in result.output
     assert dump(other) == before
     assert apply(out, db).exit_code == 0  # the right one is accepted
+
+
+# --- verify.sql says done, not done, or unexpected ---------------------------------------------------
+
+
+def test_verify_says_which_items_are_not_done_or_unexpected(tmp_path: Path, db: Path) -> None:
+    out = tmp_path / "plan"
+    doc = make_plan(db, out)
+    update = next(i for i in doc["items"] if i["kind"] == "update" and i["accepted"])
+    user_id = update["target"]["user_id"]
+    column = next(iter(update["changes"]))
+    execute(db, f"UPDATE sacoche_user SET {column} = 'ailleurs' WHERE user_id = ?", user_id)
+    rows = {
+        name: (ok, details) for name, ok, details in verify_sqlite(db, sql_path(out, "sqlite", "verify")).rows
+    }
+    assert rows[update["id"]][0] == "0"
+    assert rows[update["id"]][1].startswith("UNEXPECTED (neither as the plan found it nor as planned)")
+    accepted = [
+        i["id"] for i in doc["items"] if i["accepted"] and i["kind"] != "decide" and i["id"] != update["id"]
+    ]
+    for item_id in accepted:  # nothing applied yet: each one still as the plan found it
+        assert rows[item_id][0] == "0" and rows[item_id][1].startswith(
+            "NOT DONE (still as the plan found it)"
+        ), (
+            item_id,
+            rows[item_id],
+        )
+    assert rows["RESULT"][0] == "0"
