@@ -346,6 +346,11 @@ def _describe_item(item: dict[str, Any]) -> str:
         return f"{user} {who} {sign} group {ref}"
     if kind == "decide":
         candidates = ", ".join(one_line(c.get("user_id")) for c in subject.get("candidates") or [])
+        answer = item.get("answer") if isinstance(item.get("answer"), dict) else None
+        if answer:
+            said = one_line(answer.get("decision"))
+            chosen = one_line(answer.get("account") or ", ".join(map(str, answer.get("accounts") or [])))
+            return f"{who} (line {one_line(subject.get('line'))}): answered {said} {chosen} (next plan)"
         return f"{who} (line {one_line(subject.get('line'))}): same pupil as account {candidates}? decide"
     return ""
 
@@ -373,10 +378,10 @@ def show_cmd(plan_dir: Path) -> None:
         f"{one_line(state.get('url'))}, date {one_line(doc.get('today'))}"
         + (", HELD" if doc.get("held") else "")
     )
-    counts = ", ".join(
-        f"{one_line(key)} {value}" for key, value in summary.items() if isinstance(value, int) and value
-    )
-    echo(f"  summary: {counts}")
+    from engine.review import summary_text
+
+    del summary  # the counts of plan time: after a review, only the items say what will be applied
+    echo(f"  summary: {summary_text(doc)}")
     for hold in doc.get("holds") or []:
         echo(f"  {'allowed' if hold.get('allowed') else 'HELD'}: {one_line(hold.get('message'))}")
     for dialect in DIALECTS:
@@ -451,6 +456,82 @@ def apply_cmd(plan_dir: Path, db_url: str, yes: bool, resume: bool) -> None:
     echo(f"verify.sql: {last[2]}")
     if not result.verified:
         _fail(OndeError("the database does not hold every change of the plan", file=verify))
+
+
+# --- review without editing plan.json (engine/review.py) ---------------------------------------------
+
+KIND_OPTION = click.option("--kind", default=None, help="Every item of this kind, e.g. membership_remove.")
+CLASS_OPTION = click.option(
+    "--class", "classe", default=None, help="Every item of this class: its ref (104515_CM2) or its name."
+)
+
+
+def _review(plan_dir: Path, run: Any, verb: str) -> None:
+    from engine.review import describe
+
+    try:
+        check_output_dir(plan_dir, "PLAN_DIR")
+        check_plan_outputs(plan_dir)
+        result = run()
+    except OndeError as exc:
+        _fail(exc)
+        return
+    for line in describe(result, verb):
+        echo(line)
+
+
+@main.command("accept")
+@PLAN_DIR_ARGUMENT
+@click.argument("ids", nargs=-1)
+@KIND_OPTION
+@CLASS_OPTION
+def accept_cmd(plan_dir: Path, ids: tuple[str, ...], kind: str | None, classe: str | None) -> None:
+    """Accept items (by id, --kind or --class): recorded in plan.json and PLAN_DIR/decisions.yaml,
+    everything rendered again. The next `plan` into PLAN_DIR replays it.
+
+    \b
+        onde-sacoche accept /tmp/plan class_retire-c1645c6e88
+        onde-sacoche accept /tmp/plan --kind membership_add --class 104515_CM2
+    """
+    from engine.review import set_accepted
+
+    _review(plan_dir, lambda: set_accepted(plan_dir, ids, True, kind=kind, classe=classe), "accepted")
+
+
+@main.command("reject")
+@PLAN_DIR_ARGUMENT
+@click.argument("ids", nargs=-1)
+@KIND_OPTION
+@CLASS_OPTION
+def reject_cmd(plan_dir: Path, ids: tuple[str, ...], kind: str | None, classe: str | None) -> None:
+    """Reject items (by id, --kind or --class): they will not be applied; recorded like `accept`.
+
+    \b
+        onde-sacoche reject /tmp/plan deactivate-0b1a0ae53d
+        onde-sacoche reject /tmp/plan --kind membership_remove
+    """
+    from engine.review import set_accepted
+
+    _review(plan_dir, lambda: set_accepted(plan_dir, ids, False, kind=kind, classe=classe), "rejected")
+
+
+@main.command("decide")
+@PLAN_DIR_ARGUMENT
+@click.argument("item_id", metavar="ID")
+@click.argument("answer", type=click.Choice(["same", "different"]))
+@click.option("--account", type=int, default=None, help="The candidate account (user_id) meant.")
+def decide_cmd(plan_dir: Path, item_id: str, answer: str, account: int | None) -> None:
+    """Answer a `decide` item: same (the row is this account's pupil) or different (a new pupil).
+
+    Recorded in PLAN_DIR/decisions.yaml; the next `plan` into PLAN_DIR applies it.
+
+    \b
+        onde-sacoche decide /tmp/plan decide-3e2c885c71 same
+        onde-sacoche decide /tmp/plan decide-3e2c885c71 different --account 43
+    """
+    from engine.review import decide
+
+    _review(plan_dir, lambda: decide(plan_dir, item_id, answer, account), "answered")
 
 
 main.add_command(batch_command)

@@ -107,14 +107,15 @@ def copy_tree_new(source: Path, destination: Path) -> None:
 def check_plan_outputs(directory: Path) -> None:
     """Refuse a plan directory where a file the tool writes is a directory (or a FIFO, a device…), or
     ``sql/`` is a file: the new file would land inside it, or the writing would stop half-way."""
-    from engine.planio import CREDENTIALS_FILE
+    from engine.planio import CREDENTIALS_FILE, DECISIONS_FILE
     from engine.render import DIALECTS, PLAN_FILE, SCRIPTS, SQL_DIR
     from engine.report import REPORT_FILE, SHEET_FILE, SUMMARY_FILE
 
     if not directory.is_dir():
         return
     folders = [directory / SQL_DIR, *(directory / SQL_DIR / d for d in DIALECTS)]
-    files = [directory / n for n in (PLAN_FILE, REPORT_FILE, SUMMARY_FILE, SHEET_FILE, CREDENTIALS_FILE)]
+    names = (PLAN_FILE, REPORT_FILE, SUMMARY_FILE, SHEET_FILE, CREDENTIALS_FILE, DECISIONS_FILE)
+    files = [directory / n for n in names]
     files += [directory / SQL_DIR / d / f"{s}.sql" for d in DIALECTS for s in SCRIPTS]
     for folder in folders:
         if folder.exists() and not folder.is_dir():

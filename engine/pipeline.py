@@ -6,6 +6,8 @@ Kept apart from the CLI so that ``plan`` and later ``batch`` call the same code.
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -15,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from engine import __version__
+from engine.cells import visible
+from engine.dburl import public_url
+from engine.formats import SHEET_STRIDE
 from engine.logins import new_password_length
 from engine.match import Decisions as MatchDecisions
 from engine.match import match
@@ -22,6 +27,8 @@ from engine.normalise import Export, read_export
 from engine.plan import Decisions as ItemDecisions
 from engine.plan import Plan, build_plan
 from engine.planio import (
+    DECISIONS_FILE,
+    PLAN_FILE,
     check_destination,
     load_decisions,
     private_dir,
@@ -32,6 +39,7 @@ from engine.planio import (
 from engine.readset import read_set
 from engine.render import DIALECTS, SCRIPTS, load_plan, plan_dialects, render_sql, sql_path
 from engine.report import render_reports
+from engine.review import summary_text
 from engine.rules import RuleSet, load_rules
 from engine.sheets import keep_passwords, previous_cards
 from engine.sheets import summary_line as sheet_summary_line
@@ -53,6 +61,7 @@ class PlanResult:
     state_url: str
     out: Path
     login_sheet: dict[str, Any] | None = None  # engine.sheets: the previous sheet's cards, still valid?
+    review_line: str = ""  # engine.review.summary_text: what is accepted, what is not, what is to decide
 
     def text_summary(self) -> str:
         """A readable summary for the terminal (no pupil names)."""
@@ -76,13 +85,25 @@ class PlanResult:
             state = "allowed" if hold["allowed"] else "HELD"
             lines.append(f"  {state}: {hold['message']} (override: {hold['allow']})")
         for stale in self.plan.stale_decisions:
-            lines.append(f"  stale decision: {stale}")
+            lines.append(f"  stale decision: {_without_pupil_key(stale)}")
         for warning in (*self.export_warnings, *self.plan.warnings):
             lines.append(f"  warning: {warning}")
         if self.login_sheet:
             lines.append(f"  {sheet_summary_line(self.login_sheet)}")
+        if self.review_line:
+            lines.append(f"  {self.review_line}")
         lines.append(f"  plan written to {self.out / 'plan.json'}")
         return "\n".join(lines)
+
+
+#: the pupil key of a stale pairing answer (``ine:…`` or ``id:nom|prénom|date``, engine.match.pupil_key)
+_PUPIL_KEY = re.compile(r"\b(?:ine|id):[^↔]*?(?= ↔)")
+
+
+def _without_pupil_key(stale: str) -> str:
+    """A stale answer for the terminal: the pupil key (an INE, or names and birth date) left out; plan.json,
+    a private file, keeps it whole."""
+    return _PUPIL_KEY.sub("a row (its key is in plan.json, stale_decisions)", stale)
 
 
 def _sha256(path: Path) -> str:
@@ -117,9 +138,12 @@ def make_plan(
     state = read_state(db_url)
     read_sums = read_set(db_url)  # right after the state: apply.sql recomputes it (engine.readset)
     check_destination(out, state.url, force)
+    decisions, replay_notes = replay_decisions(out, state.url, decisions)
     export = fit_export(export, state.widths)  # names as SACoche would store them in this database
     day = (today or date.today()).isoformat()
     plan = _build(export, state, rules, decisions, day, allow, rng)
+    if replay_notes:
+        plan = replace(plan, warnings=(*plan.warnings, *replay_notes))
     plan, login_sheet = _keep_sheet(plan, out, state, rules)
     light = PlanResult(
         replace(plan, items=(), passwords={}),
@@ -130,6 +154,9 @@ def make_plan(
         state.url,
         out,
         login_sheet,
+        summary_text(
+            {"held": plan.held, "items": [{"kind": i.kind, "accepted": i.accepted} for i in plan.items]}
+        ),
     )
     meta = _meta(export, state, rules, day, db_identity(db_url))
     if read_sums is not None:
@@ -142,7 +169,9 @@ def make_plan(
         write_plan(staging, plan, meta)
         del plan
         render_outputs(staging)
-        _publish(staging, out)
+        publish(staging, out)
+        if replay_notes:  # answers for the plan of another database (--force) must not outlive it
+            (out / DECISIONS_FILE).unlink(missing_ok=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return light
@@ -164,7 +193,47 @@ def _build(
         export, state, matching, rules, today=day, allow=allow, decisions=item_decisions, rng=rng
     )
     stale = list(matching.stale) + (stale_item_decisions(plan, item_decisions) if item_decisions else [])
+    questions = [i for i in plan.items if i.kind == "decide" and i.accepted]
+    if questions:  # `accept: [decide-…]`: a question is answered with same/different, never accepted
+        plan = replace(
+            plan, items=tuple(replace(i, accepted=False) if i in questions else i for i in plan.items)
+        )
+        stale += [f"accept: {i.id} (a question: answer it with same/different)" for i in questions]
     return replace(plan, stale_decisions=tuple(stale))
+
+
+Answers = tuple[MatchDecisions, ItemDecisions]
+
+
+def replay_decisions(out: Path, state_url: str, given: Answers | None) -> tuple[Answers | None, list[str]]:
+    """Add the answers kept in ``out/decisions.yaml`` (recorded by accept / reject / decide) to those of
+    ``--decisions`` (which win where both answer the same item or pupil). Not replayed when ``out``
+    holds a plan of another database (``--force``): its pupils and accounts are not this database's."""
+    path = out / DECISIONS_FILE
+    if not path.is_file():
+        return given, []
+    previous = out / PLAN_FILE
+    try:
+        url = json.loads(previous.read_text(encoding="utf-8")).get("state", {}).get("url")
+    except (OSError, ValueError, AttributeError):
+        url = None
+    if previous.is_file() and (not isinstance(url, str) or public_url(url) != state_url):
+        return given, [f"{path}: not replayed and removed (its answers were for another database)"]
+    kept_match, kept_items = load_decisions(path)
+    if given is None:
+        return (kept_match, kept_items), []
+    match_given, items_given = given
+    answered = set(match_given.same) | {pupil for pupil, _ in match_given.different}
+    same = {k: v for k, v in kept_match.same.items() if k not in answered}
+    different = {pair for pair in kept_match.different if pair[0] not in answered}
+    merged_match = MatchDecisions(
+        same=same | dict(match_given.same), different=frozenset(different) | match_given.different
+    )
+    merged_items = ItemDecisions(
+        accept=(kept_items.accept - items_given.reject) | items_given.accept,
+        reject=(kept_items.reject - items_given.accept) | items_given.reject,
+    )
+    return (merged_match, merged_items), []
 
 
 def _keep_sheet(plan: Plan, out: Path, state: State, rules: RuleSet) -> tuple[Plan, dict[str, Any] | None]:
@@ -197,6 +266,7 @@ def _meta(export: Export, state: State, rules: RuleSet, day: str, identity: dict
             "format_confirmed": export.source.confirmed,
             "encoding": export.raw.encoding,
             "pupils": len(export.pupils),
+            **_sheets(export),
         },
         "rules": {"name": rules.name, "version": rules.full_version},
         "state": {
@@ -208,6 +278,14 @@ def _meta(export: Export, state: State, rules: RuleSet, day: str, identity: dict
             "widths": dict(state.widths),
         },
     }
+
+
+def _sheets(export: Export) -> dict[str, Any]:
+    """The sheets of a workbook read, when there were several (the report names them beside a line)."""
+    tables = export.header.tables
+    if len(tables) < 2:
+        return {}
+    return {"sheets": [visible(raw.sheet or "") for raw, _ in tables], "sheet_stride": SHEET_STRIDE}
 
 
 #: files a plan directory may hold besides sql/: removed when the new plan has no such file
@@ -227,7 +305,7 @@ def render_outputs(
     return paths
 
 
-def _publish(staging: Path, out: Path) -> None:
+def publish(staging: Path, out: Path) -> None:
     """Move a complete plan directory from ``staging`` into ``out``, removing the optional files (login
     sheets, scripts of a dialect) an older plan left there and the new one lacks."""
     private_dir(out)

@@ -771,6 +771,7 @@ class _Planner:
             "groups": {g.ref.upper(): g.nom for g in self.state.groups if g.type == "groupe" and g.ref},
         }
         names["classes"].update({ref: cls.name for ref, cls in wanted.items()})
+        names["labels"] = {cls.name: cls.label for cls in wanted.values() if cls.label}  # the full ONDE label
         for item in self.items:
             if item.kind == "group_create":
                 names["groups"][item.target["groupe_ref"]] = item.subject["groupe"]

@@ -28,6 +28,8 @@ from engine.yamlpos import load_located
 
 PLAN_FILE = "plan.json"
 CREDENTIALS_FILE = "identifiants.csv"
+#: answers given with accept / reject / decide, replayed by the next `plan` into the same directory
+DECISIONS_FILE = "decisions.yaml"
 FORMAT_VERSION = 1
 
 
@@ -132,7 +134,7 @@ def private_dir(path: Path) -> Path:
 
 
 #: what a plan directory holds besides sql/ (tightened when found with a wider mode)
-PLAN_DIR_PATTERNS = ("plan.json", "rapport.*", "resume.*", "identifiants.*", ".*.tmp")
+PLAN_DIR_PATTERNS = ("plan.json", "rapport.*", "resume.*", "identifiants.*", "decisions.yaml", ".*.tmp")
 
 
 def tighten_tree(root: Path) -> None:

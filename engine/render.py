@@ -382,6 +382,11 @@ def _item_problems(item: Any, widths: dict[str, int] | None = None) -> list[str]
     if not isinstance(target, dict) or not isinstance(changes, dict):
         return [*problems, "'target' and 'changes' must be objects"]
     if kind == "decide":
+        if item.get("accepted") is True:
+            problems.append(
+                "a decide item is a question, it cannot be accepted: set it back to false and answer it "
+                "with `onde-sacoche decide PLAN ID same|different`"
+            )
         return problems
     if any(not isinstance(c, dict) for c in changes.values()):
         return [*problems, "each change must be an object {old, new}"]

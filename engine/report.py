@@ -105,6 +105,165 @@ def guard_message_fr(hold: dict[str, Any]) -> str:
     return str(hold.get("message", ""))
 
 
+def guard_headline_fr(hold: Mapping[str, Any]) -> str:
+    """The guard in a few words, with its figures: « le fichier ne contient que 6 élèves sur 53 — export
+    partiel ? » (the title when figures are missing)."""
+    f = hold.get("figures") or {}
+    guard = hold.get("guard")
+    try:
+        if guard == "coverage":
+            return f"le fichier ne contient que {_pupils(f['in_file'])} sur {f['active']} — export partiel ?"
+        if guard == "other_school":
+            return (
+                f"seuls {f['known']} des {_pupils(f['in_file'])} du fichier ont un compte dans SACoche — "
+                "export ou base d'une autre école ?"
+            )
+        if guard == "class_missing":
+            return f"aucun des {_pupils(f['active'])} de la classe {f['classe']} n'est dans le fichier"
+        if guard == "niveau_missing":
+            return f"aucun élève de {f['niveau']} dans le fichier ({_pupils(f['active'])} dans SACoche)"
+        if guard == "deactivations":
+            leaving = plural(f["leaving"], "départ", "départs")
+            return f"{leaving} pour {_pupils(f['active'])} — trop de départs ?"
+    except KeyError:
+        pass
+    return GUARD_TITLES.get(str(guard), "un contrôle a échoué").lower()
+
+
+#: guards that fire once per class or niveau: shown as one block with a line each
+GROUPED_GUARDS = {
+    "class_missing": (
+        "Classes absentes du fichier",
+        "Aucun élève de ces classes n'est dans le fichier : tous leurs élèves actifs seraient désactivés.",
+        lambda f: f"{f['classe']} (réf. {f['ref']}) : {_pupils(f['active'])} actifs dans SACoche",
+        "classes absentes",
+    ),
+    "niveau_missing": (
+        "Niveaux absents du fichier",
+        "Aucun élève de ces niveaux n'est dans le fichier :",
+        lambda f: f"{f['niveau']} : {_pupils(f['active'])} actifs dans SACoche",
+        "niveaux absents",
+    ),
+}
+GUARD_SHORT = {
+    "coverage": "export incomplet",
+    "other_school": "autre école",
+    "class_missing": "classe absente",
+    "niveau_missing": "niveau absent",
+    "deactivations": "trop de départs",
+}
+
+
+def hold_blocks(holds: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One block per guard that fired: its title, its explanation, and a line per class or niveau when
+    a guard fired for several (so that 8 missing classes make one block, not 8)."""
+    by_guard: dict[str, list[Mapping[str, Any]]] = {}
+    for hold in holds:
+        by_guard.setdefault(str(hold.get("guard")), []).append(hold)
+    blocks = []
+    for guard, fired in by_guard.items():
+        grouped = GROUPED_GUARDS.get(guard)
+        if grouped and len(fired) > 1:
+            try:
+                lines = [grouped[2](h.get("figures") or {}) for h in fired]
+            except KeyError:
+                lines = None
+            if lines is not None:
+                title = f"{grouped[0]} ({len(fired)})"
+                blocks.append({"title": title, "message": grouped[1], "lines": lines})
+                continue
+        blocks += [{"title": h["title"], "message": h["message"], "lines": []} for h in fired]
+    return blocks
+
+
+def blocked_headline_fr(holds: list[Mapping[str, Any]]) -> str:
+    """« Plan bloqué : <first guard> » (+ the other guards in a few words), or empty when nothing holds."""
+    if not holds:
+        return ""
+    text = f"Plan bloqué : {guard_headline_fr(holds[0])}"
+    others = Counter(str(h.get("guard")) for h in holds[1:])
+    if others:
+        said = []
+        for guard, count in others.items():
+            grouped = GROUPED_GUARDS.get(guard)
+            if count > 1 and grouped:
+                said.append(f"{grouped[3]} ({count})")
+            else:
+                said.append(GUARD_SHORT.get(guard, guard) + (f" ({count})" if count > 1 else ""))
+        text += f" (aussi : {join_fr(said)})"
+    return text
+
+
+def database_fr(url: str) -> str:
+    """The database in words: « fichier SQLite x.db », « base sacoche sur le serveur h:3306 »."""
+    m = re.fullmatch(r"sqlite:///(.+)", url)
+    if m:
+        return f"fichier SQLite {m[1]}"
+    m = re.fullmatch(r"(?:mysql|mariadb)[+\w]*://(?:[^@/]*@)?([^/?]*)/([^?]*)(?:\?.*)?", url)
+    if m:
+        where = m[1] or "serveur local"
+        return f"base « {m[2]} » sur le serveur {where}" if m[2] else f"serveur {where}"
+    return url
+
+
+def rules_fr(rules: Mapping[str, Any]) -> str:
+    """« règles fournies avec l'outil, version 1.0+… » or « règles « NAME », version … »."""
+    name, version = str(rules.get("name") or ""), str(rules.get("version") or "")
+    if not name:
+        return ""
+    said = "règles fournies avec l'outil" if name == DEFAULT_RULES_NAME else f"règles « {name} »"
+    return f"{said}, version {version}" if version else said
+
+
+DEFAULT_RULES_NAME = "onde-sacoche default rules"
+ITEM_ID_RE = re.compile(r"\b[a-z_]+-[0-9a-f]{10}\b")
+
+
+def stale_fr(stale: str) -> str:
+    """A stale answer (English, engine/match.py and planio) in French, item ids kept as references."""
+    ids = ITEM_ID_RE.findall(stale)
+    if stale.startswith(("accept:", "reject:")) and ids:
+        verb = "accepter" if stale.startswith("accept:") else "refuser"
+        if "(a question" in stale:
+            return f"n° {ids[0]} : c'est une question, on y répond (même élève ou non), on ne l'accepte pas"
+        return f"« {verb} » le n° {ids[0]} : ce changement n'est plus dans le plan"
+    if stale.startswith("same:"):
+        return "un rattachement à un compte (« même élève ») ne correspond plus à une ligne ou à un compte"
+    if stale.startswith("different:"):
+        return "une réponse « élève différent » ne correspond plus à une ligne ou à un compte"
+    return "une réponse enregistrée ne correspond plus à ce plan"
+
+
+WARNINGS_FR: tuple[tuple[re.Pattern[str], Any], ...] = (
+    (
+        re.compile(
+            r"a group named '(.*)' was made by hand in SACoche; the import creates its own \((.*)\) "
+            r"and leaves the hand-made one alone"
+        ),
+        lambda m: (
+            f"Un groupe « {m[1]} » a été créé à la main dans SACoche : l'import crée le sien "
+            f"(réf. {m[2]}) et laisse l'autre tel quel."
+        ),
+    ),
+    (
+        re.compile(r".*decisions\.yaml: not replayed and removed .*"),
+        lambda m: (
+            "Les réponses enregistrées dans ce dossier portaient sur une autre base SACoche : "
+            "elles n'ont pas été reprises."
+        ),
+    ),
+)
+
+
+def warning_fr(warning: str) -> tuple[str, bool]:
+    """(text, in_french): a known remark of the planner in French, else the English text as it is."""
+    for pattern, translate in WARNINGS_FR:
+        m = pattern.fullmatch(warning)
+        if m:
+            return translate(m), True
+    return warning, False
+
+
 FIELD_LABELS = {
     "user_nom": "Nom",
     "user_prenom": "Prénom",
@@ -293,13 +452,25 @@ def sheet_cards(plan: Mapping[str, Any], rows: Iterable[Mapping[str, str]]) -> l
 
 
 class _Names:
-    """Display names for class and group refs, gathered from the plan itself."""
+    """Display names for class and group refs, gathered from the plan itself; file lines as directors
+    read them."""
+
+    def line(self, line: Any) -> Any:
+        """A file line for the report: ``40``, or ``40 (feuille « Feuil2 »)`` when the workbook had
+        several sheets read (a later sheet's lines are numbered from k × sheet_stride)."""
+        if not isinstance(line, int) or len(self.sheets) < 2 or self.sheet_stride <= 0:
+            return line
+        index, row = divmod(line, self.sheet_stride)
+        return f"{row} (feuille « {self.sheets[index]} »)" if index < len(self.sheets) else line
 
     def __init__(self, plan: Mapping[str, Any]) -> None:
         self.classes: dict[str, str] = {}
         self.groups: dict[str, str] = {}
         self.pupil_class: dict[Any, str] = {}
         self.renamed: dict[str, str] = {}  # old class name → new name (a leaver's class is its old name)
+        source = plan.get("source", {})
+        self.sheets: list[str] = list(source.get("sheets") or [])
+        self.sheet_stride = int(source.get("sheet_stride") or 0)
         names = plan.get("names", {})
         self.classes.update({str(k).upper(): v for k, v in names.get("classes", {}).items()})
         self.groups.update({str(k).upper(): v for k, v in names.get("groups", {}).items()})
@@ -392,7 +563,7 @@ def _row(item: Mapping[str, Any], names: _Names) -> dict[str, Any]:
         "naissance": date_fr(subject.get("naissance")),
         "ine": subject.get("ine") or "—",
         "login": target.get("login") or "—",
-        "line": reason.get("line"),
+        "line": names.line(reason.get("line")),
         "how": TIER_TEXT.get(reason.get("tier") or "", f"reconnu par la règle {reason.get('tier')}")
         if reason.get("tier")
         else "",
@@ -447,7 +618,7 @@ def _structure_row(item: Mapping[str, Any], names: _Names) -> dict[str, Any]:
 def _decision(item: Mapping[str, Any], names: _Names) -> dict[str, Any]:
     subject, reason, target = item.get("subject", {}), item.get("reason", {}), item.get("target", {})
     row = {
-        "label": f"Fichier ONDE, ligne {reason.get('line', '?')}",
+        "label": f"Fichier ONDE, ligne {names.line(reason.get('line', '?'))}",
         "nom": subject.get("nom", ""),
         "prenom": subject.get("prenom", ""),
         "naissance": date_fr(subject.get("naissance")),
@@ -473,15 +644,84 @@ def _decision(item: Mapping[str, Any], names: _Names) -> dict[str, Any]:
         candidates.append(cand)
     rule = reason.get("rule", "")
     return {
+        "answer": _answer_fr(item.get("answer")),
         "id": item.get("id", ""),
         "accepted": bool(item.get("accepted")),
-        "line": reason.get("line"),
+        "line": names.line(reason.get("line")),
         "pupil": row,
         "candidates": candidates,
         "why": why_fr(reason.get("why", "")),
         "rule": rule,
         "rule_fr": RULE_TEXT.get(rule, rule),
         "pupil_key": target.get("pupil", ""),
+    }
+
+
+def _answer_fr(answer: Any) -> str:
+    """The answer recorded with ``onde-sacoche decide`` (empty when none)."""
+    if not isinstance(answer, dict):
+        return ""
+    if answer.get("decision") == "same":
+        return f"même élève que le compte n° {answer.get('account')}"
+    accounts = ", ".join(f"n° {a}" for a in answer.get("accounts") or [])
+    return f"élève différent (pas le compte {accounts}) : un nouveau compte sera créé"
+
+
+def counted(rows: list[Mapping[str, Any]], one: str, many: str) -> str:
+    """« 2 départs (dont 1 non coché) »: every line of a table is counted, the unchecked ones said."""
+    text = plural(len(rows), one, many)
+    unchecked = sum(1 for r in rows if not r["accepted"])
+    if unchecked:
+        text += f" (dont {unchecked} non coché{'s' if unchecked > 1 else ''})"
+    return text
+
+
+def class_lines(
+    groups: Mapping[str, list[dict[str, Any]]], stats: Mapping[str, Any] | None, questions: int
+) -> dict[str, str]:
+    """A class's counts, each the number of lines of its table. ``in_file``: the pupils of the file by
+    what happens to them (new, updated, back, to decide, unchanged: they add up to the class's pupils);
+    ``out_of_file``: departures; ``groups``: group memberships."""
+    updates = groups.get("update", [])
+    moved = sum(1 for r in updates if r["moves"])
+    parts = []
+    if groups.get("create"):
+        parts.append(counted(groups["create"], "nouvel élève", "nouveaux élèves"))
+    if updates:
+        text = counted(updates, "mise à jour", "mises à jour")
+        if moved:
+            text += f", {plural(moved, 'changement de classe', 'changements de classe')} compris"
+        parts.append(text)
+    if groups.get("reactivate"):
+        parts.append(counted(groups["reactivate"], "retour", "retours"))
+    if questions:
+        parts.append(f"{questions} à décider")
+    in_file = ""
+    if stats and isinstance(stats.get("pupils_in_file"), int):
+        total, unchanged = stats["pupils_in_file"], stats.get("unchanged")
+        listed = sum(len(groups.get(k, [])) for k in ("create", "update", "reactivate")) + questions
+        if isinstance(unchanged, int) and listed + unchanged == total:
+            parts.append(f"{unchanged} sans changement")
+            in_file = f"{_pupils(total)} dans le fichier : {join_fr(parts)}"
+        else:
+            in_file = f"{_pupils(total)} dans le fichier" + (f", dont {join_fr(parts)}" if parts else "")
+    elif parts:
+        in_file = f"Dans le fichier : {join_fr(parts)}"
+    members = groups.get("memberships", [])
+    adds = [r for r in members if r["action"] == "ajout"]
+    removes = [r for r in members if r["action"] == "retrait"]
+    group_parts = [
+        counted(rows, one, many)
+        for rows, one, many in (
+            (adds, "inscription dans un groupe", "inscriptions dans des groupes"),
+            (removes, "retrait d'un groupe", "retraits de groupes"),
+        )
+        if rows
+    ]
+    return {
+        "in_file": in_file,
+        "out_of_file": counted(groups["deactivate"], "départ", "départs") if groups.get("deactivate") else "",
+        "groups": join_fr(group_parts),
     }
 
 
@@ -514,23 +754,25 @@ def build_view(plan: Mapping[str, Any], credentials: Iterable[Mapping[str, str]]
                 classe = names.renamed.get(classe, classe)
             by_class[classe][kind].append(_row(item, names))
     stats = plan.get("by_class") or plan.get("summary", {}).get("by_class", {}) or {}
+    labels = plan.get("names", {}).get("labels", {}) or {}  # short SACoche name → full ONDE label
     formerly: dict[str, list[str]] = defaultdict(list)
     for old, new in names.renamed.items():
         formerly[new].append(old)
+    questions: Counter[str] = Counter(
+        names.classe(i.get("subject", {}).get("classe_ref")) for i in items if i.get("kind") == "decide"
+    )
     classes = []
     for name in sorted(by_class, key=class_sort_key):
         groups = by_class[name]
         for rows in groups.values():
             rows.sort(key=lambda r: (r["nom"], r["prenom"], r.get("groupe", ""), r["id"]))
-        counts = Counter(r["kind"] for rows in groups.values() for r in rows if r["accepted"])
-        moved = sum(1 for r in groups.get("update", []) if r["accepted"] and r["moves"])
-        phrases = pupil_phrases(counts, moved) + structure_phrases(counts)
         members = groups.get("memberships", [])
         classes.append(
             {
                 "name": name or "Élèves sans classe",
+                "label": labels.get(name, ""),
                 "formerly": formerly.get(name, []),
-                "phrase": join_fr(phrases) or "Aucun changement coché",
+                **class_lines(groups, stats.get(name), questions.get(name, 0)),
                 "creates": groups.get("create", []),
                 "deactivates": groups.get("deactivate", []),
                 "reactivates": groups.get("reactivate", []),
@@ -539,8 +781,8 @@ def build_view(plan: Mapping[str, Any], credentials: Iterable[Mapping[str, str]]
                     members, key=lambda r: (r["groupe"], r["action"], r["nom"], r["prenom"])
                 ),
                 "stats": stats.get(name),
-                "counts": {k: counts[k] for k in ("create", "deactivate", "reactivate", "update")}
-                | {"memberships": counts["membership_add"] + counts["membership_remove"]},
+                "counts": {k: len(groups.get(k, [])) for k in PUPIL_KINDS[:4]}
+                | {"memberships": len(members)},
             }
         )
     loose_members.sort(key=lambda r: (r["groupe"], r["action"], r["nom"], r["prenom"]))
@@ -552,6 +794,7 @@ def build_view(plan: Mapping[str, Any], credentials: Iterable[Mapping[str, str]]
             "guard": h.get("guard", ""),
             "title": GUARD_TITLES.get(h.get("guard", ""), h.get("guard", "")),
             "message": guard_message_fr(h),
+            "figures": h.get("figures") or {},
             "allow": h.get("allow") or f"--allow {h.get('guard', '')}",
             "allowed": bool(h.get("allowed")),
         }
@@ -572,10 +815,12 @@ def build_view(plan: Mapping[str, Any], credentials: Iterable[Mapping[str, str]]
             "confirmed": source.get("format_confirmed", True),
             "pupils": source.get("pupils", summary.get("pupils_in_file")),
         },
-        "database": redact_url(str(state.get("url", "?"))),
+        "database": database_fr(redact_url(str(state.get("url", "?")))),
         "today": long_date_fr(plan.get("today", "")),
         "tool": plan.get("tool", "onde-sacoche"),
         "rules": plan.get("rules", {}),
+        "rules_fr": rules_fr(plan.get("rules", {})),
+        "headline": blocked_headline_fr([h for h in holds if not h["allowed"]]),
         "summary_line": summary_line(accepted, moves[True], len(decisions)),
         "structure_line": join_fr(structure_phrases(accepted)),
         "unchecked_line": join_fr(unchecked_parts),
@@ -583,10 +828,11 @@ def build_view(plan: Mapping[str, Any], credentials: Iterable[Mapping[str, str]]
         "unchanged": summary.get("unchanged"),
         "held": any(not h["allowed"] for h in holds),
         "holds": [h for h in holds if not h["allowed"]],
+        "hold_blocks": hold_blocks([h for h in holds if not h["allowed"]]),
         "allowed_holds": [h for h in holds if h["allowed"]],
         "decisions": [_decision(i, names) for i in decisions],
-        "stale": list(plan.get("stale_decisions", [])),
-        "warnings": list(plan.get("warnings", [])),
+        "stale": [stale_fr(str(s)) for s in plan.get("stale_decisions", [])],
+        "warnings": [warning_fr(str(w)) for w in plan.get("warnings", [])],
         "sheet_notice": notice_fr(plan.get("login_sheet")),
         "structure": structure,
         "left_alone": left_alone,

@@ -172,3 +172,22 @@ def test_bad_decisions_file_names_its_line(tmp_path: Path, example_db: str) -> N
     )
     assert result.exit_code == 1 and f"{decisions}:3:5" in result.stderr
     assert not (tmp_path / "p").exists()
+
+
+def test_stale_pairing_answer_keeps_the_pupil_out_of_the_terminal(tmp_path: Path, example_db: str) -> None:
+    """A pairing answer whose row is gone is reported, but its key (an INE, or names and birth date) stays
+    in plan.json (private), never on the terminal."""
+    decisions = tmp_path / "decisions.yaml"
+    decisions.write_text(
+        'same:\n  - {pupil: "ine:209999999ZZ", account: 1}\n'
+        'different:\n  - {pupil: "id:FICTIF|Zoé|2019-01-01", account: 2}\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "plan"
+    result = plan(str(EXPORT), "--db", example_db, "--out", str(out), "--decisions", str(decisions))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("stale decision:") == 2
+    for secret in ("209999999ZZ", "FICTIF", "Zoé", "2019-01-01"):
+        assert secret not in result.output
+    stale = json.loads((out / "plan.json").read_text(encoding="utf-8"))["stale_decisions"]
+    assert any("209999999ZZ" in s for s in stale)

@@ -278,3 +278,26 @@ def test_broken_sheet_xml_is_an_error_not_a_traceback(tmp_path: Path) -> None:
     code, _, err = inspect(path)
     assert code == 1 and "Traceback" not in err
     assert f"{path}:Feuil1: cannot read this sheet: the workbook is damaged" in err
+
+
+def test_report_names_the_sheet_of_a_later_sheets_line(tmp_path: Path) -> None:
+    """Directors read « ligne 3 (feuille « CP ») », never the internal number k × 10,000,000 + row."""
+    from schools import SchoolDB
+
+    from engine.pipeline import make_plan
+
+    db = SchoolDB(tmp_path / "s.db")
+    db.klass("104511", "PS", "PS-MS Mme Pivoine")
+    path = workbook(
+        tmp_path,
+        {
+            "PS-MS": [ONDE2_HEADER, pupil("203451870GH", "Noé"), pupil("203452218AC", "Zoé")],
+            "CP": [["Export ONDE"], ONDE2_HEADER, pupil("203398815KE", "Inès", "104512")],
+        },
+    )
+    make_plan(path, db.url, tmp_path / "plan")
+    plan = json.loads((tmp_path / "plan" / "plan.json").read_text(encoding="utf-8"))
+    assert plan["source"]["sheets"] == ["PS-MS", "CP"]
+    report = (tmp_path / "plan" / "rapport.html").read_text(encoding="utf-8")
+    assert str(SHEET_STRIDE + 3) not in report
+    assert "3 (feuille « CP »)" in report

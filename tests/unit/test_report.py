@@ -238,12 +238,14 @@ def full_plan() -> dict[str, Any]:
             {
                 "guard": "deactivations",
                 "message": "12 pupils would be deactivated, 30% of the 40 active pupils",
+                "figures": {"leaving": 12, "active": 40, "percent": 30, "max_count": 10, "max_percent": 15},
                 "allow": "--allow deactivations",
                 "allowed": False,
             },
             {
                 "guard": "coverage",
                 "message": "the file holds 40 pupils, 75% of the 53 active pupils",
+                "figures": {"in_file": 40, "active": 53, "percent": 75, "min_percent": 80},
                 "allow": "--allow coverage",
                 "allowed": True,
             },
@@ -308,7 +310,7 @@ def sections(html: str) -> dict[str, str]:
 
 
 def state_of(html: str, item_id: str) -> str:
-    m = re.search(rf'<span class="id">{re.escape(item_id)}</span><span class="([a-z-]+)">', html)
+    m = re.search(rf'<span class="id">n° {re.escape(item_id)}</span><span class="([a-z-]+)">', html)
     assert m, f"{item_id} not shown with its state"
     return m[1]
 
@@ -413,7 +415,7 @@ def test_every_item_shows_its_id_and_state(rendered: tuple) -> None:
     assert {i["kind"] for i in plan["items"]} == set(ITEM_KINDS)
     for it in plan["items"]:
         if it["kind"] == "decide":
-            assert f'<span class="id">{it["id"]}</span> (non coché)' in html
+            assert f'Réponse à saisir pour le n° <span class="id">{it["id"]}</span>' in html
             continue
         assert state_of(html, it["id"]) == ("coche" if it["accepted"] else "non-coche"), it["id"]
     assert "non coché" in html and "coché" in html
@@ -466,10 +468,11 @@ def test_decisions_side_by_side_and_holds_in_french(rendered: tuple) -> None:
     assert "ancien élève, sorti le 05/07/2024" in front
     assert '<td class="diff">IFFA</td>' in front and '<td class="diff">Ines</td>' in front
     assert "les noms diffèrent d'au plus 1 lettre, même date de naissance ; mêmes noms aux" in front
-    assert "Trop de départs" in front and "--allow deactivations" in front
+    assert "Trop de départs" in front and "--allow" not in front and "deactivations" not in front
+    assert "12 élèves seraient désactivés, soit 30 % des 40 élèves actifs" in front
     # the allowed guard is a point of attention, not a decision
     attention = front.split("Points d'attention")[1]
-    assert "Export incomplet ?" in attention and "--allow coverage" in attention
+    assert "Export incomplet ?" in attention and "coverage" not in attention
     assert "update-ffffffffff" in attention and "made by hand" in attention
 
 
@@ -490,7 +493,9 @@ def test_print_css_and_no_script_or_external_resource(rendered: tuple) -> None:
         assert "<script" not in html.lower() and "<link" not in html.lower()
         assert not re.search(r"\b(src|href)\s*=|url\(|@import", html, re.IGNORECASE), name
         assert "@page { size: A4;" in html and "thead { display: table-header-group; }" in html
-    assert "section.classe, section.structure { break-before: page; }" in (out / "rapport.html").read_text()
+    report = (out / "rapport.html").read_text(encoding="utf-8")
+    assert "section.classe, section.structure { break-inside: avoid;" in report  # classes share pages
+    assert "break-before: page" not in report
     assert "break-inside: avoid" in (out / "identifiants.html").read_text(encoding="utf-8")
 
 
@@ -552,11 +557,11 @@ def test_sheet_grouped_by_class_with_page_breaks(tmp_path: Path) -> None:
     write_credentials(tmp_path, plan, rows)
     render_reports(plan, tmp_path)
     sheet = (tmp_path / "identifiants.html").read_text(encoding="utf-8")
-    pages = sheet.split('<section class="page-classe">')[1:]
-    assert [re.search(r"<h1>Classe (.*?) :", p)[1] for p in pages] == [CP, CE1]
+    pages = sheet.split('<section class="classe-cartes">')[1:]
+    assert [re.search(r"<h2>Classe (.*?) :", p)[1] for p in pages] == [CP, CE1]
     assert pages[1].count('<div class="carte">') == 2
     assert pages[1].index("YEUSE") < pages[1].index("ZAN")
-    assert ".page-classe { break-before: page; }" in sheet
+    assert "break-before: page" not in sheet  # classes share pages, cards are never cut
 
 
 def test_no_sheet_without_accepted_creates_and_stale_sheet_removed(tmp_path: Path) -> None:
@@ -588,16 +593,16 @@ def test_no_credentials_file_no_sheet(tmp_path: Path) -> None:
 def test_resume_md_has_counts_and_classes_but_no_names(rendered: tuple) -> None:
     plan, out, _ = rendered
     md = (out / "resume.md").read_text(encoding="utf-8")
-    assert md.startswith("# Mise à jour SACoche : export-test.csv\n")
+    assert md.startswith("**Plan bloqué : 12 départs pour 40 élèves — trop de départs ?**\n\n# Mise à jour")
     assert (
         "**1 nouvel élève, 2 départs, 1 retour, 2 mises à jour (dont 1 changement de classe), "
         "1 décision à prendre**"
     ) in md
     assert "Classes et groupes : 1 classe à créer, 1 classe renommée" in md
     assert "33 élèves du fichier sans changement." in md
-    assert "Trop de départs" in md and "`--allow deactivations`" in md
+    assert "Trop de départs" in md and "--allow" not in md
     assert "`decide-g000000001` : ligne 8 du fichier, noms presque identiques, 2 comptes possibles" in md
-    assert f"| {CP} | 1 | 0 | 0 | 2 | 2 |" in md
+    assert f"| {CP} | 2 | 0 | 0 | 2 | 2 |" in md
     assert f"| {CE2_NEW} | 0 | 1 | 0 | 0 | 0 |" in md
     assert "Identifiants du nouvel élève : identifiants.html" in md
     names = set()
@@ -615,7 +620,10 @@ def test_per_class_stats_when_the_plan_has_them(tmp_path: Path) -> None:
     plan["summary"]["by_class"] = {CP: {"pupils_in_file": 21, "unchanged": 17}}
     render_reports(plan, tmp_path)
     cp = sections((tmp_path / "rapport.html").read_text(encoding="utf-8"))[CP]
-    assert "21 élèves dans le fichier, dont 17 sans changement" in cp
+    assert (
+        "21 élèves dans le fichier : 2 nouveaux élèves (dont 1 non coché), 2 mises à jour, "
+        "1 changement de classe compris, 17 sans changement." in cp
+    )
 
 
 def test_empty_plan(tmp_path: Path) -> None:
