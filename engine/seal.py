@@ -1,4 +1,4 @@
-"""plan.json is sealed: only the ``accepted`` flags are meant to change after ``plan``.
+"""plan.json is sealed: only the ``accepted`` flags (and a question's ``answer``) may change after ``plan``.
 
 ``plan`` writes, in each item, ``"seal"``: a digest of the item's content without ``accepted`` (and without
 the seal itself); and at the end of the file a ``"seal"`` object: a digest of every other top-level field
@@ -28,9 +28,17 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(_CANON.encode(value).encode("utf-8")).hexdigest()
 
 
+#: what a reviewer may change in an item (``onde-sacoche accept/reject/answer``, or by hand)
+REVIEWED = ("accepted", SEAL)
+#: …and in a question (``decide`` item, never applied): the answer engine.review records
+REVIEWED_DECIDE = ("accepted", "answer", SEAL)
+
+
 def item_seal(item: Mapping[str, Any]) -> str:
-    """The digest of one item's content, all but ``accepted`` and ``seal`` (32 hex digits)."""
-    return _digest({k: v for k, v in item.items() if k not in ("accepted", SEAL)})[:32]
+    """The digest of one item's content, all but ``accepted`` (and a question's ``answer``) and ``seal``
+    (32 hex digits)."""
+    free = REVIEWED_DECIDE if item.get("kind") == "decide" else REVIEWED
+    return _digest({k: v for k, v in item.items() if k not in free})[:32]
 
 
 def sealed_item(item: Mapping[str, Any]) -> dict[str, Any]:
