@@ -160,10 +160,17 @@ class Phrases:
 
     # conditions: TRUE when the guard passes / the check holds -----------------------------------------
     def condition(self, g: Any) -> str:
+        if g.check == "always":
+            return "1 = 1"
         spell = self._conditions.get(g.check)
         if spell is None:
             raise ValueError(f"unknown check {g.check}")
         return spell(g)
+
+    def either(self, g: Any) -> str:
+        """A revert guard's other way to pass: the item's own apply guards (never applied), or ``1 = 0``."""
+        alternatives = getattr(g, "either", None) or []
+        return " AND ".join(f"({self.condition(o)})" for o in alternatives) or "1 = 0"
 
     def _group_absent(self, g: Any) -> str:
         group = g.subject

@@ -217,3 +217,33 @@ def test_a_refused_script_leaves_no_lock_behind(school: SacocheDatabase, tmp_pat
         "UPDATE sacoche_user SET user_prenom = 'Encore' WHERE user_id = 23;", "--connect-timeout=5"
     )
     assert other.returncode == 0
+
+
+# --- revert.sql after an apply killed part-way -----------------------------------------------------------
+
+COUNTED = "SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();\n"
+
+
+def test_revert_after_an_apply_cut_after_every_write_restores_the_tables(
+    school: SacocheDatabase, tmp_path: Path
+) -> None:
+    from engine.render import render_sql
+
+    out = tmp_path / "plan"
+    plan(school, out)
+    render_sql(out, ["mysql"], revert_deletes_created=True)
+    text = sql_path(out, "mysql", "apply").read_text(encoding="utf-8")
+    writes = text.count(COUNTED)
+    assert writes > 20
+    original = checksums(school)
+    cut_script = tmp_path / "cut.sql"
+    for k in range(writes + 1):
+        end = 0
+        for _ in range(k):
+            end = text.index(COUNTED, end) + len(COUNTED)
+        cut_script.write_text(text[: end or text.index("-- All guards passed")], encoding="utf-8")
+        cut = school.execute_file(cut_script)  # the client killed after its k-th write
+        assert cut.returncode == 0, (k, cut.stderr)
+        reverted = school.execute_file(sql_path(out, "mysql", "revert"))
+        assert reverted.returncode == 0, (k, reverted.stderr[-600:])
+        assert checksums(school) == original, k
