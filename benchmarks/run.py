@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import synth  # noqa: E402
+from benchmarks import changed_heavy, synth, throughput  # noqa: E402
 
 DOC = ROOT / "docs" / "performance.md"
 TODAY = "2026-11-29"
@@ -70,11 +70,23 @@ class Sizes:
     batch_runs: int = 3
     pandas: bool = True
     apply_pupils: int = 100_000
+    throughput_schools: int = 1_000  # (g): a département of small schools
+    throughput_pupils: int = 150
+    throughput_runs: int = 1
+    changed_pupils: int = 20_000  # (h): what the shared 2-core machine runs in a few minutes
+    changed_timeout: float = 900.0
 
 
 FULL = Sizes()
 QUICK = Sizes(
-    runs=3, big_pupils=100_000, big_timeout=300.0, batch_schools=4, batch_pupils=2_000, apply_pupils=20_000
+    runs=3,
+    big_pupils=100_000,
+    big_timeout=300.0,
+    batch_schools=4,
+    batch_pupils=2_000,
+    apply_pupils=20_000,
+    throughput_schools=200,
+    changed_pupils=5_000,
 )
 TINY = Sizes(
     small_pupils=30,
@@ -86,6 +98,10 @@ TINY = Sizes(
     parse_runs=1,
     batch_runs=1,
     apply_pupils=200,
+    throughput_schools=3,
+    throughput_pupils=30,
+    changed_pupils=200,
+    changed_timeout=120.0,
 )
 
 
@@ -328,7 +344,6 @@ def bench_startup_and_small(work: Path, sizes: Sizes) -> dict[str, Any]:
     compile_project()
     bare = [measure([sys.executable, "-c", "pass"], env=env) for _ in range(sizes.runs)]
     imports = [measure([sys.executable, "-c", "import engine.cli"], env=env) for _ in range(sizes.runs)]
-    helps = [measure([*cli, "--help"], env=env) for _ in range(sizes.runs)]
     plan_cmd = [
         *cli,
         "plan",
@@ -342,7 +357,10 @@ def bench_startup_and_small(work: Path, sizes: Sizes) -> dict[str, Any]:
         "--force",
     ]
     cold = measure(plan_cmd, env=env)  # empty cache: rules checked, templates compiled
-    plans = [measure(plan_cmd, env=env) for _ in range(sizes.runs)]
+    helps, plans = [], []
+    for _ in range(sizes.runs):  # alternately: a shared machine's load weighs on both alike
+        helps.append(measure([*cli, "--help"], env=env))
+        plans.append(measure(plan_cmd, env=env))
     for run in [cold, *plans]:
         if run.returncode not in (0, 3):
             raise RuntimeError(f"plan of the small school failed: {run.stderr}")
@@ -741,7 +759,7 @@ def _verdict(met: bool | None) -> str:
 
 
 def evaluate(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """The five targets: value, target, met, by how much."""
+    """The targets: value, target, met, by how much."""
     small, large, batch = report["small"], report["large"], report["batch"]
     rows = []
     ratio_a = small["ratio"]
@@ -832,6 +850,10 @@ def evaluate(report: dict[str, Any]) -> list[dict[str, Any]]:
             "gap": f"{peak / (1.5 * GIB):.2f}× the target" if peak > 1.5 * GIB else "",
         }
     )
+    if report.get("throughput"):
+        rows += throughput.targets(report["throughput"])
+    if report.get("changed"):
+        rows += changed_heavy.targets(report["changed"])
     return rows
 
 
@@ -996,10 +1018,14 @@ def render_markdown(report: dict[str, Any]) -> str:
         if apply.get("mariadb"):
             add(f"\nMariaDB {apply['mariadb']}.")
         add("")
+    if report.get("throughput"):
+        add(throughput.markdown(report["throughput"]))
+    if report.get("changed"):
+        add(changed_heavy.markdown(report["changed"]))
     add("## Why targets are missed\n")
     for row in targets:
         if row["met"] is False:
-            add(f"- **({row['id']})** {row['gap']}: {_why(row['id'], report)}")
+            add(f"- **({row['id']})** {row['gap']}: {row.get('why') or _why(row['id'], report)}")
     if all(row["met"] is not False for row in targets):
         add("No target is missed.")
     add("")
@@ -1046,7 +1072,10 @@ def _why(target: str, report: dict[str, Any]) -> str:
             "the rules, opening the database, rendering six scripts (its database is SQLite: both dialects), "
             "the report and the login sheet. Removed since the first measurement (601 ms): clevercsv "
             "(import and sniffing; a known header now decides the delimiter), jsonschema and rule "
-            "validation on unchanged rules, template compilation (both cached), Jinja macros."
+            "validation on unchanged rules, template compilation (both cached), Jinja macros; then petl "
+            "(state rows come straight from the DB-API cursor), rapidfuzz (imported only when look-alikes "
+            "are compared) and urllib.request; dataclasses without a docstring (each cost an "
+            "inspect.signature at import)."
         )
     if target == "b":
         core = sum(_stage_seconds(report, n) for n in ("read_export", "read_state", "match", "build_plan"))
@@ -1155,6 +1184,16 @@ def run_all(work: Path, sizes: Sizes, *, mode: str, with_pandas: bool | None = N
     report["large"] = bench_large(work, sizes, with_pandas=with_pandas)
     report["batch"] = bench_batch(work, sizes)
     report["apply"] = bench_apply(work, sizes)
+    report["throughput"] = throughput.bench_throughput(
+        work,
+        schools=sizes.throughput_schools,
+        pupils=sizes.throughput_pupils,
+        runs=sizes.throughput_runs,
+        today=TODAY,
+    )
+    report["changed"] = changed_heavy.bench_changed_heavy(
+        work, pupils=sizes.changed_pupils, timeout=sizes.changed_timeout, today=TODAY
+    )
     return report
 
 

@@ -33,7 +33,9 @@ school failed or the map/rules are wrong (nothing planned then).
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gc
 import io
 import json
 import os
@@ -85,6 +87,8 @@ class Options:
 
 @dataclass(slots=True)
 class BatchResult:
+    """Every school's result, where the summary was written, the exit code and counts."""
+
     schools: list[dict[str, Any]]
     summary_path: Path
     exit_code: int
@@ -328,6 +332,21 @@ def _died(job: SchoolJob, out_root: Path) -> dict[str, Any]:
     }
 
 
+def _warm_parent() -> None:
+    """Work every school would repeat, done once before the workers are forked so that they inherit it: the
+    Jinja environments with every template loaded (from the compiled-template cache), then the parent's
+    objects moved out of the cyclic collector's sight (``gc.freeze``: a worker's collections do not walk
+    them, nor write to their pages, which stay shared copy-on-write)."""
+    from engine import render, report
+
+    for env in (*(render._environment(dialect) for dialect in render.DIALECTS), report._environment()):
+        for name in env.list_templates():
+            with contextlib.suppress(Exception):  # an optimisation only: a broken template fails where used
+                env.get_template(name)
+    gc.collect()
+    gc.freeze()  # undone by run_batch when its pools are done
+
+
 def _run_pool(
     jobs: Sequence[SchoolJob],
     indexes: Sequence[int],
@@ -366,6 +385,7 @@ def run_batch(
 
     options = options or Options()
     _rules(options.rules_dir)  # a bad rule directory fails here, once, not in every school
+    _warm_parent()
     from engine.planio import private_dir
 
     private_dir(out_root)  # plan directories of minors and the summaries: the owner only (0700)
@@ -391,6 +411,7 @@ def run_batch(
     finally:
         if bar is not None:
             bar.close()
+        gc.unfreeze()  # what _warm_parent froze is collectable again once the workers are gone
     schools = [r for r in results if r is not None]
     counts = {status: sum(1 for r in schools if r["status"] == status) for status in STATUSES}
     if counts["error"]:

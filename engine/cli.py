@@ -110,6 +110,8 @@ def _print_overview(info: dict[str, Any]) -> None:
     echo(f"{info['file']}: {info['format']} — {info['format_label']}{confirmed}")
     echo(f"  {info['kind']}, {where}, header on line {info['header_line']}")
     echo(f"  {info['pupils']} pupils ({info['without_ine']} without INE), {len(info['classes'])} classes")
+    if info.get("without_class"):
+        echo(f"  {info['without_class']} pupils without a class (admitted, not yet assigned)")
     echo("  classes:")
     for cls in info["classes"]:
         echo(
@@ -340,6 +342,10 @@ def _describe_item(item: dict[str, Any]) -> str:
     if kind in ("class_retire", "group_retire"):
         name = subject.get("classe") or subject.get("groupe") or target.get("groupe_nom", "")
         return f"{ref} “{one_line(name)}”"
+    if kind == "archive":
+        size = len(str((changes.get("siecle_import_contenu") or {}).get("new", "")).encode("utf-8"))
+        row = one_line(target.get("siecle_import_objet", ""))
+        return f"sacoche_siecle_import row {row}: the imported file, {size} bytes"
     if kind in ("membership_add", "membership_remove"):
         user = f"user {one_line(target['user_id'])}" if "user_id" in target else "new pupil"
         sign = "+" if kind == "membership_add" else "−"

@@ -77,6 +77,8 @@ SHEET_STRIDE = 10_000_000
 
 @dataclass(frozen=True, slots=True)
 class _Candidate:
+    """One source format tried on one line: the cells and which header names matched."""
+
     raw: RawSource
     source: SourceRules
     line: int

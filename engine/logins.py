@@ -114,6 +114,8 @@ class NewCredentials:
 
 @dataclass(frozen=True, slots=True)
 class _Model:
+    """A login model split into parts: prefix, (prénom|nom, letters) parts, separator, suffix."""
+
     prefix: str
     parts: tuple[tuple[str, int], ...]  # ("p" | "n", most letters), in model order
     separator: str

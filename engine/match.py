@@ -9,13 +9,12 @@ into a silent creation.
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
-
-from rapidfuzz.distance import Levenshtein
 
 from engine.normalise import Pupil, paused_gc
 from engine.ops import fold
@@ -23,6 +22,15 @@ from engine.state import Account
 
 _LINE = attrgetter("line")
 _PUPIL_LINE = attrgetter("pupil.line")
+
+
+def ref_key(ref: str) -> str:
+    """A groupe_ref as MySQL compares it under utf8_unicode_ci (PAD SPACE): trailing spaces, case and
+    accents ignored, so ``104565_CP `` (what SACoche's wizard stores) is the class ``104565_CP``."""
+    text = ref.rstrip(" ")
+    if not text.isascii():
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return text.casefold()
 
 
 def pupil_key(pupil: Pupil) -> str:
@@ -42,6 +50,8 @@ def _value(record: Pupil | Account, name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Pair:
+    """A pupil of the export matched to an account, and the tier that matched them."""
+
     pupil: Pupil
     account: Account
     tier: str
@@ -67,6 +77,8 @@ class Decisions:
 
 @dataclass(frozen=True, slots=True)
 class Matching:
+    """What matching found: pairs, new pupils, accounts not in the export, ambiguities."""
+
     pairs: tuple[Pair, ...]
     new: tuple[Pupil, ...]
     missing: tuple[Account, ...]
@@ -241,6 +253,8 @@ def _fuzzy(
         if pupil.naissance and pupil.naissance in by_birth:
             by_date[pupil.naissance].append(pupil)
     birth_found: dict[int, list[tuple[Account, str, str]]] = {}  # row line → look-alikes of its date
+    if by_date and max_edits:  # imported only when there is something to compare (~7 ms of start-up)
+        from rapidfuzz.distance import Levenshtein
     for naissance, asking in by_date.items():
         block = by_birth[naissance]
         others = [squash(a.nom + a.prenom) for a in block]

@@ -14,9 +14,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import petl
+if TYPE_CHECKING:
+    import petl  # imported by .table() only: a plan does not need it
 
 from engine import damage
 from engine.cells import INVISIBLE, without_invisible
@@ -65,6 +66,8 @@ class Export:
 
     def table(self) -> petl.Table:
         """The pupils as a petl table (one column per record field)."""
+        import petl
+
         return petl.fromdicts(
             [{"line": p.line, **{f: getattr(p, f) for f in PUPIL_FIELDS}} for p in self.pupils],
             header=["line", *PUPIL_FIELDS],
@@ -143,7 +146,7 @@ class _RowReader:
         self.rows = 0
         #: (field, column index, memo or None, steps, required, text field)
         self.columns: list[tuple[str, int, dict[str, tuple[Any, bool]] | None, Any, bool, bool]] = [
-            (name, column, {}, rule.steps, rule.required, name in TEXT_FIELDS)
+            (name, column, {}, rule.steps, rule.required and not rule.may_be_empty, name in TEXT_FIELDS)
             for name, column in match.columns.items()
             for rule in (match.source.fields[name],)
         ]

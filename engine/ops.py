@@ -208,10 +208,16 @@ def _map(arg: str | dict[str, Any]) -> Step:
 
 
 def _shorten(arg: str) -> Step:
-    """SACoche's label shortening: abbreviate known words, drop filler words, glue abbreviations."""
+    """SACoche's label shortening: a ``substitutions`` table replaces literal texts in order (as SACoche's
+    wizard does); a ``words`` table abbreviates known words, drops filler words, glues abbreviations."""
 
     def step(value: str, ctx: Context) -> str:
         table = ctx.tables[arg]
+        pairs = table.get("pairs")
+        if pairs is not None:
+            for old, new in pairs:
+                value = value.replace(old, new)
+            return value
         for old, new in table.get("replace", {}).items():
             value = value.replace(old, new)
         out: list[str] = []
@@ -335,7 +341,7 @@ OPERATIONS: dict[str, Operation] = {
             "shorten",
             _TABLE_REF,
             _shorten,
-            "SACoche's label shortening with a 'words' table (Cours élémentaire 1ère année → CE1)",
+            "SACoche label shortening (substitutions or words table): Cours élémentaire 1ère année → CE1",
             table_arg=lambda arg: arg,
         ),
         Operation(

@@ -14,6 +14,8 @@ from engine.normalise import Export
 def overview(export: Export) -> dict[str, Any]:
     """A JSON-ready description of a normalised export (no pupil names: counts and labels only)."""
     table = export.table()
+    without_class = sum(1 for p in export.pupils if not p.classe_id)
+    table = petl.select(table, lambda row: bool(row["classe_id"])) if without_class else table
     classes = []
     by_class = petl.aggregate(
         table,
@@ -37,7 +39,8 @@ def overview(export: Export) -> dict[str, Any]:
     counts = petl.valuecounter(table, "niveau")
     first_seen: dict[str, int] = {}
     for pupil in export.pupils:
-        first_seen.setdefault(pupil.niveau, pupil.line)
+        if pupil.classe_id:
+            first_seen.setdefault(pupil.niveau, pupil.line)
     school_order = sorted(counts, key=first_seen.__getitem__)
     niveaux = {n or "multi": counts[n] for n in school_order}
     groups: dict[str, int] = {}
@@ -69,6 +72,7 @@ def overview(export: Export) -> dict[str, Any]:
         "header_line": export.header.line,
         "pupils": len(export.pupils),
         "without_ine": sum(1 for p in export.pupils if not p.ine),
+        "without_class": without_class,
         "classes": classes,
         "niveaux": niveaux,
         "dispositifs": dict(sorted(dispositifs.items())),

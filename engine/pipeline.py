@@ -71,11 +71,19 @@ class PlanResult:
             f"  pupils: {s['create']} to create, {s['update']} to update, {s['deactivate']} to deactivate, "
             f"{s['reactivate']} to reactivate, {s['unchanged']} unchanged, {s['needs_decision']} to decide",
             f"  classes: {s['classes_create']} to create, {s['classes_rename']} to rename, "
-            f"{s['classes_retire']} proposed for retirement (unchecked)",
+            f"{s['classes_retire']} proposed for retirement (unchecked by default)",
             f"  groups: {s['groups_create']} to create, {s['groups_retire']} proposed for retirement "
-            f"(unchecked); "
+            f"(unchecked by default); "
             f"memberships: +{s['memberships_add']} −{s['memberships_remove']}",
         ]
+        if s.get("without_class"):
+            actions = [e.get("action") for e in self.plan.meta.get("without_class", [])]
+            lines.append(
+                f"  without a class: {s['without_class']} ({actions.count('ignored')} ignored, "
+                f"{actions.count('deactivated')} deactivated, {actions.count('unchanged')} former unchanged)"
+            )
+        if s.get("archive"):
+            lines.append("  SACoche's archive of the imported file: updated (as SACoche's wizard keeps it)")
         left = self.plan.left_alone
         if left["classes"] or left["groups"]:
             lines.append(

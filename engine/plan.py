@@ -16,11 +16,12 @@ import secrets
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
+from engine.archive import OBJET, TABLE, file_content, previous_classes, school_year
 from engine.cells import visible
 from engine.errors import OndeError
 from engine.logins import (
@@ -30,7 +31,7 @@ from engine.logins import (
     new_password_length,
     password_hash,
 )
-from engine.match import Ambiguity, Matching, pupil_key
+from engine.match import Ambiguity, Matching, pupil_key, ref_key
 from engine.normalise import Export, Pupil, paused_gc
 from engine.ops import Context, compile_steps, fold, run_steps
 from engine.rules import RuleSet
@@ -49,6 +50,7 @@ ITEM_KINDS = (
     "group_retire",
     "membership_add",
     "membership_remove",
+    "archive",
     "decide",
 )
 SUMMARY_KEYS = {
@@ -64,6 +66,7 @@ SUMMARY_KEYS = {
     "group_retire": "groups_retire",
     "membership_add": "memberships_add",
     "membership_remove": "memberships_remove",
+    "archive": "archive",
 }
 GUARDS = ("coverage", "other_school", "class_missing", "niveau_missing", "deactivations")
 ACCOUNT_ATTR = {
@@ -159,6 +162,8 @@ def stable_id(kind: str, *parts: Any) -> str:
 
 @dataclass(frozen=True, slots=True)
 class WantedClass:
+    """A class as the export wants it (its SACoche ref, name and niveau)."""
+
     ref: str
     name: str
     niveau: str
@@ -169,9 +174,9 @@ class WantedClass:
 
 def class_of(pupil: Pupil, policy: Mapping[str, Any], ctx: Context) -> tuple[str, str, str]:
     """(ref, name, niveau) of the SACoche class for a pupil: one class per ONDE class × niveau."""
-    niveau = pupil.niveau or policy.get("niveau_when_empty", "multi")
+    niveau = pupil.niveau or policy.get("niveau_when_empty", "MULTI")
     ref = policy.get("ref", "{classe_id}_{niveau}").format(classe_id=pupil.classe_id, niveau=niveau)
-    ref = ref.upper()[: int(policy.get("ref_length", 10))]
+    ref = ref.strip().upper()[: int(policy.get("ref_length", 10))]
     label = pupil.classe_label
     table = policy.get("label_table")
     if table and label:
@@ -179,7 +184,7 @@ def class_of(pupil: Pupil, policy: Mapping[str, Any], ctx: Context) -> tuple[str
     name = policy.get("name", "[{niveau}] {label}").format(
         niveau=niveau, label=label, classe_id=pupil.classe_id
     )
-    return ref, name.strip()[: int(policy.get("name_length", 20))], niveau
+    return ref, name[: int(policy.get("name_length", 20))], niveau
 
 
 @lru_cache(maxsize=16)
@@ -221,14 +226,18 @@ def _class_key(pupil: Pupil) -> tuple[str, str, str]:
 def wanted_classes(
     export: Export, policy: Mapping[str, Any], ctx: Context, *, memo: ClassOf | None = None
 ) -> dict[str, WantedClass]:
-    """Classes the export implies, by ref; two ONDE classes cut to the same ref are an error."""
+    """Classes the export implies, by :func:`ref_key` of their ref; two ONDE classes cut to the same ref (as
+    MySQL compares refs) are an error."""
     classes: dict[str, WantedClass] = {}
     class_of_pupil = memo or ClassOf(policy, ctx)
     for pupil in export.pupils:
+        if not pupil.classe_id:  # admitted, not yet in a class: no class to make
+            continue
         ref, name, niveau = class_of_pupil(pupil)
-        known = classes.get(ref)
+        key = ref_key(ref)
+        known = classes.get(key)
         if known is None:
-            classes[ref] = WantedClass(ref, name, niveau, pupil.classe_id, pupil.classe_label, pupil.line)
+            classes[key] = WantedClass(ref, name, niveau, pupil.classe_id, pupil.classe_label, pupil.line)
         elif (known.classe_id, known.niveau) != (pupil.classe_id, niveau):
             raise OndeError(
                 f"two classes get the same SACoche ref {ref!r} once cut to {policy.get('ref_length', 10)} "
@@ -290,7 +299,7 @@ class _Planner:
         self.groups_by_id = state.group_by_id()
         self.class_policy = self.policy.get("classes", {})
         self.group_policy = self.policy.get("groups", {})
-        self.owned_class = re.compile(self.class_policy.get("owned_ref", r"^[0-9A-Z]+_[0-9A-Z]+$"))
+        self.owned_class = re.compile(self.class_policy.get("owned_ref", r"^[0-9A-Z]+_\S"))
         self.owned_group = re.compile(self.group_policy.get("owned_ref", r"^RG_"))
         self.unchanged = 0
         self.unchanged_by_class: Counter[str] = Counter()
@@ -301,6 +310,11 @@ class _Planner:
         self._field_specs = _field_specs(self.policy.get("fields", {}))
         self._same_fields = _same_fields(self._field_specs)
         self.active_accounts = [a for a in state.accounts if a.sortie_date == ACTIVE]  # Account.active
+        #: pupils of the file without a class (admitted, not yet assigned): situations *_without_class
+        self.without_class: list[dict[str, Any]] = []
+        self.classed = [p for p in export.pupils if p.classe_id]
+        #: a plan only touches what its source format carries: no groups column, no group or membership item
+        self.carries_groups = "regroupements" in export.header.columns
 
     def group_ref(self, label: str) -> str:
         """:func:`group_ref` memoised per label."""
@@ -324,9 +338,10 @@ class _Planner:
         reason: dict[str, Any],
         subject: dict[str, Any],
         id_parts: Sequence[Any],
+        default: bool | None = None,
     ) -> Item:
         item_id = stable_id(kind, *id_parts)
-        accepted = bool(self.defaults.get(kind, kind != "decide"))
+        accepted = bool(self.defaults.get(kind, kind != "decide")) if default is None else default
         if item_id in self.decisions.accept:
             accepted = True
         if item_id in self.decisions.reject:
@@ -337,17 +352,23 @@ class _Planner:
 
     # classes ------------------------------------------------------------------------------------------
     def plan_classes(self) -> dict[str, WantedClass]:
-        wanted = wanted_classes(self.export, self.class_policy, self.rules.context, memo=self.class_of)
-        existing = {g.ref.upper(): g for g in self.state.groups if g.type == "classe"}
-        for ref, cls in sorted(wanted.items()):
-            group = existing.get(ref)
+        """Classes by ref key, as SACoche's wizard: a class is found by its ref (compared as MySQL does), a
+        new one is created, an existing one keeps its name unless the ONDE label changed since the
+        previous import (known from SACoche's archive); then its ref is the stored one."""
+        found = wanted_classes(self.export, self.class_policy, self.rules.context, memo=self.class_of)
+        existing = {ref_key(g.ref): g for g in self.state.groups if g.type == "classe"}
+        previous = self.previous_classes()
+        wanted: dict[str, WantedClass] = {}
+        for key, cls in sorted(found.items()):
+            group = existing.get(key)
             subject = {"classe": cls.name, "onde_classe_id": cls.classe_id, "niveau": cls.niveau}
             reason = {"rule": "classes.ref", "line": cls.first_line}
             if group is None:
+                wanted[key] = cls
                 niveau_id = niveau_id_for(cls.niveau, self.state)
                 self.add(
                     "class_create",
-                    {"table": "sacoche_groupe", "groupe_ref": ref},
+                    {"table": "sacoche_groupe", "groupe_ref": cls.ref},
                     {
                         "groupe_nom": {"old": None, "new": cls.name},
                         "niveau_id": {"old": None, "new": niveau_id},
@@ -355,23 +376,36 @@ class _Planner:
                     },
                     {**reason, "situation": "class_new"},
                     subject,
-                    (ref,),
+                    (cls.ref,),
                 )
-            elif group.nom != cls.name:
-                self.add(
-                    "class_rename",
-                    {"table": "sacoche_groupe", "groupe_ref": ref, "groupe_id": group.groupe_id},
-                    {"groupe_nom": {"old": group.nom, "new": cls.name}},
-                    {**reason, "situation": "class_label_changed"},
-                    subject,
-                    (ref, group.nom, cls.name),
-                )
+                continue
+            wanted[key] = replace(cls, ref=group.ref, name=group.nom)
+            before = previous.get(key) if previous is not None else None
+            if before is None or before[1] == cls.name or group.nom == cls.name:
+                continue  # no archive, or the label gives the same name as last time: never renamed
+            wanted[key] = replace(cls, ref=group.ref)
+            edited = group.nom != before[1]
+            self.add(
+                "class_rename",
+                {"table": "sacoche_groupe", "groupe_ref": group.ref, "groupe_id": group.groupe_id},
+                {"groupe_nom": {"old": group.nom, "new": cls.name}},
+                {
+                    **reason,
+                    "situation": "class_renamed_by_hand" if edited else "class_label_changed",
+                    "previous_label": before[0],
+                    "previous_name": before[1],
+                    "label": cls.label,
+                },
+                subject,
+                (group.ref, group.nom, cls.name),
+                default=False if edited else None,
+            )
         active_by_class = Counter(a.classe_id for a in self.active_accounts)
-        for ref, group in sorted(existing.items()):
-            if ref in wanted:
+        for key, group in sorted(existing.items()):
+            if key in wanted:
                 continue
             entry = {"groupe_id": group.groupe_id, "ref": group.ref, "nom": group.nom}
-            if self.owned_class.match(ref):
+            if self.owned_class.match(group.ref.upper()):
                 self.add(
                     "class_retire",
                     self.retire_target(group),
@@ -386,7 +420,55 @@ class _Planner:
                 )
             else:
                 self.left_alone["classes"].append(entry)
+        self.wanted = wanted
         return wanted
+
+    def previous_classes(self) -> dict[str, tuple[str, str]] | None:
+        """(ONDE label, computed name) of each class of the previous import, by ref key; None without one."""
+        archive = self.state.archive
+        lines = archive.lines() if archive is not None else None
+        source = self.rules.sources.get(self.policy.get("archive", {}).get("source", "onde1-eleves"))
+        if not lines or source is None:
+            return None
+        return previous_classes(lines, source.fields, self.rules.context, self.class_of.by_key, ref_key)
+
+    def plan_archive(self) -> None:
+        """Keep the imported file in SACoche's archive, as its wizard does (row Onde of
+        sacoche_siecle_import, read back by SACoche's LSU export and by the next plan): only for the
+        format SACoche archives, only when the base has the table, only when the content changed."""
+        policy = self.policy.get("archive", {})
+        old = self.state.archive
+        if not policy.get("write", True) or old is None:
+            return
+        if self.export.source.id != policy.get("source", "onde1-eleves"):
+            return
+        header = self.export.header.line
+        content = file_content(cells for line, cells in self.export.raw.rows() if line >= header)
+        if content is None:
+            self.warnings.append(
+                "the file is too big for SACoche's archive (MEDIUMTEXT, 16 MB once encoded as SACoche "
+                "does): it is not archived; the next plan will not know this year's class labels"
+            )
+            return
+        if content == old.contenu:
+            return
+        year = school_year(self.today, int(policy.get("first_month", 8)))
+        self.add(
+            "archive",
+            {"table": TABLE, "siecle_import_objet": OBJET, "row_exists": old.exists},
+            {
+                "siecle_import_date": {"old": old.date, "new": self.today},
+                "siecle_import_annee": {"old": old.annee, "new": year},
+                "siecle_import_contenu": {"old": old.contenu, "new": content},
+            },
+            {"rule": "archive", "situation": "archive_import", "bytes": len(content.encode("utf-8"))},
+            {"file": self.export.path.name},
+            (OBJET, hashlib.sha256(content.encode("utf-8")).hexdigest()),
+        )
+
+    def wanted_for(self, pupil: Pupil) -> WantedClass:
+        """The class a pupil of the file belongs to (its ref the stored one when the class exists)."""
+        return self.wanted[ref_key(self.class_of(pupil)[0])]
 
     def retire_target(self, group: Any) -> dict[str, Any]:
         """The whole row a retirement deletes (and a revert puts back): name, niveau, pupils' memberships."""
@@ -408,6 +490,8 @@ class _Planner:
     # groups -------------------------------------------------------------------------------------------
     def plan_groups(self) -> dict[str, str]:
         labels: dict[str, str] = {}
+        if not self.carries_groups:
+            return labels
         first_line: dict[str, int] = {}
         for pupil in self.export.pupils:
             for label in pupil.regroupements:
@@ -520,16 +604,19 @@ class _Planner:
         no_groups: set[str] = set()
         for pair in self.matching.pairs:
             pupil, account = pair.pupil, pair.account
+            if not pupil.classe_id:
+                self.plan_without_class(pupil, account)
+                continue
             changes = self.field_changes(pupil, account)
-            ref = self.class_of(pupil)[0]
+            cls = self.wanted_for(pupil)
             old_ref = old_refs.get(account.classe_id)
             if old_ref is None:
                 old_class = self.groups_by_id.get(account.classe_id)
-                old_ref = old_class.ref.upper() if old_class and old_class.type == "classe" else ""
+                old_ref = old_class.ref if old_class and old_class.type == "classe" else ""
                 old_refs[account.classe_id] = old_ref
-            if old_ref != ref:
-                changes["eleve_classe_id"] = {"old": old_ref, "new": ref, "old_id": account.classe_id}
-            classe = wanted[ref].name
+            if ref_key(old_ref) != ref_key(cls.ref):
+                changes["eleve_classe_id"] = {"old": old_ref, "new": cls.ref, "old_id": account.classe_id}
+            classe = cls.name
             if not account.active and reactivate:
                 changes["user_sortie_date"] = {"old": account.sortie_date, "new": ACTIVE}
                 self._add_pupil_item("reactivate", "reappeared", pair, changes, classe)
@@ -539,7 +626,7 @@ class _Planner:
                 self.unchanged += 1
                 self.unchanged_by_class[classe] += 1
             current = memberships_index.get(account.user_id, no_groups)
-            if pupil.regroupements or current:
+            if self.carries_groups and (pupil.regroupements or current):
                 self.plan_memberships(
                     {"user_id": account.user_id, "login": account.login}, pupil, current, pupil.line, classe
                 )
@@ -568,7 +655,10 @@ class _Planner:
         allocator = LoginAllocator(self.state.taken_logins, max_length=login_max_length(self.state, accounts))
         profile = self.state.profile
         for pupil in self.matching.new:
-            ref = self.class_of(pupil)[0]
+            if not pupil.classe_id:
+                self.plan_without_class(pupil, None)
+                continue
+            cls = self.wanted_for(pupil)
             login = allocator.allocate(pupil.prenom, pupil.nom, profile.model)
             if profile.password_is_birth_date and pupil.naissance:
                 password = birth_date_password(pupil.naissance)
@@ -591,18 +681,41 @@ class _Planner:
                 "user_login": login,
                 "user_password": password_hash(password, accounts.get("password_salt", "grain_de_sel")),
                 "user_sortie_date": ACTIVE,
-                "eleve_classe_id": ref,
+                "eleve_classe_id": cls.ref,
             }
             item = self.add(
                 "create",
                 {"table": "sacoche_user", "login": login},
                 {k: {"old": None, "new": v} for k, v in values.items()},
                 {"tier": None, "line": pupil.line, "situation": "new"},
-                {**_person(pupil), "classe": wanted[ref].name},
+                {**_person(pupil), "classe": cls.name},
                 (pupil_key(pupil),),
             )
             self.passwords[item.id] = password
-            self.plan_memberships({"login": login}, pupil, set(), pupil.line, wanted[ref].name)
+            if self.carries_groups:
+                self.plan_memberships({"login": login}, pupil, set(), pupil.line, cls.name)
+
+    def plan_without_class(self, pupil: Pupil, account: Account | None) -> None:
+        """SACoche's wizard's cases for a row without a class: unknown → ignored (listed); a current pupil →
+        deactivated like a leaver, with its own situation; a former pupil → unchanged."""
+        entry = {"line": pupil.line, "nom": pupil.nom, "prenom": pupil.prenom, "naissance": pupil.naissance}
+        if account is None:
+            self.without_class.append({**entry, "action": "ignored"})
+            return
+        entry["user_id"] = account.user_id
+        if not account.active or self.situations.get("active_without_class", "deactivate") != "deactivate":
+            self.without_class.append({**entry, "action": "unchanged"})
+            self.unchanged += 1
+            return
+        self.without_class.append({**entry, "action": "deactivated"})
+        self.add(
+            "deactivate",
+            {"table": "sacoche_user", "user_id": account.user_id, "login": account.login},
+            {"user_sortie_date": {"old": account.sortie_date, "new": self.today}},
+            {"tier": None, "line": pupil.line, "situation": "active_without_class"},
+            {**_person(pupil), "classe": self._class_name(account), "account": _account(account)},
+            (account.user_id,),
+        )
 
     def plan_missing(self) -> None:
         for account in self.matching.missing:
@@ -628,7 +741,7 @@ class _Planner:
 
     def plan_decide(self, ambiguity: Ambiguity) -> None:
         pupil = ambiguity.pupil
-        ref = self.class_of(pupil)[0]
+        ref = self.wanted_for(pupil).ref if pupil.classe_id else ""
         candidates = [_account(a) | {"classe": self._class_name(a)} for a in ambiguity.candidates]
         self.add(
             "decide",
@@ -648,9 +761,10 @@ class _Planner:
         policy = self.policy.get("guards", {})
         holds: list[dict[str, str]] = []
         active = self.active_accounts
-        present = {p.account.user_id for p in self.matching.pairs}
+        # pupils without a class count as absent: they leave their class like leavers do
+        present = {p.account.user_id for p in self.matching.pairs if p.pupil.classe_id}
         present |= {a.user_id for amb in self.matching.ambiguities for a in amb.candidates}
-        file_count = len(self.export.pupils)
+        file_count = len(self.classed)
 
         def hold(guard: str, message: str, **figures: Any) -> None:
             holds.append(
@@ -696,7 +810,7 @@ class _Planner:
                     )
         if policy.get("niveau_missing", True):
             niveau_refs = {n.niveau_id: n.ref for n in self.state.niveaux}
-            file_niveaux = {self.niveau_id(p.niveau) for p in self.export.pupils if p.niveau}
+            file_niveaux = {self.niveau_id(p.niveau) for p in self.classed if p.niveau}
             active_niveaux: Counter[int] = Counter()
             for account in active:
                 group = self.groups_by_id.get(account.classe_id)
@@ -713,7 +827,8 @@ class _Planner:
                     )
         known = policy.get("other_school", {})
         if active and file_count and "min_known_percent" in known:
-            recognised = len(self.matching.pairs) + len(self.matching.ambiguities)
+            recognised = sum(1 for p in self.matching.pairs if p.pupil.classe_id)
+            recognised += sum(1 for a in self.matching.ambiguities if a.pupil.classe_id)
             share = 100.0 * recognised / file_count
             if share < float(known["min_known_percent"]):
                 hold(
@@ -749,19 +864,21 @@ class _Planner:
         wanted = self.plan_classes()
         self.plan_groups()
         self.plan_pupils(wanted)
+        self.plan_archive()
         holds = self.guards()
         counts = Counter(i.kind for i in self.items)
         summary: dict[str, Any] = {"pupils_in_file": len(self.export.pupils)}
         for kind in ITEM_KINDS:
             summary[SUMMARY_KEYS[kind]] = counts.get(kind, 0)
         summary["unchanged"] = self.unchanged
+        summary["without_class"] = len(self.without_class)  # what became of each: meta["without_class"]
         summary["held"] = any(not h["allowed"] for h in holds)
         summary["holds"] = [h["message"] for h in holds if not h["allowed"]]
         order = {kind: i for i, kind in enumerate(ITEM_KINDS)}
         items = sorted(self.items, key=lambda i: (order[i.kind], i.reason.get("line") or 0, i.id))
         in_file: Counter[str] = Counter()
-        for key, count in Counter(_class_key(p) for p in self.export.pupils).items():
-            in_file[self.class_of.by_key(key)[1]] += count
+        for key, count in Counter(_class_key(p) for p in self.classed).items():
+            in_file[self.wanted[ref_key(self.class_of.by_key(key)[0])].name] += count
         by_class = {
             name: {"pupils_in_file": count, "unchanged": self.unchanged_by_class.get(name, 0)}
             for name, count in sorted(in_file.items())
@@ -770,13 +887,13 @@ class _Planner:
             "classes": {g.ref.upper(): g.nom for g in self.state.groups if g.type == "classe" and g.ref},
             "groups": {g.ref.upper(): g.nom for g in self.state.groups if g.type == "groupe" and g.ref},
         }
-        names["classes"].update({ref: cls.name for ref, cls in wanted.items()})
+        names["classes"].update({cls.ref.upper(): cls.name for cls in wanted.values()})
         names["labels"] = {cls.name: cls.label for cls in wanted.values() if cls.label}  # the full ONDE label
         for item in self.items:
             if item.kind == "group_create":
                 names["groups"][item.target["groupe_ref"]] = item.subject["groupe"]
         return Plan(
-            meta={"by_class": by_class, "names": names},
+            meta={"by_class": by_class, "names": names, "without_class": self.without_class},
             summary=summary,
             items=tuple(items),
             holds=tuple(holds),

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import re
 import zipfile
@@ -35,10 +36,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import petl
-
 if TYPE_CHECKING:  # imported where used: together they cost ~0.3 s of start-up that most runs never need
     import filetype
+    import petl  # only for .table(): a plan streams rows without it (~12 ms of start-up)
 
 from engine import xlsx
 from engine.cells import ROW_SEP, finish_row
@@ -119,7 +119,7 @@ class RawSource:
 
     def table(self) -> petl.Table:
         """The same rows as a lazy petl table: header ``("_line", "1", "2", ...)``, rows padded with ""."""
-        return _RawTable(self)
+        return _raw_table_class()(self)
 
 
 def open_sources(
@@ -533,18 +533,25 @@ def _xlsx_rows(path: Path, sheet: str) -> Iterator[tuple[int, list[str]]]:
         yield from xlsx.sheet_rows(wb, path, sheet)
 
 
-class _RawTable(petl.Table):
-    """Lazy petl view of a RawSource: ``("_line", "1", ..., "n")`` then ``(line, cell1, ..., celln)``."""
+@functools.cache
+def _raw_table_class() -> type[petl.Table]:
+    """The petl view class, defined on first use (petl is imported only for it)."""
+    import petl
 
-    def __init__(self, source: RawSource) -> None:
-        self._source = source
-        self._width: int | None = None  # widest row; computed by one extra pass, then cached
+    class _RawTable(petl.Table):
+        """Lazy petl view of a RawSource: ``("_line", "1", ..., "n")`` then ``(line, cell1, ..., celln)``."""
 
-    def __iter__(self) -> Iterator[tuple[object, ...]]:
-        if self._width is None:
-            self._width = max((len(cells) for _, cells in self._source.rows()), default=0)
-        width = self._width
-        yield ("_line", *(str(i) for i in range(1, width + 1)))
-        for line, cells in self._source.rows():
-            missing = width - len(cells)
-            yield (line, *cells, *("",) * missing) if missing > 0 else (line, *cells)
+        def __init__(self, source: RawSource) -> None:
+            self._source = source
+            self._width: int | None = None  # widest row; computed by one extra pass, then cached
+
+        def __iter__(self) -> Iterator[tuple[object, ...]]:
+            if self._width is None:
+                self._width = max((len(cells) for _, cells in self._source.rows()), default=0)
+            width = self._width
+            yield ("_line", *(str(i) for i in range(1, width + 1)))
+            for line, cells in self._source.rows():
+                missing = width - len(cells)
+                yield (line, *cells, *("",) * missing) if missing > 0 else (line, *cells)
+
+    return _RawTable

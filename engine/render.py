@@ -33,6 +33,9 @@ from typing import Any, NamedTuple
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from engine.archive import MEDIUMTEXT_BYTES
+from engine.archive import OBJET as ARCHIVE_OBJET
+from engine.archive import chunks as text_chunks
 from engine.errors import OndeError, OndeErrorGroup
 from engine.plan import ITEM_KINDS
 from engine.plancheck import PLAN_HINT, SEAL_HINT, document_problems, item_problems, real_date, seal_problems
@@ -111,6 +114,10 @@ CREATED_IDENTITY = (
     "user_sortie_date",
     "eleve_classe_id",
 )
+ARCHIVE_COLUMNS = ("siecle_import_date", "siecle_import_annee", "siecle_import_contenu")
+#: characters of archive content per statement: each statement stays far below the smallest
+#: max_allowed_packet (1 MiB), even written as hexadecimal
+ARCHIVE_CHUNK = 200_000
 GROUP_REF_LENGTH = 20
 GROUP_NAME_LENGTH = 20
 ITEM_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
@@ -203,6 +210,11 @@ def sql_comment(value: Any) -> str:
 
 
 LITERALS = {"mysql": mysql_literal, "sqlite": sqlite_literal}
+#: the same filters without their memo, for the archive's big pieces of text (never repeated)
+BIG_LITERALS = {
+    "mysql": lambda value: _mysql_text.__wrapped__(value),
+    "sqlite": lambda value: _sqlite_text.__wrapped__(value),
+}
 
 
 # --- loading and validating plan.json --------------------------------------------------------------------
@@ -295,7 +307,7 @@ def validate_plan(doc: Any, text: str, path: Path) -> None:
     ]
     widths = _plan_widths(doc["state"])
     if isinstance(widths, str):
-        errors.append(OndeError(widths, file=path, line=_line_of(text, '"widths"') or 1))
+        errors.append(OndeError(widths, file=path, line=_line_of(text, '"widths"') or 1, hint=PLAN_HINT))
         widths = {}
     seen: set[str] = set()
     for index, item in enumerate(doc["items"]):
@@ -477,6 +489,32 @@ def _item_problems(item: Any, widths: dict[str, int] | None = None) -> list[str]
             problems.append("user_id must be an integer")
         if kind == "membership_remove" and "user_id" not in target:
             problems.append("target needs user_id")
+    elif kind == "archive":
+        problems += _archive_problems(target, changes)
+    return problems
+
+
+def _archive_problems(target: Mapping[str, Any], changes: Mapping[str, Any]) -> list[str]:
+    problems = []
+    if target.get("siecle_import_objet") != ARCHIVE_OBJET or not isinstance(target.get("row_exists"), bool):
+        problems.append(f"target needs siecle_import_objet {ARCHIVE_OBJET!r} and row_exists (true or false)")
+    for column in ARCHIVE_COLUMNS:
+        change = changes.get(column)
+        if not isinstance(change, dict) or "old" not in change or "new" not in change:
+            problems.append(f"{column}: old and new are needed")
+            continue
+        for side in ("old", "new"):
+            value = change[side]
+            if column == "siecle_import_contenu":
+                ok = _is_text(value) and len(value.encode("utf-8")) <= MEDIUMTEXT_BYTES
+            elif column == "siecle_import_date":
+                ok = value is None or (_is_text(value) and DATE_RE.match(value) is not None)
+            else:
+                ok = value is None or (_is_text(value) and len(value) <= 4)
+            if side == "new" and value is None:
+                ok = False
+            if not ok:
+                problems.append(f"{side} {column} is not what SACoche's archive holds")
     return problems
 
 
@@ -669,6 +707,34 @@ class Membership:
         return f"{who}, group {self.ref}"
 
 
+class ArchiveWrite:
+    """SACoche's archive of the imported file (row Onde of sacoche_siecle_import): old and new row."""
+
+    __slots__ = ("id", "item", "row_exists")
+
+    def __init__(self, item: Mapping[str, Any]) -> None:
+        self.item = item
+        self.id: str = item["id"]
+        self.row_exists: bool = item["target"]["row_exists"]
+
+    def side(self, side: str) -> tuple[str | None, str | None, str]:
+        changes = self.item["changes"]
+        return tuple(changes[c][side] for c in ARCHIVE_COLUMNS)  # type: ignore[return-value]
+
+    def chunks(self, side: str) -> list[str]:
+        return text_chunks(self.side(side)[2], ARCHIVE_CHUNK)
+
+    def digest(self, side: str) -> tuple[int, str]:
+        """(bytes, SHA-256 hex) of one side's content, as MySQL's LENGTH and SHA2(…, 256) give them."""
+        data = self.side(side)[2].encode("utf-8")
+        return len(data), hashlib.sha256(data).hexdigest()
+
+    @property
+    def describe(self) -> str:
+        size, _ = self.digest("new")
+        return f"archive of the imported ONDE file, row {ARCHIVE_OBJET}, {size} bytes"
+
+
 class Check:
     """One guard (must hold before a script writes) or verify check (must hold after apply).
 
@@ -739,6 +805,7 @@ class _Model:
         self.memberships_add = [Membership(i) for i in by_kind["membership_add"]]
         self.memberships_remove = [Membership(i) for i in by_kind["membership_remove"]]
         self.retires = [self._retire(i) for i in by_kind["class_retire"] + by_kind["group_retire"]]
+        self.archives = [ArchiveWrite(i) for i in by_kind["archive"]]
         self.left_alone = self._left_alone()
         self.new_refs = {(g.type, g.ref.upper()) for g in self.group_creates}
         self.retired_refs = {(r.type, r.ref.upper()) for r in self.retires}
@@ -883,6 +950,12 @@ class _Model:
                 f"{r.type} groupe_id {r.groupe_id} changed, or has members, pp or chef the plan did not see"
             )
             add(Check(r.id, "group changed", text, "retire", r))
+        for a in self.archives:
+            text = "SACoche's import archive changed since the plan"
+            add(Check(a.id, "archive changed", text, "archive_old", a))
+            size, _ = a.digest("new")
+            text = f"the archive ({size} bytes) exceeds the server's max_allowed_packet: raise it or reject"
+            add(Check(a.id, "archive too big", text, "archive_fits", a))
         for (kind, ref), item_id in sorted(refs_needed.items()):
             if (kind, ref.upper()) not in self.new_refs:
                 add(
@@ -923,6 +996,9 @@ class _Model:
         for r in self.renames:
             text = f"class groupe_id {r.groupe_id} no longer has the name apply.sql wrote"
             add(Check(r.id, "class changed", text, "renamed", r))
+        for a in self.archives:
+            text = "SACoche's import archive no longer holds what apply.sql wrote"
+            add(Check(a.id, "archive changed", text, "archive_new", a))
         if self.deletes_created:
             self._note_created_group_users()
             for g in self.group_creates:
@@ -980,6 +1056,8 @@ class _Model:
             add(Check(m.id, "", f"user_id {m.user_id}, group {m.ref}: not a member", "membership_absent", m))
         for r in self.retires:
             add(Check(r.id, "", f"groupe_id {r.groupe_id} and its memberships are gone", "retired", r))
+        for a in self.archives:
+            add(Check(a.id, "", "SACoche's import archive holds the imported file", "archive_new", a))
         for e in self.left_alone:
             text = f"hand-made {e.type} groupe_id {e.groupe_id} untouched"
             add(Check(f"left_alone-{e.groupe_id}", "", text, "left_alone", e))
@@ -1008,7 +1086,13 @@ class _Model:
             + len(self.memberships_add)
             + len(self.memberships_remove)
             + sum(1 + len(r.members) for r in self.retires)
+            + sum(len(a.chunks("new")) for a in self.archives)
         )
+
+    @property
+    def writes(self) -> bool:
+        """Whether the scripts write anything (an accepted item)."""
+        return bool(self.accepted)
 
 
 # --- rendering --------------------------------------------------------------------------------------------
@@ -1030,6 +1114,7 @@ def _environment(dialect: str) -> Environment:
         bytecode_cache=template_cache(),
     )
     env.filters["sql"] = LITERALS[dialect]
+    env.filters["sqltext"] = BIG_LITERALS[dialect]
     env.filters["comment"] = sql_comment
     return env
 
@@ -1131,7 +1216,9 @@ def script_chunks(loaded: LoadedPlan, model: _Model, dialect: str, name: str) ->
     context: dict[str, Any] = {
         "h": _header(loaded, model, dialect),
         "m": model,
-        "q": PHRASES[dialect](LITERALS[dialect], deletes_created=model.deletes_created),
+        "q": PHRASES[dialect](
+            LITERALS[dialect], deletes_created=model.deletes_created, big=BIG_LITERALS[dialect]
+        ),
         "script": name,
         "ACTIVE": ACTIVE,
     }

@@ -37,7 +37,14 @@ SHEET_FILE = "identifiants.html"
 TEMPLATES = Path(__file__).parent / "templates" / "report"
 
 PUPIL_KINDS = ("create", "deactivate", "reactivate", "update", "membership_add", "membership_remove")
-STRUCTURE_KINDS = ("class_create", "class_rename", "class_retire", "group_create", "group_retire")
+STRUCTURE_KINDS = (
+    "class_create",
+    "class_rename",
+    "class_retire",
+    "group_create",
+    "group_retire",
+    "archive",
+)
 
 # (kind, singular, plural) in the order the summary line gives them.
 PUPIL_PHRASES = (
@@ -582,6 +589,8 @@ def _row(item: Mapping[str, Any], names: _Names) -> dict[str, Any]:
     elif kind == "deactivate":
         row["ine"] = "—"
         row["leaves_on"] = date_fr(item.get("changes", {}).get("user_sortie_date", {}).get("new"))
+        if item.get("reason", {}).get("situation") == "active_without_class":
+            row["leaves_on"] += " (dans le fichier, mais sans classe)"
     elif kind.startswith("membership_"):
         row["groupe"] = names.groupe(subject.get("groupe") or target.get("groupe_ref"))
         row["action"] = "ajout" if kind == "membership_add" else "retrait"
@@ -600,12 +609,22 @@ def _structure_row(item: Mapping[str, Any], names: _Names) -> dict[str, Any]:
         what = "Classe renommée"
         old = changes.get("groupe_nom", {}).get("old", "")
         detail = f"{old} → {changes.get('groupe_nom', {}).get('new', subject.get('classe', ''))} (réf. {ref})"
+        if reason.get("previous_label") is not None:
+            detail += f" ; libellé ONDE « {reason['previous_label']} » devenu « {reason.get('label', '')} »"
+        if reason.get("situation") == "class_renamed_by_hand":
+            detail += " ; nom modifié à la main dans SACoche : non coché"
     elif kind == "class_retire":
         what = "Classe à retirer"
         active = reason.get("active_pupils")
         detail = f"{subject.get('classe', '')} (réf. {ref}) : absente du fichier"
         if active is not None:
             detail += f", {plural(int(active), 'élève actif', 'élèves actifs')} aujourd'hui"
+    elif kind == "archive":
+        what = "Archive SACoche"
+        detail = (
+            f"fichier importé gardé dans sacoche_siecle_import ({reason.get('bytes', '?')} octets), "
+            "comme le fait l'import de SACoche"
+        )
     elif kind == "group_create":
         what = "Nouveau groupe"
         detail = f"{subject.get('groupe', '')} (réf. {ref})"
@@ -826,6 +845,8 @@ def build_view(plan: Mapping[str, Any], credentials: Iterable[Mapping[str, str]]
         "unchecked_line": join_fr(unchecked_parts),
         "unchecked_count": sum(unchecked.values()),
         "unchanged": summary.get("unchanged"),
+        "without_class": _without_class(plan),
+        "archive": _archive_line(items),
         "held": any(not h["allowed"] for h in holds),
         "holds": [h for h in holds if not h["allowed"]],
         "hold_blocks": hold_blocks([h for h in holds if not h["allowed"]]),
@@ -843,6 +864,46 @@ def build_view(plan: Mapping[str, Any], credentials: Iterable[Mapping[str, str]]
         "on_sheet": len(on_sheet),
         "missing_credentials": [i for i in accepted_creates if i not in on_sheet],
         "sheet_file": SHEET_FILE,
+    }
+
+
+def _archive_line(items: Iterable[Mapping[str, Any]]) -> str | None:
+    """What the report says of SACoche's archive of the imported file (row Onde of sacoche_siecle_import)."""
+    for item in items:
+        if item.get("kind") == "archive":
+            what = "sera gardé" if item.get("accepted") else "ne sera pas gardé (non coché)"
+            return (
+                f"Le fichier importé {what} dans l'archive de SACoche, comme le fait son propre import "
+                "(SACoche y relit les libellés des classes pour le livret scolaire)"
+            )
+    return None
+
+
+def _without_class(plan: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Pupils the file lists without a class: the ignored ones by name, the others counted."""
+    entries = [e for e in plan.get("without_class") or [] if isinstance(e, dict)]
+    if not entries:
+        return None
+    actions = Counter(str(e.get("action", "")) for e in entries)
+    parts = []
+    for action, one, many in (
+        ("ignored", "ignoré (pas de compte)", "ignorés (pas de compte)"),
+        ("deactivated", "désactivé comme un départ", "désactivés comme des départs"),
+        ("unchanged", "ancien élève inchangé", "anciens élèves inchangés"),
+    ):
+        if actions.get(action):
+            parts.append(plural(actions[action], one, many))
+    ignored = sorted(
+        (e for e in entries if e.get("action") == "ignored"),
+        key=lambda e: (e.get("nom", ""), e.get("line", 0)),
+    )
+    return {
+        "line": f"{plural(len(entries), 'élève', 'élèves')} du fichier sans classe : {join_fr(parts)}",
+        "ignored": [
+            {"line": e.get("line", "?"), "nom": e.get("nom", ""), "prenom": e.get("prenom", "")}
+            | {"naissance": date_fr(e.get("naissance"))}
+            for e in ignored
+        ],
     }
 
 

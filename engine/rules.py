@@ -71,6 +71,8 @@ class FieldRule:
     folded_headers: frozenset[str]
     required: bool
     steps: list[tuple[Operation, Step]] = field(compare=False, repr=False)
+    #: the column is required but a row may leave it empty
+    may_be_empty: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +217,8 @@ def _compile_table(data: dict[str, Any]) -> dict[str, Any]:
     if data["kind"] == "map":
         folding = data.get("fold", True)
         table["lookup"] = {(fold(str(k)) if folding else str(k)): str(v) for k, v in data["values"].items()}
+    elif data["kind"] == "substitutions":
+        table["pairs"] = tuple((old, str(s["with"])) for s in data["substitutions"] for old in s["replace"])
     else:
         table["lookup"] = {fold(k): v for k, v in data["words"].items()}
         table["drop_folded"] = frozenset(fold(w) for w in data.get("drop", []))
@@ -231,6 +235,7 @@ def _compile_source(doc: Located) -> SourceRules:
             folded_headers=frozenset(fold(h) for h in spec["headers"]),
             required=bool(spec.get("required", False)),
             steps=compile_steps(spec.get("steps", [])),
+            may_be_empty=bool(spec.get("may_be_empty", False)),
         )
     inputs = data.get("input", {})
     return SourceRules(

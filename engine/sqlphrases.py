@@ -31,8 +31,16 @@ class Phrases:
     #: the mysql templates add each statement's ROW_COUNT() to a session variable; SQLite has none
     counted = ""
 
-    def __init__(self, literal: Callable[[Any], str], *, deletes_created: bool) -> None:
+    def __init__(
+        self,
+        literal: Callable[[Any], str],
+        *,
+        deletes_created: bool,
+        big: Callable[[Any], str] | None = None,
+    ) -> None:
         self.lit = literal
+        #: the same literal filter, unmemoised, for the archive's big texts
+        self.big = big or literal
         self.deletes_created = deletes_created
         self._conditions: dict[str, Callable[[Any], str]] = {
             "never": lambda g: self.FALSE,
@@ -56,6 +64,9 @@ class Phrases:
             "group_created": self._group_created,
             "created_group": self._created_group,
             "left_alone": self._left_alone,
+            "archive_old": lambda g: self._archive_is(g.subject, "old", g.subject.row_exists),
+            "archive_new": lambda g: self._archive_is(g.subject, "new", True),
+            "archive_fits": self._archive_fits,
         }
 
     # text comparisons: what differs between dialects --------------------------------------------------
@@ -271,6 +282,61 @@ class Phrases:
             f"j.groupe_id = {own2}{members.replace('u.user_', 'u2.user_')})"
         )
 
+    # SACoche's import archive (sacoche_siecle_import, one row per objet) ------------------------------
+    ARCHIVE_WHERE = "siecle_import_objet = 'Onde'"
+
+    def null_safe_is(self, column: str, value: Any) -> str:
+        raise NotImplementedError
+
+    def content_is(self, a: Any, side: str) -> str:
+        """The row's content is this side's content."""
+        raise NotImplementedError
+
+    def concat(self, column: str, piece: str) -> str:
+        raise NotImplementedError
+
+    def _archive_is(self, a: Any, side: str, exists: bool) -> str:
+        if not exists:
+            return f"NOT EXISTS (SELECT 1 FROM sacoche_siecle_import WHERE {self.ARCHIVE_WHERE})"
+        day, year, _ = a.side(side)
+        return (
+            f"EXISTS (SELECT 1 FROM sacoche_siecle_import WHERE {self.ARCHIVE_WHERE} AND "
+            f"{self.null_safe_is('siecle_import_date', day)} AND "
+            f"{self.null_safe_is('siecle_import_annee', year)} AND {self.content_is(a, side)})"
+        )
+
+    def _archive_fits(self, g: Any) -> str:
+        return "1 = 1"
+
+    def archive_statements(self, a: Any, side: str) -> list[str]:
+        """The statements that make the row hold one side: the first sets date, year and the first piece
+        of the content (UPDATE, or INSERT when the row is missing), each next one appends a piece
+        (statements stay small whatever the content's size)."""
+        big = self.big
+        if side == "old" and not a.row_exists:
+            return [f"DELETE FROM sacoche_siecle_import WHERE {self.ARCHIVE_WHERE}"]
+        day, year, _ = a.side(side)
+        first, *rest = a.chunks(side)
+        if side == "new" and not a.row_exists:
+            head = (
+                "INSERT INTO sacoche_siecle_import (siecle_import_objet, siecle_import_date, "
+                f"siecle_import_annee, siecle_import_contenu) VALUES ('Onde', {self.lit(day)}, "
+                f"{self.lit(year)}, {big(first)})"
+            )
+        else:
+            other = "new" if side == "old" else "old"
+            head = (
+                f"UPDATE sacoche_siecle_import SET siecle_import_date = {self.lit(day)}, "
+                f"siecle_import_annee = {self.lit(year)}, siecle_import_contenu = {big(first)} "
+                f"WHERE {self.ARCHIVE_WHERE} AND {self.content_is(a, other)}"
+            )
+        tail = [
+            f"UPDATE sacoche_siecle_import SET siecle_import_contenu = "
+            f"{self.concat('siecle_import_contenu', big(piece))} WHERE {self.ARCHIVE_WHERE}"
+            for piece in rest
+        ]
+        return [head, *tail]
+
     def _left_alone(self, g: Any) -> str:
         e = g.subject
         row = self.group_row("", e.type, e.groupe_id, e.ref, e.nom)
@@ -303,6 +369,23 @@ class MySQLPhrases(Phrases):
     def login_taken(self, login: Any) -> str:
         return f"user_login = {self.lit(login)}"
 
+    def null_safe_is(self, column: str, value: Any) -> str:
+        return f"{column} <=> {self.lit(value)}"
+
+    def content_is(self, a: Any, side: str) -> str:
+        size, digest = a.digest(side)
+        return (
+            f"LENGTH(siecle_import_contenu) = {self.lit(size)} AND "
+            f"SHA2(siecle_import_contenu, 256) = {self.lit(digest)}"
+        )
+
+    def concat(self, column: str, piece: str) -> str:
+        return f"CONCAT({column}, {piece})"
+
+    def _archive_fits(self, g: Any) -> str:
+        size, _ = g.subject.digest("new")
+        return f"@@max_allowed_packet >= {self.lit(size + 1024)}"
+
 
 class SQLitePhrases(Phrases):
     FALSE = "0"
@@ -315,6 +398,20 @@ class SQLitePhrases(Phrases):
 
     def login_taken(self, login: Any) -> str:
         return f"lower(user_login) = lower({self.lit(login)})"
+
+    def null_safe_is(self, column: str, value: Any) -> str:
+        return f"{column} IS {self.lit(value)}"
+
+    def content_is(self, a: Any, side: str) -> str:
+        size, _ = a.digest(side)
+        content = a.side(side)[2]
+        return (
+            f"length(CAST(siecle_import_contenu AS BLOB)) = {self.lit(size)} AND "
+            f"siecle_import_contenu = {self.big(content)}"
+        )
+
+    def concat(self, column: str, piece: str) -> str:
+        return f"{column} || {piece}"
 
 
 PHRASES: dict[str, type[Phrases]] = {"mysql": MySQLPhrases, "sqlite": SQLitePhrases}

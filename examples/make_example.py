@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import random
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
@@ -228,7 +229,29 @@ def write_onde1(rows: list[dict[str, str]], path: Path) -> None:
             )
 
 
-def write_state(export_path: Path, db_path: Path) -> dict[str, int]:
+def add_archive(db: Any, onde1_path: Path) -> None:
+    """SACoche's archive of last term's ONDE v1 import (as its wizard keeps it): the same file, but class
+    104513 had another teacher then, so the plan proposes renaming it (checked: nobody edited its name)."""
+    from engine.archive import php_json
+
+    with onde1_path.open(encoding="cp1252", newline="") as handle:
+        lines = [row for row in csv.reader(handle, delimiter=";") if row]
+    column = lines[0].index("Libellé classe")
+    for row in lines[1:]:
+        if row[column + 1] == "104513":
+            row[column] = "CE1 M. Ancien"
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS sacoche_siecle_import (siecle_import_objet VARCHAR(12) NOT NULL "
+        "DEFAULT '' PRIMARY KEY, siecle_import_date DATE DEFAULT NULL, siecle_import_annee CHAR(4) "
+        "DEFAULT NULL, siecle_import_contenu MEDIUMTEXT NOT NULL)"
+    )
+    db.execute(
+        "INSERT OR REPLACE INTO sacoche_siecle_import VALUES ('Onde', '2026-06-15', '2025', ?)",
+        (php_json(lines),),
+    )
+
+
+def write_state(export_path: Path, db_path: Path, onde1_path: Path | None = None) -> dict[str, int]:
     """Build last term's SACoche database for the example school (SQLite), consistent with the export.
 
     Planned against the export, it yields: new pupils, leavers, a returning pupil, a name whose accents
@@ -361,6 +384,8 @@ def write_state(export_path: Path, db_path: Path) -> dict[str, int]:
     first_new = next(p for p in pupils if p.line in new)
     add_user("ENS", "ANCOLIE", "Rose", login_base(first_new.prenom, first_new.nom))
     add_user("DIR", "TILLEUL", "Hélène", "hel.tilleul")
+    if onde1_path is not None:
+        add_archive(db, onde1_path)
     db.commit()
     db.execute("VACUUM")
     db.close()
@@ -371,5 +396,9 @@ if __name__ == "__main__":
     data = pupils()
     write_onde2(data, HERE / "onde2-ecole-des-tilleuls.csv")
     write_onde1(data, HERE / "onde1-ecole-des-tilleuls.csv")
-    counts = write_state(HERE / "onde2-ecole-des-tilleuls.csv", HERE / "sacoche-ecole-des-tilleuls.db")
+    counts = write_state(
+        HERE / "onde2-ecole-des-tilleuls.csv",
+        HERE / "sacoche-ecole-des-tilleuls.db",
+        HERE / "onde1-ecole-des-tilleuls.csv",
+    )
     print(f"{len(data)} pupils written; SACoche state with {counts['accounts']} pupil accounts")

@@ -74,3 +74,17 @@ def copy_rules(destination: Path) -> Path:
     target = destination / "rules"
     shutil.copytree(default_rules_dir(), target)
     return target
+
+
+def big_onde1(path: Path, filler: int = 9000) -> Path:
+    """The example's ONDE v1 file with long (ignored) address cells: its archive needs several pieces."""
+    import csv
+
+    with (EXAMPLES / "onde1-ecole-des-tilleuls.csv").open(encoding="cp1252", newline="") as handle:
+        lines = [row for row in csv.reader(handle, delimiter=";") if row]
+    column = lines[0].index("Adresse1")
+    for n, row in enumerate(lines[1:]):
+        row[column] = f"{n} " + "chemin des Tilleuls / " * (filler // 22)
+    with path.open("w", encoding="cp1252", newline="") as out:
+        csv.writer(out, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows(lines)
+    return path

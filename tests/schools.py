@@ -14,6 +14,7 @@ from pathlib import Path
 
 from helpers import onde2_row, write_csv
 
+from engine.archive import php_json
 from engine.match import match
 from engine.normalise import Export, read_export
 from engine.plan import Plan, build_plan, class_of, group_ref
@@ -60,6 +61,18 @@ class SchoolDB:
             RULES.context,
         )
         return self.group(ref, name, "classe", niveau)
+
+    def archive(self, lines: Sequence[Sequence[str]], day: str = "2026-09-03", year: str = "2026") -> None:
+        """SACoche's archive of a previous ONDE import (row 'Onde'), the table made if the schema lacks it."""
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS sacoche_siecle_import (siecle_import_objet VARCHAR(12) NOT NULL "
+            "DEFAULT '' PRIMARY KEY, siecle_import_date DATE DEFAULT NULL, siecle_import_annee CHAR(4) "
+            "DEFAULT NULL, siecle_import_contenu MEDIUMTEXT NOT NULL)"
+        )
+        self.conn.execute(
+            "INSERT OR REPLACE INTO sacoche_siecle_import VALUES ('Onde', ?, ?, ?)",
+            (day, year, php_json(lines)),
+        )
 
     def user(self, profil: str, nom: str, prenom: str, login: str, **columns: object) -> int:
         values = {

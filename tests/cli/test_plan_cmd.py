@@ -43,6 +43,8 @@ def test_example_plan_summary_and_files(tmp_path: Path, example_db: str) -> None
         "deactivate",
         "reactivate",
         "unchanged",
+        "without_class",
+        "archive",
         "needs_decision",
         "classes_create",
         "classes_rename",

@@ -17,6 +17,7 @@ TABLES = (
     "sacoche_groupe",
     "sacoche_user",
     "sacoche_jointure_user_groupe",
+    "sacoche_siecle_import",
 )
 
 

@@ -52,13 +52,54 @@ def test_every_measurement_is_a_number(report: dict) -> None:
     json.dumps(report)  # the raw report can be saved
 
 
+def test_throughput_counts_schools_per_second(report: dict) -> None:
+    measured = report["throughput"]
+    assert measured["schools"] == run.TINY.throughput_schools
+    for jobs in (1, 2):
+        row = measured[f"jobs{jobs}"]
+        assert row["counts"]["ok"] == run.TINY.throughput_schools and row["returncode"] == 0
+        assert row["schools_per_second"] == pytest.approx(measured["schools"] / row["seconds"])
+    assert measured["speedup"] > 0
+    assert measured["french_schools_minutes"] == pytest.approx(
+        45_000 / measured["jobs2"]["schools_per_second"] / 60
+    )
+
+
+def test_changed_heavy_school_on_mariadb(report: dict) -> None:
+    measured = report["changed"]
+    if measured.get("missing"):  # MariaDB not installed: said, never silently skipped on CI
+        assert not os.environ.get("CI"), measured["missing"]
+        return
+    assert measured["plan"]["returncode"] in (0, 3) and not measured["plan"]["timed_out"]
+    planted, summary = measured["planted"], measured["summary"]
+    changed = planted["create"] + planted["update"] + planted["deactivate"] + planted["reactivate"]
+    assert changed >= 0.9 * measured["pupils"]  # nearly every pupil changed
+    assert summary["update"] > summary["unchanged"]
+    assert planted["class_rename"] > 0
+    assert measured["reference_seconds"] > 0 and measured["reference_joined"] > 0
+    assert measured["load_rows"] > 0 and measured["load_seconds"] > 0 and measured["apply_seconds"] > 0
+    assert measured["plan_ratio"] > 0 and measured["apply_ratio"] > 0
+    assert {"read_state", "render_sql"} <= {s["stage"] for s in measured["stages"]}
+
+
 def test_the_document_renders_every_target(report: dict, tmp_path: Path) -> None:
     text = run.render_markdown(report)
-    sections = ("## Machine", "## Targets", *(f"## ({x})" for x in "abcdef"), "## Notes")
+    sections = ("## Machine", "## Targets", *(f"## ({x})" for x in "abcdefgh"), "## Notes")
     for section in sections:
         assert section in text
     rows = [line for line in text.splitlines() if line.startswith("| (")]
-    assert [row[:5] for row in rows] == ["| (a)", "| (b)", "| (c)", "| (d)", "| (e)"]
+    heavy = ["| (h)"] * (1 if report["changed"].get("missing") else 3)
+    assert [row[:5] for row in rows] == [
+        "| (a)",
+        "| (b)",
+        "| (c)",
+        "| (d)",
+        "| (e)",
+        "| (g)",
+        "| (g)",
+        *heavy,
+    ]
+    assert "schools/s" in text and "45,000" in text
     assert "pandas is not installed" in text
     assert "`read_export`" in text
     targets = run.evaluate(report)

@@ -212,17 +212,17 @@ def test_two_digit_years_are_one_grouped_message(tmp_path: Path) -> None:
 
 
 def test_many_identical_errors_in_a_column_are_grouped(tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "e.csv", pupils(12, classe_id=""))
+    path = write_csv(tmp_path / "e.csv", pupils(12, nom=""))  # (an empty class id is no error: no class yet)
     with pytest.raises(OndeErrorGroup) as info:
         read_export(path, RULES)
     (error,) = info.value.errors
     assert error.message == (
-        "column 9 (Identifiant classe): empty, but every pupil needs it, on 12 lines: lines 2, 3, 4, 5, 6…"
+        "column 2 (Nom de famille): empty, but every pupil needs it, on 12 lines: lines 2, 3, 4, 5, 6…"
     )
 
 
 def test_a_few_errors_stay_one_per_line(tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "e.csv", pupils(3, classe_id=""))
+    path = write_csv(tmp_path / "e.csv", pupils(3, nom=""))
     with pytest.raises(OndeErrorGroup) as info:
         read_export(path, RULES)
     assert [e.line for e in info.value.errors] == [2, 3, 4]

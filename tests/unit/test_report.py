@@ -163,6 +163,18 @@ def full_plan() -> dict[str, Any]:
             target={"table": "sacoche_groupe", "groupe_ref": "RG_THEATRE", "groupe_id": 9},
             reason={"rule": "groups.owned_ref", "situation": "group_absent_from_file"},
         ),
+        item(
+            "archive",
+            "e000000006",
+            subject={"file": "onde.csv"},
+            target={"table": "sacoche_siecle_import", "siecle_import_objet": "Onde", "row_exists": True},
+            changes={
+                "siecle_import_date": {"old": None, "new": "2026-11-29"},
+                "siecle_import_annee": {"old": None, "new": "2026"},
+                "siecle_import_contenu": {"old": "", "new": '[["Nom \\u00e9l\\u00e8ve"]]'},
+            },
+            reason={"rule": "archive", "situation": "archive_import", "bytes": 22},
+        ),
         # with its class in the subject
         item(
             "membership_add",
@@ -440,6 +452,7 @@ def test_per_class_grouping(rendered: tuple) -> None:
         "class_create-e000000001": "structure",
         "class_rename-e000000002": "structure",
         "class_retire-e000000003": "structure",
+        "archive-e000000006": "structure",
         "group_create-e000000004": "structure",
         "group_retire-e000000005": "structure",
         "decide-g000000001": "front",

@@ -38,6 +38,7 @@
 --   4. updates, reactivates, deactivates pupils (UPDATE … WHERE every old value is still there)
 --   5. adds then removes group memberships (rows of sacoche_jointure_user_groupe only)
 --   6. retires the classes/groups accepted for retirement (the group row and its memberships only)
+--   7. keeps the imported ONDE file in SACoche's archive (sacoche_siecle_import), as its wizard does
 -- Accounts are never deleted: a leaver gets user_sortie_date = 2026-11-29.
 -- Running it twice writes nothing the second time: the guards see the changes and stop.
 -- ===================================================================================================
@@ -54,7 +55,8 @@ SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE
 LOCK TABLES sacoche_user WRITE, sacoche_user AS u WRITE, sacoche_user AS u2 WRITE,
   sacoche_groupe WRITE, sacoche_groupe AS g WRITE, sacoche_groupe AS g3 WRITE, sacoche_groupe AS g4 WRITE,
   sacoche_jointure_user_groupe WRITE, sacoche_jointure_user_groupe AS j WRITE,
-  sacoche_jointure_user_groupe AS j2 WRITE, sacoche_niveau READ, sacoche_user_profil READ;
+  sacoche_jointure_user_groupe AS j2 WRITE, sacoche_siecle_import WRITE, sacoche_niveau READ,
+  sacoche_user_profil READ;
 
 -- ---------------------------------------------------------------------------------------------------
 -- GUARDS: 34 checks, all before the first write (MyISAM cannot roll back).

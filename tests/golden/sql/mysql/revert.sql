@@ -37,6 +37,7 @@
 -- holds what apply.sql wrote (run it before anything else changed those rows):
 --   * updates, reactivations, deactivations: every column back to its old value;
 --   * class renames: old name back; removed memberships: inserted again; added memberships: deleted;
+--   * SACoche's import archive (sacoche_siecle_import, row Onde): the previous one back, byte for byte;
 --   * retired classes/groups: inserted again with their old groupe_id, name, niveau and memberships;
 --   * the accounts apply.sql created are DEACTIVATED (user_sortie_date = 2026-11-29), not
 --     deleted; the classes and groups it created are left in place. To delete them instead, render with
@@ -55,7 +56,8 @@ SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE
 LOCK TABLES sacoche_user WRITE, sacoche_user AS u WRITE, sacoche_user AS u2 WRITE,
   sacoche_groupe WRITE, sacoche_groupe AS g WRITE, sacoche_groupe AS g3 WRITE, sacoche_groupe AS g4 WRITE,
   sacoche_jointure_user_groupe WRITE, sacoche_jointure_user_groupe AS j WRITE,
-  sacoche_jointure_user_groupe AS j2 WRITE, sacoche_niveau READ, sacoche_user_profil READ;
+  sacoche_jointure_user_groupe AS j2 WRITE, sacoche_siecle_import WRITE, sacoche_niveau READ,
+  sacoche_user_profil READ;
 
 -- ---------------------------------------------------------------------------------------------------
 -- GUARDS: 31 checks, all before the first write (MyISAM cannot roll back).

@@ -35,6 +35,7 @@
 --   4. updates, reactivates, deactivates pupils (UPDATE … WHERE every old value is still there)
 --   5. adds then removes group memberships (rows of sacoche_jointure_user_groupe only)
 --   6. retires the classes/groups accepted for retirement (the group row and its memberships only)
+--   7. keeps the imported ONDE file in SACoche's archive (sacoche_siecle_import), as its wizard does
 -- Accounts are never deleted: a leaver gets user_sortie_date = 2026-11-29.
 -- Running it twice writes nothing the second time: the guards see the changes and stop.
 -- ===================================================================================================

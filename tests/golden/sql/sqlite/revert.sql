@@ -34,6 +34,7 @@
 -- holds what apply.sql wrote (run it before anything else changed those rows):
 --   * updates, reactivations, deactivations: every column back to its old value;
 --   * class renames: old name back; removed memberships: inserted again; added memberships: deleted;
+--   * SACoche's import archive (sacoche_siecle_import, row Onde): the previous one back, byte for byte;
 --   * retired classes/groups: inserted again with their old groupe_id, name, niveau and memberships;
 --   * the accounts apply.sql created are DEACTIVATED (user_sortie_date = 2026-11-29), not
 --     deleted; the classes and groups it created are left in place. To delete them instead, render with
