@@ -7,6 +7,7 @@ Exit codes (engine.cliguard): 0 done, 1 a problem the user must fix or a usage e
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -449,7 +450,13 @@ def show_cmd(plan_dir: Path) -> None:
 @PLAN_DIR_ARGUMENT
 @click.option("--db", "db_url", required=True, help="sqlite:///PATH or mysql://USER:PASSWORD@HOST:PORT/DB.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (MySQL/MariaDB).")
-def apply_cmd(plan_dir: Path, db_url: str, yes: bool) -> None:
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Finish an apply of this plan that stopped part-way: the database's identity is still checked, "
+    "its fingerprint is left to the script's guards (each row in the plan's old or new state).",
+)
+def apply_cmd(plan_dir: Path, db_url: str, yes: bool, resume: bool) -> None:
     """Run PLAN_DIR/sql/DIALECT/apply.sql on --db, then verify.sql.
 
     SQLite: in one transaction; a failing guard rolls everything back. MySQL/MariaDB: asks for
@@ -465,15 +472,12 @@ def apply_cmd(plan_dir: Path, db_url: str, yes: bool) -> None:
     from engine.state import redact_url
 
     try:
-        loaded, dialect, script = prepare(plan_dir, db_url)
+        loaded, dialect, script = prepare(plan_dir, db_url, resume=resume)
         verify = checked_script(plan_dir, loaded, dialect, "verify")
-        summary = loaded.doc["summary"]
         accepted = [i for i in loaded.doc["items"] if i.get("accepted") and i.get("kind") != "decide"]
-        echo(
-            f"{script}: {len(accepted)} accepted change(s) (in the plan: "
-            f"create {summary.get('create', 0)}, update {summary.get('update', 0)}, "
-            f"deactivate {summary.get('deactivate', 0)}, reactivate {summary.get('reactivate', 0)})"
-        )
+        kinds = Counter(str(i.get("kind")) for i in accepted)  # what the script does, not the summary
+        counts = ", ".join(f"{one_line(k)} {n}" for k, n in sorted(kinds.items()))
+        echo(f"{script}: {len(accepted)} accepted change(s) to run" + (f" ({counts})" if counts else ""))
         planned_on = loaded.doc["state"].get("url")
         if planned_on != redact_url(db_url):
             echo(f"  note: the plan was computed on {planned_on}; the guards check this database")
