@@ -27,6 +27,7 @@ from urllib.parse import unquote
 from engine.dburl import parse_url
 from engine.errors import OndeError
 from engine.render import LoadedPlan, load_plan, rendered_plan_sha, sql_path
+from engine.target import check_target
 
 CLIENTS = ("mariadb", "mysql")
 
@@ -76,8 +77,11 @@ def checked_script(plan_dir: Path, loaded: LoadedPlan, dialect: str, name: str) 
     return script
 
 
-def prepare(plan_dir: Path, db_url: str, name: str = "apply") -> tuple[LoadedPlan, str, Path]:
-    """Load and check everything before anything runs: plan.json, holds, the rendered script."""
+def prepare(
+    plan_dir: Path, db_url: str, name: str = "apply", *, resume: bool = False
+) -> tuple[LoadedPlan, str, Path]:
+    """Load and check everything before anything runs: plan.json (sealed), holds, the rendered script,
+    and that ``db_url`` is the plan's database in the state the plan read (engine.target)."""
     loaded = load_plan(plan_dir)
     dialect = dialect_of(db_url)
     if name == "apply" and loaded.doc.get("held"):
@@ -87,7 +91,11 @@ def prepare(plan_dir: Path, db_url: str, name: str = "apply") -> tuple[LoadedPla
             file=loaded.path,
             hint="check the figures, then re-plan with the --allow option the hold names",
         )
-    return loaded, dialect, checked_script(plan_dir, loaded, dialect, name)
+    script = checked_script(plan_dir, loaded, dialect, name)
+    if dialect == "sqlite":
+        sqlite_file(db_url)  # a missing file is named before anything reads it
+    check_target(loaded.doc, db_url, loaded.path, resume=resume)
+    return loaded, dialect, script
 
 
 # --- SQLite -----------------------------------------------------------------------------------------------

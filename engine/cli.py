@@ -7,6 +7,7 @@ Exit codes (engine.cliguard): 0 done, 1 a problem the user must fix or a usage e
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -71,20 +72,58 @@ def inspect_cmd(export: Path, rules_dir: Path | None, format_id: str | None, as_
         "classes": [],
         "warnings": [],
     }
-    from engine.normalise import read_export
+    from engine import parents
+    from engine.normalise import normalise
     from engine.overview import overview
     from engine.rules import load_rules
 
     try:
         rules = load_rules(rules_dir)
-        info = overview(read_export(export, rules, format_id))
+        match = parents.read_source(export, rules, format_id, ("pupils", "parents"))
+        if match.source.kind == "parents":
+            info = parents.overview(parents.read_parents(match, rules))
+        else:
+            info = overview(normalise(match, rules))
     except OndeError as exc:
         _fail(exc, as_json, empty)
         return
     if as_json:
         click.echo(json_text(info))
         return
+    if info.get("kind_of_export") == "parents":
+        _print_parents(info)
+        return
     _print_overview(info)
+
+
+def _print_parents(info: dict[str, Any]) -> None:
+    """inspect's text for a parents export: counts, never a name."""
+    confirmed = "" if info["format_confirmed"] else "  (mapping not confirmed on a real export)"
+    echo(f"{info['file']}: {info['format']} — {info['format_label']}{confirmed}")
+    where = (
+        f"sheet '{info['sheet']}'"
+        if info["sheet"]
+        else f"encoding {info['encoding']}, delimiter {info['delimiter']!r}"
+    )
+    echo(f"  {info['kind']}, {where}, header on line {info['header_line']}")
+    echo(
+        f"  {info['parents']} parents, {info['children_links']} links to children, "
+        f"{info['child_groups']} child groups in the header"
+    )
+    if info["parents_without_child"]:
+        echo(
+            f"  {info['parents_without_child']} parents with no child listed (SACoche imports no such parent)"
+        )
+    if info["parents_on_several_rows"]:
+        echo(f"  {info['parents_on_several_rows']} parents listed on several rows (one account each)")
+    if info["skipped_rows"]:
+        echo(
+            f"  {info['skipped_rows']} rows of another table (organisations) skipped, "
+            f"from line {info['skipped_from_line']}"
+        )
+    echo("  parents are read and inspected only: they cannot be planned yet")
+    for warning in info["warnings"]:
+        echo(f"  warning: {warning}")
 
 
 def _sheets_read(info: dict[str, Any]) -> str:
@@ -438,7 +477,13 @@ def show_cmd(plan_dir: Path) -> None:
 @PLAN_DIR_ARGUMENT
 @click.option("--db", "db_url", required=True, help="sqlite:///PATH or mysql://USER:PASSWORD@HOST:PORT/DB.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (MySQL/MariaDB).")
-def apply_cmd(plan_dir: Path, db_url: str, yes: bool) -> None:
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Finish an apply of this plan that stopped part-way: the database's identity is still checked, "
+    "its fingerprint is left to the script's guards (each row in the plan's old or new state).",
+)
+def apply_cmd(plan_dir: Path, db_url: str, yes: bool, resume: bool) -> None:
     """Run PLAN_DIR/sql/DIALECT/apply.sql on --db, then verify.sql.
 
     SQLite: in one transaction; a failing guard rolls everything back. MySQL/MariaDB: asks for
@@ -454,15 +499,12 @@ def apply_cmd(plan_dir: Path, db_url: str, yes: bool) -> None:
     from engine.state import redact_url
 
     try:
-        loaded, dialect, script = prepare(plan_dir, db_url)
+        loaded, dialect, script = prepare(plan_dir, db_url, resume=resume)
         verify = checked_script(plan_dir, loaded, dialect, "verify")
-        summary = loaded.doc["summary"]
         accepted = [i for i in loaded.doc["items"] if i.get("accepted") and i.get("kind") != "decide"]
-        echo(
-            f"{script}: {len(accepted)} accepted change(s) (in the plan: "
-            f"create {summary.get('create', 0)}, update {summary.get('update', 0)}, "
-            f"deactivate {summary.get('deactivate', 0)}, reactivate {summary.get('reactivate', 0)})"
-        )
+        kinds = Counter(str(i.get("kind")) for i in accepted)  # what the script does, not the summary
+        counts = ", ".join(f"{one_line(k)} {n}" for k, n in sorted(kinds.items()))
+        echo(f"{script}: {len(accepted)} accepted change(s) to run" + (f" ({counts})" if counts else ""))
         planned_on = loaded.doc["state"].get("url")
         if planned_on != redact_url(db_url):
             echo(f"  note: the plan was computed on {planned_on}; the guards check this database")

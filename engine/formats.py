@@ -140,8 +140,17 @@ def _describe_missing(source: SourceRules, fields: Sequence[str]) -> str:
     return "; ".join(parts)
 
 
-def detect(raws: Sequence[RawSource], rules: RuleSet, format_id: str | None = None) -> HeaderMatch:
-    """Locate the header row and format; raise :class:`OndeError` with the closest format when none fits."""
+def detect(
+    raws: Sequence[RawSource],
+    rules: RuleSet,
+    format_id: str | None = None,
+    kinds: tuple[str, ...] = ("pupils",),
+) -> HeaderMatch:
+    """Locate the header row and format; raise :class:`OndeError` with the closest format when none fits.
+
+    Every format is scored; a winner whose kind is not in ``kinds`` (a parents export where pupils are
+    expected, a known *other* file) is refused with its format's message.
+    """
     if format_id is not None and format_id not in rules.sources:
         raise OndeError(
             f"unknown format '{format_id}'",
@@ -174,7 +183,7 @@ def detect(raws: Sequence[RawSource], rules: RuleSet, format_id: str | None = No
     if best.missing_signature:
         lacks = (
             _describe_missing(best.source, best.missing_signature)
-            if best.source.kind == "pupils"
+            if best.source.kind != "other"
             else ", ".join(best.missing_signature)
         )
         found = sum(1 for cols in best.matched.values() if cols)
@@ -199,7 +208,16 @@ def detect(raws: Sequence[RawSource], rules: RuleSet, format_id: str | None = No
             hint="export the pupil list from ONDE (all pupils, no filter), or add the header names to "
             "rules/sources/ as synonyms (docs/rules.md), or force a format with --format",
         )
-    if best.source.kind == "other":
+    if best.source.kind == "parents" and "parents" not in kinds:
+        raise OndeError(
+            (best.source.message or f"this is a {best.source.label} file, not a pupils export")
+            + ": parents are read with `onde-sacoche inspect` (they cannot be planned yet)",
+            file=_file_of(best.raw),
+            line=best.line,
+            hint="give the pupils export (ONDE: Élèves → Extraction/Export) here; "
+            "describe this file with `onde-sacoche inspect`",
+        )
+    if best.source.kind not in kinds:
         raise OndeError(
             best.source.message or f"this is a {best.source.label} file, not a pupils export",
             file=_file_of(best.raw),
@@ -253,7 +271,9 @@ def _sheets(
             parts.append((raw, best.line))
             continue
         full = [
-            c for c in candidates if c.raw is raw and not c.missing_signature and c.source.kind == "pupils"
+            c
+            for c in candidates
+            if c.raw is raw and not c.missing_signature and c.source.kind == best.source.kind
         ]
         if not full:
             ignored.append(visible(raw.sheet or ""))

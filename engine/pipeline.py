@@ -36,6 +36,7 @@ from engine.planio import (
     tighten_tree,
     write_plan,
 )
+from engine.readset import read_set
 from engine.render import DIALECTS, SCRIPTS, load_plan, plan_dialects, render_sql, sql_path
 from engine.report import render_reports
 from engine.review import summary_text
@@ -43,6 +44,7 @@ from engine.rules import RuleSet, load_rules
 from engine.sheets import keep_passwords, previous_cards
 from engine.sheets import summary_line as sheet_summary_line
 from engine.state import State, read_state
+from engine.target import db_identity
 from engine.widths import fit_export
 
 
@@ -142,6 +144,7 @@ def make_plan(
     decisions = load_decisions(decisions_file) if decisions_file else None
     export = read_export(export_path, rules, format_id)
     state = read_state(db_url)
+    read_sums = read_set(db_url)  # right after the state: apply.sql recomputes it (engine.readset)
     check_destination(out, state.url, force)
     decisions, replay_notes = replay_decisions(out, state.url, decisions)
     export = fit_export(export, state.widths)  # names as SACoche would store them in this database
@@ -163,7 +166,9 @@ def make_plan(
             {"held": plan.held, "items": [{"kind": i.kind, "accepted": i.accepted} for i in plan.items]}
         ),
     )
-    meta = _meta(export, state, rules, day)
+    meta = _meta(export, state, rules, day, db_identity(db_url))
+    if read_sums is not None:
+        meta["state"]["read_set"] = read_sums
     if login_sheet is not None:
         meta["login_sheet"] = login_sheet
     del export, state  # a million pupils and accounts: not needed to render
@@ -256,7 +261,7 @@ def _keep_sheet(plan: Plan, out: Path, state: State, rules: RuleSet) -> tuple[Pl
     )
 
 
-def _meta(export: Export, state: State, rules: RuleSet, day: str) -> dict[str, Any]:
+def _meta(export: Export, state: State, rules: RuleSet, day: str, identity: dict[str, Any]) -> dict[str, Any]:
     """plan.json's description of its inputs."""
     return {
         "tool": f"onde-sacoche {__version__}",
@@ -275,6 +280,7 @@ def _meta(export: Export, state: State, rules: RuleSet, day: str) -> dict[str, A
         "state": {
             "url": state.url,
             "dialect": state.dialect,
+            "identity": identity,
             "fingerprint": dict(state.fingerprint),
             "login_model": state.profile.model,
             "widths": dict(state.widths),

@@ -14,8 +14,17 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from engine.seal import seal_problems
+
+__all__ = ["PLAN_HINT", "SEAL_HINT", "document_problems", "item_problems", "real_date", "seal_problems"]
+
 #: what to do about a damaged plan.json
 PLAN_HINT = "undo the edit (only `accepted` flags are meant to change), or run `onde-sacoche plan` again"
+#: what to do about a plan.json changed beyond its `accepted` flags (engine.seal)
+SEAL_HINT = (
+    "only `accepted` flags may change in plan.json: undo the other edits, or run `onde-sacoche plan` "
+    "again (use --accept/--reject or a decisions file to change what the plan does)"
+)
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 #: what a plain field of a subject, reason, candidate or hold may hold

@@ -23,6 +23,7 @@ from engine.errors import OndeError, OndeErrorGroup
 from engine.match import Decisions as MatchDecisions
 from engine.plan import Decisions as ItemDecisions
 from engine.plan import Plan
+from engine.seal import SEAL, document_seal, sealed_item
 from engine.yamlpos import load_located
 
 PLAN_FILE = "plan.json"
@@ -243,9 +244,11 @@ def _indented(value: Any, newline: str) -> str:
 
 
 def plan_json_chunks(body: Mapping[str, Any], items: Any) -> Iterator[str]:
-    """The text of json.dumps({**body, "items": [item dicts]}, ensure_ascii=False, indent=2) + "\n",
+    """The text of json.dumps({**body, "items": [sealed item dicts], "seal": …}, ensure_ascii=False,
+    indent=2) + "\n" (engine.seal),
     byte for byte, one item at a time: the items are never all turned into dicts, nor the file into one
     string (a million-pupil plan.json is hundreds of MiB)."""
+    seals: list[str] = []
     yield "{"
     for index, (key, value) in enumerate(body.items()):
         yield ("," if index else "") + "\n  " + json.dumps(key, ensure_ascii=False) + ": "
@@ -254,9 +257,12 @@ def plan_json_chunks(body: Mapping[str, Any], items: Any) -> Iterator[str]:
             continue
         first = True
         for item in items:
-            yield ("[\n    " if first else ",\n    ") + _pretty(item.to_dict(), 2)
+            sealed = sealed_item(item.to_dict())
+            seals.append(sealed[SEAL])
+            yield ("[\n    " if first else ",\n    ") + _pretty(sealed, 2)
             first = False
         yield "[]" if first else "\n  ]"
+    yield ",\n  " + json.dumps(SEAL) + ": " + _pretty(document_seal(body, seals), 1)
     yield "\n}\n"
 
 

@@ -38,7 +38,8 @@ from engine.archive import OBJET as ARCHIVE_OBJET
 from engine.archive import chunks as text_chunks
 from engine.errors import OndeError, OndeErrorGroup
 from engine.plan import ITEM_KINDS
-from engine.plancheck import PLAN_HINT, document_problems, item_problems, real_date
+from engine.plancheck import PLAN_HINT, SEAL_HINT, document_problems, item_problems, real_date, seal_problems
+from engine.readset import read_guards
 from engine.sqlphrases import PHRASES
 from engine.state import ACTIVE
 
@@ -321,6 +322,9 @@ def validate_plan(doc: Any, text: str, path: Path) -> None:
         for problem in problems:
             name = item.get("id") if isinstance(item, dict) else None
             errors.append(OndeError(f"item {name or index}: {problem}", file=path, line=line, hint=PLAN_HINT))
+    if not errors:  # the seal is checked on a plan that is otherwise sound: its own messages are clearer
+        seal = seal_problems(doc)
+        errors = [OndeError(m, file=path, line=_line_of(text, n) or 1, hint=SEAL_HINT) for n, m in seal]
     if errors:
         raise OndeErrorGroup(errors) if len(errors) > 1 else errors[0]
 
@@ -737,11 +741,14 @@ class Check:
     ``check`` names the condition (spelled by :class:`engine.sqlphrases.Phrases`), ``subject`` is what it
     is about (a view, a login, a (kind, ref) pair). Key and message are made when a template asks."""
 
-    __slots__ = ("check", "item", "n", "short", "subject", "text", "total")
+    __slots__ = ("check", "either", "item", "n", "short", "subject", "text", "total")
 
     def __init__(self, item: str, short: str, text: str, check: str, subject: Any = None) -> None:
         self.item, self.short, self.text, self.check, self.subject = item, short, text, check, subject
         self.n = self.total = 0
+        #: revert.sql: the item's own apply guards, any of which lets the guard pass too (the item was
+        #: never applied: its row is still in the plan's old state, there is nothing to revert)
+        self.either: list[Check] = []
 
     @property
     def key(self) -> str:
@@ -761,6 +768,10 @@ class Check:
     @property
     def details(self) -> str:
         return sql_comment(self.text)
+
+
+#: the apply guards that check an item's own row in the plan's old state (not the ones on other items)
+OWN_ROW_GUARDS = frozenset({"group_absent", "rename", "login_free", "user", "membership", "retire"})
 
 
 def _numbered(checks: list[Check]) -> list[Check]:
@@ -993,6 +1004,15 @@ class _Model:
             for g in self.group_creates:
                 text = f"{g.type} {g.ref} changed or is used by others: not deleted"
                 add(Check(g.id, "group in use", text, "created_group", g))
+        # After a partial apply a row may be in the plan's old state: nothing to revert there, and every
+        # write of revert.sql is conditioned on the new state, so such a row is left as it is.
+        olds = self.old_states()
+        for g in guards:
+            old = olds.get(g.item)
+            if isinstance(old, list):
+                g.either = old
+            elif old == "absent" and g.check == "membership_present":
+                g.check = "always"
         return _numbered(guards)
 
     def _note_created_group_users(self) -> None:
@@ -1042,6 +1062,19 @@ class _Model:
             text = f"hand-made {e.type} groupe_id {e.groupe_id} untouched"
             add(Check(f"left_alone-{e.groupe_id}", "", text, "left_alone", e))
         return _numbered(checks)
+
+    def old_states(self) -> dict[str, str]:
+        """item id → how verify.sql tells "not done" (the item's row still as the plan found it) from an
+        unexpected state: the apply guards about the item's own row, or "absent" (a membership to add:
+        not done while absent) or "never" (a hand-made group: only ever done or unexpected)."""
+        found: dict[str, list[Check]] = {}
+        for g in self.apply_guards():
+            if g.check in OWN_ROW_GUARDS:
+                found.setdefault(g.item, []).append(g)
+        states: dict[str, Any] = {item: checks for item, checks in found.items()}
+        for m in self.memberships_add:
+            states.setdefault(m.id, "absent")
+        return states
 
     def expected_rows(self) -> int:
         """Rows apply.sql changes when every write lands (printed at the end of the MySQL script)."""
@@ -1189,12 +1222,15 @@ def script_chunks(loaded: LoadedPlan, model: _Model, dialect: str, name: str) ->
         "script": name,
         "ACTIVE": ACTIVE,
     }
+    context["read_guards"] = []
     if name == "apply":
+        context["read_guards"] = read_guards(loaded.doc, LITERALS[dialect]) if dialect == "mysql" else []
         context["guards"] = model.apply_guards()
     elif name == "revert":
         context["guards"] = model.revert_guards()
     else:
         context["checks"] = model.verify_checks()
+        context["old_states"] = model.old_states()
     template = _environment(dialect).get_template(f"{name}.sql.j2")
     chunks = _squeeze_blank_lines(_blocks(template.generate(context)))
     return _refusing_account_deletes(chunks) if name == "apply" else chunks

@@ -92,6 +92,21 @@ class SourceRules:
     fields: Mapping[str, FieldRule]
     ignored_headers: frozenset[str]
     message: str | None
+    #: kind parents: the child columns, repeated once per child (None for other kinds)
+    children: ChildRules | None = None
+    #: kind parents: folded first cells of a row that starts another table (reading stops there)
+    stop_markers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ChildRules:
+    """The repeated group of child columns of a parents export (``children:`` in its source file)."""
+
+    fields: Mapping[str, FieldRule]
+
+    def field_of(self, folded_header: str) -> str | None:
+        """The child field a folded header feeds, or None."""
+        return next((n for n, r in self.fields.items() if folded_header in r.folded_headers), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,11 +240,9 @@ def _compile_table(data: dict[str, Any]) -> dict[str, Any]:
     return table
 
 
-def _compile_source(doc: Located) -> SourceRules:
-    data = doc.data
-    fields = {}
-    for name, spec in data.get("fields", {}).items():
-        fields[name] = FieldRule(
+def _compile_fields(specs: Mapping[str, Any]) -> dict[str, FieldRule]:
+    return {
+        name: FieldRule(
             name=name,
             headers=tuple(spec["headers"]),
             folded_headers=frozenset(fold(h) for h in spec["headers"]),
@@ -237,6 +250,14 @@ def _compile_source(doc: Located) -> SourceRules:
             steps=compile_steps(spec.get("steps", [])),
             may_be_empty=bool(spec.get("may_be_empty", False)),
         )
+        for name, spec in specs.items()
+    }
+
+
+def _compile_source(doc: Located) -> SourceRules:
+    data = doc.data
+    fields = _compile_fields(data.get("fields", {}))
+    children = data.get("children")
     inputs = data.get("input", {})
     return SourceRules(
         id=data["id"],
@@ -252,6 +273,8 @@ def _compile_source(doc: Located) -> SourceRules:
         fields=fields,
         ignored_headers=frozenset(fold(h) for h in data.get("ignore_headers", [])),
         message=data.get("message"),
+        children=ChildRules(_compile_fields(children["fields"])) if children else None,
+        stop_markers=tuple(fold(m) for m in data.get("stop_at_row_starting", ())),
     )
 
 
@@ -297,6 +320,20 @@ def _source_errors(doc: Located, tables: set[str]) -> list[OndeError]:
                     )
                 )
         errors.extend(_step_errors(doc, ("fields", name, "steps"), spec.get("steps", []), tables))
+    for name, spec in data.get("children", {}).get("fields", {}).items():
+        for index, header in enumerate(spec["headers"]):
+            key = fold(header)
+            where = ("children", "fields", name, "headers", index)
+            if key in seen:
+                errors.append(
+                    doc.error(
+                        where,
+                        f"header '{header}' is also a header of field '{seen[key]}'",
+                        hint="a column can feed one field only",
+                    )
+                )
+            seen[key] = f"children.{name}"
+        errors.extend(_step_errors(doc, ("children", "fields", name, "steps"), spec.get("steps", []), tables))
     return errors
 
 

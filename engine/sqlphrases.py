@@ -110,10 +110,13 @@ class Phrases:
     def all_same(self, alias: str, preds: Iterable[Any]) -> str:
         return " AND ".join(self.same(alias, p) for p in preds)
 
-    def group_id(self, kind: str, ref: Any) -> str:
+    def group_id(self, kind: str, ref: Any, alias: str = "") -> str:
+        """The groupe_id of a ref; ``alias`` when the statement already reads sacoche_groupe (under LOCK
+        TABLES a statement must name each reference of a table differently)."""
+        a, named = (f"{alias}.", f" {alias}") if alias else ("", "")
         return (
-            f"(SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = {self.lit(kind)} "
-            f"AND {self.ref_is('groupe_ref', ref)})"
+            f"(SELECT {a}groupe_id FROM sacoche_groupe{named} WHERE {a}groupe_type = {self.lit(kind)} "
+            f"AND {self.ref_is(a + 'groupe_ref', ref)})"
         )
 
     def class_id(self, ref: Any) -> str:
@@ -168,10 +171,17 @@ class Phrases:
 
     # conditions: TRUE when the guard passes / the check holds -----------------------------------------
     def condition(self, g: Any) -> str:
+        if g.check == "always":
+            return "1 = 1"
         spell = self._conditions.get(g.check)
         if spell is None:
             raise ValueError(f"unknown check {g.check}")
         return spell(g)
+
+    def either(self, g: Any) -> str:
+        """A revert guard's other way to pass: the item's own apply guards (never applied), or ``1 = 0``."""
+        alternatives = getattr(g, "either", None) or []
+        return " AND ".join(f"({self.condition(o)})" for o in alternatives) or "1 = 0"
 
     def _group_absent(self, g: Any) -> str:
         group = g.subject
@@ -219,8 +229,9 @@ class Phrases:
         )
         if members:
             text += (
-                f" AND (SELECT COUNT(*) FROM sacoche_jointure_user_groupe WHERE groupe_id = {groupe_id} "
-                f"AND jointure_pp = 0 AND user_id IN ({self.id_list(members)})) = {len(members)}"
+                " AND (SELECT COUNT(*) FROM sacoche_jointure_user_groupe j2 WHERE "
+                f"j2.groupe_id = {groupe_id} AND j2.jointure_pp = 0 "
+                f"AND j2.user_id IN ({self.id_list(members)})) = {len(members)}"
             )
         return text
 
@@ -256,7 +267,7 @@ class Phrases:
 
     def _created_group(self, g: Any) -> str:
         group = g.subject
-        own = self.group_id(group.type, group.ref)
+        own, own2 = self.group_id(group.type, group.ref, "g3"), self.group_id(group.type, group.ref, "g4")
         users = "".join(f" AND {self.text_is_not('u.user_login', login)}" for login in group.created_logins)
         if group.moved_users:
             users += f" AND u.user_id NOT IN ({self.id_list(group.moved_users)})"
@@ -267,8 +278,8 @@ class Phrases:
             f"(SELECT COUNT(*) FROM sacoche_groupe WHERE {self.group_is('', group.type, group.ref)} "
             f"AND {self.text_is('groupe_nom', group.nom)}) = 1 AND NOT EXISTS (SELECT 1 FROM sacoche_user u "
             f"WHERE u.eleve_classe_id = {own}{users}) AND NOT EXISTS (SELECT 1 FROM "
-            "sacoche_jointure_user_groupe j JOIN sacoche_user u ON u.user_id = j.user_id WHERE j.groupe_id = "
-            f"{own}{members})"
+            "sacoche_jointure_user_groupe j JOIN sacoche_user u2 ON u2.user_id = j.user_id WHERE "
+            f"j.groupe_id = {own2}{members.replace('u.user_', 'u2.user_')})"
         )
 
     # SACoche's import archive (sacoche_siecle_import, one row per objet) ------------------------------

@@ -16,6 +16,8 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 from helpers import EXAMPLES, REPO
+from support.mariadb import SacocheDatabase
+from support.state_copy import copy_sqlite_to_mysql
 
 from engine.cli import main
 from engine.cliguard import GuardedGroup
@@ -139,21 +141,13 @@ def test_usage_error_from_the_installed_entry_point_exits_1() -> None:
     assert run.returncode == 1 and run.stderr.startswith("error: ") and "Traceback" not in run.stderr
 
 
-def _apply_waiting_for_confirmation(tmp_path: Path) -> subprocess.Popen[str]:
-    db = tmp_path / "s.db"
-    shutil.copy(EXAMPLES / "sacoche-ecole-des-tilleuls.db", db)
-    made = cli("plan", str(EXPORT), "--db", f"sqlite:///{db}", "--out", str(tmp_path / "p"))
+def _apply_waiting_for_confirmation(tmp_path: Path, school: SacocheDatabase) -> subprocess.Popen[str]:
+    """apply on the MariaDB database the plan was made from (apply refuses any other before asking)."""
+    copy_sqlite_to_mysql(EXAMPLES / "sacoche-ecole-des-tilleuls.db", school)
+    made = cli("plan", str(EXPORT), "--db", school.url, "--out", str(tmp_path / "p"))
     assert made.exit_code == 0, made.output
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "engine.cli",
-            "apply",
-            str(tmp_path / "p"),
-            "--db",
-            "mysql://u:pw@127.0.0.1:9/x",
-        ],
+        [sys.executable, "-m", "engine.cli", "apply", str(tmp_path / "p"), "--db", school.url],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -163,16 +157,18 @@ def _apply_waiting_for_confirmation(tmp_path: Path) -> subprocess.Popen[str]:
     )
 
 
-def test_refused_confirmation_exits_1(tmp_path: Path) -> None:
-    process = _apply_waiting_for_confirmation(tmp_path)
+@pytest.mark.mariadb
+def test_refused_confirmation_exits_1(tmp_path: Path, sacoche_mysql: SacocheDatabase) -> None:
+    process = _apply_waiting_for_confirmation(tmp_path, sacoche_mysql)
     out, err = process.communicate("n\n", timeout=120)
     assert process.returncode == 1
     assert "Apply to" in out
     assert err.strip().splitlines()[-1] == "aborted: nothing was done" and "Traceback" not in err
 
 
-def test_ctrl_c_exits_130(tmp_path: Path) -> None:
-    process = _apply_waiting_for_confirmation(tmp_path)
+@pytest.mark.mariadb
+def test_ctrl_c_exits_130(tmp_path: Path, sacoche_mysql: SacocheDatabase) -> None:
+    process = _apply_waiting_for_confirmation(tmp_path, sacoche_mysql)
     assert process.stdout is not None
     prompt = ""
     while "Apply to" not in prompt:

@@ -182,8 +182,8 @@ def test_html_pdf_and_renamed_xlsx(tmp_path: Path) -> None:
 
 
 def test_other_sources_are_named(tmp_path: Path) -> None:
-    err = assert_refused(SAMPLES / "onde_v1_responsables_example.csv", "parents", line=1)
-    assert "pupils" in err
+    # a parents export is read by inspect (tests/cli/test_inspect_parents.py), refused where pupils are read
+    assert inspect_json(SAMPLES / "onde_v1_responsables_example.csv")["kind_of_export"] == "parents"
     siecle = write_csv(
         tmp_path / "siecle.csv",
         [["1234", "DUPONT", "Jean", "3E1"]],

@@ -18,10 +18,11 @@ import pytest
 from click.testing import CliRunner, Result
 from helpers import EXAMPLES
 
-from engine.apply import run_sqlite
+from engine.apply import run_sqlite, verify_sqlite
 from engine.cli import main
 from engine.errors import OndeError
 from engine.render import sql_path
+from engine.seal import reseal
 
 EXPORT = EXAMPLES / "onde2-ecole-des-tilleuls.csv"
 TODAY = "2026-11-29"
@@ -89,10 +90,13 @@ def make_plan(db: Path, out: Path, *extra: str) -> dict[str, Any]:
     return json.loads((out / "plan.json").read_text(encoding="utf-8"))
 
 
-def edit_plan(out: Path, edit: Any) -> None:
+def edit_plan(out: Path, edit: Any, *, sealed: bool = False) -> None:
+    """Edit plan.json by hand; ``sealed``: seal it again as `plan` would (odd plans on purpose)."""
     path = out / "plan.json"
     doc = json.loads(path.read_text(encoding="utf-8"))
     edit(doc)
+    if sealed:
+        reseal(doc)
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
@@ -187,7 +191,8 @@ def test_apply_twice_is_refused_and_writes_nothing(tmp_path: Path, db: Path) -> 
     make_plan(db, out)
     assert apply(out, db).exit_code == 0
     applied = dump(db)
-    second = apply(out, db)
+    assert "the database changed since the plan was made" in apply(out, db).stderr
+    second = cli("apply", str(out), "--db", url(db), "--resume")
     assert second.exit_code == 1
     assert "GUARD 1/34 class_create-749c789a11: ref exists" in second.stderr
     assert "Nothing was written" in second.stderr and str(sql_path(out, "sqlite", "apply")) in second.stderr
@@ -296,9 +301,12 @@ def test_drift_is_refused_and_nothing_is_written(
     make_plan(db, out)
     execute(db, drift, *args)
     before = dump(db)
-    result = apply(out, db)
-    assert result.exit_code == 1
-    assert guard in result.stderr
+    result = apply(out, db)  # the fingerprint, recomputed before anything runs
+    assert result.exit_code == 1 and "the database changed since the plan was made (sacoche_" in result.stderr
+    assert dump(db) == before
+    resumed = cli("apply", str(out), "--db", url(db), "--resume")  # the script's own guards
+    assert resumed.exit_code == 1
+    assert guard in resumed.stderr
     assert dump(db) == before
 
 
@@ -408,7 +416,7 @@ def test_odd_names_round_trip_exactly(tmp_path: Path, db: Path) -> None:
         create["user_email"]["new"] = NASTY_EMAIL
         item(doc, "class_create-749c789a11")["changes"]["groupe_nom"]["new"] = NASTY_CLASS
 
-    edit_plan(out, odd)
+    edit_plan(out, odd, sealed=True)
     assert cli("render", str(out)).exit_code == 0
     original = dump(db)
     result = apply(out, db)
@@ -497,6 +505,138 @@ def test_retire_refused_when_the_group_has_members_the_plan_did_not_see(tmp_path
         groupe_id,
     )
     before = dump(db)
-    result = apply(out, db)
+    result = cli("apply", str(out), "--db", url(db), "--resume")  # past the fingerprint: the guards
     assert result.exit_code == 1 and "group changed" in result.stderr
     assert dump(db) == before
+
+
+# --- plan.json is sealed except `accepted` ------------------------------------------------------------
+
+
+def test_an_item_added_by_hand_is_refused_by_render_show_and_apply(tmp_path: Path, db: Path) -> None:
+    out = tmp_path / "plan"
+    make_plan(db, out)
+    groupe_id = _theatre(db, 23, 29)  # a hand-made group the plan never saw
+    other = tmp_path / "other.db"  # a plan that retires it, to copy the item from
+    shutil.copy(db, other)
+    retire = next(i for i in make_plan(other, tmp_path / "p2")["items"] if i["kind"] == "group_retire")
+
+    def forge(d: dict[str, Any]) -> None:
+        forged = {k: v for k, v in retire.items() if k != "seal"}
+        forged["id"], forged["accepted"] = "group_retire-00000000aa", True
+        forged["target"] = {
+            **retire["target"],
+            "groupe_id": groupe_id,
+            "ref": "RG_THEATRE",
+            "members": [23, 29],
+        }
+        d["items"].append(forged)
+
+    edit_plan(out, forge)
+    before = dump(db)
+    for command in (["render", str(out)], ["show", str(out)], ["apply", str(out), "--db", url(db)]):
+        result = cli(*command)
+        assert result.exit_code == 1, (command, result.output)
+        assert "plan.json:" in result.stderr and "group_retire-00000000aa was added by hand" in result.stderr
+        assert "Traceback" not in result.output
+    line = (
+        (out / "plan.json")
+        .read_text(encoding="utf-8")
+        .splitlines()
+        .index(
+            next(x for x in (out / "plan.json").read_text(encoding="utf-8").splitlines() if "00000000aa" in x)
+        )
+    )
+    assert f"plan.json:{line + 1}:" in cli("render", str(out)).stderr
+    assert dump(db) == before
+
+
+@pytest.mark.parametrize(
+    "edit, needle",
+    [
+        (lambda d: d["items"][0]["changes"]["user_nom"].__setitem__("new", "AUTRE"), "was changed after"),
+        (lambda d: d["items"].pop(), "removed or reordered"),
+        (lambda d: d["summary"].__setitem__("create", 0), "'summary' was changed"),
+        (lambda d: d["state"]["fingerprint"].clear(), "'state' was changed"),
+        (lambda d: d.__setitem__("held", not d.get("held")), "'held' was changed"),
+    ],
+)
+def test_figures_or_items_edited_by_hand_are_refused(
+    tmp_path: Path, db: Path, edit: Any, needle: str
+) -> None:
+    out = tmp_path / "plan"
+    make_plan(db, out)
+    edit_plan(out, edit)
+    result = cli("render", str(out))
+    assert result.exit_code == 1 and needle in result.stderr, result.output
+
+
+def test_accepted_flags_may_change(tmp_path: Path, db: Path) -> None:
+    out = tmp_path / "plan"
+    make_plan(db, out)
+
+    def flip(d: dict[str, Any]) -> None:
+        for i in d["items"]:
+            if i["kind"] != "decide":  # a question is answered, never accepted
+                i["accepted"] = not i["accepted"]
+
+    edit_plan(out, flip)
+    assert cli("render", str(out)).exit_code == 0
+
+
+def test_apply_announces_what_will_run_not_the_summary(tmp_path: Path, db: Path) -> None:
+    out = tmp_path / "plan"
+    doc = make_plan(db, out)
+    assert doc["summary"]["create"] == 3
+    edit_plan(out, lambda d: [i.__setitem__("accepted", False) for i in d["items"] if i["kind"] == "create"])
+    assert cli("render", str(out)).exit_code == 0
+    result = apply(out, db)
+    assert result.exit_code == 0, result.output
+    first = result.stdout.splitlines()[0]
+    assert "accepted change(s) to run" in first and " create " not in first and "update 9" in first
+
+
+# --- the right database ----------------------------------------------------------------------------
+
+
+def test_a_plan_applied_to_another_schools_database_is_refused(tmp_path: Path, db: Path) -> None:
+    out = tmp_path / "plan"
+    make_plan(db, out)
+    other = tmp_path / "other-school.db"
+    shutil.copy(db, other)  # the same content, another database: still refused
+    before = dump(other)
+    for extra in ((), ("--resume",)):
+        result = cli("apply", str(out), "--db", url(other), *extra)
+        assert result.exit_code == 1
+        assert "--db is not the database the plan was made from" in result.stderr
+        assert "Traceback" not in result.output
+    assert dump(other) == before
+    assert apply(out, db).exit_code == 0  # the right one is accepted
+
+
+# --- verify.sql says done, not done, or unexpected ---------------------------------------------------
+
+
+def test_verify_says_which_items_are_not_done_or_unexpected(tmp_path: Path, db: Path) -> None:
+    out = tmp_path / "plan"
+    doc = make_plan(db, out)
+    update = next(i for i in doc["items"] if i["kind"] == "update" and i["accepted"])
+    user_id = update["target"]["user_id"]
+    column = next(iter(update["changes"]))
+    execute(db, f"UPDATE sacoche_user SET {column} = 'ailleurs' WHERE user_id = ?", user_id)
+    rows = {
+        name: (ok, details) for name, ok, details in verify_sqlite(db, sql_path(out, "sqlite", "verify")).rows
+    }
+    assert rows[update["id"]][0] == "0"
+    assert rows[update["id"]][1].startswith("UNEXPECTED (neither as the plan found it nor as planned)")
+    accepted = [
+        i["id"] for i in doc["items"] if i["accepted"] and i["kind"] != "decide" and i["id"] != update["id"]
+    ]
+    for item_id in accepted:  # nothing applied yet: each one still as the plan found it
+        assert rows[item_id][0] == "0" and rows[item_id][1].startswith(
+            "NOT DONE (still as the plan found it)"
+        ), (
+            item_id,
+            rows[item_id],
+        )
+    assert rows["RESULT"][0] == "0"

@@ -19,6 +19,7 @@ from click.testing import CliRunner, Result
 from helpers import EXAMPLES
 
 from engine.cli import main
+from engine.seal import reseal
 
 EXPORT = EXAMPLES / "onde2-ecole-des-tilleuls.csv"
 TODAY = "2026-11-29"
@@ -240,6 +241,7 @@ def test_a_question_with_two_candidates_needs_the_account(planned: tuple[Path, P
     first = question["subject"]["candidates"][0]
     question["subject"]["candidates"].append(first | {"user_id": 99, "login": "elo.autre"})
     question["target"]["accounts"] = [first["user_id"], 99]
+    reseal(doc)  # a question with two candidates, as `plan` would have sealed it
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
     assert cli("render", out).exit_code == 0
     result = cli("decide", out, question["id"], "same")

@@ -15,6 +15,7 @@ from helpers import EXAMPLES, copy_rules, onde2_row, write_csv
 
 from engine.cli import main
 from engine.cliguard import json_text, one_line, terminal_safe
+from engine.seal import reseal
 
 EXPORT = EXAMPLES / "onde2-ecole-des-tilleuls.csv"
 HOSTILE = "\x1b[2J\x1b]0;pwned\x07\x7f\x85\x9b\u202eTAC\u202c\u2066x\u2069\u200bz\u200d\ufeff"
@@ -59,6 +60,7 @@ def test_show_escapes_hostile_values_from_plan_json(plan_dir: Path) -> None:
             item["subject"]["prenom"] = "Zoé\n  [x] update-0000000000 forged line"
     doc["source"]["file"] = "export" + HOSTILE + ".csv"
     doc["state"]["url"] = "sqlite:///" + HOSTILE
+    reseal(doc)  # hostile values as if the plan had held them
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
     result = cli("show", str(plan_dir))
     assert result.exit_code == 0, result.output

@@ -25,6 +25,7 @@ from support.state_copy import copy_sqlite_to_mysql
 from engine.cli import main
 from engine.pipeline import make_plan
 from engine.render import render_sql, sql_path
+from engine.seal import reseal
 
 pytestmark = pytest.mark.mariadb
 
@@ -171,6 +172,16 @@ def test_a_mysql_plan_has_mysql_scripts_only(school: SacocheDatabase, tmp_path: 
     ]
 
 
+def item_guards_only(out: Path) -> None:
+    """Render the plan again without its read set (engine.readset), so that the per-item guards behind
+    the read-set guards are what a drift meets."""
+    path = out / "plan.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["state"].pop("read_set")
+    path.write_text(json.dumps(reseal(doc), ensure_ascii=False, indent=2), encoding="utf-8")
+    render_sql(out, ["mysql"])
+
+
 def test_apply_twice_changes_nothing_the_second_time(school: SacocheDatabase, tmp_path: Path) -> None:
     plan(school, tmp_path / "plan")
     script = sql_path(tmp_path / "plan", "mysql", "apply")
@@ -178,7 +189,11 @@ def test_apply_twice_changes_nothing_the_second_time(school: SacocheDatabase, tm
     sums, rows = checksums(school), dump(school)
     second = run(school, script)
     assert second.returncode != 0
-    assert "ERROR 1062" in second.stderr and "GUARD 1/34" in second.stderr
+    assert "ERROR 1062" in second.stderr and "GUARD READ sacoche_user: table moved" in second.stderr
+    assert checksums(school) == sums and dump(school) == rows
+    item_guards_only(tmp_path / "plan")
+    third = run(school, script)
+    assert third.returncode != 0 and "GUARD 1/34" in third.stderr
     assert checksums(school) == sums and dump(school) == rows
 
 
@@ -264,6 +279,10 @@ def test_drift_is_stopped_before_any_write(
     sums, rows = checksums(school), dump(school)
     result = run(school, sql_path(out, "mysql", "apply"))
     assert result.returncode != 0
+    assert "GUARD READ sacoche_" in result.stderr  # the read set moved: the first guards stop it
+    item_guards_only(out)
+    result = run(school, sql_path(out, "mysql", "apply"))
+    assert result.returncode != 0
     assert guard in result.stderr
     assert checksums(school) == sums and dump(school) == rows
 
@@ -294,6 +313,7 @@ def odd_plan(db: SacocheDatabase, out: Path) -> None:
             item["changes"]["groupe_nom"]["new"] = NASTY_CLASS
         if item["kind"] == "update" and item["target"]["user_id"] == 23:
             assert item["changes"]["user_nom"]["old"] == NASTY_NOM
+    reseal(doc)  # odd new values on purpose, sealed again as `plan` would
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
     render_sql(out, ["mysql"])
 
@@ -363,8 +383,13 @@ def test_apply_command_runs_the_client(school: SacocheDatabase, tmp_path: Path) 
     assert "verify.sql: OK: 33 checks passed" in result.output
     sums = checksums(school)
     again = CliRunner().invoke(main, ["apply", str(out), "--db", school.url, "--yes"])
+    assert again.exit_code == 1 and "the database changed since the plan was made" in again.stderr
+    again = CliRunner().invoke(main, ["apply", str(out), "--db", school.url, "--yes", "--resume"])
     assert again.exit_code == 1
     assert "stopped before writing anything" in again.stderr
+    assert "GUARD READ sacoche_user: table moved" in again.stderr
+    item_guards_only(out)
+    again = CliRunner().invoke(main, ["apply", str(out), "--db", school.url, "--yes", "--resume"])
     assert "GUARD 1/34 class_create-749c789a11: ref exists. a classe with ref 104515_CM2" in again.stderr
     assert checksums(school) == sums
 

@@ -32,6 +32,7 @@ from engine.render import (
     sql_path,
     sqlite_literal,
 )
+from engine.seal import reseal
 
 GOLDEN = REPO / "tests" / "golden" / "sql"
 EXAMPLE_CSV = Path("examples/onde2-ecole-des-tilleuls.csv")
@@ -177,6 +178,7 @@ def _edit_plan(plan_dir: Path, edit) -> None:  # type: ignore[no-untyped-def]
     path = plan_dir / "plan.json"
     doc = json.loads(path.read_text(encoding="utf-8"))
     edit(doc)
+    reseal(doc)  # an odd plan on purpose: sealed again as `plan` would
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 

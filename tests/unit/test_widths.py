@@ -13,6 +13,7 @@ from engine.errors import OndeError
 from engine.normalise import Pupil
 from engine.ops import abbreviate
 from engine.render import load_plan
+from engine.seal import reseal
 from engine.state import read_state
 from engine.widths import DEFAULT_WIDTHS, declared_width, fit_pupils, read_widths
 
@@ -200,11 +201,11 @@ def test_render_holds_new_values_to_the_plan_s_widths(tmp_path: Path) -> None:
     doc = json.loads(path.read_text(encoding="utf-8"))
     assert load_plan(out).doc["state"]["widths"]["user_nom"] == 50  # 40 characters fit
     doc["state"]["widths"]["user_nom"] = 25  # a plan made against a 2016 base
-    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+    path.write_text(json.dumps(reseal(doc), ensure_ascii=False, indent=2), encoding="utf-8")
     with pytest.raises(OndeError, match="user_nom holds 40 characters, more than the database's 25"):
         load_plan(out)
     doc["state"]["widths"] = {"user_nom": "wide"}
-    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+    path.write_text(json.dumps(reseal(doc), ensure_ascii=False, indent=2), encoding="utf-8")
     with pytest.raises(OndeError, match=r"state\.widths must map column names to positive integers"):
         load_plan(out)
 
@@ -224,9 +225,9 @@ def test_stored_class_names_are_not_held_to_the_width_new_ones_are(tmp_path: Pat
     doc = json.loads(path.read_text(encoding="utf-8"))
     (rename,) = [i for i in doc["items"] if i["kind"] == "class_rename"]
     rename["changes"]["groupe_nom"]["old"] = "N" * 35  # a name stored by hand in a wider column
-    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+    path.write_text(json.dumps(reseal(doc), ensure_ascii=False, indent=2), encoding="utf-8")
     load_plan(out)
     rename["changes"]["groupe_nom"]["new"] = "N" * 21
-    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+    path.write_text(json.dumps(reseal(doc), ensure_ascii=False, indent=2), encoding="utf-8")
     with pytest.raises(OndeError, match="name must be text of at most 20 characters"):
         load_plan(out)

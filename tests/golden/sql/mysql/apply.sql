@@ -22,9 +22,9 @@
 -- How to run (as a DBA, on the SACoche database, with the stock client and default options):
 --   mariadb --default-character-set=utf8 DB < apply.sql        (or: mysql … DB < apply.sql)
 -- The client stops at the first failing statement and exits non-zero. Needs SELECT, INSERT, UPDATE,
--- DELETE on the sacoche_* tables and CREATE TEMPORARY TABLES (for the guards); creates no stored
--- procedure and leaves nothing behind. Plain SQL only (no DELIMITER, no BEGIN NOT ATOMIC, no SIGNAL):
--- written for MySQL and MariaDB alike, tested with MariaDB's client and server.
+-- DELETE and LOCK TABLES on the sacoche_* tables and CREATE TEMPORARY TABLES (for the guards); creates
+-- no stored procedure and leaves nothing behind. Plain SQL only (no DELIMITER, no BEGIN NOT ATOMIC,
+-- no SIGNAL): written for MySQL and MariaDB alike, tested with MariaDB's client and server.
 --
 -- Literals: text is written '…' (quote doubled) when it holds only printable characters and no
 -- backslash, otherwise as _utf8 X'<UTF-8 bytes in hex>'. No backslash ever appears inside a quoted
@@ -44,6 +44,19 @@
 -- ===================================================================================================
 
 SET NAMES utf8;
+-- The session's sql_mode is set to what the comparisons below assume (PAD_CHAR_TO_FULL_LENGTH,
+-- EMPTY_STRING_IS_NULL, ANSI_QUOTES… would change their meaning), and given back at the end.
+SET @onde_sacoche_sql_mode = @@SESSION.sql_mode;
+SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION';
+
+-- Locked while it runs: no other session writes (or reads) these tables between the guards and the last
+-- write; a running SACoche waits meanwhile (a few seconds). The lock goes with the session, so a guard
+-- that stops the script (the client exits) releases it too. Tables are locked under every alias used.
+LOCK TABLES sacoche_user WRITE, sacoche_user AS u WRITE, sacoche_user AS u2 WRITE,
+  sacoche_groupe WRITE, sacoche_groupe AS g WRITE, sacoche_groupe AS g3 WRITE, sacoche_groupe AS g4 WRITE,
+  sacoche_jointure_user_groupe WRITE, sacoche_jointure_user_groupe AS j WRITE,
+  sacoche_jointure_user_groupe AS j2 WRITE, sacoche_siecle_import WRITE, sacoche_niveau READ,
+  sacoche_user_profil READ;
 
 -- ---------------------------------------------------------------------------------------------------
 -- GUARDS: 34 checks, all before the first write (MyISAM cannot roll back).
@@ -360,3 +373,6 @@ SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 
 SELECT 'apply.sql done' AS onde_sacoche, 32 AS rows_expected, @onde_sacoche_rows AS rows_changed;
 -- Now run verify.sql: every line should say ok = 1, the last one RESULT … OK.
+
+UNLOCK TABLES;
+SET SESSION sql_mode = @onde_sacoche_sql_mode;

@@ -22,9 +22,9 @@
 -- How to run (as a DBA, on the SACoche database, with the stock client and default options):
 --   mariadb --default-character-set=utf8 DB < revert.sql        (or: mysql … DB < revert.sql)
 -- The client stops at the first failing statement and exits non-zero. Needs SELECT, INSERT, UPDATE,
--- DELETE on the sacoche_* tables and CREATE TEMPORARY TABLES (for the guards); creates no stored
--- procedure and leaves nothing behind. Plain SQL only (no DELIMITER, no BEGIN NOT ATOMIC, no SIGNAL):
--- written for MySQL and MariaDB alike, tested with MariaDB's client and server.
+-- DELETE and LOCK TABLES on the sacoche_* tables and CREATE TEMPORARY TABLES (for the guards); creates
+-- no stored procedure and leaves nothing behind. Plain SQL only (no DELIMITER, no BEGIN NOT ATOMIC,
+-- no SIGNAL): written for MySQL and MariaDB alike, tested with MariaDB's client and server.
 --
 -- Literals: text is written '…' (quote doubled) when it holds only printable characters and no
 -- backslash, otherwise as _utf8 X'<UTF-8 bytes in hex>'. No backslash ever appears inside a quoted
@@ -45,6 +45,19 @@
 -- ===================================================================================================
 
 SET NAMES utf8;
+-- The session's sql_mode is set to what the comparisons below assume (PAD_CHAR_TO_FULL_LENGTH,
+-- EMPTY_STRING_IS_NULL, ANSI_QUOTES… would change their meaning), and given back at the end.
+SET @onde_sacoche_sql_mode = @@SESSION.sql_mode;
+SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION';
+
+-- Locked while it runs: no other session writes (or reads) these tables between the guards and the last
+-- write; a running SACoche waits meanwhile (a few seconds). The lock goes with the session, so a guard
+-- that stops the script (the client exits) releases it too. Tables are locked under every alias used.
+LOCK TABLES sacoche_user WRITE, sacoche_user AS u WRITE, sacoche_user AS u2 WRITE,
+  sacoche_groupe WRITE, sacoche_groupe AS g WRITE, sacoche_groupe AS g3 WRITE, sacoche_groupe AS g4 WRITE,
+  sacoche_jointure_user_groupe WRITE, sacoche_jointure_user_groupe AS j WRITE,
+  sacoche_jointure_user_groupe AS j2 WRITE, sacoche_siecle_import WRITE, sacoche_niveau READ,
+  sacoche_user_profil READ;
 
 -- ---------------------------------------------------------------------------------------------------
 -- GUARDS: 31 checks, all before the first write (MyISAM cannot roll back).
@@ -61,128 +74,200 @@ CREATE TEMPORARY TABLE onde_sacoche_guard (
 );
 
 -- ONDE-SACOCHE GUARD 1/31 membership_remove-8995c1d7d1: user changed. user_id 6 is gone or has another login. Nothing was written.
+-- (or the item was never applied: its row is still as the plan found it; a separate statement, since
+-- under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id WHERE j.user_id = 6 AND j.jointure_pp = 0 AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE'))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 1/31 membership_remove-8995c1d7d1: user changed', 'ONDE-SACOCHE GUARD 1/31 membership_remove-8995c1d7d1: user changed. user_id 6 is gone or has another login. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 6 AND CAST(user_login AS BINARY) = CAST('loi.mesange8' AS BINARY) AND user_profil_sigle = 'ELV')) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 6 AND CAST(user_login AS BINARY) = CAST('loi.mesange8' AS BINARY) AND user_profil_sigle = 'ELV')) IS NOT TRUE
+  AND NOT @onde_sacoche_never_applied;
 
 -- ONDE-SACOCHE GUARD 2/31 membership_remove-8995c1d7d1: ref not single. no single groupe with ref RG_CHORALE. Nothing was written.
+-- (or the item was never applied: its row is still as the plan found it; a separate statement, since
+-- under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id WHERE j.user_id = 6 AND j.jointure_pp = 0 AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE'))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 2/31 membership_remove-8995c1d7d1: ref not single', 'ONDE-SACOCHE GUARD 2/31 membership_remove-8995c1d7d1: ref not single. no single groupe with ref RG_CHORALE. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE ((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_CHORALE') = 1) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE ((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_CHORALE') = 1) IS NOT TRUE
+  AND NOT @onde_sacoche_never_applied;
 
 -- ONDE-SACOCHE GUARD 3/31 membership_add-e5194423ac: member missing. the membership apply.sql added is not there. Nothing was written.
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 3/31 membership_add-e5194423ac: member missing', 'ONDE-SACOCHE GUARD 3/31 membership_add-e5194423ac: member missing. the membership apply.sql added is not there. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 24 AND CAST(u.user_login AS BINARY) = CAST('loi.lavandie27' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE')) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (1 = 1) IS NOT TRUE;
 
 -- ONDE-SACOCHE GUARD 4/31 membership_add-9a3515866e: member missing. the membership apply.sql added is not there. Nothing was written.
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 4/31 membership_add-9a3515866e: member missing', 'ONDE-SACOCHE GUARD 4/31 membership_add-9a3515866e: member missing. the membership apply.sql added is not there. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 27 AND CAST(u.user_login AS BINARY) = CAST('aur.nguyench30' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE')) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (1 = 1) IS NOT TRUE;
 
 -- ONDE-SACOCHE GUARD 5/31 membership_add-0301986373: member missing. the membership apply.sql added is not there. Nothing was written.
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 5/31 membership_add-0301986373: member missing', 'ONDE-SACOCHE GUARD 5/31 membership_add-0301986373: member missing. the membership apply.sql added is not there. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 37 AND CAST(u.user_login AS BINARY) = CAST('mae.epervier40' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (1 = 1) IS NOT TRUE;
 
 -- ONDE-SACOCHE GUARD 6/31 membership_add-7956b0a661: member missing. the membership apply.sql added is not there. Nothing was written.
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 6/31 membership_add-7956b0a661: member missing', 'ONDE-SACOCHE GUARD 6/31 membership_add-7956b0a661: member missing. the membership apply.sql added is not there. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 38 AND CAST(u.user_login AS BINARY) = CAST('zoe.legoelan41' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (1 = 1) IS NOT TRUE;
 
 -- ONDE-SACOCHE GUARD 7/31 membership_add-d29eb4b04a: member missing. the membership apply.sql added is not there. Nothing was written.
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 7/31 membership_add-d29eb4b04a: member missing', 'ONDE-SACOCHE GUARD 7/31 membership_add-d29eb4b04a: member missing. the membership apply.sql added is not there. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 40 AND CAST(u.user_login AS BINARY) = CAST('jul.delabruy44' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (1 = 1) IS NOT TRUE;
 
 -- ONDE-SACOCHE GUARD 8/31 membership_add-a1980def30: member missing. the membership apply.sql added is not there. Nothing was written.
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 8/31 membership_add-a1980def30: member missing', 'ONDE-SACOCHE GUARD 8/31 membership_add-a1980def30: member missing. the membership apply.sql added is not there. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 41 AND CAST(u.user_login AS BINARY) = CAST('sal.nguyench45' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (1 = 1) IS NOT TRUE;
 
 -- ONDE-SACOCHE GUARD 9/31 membership_add-26d82a0485: member missing. the membership apply.sql added is not there. Nothing was written.
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 9/31 membership_add-26d82a0485: member missing', 'ONDE-SACOCHE GUARD 9/31 membership_add-26d82a0485: member missing. the membership apply.sql added is not there. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 42 AND CAST(u.user_login AS BINARY) = CAST('ine.cormoran46' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (1 = 1) IS NOT TRUE;
 
 -- ONDE-SACOCHE GUARD 10/31 membership_add-6484c779bc: member missing. the membership apply.sql added is not there. Nothing was written.
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 10/31 membership_add-6484c779bc: member missing', 'ONDE-SACOCHE GUARD 10/31 membership_add-6484c779bc: member missing. the membership apply.sql added is not there. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 44 AND CAST(u.user_login AS BINARY) = CAST('jul.marjolai48' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (1 = 1) IS NOT TRUE;
 
 -- ONDE-SACOCHE GUARD 11/31 membership_add-a1753e65f5: member missing. the membership apply.sql added is not there. Nothing was written.
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 11/31 membership_add-a1753e65f5: member missing', 'ONDE-SACOCHE GUARD 11/31 membership_add-a1753e65f5: member missing. the membership apply.sql added is not there. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 47 AND CAST(u.user_login AS BINARY) = CAST('lea.vergnoll51' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (1 = 1) IS NOT TRUE;
 
 -- ONDE-SACOCHE GUARD 12/31 membership_add-3a6dc7dd31: member missing. the membership apply.sql added is not there. Nothing was written.
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 12/31 membership_add-3a6dc7dd31: member missing', 'ONDE-SACOCHE GUARD 12/31 membership_add-3a6dc7dd31: member missing. the membership apply.sql added is not there. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 49 AND CAST(u.user_login AS BINARY) = CAST('noe.tisseran53' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (1 = 1) IS NOT TRUE;
 
 -- ONDE-SACOCHE GUARD 13/31 membership_add-3ac0c750d3: member missing. the membership apply.sql added is not there. Nothing was written.
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 13/31 membership_add-3ac0c750d3: member missing', 'ONDE-SACOCHE GUARD 13/31 membership_add-3ac0c750d3: member missing. the membership apply.sql added is not there. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 50 AND CAST(u.user_login AS BINARY) = CAST('mat.ouedraog54' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (1 = 1) IS NOT TRUE;
 
 -- ONDE-SACOCHE GUARD 14/31 membership_add-ab298a04f1: member missing. the membership apply.sql added is not there. Nothing was written.
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 14/31 membership_add-ab298a04f1: member missing', 'ONDE-SACOCHE GUARD 14/31 membership_add-ab298a04f1: member missing. the membership apply.sql added is not there. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 51 AND CAST(u.user_login AS BINARY) = CAST('lou.hirondel55' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (1 = 1) IS NOT TRUE;
 
 -- ONDE-SACOCHE GUARD 15/31 membership_add-448f393dd2: member missing. the membership apply.sql added is not there. Nothing was written.
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 15/31 membership_add-448f393dd2: member missing', 'ONDE-SACOCHE GUARD 15/31 membership_add-448f393dd2: member missing. the membership apply.sql added is not there. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 52 AND CAST(u.user_login AS BINARY) = CAST('ine.nguyench56' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (1 = 1) IS NOT TRUE;
 
 -- ONDE-SACOCHE GUARD 16/31 update-03b50611e7: row changed. user_id 23 no longer holds the values apply.sql wrote. Nothing was written.
+-- (or the item was never applied: its row is still as the plan found it; a separate statement, since
+-- under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 23 AND CAST(user_login AS BINARY) = CAST('noe.berthelo26' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_prenom AS BINARY) = CAST('Noe' AS BINARY)))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 16/31 update-03b50611e7: row changed', 'ONDE-SACOCHE GUARD 16/31 update-03b50611e7: row changed. user_id 23 no longer holds the values apply.sql wrote. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 23 AND CAST(user_login AS BINARY) = CAST('noe.berthelo26' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_prenom AS BINARY) = CAST('Noé' AS BINARY))) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 23 AND CAST(user_login AS BINARY) = CAST('noe.berthelo26' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_prenom AS BINARY) = CAST('Noé' AS BINARY))) IS NOT TRUE
+  AND NOT @onde_sacoche_never_applied;
 
 -- ONDE-SACOCHE GUARD 17/31 update-1544f6e555: row changed. user_id 29 no longer holds the values apply.sql wrote. Nothing was written.
+-- (or the item was never applied: its row is still as the plan found it; a separate statement, since
+-- under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 29 AND CAST(user_login AS BINARY) = CAST('gae.vergnoll32' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_reference AS BINARY) = CAST('' AS BINARY)))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 17/31 update-1544f6e555: row changed', 'ONDE-SACOCHE GUARD 17/31 update-1544f6e555: row changed. user_id 29 no longer holds the values apply.sql wrote. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 29 AND CAST(user_login AS BINARY) = CAST('gae.vergnoll32' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_reference AS BINARY) = CAST('185770660FK' AS BINARY))) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 29 AND CAST(user_login AS BINARY) = CAST('gae.vergnoll32' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_reference AS BINARY) = CAST('185770660FK' AS BINARY))) IS NOT TRUE
+  AND NOT @onde_sacoche_never_applied;
 
 -- ONDE-SACOCHE GUARD 18/31 update-290a2b60fa: row changed. user_id 34 no longer holds the values apply.sql wrote. Nothing was written.
+-- (or the item was never applied: its row is still as the plan found it; a separate statement, since
+-- under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 34 AND CAST(user_login AS BINARY) = CAST('luc.marronni37' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 7))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 18/31 update-290a2b60fa: row changed', 'ONDE-SACOCHE GUARD 18/31 update-290a2b60fa: row changed. user_id 34 no longer holds the values apply.sql wrote. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 34 AND CAST(user_login AS BINARY) = CAST('luc.marronni37' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104514_CE2'))) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 34 AND CAST(user_login AS BINARY) = CAST('luc.marronni37' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104514_CE2'))) IS NOT TRUE
+  AND NOT @onde_sacoche_never_applied;
 
 -- ONDE-SACOCHE GUARD 19/31 update-506173bcae: row changed. user_id 47 no longer holds the values apply.sql wrote. Nothing was written.
+-- (or the item was never applied: its row is still as the plan found it; a separate statement, since
+-- under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 47 AND CAST(user_login AS BINARY) = CAST('lea.vergnoll51' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 19/31 update-506173bcae: row changed', 'ONDE-SACOCHE GUARD 19/31 update-506173bcae: row changed. user_id 47 no longer holds the values apply.sql wrote. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 47 AND CAST(user_login AS BINARY) = CAST('lea.vergnoll51' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 47 AND CAST(user_login AS BINARY) = CAST('lea.vergnoll51' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS NOT TRUE
+  AND NOT @onde_sacoche_never_applied;
 
 -- ONDE-SACOCHE GUARD 20/31 update-9bbc706f81: row changed. user_id 48 no longer holds the values apply.sql wrote. Nothing was written.
+-- (or the item was never applied: its row is still as the plan found it; a separate statement, since
+-- under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 48 AND CAST(user_login AS BINARY) = CAST('sac.ouedraog52' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 20/31 update-9bbc706f81: row changed', 'ONDE-SACOCHE GUARD 20/31 update-9bbc706f81: row changed. user_id 48 no longer holds the values apply.sql wrote. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 48 AND CAST(user_login AS BINARY) = CAST('sac.ouedraog52' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 48 AND CAST(user_login AS BINARY) = CAST('sac.ouedraog52' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS NOT TRUE
+  AND NOT @onde_sacoche_never_applied;
 
 -- ONDE-SACOCHE GUARD 21/31 update-6893be147d: row changed. user_id 49 no longer holds the values apply.sql wrote. Nothing was written.
+-- (or the item was never applied: its row is still as the plan found it; a separate statement, since
+-- under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 49 AND CAST(user_login AS BINARY) = CAST('noe.tisseran53' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 21/31 update-6893be147d: row changed', 'ONDE-SACOCHE GUARD 21/31 update-6893be147d: row changed. user_id 49 no longer holds the values apply.sql wrote. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 49 AND CAST(user_login AS BINARY) = CAST('noe.tisseran53' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 49 AND CAST(user_login AS BINARY) = CAST('noe.tisseran53' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS NOT TRUE
+  AND NOT @onde_sacoche_never_applied;
 
 -- ONDE-SACOCHE GUARD 22/31 update-ee842f25d4: row changed. user_id 50 no longer holds the values apply.sql wrote. Nothing was written.
+-- (or the item was never applied: its row is still as the plan found it; a separate statement, since
+-- under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 50 AND CAST(user_login AS BINARY) = CAST('mat.ouedraog54' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 22/31 update-ee842f25d4: row changed', 'ONDE-SACOCHE GUARD 22/31 update-ee842f25d4: row changed. user_id 50 no longer holds the values apply.sql wrote. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 50 AND CAST(user_login AS BINARY) = CAST('mat.ouedraog54' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 50 AND CAST(user_login AS BINARY) = CAST('mat.ouedraog54' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS NOT TRUE
+  AND NOT @onde_sacoche_never_applied;
 
 -- ONDE-SACOCHE GUARD 23/31 update-7791fab1c3: row changed. user_id 51 no longer holds the values apply.sql wrote. Nothing was written.
+-- (or the item was never applied: its row is still as the plan found it; a separate statement, since
+-- under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 51 AND CAST(user_login AS BINARY) = CAST('lou.hirondel55' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 23/31 update-7791fab1c3: row changed', 'ONDE-SACOCHE GUARD 23/31 update-7791fab1c3: row changed. user_id 51 no longer holds the values apply.sql wrote. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 51 AND CAST(user_login AS BINARY) = CAST('lou.hirondel55' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 51 AND CAST(user_login AS BINARY) = CAST('lou.hirondel55' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS NOT TRUE
+  AND NOT @onde_sacoche_never_applied;
 
 -- ONDE-SACOCHE GUARD 24/31 update-011196dca9: row changed. user_id 52 no longer holds the values apply.sql wrote. Nothing was written.
+-- (or the item was never applied: its row is still as the plan found it; a separate statement, since
+-- under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 52 AND CAST(user_login AS BINARY) = CAST('ine.nguyench56' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 24/31 update-011196dca9: row changed', 'ONDE-SACOCHE GUARD 24/31 update-011196dca9: row changed. user_id 52 no longer holds the values apply.sql wrote. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 52 AND CAST(user_login AS BINARY) = CAST('ine.nguyench56' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 52 AND CAST(user_login AS BINARY) = CAST('ine.nguyench56' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS NOT TRUE
+  AND NOT @onde_sacoche_never_applied;
 
 -- ONDE-SACOCHE GUARD 25/31 deactivate-0b1a0ae53d: row changed. user_id 53 no longer holds the values apply.sql wrote. Nothing was written.
+-- (or the item was never applied: its row is still as the plan found it; a separate statement, since
+-- under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 53 AND CAST(user_login AS BINARY) = CAST('amb.fictif' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31'))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 25/31 deactivate-0b1a0ae53d: row changed', 'ONDE-SACOCHE GUARD 25/31 deactivate-0b1a0ae53d: row changed. user_id 53 no longer holds the values apply.sql wrote. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 53 AND CAST(user_login AS BINARY) = CAST('amb.fictif' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '2026-11-29')) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 53 AND CAST(user_login AS BINARY) = CAST('amb.fictif' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '2026-11-29')) IS NOT TRUE
+  AND NOT @onde_sacoche_never_applied;
 
 -- ONDE-SACOCHE GUARD 26/31 deactivate-d7f1880049: row changed. user_id 54 no longer holds the values apply.sql wrote. Nothing was written.
+-- (or the item was never applied: its row is still as the plan found it; a separate statement, since
+-- under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 54 AND CAST(user_login AS BINARY) = CAST('bas.imaginair' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31'))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 26/31 deactivate-d7f1880049: row changed', 'ONDE-SACOCHE GUARD 26/31 deactivate-d7f1880049: row changed. user_id 54 no longer holds the values apply.sql wrote. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 54 AND CAST(user_login AS BINARY) = CAST('bas.imaginair' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '2026-11-29')) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 54 AND CAST(user_login AS BINARY) = CAST('bas.imaginair' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '2026-11-29')) IS NOT TRUE
+  AND NOT @onde_sacoche_never_applied;
 
 -- ONDE-SACOCHE GUARD 27/31 reactivate-468a4ec31d: row changed. user_id 15 no longer holds the values apply.sql wrote. Nothing was written.
+-- (or the item was never applied: its row is still as the plan found it; a separate statement, since
+-- under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 15 AND CAST(user_login AS BINARY) = CAST('sal.genet17' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '2025-07-04'))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 27/31 reactivate-468a4ec31d: row changed', 'ONDE-SACOCHE GUARD 27/31 reactivate-468a4ec31d: row changed. user_id 15 no longer holds the values apply.sql wrote. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 15 AND CAST(user_login AS BINARY) = CAST('sal.genet17' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31')) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 15 AND CAST(user_login AS BINARY) = CAST('sal.genet17' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31')) IS NOT TRUE
+  AND NOT @onde_sacoche_never_applied;
 
 -- ONDE-SACOCHE GUARD 28/31 create-ff66a3be72: account changed. the new pupil's account is gone or was changed since apply.sql. Nothing was written.
+-- (or the item was never applied: its row is still as the plan found it; a separate statement, since
+-- under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_never_applied = ((NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'ine.saule1'))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 28/31 create-ff66a3be72: account changed', 'ONDE-SACOCHE GUARD 28/31 create-ff66a3be72: account changed. the new pupil''s account is gone or was changed since apply.sql. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE ((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_profil_sigle AS BINARY) = CAST('ELV' AS BINARY) AND CAST(user_reference AS BINARY) = CAST('' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('SAULE' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Inès' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('F' AS BINARY) AND user_naissance_date = '2022-09-27' AND user_login = 'ine.saule1' AND CAST(user_login AS BINARY) = CAST('ine.saule1' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104511_PS')) = 1) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE ((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_profil_sigle AS BINARY) = CAST('ELV' AS BINARY) AND CAST(user_reference AS BINARY) = CAST('' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('SAULE' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Inès' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('F' AS BINARY) AND user_naissance_date = '2022-09-27' AND user_login = 'ine.saule1' AND CAST(user_login AS BINARY) = CAST('ine.saule1' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104511_PS')) = 1) IS NOT TRUE
+  AND NOT @onde_sacoche_never_applied;
 
 -- ONDE-SACOCHE GUARD 29/31 create-18a47637e6: account changed. the new pupil's account is gone or was changed since apply.sql. Nothing was written.
+-- (or the item was never applied: its row is still as the plan found it; a separate statement, since
+-- under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_never_applied = ((NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'loi.pervench'))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 29/31 create-18a47637e6: account changed', 'ONDE-SACOCHE GUARD 29/31 create-18a47637e6: account changed. the new pupil''s account is gone or was changed since apply.sql. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE ((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_profil_sigle AS BINARY) = CAST('ELV' AS BINARY) AND CAST(user_reference AS BINARY) = CAST('' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('PERVENCHE' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Loïc' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('M' AS BINARY) AND user_naissance_date = '2019-04-25' AND user_login = 'loi.pervench' AND CAST(user_login AS BINARY) = CAST('loi.pervench' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104512_CP')) = 1) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE ((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_profil_sigle AS BINARY) = CAST('ELV' AS BINARY) AND CAST(user_reference AS BINARY) = CAST('' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('PERVENCHE' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Loïc' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('M' AS BINARY) AND user_naissance_date = '2019-04-25' AND user_login = 'loi.pervench' AND CAST(user_login AS BINARY) = CAST('loi.pervench' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104512_CP')) = 1) IS NOT TRUE
+  AND NOT @onde_sacoche_never_applied;
 
 -- ONDE-SACOCHE GUARD 30/31 create-96e4e57aad: account changed. the new pupil's account is gone or was changed since apply.sql. Nothing was written.
+-- (or the item was never applied: its row is still as the plan found it; a separate statement, since
+-- under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_never_applied = ((NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'sal.aubepine'))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 30/31 create-96e4e57aad: account changed', 'ONDE-SACOCHE GUARD 30/31 create-96e4e57aad: account changed. the new pupil''s account is gone or was changed since apply.sql. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE ((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_profil_sigle AS BINARY) = CAST('ELV' AS BINARY) AND CAST(user_reference AS BINARY) = CAST('165545849GJ' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('AUBÉPINE' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Salomé' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('F' AS BINARY) AND user_naissance_date = '2016-08-05' AND user_login = 'sal.aubepine' AND CAST(user_login AS BINARY) = CAST('sal.aubepine' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104514_CM1')) = 1) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE ((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_profil_sigle AS BINARY) = CAST('ELV' AS BINARY) AND CAST(user_reference AS BINARY) = CAST('165545849GJ' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('AUBÉPINE' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Salomé' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('F' AS BINARY) AND user_naissance_date = '2016-08-05' AND user_login = 'sal.aubepine' AND CAST(user_login AS BINARY) = CAST('sal.aubepine' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104514_CM1')) = 1) IS NOT TRUE
+  AND NOT @onde_sacoche_never_applied;
 
 -- ONDE-SACOCHE GUARD 31/31 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the name apply.sql wrote. Nothing was written.
+-- (or the item was never applied: its row is still as the plan found it; a separate statement, since
+-- under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 M. Ancien' AS BINARY)))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 31/31 class_rename-75cfc3d095: class changed', 'ONDE-SACOCHE GUARD 31/31 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the name apply.sql wrote. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 Mme Ancoli' AS BINARY))) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 Mme Ancoli' AS BINARY))) IS NOT TRUE
+  AND NOT @onde_sacoche_never_applied;
 
 DROP TEMPORARY TABLE onde_sacoche_guard;
 -- All guards passed: revert.sql now writes.
@@ -338,3 +423,6 @@ SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 --   group_create-daa8ebfb92: groupe RG_ANGLAIS_RENFORCE "Anglais renforcé"
 
 SELECT 'revert.sql done' AS onde_sacoche, @onde_sacoche_rows AS rows_changed;
+
+UNLOCK TABLES;
+SET SESSION sql_mode = @onde_sacoche_sql_mode;

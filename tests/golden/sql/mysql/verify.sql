@@ -22,9 +22,9 @@
 -- How to run (as a DBA, on the SACoche database, with the stock client and default options):
 --   mariadb --default-character-set=utf8 DB < verify.sql        (or: mysql … DB < verify.sql)
 -- The client stops at the first failing statement and exits non-zero. Needs SELECT, INSERT, UPDATE,
--- DELETE on the sacoche_* tables and CREATE TEMPORARY TABLES (for the guards); creates no stored
--- procedure and leaves nothing behind. Plain SQL only (no DELIMITER, no BEGIN NOT ATOMIC, no SIGNAL):
--- written for MySQL and MariaDB alike, tested with MariaDB's client and server.
+-- DELETE and LOCK TABLES on the sacoche_* tables and CREATE TEMPORARY TABLES (for the guards); creates
+-- no stored procedure and leaves nothing behind. Plain SQL only (no DELIMITER, no BEGIN NOT ATOMIC,
+-- no SIGNAL): written for MySQL and MariaDB alike, tested with MariaDB's client and server.
 --
 -- Literals: text is written '…' (quote doubled) when it holds only printable characters and no
 -- backslash, otherwise as _utf8 X'<UTF-8 bytes in hex>'. No backslash ever appears inside a quoted
@@ -40,6 +40,10 @@
 -- ===================================================================================================
 
 SET NAMES utf8;
+-- The session's sql_mode is set to what the comparisons below assume (PAD_CHAR_TO_FULL_LENGTH,
+-- EMPTY_STRING_IS_NULL, ANSI_QUOTES… would change their meaning), and given back at the end.
+SET @onde_sacoche_sql_mode = @@SESSION.sql_mode;
+SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION';
 SET SESSION group_concat_max_len = 1000000;
 DROP TEMPORARY TABLE IF EXISTS onde_sacoche_verify;
 CREATE TEMPORARY TABLE onde_sacoche_verify (
@@ -51,135 +55,234 @@ CREATE TEMPORARY TABLE onde_sacoche_verify (
 
 -- check 1: class_create-749c789a11
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 1, 'class_create-749c789a11', ((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2' AND CAST(groupe_nom AS BINARY) = CAST('[CM2] CM1-CM2 Mme Ég' AS BINARY) AND niveau_id = 30002) = 1) IS TRUE, 'one classe 104515_CM2 with the plan''s name';
+  SELECT 1, 'class_create-749c789a11', d.ok, CASE WHEN d.ok THEN 'one classe 104515_CM2 with the plan''s name'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'one classe 104515_CM2 with the plan''s name')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'one classe 104515_CM2 with the plan''s name') END
+  FROM (SELECT (((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2' AND CAST(groupe_nom AS BINARY) = CAST('[CM2] CM1-CM2 Mme Ég' AS BINARY) AND niveau_id = 30002) = 1) IS TRUE) AS ok, ((NOT EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS TRUE AS was) AS d;
 
 -- check 2: group_create-daa8ebfb92
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 2, 'group_create-daa8ebfb92', ((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_ANGLAIS_RENFORCE' AND CAST(groupe_nom AS BINARY) = CAST('Anglais renforcé' AS BINARY) AND niveau_id = 0) = 1) IS TRUE, 'one groupe RG_ANGLAIS_RENFORCE with the plan''s name';
+  SELECT 2, 'group_create-daa8ebfb92', d.ok, CASE WHEN d.ok THEN 'one groupe RG_ANGLAIS_RENFORCE with the plan''s name'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'one groupe RG_ANGLAIS_RENFORCE with the plan''s name')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'one groupe RG_ANGLAIS_RENFORCE with the plan''s name') END
+  FROM (SELECT (((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_ANGLAIS_RENFORCE' AND CAST(groupe_nom AS BINARY) = CAST('Anglais renforcé' AS BINARY) AND niveau_id = 0) = 1) IS TRUE) AS ok, ((NOT EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_ANGLAIS_RENFORCE'))) IS TRUE AS was) AS d;
 
 -- check 3: class_rename-75cfc3d095
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 3, 'class_rename-75cfc3d095', (EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 Mme Ancoli' AS BINARY))) IS TRUE, 'class groupe_id 5 renamed';
+  SELECT 3, 'class_rename-75cfc3d095', d.ok, CASE WHEN d.ok THEN 'class groupe_id 5 renamed'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'class groupe_id 5 renamed')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'class groupe_id 5 renamed') END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 Mme Ancoli' AS BINARY))) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 M. Ancien' AS BINARY)))) IS TRUE AS was) AS d;
 
 -- check 4: create-ff66a3be72
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 4, 'create-ff66a3be72', ((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_reference AS BINARY) = CAST('' AS BINARY) AND CAST(user_profil_sigle AS BINARY) = CAST('ELV' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('F' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('SAULE' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Inès' AS BINARY) AND user_naissance_date = '2022-09-27' AND CAST(user_email AS BINARY) = CAST('' AS BINARY) AND CAST(user_email_origine AS BINARY) = CAST('' AS BINARY) AND user_login = 'ine.saule1' AND CAST(user_login AS BINARY) = CAST('ine.saule1' AS BINARY) AND CAST(user_password AS BINARY) = CAST('3b3f43d9ba9cd6d0b2e0f60a137f89f1' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104511_PS')) = 1) IS TRUE, 'account ine.saule1 exists with the plan''s values';
+  SELECT 4, 'create-ff66a3be72', d.ok, CASE WHEN d.ok THEN 'account ine.saule1 exists with the plan''s values'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'account ine.saule1 exists with the plan''s values')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'account ine.saule1 exists with the plan''s values') END
+  FROM (SELECT (((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_reference AS BINARY) = CAST('' AS BINARY) AND CAST(user_profil_sigle AS BINARY) = CAST('ELV' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('F' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('SAULE' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Inès' AS BINARY) AND user_naissance_date = '2022-09-27' AND CAST(user_email AS BINARY) = CAST('' AS BINARY) AND CAST(user_email_origine AS BINARY) = CAST('' AS BINARY) AND user_login = 'ine.saule1' AND CAST(user_login AS BINARY) = CAST('ine.saule1' AS BINARY) AND CAST(user_password AS BINARY) = CAST('3b3f43d9ba9cd6d0b2e0f60a137f89f1' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104511_PS')) = 1) IS TRUE) AS ok, ((NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'ine.saule1'))) IS TRUE AS was) AS d;
 
 -- check 5: create-18a47637e6
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 5, 'create-18a47637e6', ((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_reference AS BINARY) = CAST('' AS BINARY) AND CAST(user_profil_sigle AS BINARY) = CAST('ELV' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('M' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('PERVENCHE' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Loïc' AS BINARY) AND user_naissance_date = '2019-04-25' AND CAST(user_email AS BINARY) = CAST('' AS BINARY) AND CAST(user_email_origine AS BINARY) = CAST('' AS BINARY) AND user_login = 'loi.pervench' AND CAST(user_login AS BINARY) = CAST('loi.pervench' AS BINARY) AND CAST(user_password AS BINARY) = CAST('644a3599c29135f1fd50d7c50ca50367' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104512_CP')) = 1) IS TRUE, 'account loi.pervench exists with the plan''s values';
+  SELECT 5, 'create-18a47637e6', d.ok, CASE WHEN d.ok THEN 'account loi.pervench exists with the plan''s values'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'account loi.pervench exists with the plan''s values')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'account loi.pervench exists with the plan''s values') END
+  FROM (SELECT (((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_reference AS BINARY) = CAST('' AS BINARY) AND CAST(user_profil_sigle AS BINARY) = CAST('ELV' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('M' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('PERVENCHE' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Loïc' AS BINARY) AND user_naissance_date = '2019-04-25' AND CAST(user_email AS BINARY) = CAST('' AS BINARY) AND CAST(user_email_origine AS BINARY) = CAST('' AS BINARY) AND user_login = 'loi.pervench' AND CAST(user_login AS BINARY) = CAST('loi.pervench' AS BINARY) AND CAST(user_password AS BINARY) = CAST('644a3599c29135f1fd50d7c50ca50367' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104512_CP')) = 1) IS TRUE) AS ok, ((NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'loi.pervench'))) IS TRUE AS was) AS d;
 
 -- check 6: create-96e4e57aad
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 6, 'create-96e4e57aad', ((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_reference AS BINARY) = CAST('165545849GJ' AS BINARY) AND CAST(user_profil_sigle AS BINARY) = CAST('ELV' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('F' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('AUBÉPINE' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Salomé' AS BINARY) AND user_naissance_date = '2016-08-05' AND CAST(user_email AS BINARY) = CAST('' AS BINARY) AND CAST(user_email_origine AS BINARY) = CAST('' AS BINARY) AND user_login = 'sal.aubepine' AND CAST(user_login AS BINARY) = CAST('sal.aubepine' AS BINARY) AND CAST(user_password AS BINARY) = CAST('a33736172c19105399a36f7e07927fff' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104514_CM1')) = 1) IS TRUE, 'account sal.aubepine exists with the plan''s values';
+  SELECT 6, 'create-96e4e57aad', d.ok, CASE WHEN d.ok THEN 'account sal.aubepine exists with the plan''s values'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'account sal.aubepine exists with the plan''s values')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'account sal.aubepine exists with the plan''s values') END
+  FROM (SELECT (((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_reference AS BINARY) = CAST('165545849GJ' AS BINARY) AND CAST(user_profil_sigle AS BINARY) = CAST('ELV' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('F' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('AUBÉPINE' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Salomé' AS BINARY) AND user_naissance_date = '2016-08-05' AND CAST(user_email AS BINARY) = CAST('' AS BINARY) AND CAST(user_email_origine AS BINARY) = CAST('' AS BINARY) AND user_login = 'sal.aubepine' AND CAST(user_login AS BINARY) = CAST('sal.aubepine' AS BINARY) AND CAST(user_password AS BINARY) = CAST('a33736172c19105399a36f7e07927fff' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104514_CM1')) = 1) IS TRUE) AS ok, ((NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'sal.aubepine'))) IS TRUE AS was) AS d;
 
 -- check 7: update-03b50611e7
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 7, 'update-03b50611e7', (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 23 AND CAST(user_login AS BINARY) = CAST('noe.berthelo26' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_prenom AS BINARY) = CAST('Noé' AS BINARY))) IS TRUE, 'user_id 23 holds the new values';
+  SELECT 7, 'update-03b50611e7', d.ok, CASE WHEN d.ok THEN 'user_id 23 holds the new values'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 23 holds the new values')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 23 holds the new values') END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 23 AND CAST(user_login AS BINARY) = CAST('noe.berthelo26' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_prenom AS BINARY) = CAST('Noé' AS BINARY))) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 23 AND CAST(user_login AS BINARY) = CAST('noe.berthelo26' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_prenom AS BINARY) = CAST('Noe' AS BINARY)))) IS TRUE AS was) AS d;
 
 -- check 8: update-1544f6e555
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 8, 'update-1544f6e555', (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 29 AND CAST(user_login AS BINARY) = CAST('gae.vergnoll32' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_reference AS BINARY) = CAST('185770660FK' AS BINARY))) IS TRUE, 'user_id 29 holds the new values';
+  SELECT 8, 'update-1544f6e555', d.ok, CASE WHEN d.ok THEN 'user_id 29 holds the new values'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 29 holds the new values')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 29 holds the new values') END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 29 AND CAST(user_login AS BINARY) = CAST('gae.vergnoll32' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_reference AS BINARY) = CAST('185770660FK' AS BINARY))) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 29 AND CAST(user_login AS BINARY) = CAST('gae.vergnoll32' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_reference AS BINARY) = CAST('' AS BINARY)))) IS TRUE AS was) AS d;
 
 -- check 9: update-290a2b60fa
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 9, 'update-290a2b60fa', (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 34 AND CAST(user_login AS BINARY) = CAST('luc.marronni37' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104514_CE2'))) IS TRUE, 'user_id 34 holds the new values';
+  SELECT 9, 'update-290a2b60fa', d.ok, CASE WHEN d.ok THEN 'user_id 34 holds the new values'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 34 holds the new values')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 34 holds the new values') END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 34 AND CAST(user_login AS BINARY) = CAST('luc.marronni37' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104514_CE2'))) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 34 AND CAST(user_login AS BINARY) = CAST('luc.marronni37' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 7))) IS TRUE AS was) AS d;
 
 -- check 10: update-506173bcae
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 10, 'update-506173bcae', (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 47 AND CAST(user_login AS BINARY) = CAST('lea.vergnoll51' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS TRUE, 'user_id 47 holds the new values';
+  SELECT 10, 'update-506173bcae', d.ok, CASE WHEN d.ok THEN 'user_id 47 holds the new values'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 47 holds the new values')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 47 holds the new values') END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 47 AND CAST(user_login AS BINARY) = CAST('lea.vergnoll51' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 47 AND CAST(user_login AS BINARY) = CAST('lea.vergnoll51' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE AS was) AS d;
 
 -- check 11: update-9bbc706f81
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 11, 'update-9bbc706f81', (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 48 AND CAST(user_login AS BINARY) = CAST('sac.ouedraog52' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS TRUE, 'user_id 48 holds the new values';
+  SELECT 11, 'update-9bbc706f81', d.ok, CASE WHEN d.ok THEN 'user_id 48 holds the new values'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 48 holds the new values')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 48 holds the new values') END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 48 AND CAST(user_login AS BINARY) = CAST('sac.ouedraog52' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 48 AND CAST(user_login AS BINARY) = CAST('sac.ouedraog52' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE AS was) AS d;
 
 -- check 12: update-6893be147d
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 12, 'update-6893be147d', (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 49 AND CAST(user_login AS BINARY) = CAST('noe.tisseran53' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS TRUE, 'user_id 49 holds the new values';
+  SELECT 12, 'update-6893be147d', d.ok, CASE WHEN d.ok THEN 'user_id 49 holds the new values'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 49 holds the new values')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 49 holds the new values') END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 49 AND CAST(user_login AS BINARY) = CAST('noe.tisseran53' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 49 AND CAST(user_login AS BINARY) = CAST('noe.tisseran53' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE AS was) AS d;
 
 -- check 13: update-ee842f25d4
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 13, 'update-ee842f25d4', (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 50 AND CAST(user_login AS BINARY) = CAST('mat.ouedraog54' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS TRUE, 'user_id 50 holds the new values';
+  SELECT 13, 'update-ee842f25d4', d.ok, CASE WHEN d.ok THEN 'user_id 50 holds the new values'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 50 holds the new values')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 50 holds the new values') END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 50 AND CAST(user_login AS BINARY) = CAST('mat.ouedraog54' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 50 AND CAST(user_login AS BINARY) = CAST('mat.ouedraog54' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE AS was) AS d;
 
 -- check 14: update-7791fab1c3
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 14, 'update-7791fab1c3', (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 51 AND CAST(user_login AS BINARY) = CAST('lou.hirondel55' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS TRUE, 'user_id 51 holds the new values';
+  SELECT 14, 'update-7791fab1c3', d.ok, CASE WHEN d.ok THEN 'user_id 51 holds the new values'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 51 holds the new values')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 51 holds the new values') END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 51 AND CAST(user_login AS BINARY) = CAST('lou.hirondel55' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 51 AND CAST(user_login AS BINARY) = CAST('lou.hirondel55' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE AS was) AS d;
 
 -- check 15: update-011196dca9
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 15, 'update-011196dca9', (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 52 AND CAST(user_login AS BINARY) = CAST('ine.nguyench56' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS TRUE, 'user_id 52 holds the new values';
+  SELECT 15, 'update-011196dca9', d.ok, CASE WHEN d.ok THEN 'user_id 52 holds the new values'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 52 holds the new values')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 52 holds the new values') END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 52 AND CAST(user_login AS BINARY) = CAST('ine.nguyench56' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 52 AND CAST(user_login AS BINARY) = CAST('ine.nguyench56' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE AS was) AS d;
 
 -- check 16: deactivate-0b1a0ae53d
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 16, 'deactivate-0b1a0ae53d', (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 53 AND CAST(user_login AS BINARY) = CAST('amb.fictif' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '2026-11-29')) IS TRUE, 'user_id 53 holds the new values';
+  SELECT 16, 'deactivate-0b1a0ae53d', d.ok, CASE WHEN d.ok THEN 'user_id 53 holds the new values'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 53 holds the new values')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 53 holds the new values') END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 53 AND CAST(user_login AS BINARY) = CAST('amb.fictif' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '2026-11-29')) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 53 AND CAST(user_login AS BINARY) = CAST('amb.fictif' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31'))) IS TRUE AS was) AS d;
 
 -- check 17: deactivate-d7f1880049
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 17, 'deactivate-d7f1880049', (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 54 AND CAST(user_login AS BINARY) = CAST('bas.imaginair' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '2026-11-29')) IS TRUE, 'user_id 54 holds the new values';
+  SELECT 17, 'deactivate-d7f1880049', d.ok, CASE WHEN d.ok THEN 'user_id 54 holds the new values'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 54 holds the new values')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 54 holds the new values') END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 54 AND CAST(user_login AS BINARY) = CAST('bas.imaginair' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '2026-11-29')) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 54 AND CAST(user_login AS BINARY) = CAST('bas.imaginair' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31'))) IS TRUE AS was) AS d;
 
 -- check 18: reactivate-468a4ec31d
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 18, 'reactivate-468a4ec31d', (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 15 AND CAST(user_login AS BINARY) = CAST('sal.genet17' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31')) IS TRUE, 'user_id 15 holds the new values';
+  SELECT 18, 'reactivate-468a4ec31d', d.ok, CASE WHEN d.ok THEN 'user_id 15 holds the new values'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 15 holds the new values')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 15 holds the new values') END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 15 AND CAST(user_login AS BINARY) = CAST('sal.genet17' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31')) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 15 AND CAST(user_login AS BINARY) = CAST('sal.genet17' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '2025-07-04'))) IS TRUE AS was) AS d;
 
 -- check 19: membership_add-e5194423ac
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 19, 'membership_add-e5194423ac', (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 24 AND CAST(u.user_login AS BINARY) = CAST('loi.lavandie27' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE')) IS TRUE, 'user_id 24 (loi.lavandie27), group RG_CHORALE: member';
+  SELECT 19, 'membership_add-e5194423ac', d.ok, CASE WHEN d.ok THEN 'user_id 24 (loi.lavandie27), group RG_CHORALE: member'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 24 (loi.lavandie27), group RG_CHORALE: member')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 24 (loi.lavandie27), group RG_CHORALE: member') END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 24 AND CAST(u.user_login AS BINARY) = CAST('loi.lavandie27' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE')) IS TRUE) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 24 AND CAST(u.user_login AS BINARY) = CAST('loi.lavandie27' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE'))) IS TRUE AS was) AS d;
 
 -- check 20: membership_add-9a3515866e
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 20, 'membership_add-9a3515866e', (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 27 AND CAST(u.user_login AS BINARY) = CAST('aur.nguyench30' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE')) IS TRUE, 'user_id 27 (aur.nguyench30), group RG_CHORALE: member';
+  SELECT 20, 'membership_add-9a3515866e', d.ok, CASE WHEN d.ok THEN 'user_id 27 (aur.nguyench30), group RG_CHORALE: member'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 27 (aur.nguyench30), group RG_CHORALE: member')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 27 (aur.nguyench30), group RG_CHORALE: member') END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 27 AND CAST(u.user_login AS BINARY) = CAST('aur.nguyench30' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE')) IS TRUE) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 27 AND CAST(u.user_login AS BINARY) = CAST('aur.nguyench30' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE'))) IS TRUE AS was) AS d;
 
 -- check 21: membership_add-0301986373
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 21, 'membership_add-0301986373', (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 37 AND CAST(u.user_login AS BINARY) = CAST('mae.epervier40' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE, 'user_id 37 (mae.epervier40), group RG_ANGLAIS_RENFORCE: member';
+  SELECT 21, 'membership_add-0301986373', d.ok, CASE WHEN d.ok THEN 'user_id 37 (mae.epervier40), group RG_ANGLAIS_RENFORCE: member'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 37 (mae.epervier40), group RG_ANGLAIS_RENFORCE: member')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 37 (mae.epervier40), group RG_ANGLAIS_RENFORCE: member') END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 37 AND CAST(u.user_login AS BINARY) = CAST('mae.epervier40' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 37 AND CAST(u.user_login AS BINARY) = CAST('mae.epervier40' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE'))) IS TRUE AS was) AS d;
 
 -- check 22: membership_add-7956b0a661
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 22, 'membership_add-7956b0a661', (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 38 AND CAST(u.user_login AS BINARY) = CAST('zoe.legoelan41' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE, 'user_id 38 (zoe.legoelan41), group RG_ANGLAIS_RENFORCE: member';
+  SELECT 22, 'membership_add-7956b0a661', d.ok, CASE WHEN d.ok THEN 'user_id 38 (zoe.legoelan41), group RG_ANGLAIS_RENFORCE: member'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 38 (zoe.legoelan41), group RG_ANGLAIS_RENFORCE: member')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 38 (zoe.legoelan41), group RG_ANGLAIS_RENFORCE: member') END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 38 AND CAST(u.user_login AS BINARY) = CAST('zoe.legoelan41' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 38 AND CAST(u.user_login AS BINARY) = CAST('zoe.legoelan41' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE'))) IS TRUE AS was) AS d;
 
 -- check 23: membership_add-d29eb4b04a
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 23, 'membership_add-d29eb4b04a', (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 40 AND CAST(u.user_login AS BINARY) = CAST('jul.delabruy44' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE, 'user_id 40 (jul.delabruy44), group RG_ANGLAIS_RENFORCE: member';
+  SELECT 23, 'membership_add-d29eb4b04a', d.ok, CASE WHEN d.ok THEN 'user_id 40 (jul.delabruy44), group RG_ANGLAIS_RENFORCE: member'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 40 (jul.delabruy44), group RG_ANGLAIS_RENFORCE: member')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 40 (jul.delabruy44), group RG_ANGLAIS_RENFORCE: member') END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 40 AND CAST(u.user_login AS BINARY) = CAST('jul.delabruy44' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 40 AND CAST(u.user_login AS BINARY) = CAST('jul.delabruy44' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE'))) IS TRUE AS was) AS d;
 
 -- check 24: membership_add-a1980def30
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 24, 'membership_add-a1980def30', (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 41 AND CAST(u.user_login AS BINARY) = CAST('sal.nguyench45' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE, 'user_id 41 (sal.nguyench45), group RG_ANGLAIS_RENFORCE: member';
+  SELECT 24, 'membership_add-a1980def30', d.ok, CASE WHEN d.ok THEN 'user_id 41 (sal.nguyench45), group RG_ANGLAIS_RENFORCE: member'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 41 (sal.nguyench45), group RG_ANGLAIS_RENFORCE: member')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 41 (sal.nguyench45), group RG_ANGLAIS_RENFORCE: member') END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 41 AND CAST(u.user_login AS BINARY) = CAST('sal.nguyench45' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 41 AND CAST(u.user_login AS BINARY) = CAST('sal.nguyench45' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE'))) IS TRUE AS was) AS d;
 
 -- check 25: membership_add-26d82a0485
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 25, 'membership_add-26d82a0485', (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 42 AND CAST(u.user_login AS BINARY) = CAST('ine.cormoran46' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE, 'user_id 42 (ine.cormoran46), group RG_ANGLAIS_RENFORCE: member';
+  SELECT 25, 'membership_add-26d82a0485', d.ok, CASE WHEN d.ok THEN 'user_id 42 (ine.cormoran46), group RG_ANGLAIS_RENFORCE: member'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 42 (ine.cormoran46), group RG_ANGLAIS_RENFORCE: member')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 42 (ine.cormoran46), group RG_ANGLAIS_RENFORCE: member') END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 42 AND CAST(u.user_login AS BINARY) = CAST('ine.cormoran46' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 42 AND CAST(u.user_login AS BINARY) = CAST('ine.cormoran46' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE'))) IS TRUE AS was) AS d;
 
 -- check 26: membership_add-6484c779bc
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 26, 'membership_add-6484c779bc', (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 44 AND CAST(u.user_login AS BINARY) = CAST('jul.marjolai48' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE, 'user_id 44 (jul.marjolai48), group RG_ANGLAIS_RENFORCE: member';
+  SELECT 26, 'membership_add-6484c779bc', d.ok, CASE WHEN d.ok THEN 'user_id 44 (jul.marjolai48), group RG_ANGLAIS_RENFORCE: member'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 44 (jul.marjolai48), group RG_ANGLAIS_RENFORCE: member')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 44 (jul.marjolai48), group RG_ANGLAIS_RENFORCE: member') END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 44 AND CAST(u.user_login AS BINARY) = CAST('jul.marjolai48' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 44 AND CAST(u.user_login AS BINARY) = CAST('jul.marjolai48' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE'))) IS TRUE AS was) AS d;
 
 -- check 27: membership_add-a1753e65f5
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 27, 'membership_add-a1753e65f5', (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 47 AND CAST(u.user_login AS BINARY) = CAST('lea.vergnoll51' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE, 'user_id 47 (lea.vergnoll51), group RG_ANGLAIS_RENFORCE: member';
+  SELECT 27, 'membership_add-a1753e65f5', d.ok, CASE WHEN d.ok THEN 'user_id 47 (lea.vergnoll51), group RG_ANGLAIS_RENFORCE: member'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 47 (lea.vergnoll51), group RG_ANGLAIS_RENFORCE: member')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 47 (lea.vergnoll51), group RG_ANGLAIS_RENFORCE: member') END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 47 AND CAST(u.user_login AS BINARY) = CAST('lea.vergnoll51' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 47 AND CAST(u.user_login AS BINARY) = CAST('lea.vergnoll51' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE'))) IS TRUE AS was) AS d;
 
 -- check 28: membership_add-3a6dc7dd31
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 28, 'membership_add-3a6dc7dd31', (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 49 AND CAST(u.user_login AS BINARY) = CAST('noe.tisseran53' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE, 'user_id 49 (noe.tisseran53), group RG_ANGLAIS_RENFORCE: member';
+  SELECT 28, 'membership_add-3a6dc7dd31', d.ok, CASE WHEN d.ok THEN 'user_id 49 (noe.tisseran53), group RG_ANGLAIS_RENFORCE: member'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 49 (noe.tisseran53), group RG_ANGLAIS_RENFORCE: member')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 49 (noe.tisseran53), group RG_ANGLAIS_RENFORCE: member') END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 49 AND CAST(u.user_login AS BINARY) = CAST('noe.tisseran53' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 49 AND CAST(u.user_login AS BINARY) = CAST('noe.tisseran53' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE'))) IS TRUE AS was) AS d;
 
 -- check 29: membership_add-3ac0c750d3
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 29, 'membership_add-3ac0c750d3', (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 50 AND CAST(u.user_login AS BINARY) = CAST('mat.ouedraog54' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE, 'user_id 50 (mat.ouedraog54), group RG_ANGLAIS_RENFORCE: member';
+  SELECT 29, 'membership_add-3ac0c750d3', d.ok, CASE WHEN d.ok THEN 'user_id 50 (mat.ouedraog54), group RG_ANGLAIS_RENFORCE: member'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 50 (mat.ouedraog54), group RG_ANGLAIS_RENFORCE: member')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 50 (mat.ouedraog54), group RG_ANGLAIS_RENFORCE: member') END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 50 AND CAST(u.user_login AS BINARY) = CAST('mat.ouedraog54' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 50 AND CAST(u.user_login AS BINARY) = CAST('mat.ouedraog54' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE'))) IS TRUE AS was) AS d;
 
 -- check 30: membership_add-ab298a04f1
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 30, 'membership_add-ab298a04f1', (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 51 AND CAST(u.user_login AS BINARY) = CAST('lou.hirondel55' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE, 'user_id 51 (lou.hirondel55), group RG_ANGLAIS_RENFORCE: member';
+  SELECT 30, 'membership_add-ab298a04f1', d.ok, CASE WHEN d.ok THEN 'user_id 51 (lou.hirondel55), group RG_ANGLAIS_RENFORCE: member'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 51 (lou.hirondel55), group RG_ANGLAIS_RENFORCE: member')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 51 (lou.hirondel55), group RG_ANGLAIS_RENFORCE: member') END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 51 AND CAST(u.user_login AS BINARY) = CAST('lou.hirondel55' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 51 AND CAST(u.user_login AS BINARY) = CAST('lou.hirondel55' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE'))) IS TRUE AS was) AS d;
 
 -- check 31: membership_add-448f393dd2
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 31, 'membership_add-448f393dd2', (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 52 AND CAST(u.user_login AS BINARY) = CAST('ine.nguyench56' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE, 'user_id 52 (ine.nguyench56), group RG_ANGLAIS_RENFORCE: member';
+  SELECT 31, 'membership_add-448f393dd2', d.ok, CASE WHEN d.ok THEN 'user_id 52 (ine.nguyench56), group RG_ANGLAIS_RENFORCE: member'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 52 (ine.nguyench56), group RG_ANGLAIS_RENFORCE: member')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 52 (ine.nguyench56), group RG_ANGLAIS_RENFORCE: member') END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 52 AND CAST(u.user_login AS BINARY) = CAST('ine.nguyench56' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 52 AND CAST(u.user_login AS BINARY) = CAST('ine.nguyench56' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE'))) IS TRUE AS was) AS d;
 
 -- check 32: membership_remove-8995c1d7d1
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 32, 'membership_remove-8995c1d7d1', (NOT EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 6 AND CAST(u.user_login AS BINARY) = CAST('loi.mesange8' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE')) IS TRUE, 'user_id 6, group RG_CHORALE: not a member';
+  SELECT 32, 'membership_remove-8995c1d7d1', d.ok, CASE WHEN d.ok THEN 'user_id 6, group RG_CHORALE: not a member'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 6, group RG_CHORALE: not a member')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 6, group RG_CHORALE: not a member') END
+  FROM (SELECT ((NOT EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 6 AND CAST(u.user_login AS BINARY) = CAST('loi.mesange8' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE')) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id WHERE j.user_id = 6 AND j.jointure_pp = 0 AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE'))) IS TRUE AS was) AS d;
 
 -- check 33: left_alone-11
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 33, 'left_alone-11', (EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 11 AND groupe_type = 'groupe' AND CAST(groupe_ref AS BINARY) = CAST('' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('Soutien lecture' AS BINARY))) IS TRUE, 'hand-made groupe groupe_id 11 untouched';
+  SELECT 33, 'left_alone-11', d.ok, CASE WHEN d.ok THEN 'hand-made groupe groupe_id 11 untouched'
+    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'hand-made groupe groupe_id 11 untouched')
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'hand-made groupe groupe_id 11 untouched') END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 11 AND groupe_type = 'groupe' AND CAST(groupe_ref AS BINARY) = CAST('' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('Soutien lecture' AS BINARY))) IS TRUE) AS ok, (1 = 0) IS TRUE AS was) AS d;
 
 SELECT COUNT(*), COALESCE(SUM(ok = 0), 0), GROUP_CONCAT(IF(ok = 0, check_name, NULL) ORDER BY n SEPARATOR ', ')
   INTO @onde_sacoche_checks, @onde_sacoche_failed, @onde_sacoche_list FROM onde_sacoche_verify;
@@ -189,3 +292,4 @@ INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
      CONCAT('DIFFERS: ', @onde_sacoche_failed, ' of ', @onde_sacoche_checks, ' checks failed: ', @onde_sacoche_list));
 SELECT check_name, ok, details FROM onde_sacoche_verify ORDER BY n;
 DROP TEMPORARY TABLE onde_sacoche_verify;
+SET SESSION sql_mode = @onde_sacoche_sql_mode;

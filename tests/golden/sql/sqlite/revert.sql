@@ -56,157 +56,157 @@ CREATE TEMP TABLE onde_sacoche_guard (n INTEGER NOT NULL);
 
 -- guard 1: GUARD 1/31 membership_remove-8995c1d7d1: user changed
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 1/31 membership_remove-8995c1d7d1: user changed. user_id 6 is gone or has another login. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 1 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 6 AND user_login = 'loi.mesange8' AND user_profil_sigle = 'ELV')) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 1 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 6 AND user_login = 'loi.mesange8' AND user_profil_sigle = 'ELV')) IS NOT 1 AND ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id WHERE j.user_id = 6 AND j.jointure_pp = 0 AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_CHORALE')))) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 2: GUARD 2/31 membership_remove-8995c1d7d1: ref not single
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 2/31 membership_remove-8995c1d7d1: ref not single. no single groupe with ref RG_CHORALE. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 2 WHERE ((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'groupe' AND upper(groupe_ref) = upper('RG_CHORALE')) = 1) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 2 WHERE ((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'groupe' AND upper(groupe_ref) = upper('RG_CHORALE')) = 1) IS NOT 1 AND ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id WHERE j.user_id = 6 AND j.jointure_pp = 0 AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_CHORALE')))) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 3: GUARD 3/31 membership_add-e5194423ac: member missing
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 3/31 membership_add-e5194423ac: member missing. the membership apply.sql added is not there. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 3 WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 24 AND u.user_login = 'loi.lavandie27' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_CHORALE'))) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 3 WHERE (1 = 1) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 4: GUARD 4/31 membership_add-9a3515866e: member missing
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 4/31 membership_add-9a3515866e: member missing. the membership apply.sql added is not there. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 4 WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 27 AND u.user_login = 'aur.nguyench30' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_CHORALE'))) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 4 WHERE (1 = 1) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 5: GUARD 5/31 membership_add-0301986373: member missing
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 5/31 membership_add-0301986373: member missing. the membership apply.sql added is not there. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 5 WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 37 AND u.user_login = 'mae.epervier40' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 5 WHERE (1 = 1) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 6: GUARD 6/31 membership_add-7956b0a661: member missing
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 6/31 membership_add-7956b0a661: member missing. the membership apply.sql added is not there. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 6 WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 38 AND u.user_login = 'zoe.legoelan41' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 6 WHERE (1 = 1) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 7: GUARD 7/31 membership_add-d29eb4b04a: member missing
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 7/31 membership_add-d29eb4b04a: member missing. the membership apply.sql added is not there. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 7 WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 40 AND u.user_login = 'jul.delabruy44' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 7 WHERE (1 = 1) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 8: GUARD 8/31 membership_add-a1980def30: member missing
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 8/31 membership_add-a1980def30: member missing. the membership apply.sql added is not there. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 8 WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 41 AND u.user_login = 'sal.nguyench45' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 8 WHERE (1 = 1) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 9: GUARD 9/31 membership_add-26d82a0485: member missing
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 9/31 membership_add-26d82a0485: member missing. the membership apply.sql added is not there. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 9 WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 42 AND u.user_login = 'ine.cormoran46' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 9 WHERE (1 = 1) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 10: GUARD 10/31 membership_add-6484c779bc: member missing
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 10/31 membership_add-6484c779bc: member missing. the membership apply.sql added is not there. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 10 WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 44 AND u.user_login = 'jul.marjolai48' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 10 WHERE (1 = 1) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 11: GUARD 11/31 membership_add-a1753e65f5: member missing
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 11/31 membership_add-a1753e65f5: member missing. the membership apply.sql added is not there. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 11 WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 47 AND u.user_login = 'lea.vergnoll51' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 11 WHERE (1 = 1) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 12: GUARD 12/31 membership_add-3a6dc7dd31: member missing
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 12/31 membership_add-3a6dc7dd31: member missing. the membership apply.sql added is not there. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 12 WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 49 AND u.user_login = 'noe.tisseran53' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 12 WHERE (1 = 1) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 13: GUARD 13/31 membership_add-3ac0c750d3: member missing
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 13/31 membership_add-3ac0c750d3: member missing. the membership apply.sql added is not there. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 13 WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 50 AND u.user_login = 'mat.ouedraog54' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 13 WHERE (1 = 1) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 14: GUARD 14/31 membership_add-ab298a04f1: member missing
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 14/31 membership_add-ab298a04f1: member missing. the membership apply.sql added is not there. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 14 WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 51 AND u.user_login = 'lou.hirondel55' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 14 WHERE (1 = 1) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 15: GUARD 15/31 membership_add-448f393dd2: member missing
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 15/31 membership_add-448f393dd2: member missing. the membership apply.sql added is not there. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 15 WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 52 AND u.user_login = 'ine.nguyench56' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 15 WHERE (1 = 1) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 16: GUARD 16/31 update-03b50611e7: row changed
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 16/31 update-03b50611e7: row changed. user_id 23 no longer holds the values apply.sql wrote. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 16 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 23 AND user_login = 'noe.berthelo26' AND user_profil_sigle = 'ELV' AND user_prenom = 'Noé')) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 16 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 23 AND user_login = 'noe.berthelo26' AND user_profil_sigle = 'ELV' AND user_prenom = 'Noé')) IS NOT 1 AND ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 23 AND user_login = 'noe.berthelo26' AND user_profil_sigle = 'ELV' AND user_prenom = 'Noe'))) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 17: GUARD 17/31 update-1544f6e555: row changed
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 17/31 update-1544f6e555: row changed. user_id 29 no longer holds the values apply.sql wrote. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 17 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 29 AND user_login = 'gae.vergnoll32' AND user_profil_sigle = 'ELV' AND user_reference = '185770660FK')) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 17 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 29 AND user_login = 'gae.vergnoll32' AND user_profil_sigle = 'ELV' AND user_reference = '185770660FK')) IS NOT 1 AND ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 29 AND user_login = 'gae.vergnoll32' AND user_profil_sigle = 'ELV' AND user_reference = ''))) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 18: GUARD 18/31 update-290a2b60fa: row changed
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 18/31 update-290a2b60fa: row changed. user_id 34 no longer holds the values apply.sql wrote. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 18 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 34 AND user_login = 'luc.marronni37' AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104514_CE2')))) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 18 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 34 AND user_login = 'luc.marronni37' AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104514_CE2')))) IS NOT 1 AND ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 34 AND user_login = 'luc.marronni37' AND user_profil_sigle = 'ELV' AND eleve_classe_id = 7))) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 19: GUARD 19/31 update-506173bcae: row changed
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 19/31 update-506173bcae: row changed. user_id 47 no longer holds the values apply.sql wrote. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 19 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 47 AND user_login = 'lea.vergnoll51' AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104515_CM2')))) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 19 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 47 AND user_login = 'lea.vergnoll51' AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104515_CM2')))) IS NOT 1 AND ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 47 AND user_login = 'lea.vergnoll51' AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 20: GUARD 20/31 update-9bbc706f81: row changed
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 20/31 update-9bbc706f81: row changed. user_id 48 no longer holds the values apply.sql wrote. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 20 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 48 AND user_login = 'sac.ouedraog52' AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104515_CM2')))) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 20 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 48 AND user_login = 'sac.ouedraog52' AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104515_CM2')))) IS NOT 1 AND ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 48 AND user_login = 'sac.ouedraog52' AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 21: GUARD 21/31 update-6893be147d: row changed
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 21/31 update-6893be147d: row changed. user_id 49 no longer holds the values apply.sql wrote. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 21 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 49 AND user_login = 'noe.tisseran53' AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104515_CM2')))) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 21 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 49 AND user_login = 'noe.tisseran53' AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104515_CM2')))) IS NOT 1 AND ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 49 AND user_login = 'noe.tisseran53' AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 22: GUARD 22/31 update-ee842f25d4: row changed
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 22/31 update-ee842f25d4: row changed. user_id 50 no longer holds the values apply.sql wrote. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 22 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 50 AND user_login = 'mat.ouedraog54' AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104515_CM2')))) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 22 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 50 AND user_login = 'mat.ouedraog54' AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104515_CM2')))) IS NOT 1 AND ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 50 AND user_login = 'mat.ouedraog54' AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 23: GUARD 23/31 update-7791fab1c3: row changed
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 23/31 update-7791fab1c3: row changed. user_id 51 no longer holds the values apply.sql wrote. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 23 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 51 AND user_login = 'lou.hirondel55' AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104515_CM2')))) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 23 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 51 AND user_login = 'lou.hirondel55' AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104515_CM2')))) IS NOT 1 AND ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 51 AND user_login = 'lou.hirondel55' AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 24: GUARD 24/31 update-011196dca9: row changed
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 24/31 update-011196dca9: row changed. user_id 52 no longer holds the values apply.sql wrote. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 24 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 52 AND user_login = 'ine.nguyench56' AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104515_CM2')))) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 24 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 52 AND user_login = 'ine.nguyench56' AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104515_CM2')))) IS NOT 1 AND ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 52 AND user_login = 'ine.nguyench56' AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 25: GUARD 25/31 deactivate-0b1a0ae53d: row changed
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 25/31 deactivate-0b1a0ae53d: row changed. user_id 53 no longer holds the values apply.sql wrote. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 25 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 53 AND user_login = 'amb.fictif' AND user_profil_sigle = 'ELV' AND user_sortie_date = '2026-11-29')) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 25 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 53 AND user_login = 'amb.fictif' AND user_profil_sigle = 'ELV' AND user_sortie_date = '2026-11-29')) IS NOT 1 AND ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 53 AND user_login = 'amb.fictif' AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31'))) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 26: GUARD 26/31 deactivate-d7f1880049: row changed
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 26/31 deactivate-d7f1880049: row changed. user_id 54 no longer holds the values apply.sql wrote. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 26 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 54 AND user_login = 'bas.imaginair' AND user_profil_sigle = 'ELV' AND user_sortie_date = '2026-11-29')) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 26 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 54 AND user_login = 'bas.imaginair' AND user_profil_sigle = 'ELV' AND user_sortie_date = '2026-11-29')) IS NOT 1 AND ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 54 AND user_login = 'bas.imaginair' AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31'))) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 27: GUARD 27/31 reactivate-468a4ec31d: row changed
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 27/31 reactivate-468a4ec31d: row changed. user_id 15 no longer holds the values apply.sql wrote. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 27 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 15 AND user_login = 'sal.genet17' AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31')) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 27 WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 15 AND user_login = 'sal.genet17' AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31')) IS NOT 1 AND ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 15 AND user_login = 'sal.genet17' AND user_profil_sigle = 'ELV' AND user_sortie_date = '2025-07-04'))) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 28: GUARD 28/31 create-ff66a3be72: account changed
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 28/31 create-ff66a3be72: account changed. the new pupil''s account is gone or was changed since apply.sql. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 28 WHERE ((SELECT COUNT(*) FROM sacoche_user WHERE user_profil_sigle = 'ELV' AND user_reference = '' AND user_nom = 'SAULE' AND user_prenom = 'Inès' AND user_genre = 'F' AND user_naissance_date = '2022-09-27' AND user_login = 'ine.saule1' AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104511_PS'))) = 1) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 28 WHERE ((SELECT COUNT(*) FROM sacoche_user WHERE user_profil_sigle = 'ELV' AND user_reference = '' AND user_nom = 'SAULE' AND user_prenom = 'Inès' AND user_genre = 'F' AND user_naissance_date = '2022-09-27' AND user_login = 'ine.saule1' AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104511_PS'))) = 1) IS NOT 1 AND ((NOT EXISTS (SELECT 1 FROM sacoche_user WHERE lower(user_login) = lower('ine.saule1')))) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 29: GUARD 29/31 create-18a47637e6: account changed
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 29/31 create-18a47637e6: account changed. the new pupil''s account is gone or was changed since apply.sql. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 29 WHERE ((SELECT COUNT(*) FROM sacoche_user WHERE user_profil_sigle = 'ELV' AND user_reference = '' AND user_nom = 'PERVENCHE' AND user_prenom = 'Loïc' AND user_genre = 'M' AND user_naissance_date = '2019-04-25' AND user_login = 'loi.pervench' AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104512_CP'))) = 1) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 29 WHERE ((SELECT COUNT(*) FROM sacoche_user WHERE user_profil_sigle = 'ELV' AND user_reference = '' AND user_nom = 'PERVENCHE' AND user_prenom = 'Loïc' AND user_genre = 'M' AND user_naissance_date = '2019-04-25' AND user_login = 'loi.pervench' AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104512_CP'))) = 1) IS NOT 1 AND ((NOT EXISTS (SELECT 1 FROM sacoche_user WHERE lower(user_login) = lower('loi.pervench')))) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 30: GUARD 30/31 create-96e4e57aad: account changed
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 30/31 create-96e4e57aad: account changed. the new pupil''s account is gone or was changed since apply.sql. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 30 WHERE ((SELECT COUNT(*) FROM sacoche_user WHERE user_profil_sigle = 'ELV' AND user_reference = '165545849GJ' AND user_nom = 'AUBÉPINE' AND user_prenom = 'Salomé' AND user_genre = 'F' AND user_naissance_date = '2016-08-05' AND user_login = 'sal.aubepine' AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104514_CM1'))) = 1) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 30 WHERE ((SELECT COUNT(*) FROM sacoche_user WHERE user_profil_sigle = 'ELV' AND user_reference = '165545849GJ' AND user_nom = 'AUBÉPINE' AND user_prenom = 'Salomé' AND user_genre = 'F' AND user_naissance_date = '2016-08-05' AND user_login = 'sal.aubepine' AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104514_CM1'))) = 1) IS NOT 1 AND ((NOT EXISTS (SELECT 1 FROM sacoche_user WHERE lower(user_login) = lower('sal.aubepine')))) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 -- guard 31: GUARD 31/31 class_rename-75cfc3d095: class changed
 CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT RAISE(ABORT, 'ONDE-SACOCHE GUARD 31/31 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the name apply.sql wrote. Nothing was written.'); END;
-INSERT INTO onde_sacoche_guard (n) SELECT 31 WHERE (EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND groupe_ref = '104513_CE1' AND groupe_nom = '[CE1] CE1 Mme Ancoli')) IS NOT 1;
+INSERT INTO onde_sacoche_guard (n) SELECT 31 WHERE (EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND groupe_ref = '104513_CE1' AND groupe_nom = '[CE1] CE1 Mme Ancoli')) IS NOT 1 AND ((EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND groupe_ref = '104513_CE1' AND groupe_nom = '[CE1] CE1 M. Ancien'))) IS NOT 1;
 DROP TRIGGER onde_sacoche_guard_fail;
 
 DROP TABLE onde_sacoche_guard;

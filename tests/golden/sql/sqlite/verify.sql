@@ -45,135 +45,234 @@ CREATE TEMP TABLE onde_sacoche_verify (
 
 -- check 1: class_create-749c789a11
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 1, 'class_create-749c789a11', ((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104515_CM2') AND groupe_nom = '[CM2] CM1-CM2 Mme Ég' AND niveau_id = 30002) = 1) IS 1, 'one classe 104515_CM2 with the plan''s name';
+  SELECT 1, 'class_create-749c789a11', d.ok, CASE WHEN d.ok THEN 'one classe 104515_CM2 with the plan''s name'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'one classe 104515_CM2 with the plan''s name'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'one classe 104515_CM2 with the plan''s name' END
+  FROM (SELECT (((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104515_CM2') AND groupe_nom = '[CM2] CM1-CM2 Mme Ég' AND niveau_id = 30002) = 1) IS 1) AS ok, ((NOT EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104515_CM2')))) IS 1 AS was) AS d;
 
 -- check 2: group_create-daa8ebfb92
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 2, 'group_create-daa8ebfb92', ((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'groupe' AND upper(groupe_ref) = upper('RG_ANGLAIS_RENFORCE') AND groupe_nom = 'Anglais renforcé' AND niveau_id = 0) = 1) IS 1, 'one groupe RG_ANGLAIS_RENFORCE with the plan''s name';
+  SELECT 2, 'group_create-daa8ebfb92', d.ok, CASE WHEN d.ok THEN 'one groupe RG_ANGLAIS_RENFORCE with the plan''s name'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'one groupe RG_ANGLAIS_RENFORCE with the plan''s name'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'one groupe RG_ANGLAIS_RENFORCE with the plan''s name' END
+  FROM (SELECT (((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'groupe' AND upper(groupe_ref) = upper('RG_ANGLAIS_RENFORCE') AND groupe_nom = 'Anglais renforcé' AND niveau_id = 0) = 1) IS 1) AS ok, ((NOT EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_type = 'groupe' AND upper(groupe_ref) = upper('RG_ANGLAIS_RENFORCE')))) IS 1 AS was) AS d;
 
 -- check 3: class_rename-75cfc3d095
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 3, 'class_rename-75cfc3d095', (EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND groupe_ref = '104513_CE1' AND groupe_nom = '[CE1] CE1 Mme Ancoli')) IS 1, 'class groupe_id 5 renamed';
+  SELECT 3, 'class_rename-75cfc3d095', d.ok, CASE WHEN d.ok THEN 'class groupe_id 5 renamed'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'class groupe_id 5 renamed'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'class groupe_id 5 renamed' END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND groupe_ref = '104513_CE1' AND groupe_nom = '[CE1] CE1 Mme Ancoli')) IS 1) AS ok, ((EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND groupe_ref = '104513_CE1' AND groupe_nom = '[CE1] CE1 M. Ancien'))) IS 1 AS was) AS d;
 
 -- check 4: create-ff66a3be72
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 4, 'create-ff66a3be72', ((SELECT COUNT(*) FROM sacoche_user WHERE user_reference = '' AND user_profil_sigle = 'ELV' AND user_genre = 'F' AND user_nom = 'SAULE' AND user_prenom = 'Inès' AND user_naissance_date = '2022-09-27' AND user_email = '' AND user_email_origine = '' AND user_login = 'ine.saule1' AND user_password = '3b3f43d9ba9cd6d0b2e0f60a137f89f1' AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104511_PS'))) = 1) IS 1, 'account ine.saule1 exists with the plan''s values';
+  SELECT 4, 'create-ff66a3be72', d.ok, CASE WHEN d.ok THEN 'account ine.saule1 exists with the plan''s values'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'account ine.saule1 exists with the plan''s values'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'account ine.saule1 exists with the plan''s values' END
+  FROM (SELECT (((SELECT COUNT(*) FROM sacoche_user WHERE user_reference = '' AND user_profil_sigle = 'ELV' AND user_genre = 'F' AND user_nom = 'SAULE' AND user_prenom = 'Inès' AND user_naissance_date = '2022-09-27' AND user_email = '' AND user_email_origine = '' AND user_login = 'ine.saule1' AND user_password = '3b3f43d9ba9cd6d0b2e0f60a137f89f1' AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104511_PS'))) = 1) IS 1) AS ok, ((NOT EXISTS (SELECT 1 FROM sacoche_user WHERE lower(user_login) = lower('ine.saule1')))) IS 1 AS was) AS d;
 
 -- check 5: create-18a47637e6
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 5, 'create-18a47637e6', ((SELECT COUNT(*) FROM sacoche_user WHERE user_reference = '' AND user_profil_sigle = 'ELV' AND user_genre = 'M' AND user_nom = 'PERVENCHE' AND user_prenom = 'Loïc' AND user_naissance_date = '2019-04-25' AND user_email = '' AND user_email_origine = '' AND user_login = 'loi.pervench' AND user_password = '644a3599c29135f1fd50d7c50ca50367' AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104512_CP'))) = 1) IS 1, 'account loi.pervench exists with the plan''s values';
+  SELECT 5, 'create-18a47637e6', d.ok, CASE WHEN d.ok THEN 'account loi.pervench exists with the plan''s values'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'account loi.pervench exists with the plan''s values'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'account loi.pervench exists with the plan''s values' END
+  FROM (SELECT (((SELECT COUNT(*) FROM sacoche_user WHERE user_reference = '' AND user_profil_sigle = 'ELV' AND user_genre = 'M' AND user_nom = 'PERVENCHE' AND user_prenom = 'Loïc' AND user_naissance_date = '2019-04-25' AND user_email = '' AND user_email_origine = '' AND user_login = 'loi.pervench' AND user_password = '644a3599c29135f1fd50d7c50ca50367' AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104512_CP'))) = 1) IS 1) AS ok, ((NOT EXISTS (SELECT 1 FROM sacoche_user WHERE lower(user_login) = lower('loi.pervench')))) IS 1 AS was) AS d;
 
 -- check 6: create-96e4e57aad
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 6, 'create-96e4e57aad', ((SELECT COUNT(*) FROM sacoche_user WHERE user_reference = '165545849GJ' AND user_profil_sigle = 'ELV' AND user_genre = 'F' AND user_nom = 'AUBÉPINE' AND user_prenom = 'Salomé' AND user_naissance_date = '2016-08-05' AND user_email = '' AND user_email_origine = '' AND user_login = 'sal.aubepine' AND user_password = 'a33736172c19105399a36f7e07927fff' AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104514_CM1'))) = 1) IS 1, 'account sal.aubepine exists with the plan''s values';
+  SELECT 6, 'create-96e4e57aad', d.ok, CASE WHEN d.ok THEN 'account sal.aubepine exists with the plan''s values'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'account sal.aubepine exists with the plan''s values'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'account sal.aubepine exists with the plan''s values' END
+  FROM (SELECT (((SELECT COUNT(*) FROM sacoche_user WHERE user_reference = '165545849GJ' AND user_profil_sigle = 'ELV' AND user_genre = 'F' AND user_nom = 'AUBÉPINE' AND user_prenom = 'Salomé' AND user_naissance_date = '2016-08-05' AND user_email = '' AND user_email_origine = '' AND user_login = 'sal.aubepine' AND user_password = 'a33736172c19105399a36f7e07927fff' AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104514_CM1'))) = 1) IS 1) AS ok, ((NOT EXISTS (SELECT 1 FROM sacoche_user WHERE lower(user_login) = lower('sal.aubepine')))) IS 1 AS was) AS d;
 
 -- check 7: update-03b50611e7
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 7, 'update-03b50611e7', (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 23 AND user_login = 'noe.berthelo26' AND user_profil_sigle = 'ELV' AND user_prenom = 'Noé')) IS 1, 'user_id 23 holds the new values';
+  SELECT 7, 'update-03b50611e7', d.ok, CASE WHEN d.ok THEN 'user_id 23 holds the new values'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'user_id 23 holds the new values'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'user_id 23 holds the new values' END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 23 AND user_login = 'noe.berthelo26' AND user_profil_sigle = 'ELV' AND user_prenom = 'Noé')) IS 1) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 23 AND user_login = 'noe.berthelo26' AND user_profil_sigle = 'ELV' AND user_prenom = 'Noe'))) IS 1 AS was) AS d;
 
 -- check 8: update-1544f6e555
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 8, 'update-1544f6e555', (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 29 AND user_login = 'gae.vergnoll32' AND user_profil_sigle = 'ELV' AND user_reference = '185770660FK')) IS 1, 'user_id 29 holds the new values';
+  SELECT 8, 'update-1544f6e555', d.ok, CASE WHEN d.ok THEN 'user_id 29 holds the new values'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'user_id 29 holds the new values'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'user_id 29 holds the new values' END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 29 AND user_login = 'gae.vergnoll32' AND user_profil_sigle = 'ELV' AND user_reference = '185770660FK')) IS 1) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 29 AND user_login = 'gae.vergnoll32' AND user_profil_sigle = 'ELV' AND user_reference = ''))) IS 1 AS was) AS d;
 
 -- check 9: update-290a2b60fa
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 9, 'update-290a2b60fa', (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 34 AND user_login = 'luc.marronni37' AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104514_CE2')))) IS 1, 'user_id 34 holds the new values';
+  SELECT 9, 'update-290a2b60fa', d.ok, CASE WHEN d.ok THEN 'user_id 34 holds the new values'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'user_id 34 holds the new values'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'user_id 34 holds the new values' END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 34 AND user_login = 'luc.marronni37' AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104514_CE2')))) IS 1) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 34 AND user_login = 'luc.marronni37' AND user_profil_sigle = 'ELV' AND eleve_classe_id = 7))) IS 1 AS was) AS d;
 
 -- check 10: update-506173bcae
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 10, 'update-506173bcae', (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 47 AND user_login = 'lea.vergnoll51' AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104515_CM2')))) IS 1, 'user_id 47 holds the new values';
+  SELECT 10, 'update-506173bcae', d.ok, CASE WHEN d.ok THEN 'user_id 47 holds the new values'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'user_id 47 holds the new values'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'user_id 47 holds the new values' END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 47 AND user_login = 'lea.vergnoll51' AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104515_CM2')))) IS 1) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 47 AND user_login = 'lea.vergnoll51' AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS 1 AS was) AS d;
 
 -- check 11: update-9bbc706f81
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 11, 'update-9bbc706f81', (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 48 AND user_login = 'sac.ouedraog52' AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104515_CM2')))) IS 1, 'user_id 48 holds the new values';
+  SELECT 11, 'update-9bbc706f81', d.ok, CASE WHEN d.ok THEN 'user_id 48 holds the new values'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'user_id 48 holds the new values'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'user_id 48 holds the new values' END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 48 AND user_login = 'sac.ouedraog52' AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104515_CM2')))) IS 1) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 48 AND user_login = 'sac.ouedraog52' AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS 1 AS was) AS d;
 
 -- check 12: update-6893be147d
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 12, 'update-6893be147d', (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 49 AND user_login = 'noe.tisseran53' AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104515_CM2')))) IS 1, 'user_id 49 holds the new values';
+  SELECT 12, 'update-6893be147d', d.ok, CASE WHEN d.ok THEN 'user_id 49 holds the new values'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'user_id 49 holds the new values'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'user_id 49 holds the new values' END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 49 AND user_login = 'noe.tisseran53' AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104515_CM2')))) IS 1) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 49 AND user_login = 'noe.tisseran53' AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS 1 AS was) AS d;
 
 -- check 13: update-ee842f25d4
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 13, 'update-ee842f25d4', (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 50 AND user_login = 'mat.ouedraog54' AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104515_CM2')))) IS 1, 'user_id 50 holds the new values';
+  SELECT 13, 'update-ee842f25d4', d.ok, CASE WHEN d.ok THEN 'user_id 50 holds the new values'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'user_id 50 holds the new values'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'user_id 50 holds the new values' END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 50 AND user_login = 'mat.ouedraog54' AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104515_CM2')))) IS 1) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 50 AND user_login = 'mat.ouedraog54' AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS 1 AS was) AS d;
 
 -- check 14: update-7791fab1c3
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 14, 'update-7791fab1c3', (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 51 AND user_login = 'lou.hirondel55' AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104515_CM2')))) IS 1, 'user_id 51 holds the new values';
+  SELECT 14, 'update-7791fab1c3', d.ok, CASE WHEN d.ok THEN 'user_id 51 holds the new values'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'user_id 51 holds the new values'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'user_id 51 holds the new values' END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 51 AND user_login = 'lou.hirondel55' AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104515_CM2')))) IS 1) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 51 AND user_login = 'lou.hirondel55' AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS 1 AS was) AS d;
 
 -- check 15: update-011196dca9
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 15, 'update-011196dca9', (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 52 AND user_login = 'ine.nguyench56' AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104515_CM2')))) IS 1, 'user_id 52 holds the new values';
+  SELECT 15, 'update-011196dca9', d.ok, CASE WHEN d.ok THEN 'user_id 52 holds the new values'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'user_id 52 holds the new values'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'user_id 52 holds the new values' END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 52 AND user_login = 'ine.nguyench56' AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND upper(groupe_ref) = upper('104515_CM2')))) IS 1) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 52 AND user_login = 'ine.nguyench56' AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS 1 AS was) AS d;
 
 -- check 16: deactivate-0b1a0ae53d
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 16, 'deactivate-0b1a0ae53d', (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 53 AND user_login = 'amb.fictif' AND user_profil_sigle = 'ELV' AND user_sortie_date = '2026-11-29')) IS 1, 'user_id 53 holds the new values';
+  SELECT 16, 'deactivate-0b1a0ae53d', d.ok, CASE WHEN d.ok THEN 'user_id 53 holds the new values'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'user_id 53 holds the new values'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'user_id 53 holds the new values' END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 53 AND user_login = 'amb.fictif' AND user_profil_sigle = 'ELV' AND user_sortie_date = '2026-11-29')) IS 1) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 53 AND user_login = 'amb.fictif' AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31'))) IS 1 AS was) AS d;
 
 -- check 17: deactivate-d7f1880049
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 17, 'deactivate-d7f1880049', (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 54 AND user_login = 'bas.imaginair' AND user_profil_sigle = 'ELV' AND user_sortie_date = '2026-11-29')) IS 1, 'user_id 54 holds the new values';
+  SELECT 17, 'deactivate-d7f1880049', d.ok, CASE WHEN d.ok THEN 'user_id 54 holds the new values'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'user_id 54 holds the new values'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'user_id 54 holds the new values' END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 54 AND user_login = 'bas.imaginair' AND user_profil_sigle = 'ELV' AND user_sortie_date = '2026-11-29')) IS 1) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 54 AND user_login = 'bas.imaginair' AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31'))) IS 1 AS was) AS d;
 
 -- check 18: reactivate-468a4ec31d
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 18, 'reactivate-468a4ec31d', (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 15 AND user_login = 'sal.genet17' AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31')) IS 1, 'user_id 15 holds the new values';
+  SELECT 18, 'reactivate-468a4ec31d', d.ok, CASE WHEN d.ok THEN 'user_id 15 holds the new values'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'user_id 15 holds the new values'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'user_id 15 holds the new values' END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 15 AND user_login = 'sal.genet17' AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31')) IS 1) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 15 AND user_login = 'sal.genet17' AND user_profil_sigle = 'ELV' AND user_sortie_date = '2025-07-04'))) IS 1 AS was) AS d;
 
 -- check 19: membership_add-e5194423ac
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 19, 'membership_add-e5194423ac', (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 24 AND u.user_login = 'loi.lavandie27' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_CHORALE'))) IS 1, 'user_id 24 (loi.lavandie27), group RG_CHORALE: member';
+  SELECT 19, 'membership_add-e5194423ac', d.ok, CASE WHEN d.ok THEN 'user_id 24 (loi.lavandie27), group RG_CHORALE: member'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'user_id 24 (loi.lavandie27), group RG_CHORALE: member'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'user_id 24 (loi.lavandie27), group RG_CHORALE: member' END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 24 AND u.user_login = 'loi.lavandie27' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_CHORALE'))) IS 1) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 24 AND u.user_login = 'loi.lavandie27' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_CHORALE')))) IS 1 AS was) AS d;
 
 -- check 20: membership_add-9a3515866e
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 20, 'membership_add-9a3515866e', (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 27 AND u.user_login = 'aur.nguyench30' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_CHORALE'))) IS 1, 'user_id 27 (aur.nguyench30), group RG_CHORALE: member';
+  SELECT 20, 'membership_add-9a3515866e', d.ok, CASE WHEN d.ok THEN 'user_id 27 (aur.nguyench30), group RG_CHORALE: member'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'user_id 27 (aur.nguyench30), group RG_CHORALE: member'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'user_id 27 (aur.nguyench30), group RG_CHORALE: member' END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 27 AND u.user_login = 'aur.nguyench30' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_CHORALE'))) IS 1) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 27 AND u.user_login = 'aur.nguyench30' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_CHORALE')))) IS 1 AS was) AS d;
 
 -- check 21: membership_add-0301986373
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 21, 'membership_add-0301986373', (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 37 AND u.user_login = 'mae.epervier40' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS 1, 'user_id 37 (mae.epervier40), group RG_ANGLAIS_RENFORCE: member';
+  SELECT 21, 'membership_add-0301986373', d.ok, CASE WHEN d.ok THEN 'user_id 37 (mae.epervier40), group RG_ANGLAIS_RENFORCE: member'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'user_id 37 (mae.epervier40), group RG_ANGLAIS_RENFORCE: member'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'user_id 37 (mae.epervier40), group RG_ANGLAIS_RENFORCE: member' END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 37 AND u.user_login = 'mae.epervier40' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS 1) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 37 AND u.user_login = 'mae.epervier40' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE')))) IS 1 AS was) AS d;
 
 -- check 22: membership_add-7956b0a661
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 22, 'membership_add-7956b0a661', (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 38 AND u.user_login = 'zoe.legoelan41' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS 1, 'user_id 38 (zoe.legoelan41), group RG_ANGLAIS_RENFORCE: member';
+  SELECT 22, 'membership_add-7956b0a661', d.ok, CASE WHEN d.ok THEN 'user_id 38 (zoe.legoelan41), group RG_ANGLAIS_RENFORCE: member'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'user_id 38 (zoe.legoelan41), group RG_ANGLAIS_RENFORCE: member'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'user_id 38 (zoe.legoelan41), group RG_ANGLAIS_RENFORCE: member' END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 38 AND u.user_login = 'zoe.legoelan41' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS 1) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 38 AND u.user_login = 'zoe.legoelan41' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE')))) IS 1 AS was) AS d;
 
 -- check 23: membership_add-d29eb4b04a
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 23, 'membership_add-d29eb4b04a', (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 40 AND u.user_login = 'jul.delabruy44' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS 1, 'user_id 40 (jul.delabruy44), group RG_ANGLAIS_RENFORCE: member';
+  SELECT 23, 'membership_add-d29eb4b04a', d.ok, CASE WHEN d.ok THEN 'user_id 40 (jul.delabruy44), group RG_ANGLAIS_RENFORCE: member'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'user_id 40 (jul.delabruy44), group RG_ANGLAIS_RENFORCE: member'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'user_id 40 (jul.delabruy44), group RG_ANGLAIS_RENFORCE: member' END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 40 AND u.user_login = 'jul.delabruy44' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS 1) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 40 AND u.user_login = 'jul.delabruy44' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE')))) IS 1 AS was) AS d;
 
 -- check 24: membership_add-a1980def30
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 24, 'membership_add-a1980def30', (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 41 AND u.user_login = 'sal.nguyench45' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS 1, 'user_id 41 (sal.nguyench45), group RG_ANGLAIS_RENFORCE: member';
+  SELECT 24, 'membership_add-a1980def30', d.ok, CASE WHEN d.ok THEN 'user_id 41 (sal.nguyench45), group RG_ANGLAIS_RENFORCE: member'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'user_id 41 (sal.nguyench45), group RG_ANGLAIS_RENFORCE: member'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'user_id 41 (sal.nguyench45), group RG_ANGLAIS_RENFORCE: member' END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 41 AND u.user_login = 'sal.nguyench45' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS 1) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 41 AND u.user_login = 'sal.nguyench45' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE')))) IS 1 AS was) AS d;
 
 -- check 25: membership_add-26d82a0485
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 25, 'membership_add-26d82a0485', (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 42 AND u.user_login = 'ine.cormoran46' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS 1, 'user_id 42 (ine.cormoran46), group RG_ANGLAIS_RENFORCE: member';
+  SELECT 25, 'membership_add-26d82a0485', d.ok, CASE WHEN d.ok THEN 'user_id 42 (ine.cormoran46), group RG_ANGLAIS_RENFORCE: member'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'user_id 42 (ine.cormoran46), group RG_ANGLAIS_RENFORCE: member'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'user_id 42 (ine.cormoran46), group RG_ANGLAIS_RENFORCE: member' END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 42 AND u.user_login = 'ine.cormoran46' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS 1) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 42 AND u.user_login = 'ine.cormoran46' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE')))) IS 1 AS was) AS d;
 
 -- check 26: membership_add-6484c779bc
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 26, 'membership_add-6484c779bc', (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 44 AND u.user_login = 'jul.marjolai48' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS 1, 'user_id 44 (jul.marjolai48), group RG_ANGLAIS_RENFORCE: member';
+  SELECT 26, 'membership_add-6484c779bc', d.ok, CASE WHEN d.ok THEN 'user_id 44 (jul.marjolai48), group RG_ANGLAIS_RENFORCE: member'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'user_id 44 (jul.marjolai48), group RG_ANGLAIS_RENFORCE: member'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'user_id 44 (jul.marjolai48), group RG_ANGLAIS_RENFORCE: member' END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 44 AND u.user_login = 'jul.marjolai48' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS 1) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 44 AND u.user_login = 'jul.marjolai48' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE')))) IS 1 AS was) AS d;
 
 -- check 27: membership_add-a1753e65f5
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 27, 'membership_add-a1753e65f5', (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 47 AND u.user_login = 'lea.vergnoll51' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS 1, 'user_id 47 (lea.vergnoll51), group RG_ANGLAIS_RENFORCE: member';
+  SELECT 27, 'membership_add-a1753e65f5', d.ok, CASE WHEN d.ok THEN 'user_id 47 (lea.vergnoll51), group RG_ANGLAIS_RENFORCE: member'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'user_id 47 (lea.vergnoll51), group RG_ANGLAIS_RENFORCE: member'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'user_id 47 (lea.vergnoll51), group RG_ANGLAIS_RENFORCE: member' END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 47 AND u.user_login = 'lea.vergnoll51' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS 1) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 47 AND u.user_login = 'lea.vergnoll51' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE')))) IS 1 AS was) AS d;
 
 -- check 28: membership_add-3a6dc7dd31
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 28, 'membership_add-3a6dc7dd31', (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 49 AND u.user_login = 'noe.tisseran53' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS 1, 'user_id 49 (noe.tisseran53), group RG_ANGLAIS_RENFORCE: member';
+  SELECT 28, 'membership_add-3a6dc7dd31', d.ok, CASE WHEN d.ok THEN 'user_id 49 (noe.tisseran53), group RG_ANGLAIS_RENFORCE: member'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'user_id 49 (noe.tisseran53), group RG_ANGLAIS_RENFORCE: member'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'user_id 49 (noe.tisseran53), group RG_ANGLAIS_RENFORCE: member' END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 49 AND u.user_login = 'noe.tisseran53' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS 1) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 49 AND u.user_login = 'noe.tisseran53' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE')))) IS 1 AS was) AS d;
 
 -- check 29: membership_add-3ac0c750d3
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 29, 'membership_add-3ac0c750d3', (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 50 AND u.user_login = 'mat.ouedraog54' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS 1, 'user_id 50 (mat.ouedraog54), group RG_ANGLAIS_RENFORCE: member';
+  SELECT 29, 'membership_add-3ac0c750d3', d.ok, CASE WHEN d.ok THEN 'user_id 50 (mat.ouedraog54), group RG_ANGLAIS_RENFORCE: member'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'user_id 50 (mat.ouedraog54), group RG_ANGLAIS_RENFORCE: member'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'user_id 50 (mat.ouedraog54), group RG_ANGLAIS_RENFORCE: member' END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 50 AND u.user_login = 'mat.ouedraog54' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS 1) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 50 AND u.user_login = 'mat.ouedraog54' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE')))) IS 1 AS was) AS d;
 
 -- check 30: membership_add-ab298a04f1
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 30, 'membership_add-ab298a04f1', (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 51 AND u.user_login = 'lou.hirondel55' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS 1, 'user_id 51 (lou.hirondel55), group RG_ANGLAIS_RENFORCE: member';
+  SELECT 30, 'membership_add-ab298a04f1', d.ok, CASE WHEN d.ok THEN 'user_id 51 (lou.hirondel55), group RG_ANGLAIS_RENFORCE: member'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'user_id 51 (lou.hirondel55), group RG_ANGLAIS_RENFORCE: member'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'user_id 51 (lou.hirondel55), group RG_ANGLAIS_RENFORCE: member' END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 51 AND u.user_login = 'lou.hirondel55' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS 1) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 51 AND u.user_login = 'lou.hirondel55' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE')))) IS 1 AS was) AS d;
 
 -- check 31: membership_add-448f393dd2
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 31, 'membership_add-448f393dd2', (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 52 AND u.user_login = 'ine.nguyench56' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS 1, 'user_id 52 (ine.nguyench56), group RG_ANGLAIS_RENFORCE: member';
+  SELECT 31, 'membership_add-448f393dd2', d.ok, CASE WHEN d.ok THEN 'user_id 52 (ine.nguyench56), group RG_ANGLAIS_RENFORCE: member'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'user_id 52 (ine.nguyench56), group RG_ANGLAIS_RENFORCE: member'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'user_id 52 (ine.nguyench56), group RG_ANGLAIS_RENFORCE: member' END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 52 AND u.user_login = 'ine.nguyench56' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'))) IS 1) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 52 AND u.user_login = 'ine.nguyench56' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE')))) IS 1 AS was) AS d;
 
 -- check 32: membership_remove-8995c1d7d1
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 32, 'membership_remove-8995c1d7d1', (NOT EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 6 AND u.user_login = 'loi.mesange8' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_CHORALE'))) IS 1, 'user_id 6, group RG_CHORALE: not a member';
+  SELECT 32, 'membership_remove-8995c1d7d1', d.ok, CASE WHEN d.ok THEN 'user_id 6, group RG_CHORALE: not a member'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'user_id 6, group RG_CHORALE: not a member'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'user_id 6, group RG_CHORALE: not a member' END
+  FROM (SELECT ((NOT EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 6 AND u.user_login = 'loi.mesange8' AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_CHORALE'))) IS 1) AS ok, ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id WHERE j.user_id = 6 AND j.jointure_pp = 0 AND g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_CHORALE')))) IS 1 AS was) AS d;
 
 -- check 33: left_alone-11
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 33, 'left_alone-11', (EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 11 AND groupe_type = 'groupe' AND groupe_ref = '' AND groupe_nom = 'Soutien lecture')) IS 1, 'hand-made groupe groupe_id 11 untouched';
+  SELECT 33, 'left_alone-11', d.ok, CASE WHEN d.ok THEN 'hand-made groupe groupe_id 11 untouched'
+    WHEN d.was THEN 'NOT DONE (still as the plan found it), expected: ' || 'hand-made groupe groupe_id 11 untouched'
+    ELSE 'UNEXPECTED (neither as the plan found it nor as planned), expected: ' || 'hand-made groupe groupe_id 11 untouched' END
+  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 11 AND groupe_type = 'groupe' AND groupe_ref = '' AND groupe_nom = 'Soutien lecture')) IS 1) AS ok, (1 = 0) IS 1 AS was) AS d;
 
 SELECT check_name, ok, details FROM (
   SELECT n, check_name, ok, details FROM onde_sacoche_verify

@@ -1,0 +1,249 @@
+"""apply on a real MariaDB refuses what it must before any write: another school's database, a database
+changed since the plan (the read set, checked by `onde-sacoche apply` and by apply.sql itself), and runs
+right under odd session sql_modes. Table checksums are compared before and after every refusal."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from helpers import EXAMPLES
+from support.mariadb import SacocheDatabase
+from support.state_copy import copy_sqlite_to_mysql
+
+from engine.cli import main
+from engine.pipeline import make_plan
+from engine.render import sql_path
+
+pytestmark = pytest.mark.mariadb
+
+EXPORT = EXAMPLES / "onde2-ecole-des-tilleuls.csv"
+TODAY = date(2026, 11, 29)
+TABLES = (
+    "sacoche_user",
+    "sacoche_groupe",
+    "sacoche_jointure_user_groupe",
+    "sacoche_niveau",
+    "sacoche_user_profil",
+)
+
+
+@pytest.fixture
+def school(sacoche_mysql: SacocheDatabase) -> SacocheDatabase:
+    copy_sqlite_to_mysql(EXAMPLES / "sacoche-ecole-des-tilleuls.db", sacoche_mysql)
+    return sacoche_mysql
+
+
+def plan(db: SacocheDatabase, out: Path) -> dict[str, Any]:
+    make_plan(EXPORT, db.url, out, today=TODAY, rng=random.Random(7))
+    return json.loads((out / "plan.json").read_text(encoding="utf-8"))
+
+
+def checksums(db: SacocheDatabase) -> list[tuple[Any, ...]]:
+    return [row[1:] for row in db.query(f"CHECKSUM TABLE {', '.join(TABLES)} EXTENDED")]
+
+
+def apply(out: Path, db: SacocheDatabase, *extra: str) -> Result:
+    return CliRunner().invoke(main, ["apply", str(out), "--db", db.url, "--yes", *extra])
+
+
+def test_a_plan_made_on_one_school_is_refused_on_another(
+    school: SacocheDatabase, sacoche_mysql: SacocheDatabase, mariadb_server: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "plan"
+    plan(school, out)
+    name = "other_school_" + str(abs(hash(tmp_path.name)) % 10**6)
+    mariadb_server.create_database(name)
+    try:
+        mariadb_server.load_sacoche_schema(name)
+        other = SacocheDatabase(mariadb_server, name)
+        copy_sqlite_to_mysql(EXAMPLES / "sacoche-ecole-des-tilleuls.db", other)
+        before = checksums(other)
+        for extra in ((), ("--resume",)):
+            result = apply(out, other, *extra)
+            assert result.exit_code == 1, result.output
+            assert "--db is not the database the plan was made from" in result.stderr
+            assert f"schema '{name}'" in result.stderr and "Traceback" not in result.output
+        assert checksums(other) == before
+    finally:
+        mariadb_server.drop_database(name)
+    assert apply(out, school).exit_code == 0
+
+
+def test_a_changed_database_is_refused_before_anything_runs(school: SacocheDatabase, tmp_path: Path) -> None:
+    out = tmp_path / "plan"
+    plan(school, out)
+    school.query("UPDATE sacoche_user SET user_prenom = 'Autre' WHERE user_id = 23")
+    before = checksums(school)
+    result = apply(out, school)
+    assert result.exit_code == 1 and "changed since the plan was made (sacoche_user)" in result.stderr
+    assert checksums(school) == before
+    assert sql_path(out, "mysql", "apply").is_file()
+
+
+@pytest.mark.parametrize(
+    "mode", ["PAD_CHAR_TO_FULL_LENGTH", "EMPTY_STRING_IS_NULL", "ANSI,NO_BACKSLASH_ESCAPES"]
+)
+def test_scripts_run_right_under_an_odd_session_sql_mode(
+    school: SacocheDatabase, tmp_path: Path, mode: str
+) -> None:
+    out = tmp_path / "plan"
+    plan(school, out)
+    init = f"--init-command=SET SESSION sql_mode = CONCAT(@@sql_mode, ',{mode}')"
+    original = checksums(school)
+    applied = school.execute_file(sql_path(out, "mysql", "apply"), init)
+    assert applied.returncode == 0, applied.stderr
+    verified = school.execute_file(sql_path(out, "mysql", "verify"), init, "--batch", "--skip-column-names")
+    assert verified.returncode == 0 and verified.stdout.splitlines()[-1].startswith("RESULT\t1\tOK"), (
+        verified.stdout
+    )
+    # revert.sql, then in the same session: the session's own mode is given back at the end
+    script = tmp_path / "revert-then-mode.sql"
+    text = sql_path(out, "mysql", "revert").read_text(encoding="utf-8")
+    script.write_text(text + "\nSELECT CONCAT('MODE=', @@SESSION.sql_mode);\n", encoding="utf-8")
+    reverted = school.execute_file(script, init, "--batch", "--skip-column-names")
+    assert reverted.returncode == 0, reverted.stderr
+    assert checksums(school) != original  # created pupils are deactivated, not deleted
+    last = reverted.stdout.splitlines()[-1]
+    assert last.startswith("MODE=") and mode.split(",")[-1] in last and "STRICT" in last
+
+
+#: case → (the change made between plan and apply, the table the script names)
+STALE = {
+    "prenom of a touched pupil (a column no item writes)": (
+        "UPDATE sacoche_user SET user_prenom = 'Autre' WHERE user_id = 23",
+        "sacoche_user",
+    ),
+    "account created by hand": (
+        "INSERT INTO sacoche_user (user_profil_sigle, user_nom, user_prenom, user_login)"
+        " VALUES ('ELV', 'SAULE', 'Ines', 'ines.saule')",
+        "sacoche_user",
+    ),
+    "membership added by hand": (
+        "INSERT INTO sacoche_jointure_user_groupe (user_id, groupe_id) VALUES (23, 5)",
+        "sacoche_jointure_user_groupe",
+    ),
+    "login model": (
+        "UPDATE sacoche_user_profil SET user_profil_login_modele = 'nnnnnnnn.pp'"
+        " WHERE user_profil_sigle = 'ELV'",
+        "sacoche_user_profil",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(STALE))
+def test_apply_sql_itself_refuses_a_moved_read_set(
+    school: SacocheDatabase, tmp_path: Path, case: str
+) -> None:
+    out = tmp_path / "plan"
+    doc = plan(school, out)
+    assert set(doc["state"]["read_set"]) == set(TABLES)
+    change, moved = STALE[case]
+    school.query(change)
+    before = checksums(school)
+    script = sql_path(out, "mysql", "apply")
+    run = school.execute_file(script)  # as a DBA would: the script alone
+    assert run.returncode != 0
+    assert f"GUARD READ {moved}: table moved" in run.stderr
+    assert checksums(school) == before
+    resumed = apply(out, school, "--resume")  # past apply's own fingerprint check: the script refuses
+    assert resumed.exit_code == 1 and "stopped before writing anything" in resumed.stderr
+    assert f"{moved} no longer holds what the plan read" in resumed.stderr
+    assert checksums(school) == before
+
+
+# --- locked while it runs ------------------------------------------------------------------------------
+
+
+def test_a_second_sessions_insert_waits_for_apply_and_does_not_break_it(
+    school: SacocheDatabase, tmp_path: Path
+) -> None:
+    import subprocess
+    import threading
+    import time
+
+    out = tmp_path / "plan"
+    plan(school, out)
+    text = sql_path(out, "mysql", "apply").read_text(encoding="utf-8")
+    cut = text.index("-- All guards passed")  # after the lock and every guard, before the first write
+    client = subprocess.Popen(
+        school.server.client_command(school.name),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert client.stdin is not None
+    client.stdin.write(text[:cut] + "SELECT 'locked' AS onde;\n")
+    client.stdin.flush()
+    time.sleep(1.5)  # the guards ran: the tables are locked by the apply session
+    done: list[float] = []
+
+    def other_session() -> None:  # SACoche creating a teacher meanwhile
+        school.query(
+            "INSERT INTO sacoche_user (user_profil_sigle, user_nom, user_prenom, user_login)"
+            " VALUES ('ENS', 'X', 'Y', 'teacher.meanwhile')"
+        )
+        done.append(time.monotonic())
+
+    waiting = threading.Thread(target=other_session)
+    waiting.start()
+    time.sleep(1.5)
+    assert not done  # it waits for the lock
+    finished_at = time.monotonic()
+    stdout, stderr = client.communicate(text[cut:], timeout=120)
+    waiting.join(timeout=60)
+    assert client.returncode == 0, stderr
+    assert "apply.sql done" in stdout
+    assert done and done[0] >= finished_at  # it went through once apply.sql unlocked
+    rows = school.execute_file(sql_path(out, "mysql", "verify"), "--batch", "--skip-column-names").stdout
+    assert rows.splitlines()[-1].startswith("RESULT\t1\tOK"), rows
+    assert school.query("SELECT COUNT(*) FROM sacoche_user WHERE user_login = 'teacher.meanwhile'") == [(1,)]
+
+
+def test_a_refused_script_leaves_no_lock_behind(school: SacocheDatabase, tmp_path: Path) -> None:
+    out = tmp_path / "plan"
+    plan(school, out)
+    school.query("UPDATE sacoche_user SET user_prenom = 'Autre' WHERE user_id = 23")
+    run = school.execute_file(sql_path(out, "mysql", "apply"))
+    assert run.returncode != 0 and "GUARD READ sacoche_user" in run.stderr
+    # the client exited at the guard: its session, and its lock, are gone; a write goes straight through
+    other = school.execute_file(
+        "UPDATE sacoche_user SET user_prenom = 'Encore' WHERE user_id = 23;", "--connect-timeout=5"
+    )
+    assert other.returncode == 0
+
+
+# --- revert.sql after an apply killed part-way -----------------------------------------------------------
+
+COUNTED = "SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();\n"
+
+
+def test_revert_after_an_apply_cut_after_every_write_restores_the_tables(
+    school: SacocheDatabase, tmp_path: Path
+) -> None:
+    from engine.render import render_sql
+
+    out = tmp_path / "plan"
+    plan(school, out)
+    render_sql(out, ["mysql"], revert_deletes_created=True)
+    text = sql_path(out, "mysql", "apply").read_text(encoding="utf-8")
+    writes = text.count(COUNTED)
+    assert writes > 20
+    original = checksums(school)
+    cut_script = tmp_path / "cut.sql"
+    for k in range(writes + 1):
+        end = 0
+        for _ in range(k):
+            end = text.index(COUNTED, end) + len(COUNTED)
+        cut_script.write_text(text[: end or text.index("-- All guards passed")], encoding="utf-8")
+        cut = school.execute_file(cut_script)  # the client killed after its k-th write
+        assert cut.returncode == 0, (k, cut.stderr)
+        reverted = school.execute_file(sql_path(out, "mysql", "revert"))
+        assert reverted.returncode == 0, (k, reverted.stderr[-600:])
+        assert checksums(school) == original, k
