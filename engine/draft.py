@@ -263,13 +263,21 @@ def _refuse_known(raws: Sequence[RawSource], rules: RuleSet, export: Path) -> No
     from engine.formats import detect
 
     try:
-        match = detect(raws, rules)
+        match = detect(raws, rules, kinds=("pupils", "parents"))
     except OndeError as exc:
         for source in rules.sources.values():
             refusal = source.message or f"this is a {source.label} file, not a pupils export"
             if source.kind == "other" and exc.message == refusal:
                 raise
         return
+    if match.source.kind != "pupils":
+        raise OndeError(
+            f"this is a {match.source.kind} export (format {match.source.id}), not a pupils export: "
+            "rules draft drafts pupils formats only",
+            file=export,
+            line=match.line,
+            hint=f"give a pupils export; describe this file with: onde-sacoche inspect {export}",
+        )
     raise OndeError(
         f"format {match.source.id} reads this export already: nothing to draft",
         file=export,
