@@ -205,8 +205,9 @@ def detect(
             message,
             file=_file_of(best.raw),
             line=best.line if found else None,
-            hint="export the pupil list from ONDE (all pupils, no filter), or add the header names to "
-            "rules/sources/ as synonyms (docs/rules.md), or force a format with --format",
+            hint="export the pupil list from ONDE (all pupils, no filter); for a new kind of export, "
+            "`onde-sacoche rules draft FILE` proposes a rules directory for it (docs/rules.md), or force a "
+            "format with --format",
         )
     if best.source.kind == "parents" and "parents" not in kinds:
         raise OndeError(

@@ -309,3 +309,14 @@ def test_hostile_headers_reach_neither_terminal_nor_yaml_raw(tmp_path: Path) -> 
     assert not re.search("[\x7f-\x9f\u2028]", text)
     expected = [dataclasses.replace(p, dispositif="") for p in pupils(SAMPLES / "onde2_example.csv")]
     assert pupils(export, out) == expected  # the dispositif column is the unmapped one
+
+
+def test_an_unrecognised_export_points_to_rules_draft(tmp_path: Path) -> None:
+    """A file no format reads is refused with the way out: `rules draft` drafts its rules."""
+    from helpers import onde2_row, write_csv
+
+    header = ["Identifiant", "Famille", "Prénom usuel", "Née le", "Groupe classe"]
+    export = write_csv(tmp_path / "x.csv", [onde2_row()[:5]], header=header)
+    result = CliRunner().invoke(main, ["inspect", str(export)])
+    assert result.exit_code == 1
+    assert "onde-sacoche rules draft FILE" in result.output
