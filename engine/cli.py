@@ -72,9 +72,9 @@ def inspect_cmd(export: Path, rules_dir: Path | None, format_id: str | None, as_
         "classes": [],
         "warnings": [],
     }
-    from engine import parents
-    from engine.normalise import normalise
     from engine.overview import overview
+    from engine.read import parents
+    from engine.read.normalise import normalise
     from engine.rules import load_rules
 
     try:

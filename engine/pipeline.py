@@ -17,13 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from engine import __version__
-from engine.cells import visible
 from engine.dburl import public_url
-from engine.formats import SHEET_STRIDE
 from engine.logins import new_password_length
 from engine.match import Decisions as MatchDecisions
 from engine.match import match
-from engine.normalise import Export, read_export
 from engine.plan import Decisions as ItemDecisions
 from engine.plan import Plan, build_plan
 from engine.planio import (
@@ -36,6 +33,7 @@ from engine.planio import (
     tighten_tree,
     write_plan,
 )
+from engine.read import SHEET_STRIDE, Export, read_export, visible
 from engine.readset import read_set
 from engine.render import DIALECTS, SCRIPTS, load_plan, plan_dialects, render_sql, sql_path
 from engine.report import render_reports

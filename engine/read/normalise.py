@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import petl  # imported by .table() only: a plan does not need it
 
-from engine import damage
-from engine.cells import INVISIBLE, without_invisible
 from engine.errors import OndeError, OndeErrorGroup
-from engine.formats import HeaderMatch, detect, header_hint
 from engine.ops import ValueRejected, run_steps
-from engine.read import RawSource, open_sources
+from engine.read import damage
+from engine.read.cells import INVISIBLE, without_invisible
+from engine.read.formats import HeaderMatch, detect, header_hint
+from engine.read.sources import RawSource, open_sources
 from engine.rules import RuleSet, SourceRules
 
 #: fields whose text ends up in SACoche's 3-byte utf8 columns
