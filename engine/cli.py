@@ -422,7 +422,7 @@ def show_cmd(plan_dir: Path) -> None:
         f"{one_line(state.get('url'))}, date {one_line(doc.get('today'))}"
         + (", HELD" if doc.get("held") else "")
     )
-    from engine.review import summary_text
+    from engine.summary import summary_text
 
     del summary  # the counts of plan time: after a review, only the items say what will be applied
     echo(f"  summary: {summary_text(doc)}")

@@ -37,11 +37,11 @@ from engine.read import SHEET_STRIDE, Export, read_export, visible
 from engine.readset import read_set
 from engine.render import DIALECTS, SCRIPTS, load_plan, plan_dialects, render_sql, sql_path
 from engine.report import render_reports
-from engine.review import summary_text
 from engine.rules import RuleSet, load_rules
 from engine.sheets import keep_passwords, previous_cards
 from engine.sheets import summary_line as sheet_summary_line
 from engine.state import State, read_state
+from engine.summary import summary_text
 from engine.target import db_identity
 from engine.widths import fit_export
 
@@ -59,7 +59,7 @@ class PlanResult:
     state_url: str
     out: Path
     login_sheet: dict[str, Any] | None = None  # engine.sheets: the previous sheet's cards, still valid?
-    review_line: str = ""  # engine.review.summary_text: what is accepted, what is not, what is to decide
+    review_line: str = ""  # engine.summary.summary_text: what is accepted, what is not, what is to decide
 
     def text_summary(self) -> str:
         """A readable summary for the terminal (no pupil names)."""
