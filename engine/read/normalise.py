@@ -1,4 +1,4 @@
-"""Second stage: raw rows → clean, checked pupil records, as the source format's rules say.
+"""The read stage's last step: raw rows → clean, checked pupil records, as the source format's rules say.
 
 Each field's cell goes through the steps its rule file lists (engine.ops); then the record is checked as a
 whole (required values, what SACoche can store) and the file as a whole (duplicate INE, duplicate pupils
