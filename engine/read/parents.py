@@ -349,7 +349,7 @@ def _warnings(
 def read_source(
     path: str | Path, rules: RuleSet, format_id: str | None, kinds: tuple[str, ...]
 ) -> HeaderMatch:
-    """Open a file, find its header and format among ``kinds`` (as :func:`engine.normalise.read_export`)."""
+    """Open a file, find its header and format among ``kinds`` (as :func:`engine.read.read_export`)."""
     encodings = tuple(dict.fromkeys(e for s in rules.sources.values() for e in s.encodings))
     delimiters = tuple(dict.fromkeys(d for s in rules.sources.values() for d in s.delimiters))
     if format_id in rules.sources:
