@@ -72,9 +72,9 @@ def inspect_cmd(export: Path, rules_dir: Path | None, format_id: str | None, as_
         "classes": [],
         "warnings": [],
     }
-    from engine import parents
-    from engine.normalise import normalise
     from engine.overview import overview
+    from engine.read import parents
+    from engine.read.normalise import normalise
     from engine.rules import load_rules
 
     try:
@@ -449,7 +449,7 @@ def show_cmd(plan_dir: Path) -> None:
         f"{one_line(state.get('url'))}, date {one_line(doc.get('today'))}"
         + (", HELD" if doc.get("held") else "")
     )
-    from engine.review import summary_text
+    from engine.summary import summary_text
 
     del summary  # the counts of plan time: after a review, only the items say what will be applied
     echo(f"  summary: {summary_text(doc)}")

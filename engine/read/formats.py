@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
-from engine.cells import visible
 from engine.errors import OndeError
 from engine.ops import fold
-from engine.read import RawSource
+from engine.read.cells import visible
+from engine.read.sources import RawSource
 from engine.rules import RuleSet, SourceRules
 
 
