@@ -15,75 +15,25 @@ import re
 import shlex
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from engine.cells import visible
 from engine.draft_headers import EXTRA_SYNONYMS, best_synonym, header_score, irrelevant
+from engine.draft_model import Analysis, Proposal
 from engine.draft_values import Shape, caveat, evidence, fit, sniff
 from engine.errors import OndeError
 from engine.ops import compile_steps, fold
 from engine.read import RawSource, open_sources
+from engine.read.cells import visible
 from engine.rules import TARGET_FIELDS, RuleSet, default_rules_dir, load_rules
 
 _SAMPLE_ROWS = 5000  # rows whose cells are sniffed
 _HEADER_MIN = 0.6  # a header less similar than this names a field only when the values are clear
 #: fields whose values alone can name the column (with the least header similarity they need)
 _BY_VALUES = {"ine": 0.0, "genre": 0.0, "email": 0.0, "niveau": 0.0, "classe_id": 0.3}
-
-
-@dataclass(frozen=True, slots=True)
-class Proposal:
-    """One field mapped to one column, and why."""
-
-    field: str
-    column: int  # 0-based
-    header: str
-    synonym: str
-    header_similarity: float
-    value_fit: float
-    values: str  # the value evidence, shapes only
-    confidence: float
-    caveat: str | None = None  # what inspect will refuse with the drafted steps
-
-    @property
-    def level(self) -> str:
-        return "high" if self.confidence >= 0.8 else "medium" if self.confidence >= 0.6 else "low"
-
-    @property
-    def evidence(self) -> str:
-        said = (
-            f"header ~ '{self.synonym}' ({self.header_similarity:.0%})"
-            if self.header_similarity >= 0.3
-            else "header unlike any known name"
-        )
-        return f"{said}; values: {self.values}"
-
-
-@dataclass(frozen=True, slots=True)
-class Analysis:
-    """What was found in the export: where its header is, the proposals, what is left."""
-
-    raw: RawSource
-    line: int
-    headers: tuple[str, ...]
-    shapes: tuple[Shape, ...]
-    proposals: tuple[Proposal, ...]
-    missing_required: tuple[str, ...]
-    missing_optional: tuple[str, ...]
-    ignored: tuple[int, ...]
-    unmapped: tuple[int, ...]
-    from_data: Mapping[str, Any]  # the --from source file, as YAML data
-    #: each field's rule as a source file writes it (from --from, else from another shipped format)
-    field_specs: Mapping[str, Mapping[str, Any]]
-
-    @property
-    def rows(self) -> int:
-        return self.shapes[0].rows if self.shapes else 0
 
 
 def synonyms(rules: RuleSet, first: str = "onde2-eleves") -> dict[str, list[str]]:
@@ -221,7 +171,7 @@ def analyse(export: Path, rules: RuleSet, from_id: str = "onde2-eleves") -> Anal
     )
     _refuse_known(raws, rules, export)
     raw, line, cells = _find_header(raws, syns, depth)
-    headers = tuple(visible(c) for c in cells)  # as engine.formats.detect sees them (no invisible ones)
+    headers = tuple(visible(c) for c in cells)  # as engine.read.formats.detect sees them (no invisible ones)
     ctx = rules.context
     niveaux = (
         frozenset(rules.tables["niveaux"]["lookup"].values()) if "niveaux" in rules.tables else frozenset()
@@ -260,7 +210,7 @@ def _ignored(path: Path) -> list[str]:
 
 def _refuse_known(raws: Sequence[RawSource], rules: RuleSet, export: Path) -> None:
     """An export a format reads already, or a known other export (parents), is not drafted."""
-    from engine.formats import detect
+    from engine.read.formats import detect
 
     try:
         match = detect(raws, rules, kinds=("pupils", "parents"))

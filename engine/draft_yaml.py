@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from engine.cliguard import one_line
 
 if TYPE_CHECKING:
-    from engine.draft import Analysis, Proposal
+    from engine.draft_model import Analysis, Proposal
 
 #: what a TODO asks for, per field (English: the rule files are for the person keeping the rules)
 WHAT = {

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from helpers import SAMPLES, write_csv
 
 from engine.cli import main
-from engine.normalise import Pupil, read_export
+from engine.read.normalise import Pupil, read_export
 from engine.rules import default_rules_dir, load_rules
 
 
