@@ -12,8 +12,10 @@ from pathlib import Path
 
 from engine.errors import OndeError
 
-__all__ = ["INVISIBLE", "ROW_SEP", "finish_row", "visible", "without_invisible"]
+__all__ = ["INVISIBLE", "OUTSIDE_BMP", "ROW_SEP", "finish_row", "visible", "without_invisible"]
 
+#: what SACoche's 3-byte utf8 columns cannot store (emoji and other characters outside the BMP)
+OUTSIDE_BMP = re.compile("[\U00010000-\U0010ffff]")
 ROW_SEP = "\x1f"  # joins a row's cells for one-shot checks; str.isspace() is True for it
 #: what a decoder opened with errors="replace" puts for a byte its encoding does not define
 UNDEFINED = "\ufffd"

@@ -9,7 +9,6 @@ reported at once, so a director fixes the export in one go.
 from __future__ import annotations
 
 import gc
-import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ if TYPE_CHECKING:
 from engine.errors import OndeError, OndeErrorGroup
 from engine.ops import ValueRejected, run_steps
 from engine.read import damage
-from engine.read.cells import INVISIBLE, without_invisible
+from engine.read.cells import INVISIBLE, OUTSIDE_BMP, without_invisible
 from engine.read.formats import HeaderMatch, detect, header_hint
 from engine.read.sources import RawSource, open_sources
 from engine.rules import RuleSet, SourceRules
@@ -74,9 +73,6 @@ class Export:
         )
 
 
-_OUTSIDE_BMP = re.compile("[\U00010000-\U0010ffff]")
-
-
 #: rows after which a field's memo is dropped if nearly every cell was different (INE)
 _MEMO_PROBE = 20_000
 _MEMO_MAX_DISTINCT = 0.9
@@ -102,7 +98,7 @@ def paused_gc() -> Iterator[None]:
 def _outside_bmp(text: str) -> int | None:
     if text.isascii():
         return None
-    found = _OUTSIDE_BMP.search(text)
+    found = OUTSIDE_BMP.search(text)
     return found.start() if found is not None else None
 
 

@@ -14,7 +14,6 @@ Planning parents is a later increment: this module only reads and describes.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,14 +22,12 @@ from typing import Any
 from engine.errors import OndeError, OndeErrorGroup
 from engine.ops import ValueRejected, fold, run_steps
 from engine.read import damage
-from engine.read.cells import INVISIBLE, visible, without_invisible
+from engine.read.cells import INVISIBLE, OUTSIDE_BMP, visible, without_invisible
 from engine.read.formats import HeaderMatch, detect, header_hint
 from engine.read.sources import RawSource, open_sources
 from engine.rules import FieldRule, RuleSet
 
 __all__ = ["Child", "ChildGroup", "Parent", "ParentsExport", "child_groups", "read_parents", "read_source"]
-
-_OUTSIDE_BMP = re.compile("[\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +191,7 @@ class _Cells:
             return None
         if isinstance(value, tuple):
             value = " ".join(value)
-        if _OUTSIDE_BMP.search(value):
+        if OUTSIDE_BMP.search(value):
             if self.bmp_policy == "refuse":
                 self.error(
                     line,
@@ -207,7 +204,7 @@ class _Cells:
                 )
                 return None
             self.replaced += 1
-            value = _OUTSIDE_BMP.sub(self.replacement, value)
+            value = OUTSIDE_BMP.sub(self.replacement, value)
         return value
 
     def empty(self, line: int, column: int, label: str, who: str, field: str | None) -> None:
