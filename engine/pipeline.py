@@ -36,7 +36,7 @@ from engine.planio import (
     tighten_tree,
     write_plan,
 )
-from engine.readset import read_set
+from engine.readset import plan_read_set, read_set
 from engine.render import DIALECTS, SCRIPTS, load_plan, plan_dialects, render_sql, sql_path
 from engine.report import render_reports
 from engine.review import summary_text
@@ -168,7 +168,7 @@ def make_plan(
     )
     meta = _meta(export, state, rules, day, db_identity(db_url))
     if read_sums is not None:
-        meta["state"]["read_set"] = read_sums
+        meta["state"]["read_set"] = plan_read_set(db_url, read_sums, plan.items)
     if login_sheet is not None:
         meta["login_sheet"] = login_sheet
     del export, state  # a million pupils and accounts: not needed to render
