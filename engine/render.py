@@ -903,8 +903,10 @@ class _Model:
         return result
 
     # guards, checks ----------------------------------------------------------------------------------
-    def apply_guards(self) -> list[Check]:
-        """Everything that must hold before the first write, each with the message it stops with."""
+    def apply_guards(self, *, new_states: bool = False) -> list[Check]:
+        """Everything that must hold before the first write, each with the message it stops with; with
+        ``new_states`` (MySQL: no transaction) each guard on an item's own row also passes when the row
+        is already as apply.sql leaves it (a run that was interrupted)."""
         guards: list[Check] = []
         add = guards.append
         for hold in self.doc.get("holds") or []:
@@ -930,7 +932,8 @@ class _Model:
         for c in self.creates:
             text = f"login {c.login} of the new pupil is taken (case and accents ignored)"
             free = Check(c.id, "login taken", text, "login_free", c.login)
-            free.either = [Check(c.id, "", "", "created_all", c)]  # or created by this plan already
+            if new_states:  # or created by this plan already
+                free.either = [Check(c.id, "", "", "created_all", c)]
             add(free)
             refs_needed.setdefault(("classe", c.class_ref), c.id)
         for u in self.user_changes:
@@ -966,7 +969,8 @@ class _Model:
             size, _ = a.digest("new")
             text = f"the archive ({size} bytes) exceeds the server's max_allowed_packet: raise it or reject"
             add(Check(a.id, "archive too big", text, "archive_fits", a))
-        self._accept_new_states(guards)
+        if new_states:
+            self._accept_new_states(guards)
         for (kind, ref), item_id in sorted(refs_needed.items()):
             if (kind, ref.upper()) not in self.new_refs:
                 add(
@@ -1258,7 +1262,7 @@ def script_chunks(loaded: LoadedPlan, model: _Model, dialect: str, name: str) ->
             context["touched"] = touched_sql(
                 (i for i in loaded.doc["items"] if i["kind"] != "decide"), LITERALS[dialect]
             )
-        context["guards"] = model.apply_guards()
+        context["guards"] = model.apply_guards(new_states=dialect == "mysql")
     elif name == "revert":
         context["guards"] = model.revert_guards()
     else:
