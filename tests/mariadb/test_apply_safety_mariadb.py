@@ -327,3 +327,20 @@ def test_apply_cut_after_every_write_then_run_again_finishes_the_plan(
         assert [i["id"] for i in replan["items"] if i["accepted"]] == [], k
         assert {i["id"] for i in replan["items"]} <= rejected, k
     assert len(finished) == writes + 1
+
+
+def test_a_row_brought_by_hand_to_the_plans_new_state_is_accepted(
+    school: SacocheDatabase, tmp_path: Path
+) -> None:
+    """The membership the plan removes, removed by hand meanwhile: nothing left to write there, the
+    script goes on and the plan is done (the read set leaves the touched membership out)."""
+    out = tmp_path / "plan"
+    plan(school, out)
+    school.query(
+        "DELETE j FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id"
+        " WHERE j.user_id = 6 AND g.groupe_ref = 'RG_CHORALE'"
+    )
+    run = school.execute_file(sql_path(out, "mysql", "apply"))
+    assert run.returncode == 0, run.stderr[-600:]
+    rows = school.execute_file(sql_path(out, "mysql", "verify"), "--batch", "--skip-column-names")
+    assert rows.stdout.splitlines()[-1].startswith("RESULT\t1\tOK"), rows.stdout[-600:]
