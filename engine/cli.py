@@ -72,9 +72,9 @@ def inspect_cmd(export: Path, rules_dir: Path | None, format_id: str | None, as_
         "classes": [],
         "warnings": [],
     }
-    from engine import parents
-    from engine.normalise import normalise
     from engine.overview import overview
+    from engine.read import parents
+    from engine.read.normalise import normalise
     from engine.rules import load_rules
 
     try:
@@ -255,7 +255,7 @@ def plan_cmd(
 
 @main.group("rules")
 def rules_group() -> None:
-    """Check or copy rule directories."""
+    """Check, copy or draft rule directories."""
 
 
 @rules_group.command("check")
@@ -302,6 +302,33 @@ def rules_copy(destination: Path) -> None:
     except OndeError as exc:
         _fail(exc)
     echo(f"rules copied to {destination}; use them with --rules {destination}")
+
+
+@rules_group.command("draft")
+@click.argument("export", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--from", "from_id", default="onde2-eleves", show_default=True, help="Format whose steps to copy."
+)
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=None, help="Rule directory to write [NAME-rules]."
+)
+@click.option("--name", default="draft-eleves", show_default=True, help="Id of the drafted format.")
+def rules_draft(export: Path, from_id: str, out: Path | None, name: str) -> None:
+    """Draft a rule directory for an export that no format recognises; print what was mapped and why.
+
+    \b
+        onde-sacoche rules draft new-export.csv --out my-rules
+        onde-sacoche inspect new-export.csv --rules my-rules
+    """
+    from engine.draft import draft, summary
+
+    out = out or Path(f"{name}-rules")
+    try:
+        analysis, written = draft(export, out, name, from_id)
+    except OndeError as exc:
+        _fail(exc)
+        return
+    echo(summary(analysis, written, export, out))
 
 
 # --- render, show, apply (SQL for DBAs) ---------------------------------------------------------------
@@ -422,7 +449,7 @@ def show_cmd(plan_dir: Path) -> None:
         f"{one_line(state.get('url'))}, date {one_line(doc.get('today'))}"
         + (", HELD" if doc.get("held") else "")
     )
-    from engine.review import summary_text
+    from engine.summary import summary_text
 
     del summary  # the counts of plan time: after a review, only the items say what will be applied
     echo(f"  summary: {summary_text(doc)}")

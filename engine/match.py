@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
-from engine.normalise import Pupil, paused_gc
 from engine.ops import fold
+from engine.read import Pupil, paused_gc
 from engine.state import Account
 
 _LINE = attrgetter("line")

@@ -6,9 +6,7 @@ from typing import Any
 
 import petl
 
-from engine.cells import visible
-from engine.formats import SHEET_STRIDE
-from engine.normalise import Export
+from engine.read import SHEET_STRIDE, Export, visible
 
 
 def overview(export: Export) -> dict[str, Any]:

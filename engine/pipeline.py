@@ -17,13 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from engine import __version__
-from engine.cells import visible
 from engine.dburl import public_url
-from engine.formats import SHEET_STRIDE
 from engine.logins import new_password_length
 from engine.match import Decisions as MatchDecisions
 from engine.match import match
-from engine.normalise import Export, read_export
 from engine.plan import Decisions as ItemDecisions
 from engine.plan import Plan, build_plan
 from engine.planio import (
@@ -36,14 +33,15 @@ from engine.planio import (
     tighten_tree,
     write_plan,
 )
+from engine.read import SHEET_STRIDE, Export, read_export, visible
 from engine.readset import plan_read_set, read_set
 from engine.render import DIALECTS, SCRIPTS, load_plan, plan_dialects, render_sql, sql_path
 from engine.report import render_reports
-from engine.review import summary_text
 from engine.rules import RuleSet, load_rules
 from engine.sheets import keep_passwords, previous_cards
 from engine.sheets import summary_line as sheet_summary_line
 from engine.state import State, read_state
+from engine.summary import summary_text
 from engine.target import db_identity
 from engine.widths import fit_export
 
@@ -61,7 +59,7 @@ class PlanResult:
     state_url: str
     out: Path
     login_sheet: dict[str, Any] | None = None  # engine.sheets: the previous sheet's cards, still valid?
-    review_line: str = ""  # engine.review.summary_text: what is accepted, what is not, what is to decide
+    review_line: str = ""  # engine.summary.summary_text: what is accepted, what is not, what is to decide
 
     def text_summary(self) -> str:
         """A readable summary for the terminal (no pupil names)."""

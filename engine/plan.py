@@ -22,7 +22,6 @@ from operator import attrgetter
 from typing import Any
 
 from engine.archive import OBJET, TABLE, file_content, previous_classes, school_year
-from engine.cells import visible
 from engine.errors import OndeError
 from engine.logins import (
     LoginAllocator,
@@ -32,8 +31,8 @@ from engine.logins import (
     password_hash,
 )
 from engine.match import Ambiguity, Matching, pupil_key, ref_key
-from engine.normalise import Export, Pupil, paused_gc
 from engine.ops import Context, compile_steps, fold, run_steps
+from engine.read import Export, Pupil, paused_gc, visible
 from engine.rules import RuleSet
 from engine.state import ACTIVE, Account, State
 from engine.widths import DEFAULT_WIDTHS

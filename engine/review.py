@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,10 +32,9 @@ from engine.planio import (
     write_chunks_atomic,
 )
 from engine.render import ITEM_KINDS, load_plan
+from engine.summary import summary_text
 
 ANSWERS = ("same", "different")
-#: terminal order of the kinds in the summary line
-SUMMARY_ORDER = tuple(k for k in ITEM_KINDS if k != "decide")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,46 +45,6 @@ class ReviewResult:
     unchanged: tuple[str, ...]  # item ids that already had it
     summary: str
     plan_dir: Path
-
-
-# --- the summary, always computed from the items ----------------------------------------------------
-
-
-def summary_counts(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """Accepted and unchecked items by kind, open and answered questions: from the items alone."""
-    items = doc.get("items") or []
-    accepted = Counter(i.get("kind") for i in items if i.get("kind") != "decide" and i.get("accepted"))
-    unchecked = Counter(i.get("kind") for i in items if i.get("kind") != "decide" and not i.get("accepted"))
-    questions = [i for i in items if i.get("kind") == "decide"]
-    answered = sum(1 for i in questions if isinstance(i.get("answer"), dict))
-    return {
-        "accepted": dict(accepted),
-        "unchecked": dict(unchecked),
-        "decide": len(questions),
-        "answered": answered,
-        "held": bool(doc.get("held")),
-    }
-
-
-def summary_text(doc: Mapping[str, Any]) -> str:
-    """One line: ``accepted: create 3, update 9, …; not accepted: class_retire 1; to decide: 1``."""
-    counts = summary_counts(doc)
-
-    def listing(by_kind: Mapping[str, int]) -> str:
-        return ", ".join(f"{k} {by_kind[k]}" for k in SUMMARY_ORDER if by_kind.get(k)) or "none"
-
-    parts = [f"accepted: {listing(counts['accepted'])}"]
-    if counts["unchecked"]:
-        parts.append(f"not accepted: {listing(counts['unchecked'])}")
-    if counts["decide"]:
-        open_ = counts["decide"] - counts["answered"]
-        text = f"to decide: {open_}"
-        if counts["answered"]:
-            text += f" ({counts['answered']} answered, taken into account by the next `plan`)"
-        parts.append(text)
-    if counts["held"]:
-        parts.append("HELD by a guard")
-    return "; ".join(parts)
 
 
 # --- selecting items -----------------------------------------------------------------------------------

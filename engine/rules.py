@@ -310,6 +310,15 @@ def _source_errors(doc: Located, tables: set[str]) -> list[OndeError]:
                     )
                 )
             seen[key] = name
+            if header.strip().upper().startswith("TODO"):
+                errors.append(
+                    doc.error(
+                        ("fields", name, "headers", index),
+                        f"field '{name}' has no column yet (a TODO left by `rules draft`)",
+                        hint="replace the TODO by the header of the export's column that holds it, "
+                        "exactly as the export writes it (or remove the field if it is optional)",
+                    )
+                )
         errors.extend(_step_errors(doc, ("fields", name, "steps"), spec.get("steps", []), tables))
     for name, spec in data.get("children", {}).get("fields", {}).items():
         for index, header in enumerate(spec["headers"]):

@@ -16,8 +16,8 @@ from helpers import onde2_row, write_csv
 
 from engine.archive import php_json
 from engine.match import match
-from engine.normalise import Export, read_export
 from engine.plan import Plan, build_plan, class_of, group_ref
+from engine.read import Export, read_export
 from engine.rules import RuleSet, load_rules
 from engine.sacoche_schema import create_sqlite
 from engine.state import ACTIVE, read_state
@@ -53,7 +53,7 @@ class SchoolDB:
 
     def klass(self, classe_id: str, niveau: str, label: str) -> int:
         """The class SACoche's import makes for an ONDE class × niveau (same ref and name rules)."""
-        from engine.normalise import Pupil
+        from engine.read import Pupil
 
         ref, name, _ = class_of(
             Pupil(line=0, classe_id=classe_id, niveau=niveau, classe_label=label),

@@ -264,7 +264,7 @@ def test_encodings_read_the_same_names(tmp_path: Path, encoding: str) -> None:
         onde2_row(ine="203452218AC", nom="ÉPERVIER", prenom="Zoé"),
     ]
     path = write_csv(tmp_path / "e.csv", rows, encoding=encoding)
-    from engine.normalise import read_export
+    from engine.read import read_export
     from engine.rules import load_rules
 
     pupils = read_export(path, load_rules()).pupils

@@ -17,9 +17,9 @@ import pytest
 from helpers import CONFORMANCE
 from support.mariadb import SacocheDatabase
 
-from engine.normalise import Pupil
 from engine.pipeline import make_plan
 from engine.plan import class_of
+from engine.read import Pupil
 from engine.render import load_plan
 from engine.rules import load_rules
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from helpers import REPO, copy_rules
 
-from engine.normalise import read_export
+from engine.read import read_export
 from engine.rules import check_rules, load_rules
 
 DOC = REPO / "docs" / "rules.md"

@@ -15,8 +15,8 @@ import pytest
 from helpers import CONFORMANCE, onde2_row
 from schools import SchoolDB, plan_for, pupil_kinds
 
-from engine.normalise import Pupil
 from engine.ops import run_steps, title_case
+from engine.read import Pupil
 from engine.rules import load_rules
 from engine.widths import fit_pupils
 

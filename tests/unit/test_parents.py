@@ -10,8 +10,8 @@ from helpers import SAMPLES, write_csv
 from parents_files import PARENT_HEADER, child_header, parent, responsables
 
 from engine.errors import OndeError
-from engine.normalise import read_export
-from engine.parents import ParentsExport, read_parents, read_source
+from engine.read import read_export
+from engine.read.parents import ParentsExport, read_parents, read_source
 from engine.rules import load_rules
 
 

@@ -192,7 +192,7 @@ def test_stale_decisions_are_reported(tmp_path: Path, db: SchoolDB) -> None:
     from schools import RULES
 
     from engine.match import match
-    from engine.normalise import read_export
+    from engine.read import read_export
 
     exp = read_export(write_csv(tmp_path / "e.csv", [row("LAVANDIER", "Noé", ine="203451870GH")]), RULES)
     result = match(

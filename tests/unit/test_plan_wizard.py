@@ -11,8 +11,8 @@ from schools import RULES, TODAY, SchoolDB, kinds, plan_for, row
 
 from engine.errors import OndeError
 from engine.match import match
-from engine.normalise import read_export
 from engine.plan import Item, Plan, build_plan, class_of
+from engine.read import read_export
 from engine.state import read_state
 
 ONDE1_HEADER = [

@@ -17,8 +17,7 @@ from helpers import ONDE2_HEADER, REPO, SAMPLES, onde2_row, write_csv
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.formats import header_hint
-from engine.read import RawSource, open_sources
+from engine.read import RawSource, header_hint, open_sources
 from engine.rules import load_rules
 
 RULES = load_rules()
@@ -100,7 +99,7 @@ def test_known_headers_decide_without_importing_clevercsv(tmp_path: Path) -> Non
     files = _known_header_files(tmp_path)
     script = (
         "import json, sys\n"
-        "from engine.normalise import read_export\n"
+        "from engine.read import read_export\n"
         "from engine.rules import load_rules\n"
         "rules = load_rules()\n"
         "paths = json.loads(sys.argv[1])\n"

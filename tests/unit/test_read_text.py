@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from helpers import ONDE2_HEADER, copy_rules, onde2_row, write_csv
 
-from engine.cells import INVISIBLE
 from engine.errors import OndeError, OndeErrorGroup
-from engine.normalise import read_export
+from engine.read import INVISIBLE, read_export
 from engine.rules import load_rules
 
 RULES = load_rules(None)

@@ -12,12 +12,9 @@ import pytest
 from click.testing import CliRunner
 from helpers import ONDE2_HEADER, onde2_row
 
-from engine import xlsx
 from engine.cli import main
 from engine.errors import OndeError, OndeErrorGroup
-from engine.formats import SHEET_STRIDE
-from engine.normalise import read_export
-from engine.read import open_sources
+from engine.read import SHEET_STRIDE, open_sources, read_export, xlsx
 from engine.rules import load_rules
 
 RULES = load_rules(None)

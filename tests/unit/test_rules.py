@@ -11,7 +11,7 @@ from helpers import ONDE2_HEADER, copy_rules, onde2_row, write_csv
 
 from engine.cli import main
 from engine.errors import OndeErrorGroup
-from engine.normalise import read_export
+from engine.read import read_export
 from engine.rules import check_rules, load_rules
 
 

@@ -17,7 +17,7 @@ import engine.rules
 from engine import __version__
 from engine.cache import ENV_VAR, cache_dir
 from engine.errors import OndeError, OndeErrorGroup
-from engine.normalise import read_export
+from engine.read import read_export
 from engine.rules import check_rules, load_rules
 from engine.yamlpos import load_located
 

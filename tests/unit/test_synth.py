@@ -16,11 +16,11 @@ import pytest
 from helpers import ONDE2_HEADER, REPO
 
 import engine.match as match_module
-import engine.normalise as normalise_module
+import engine.read.normalise as normalise_module
 from engine.errors import OndeErrorGroup
 from engine.match import Decisions, match
-from engine.normalise import Pupil, read_export
 from engine.plan import build_plan, class_of
+from engine.read import Pupil, read_export
 from engine.rules import load_rules
 from engine.state import Account, read_state
 

@@ -10,8 +10,8 @@ import pytest
 from schools import SchoolDB, plan_for, pupil_kinds, row
 
 from engine.errors import OndeError
-from engine.normalise import Pupil
 from engine.ops import abbreviate
+from engine.read import Pupil
 from engine.render import load_plan
 from engine.seal import reseal
 from engine.state import read_state
@@ -161,7 +161,7 @@ def test_an_old_base_gets_abbreviated_names_and_short_logins(tmp_path: Path) -> 
 def test_abbreviated_names_are_reported_by_line_without_the_names(tmp_path: Path) -> None:
     from helpers import write_csv
 
-    from engine.normalise import read_export
+    from engine.read import read_export
     from engine.rules import load_rules
     from engine.widths import fit_export
 

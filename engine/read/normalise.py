@@ -1,4 +1,4 @@
-"""Second stage: raw rows → clean, checked pupil records, as the source format's rules say.
+"""The read stage's last step: raw rows → clean, checked pupil records, as the source format's rules say.
 
 Each field's cell goes through the steps its rule file lists (engine.ops); then the record is checked as a
 whole (required values, what SACoche can store) and the file as a whole (duplicate INE, duplicate pupils
@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import petl  # imported by .table() only: a plan does not need it
 
-from engine import damage
-from engine.cells import INVISIBLE, without_invisible
 from engine.errors import OndeError, OndeErrorGroup
-from engine.formats import HeaderMatch, detect, header_hint
 from engine.ops import ValueRejected, run_steps
-from engine.read import RawSource, open_sources
+from engine.read import damage
+from engine.read.cells import INVISIBLE, without_invisible
+from engine.read.formats import HeaderMatch, detect, header_hint
+from engine.read.sources import RawSource, open_sources
 from engine.rules import RuleSet, SourceRules
 
 #: fields whose text ends up in SACoche's 3-byte utf8 columns

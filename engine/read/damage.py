@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.errors import OndeError
-from engine.formats import HeaderMatch
+from engine.read.formats import HeaderMatch
 
 __all__ = ["GROUP_MIN", "RowError", "cut_last_row", "group", "short_year"]
 

@@ -19,8 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.cells import ROW_SEP, finish_row, visible
 from engine.errors import OndeError
+from engine.read.cells import ROW_SEP, finish_row, visible
 
 if TYPE_CHECKING:  # imported where used: openpyxl costs start-up time most runs never need
     import openpyxl

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine import damage
-from engine.cells import INVISIBLE, visible, without_invisible
 from engine.errors import OndeError, OndeErrorGroup
-from engine.formats import HeaderMatch, detect, header_hint
 from engine.ops import ValueRejected, fold, run_steps
-from engine.read import RawSource, open_sources
+from engine.read import damage
+from engine.read.cells import INVISIBLE, visible, without_invisible
+from engine.read.formats import HeaderMatch, detect, header_hint
+from engine.read.sources import RawSource, open_sources
 from engine.rules import FieldRule, RuleSet
 
 __all__ = ["Child", "ChildGroup", "Parent", "ParentsExport", "child_groups", "read_parents", "read_source"]
@@ -349,7 +349,7 @@ def _warnings(
 def read_source(
     path: str | Path, rules: RuleSet, format_id: str | None, kinds: tuple[str, ...]
 ) -> HeaderMatch:
-    """Open a file, find its header and format among ``kinds`` (as :func:`engine.normalise.read_export`)."""
+    """Open a file, find its header and format among ``kinds`` (as :func:`engine.read.read_export`)."""
     encodings = tuple(dict.fromkeys(e for s in rules.sources.values() for e in s.encodings))
     delimiters = tuple(dict.fromkeys(d for s in rules.sources.values() for d in s.delimiters))
     if format_id in rules.sources:

@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
-from engine.cells import visible
 from engine.errors import OndeError
 from engine.ops import fold
-from engine.read import RawSource
+from engine.read.cells import visible
+from engine.read.sources import RawSource
 from engine.rules import RuleSet, SourceRules
 
 
@@ -205,8 +205,9 @@ def detect(
             message,
             file=_file_of(best.raw),
             line=best.line if found else None,
-            hint="export the pupil list from ONDE (all pupils, no filter), or add the header names to "
-            "rules/sources/ as synonyms (docs/rules.md), or force a format with --format",
+            hint="export the pupil list from ONDE (all pupils, no filter); for a new kind of export, "
+            "`onde-sacoche rules draft FILE` proposes a rules directory for it (docs/rules.md), or force a "
+            "format with --format",
         )
     if best.source.kind == "parents" and "parents" not in kinds:
         raise OndeError(
