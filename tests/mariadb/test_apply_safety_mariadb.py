@@ -344,3 +344,32 @@ def test_a_row_brought_by_hand_to_the_plans_new_state_is_accepted(
     assert run.returncode == 0, run.stderr[-600:]
     rows = school.execute_file(sql_path(out, "mysql", "verify"), "--batch", "--skip-column-names")
     assert rows.stdout.splitlines()[-1].startswith("RESULT\t1\tOK"), rows.stdout[-600:]
+
+
+def test_a_write_error_part_way_says_resume_and_resume_finishes(
+    school: SacocheDatabase, tmp_path: Path
+) -> None:
+    """apply.sql failing after some writes: `onde-sacoche` says how to finish (--resume), and it does."""
+    from engine.apply import run_mysql
+    from engine.errors import OndeError
+
+    out = tmp_path / "plan"
+    plan(school, out)
+    script = sql_path(out, "mysql", "apply")
+    text = script.read_text(encoding="utf-8")
+    end = 0
+    for _ in range(5):
+        end = text.index(COUNTED, end) + len(COUNTED)
+    broken = tmp_path / "broken" / "apply.sql"
+    broken.parent.mkdir()
+    failing = "SELECT * FROM onde_sacoche_no_such_table;\n"  # a write error, after five writes
+    broken.write_text(text[:end] + failing + text[end:], encoding="utf-8")
+    with pytest.raises(OndeError) as failed:
+        run_mysql(school.url, broken)
+    assert "the database may be partly changed" in str(failed.value)
+    assert "--resume" in (failed.value.hint or "")
+    refused = apply(out, school)  # the fingerprint moved (its own writes)
+    assert refused.exit_code == 1 and "changed since the plan was made" in refused.stderr
+    resumed = apply(out, school, "--resume")
+    assert resumed.exit_code == 0, resumed.output
+    assert "verify.sql: OK" in resumed.output
