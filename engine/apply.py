@@ -241,7 +241,14 @@ def run_mysql(url: str, script: Path, *, timeout: float = 600) -> ScriptRun:
                 f"{script.name} failed after its guards ({reason}): the database may be partly changed "
                 "(MyISAM has no rollback)",
                 file=script,
-                hint="run verify.sql to see what was applied; revert.sql undoes what was written",
+                hint=(
+                    "finish it: run `onde-sacoche apply PLAN_DIR --db … --resume` (or the same script "
+                    "again): every write moves only rows still as the plan found them; or undo it with "
+                    "revert.sql; verify.sql shows what was applied"
+                    if script.name == "apply.sql"
+                    else "finish it: run revert.sql again (it only moves rows still as apply.sql left "
+                    "them); verify.sql shows what is applied"
+                ),
             )
         raise OndeError(
             f"{script.name} stopped before writing anything: {reason}",

@@ -34,7 +34,7 @@ from engine.planio import (
     write_plan,
 )
 from engine.read import SHEET_STRIDE, Export, read_export, visible
-from engine.readset import read_set
+from engine.readset import plan_read_set, read_set
 from engine.render import DIALECTS, SCRIPTS, load_plan, plan_dialects, render_sql, sql_path
 from engine.report import render_reports
 from engine.rules import RuleSet, load_rules
@@ -166,7 +166,7 @@ def make_plan(
     )
     meta = _meta(export, state, rules, day, db_identity(db_url))
     if read_sums is not None:
-        meta["state"]["read_set"] = read_sums
+        meta["state"]["read_set"] = plan_read_set(db_url, read_sums, plan.items)
     if login_sheet is not None:
         meta["login_sheet"] = login_sheet
     del export, state  # a million pupils and accounts: not needed to render

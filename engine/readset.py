@@ -10,11 +10,20 @@ plan.json (``state.read_set``, sealed) and written into apply.sql, whose first g
 before the first write and stop the script, naming the table that moved, on any difference.
 
 A SUM (not a XOR) so that two equal rows do not cancel; 60-bit terms summed as exact integers.
+
+The rows the plan touches are left out (so that a second run after an interruption, which finds some of
+them already written, still sees the same read set): accounts of its updates and of its new logins,
+renamed, created and retired classes and groups, the memberships it adds or removes and those of the
+groups it retires — for every item of the plan but ``decide`` ones, accepted or not (the reviewer flips
+``accepted`` after the read set is sealed). Each touched row is guarded one by one instead, in its old
+or its new state. ``plan`` sums the server's per-row terms in Python, leaving out those rows by key;
+apply.sql puts the same keys, resolved in SQL, into a temporary table and sums the rest on the server.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from engine.state import READ_COLUMNS
@@ -23,26 +32,165 @@ from engine.state import READ_COLUMNS
 _KEY = "GUARD READ {table}: table moved"
 
 
+#: the read set's entry holding each touched account's own term (engine.readset.masked_term_sql)
+TOUCHED_USERS = "touched_accounts"
+
+#: the temporary table apply.sql fills with the keys of the rows the plan touches
+TOUCHED = "onde_sacoche_touched"
+
+#: table → the condition, on a row of the table, that it is not a touched row (apply.sql)
+EXCLUDED_SQL = {
+    "sacoche_user": f"user_id NOT IN (SELECT a FROM {TOUCHED} WHERE what = 'u')",
+    "sacoche_groupe": f"groupe_id NOT IN (SELECT a FROM {TOUCHED} WHERE what = 'g')",
+    "sacoche_jointure_user_groupe": (
+        f"NOT EXISTS (SELECT 1 FROM {TOUCHED} t WHERE (t.what = 'j' AND t.a = "
+        "sacoche_jointure_user_groupe.user_id AND t.b = sacoche_jointure_user_groupe.groupe_id) OR "
+        "(t.what = 'r' AND t.a = sacoche_jointure_user_groupe.groupe_id))"
+    ),
+}
+
+
+def term_sql(table: str) -> str:
+    """One row's 60-bit term (an unsigned integer)."""
+    columns = ", ".join(f"IFNULL({c}, '')" for c in READ_COLUMNS[table])
+    return f"CAST(CONV(SUBSTR(SHA1(CONCAT_WS(0x1f, {columns})), 1, 15), 16, 10) AS UNSIGNED)"
+
+
+def masked_term_sql(written: Iterable[str]) -> str:
+    """A touched account's own term: its read columns but those the plan writes (checked by the item's
+    guards, in the old or the new state), as text."""
+    masked = set(written)
+    columns = ", ".join("''" if c in masked else f"IFNULL({c}, '')" for c in READ_COLUMNS["sacoche_user"])
+    return f"CAST(CONV(SUBSTR(SHA1(CONCAT_WS(0x1f, {columns})), 1, 15), 16, 10) AS CHAR)"
+
+
 def checksum_sql(table: str) -> tuple[str, str]:
     """(COUNT expression, checksum expression) over ``table``'s read columns, for ``SELECT … FROM table``."""
-    columns = ", ".join(f"IFNULL({c}, '')" for c in READ_COLUMNS[table])
-    term = f"CAST(CONV(SUBSTR(SHA1(CONCAT_WS(0x1f, {columns})), 1, 15), 16, 10) AS UNSIGNED)"
-    return "COUNT(*)", f"CAST(COALESCE(SUM({term}), 0) AS CHAR)"
+    return "COUNT(*)", f"CAST(COALESCE(SUM({term_sql(table)}), 0) AS CHAR)"
 
 
-def read_set_mysql(connection: Any) -> dict[str, dict[str, Any]]:
-    """table → {rows, checksum} on an open PyMySQL connection (read-only: SELECTs only)."""
-    found: dict[str, dict[str, Any]] = {}
-    with connection.cursor() as cursor:
-        for table in READ_COLUMNS:
-            count, checksum = checksum_sql(table)
-            cursor.execute(f"SELECT {count}, {checksum} FROM {table}")
-            rows, total = cursor.fetchone()
-            found[table] = {"rows": int(rows), "checksum": str(total)}
+@dataclass
+class Touched:
+    """The keys of the rows a plan touches, as the plan knows them (ids, logins, refs)."""
+
+    user_ids: set[int] = field(default_factory=set)
+    #: user_id → the columns the plan's items write on it (masked out of the row's own term)
+    written: dict[int, set[str]] = field(default_factory=dict)
+    logins: set[str] = field(default_factory=set)  # lower-cased
+    groupe_ids: set[int] = field(default_factory=set)
+    group_refs: set[tuple[str, str]] = field(default_factory=set)  # (type, upper-cased ref)
+    retired_ids: set[int] = field(default_factory=set)
+    members: set[tuple[Any, str, str]] = field(default_factory=set)  # (user_id or None, lower login, REF)
+
+
+def _field(item: Any, name: str) -> Any:
+    return item[name] if isinstance(item, Mapping) else getattr(item, name)
+
+
+def touched(items: Iterable[Any]) -> Touched:
+    """The rows the items (plan.json dicts or engine.plan.Item) touch; ``decide`` items touch nothing."""
+    found = Touched()
+    for item in items:
+        kind, target = _field(item, "kind"), _field(item, "target")
+        if kind in ("update", "reactivate", "deactivate"):
+            found.user_ids.add(int(target["user_id"]))
+            found.written.setdefault(int(target["user_id"]), set()).update(_field(item, "changes"))
+        elif kind == "create":
+            found.logins.add(str(target["login"]).lower())
+        elif kind == "class_rename":
+            found.groupe_ids.add(int(target["groupe_id"]))
+        elif kind in ("class_retire", "group_retire"):
+            found.groupe_ids.add(int(target["groupe_id"]))
+            found.retired_ids.add(int(target["groupe_id"]))
+        elif kind in ("class_create", "group_create"):
+            kind_of = "classe" if kind == "class_create" else "groupe"
+            found.group_refs.add((kind_of, str(target["groupe_ref"]).upper()))
+        elif kind in ("membership_add", "membership_remove"):
+            user_id = target.get("user_id")
+            found.members.add((user_id, str(target["login"]).lower(), str(target["groupe_ref"]).upper()))
     return found
 
 
-def read_set(url: str) -> dict[str, dict[str, Any]] | None:
+def _stream(connection: Any, sql: str) -> Iterable[tuple[Any, ...]]:
+    import pymysql.cursors
+
+    with connection.cursor(pymysql.cursors.SSCursor) as cursor:
+        cursor.execute(sql)
+        yield from cursor
+
+
+def read_set_mysql(connection: Any, exclude: Touched | None = None) -> dict[str, dict[str, Any]]:
+    """table → {rows, checksum} on an open PyMySQL connection (read-only: SELECTs only); with
+    ``exclude``, the rows the plan touches are left out (their terms, computed by the server with the
+    script's expression, are summed here as exact integers)."""
+    found: dict[str, dict[str, Any]] = {}
+    if exclude is None:
+        with connection.cursor() as cursor:
+            for table in READ_COLUMNS:
+                count, checksum = checksum_sql(table)
+                cursor.execute(f"SELECT {count}, {checksum} FROM {table}")
+                rows, total = cursor.fetchone()
+                found[table] = {"rows": int(rows), "checksum": str(total)}
+        return found
+    user_of: dict[str, int] = {}
+    group_of: dict[tuple[str, str], int] = {}
+    keys = {
+        "sacoche_user": "user_id, user_login",
+        "sacoche_groupe": "groupe_id, groupe_type, groupe_ref",
+        "sacoche_jointure_user_groupe": "user_id, groupe_id",
+    }
+    pairs: set[tuple[int, int]] = set()
+    for table in READ_COLUMNS:
+        rows = total = 0
+        key = keys.get(table, "NULL")
+        if table == "sacoche_jointure_user_groupe":
+            pairs = _pairs(exclude, user_of, group_of)
+        for *k, term in _stream(connection, f"SELECT {key}, {term_sql(table)} FROM {table}"):
+            if table == "sacoche_user":
+                user_of[str(k[1]).lower()] = int(k[0])
+                if int(k[0]) in exclude.user_ids or str(k[1]).lower() in exclude.logins:
+                    continue
+            elif table == "sacoche_groupe":
+                group_of[(str(k[1]), str(k[2]).upper())] = int(k[0])
+                if int(k[0]) in exclude.groupe_ids or (str(k[1]), str(k[2]).upper()) in exclude.group_refs:
+                    continue
+            elif table == "sacoche_jointure_user_groupe" and (
+                int(k[1]) in exclude.retired_ids or (int(k[0]), int(k[1])) in pairs
+            ):
+                continue
+            rows += 1
+            total += int(term)
+        found[table] = {"rows": rows, "checksum": str(total)}
+    by_mask: dict[frozenset[str], list[int]] = {}
+    for user_id, columns in exclude.written.items():
+        by_mask.setdefault(frozenset(columns), []).append(user_id)
+    terms: dict[str, str] = {}
+    with connection.cursor() as cursor:
+        for columns, ids in by_mask.items():
+            for start in range(0, len(ids), 1000):
+                chunk = ", ".join(str(int(i)) for i in ids[start : start + 1000])
+                cursor.execute(
+                    f"SELECT user_id, {masked_term_sql(columns)} FROM sacoche_user WHERE user_id IN ({chunk})"
+                )
+                terms.update((str(uid), str(term)) for uid, term in cursor.fetchall())
+    found[TOUCHED_USERS] = {"rows": len(terms), "terms": terms}
+    return found
+
+
+def _pairs(
+    exclude: Touched, user_of: dict[str, int], group_of: dict[tuple[str, str], int]
+) -> set[tuple[int, int]]:
+    """The touched memberships as (user_id, groupe_id), resolved like apply.sql resolves them."""
+    found = set()
+    for user_id, login, ref in exclude.members:
+        uid = user_id if user_id is not None else user_of.get(login)
+        gid = group_of.get(("groupe", ref))
+        if uid is not None and gid is not None:
+            found.add((int(uid), gid))
+    return found
+
+
+def read_set(url: str, exclude: Touched | None = None) -> dict[str, dict[str, Any]] | None:
     """The read set of a MySQL / MariaDB database; None for SQLite (its apply runs in one transaction
     after ``onde-sacoche apply`` compared the fingerprint)."""
     from engine.dburl import connect_mysql, parse_url
@@ -52,9 +200,66 @@ def read_set(url: str) -> dict[str, dict[str, Any]] | None:
         return None
     connection = connect_mysql(db.resolved())
     try:
-        return read_set_mysql(connection)
+        return read_set_mysql(connection, exclude)
     finally:
         connection.close()  # type: ignore[attr-defined]
+
+
+def plan_read_set(url: str, early: Mapping[str, Any], items: Iterable[Any]) -> dict[str, dict[str, Any]]:
+    """The read set stored in plan.json: computed once the items are known, without the rows they
+    touch, in the same pass as the whole tables' sums — which must still equal ``early`` (taken right
+    after the state was read), else the database moved while the plan was made."""
+    from engine.dburl import connect_mysql, parse_url
+    from engine.errors import OndeError
+
+    connection = connect_mysql(parse_url(url).resolved())
+    try:
+        whole = read_set_mysql(connection)
+        found = read_set_mysql(connection, touched(items))
+    finally:
+        connection.close()  # type: ignore[attr-defined]
+    moved = sorted(t for t in whole if whole[t] != early.get(t))
+    if moved:
+        raise OndeError(
+            f"the database changed while the plan was being made ({', '.join(moved)})",
+            hint="make the plan again when nobody is editing SACoche",
+        )
+    return found
+
+
+def touched_sql(items: Iterable[Any], literal: Any, batch: int = 300) -> list[str]:
+    """The statements of apply.sql that fill the temporary table of touched keys (``what``: u account,
+    g class or group, j membership (user_id, groupe_id), r memberships of a retired group), resolving
+    logins and refs in SQL as :func:`read_set_mysql` resolves them in Python. None grows with the plan."""
+    t = touched(items)
+    into = f"INSERT IGNORE INTO {TOUCHED} (what, a, b)"
+    found: list[str] = []
+    for what, ids in (("u", t.user_ids), ("g", t.groupe_ids), ("r", t.retired_ids)):
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), batch):
+            values = ", ".join(f"('{what}', {literal(i)}, 0)" for i in ordered[start : start + batch])
+            found.append(f"{into} VALUES {values}")
+    for login in sorted(t.logins):
+        found.append(
+            f"{into} SELECT 'u', u.user_id, 0 FROM sacoche_user u WHERE u.user_login = {literal(login)}"
+        )
+    for kind, ref in sorted(t.group_refs):
+        found.append(
+            f"{into} SELECT 'g', g.groupe_id, 0 FROM sacoche_groupe g WHERE g.groupe_type = {literal(kind)} "
+            f"AND g.groupe_ref = {literal(ref)}"
+        )
+    for user_id, login, ref in sorted(t.members, key=lambda m: (str(m[0]), m[1], m[2])):
+        group = f"g.groupe_type = 'groupe' AND g.groupe_ref = {literal(ref)}"
+        if user_id is not None:
+            found.append(
+                f"{into} SELECT 'j', {literal(user_id)}, g.groupe_id FROM sacoche_groupe g WHERE {group}"
+            )
+        else:
+            found.append(
+                f"{into} SELECT 'j', u.user_id, g.groupe_id FROM sacoche_user u, sacoche_groupe g "
+                f"WHERE u.user_login = {literal(login)} AND {group}"
+            )
+    return found
 
 
 class ReadGuard:
@@ -62,20 +267,46 @@ class ReadGuard:
 
     def __init__(self, table: str, rows: int, checksum: str, literal: Any) -> None:
         count, total = checksum_sql(table)
+        where = f" WHERE {EXCLUDED_SQL[table]}" if table in EXCLUDED_SQL else ""
         self.table = table
         self.key = _KEY.format(table=table)
         self.message = (
             f"ONDE-SACOCHE {self.key}. {table} no longer holds what the plan read ({rows} rows, "
             f"checksum {checksum}): the plan must be made again. Nothing was written."
         )
-        self.condition = f"(SELECT {count} = {literal(rows)} AND {total} = {literal(checksum)} FROM {table})"
+        self.condition = (
+            f"(SELECT {count} = {literal(rows)} AND {total} = {literal(checksum)} FROM {table}{where})"
+        )
 
 
-def read_guards(doc: Mapping[str, Any], literal: Any) -> list[ReadGuard]:
+class AccountGuard:
+    """A touched account's own term (the columns the plan does not write) is still the plan's."""
+
+    def __init__(self, user_id: int, term: str | None, written: Iterable[str], literal: Any) -> None:
+        self.key = f"GUARD READ user_id {user_id}: row moved"
+        self.message = (
+            f"ONDE-SACOCHE {self.key}. The account user_id {user_id} changed since the plan (a column the "
+            "plan does not write), or is gone: the plan must be made again. Nothing was written."
+        )
+        self.condition = (
+            f"(SELECT {masked_term_sql(written)} FROM sacoche_user WHERE user_id = {literal(user_id)}) "
+            f"= {literal(term if term is not None else '-')}"
+        )
+
+
+def read_guards(doc: Mapping[str, Any], literal: Any) -> list[Any]:
     """The read-set guards for a plan (none when the plan was made on SQLite, or before read sets)."""
     found = (doc.get("state") or {}).get("read_set") or {}
-    return [
+    guards: list[Any] = [
         ReadGuard(table, int(info["rows"]), str(info["checksum"]), literal)
         for table, info in found.items()
         if table in READ_COLUMNS and isinstance(info, dict)
     ]
+    if guards and isinstance(found.get(TOUCHED_USERS), dict):
+        terms = found[TOUCHED_USERS].get("terms") or {}
+        written = touched(i for i in doc["items"] if i["kind"] != "decide").written
+        guards += [
+            AccountGuard(user_id, terms.get(str(user_id)), columns, literal)
+            for user_id, columns in sorted(written.items())
+        ]
+    return guards

@@ -39,7 +39,7 @@ from engine.archive import chunks as text_chunks
 from engine.errors import OndeError, OndeErrorGroup
 from engine.plan import ITEM_KINDS
 from engine.plancheck import PLAN_HINT, SEAL_HINT, document_problems, item_problems, real_date, seal_problems
-from engine.readset import read_guards
+from engine.readset import read_guards, touched_sql
 from engine.sqlphrases import PHRASES
 from engine.state import ACTIVE
 
@@ -729,6 +729,14 @@ class ArchiveWrite:
         data = self.side(side)[2].encode("utf-8")
         return len(data), hashlib.sha256(data).hexdigest()
 
+    def prefixes(self, side: str) -> list[tuple[int, str]]:
+        """(bytes, SHA-256 hex) of the content written before each piece after the first."""
+        found, data = [], b""
+        for piece in self.chunks(side)[:-1]:
+            data += piece.encode("utf-8")
+            found.append((len(data), hashlib.sha256(data).hexdigest()))
+        return found
+
     @property
     def describe(self) -> str:
         size, _ = self.digest("new")
@@ -895,8 +903,10 @@ class _Model:
         return result
 
     # guards, checks ----------------------------------------------------------------------------------
-    def apply_guards(self) -> list[Check]:
-        """Everything that must hold before the first write, each with the message it stops with."""
+    def apply_guards(self, *, new_states: bool = False) -> list[Check]:
+        """Everything that must hold before the first write, each with the message it stops with; with
+        ``new_states`` (MySQL: no transaction) each guard on an item's own row also passes when the row
+        is already as apply.sql leaves it (a run that was interrupted)."""
         guards: list[Check] = []
         add = guards.append
         for hold in self.doc.get("holds") or []:
@@ -921,7 +931,10 @@ class _Model:
             add(Check(r.id, "class changed", text, "rename", r))
         for c in self.creates:
             text = f"login {c.login} of the new pupil is taken (case and accents ignored)"
-            add(Check(c.id, "login taken", text, "login_free", c.login))
+            free = Check(c.id, "login taken", text, "login_free", c.login)
+            if new_states:  # or created by this plan already
+                free.either = [Check(c.id, "", "", "created_all", c)]
+            add(free)
             refs_needed.setdefault(("classe", c.class_ref), c.id)
         for u in self.user_changes:
             add(
@@ -956,6 +969,8 @@ class _Model:
             size, _ = a.digest("new")
             text = f"the archive ({size} bytes) exceeds the server's max_allowed_packet: raise it or reject"
             add(Check(a.id, "archive too big", text, "archive_fits", a))
+        if new_states:
+            self._accept_new_states(guards)
         for (kind, ref), item_id in sorted(refs_needed.items()):
             if (kind, ref.upper()) not in self.new_refs:
                 add(
@@ -969,13 +984,31 @@ class _Model:
                 )
         return _numbered(guards)
 
+    @staticmethod
+    def _accept_new_states(guards: list[Check]) -> None:
+        """After an interruption a row may already be in the plan's new state: each guard on an item's
+        own row passes then too (and the item's write, conditioned on the old state, moves nothing)."""
+        new_state = {
+            "group_absent": "group_created",
+            "rename": "renamed",
+            "user": "user_new",
+            "membership": "membership_absent",
+            "retire": "retired_or_half",
+        }
+        for g in guards:
+            if g.check in new_state:
+                g.either = [Check(g.item, "", "", new_state[g.check], g.subject)]
+            elif g.check == "archive_old":  # written, or cut between its pieces
+                g.either = [Check(g.item, "", "", "archive_started", g.subject)]
+
     def revert_guards(self) -> list[Check]:
         """Everything that must hold before revert.sql writes: rows still hold what apply.sql wrote."""
         guards: list[Check] = []
         add = guards.append
         for r in self.retires:
             text = f"groupe_id {r.groupe_id} or ref {r.ref} is in use again"
-            add(Check(r.id, "id or ref in use", text, "retired_absent", r))
+            # retired, or cut between deleting its memberships and deleting its row
+            add(Check(r.id, "id or ref in use", text, "retired_absent_or_half", r))
         for m in self.memberships_remove:
             text = f"user_id {m.user_id} is gone or has another login"
             add(Check(m.id, "user changed", text, "user_exists", m))
@@ -1225,7 +1258,11 @@ def script_chunks(loaded: LoadedPlan, model: _Model, dialect: str, name: str) ->
     context["read_guards"] = []
     if name == "apply":
         context["read_guards"] = read_guards(loaded.doc, LITERALS[dialect]) if dialect == "mysql" else []
-        context["guards"] = model.apply_guards()
+        if context["read_guards"]:
+            context["touched"] = touched_sql(
+                (i for i in loaded.doc["items"] if i["kind"] != "decide"), LITERALS[dialect]
+            )
+        context["guards"] = model.apply_guards(new_states=dialect == "mysql")
     elif name == "revert":
         context["guards"] = model.revert_guards()
     else:

@@ -28,6 +28,7 @@ class Phrases:
     """Phrases common to both dialects; subclasses say how text is compared and what is true/false."""
 
     FALSE = "FALSE"
+    INSERT_IGNORE = "INSERT IGNORE"
     #: the mysql templates add each statement's ROW_COUNT() to a session variable; SQLite has none
     counted = ""
 
@@ -59,6 +60,8 @@ class Phrases:
             "retire": self._retire,
             "retired_absent": self._retired_absent,
             "retired": self._retired,
+            "retired_or_half": self._retired_or_half,
+            "retired_absent_or_half": self._retired_absent_or_half,
             "created": self._created,
             "created_all": self._created_all,
             "group_created": self._group_created,
@@ -66,6 +69,7 @@ class Phrases:
             "left_alone": self._left_alone,
             "archive_old": lambda g: self._archive_is(g.subject, "old", g.subject.row_exists),
             "archive_new": lambda g: self._archive_is(g.subject, "new", True),
+            "archive_started": self._archive_started,
             "archive_fits": self._archive_fits,
         }
 
@@ -197,6 +201,16 @@ class Phrases:
     def _login_free(self, g: Any) -> str:
         return f"NOT EXISTS (SELECT 1 FROM sacoche_user WHERE {self.login_taken(g.subject)})"
 
+    def login_free_as(self, alias: str, login: Any) -> str:
+        """No account holds this login (``alias`` names sacoche_user: the INSERT writes the table too)."""
+        return (
+            f"NOT EXISTS (SELECT 1 FROM sacoche_user {alias} WHERE "
+            f"{self.login_taken(login).replace('user_login', alias + '.user_login')})"
+        )
+
+    def group_absent_as(self, alias: str, kind: str, ref: Any) -> str:
+        return f"NOT EXISTS (SELECT 1 FROM sacoche_groupe {alias} WHERE {self.group_is(alias, kind, ref)})"
+
     def _user_with(self, u: Any, preds: Iterable[Any]) -> str:
         return (
             f"EXISTS (SELECT 1 FROM sacoche_user WHERE {self.user_is('', u.user_id, u.login)} "
@@ -247,6 +261,28 @@ class Phrases:
         return (
             f"NOT EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = {groupe_id}) AND NOT EXISTS "
             f"(SELECT 1 FROM sacoche_jointure_user_groupe WHERE groupe_id = {groupe_id})"
+        )
+
+    def _retired_or_half(self, g: Any) -> str:
+        """Retired, or cut between its two writes: memberships gone, the group row still as planned."""
+        r = g.subject
+        groupe_id = self.lit(r.groupe_id)
+        return (
+            f"NOT EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe WHERE groupe_id = {groupe_id}) AND "
+            f"(NOT EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = {groupe_id}) OR EXISTS (SELECT 1 "
+            f"FROM sacoche_groupe g WHERE {self.group_row('g', r.type, r.groupe_id, r.ref, r.nom)} AND "
+            f"g.niveau_id = {self.lit(r.niveau_id)} AND g.groupe_chef_id = 0))"
+        )
+
+    def _retired_absent_or_half(self, g: Any) -> str:
+        """revert.sql: retired with its id and ref free, or cut between its two writes."""
+        r = g.subject
+        groupe_id = self.lit(r.groupe_id)
+        return (
+            f"NOT EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe WHERE groupe_id = {groupe_id}) "
+            f"AND ({self._retired_absent(g)} OR EXISTS (SELECT 1 FROM sacoche_groupe g WHERE "
+            f"{self.group_row('g', r.type, r.groupe_id, r.ref, r.nom)} AND g.niveau_id = "
+            f"{self.lit(r.niveau_id)} AND g.groupe_chef_id = 0))"
         )
 
     def _created(self, g: Any) -> str:
@@ -308,6 +344,23 @@ class Phrases:
     def _archive_fits(self, g: Any) -> str:
         return "1 = 1"
 
+    def prefix_is(self, size: int, digest: str) -> str:
+        """The row's content is the first ``size`` bytes of a side (the pieces written so far)."""
+        raise NotImplementedError
+
+    def _archive_started(self, g: Any) -> str:
+        """apply.sql wrote the archive, or was cut between its pieces: the new date and year, and the
+        new content or a prefix of it at a piece boundary."""
+        a = g.subject
+        day, year, _ = a.side("new")
+        states = [f"({self.prefix_is(size, digest)})" for size, digest in a.prefixes("new")]
+        prefixes = " OR ".join([*states, f"({self.content_is(a, 'new')})"])
+        return (
+            f"EXISTS (SELECT 1 FROM sacoche_siecle_import WHERE {self.ARCHIVE_WHERE} AND "
+            f"{self.null_safe_is('siecle_import_date', day)} AND "
+            f"{self.null_safe_is('siecle_import_annee', year)} AND ({prefixes}))"
+        )
+
     def archive_statements(self, a: Any, side: str) -> list[str]:
         """The statements that make the row hold one side: the first sets date, year and the first piece
         of the content (UPDATE, or INSERT when the row is missing), each next one appends a piece
@@ -319,7 +372,7 @@ class Phrases:
         first, *rest = a.chunks(side)
         if side == "new" and not a.row_exists:
             head = (
-                "INSERT INTO sacoche_siecle_import (siecle_import_objet, siecle_import_date, "
+                f"{self.INSERT_IGNORE} INTO sacoche_siecle_import (siecle_import_objet, siecle_import_date, "
                 f"siecle_import_annee, siecle_import_contenu) VALUES ('Onde', {self.lit(day)}, "
                 f"{self.lit(year)}, {big(first)})"
             )
@@ -330,10 +383,12 @@ class Phrases:
                 f"siecle_import_annee = {self.lit(year)}, siecle_import_contenu = {big(first)} "
                 f"WHERE {self.ARCHIVE_WHERE} AND {self.content_is(a, other)}"
             )
+        # each piece is appended only onto the pieces before it: a cut between pieces can be finished
         tail = [
             f"UPDATE sacoche_siecle_import SET siecle_import_contenu = "
-            f"{self.concat('siecle_import_contenu', big(piece))} WHERE {self.ARCHIVE_WHERE}"
-            for piece in rest
+            f"{self.concat('siecle_import_contenu', big(piece))} WHERE {self.ARCHIVE_WHERE} AND "
+            f"{self.prefix_is(size, digest)}"
+            for piece, (size, digest) in zip(rest, a.prefixes(side), strict=False)
         ]
         return [head, *tail]
 
@@ -382,6 +437,12 @@ class MySQLPhrases(Phrases):
     def concat(self, column: str, piece: str) -> str:
         return f"CONCAT({column}, {piece})"
 
+    def prefix_is(self, size: int, digest: str) -> str:
+        return (
+            f"LENGTH(siecle_import_contenu) = {self.lit(size)} AND "
+            f"SHA2(siecle_import_contenu, 256) = {self.lit(digest)}"
+        )
+
     def _archive_fits(self, g: Any) -> str:
         size, _ = g.subject.digest("new")
         return f"@@max_allowed_packet >= {self.lit(size + 1024)}"
@@ -389,6 +450,7 @@ class MySQLPhrases(Phrases):
 
 class SQLitePhrases(Phrases):
     FALSE = "0"
+    INSERT_IGNORE = "INSERT OR IGNORE"
 
     def text_compare(self, column: str, operator: str, value: Any) -> str:
         return f"{column} {operator} {self.lit(value)}"
@@ -412,6 +474,10 @@ class SQLitePhrases(Phrases):
 
     def concat(self, column: str, piece: str) -> str:
         return f"{column} || {piece}"
+
+    def prefix_is(self, size: int, digest: str) -> str:
+        # the SQLite script runs in one transaction: a cut between pieces is rolled back
+        return f"length(CAST(siecle_import_contenu AS BLOB)) = {self.lit(size)}"
 
 
 PHRASES: dict[str, type[Phrases]] = {"mysql": MySQLPhrases, "sqlite": SQLitePhrases}

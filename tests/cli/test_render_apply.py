@@ -447,6 +447,27 @@ def test_sqlite3_shell_stops_at_a_failing_guard(tmp_path: Path, db: Path) -> Non
     assert dump(db) == applied
 
 
+@pytest.mark.skipif(shutil.which("sqlite3") is None, reason="the sqlite3 shell is not installed")
+def test_sqlite_apply_interrupted_is_rolled_back_and_a_rerun_finishes(tmp_path: Path, db: Path) -> None:
+    """SQLite runs apply.sql in one transaction: a client gone after any write leaves nothing behind, and
+    `onde-sacoche apply` then runs the whole plan."""
+    out = tmp_path / "plan"
+    make_plan(db, out)
+    original = dump(db)
+    text = sql_path(out, "sqlite", "apply").read_text(encoding="utf-8")
+    writes = [i for i in range(len(text)) if text.startswith("\nUPDATE sacoche_user SET", i)]
+    assert len(writes) > 5
+    for cut in (writes[0], writes[-1], text.index("\nCOMMIT;")):
+        killed = subprocess.run(
+            ["sqlite3", str(db)], input=text[:cut].encode("utf-8"), capture_output=True, check=False
+        )
+        assert killed.returncode == 0, killed.stderr
+        assert dump(db) == original, cut  # rolled back: never committed
+    result = apply(out, db)
+    assert result.exit_code == 0, result.output
+    assert "verify.sql: OK: 33 checks passed" in result.output
+
+
 # --- retiring a group that has members -----------------------------------------------------------------
 
 

@@ -102,3 +102,38 @@ def test_big_archive_in_pieces_on_mariadb(school: SacocheDatabase, tmp_path: Pat
     reverted = school.execute_file(sql_path(tmp_path / "plan", "mysql", "revert"))
     assert reverted.returncode == 0, reverted.stderr
     assert archive(school) == before
+
+
+def test_big_archive_cut_between_its_pieces_is_finished_by_a_second_run(
+    school: SacocheDatabase, tmp_path: Path
+) -> None:
+    out = tmp_path / "plan"
+    from engine.render import render_sql
+
+    make_plan(big_onde1(tmp_path / "big.csv"), school.url, out, today=TODAY, rng=random.Random(7))
+    render_sql(out, ["mysql"], revert_deletes_created=True)  # each cut starts from the same tables
+    doc = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    (item,) = [i for i in doc["items"] if i["kind"] == "archive"]
+    content = item["changes"]["siecle_import_contenu"]["new"]
+    text = sql_path(out, "mysql", "apply").read_text(encoding="utf-8")
+    counted = "SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();\n"
+    section = text.index("\n-- 7. ")
+    ends, at = [], section
+    while (at := text.find(counted, at)) != -1:
+        at += len(counted)
+        ends.append(at)
+    assert len(ends) >= 3  # the first piece and at least two appends
+    before = archive(school)
+    for end in ends[:-1]:  # killed after the first piece, after each append but the last
+        cut = tmp_path / "cut.sql"
+        cut.write_text(text[:end], encoding="utf-8")
+        assert school.execute_file(cut).returncode == 0
+        assert archive(school)[0][2] != content.encode("utf-8").hex().upper()  # part-way
+        again = school.execute_file(sql_path(out, "mysql", "apply"))
+        assert again.returncode == 0, again.stderr[-800:]
+        assert verify(school, out)[:2] == ["RESULT", "1"]
+        ((_, _, content_hex),) = archive(school)
+        assert bytes.fromhex(content_hex).decode("utf-8") == content
+        reverted = school.execute_file(sql_path(out, "mysql", "revert"))  # back to the start
+        assert reverted.returncode == 0, reverted.stderr[-600:]
+        assert archive(school) == before

@@ -40,7 +40,9 @@
 --   6. retires the classes/groups accepted for retirement (the group row and its memberships only)
 --   7. keeps the imported ONDE file in SACoche's archive (sacoche_siecle_import), as its wizard does
 -- Accounts are never deleted: a leaver gets user_sortie_date = 2026-11-29.
--- Running it twice writes nothing the second time: the guards see the changes and stop.
+-- Every write moves only rows still as the plan found them: after an interruption (a killed client, a
+-- write error) running this script again finishes the job (`onde-sacoche apply --resume`); running it
+-- once more then writes nothing.
 -- ===================================================================================================
 
 SET NAMES utf8;
@@ -73,80 +75,152 @@ CREATE TEMPORARY TABLE onde_sacoche_guard (
 );
 
 -- ONDE-SACOCHE GUARD 1/34 class_create-749c789a11: ref exists. a classe with ref 104515_CM2 exists already. Nothing was written.
+-- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
+-- a separate statement, since under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_other_state = (((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2' AND CAST(groupe_nom AS BINARY) = CAST('[CM2] CM1-CM2 Mme Ég' AS BINARY) AND niveau_id = 30002) = 1)) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 1/34 class_create-749c789a11: ref exists', 'ONDE-SACOCHE GUARD 1/34 class_create-749c789a11: ref exists. a classe with ref 104515_CM2 exists already. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2')) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2')) IS NOT TRUE
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 2/34 class_create-749c789a11: niveau unknown. niveau_id 30002 is not in sacoche_niveau. Nothing was written.
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 2/34 class_create-749c789a11: niveau unknown', 'ONDE-SACOCHE GUARD 2/34 class_create-749c789a11: niveau unknown. niveau_id 30002 is not in sacoche_niveau. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_niveau WHERE niveau_id = 30002)) IS NOT TRUE;
 
 -- ONDE-SACOCHE GUARD 3/34 group_create-daa8ebfb92: ref exists. a groupe with ref RG_ANGLAIS_RENFORCE exists already. Nothing was written.
+-- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
+-- a separate statement, since under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_other_state = (((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_ANGLAIS_RENFORCE' AND CAST(groupe_nom AS BINARY) = CAST('Anglais renforcé' AS BINARY) AND niveau_id = 0) = 1)) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 3/34 group_create-daa8ebfb92: ref exists', 'ONDE-SACOCHE GUARD 3/34 group_create-daa8ebfb92: ref exists. a groupe with ref RG_ANGLAIS_RENFORCE exists already. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS NOT TRUE
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 4/34 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the plan's ref and name. Nothing was written.
+-- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
+-- a separate statement, since under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 Mme Ancoli' AS BINARY)))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 4/34 class_rename-75cfc3d095: class changed', 'ONDE-SACOCHE GUARD 4/34 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the plan''s ref and name. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 M. Ancien' AS BINARY))) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 M. Ancien' AS BINARY))) IS NOT TRUE
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 5/34 create-ff66a3be72: login taken. login ine.saule1 of the new pupil is taken (case and accents ignored). Nothing was written.
+-- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
+-- a separate statement, since under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_other_state = (((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_reference AS BINARY) = CAST('' AS BINARY) AND CAST(user_profil_sigle AS BINARY) = CAST('ELV' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('F' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('SAULE' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Inès' AS BINARY) AND user_naissance_date = '2022-09-27' AND CAST(user_email AS BINARY) = CAST('' AS BINARY) AND CAST(user_email_origine AS BINARY) = CAST('' AS BINARY) AND user_login = 'ine.saule1' AND CAST(user_login AS BINARY) = CAST('ine.saule1' AS BINARY) AND CAST(user_password AS BINARY) = CAST('3b3f43d9ba9cd6d0b2e0f60a137f89f1' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104511_PS')) = 1)) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 5/34 create-ff66a3be72: login taken', 'ONDE-SACOCHE GUARD 5/34 create-ff66a3be72: login taken. login ine.saule1 of the new pupil is taken (case and accents ignored). Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'ine.saule1')) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'ine.saule1')) IS NOT TRUE
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 6/34 create-18a47637e6: login taken. login loi.pervench of the new pupil is taken (case and accents ignored). Nothing was written.
+-- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
+-- a separate statement, since under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_other_state = (((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_reference AS BINARY) = CAST('' AS BINARY) AND CAST(user_profil_sigle AS BINARY) = CAST('ELV' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('M' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('PERVENCHE' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Loïc' AS BINARY) AND user_naissance_date = '2019-04-25' AND CAST(user_email AS BINARY) = CAST('' AS BINARY) AND CAST(user_email_origine AS BINARY) = CAST('' AS BINARY) AND user_login = 'loi.pervench' AND CAST(user_login AS BINARY) = CAST('loi.pervench' AS BINARY) AND CAST(user_password AS BINARY) = CAST('644a3599c29135f1fd50d7c50ca50367' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104512_CP')) = 1)) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 6/34 create-18a47637e6: login taken', 'ONDE-SACOCHE GUARD 6/34 create-18a47637e6: login taken. login loi.pervench of the new pupil is taken (case and accents ignored). Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'loi.pervench')) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'loi.pervench')) IS NOT TRUE
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 7/34 create-96e4e57aad: login taken. login sal.aubepine of the new pupil is taken (case and accents ignored). Nothing was written.
+-- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
+-- a separate statement, since under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_other_state = (((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_reference AS BINARY) = CAST('165545849GJ' AS BINARY) AND CAST(user_profil_sigle AS BINARY) = CAST('ELV' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('F' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('AUBÉPINE' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Salomé' AS BINARY) AND user_naissance_date = '2016-08-05' AND CAST(user_email AS BINARY) = CAST('' AS BINARY) AND CAST(user_email_origine AS BINARY) = CAST('' AS BINARY) AND user_login = 'sal.aubepine' AND CAST(user_login AS BINARY) = CAST('sal.aubepine' AS BINARY) AND CAST(user_password AS BINARY) = CAST('a33736172c19105399a36f7e07927fff' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104514_CM1')) = 1)) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 7/34 create-96e4e57aad: login taken', 'ONDE-SACOCHE GUARD 7/34 create-96e4e57aad: login taken. login sal.aubepine of the new pupil is taken (case and accents ignored). Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'sal.aubepine')) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'sal.aubepine')) IS NOT TRUE
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 8/34 update-03b50611e7: row changed. user_id 23 no longer holds the values the plan saw. Nothing was written.
+-- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
+-- a separate statement, since under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 23 AND CAST(user_login AS BINARY) = CAST('noe.berthelo26' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_prenom AS BINARY) = CAST('Noé' AS BINARY)))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 8/34 update-03b50611e7: row changed', 'ONDE-SACOCHE GUARD 8/34 update-03b50611e7: row changed. user_id 23 no longer holds the values the plan saw. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 23 AND CAST(user_login AS BINARY) = CAST('noe.berthelo26' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_prenom AS BINARY) = CAST('Noe' AS BINARY))) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 23 AND CAST(user_login AS BINARY) = CAST('noe.berthelo26' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_prenom AS BINARY) = CAST('Noe' AS BINARY))) IS NOT TRUE
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 9/34 update-1544f6e555: row changed. user_id 29 no longer holds the values the plan saw. Nothing was written.
+-- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
+-- a separate statement, since under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 29 AND CAST(user_login AS BINARY) = CAST('gae.vergnoll32' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_reference AS BINARY) = CAST('185770660FK' AS BINARY)))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 9/34 update-1544f6e555: row changed', 'ONDE-SACOCHE GUARD 9/34 update-1544f6e555: row changed. user_id 29 no longer holds the values the plan saw. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 29 AND CAST(user_login AS BINARY) = CAST('gae.vergnoll32' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_reference AS BINARY) = CAST('' AS BINARY))) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 29 AND CAST(user_login AS BINARY) = CAST('gae.vergnoll32' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_reference AS BINARY) = CAST('' AS BINARY))) IS NOT TRUE
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 10/34 update-290a2b60fa: row changed. user_id 34 no longer holds the values the plan saw. Nothing was written.
+-- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
+-- a separate statement, since under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 34 AND CAST(user_login AS BINARY) = CAST('luc.marronni37' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104514_CE2')))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 10/34 update-290a2b60fa: row changed', 'ONDE-SACOCHE GUARD 10/34 update-290a2b60fa: row changed. user_id 34 no longer holds the values the plan saw. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 34 AND CAST(user_login AS BINARY) = CAST('luc.marronni37' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 7)) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 34 AND CAST(user_login AS BINARY) = CAST('luc.marronni37' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 7)) IS NOT TRUE
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 11/34 update-506173bcae: row changed. user_id 47 no longer holds the values the plan saw. Nothing was written.
+-- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
+-- a separate statement, since under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 47 AND CAST(user_login AS BINARY) = CAST('lea.vergnoll51' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2')))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 11/34 update-506173bcae: row changed', 'ONDE-SACOCHE GUARD 11/34 update-506173bcae: row changed. user_id 47 no longer holds the values the plan saw. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 47 AND CAST(user_login AS BINARY) = CAST('lea.vergnoll51' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9)) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 47 AND CAST(user_login AS BINARY) = CAST('lea.vergnoll51' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9)) IS NOT TRUE
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 12/34 update-9bbc706f81: row changed. user_id 48 no longer holds the values the plan saw. Nothing was written.
+-- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
+-- a separate statement, since under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 48 AND CAST(user_login AS BINARY) = CAST('sac.ouedraog52' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2')))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 12/34 update-9bbc706f81: row changed', 'ONDE-SACOCHE GUARD 12/34 update-9bbc706f81: row changed. user_id 48 no longer holds the values the plan saw. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 48 AND CAST(user_login AS BINARY) = CAST('sac.ouedraog52' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9)) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 48 AND CAST(user_login AS BINARY) = CAST('sac.ouedraog52' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9)) IS NOT TRUE
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 13/34 update-6893be147d: row changed. user_id 49 no longer holds the values the plan saw. Nothing was written.
+-- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
+-- a separate statement, since under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 49 AND CAST(user_login AS BINARY) = CAST('noe.tisseran53' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2')))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 13/34 update-6893be147d: row changed', 'ONDE-SACOCHE GUARD 13/34 update-6893be147d: row changed. user_id 49 no longer holds the values the plan saw. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 49 AND CAST(user_login AS BINARY) = CAST('noe.tisseran53' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9)) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 49 AND CAST(user_login AS BINARY) = CAST('noe.tisseran53' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9)) IS NOT TRUE
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 14/34 update-ee842f25d4: row changed. user_id 50 no longer holds the values the plan saw. Nothing was written.
+-- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
+-- a separate statement, since under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 50 AND CAST(user_login AS BINARY) = CAST('mat.ouedraog54' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2')))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 14/34 update-ee842f25d4: row changed', 'ONDE-SACOCHE GUARD 14/34 update-ee842f25d4: row changed. user_id 50 no longer holds the values the plan saw. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 50 AND CAST(user_login AS BINARY) = CAST('mat.ouedraog54' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9)) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 50 AND CAST(user_login AS BINARY) = CAST('mat.ouedraog54' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9)) IS NOT TRUE
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 15/34 update-7791fab1c3: row changed. user_id 51 no longer holds the values the plan saw. Nothing was written.
+-- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
+-- a separate statement, since under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 51 AND CAST(user_login AS BINARY) = CAST('lou.hirondel55' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2')))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 15/34 update-7791fab1c3: row changed', 'ONDE-SACOCHE GUARD 15/34 update-7791fab1c3: row changed. user_id 51 no longer holds the values the plan saw. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 51 AND CAST(user_login AS BINARY) = CAST('lou.hirondel55' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9)) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 51 AND CAST(user_login AS BINARY) = CAST('lou.hirondel55' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9)) IS NOT TRUE
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 16/34 update-011196dca9: row changed. user_id 52 no longer holds the values the plan saw. Nothing was written.
+-- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
+-- a separate statement, since under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 52 AND CAST(user_login AS BINARY) = CAST('ine.nguyench56' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2')))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 16/34 update-011196dca9: row changed', 'ONDE-SACOCHE GUARD 16/34 update-011196dca9: row changed. user_id 52 no longer holds the values the plan saw. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 52 AND CAST(user_login AS BINARY) = CAST('ine.nguyench56' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9)) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 52 AND CAST(user_login AS BINARY) = CAST('ine.nguyench56' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9)) IS NOT TRUE
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 17/34 deactivate-0b1a0ae53d: row changed. user_id 53 no longer holds the values the plan saw. Nothing was written.
+-- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
+-- a separate statement, since under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 53 AND CAST(user_login AS BINARY) = CAST('amb.fictif' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '2026-11-29'))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 17/34 deactivate-0b1a0ae53d: row changed', 'ONDE-SACOCHE GUARD 17/34 deactivate-0b1a0ae53d: row changed. user_id 53 no longer holds the values the plan saw. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 53 AND CAST(user_login AS BINARY) = CAST('amb.fictif' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31')) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 53 AND CAST(user_login AS BINARY) = CAST('amb.fictif' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31')) IS NOT TRUE
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 18/34 deactivate-d7f1880049: row changed. user_id 54 no longer holds the values the plan saw. Nothing was written.
+-- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
+-- a separate statement, since under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 54 AND CAST(user_login AS BINARY) = CAST('bas.imaginair' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '2026-11-29'))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 18/34 deactivate-d7f1880049: row changed', 'ONDE-SACOCHE GUARD 18/34 deactivate-d7f1880049: row changed. user_id 54 no longer holds the values the plan saw. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 54 AND CAST(user_login AS BINARY) = CAST('bas.imaginair' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31')) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 54 AND CAST(user_login AS BINARY) = CAST('bas.imaginair' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31')) IS NOT TRUE
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 19/34 reactivate-468a4ec31d: row changed. user_id 15 no longer holds the values the plan saw. Nothing was written.
+-- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
+-- a separate statement, since under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 15 AND CAST(user_login AS BINARY) = CAST('sal.genet17' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31'))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 19/34 reactivate-468a4ec31d: row changed', 'ONDE-SACOCHE GUARD 19/34 reactivate-468a4ec31d: row changed. user_id 15 no longer holds the values the plan saw. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 15 AND CAST(user_login AS BINARY) = CAST('sal.genet17' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '2025-07-04')) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 15 AND CAST(user_login AS BINARY) = CAST('sal.genet17' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '2025-07-04')) IS NOT TRUE
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 20/34 membership_add-e5194423ac: user changed. user_id 24 is gone or has another login. Nothing was written.
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 20/34 membership_add-e5194423ac: user changed', 'ONDE-SACOCHE GUARD 20/34 membership_add-e5194423ac: user changed. user_id 24 is gone or has another login. Nothing was written.'
@@ -185,8 +259,12 @@ INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 28/34 members
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 6 AND CAST(user_login AS BINARY) = CAST('loi.mesange8' AS BINARY) AND user_profil_sigle = 'ELV')) IS NOT TRUE;
 
 -- ONDE-SACOCHE GUARD 29/34 membership_remove-8995c1d7d1: not a member. user_id 6 is no longer in group RG_CHORALE. Nothing was written.
+-- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
+-- a separate statement, since under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_other_state = ((NOT EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 6 AND CAST(u.user_login AS BINARY) = CAST('loi.mesange8' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE'))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 29/34 membership_remove-8995c1d7d1: not a member', 'ONDE-SACOCHE GUARD 29/34 membership_remove-8995c1d7d1: not a member. user_id 6 is no longer in group RG_CHORALE. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id WHERE j.user_id = 6 AND j.jointure_pp = 0 AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE')) IS NOT TRUE;
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id WHERE j.user_id = 6 AND j.jointure_pp = 0 AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE')) IS NOT TRUE
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 30/34 create-ff66a3be72: ref not single. no single classe with ref 104511_PS. Nothing was written.
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 30/34 create-ff66a3be72: ref not single', 'ONDE-SACOCHE GUARD 30/34 create-ff66a3be72: ref not single. no single classe with ref 104511_PS. Nothing was written.'
@@ -216,11 +294,13 @@ SET @onde_sacoche_rows = 0;
 -- 1. Classes and groups to create ------------------------------------------------------------------
 -- class_create-749c789a11: classe 104515_CM2 "[CM2] CM1-CM2 Mme Ég"
 INSERT INTO sacoche_groupe (groupe_type, groupe_ref, groupe_nom, niveau_id, groupe_chef_id)
-  VALUES ('classe', '104515_CM2', '[CM2] CM1-CM2 Mme Ég', 30002, 0);
+  SELECT 'classe', '104515_CM2', '[CM2] CM1-CM2 Mme Ég', 30002, 0 FROM DUAL
+  WHERE NOT EXISTS (SELECT 1 FROM sacoche_groupe g WHERE g.groupe_type = 'classe' AND g.groupe_ref = '104515_CM2');
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 -- group_create-daa8ebfb92: groupe RG_ANGLAIS_RENFORCE "Anglais renforcé"
 INSERT INTO sacoche_groupe (groupe_type, groupe_ref, groupe_nom, niveau_id, groupe_chef_id)
-  VALUES ('groupe', 'RG_ANGLAIS_RENFORCE', 'Anglais renforcé', 0, 0);
+  SELECT 'groupe', 'RG_ANGLAIS_RENFORCE', 'Anglais renforcé', 0, 0 FROM DUAL
+  WHERE NOT EXISTS (SELECT 1 FROM sacoche_groupe g WHERE g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE');
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 
 -- 2. Classes to rename ------------------------------------------------------------------------------
@@ -233,17 +313,20 @@ SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 -- create-ff66a3be72: SAULE Inès, login ine.saule1, class 104511_PS
 INSERT INTO sacoche_user (user_sconet_id, user_sconet_elenoet, user_reference, user_profil_sigle, user_genre, user_nom, user_prenom, user_naissance_date, user_email, user_email_origine, user_login, user_password, user_langue, user_daltonisme, user_connexion_date, user_sortie_date, eleve_classe_id, eleve_lv1, eleve_lv2, eleve_uai_origine, user_id_ent, user_id_gepi, user_param_accueil, user_param_menu, user_param_favori, user_pass_key)
   SELECT 0, 0, '', 'ELV', 'F', 'SAULE', 'Inès', '2022-09-27', '', '', 'ine.saule1', '3b3f43d9ba9cd6d0b2e0f60a137f89f1', '', 0, NULL, '9999-12-31', g.groupe_id, 100, 100, '', '', '', '', NULL, NULL, ''
-  FROM sacoche_groupe g WHERE g.groupe_type = 'classe' AND g.groupe_ref = '104511_PS';
+  FROM sacoche_groupe g WHERE g.groupe_type = 'classe' AND g.groupe_ref = '104511_PS'
+  AND NOT EXISTS (SELECT 1 FROM sacoche_user u WHERE u.user_login = 'ine.saule1');
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 -- create-18a47637e6: PERVENCHE Loïc, login loi.pervench, class 104512_CP
 INSERT INTO sacoche_user (user_sconet_id, user_sconet_elenoet, user_reference, user_profil_sigle, user_genre, user_nom, user_prenom, user_naissance_date, user_email, user_email_origine, user_login, user_password, user_langue, user_daltonisme, user_connexion_date, user_sortie_date, eleve_classe_id, eleve_lv1, eleve_lv2, eleve_uai_origine, user_id_ent, user_id_gepi, user_param_accueil, user_param_menu, user_param_favori, user_pass_key)
   SELECT 0, 0, '', 'ELV', 'M', 'PERVENCHE', 'Loïc', '2019-04-25', '', '', 'loi.pervench', '644a3599c29135f1fd50d7c50ca50367', '', 0, NULL, '9999-12-31', g.groupe_id, 100, 100, '', '', '', '', NULL, NULL, ''
-  FROM sacoche_groupe g WHERE g.groupe_type = 'classe' AND g.groupe_ref = '104512_CP';
+  FROM sacoche_groupe g WHERE g.groupe_type = 'classe' AND g.groupe_ref = '104512_CP'
+  AND NOT EXISTS (SELECT 1 FROM sacoche_user u WHERE u.user_login = 'loi.pervench');
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 -- create-96e4e57aad: AUBÉPINE Salomé, login sal.aubepine, class 104514_CM1
 INSERT INTO sacoche_user (user_sconet_id, user_sconet_elenoet, user_reference, user_profil_sigle, user_genre, user_nom, user_prenom, user_naissance_date, user_email, user_email_origine, user_login, user_password, user_langue, user_daltonisme, user_connexion_date, user_sortie_date, eleve_classe_id, eleve_lv1, eleve_lv2, eleve_uai_origine, user_id_ent, user_id_gepi, user_param_accueil, user_param_menu, user_param_favori, user_pass_key)
   SELECT 0, 0, '165545849GJ', 'ELV', 'F', 'AUBÉPINE', 'Salomé', '2016-08-05', '', '', 'sal.aubepine', 'a33736172c19105399a36f7e07927fff', '', 0, NULL, '9999-12-31', g.groupe_id, 100, 100, '', '', '', '', NULL, NULL, ''
-  FROM sacoche_groupe g WHERE g.groupe_type = 'classe' AND g.groupe_ref = '104514_CM1';
+  FROM sacoche_groupe g WHERE g.groupe_type = 'classe' AND g.groupe_ref = '104514_CM1'
+  AND NOT EXISTS (SELECT 1 FROM sacoche_user u WHERE u.user_login = 'sal.aubepine');
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 
 -- 4. Pupils to update, reactivate, deactivate (only while every old value is still there) ----------

@@ -76,18 +76,18 @@ CREATE TEMPORARY TABLE onde_sacoche_guard (
 -- ONDE-SACOCHE GUARD 1/31 membership_remove-8995c1d7d1: user changed. user_id 6 is gone or has another login. Nothing was written.
 -- (or the item was never applied: its row is still as the plan found it; a separate statement, since
 -- under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id WHERE j.user_id = 6 AND j.jointure_pp = 0 AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE'))) IS TRUE;
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id WHERE j.user_id = 6 AND j.jointure_pp = 0 AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE'))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 1/31 membership_remove-8995c1d7d1: user changed', 'ONDE-SACOCHE GUARD 1/31 membership_remove-8995c1d7d1: user changed. user_id 6 is gone or has another login. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 6 AND CAST(user_login AS BINARY) = CAST('loi.mesange8' AS BINARY) AND user_profil_sigle = 'ELV')) IS NOT TRUE
-  AND NOT @onde_sacoche_never_applied;
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 2/31 membership_remove-8995c1d7d1: ref not single. no single groupe with ref RG_CHORALE. Nothing was written.
 -- (or the item was never applied: its row is still as the plan found it; a separate statement, since
 -- under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id WHERE j.user_id = 6 AND j.jointure_pp = 0 AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE'))) IS TRUE;
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id WHERE j.user_id = 6 AND j.jointure_pp = 0 AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE'))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 2/31 membership_remove-8995c1d7d1: ref not single', 'ONDE-SACOCHE GUARD 2/31 membership_remove-8995c1d7d1: ref not single. no single groupe with ref RG_CHORALE. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE ((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_CHORALE') = 1) IS NOT TRUE
-  AND NOT @onde_sacoche_never_applied;
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 3/31 membership_add-e5194423ac: member missing. the membership apply.sql added is not there. Nothing was written.
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 3/31 membership_add-e5194423ac: member missing', 'ONDE-SACOCHE GUARD 3/31 membership_add-e5194423ac: member missing. the membership apply.sql added is not there. Nothing was written.'
@@ -144,130 +144,130 @@ INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 15/31 members
 -- ONDE-SACOCHE GUARD 16/31 update-03b50611e7: row changed. user_id 23 no longer holds the values apply.sql wrote. Nothing was written.
 -- (or the item was never applied: its row is still as the plan found it; a separate statement, since
 -- under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 23 AND CAST(user_login AS BINARY) = CAST('noe.berthelo26' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_prenom AS BINARY) = CAST('Noe' AS BINARY)))) IS TRUE;
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 23 AND CAST(user_login AS BINARY) = CAST('noe.berthelo26' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_prenom AS BINARY) = CAST('Noe' AS BINARY)))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 16/31 update-03b50611e7: row changed', 'ONDE-SACOCHE GUARD 16/31 update-03b50611e7: row changed. user_id 23 no longer holds the values apply.sql wrote. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 23 AND CAST(user_login AS BINARY) = CAST('noe.berthelo26' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_prenom AS BINARY) = CAST('Noé' AS BINARY))) IS NOT TRUE
-  AND NOT @onde_sacoche_never_applied;
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 17/31 update-1544f6e555: row changed. user_id 29 no longer holds the values apply.sql wrote. Nothing was written.
 -- (or the item was never applied: its row is still as the plan found it; a separate statement, since
 -- under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 29 AND CAST(user_login AS BINARY) = CAST('gae.vergnoll32' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_reference AS BINARY) = CAST('' AS BINARY)))) IS TRUE;
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 29 AND CAST(user_login AS BINARY) = CAST('gae.vergnoll32' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_reference AS BINARY) = CAST('' AS BINARY)))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 17/31 update-1544f6e555: row changed', 'ONDE-SACOCHE GUARD 17/31 update-1544f6e555: row changed. user_id 29 no longer holds the values apply.sql wrote. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 29 AND CAST(user_login AS BINARY) = CAST('gae.vergnoll32' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_reference AS BINARY) = CAST('185770660FK' AS BINARY))) IS NOT TRUE
-  AND NOT @onde_sacoche_never_applied;
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 18/31 update-290a2b60fa: row changed. user_id 34 no longer holds the values apply.sql wrote. Nothing was written.
 -- (or the item was never applied: its row is still as the plan found it; a separate statement, since
 -- under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 34 AND CAST(user_login AS BINARY) = CAST('luc.marronni37' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 7))) IS TRUE;
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 34 AND CAST(user_login AS BINARY) = CAST('luc.marronni37' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 7))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 18/31 update-290a2b60fa: row changed', 'ONDE-SACOCHE GUARD 18/31 update-290a2b60fa: row changed. user_id 34 no longer holds the values apply.sql wrote. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 34 AND CAST(user_login AS BINARY) = CAST('luc.marronni37' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104514_CE2'))) IS NOT TRUE
-  AND NOT @onde_sacoche_never_applied;
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 19/31 update-506173bcae: row changed. user_id 47 no longer holds the values apply.sql wrote. Nothing was written.
 -- (or the item was never applied: its row is still as the plan found it; a separate statement, since
 -- under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 47 AND CAST(user_login AS BINARY) = CAST('lea.vergnoll51' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE;
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 47 AND CAST(user_login AS BINARY) = CAST('lea.vergnoll51' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 19/31 update-506173bcae: row changed', 'ONDE-SACOCHE GUARD 19/31 update-506173bcae: row changed. user_id 47 no longer holds the values apply.sql wrote. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 47 AND CAST(user_login AS BINARY) = CAST('lea.vergnoll51' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS NOT TRUE
-  AND NOT @onde_sacoche_never_applied;
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 20/31 update-9bbc706f81: row changed. user_id 48 no longer holds the values apply.sql wrote. Nothing was written.
 -- (or the item was never applied: its row is still as the plan found it; a separate statement, since
 -- under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 48 AND CAST(user_login AS BINARY) = CAST('sac.ouedraog52' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE;
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 48 AND CAST(user_login AS BINARY) = CAST('sac.ouedraog52' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 20/31 update-9bbc706f81: row changed', 'ONDE-SACOCHE GUARD 20/31 update-9bbc706f81: row changed. user_id 48 no longer holds the values apply.sql wrote. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 48 AND CAST(user_login AS BINARY) = CAST('sac.ouedraog52' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS NOT TRUE
-  AND NOT @onde_sacoche_never_applied;
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 21/31 update-6893be147d: row changed. user_id 49 no longer holds the values apply.sql wrote. Nothing was written.
 -- (or the item was never applied: its row is still as the plan found it; a separate statement, since
 -- under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 49 AND CAST(user_login AS BINARY) = CAST('noe.tisseran53' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE;
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 49 AND CAST(user_login AS BINARY) = CAST('noe.tisseran53' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 21/31 update-6893be147d: row changed', 'ONDE-SACOCHE GUARD 21/31 update-6893be147d: row changed. user_id 49 no longer holds the values apply.sql wrote. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 49 AND CAST(user_login AS BINARY) = CAST('noe.tisseran53' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS NOT TRUE
-  AND NOT @onde_sacoche_never_applied;
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 22/31 update-ee842f25d4: row changed. user_id 50 no longer holds the values apply.sql wrote. Nothing was written.
 -- (or the item was never applied: its row is still as the plan found it; a separate statement, since
 -- under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 50 AND CAST(user_login AS BINARY) = CAST('mat.ouedraog54' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE;
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 50 AND CAST(user_login AS BINARY) = CAST('mat.ouedraog54' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 22/31 update-ee842f25d4: row changed', 'ONDE-SACOCHE GUARD 22/31 update-ee842f25d4: row changed. user_id 50 no longer holds the values apply.sql wrote. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 50 AND CAST(user_login AS BINARY) = CAST('mat.ouedraog54' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS NOT TRUE
-  AND NOT @onde_sacoche_never_applied;
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 23/31 update-7791fab1c3: row changed. user_id 51 no longer holds the values apply.sql wrote. Nothing was written.
 -- (or the item was never applied: its row is still as the plan found it; a separate statement, since
 -- under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 51 AND CAST(user_login AS BINARY) = CAST('lou.hirondel55' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE;
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 51 AND CAST(user_login AS BINARY) = CAST('lou.hirondel55' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 23/31 update-7791fab1c3: row changed', 'ONDE-SACOCHE GUARD 23/31 update-7791fab1c3: row changed. user_id 51 no longer holds the values apply.sql wrote. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 51 AND CAST(user_login AS BINARY) = CAST('lou.hirondel55' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS NOT TRUE
-  AND NOT @onde_sacoche_never_applied;
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 24/31 update-011196dca9: row changed. user_id 52 no longer holds the values apply.sql wrote. Nothing was written.
 -- (or the item was never applied: its row is still as the plan found it; a separate statement, since
 -- under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 52 AND CAST(user_login AS BINARY) = CAST('ine.nguyench56' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE;
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 52 AND CAST(user_login AS BINARY) = CAST('ine.nguyench56' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 24/31 update-011196dca9: row changed', 'ONDE-SACOCHE GUARD 24/31 update-011196dca9: row changed. user_id 52 no longer holds the values apply.sql wrote. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 52 AND CAST(user_login AS BINARY) = CAST('ine.nguyench56' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS NOT TRUE
-  AND NOT @onde_sacoche_never_applied;
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 25/31 deactivate-0b1a0ae53d: row changed. user_id 53 no longer holds the values apply.sql wrote. Nothing was written.
 -- (or the item was never applied: its row is still as the plan found it; a separate statement, since
 -- under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 53 AND CAST(user_login AS BINARY) = CAST('amb.fictif' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31'))) IS TRUE;
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 53 AND CAST(user_login AS BINARY) = CAST('amb.fictif' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31'))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 25/31 deactivate-0b1a0ae53d: row changed', 'ONDE-SACOCHE GUARD 25/31 deactivate-0b1a0ae53d: row changed. user_id 53 no longer holds the values apply.sql wrote. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 53 AND CAST(user_login AS BINARY) = CAST('amb.fictif' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '2026-11-29')) IS NOT TRUE
-  AND NOT @onde_sacoche_never_applied;
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 26/31 deactivate-d7f1880049: row changed. user_id 54 no longer holds the values apply.sql wrote. Nothing was written.
 -- (or the item was never applied: its row is still as the plan found it; a separate statement, since
 -- under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 54 AND CAST(user_login AS BINARY) = CAST('bas.imaginair' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31'))) IS TRUE;
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 54 AND CAST(user_login AS BINARY) = CAST('bas.imaginair' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31'))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 26/31 deactivate-d7f1880049: row changed', 'ONDE-SACOCHE GUARD 26/31 deactivate-d7f1880049: row changed. user_id 54 no longer holds the values apply.sql wrote. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 54 AND CAST(user_login AS BINARY) = CAST('bas.imaginair' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '2026-11-29')) IS NOT TRUE
-  AND NOT @onde_sacoche_never_applied;
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 27/31 reactivate-468a4ec31d: row changed. user_id 15 no longer holds the values apply.sql wrote. Nothing was written.
 -- (or the item was never applied: its row is still as the plan found it; a separate statement, since
 -- under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 15 AND CAST(user_login AS BINARY) = CAST('sal.genet17' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '2025-07-04'))) IS TRUE;
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 15 AND CAST(user_login AS BINARY) = CAST('sal.genet17' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '2025-07-04'))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 27/31 reactivate-468a4ec31d: row changed', 'ONDE-SACOCHE GUARD 27/31 reactivate-468a4ec31d: row changed. user_id 15 no longer holds the values apply.sql wrote. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 15 AND CAST(user_login AS BINARY) = CAST('sal.genet17' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31')) IS NOT TRUE
-  AND NOT @onde_sacoche_never_applied;
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 28/31 create-ff66a3be72: account changed. the new pupil's account is gone or was changed since apply.sql. Nothing was written.
 -- (or the item was never applied: its row is still as the plan found it; a separate statement, since
 -- under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_never_applied = ((NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'ine.saule1'))) IS TRUE;
+SET @onde_sacoche_other_state = ((NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'ine.saule1'))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 28/31 create-ff66a3be72: account changed', 'ONDE-SACOCHE GUARD 28/31 create-ff66a3be72: account changed. the new pupil''s account is gone or was changed since apply.sql. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE ((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_profil_sigle AS BINARY) = CAST('ELV' AS BINARY) AND CAST(user_reference AS BINARY) = CAST('' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('SAULE' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Inès' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('F' AS BINARY) AND user_naissance_date = '2022-09-27' AND user_login = 'ine.saule1' AND CAST(user_login AS BINARY) = CAST('ine.saule1' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104511_PS')) = 1) IS NOT TRUE
-  AND NOT @onde_sacoche_never_applied;
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 29/31 create-18a47637e6: account changed. the new pupil's account is gone or was changed since apply.sql. Nothing was written.
 -- (or the item was never applied: its row is still as the plan found it; a separate statement, since
 -- under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_never_applied = ((NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'loi.pervench'))) IS TRUE;
+SET @onde_sacoche_other_state = ((NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'loi.pervench'))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 29/31 create-18a47637e6: account changed', 'ONDE-SACOCHE GUARD 29/31 create-18a47637e6: account changed. the new pupil''s account is gone or was changed since apply.sql. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE ((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_profil_sigle AS BINARY) = CAST('ELV' AS BINARY) AND CAST(user_reference AS BINARY) = CAST('' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('PERVENCHE' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Loïc' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('M' AS BINARY) AND user_naissance_date = '2019-04-25' AND user_login = 'loi.pervench' AND CAST(user_login AS BINARY) = CAST('loi.pervench' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104512_CP')) = 1) IS NOT TRUE
-  AND NOT @onde_sacoche_never_applied;
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 30/31 create-96e4e57aad: account changed. the new pupil's account is gone or was changed since apply.sql. Nothing was written.
 -- (or the item was never applied: its row is still as the plan found it; a separate statement, since
 -- under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_never_applied = ((NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'sal.aubepine'))) IS TRUE;
+SET @onde_sacoche_other_state = ((NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'sal.aubepine'))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 30/31 create-96e4e57aad: account changed', 'ONDE-SACOCHE GUARD 30/31 create-96e4e57aad: account changed. the new pupil''s account is gone or was changed since apply.sql. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE ((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_profil_sigle AS BINARY) = CAST('ELV' AS BINARY) AND CAST(user_reference AS BINARY) = CAST('165545849GJ' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('AUBÉPINE' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Salomé' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('F' AS BINARY) AND user_naissance_date = '2016-08-05' AND user_login = 'sal.aubepine' AND CAST(user_login AS BINARY) = CAST('sal.aubepine' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104514_CM1')) = 1) IS NOT TRUE
-  AND NOT @onde_sacoche_never_applied;
+  AND NOT @onde_sacoche_other_state;
 
 -- ONDE-SACOCHE GUARD 31/31 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the name apply.sql wrote. Nothing was written.
 -- (or the item was never applied: its row is still as the plan found it; a separate statement, since
 -- under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_never_applied = ((EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 M. Ancien' AS BINARY)))) IS TRUE;
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 M. Ancien' AS BINARY)))) IS TRUE;
 INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 31/31 class_rename-75cfc3d095: class changed', 'ONDE-SACOCHE GUARD 31/31 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the name apply.sql wrote. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 Mme Ancoli' AS BINARY))) IS NOT TRUE
-  AND NOT @onde_sacoche_never_applied;
+  AND NOT @onde_sacoche_other_state;
 
 DROP TEMPORARY TABLE onde_sacoche_guard;
 -- All guards passed: revert.sql now writes.

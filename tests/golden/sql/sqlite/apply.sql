@@ -37,6 +37,7 @@
 --   6. retires the classes/groups accepted for retirement (the group row and its memberships only)
 --   7. keeps the imported ONDE file in SACoche's archive (sacoche_siecle_import), as its wizard does
 -- Accounts are never deleted: a leaver gets user_sortie_date = 2026-11-29.
+-- It runs in one transaction: interrupted, it is rolled back whole, and can simply be run again.
 -- Running it twice writes nothing the second time: the guards see the changes and stop.
 -- ===================================================================================================
 
@@ -229,10 +230,12 @@ DROP TABLE onde_sacoche_guard;
 -- 1. Classes and groups to create ------------------------------------------------------------------
 -- class_create-749c789a11: classe 104515_CM2 "[CM2] CM1-CM2 Mme Ég"
 INSERT INTO sacoche_groupe (groupe_type, groupe_ref, groupe_nom, niveau_id, groupe_chef_id)
-  VALUES ('classe', '104515_CM2', '[CM2] CM1-CM2 Mme Ég', 30002, 0);
+  SELECT 'classe', '104515_CM2', '[CM2] CM1-CM2 Mme Ég', 30002, 0
+  WHERE NOT EXISTS (SELECT 1 FROM sacoche_groupe g WHERE g.groupe_type = 'classe' AND upper(g.groupe_ref) = upper('104515_CM2'));
 -- group_create-daa8ebfb92: groupe RG_ANGLAIS_RENFORCE "Anglais renforcé"
 INSERT INTO sacoche_groupe (groupe_type, groupe_ref, groupe_nom, niveau_id, groupe_chef_id)
-  VALUES ('groupe', 'RG_ANGLAIS_RENFORCE', 'Anglais renforcé', 0, 0);
+  SELECT 'groupe', 'RG_ANGLAIS_RENFORCE', 'Anglais renforcé', 0, 0
+  WHERE NOT EXISTS (SELECT 1 FROM sacoche_groupe g WHERE g.groupe_type = 'groupe' AND upper(g.groupe_ref) = upper('RG_ANGLAIS_RENFORCE'));
 
 -- 2. Classes to rename ------------------------------------------------------------------------------
 -- class_rename-75cfc3d095: groupe_id 5 104513_CE1 "[CE1] CE1 M. Ancien" -> "[CE1] CE1 Mme Ancoli"
@@ -243,15 +246,18 @@ UPDATE sacoche_groupe SET groupe_nom = '[CE1] CE1 Mme Ancoli'
 -- create-ff66a3be72: SAULE Inès, login ine.saule1, class 104511_PS
 INSERT INTO sacoche_user (user_sconet_id, user_sconet_elenoet, user_reference, user_profil_sigle, user_genre, user_nom, user_prenom, user_naissance_date, user_email, user_email_origine, user_login, user_password, user_langue, user_daltonisme, user_connexion_date, user_sortie_date, eleve_classe_id, eleve_lv1, eleve_lv2, eleve_uai_origine, user_id_ent, user_id_gepi, user_param_accueil, user_param_menu, user_param_favori, user_pass_key)
   SELECT 0, 0, '', 'ELV', 'F', 'SAULE', 'Inès', '2022-09-27', '', '', 'ine.saule1', '3b3f43d9ba9cd6d0b2e0f60a137f89f1', '', 0, NULL, '9999-12-31', g.groupe_id, 100, 100, '', '', '', '', NULL, NULL, ''
-  FROM sacoche_groupe g WHERE g.groupe_type = 'classe' AND upper(g.groupe_ref) = upper('104511_PS');
+  FROM sacoche_groupe g WHERE g.groupe_type = 'classe' AND upper(g.groupe_ref) = upper('104511_PS')
+  AND NOT EXISTS (SELECT 1 FROM sacoche_user u WHERE lower(u.user_login) = lower('ine.saule1'));
 -- create-18a47637e6: PERVENCHE Loïc, login loi.pervench, class 104512_CP
 INSERT INTO sacoche_user (user_sconet_id, user_sconet_elenoet, user_reference, user_profil_sigle, user_genre, user_nom, user_prenom, user_naissance_date, user_email, user_email_origine, user_login, user_password, user_langue, user_daltonisme, user_connexion_date, user_sortie_date, eleve_classe_id, eleve_lv1, eleve_lv2, eleve_uai_origine, user_id_ent, user_id_gepi, user_param_accueil, user_param_menu, user_param_favori, user_pass_key)
   SELECT 0, 0, '', 'ELV', 'M', 'PERVENCHE', 'Loïc', '2019-04-25', '', '', 'loi.pervench', '644a3599c29135f1fd50d7c50ca50367', '', 0, NULL, '9999-12-31', g.groupe_id, 100, 100, '', '', '', '', NULL, NULL, ''
-  FROM sacoche_groupe g WHERE g.groupe_type = 'classe' AND upper(g.groupe_ref) = upper('104512_CP');
+  FROM sacoche_groupe g WHERE g.groupe_type = 'classe' AND upper(g.groupe_ref) = upper('104512_CP')
+  AND NOT EXISTS (SELECT 1 FROM sacoche_user u WHERE lower(u.user_login) = lower('loi.pervench'));
 -- create-96e4e57aad: AUBÉPINE Salomé, login sal.aubepine, class 104514_CM1
 INSERT INTO sacoche_user (user_sconet_id, user_sconet_elenoet, user_reference, user_profil_sigle, user_genre, user_nom, user_prenom, user_naissance_date, user_email, user_email_origine, user_login, user_password, user_langue, user_daltonisme, user_connexion_date, user_sortie_date, eleve_classe_id, eleve_lv1, eleve_lv2, eleve_uai_origine, user_id_ent, user_id_gepi, user_param_accueil, user_param_menu, user_param_favori, user_pass_key)
   SELECT 0, 0, '165545849GJ', 'ELV', 'F', 'AUBÉPINE', 'Salomé', '2016-08-05', '', '', 'sal.aubepine', 'a33736172c19105399a36f7e07927fff', '', 0, NULL, '9999-12-31', g.groupe_id, 100, 100, '', '', '', '', NULL, NULL, ''
-  FROM sacoche_groupe g WHERE g.groupe_type = 'classe' AND upper(g.groupe_ref) = upper('104514_CM1');
+  FROM sacoche_groupe g WHERE g.groupe_type = 'classe' AND upper(g.groupe_ref) = upper('104514_CM1')
+  AND NOT EXISTS (SELECT 1 FROM sacoche_user u WHERE lower(u.user_login) = lower('sal.aubepine'));
 
 -- 4. Pupils to update, reactivate, deactivate (only while every old value is still there) ----------
 -- update-03b50611e7: user_id 23 (noe.berthelo26): user_prenom 'Noe' -> 'Noé'
