@@ -269,9 +269,8 @@ class Phrases:
         groupe_id = self.lit(r.groupe_id)
         return (
             f"NOT EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe WHERE groupe_id = {groupe_id}) AND "
-            f"(NOT EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = {groupe_id}) OR EXISTS (SELECT 1 "
-            f"FROM sacoche_groupe g WHERE {self.group_row('g', r.type, r.groupe_id, r.ref, r.nom)} AND "
-            f"g.niveau_id = {self.lit(r.niveau_id)} AND g.groupe_chef_id = 0))"
+            f"(NOT EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = {groupe_id}) OR "
+            f"{self._group_row_as_planned(r)})"
         )
 
     def _retired_absent_or_half(self, g: Any) -> str:
@@ -280,9 +279,15 @@ class Phrases:
         groupe_id = self.lit(r.groupe_id)
         return (
             f"NOT EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe WHERE groupe_id = {groupe_id}) "
-            f"AND ({self._retired_absent(g)} OR EXISTS (SELECT 1 FROM sacoche_groupe g WHERE "
-            f"{self.group_row('g', r.type, r.groupe_id, r.ref, r.nom)} AND g.niveau_id = "
-            f"{self.lit(r.niveau_id)} AND g.groupe_chef_id = 0))"
+            f"AND ({self._retired_absent(g)} OR {self._group_row_as_planned(r)})"
+        )
+
+    def _group_row_as_planned(self, r: Any) -> str:
+        """The retired group's row still there exactly as the plan read it (no head teacher)."""
+        row = self.group_row("g", r.type, r.groupe_id, r.ref, r.nom)
+        return (
+            f"EXISTS (SELECT 1 FROM sacoche_groupe g WHERE {row} AND g.niveau_id = {self.lit(r.niveau_id)} "
+            "AND g.groupe_chef_id = 0)"
         )
 
     def _created(self, g: Any) -> str:
