@@ -119,19 +119,26 @@ def _stream(connection: Any, sql: str) -> Iterable[tuple[Any, ...]]:
         yield from cursor
 
 
-def read_set_mysql(connection: Any, exclude: Touched | None = None) -> dict[str, dict[str, Any]]:
-    """table → {rows, checksum} on an open PyMySQL connection (read-only: SELECTs only); with
-    ``exclude``, the rows the plan touches are left out (their terms, computed by the server with the
-    script's expression, are summed here as exact integers)."""
+def read_set_mysql(connection: Any) -> dict[str, dict[str, Any]]:
+    """table → {rows, checksum} of the whole tables, on an open PyMySQL connection (SELECTs only)."""
     found: dict[str, dict[str, Any]] = {}
-    if exclude is None:
-        with connection.cursor() as cursor:
-            for table in READ_COLUMNS:
-                count, checksum = checksum_sql(table)
-                cursor.execute(f"SELECT {count}, {checksum} FROM {table}")
-                rows, total = cursor.fetchone()
-                found[table] = {"rows": int(rows), "checksum": str(total)}
-        return found
+    with connection.cursor() as cursor:
+        for table in READ_COLUMNS:
+            count, checksum = checksum_sql(table)
+            cursor.execute(f"SELECT {count}, {checksum} FROM {table}")
+            rows, total = cursor.fetchone()
+            found[table] = {"rows": int(rows), "checksum": str(total)}
+    return found
+
+
+def read_set_without(
+    connection: Any, exclude: Touched
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """(the read set without the rows the plan touches, the whole tables' read set), from one pass over
+    each table: the server computes every row's term with the script's expression, summed here as exact
+    integers (the same sum as the server's SUM, whose DECIMAL is exact too)."""
+    found: dict[str, dict[str, Any]] = {}
+    whole: dict[str, dict[str, Any]] = {}
     user_of: dict[str, int] = {}
     group_of: dict[tuple[str, str], int] = {}
     keys = {
@@ -141,11 +148,13 @@ def read_set_mysql(connection: Any, exclude: Touched | None = None) -> dict[str,
     }
     pairs: set[tuple[int, int]] = set()
     for table in READ_COLUMNS:
-        rows = total = 0
+        rows = total = all_rows = all_total = 0
         key = keys.get(table, "NULL")
         if table == "sacoche_jointure_user_groupe":
             pairs = _pairs(exclude, user_of, group_of)
         for *k, term in _stream(connection, f"SELECT {key}, {term_sql(table)} FROM {table}"):
+            all_rows += 1
+            all_total += int(term)
             if table == "sacoche_user":
                 user_of[str(k[1]).lower()] = int(k[0])
                 if int(k[0]) in exclude.user_ids or str(k[1]).lower() in exclude.logins:
@@ -161,6 +170,7 @@ def read_set_mysql(connection: Any, exclude: Touched | None = None) -> dict[str,
             rows += 1
             total += int(term)
         found[table] = {"rows": rows, "checksum": str(total)}
+        whole[table] = {"rows": all_rows, "checksum": str(all_total)}
     by_mask: dict[frozenset[str], list[int]] = {}
     for user_id, columns in exclude.written.items():
         by_mask.setdefault(frozenset(columns), []).append(user_id)
@@ -174,7 +184,7 @@ def read_set_mysql(connection: Any, exclude: Touched | None = None) -> dict[str,
                 )
                 terms.update((str(uid), str(term)) for uid, term in cursor.fetchall())
     found[TOUCHED_USERS] = {"rows": len(terms), "terms": terms}
-    return found
+    return found, whole
 
 
 def _pairs(
@@ -190,7 +200,7 @@ def _pairs(
     return found
 
 
-def read_set(url: str, exclude: Touched | None = None) -> dict[str, dict[str, Any]] | None:
+def read_set(url: str) -> dict[str, dict[str, Any]] | None:
     """The read set of a MySQL / MariaDB database; None for SQLite (its apply runs in one transaction
     after ``onde-sacoche apply`` compared the fingerprint)."""
     from engine.dburl import connect_mysql, parse_url
@@ -200,7 +210,7 @@ def read_set(url: str, exclude: Touched | None = None) -> dict[str, dict[str, An
         return None
     connection = connect_mysql(db.resolved())
     try:
-        return read_set_mysql(connection, exclude)
+        return read_set_mysql(connection)
     finally:
         connection.close()  # type: ignore[attr-defined]
 
@@ -214,8 +224,7 @@ def plan_read_set(url: str, early: Mapping[str, Any], items: Iterable[Any]) -> d
 
     connection = connect_mysql(parse_url(url).resolved())
     try:
-        whole = read_set_mysql(connection)
-        found = read_set_mysql(connection, touched(items))
+        found, whole = read_set_without(connection, touched(items))
     finally:
         connection.close()  # type: ignore[attr-defined]
     moved = sorted(t for t in whole if whole[t] != early.get(t))
