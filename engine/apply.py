@@ -22,9 +22,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
-from engine.dburl import parse_url
+from engine.dburl import parse_url, public_url
 from engine.errors import OndeError
 from engine.render import LoadedPlan, load_plan, rendered_plan_sha, sql_path
 from engine.target import check_target
@@ -50,10 +49,11 @@ def dialect_of(url: str) -> str:
 
 
 def sqlite_file(url: str) -> Path:
-    """The file of a ``sqlite:///relative`` or ``sqlite:////absolute`` URL (it must exist)."""
-    if not url.startswith("sqlite:///"):
-        raise OndeError("a SQLite URL is sqlite:///PATH", file=url)
-    path = Path(unquote(url[len("sqlite:///") :]))
+    """The file of a ``sqlite:///relative`` or ``sqlite:////absolute`` URL (it must exist), parsed as every
+    ``--db`` URL is (engine.dburl)."""
+    path = parse_url(url).path
+    if path is None:
+        raise OndeError("a SQLite URL is sqlite:///PATH", file=public_url(url))
     if not path.is_file():
         raise OndeError("no such SQLite database", file=path, hint="check the path in --db sqlite:///PATH")
     return path
