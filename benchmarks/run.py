@@ -659,9 +659,9 @@ def bench_apply(work: Path, sizes: Sizes) -> dict[str, Any]:
     """Not a target of the issue, but what a DBA waits for: apply.sql, verify.sql and revert.sql of one
     big school's plan, run as a DBA runs them (SQLite in-process like `onde-sacoche apply`; MariaDB through
     the `mariadb` client, on a private server started here). Each run must succeed and verify must say OK."""
-    from engine.apply import run_sqlite, verify_sqlite
     from engine.pipeline import make_plan
     from engine.render import sql_path
+    from engine.render.apply import run_sqlite, verify_sqlite
 
     folder = work / "apply"
     school = synth.generate(folder, pupils=sizes.apply_pupils, seed=5)[0]

@@ -61,9 +61,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from engine.logins import login_base, password_hash  # noqa: E402
 from engine.ops import fold, run_steps  # noqa: E402
 from engine.plan import class_of, group_ref  # noqa: E402
+from engine.plan.logins import login_base, password_hash  # noqa: E402
 from engine.read import Pupil  # noqa: E402
 from engine.rules import RuleSet, load_rules  # noqa: E402
 from engine.sacoche_schema import create_sqlite  # noqa: E402

@@ -262,10 +262,10 @@ def _error_fields(exc: BaseException) -> dict[str, Any]:
 
 
 def _sheet_warning(login_sheet: dict[str, Any] | None) -> list[str]:
-    """The previous login sheet's obsolete cards, counted by class (engine.sheets)."""
+    """The previous login sheet's obsolete cards, counted by class (engine.render.sheets)."""
     if not login_sheet or not login_sheet.get("obsolete"):
         return []
-    from engine.sheets import summary_line
+    from engine.render.sheets import summary_line
 
     return [summary_line(login_sheet)]
 
@@ -337,7 +337,8 @@ def _warm_parent() -> None:
     Jinja environments with every template loaded (from the compiled-template cache), then the parent's
     objects moved out of the cyclic collector's sight (``gc.freeze``: a worker's collections do not walk
     them, nor write to their pages, which stay shared copy-on-write)."""
-    from engine import render, report
+    from engine.render import report
+    from engine.render import sql as render
 
     for env in (*(render._environment(dialect) for dialect in render.DIALECTS), report._environment()):
         for name in env.list_templates():
@@ -386,7 +387,7 @@ def run_batch(
     options = options or Options()
     _rules(options.rules_dir)  # a bad rule directory fails here, once, not in every school
     _warm_parent()
-    from engine.planio import private_dir
+    from engine.plan.planio import private_dir
 
     private_dir(out_root)  # plan directories of minors and the summaries: the owner only (0700)
     results: list[dict[str, Any] | None] = [None] * len(jobs)
@@ -430,7 +431,7 @@ def run_batch(
         "exit_code": exit_code,
         "schools": schools,
     }
-    from engine.planio import _write_atomic  # not at the top: it pulls the whole pipeline into `--help`
+    from engine.plan.planio import _write_atomic  # not at the top: it pulls the whole pipeline into `--help`
 
     summary_path = out_root / SUMMARY_FILE
     _write_atomic(summary_path, (json.dumps(body, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))

@@ -434,8 +434,8 @@ def show_cmd(plan_dir: Path) -> None:
     \b
         onde-sacoche show /tmp/plan
     """
-    from engine.apply import checked_script
     from engine.render import DIALECTS, load_plan, plan_dialects, sql_path
+    from engine.render.apply import checked_script
 
     try:
         loaded = load_plan(plan_dir)
@@ -449,7 +449,7 @@ def show_cmd(plan_dir: Path) -> None:
         f"{one_line(state.get('url'))}, date {one_line(doc.get('today'))}"
         + (", HELD" if doc.get("held") else "")
     )
-    from engine.summary import summary_text
+    from engine.render.summary import summary_text
 
     del summary  # the counts of plan time: after a review, only the items say what will be applied
     echo(f"  summary: {summary_text(doc)}")
@@ -495,7 +495,7 @@ def apply_cmd(plan_dir: Path, db_url: str, yes: bool, resume: bool) -> None:
         onde-sacoche apply /tmp/plan --db sqlite:///examples/copy.db
         onde-sacoche apply /tmp/plan --db 'mysql://sacoche:PASSWORD@localhost/sacoche'
     """
-    from engine.apply import checked_script, prepare, run_script, run_verify
+    from engine.render.apply import checked_script, prepare, run_script, run_verify
     from engine.state import redact_url
 
     try:

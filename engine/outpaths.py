@@ -107,9 +107,9 @@ def copy_tree_new(source: Path, destination: Path) -> None:
 def check_plan_outputs(directory: Path) -> None:
     """Refuse a plan directory where a file the tool writes is a directory (or a FIFO, a device…), or
     ``sql/`` is a file: the new file would land inside it, or the writing would stop half-way."""
-    from engine.planio import CREDENTIALS_FILE, DECISIONS_FILE
+    from engine.plan.planio import CREDENTIALS_FILE, DECISIONS_FILE
     from engine.render import DIALECTS, PLAN_FILE, SCRIPTS, SQL_DIR
-    from engine.report import REPORT_FILE, SHEET_FILE, SUMMARY_FILE
+    from engine.render.report import REPORT_FILE, SHEET_FILE, SUMMARY_FILE
 
     if not directory.is_dir():
         return

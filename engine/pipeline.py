@@ -18,12 +18,12 @@ from typing import Any
 
 from engine import __version__
 from engine.dburl import public_url
-from engine.logins import new_password_length
 from engine.match import Decisions as MatchDecisions
 from engine.match import match
 from engine.plan import Decisions as ItemDecisions
 from engine.plan import Plan, build_plan
-from engine.planio import (
+from engine.plan.logins import new_password_length
+from engine.plan.planio import (
     DECISIONS_FILE,
     PLAN_FILE,
     check_destination,
@@ -36,12 +36,12 @@ from engine.planio import (
 from engine.read import SHEET_STRIDE, Export, read_export, visible
 from engine.readset import plan_read_set, read_set
 from engine.render import DIALECTS, SCRIPTS, load_plan, plan_dialects, render_sql, sql_path
-from engine.report import render_reports
+from engine.render.report import render_reports
+from engine.render.sheets import keep_passwords, previous_cards
+from engine.render.sheets import summary_line as sheet_summary_line
+from engine.render.summary import summary_text
 from engine.rules import RuleSet, load_rules
-from engine.sheets import keep_passwords, previous_cards
-from engine.sheets import summary_line as sheet_summary_line
 from engine.state import State, read_state
-from engine.summary import summary_text
 from engine.target import db_identity
 from engine.widths import fit_export
 
@@ -58,7 +58,7 @@ class PlanResult:
     export_warnings: tuple[str, ...]
     state_url: str
     out: Path
-    login_sheet: dict[str, Any] | None = None  # engine.sheets: the previous sheet's cards, still valid?
+    login_sheet: dict[str, Any] | None = None  # engine.render.sheets: previous sheet's cards, still valid?
     review_line: str = ""  # engine.summary.summary_text: what is accepted, what is not, what is to decide
 
     def text_summary(self) -> str:
@@ -243,7 +243,7 @@ def replay_decisions(out: Path, state_url: str, given: Answers | None) -> tuple[
 
 
 def _keep_sheet(plan: Plan, out: Path, state: State, rules: RuleSet) -> tuple[Plan, dict[str, Any] | None]:
-    """Keep the passwords of the previous sheet in ``out`` where allowed (engine.sheets)."""
+    """Keep the passwords of the previous sheet in ``out`` where allowed (engine.render.sheets)."""
     accounts = rules.policy.get("accounts", {})
     salt = accounts.get("password_salt", "grain_de_sel")
     cards = previous_cards(out, state.url, salt)

@@ -22,7 +22,8 @@ from typing import Any
 import yaml
 
 from engine.errors import OndeError, OndeErrorGroup
-from engine.planio import (
+from engine.plan import ITEM_KINDS
+from engine.plan.planio import (
     CREDENTIALS_FILE,
     DECISIONS_FILE,
     PLAN_FILE,
@@ -31,8 +32,8 @@ from engine.planio import (
     load_decisions,
     write_chunks_atomic,
 )
-from engine.render import ITEM_KINDS, load_plan
-from engine.summary import summary_text
+from engine.render import load_plan
+from engine.render.summary import summary_text
 
 ANSWERS = ("same", "different")
 

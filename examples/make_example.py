@@ -260,9 +260,9 @@ def write_state(export_path: Path, db_path: Path, onde1_path: Path | None = None
     """
     import sqlite3
 
-    from engine.logins import login_base, password_hash
     from engine.ops import fold
     from engine.plan import class_of, group_ref
+    from engine.plan.logins import login_base, password_hash
     from engine.read import read_export
     from engine.rules import load_rules
     from engine.sacoche_schema import create_sqlite

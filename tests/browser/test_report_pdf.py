@@ -26,7 +26,7 @@ from support.browser import (
     require_poppler,
 )
 
-from engine.report import print_pdf, render_reports
+from engine.render.report import print_pdf, render_reports
 
 pytestmark = pytest.mark.browser
 

@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner, Result
 from helpers import EXAMPLES, big_onde1
 
-from engine.apply import run_sqlite
 from engine.archive import php_json
 from engine.cli import main
 from engine.render import sql_path
+from engine.render.apply import run_sqlite
 
 ONDE1 = EXAMPLES / "onde1-ecole-des-tilleuls.csv"
 TODAY = "2026-11-29"
@@ -126,7 +126,7 @@ def test_onde2_export_is_not_archived(tmp_path: Path, db: Path) -> None:
 
 
 def test_report_and_show_mention_the_archive(tmp_path: Path, db: Path) -> None:
-    from engine.report import build_view
+    from engine.render.report import build_view
 
     doc = plan(db, tmp_path / "plan")
     assert "gardé dans l'archive de SACoche" in build_view(doc)["archive"]

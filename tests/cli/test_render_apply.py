@@ -18,11 +18,11 @@ import pytest
 from click.testing import CliRunner, Result
 from helpers import EXAMPLES
 
-from engine.apply import run_sqlite, verify_sqlite
 from engine.cli import main
 from engine.errors import OndeError
+from engine.plan.seal import reseal
 from engine.render import sql_path
-from engine.seal import reseal
+from engine.render.apply import run_sqlite, verify_sqlite
 
 EXPORT = EXAMPLES / "onde2-ecole-des-tilleuls.csv"
 TODAY = "2026-11-29"

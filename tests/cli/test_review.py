@@ -19,7 +19,7 @@ from click.testing import CliRunner, Result
 from helpers import EXAMPLES
 
 from engine.cli import main
-from engine.seal import reseal
+from engine.plan.seal import reseal
 
 EXPORT = EXAMPLES / "onde2-ecole-des-tilleuls.csv"
 TODAY = "2026-11-29"

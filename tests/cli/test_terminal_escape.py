@@ -15,7 +15,7 @@ from helpers import EXAMPLES, copy_rules, onde2_row, write_csv
 
 from engine.cli import main
 from engine.cliguard import json_text, one_line, terminal_safe
-from engine.seal import reseal
+from engine.plan.seal import reseal
 
 EXPORT = EXAMPLES / "onde2-ecole-des-tilleuls.csv"
 HOSTILE = "\x1b[2J\x1b]0;pwned\x07\x7f\x85\x9b\u202eTAC\u202c\u2066x\u2069\u200bz\u200d\ufeff"

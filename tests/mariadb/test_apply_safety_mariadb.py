@@ -350,8 +350,8 @@ def test_a_write_error_part_way_says_resume_and_resume_finishes(
     school: SacocheDatabase, tmp_path: Path
 ) -> None:
     """apply.sql failing after some writes: `onde-sacoche` says how to finish (--resume), and it does."""
-    from engine.apply import run_mysql
     from engine.errors import OndeError
+    from engine.render.apply import run_mysql
 
     out = tmp_path / "plan"
     plan(school, out)

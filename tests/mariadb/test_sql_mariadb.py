@@ -24,8 +24,8 @@ from support.state_copy import copy_sqlite_to_mysql
 
 from engine.cli import main
 from engine.pipeline import make_plan
+from engine.plan.seal import reseal
 from engine.render import render_sql, sql_path
-from engine.seal import reseal
 
 pytestmark = pytest.mark.mariadb
 

@@ -36,19 +36,8 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("engine.read", "engine.state", "engine.archive", "engine.widths", "engine.readset", "engine.target"),
     ),
     ("match", ("engine.match",)),
-    ("plan", ("engine.plan", "engine.logins", "engine.planio", "engine.seal")),
-    (
-        "render",
-        (
-            "engine.render",
-            "engine.plancheck",
-            "engine.sqlphrases",
-            "engine.report",
-            "engine.sheets",
-            "engine.apply",
-            "engine.summary",
-        ),
-    ),
+    ("plan", ("engine.plan",)),
+    ("render", ("engine.render",)),
     # commands: they put the stages together
     (
         "commands",

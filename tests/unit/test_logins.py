@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.logins import (
+from engine.plan.logins import (
     FALLBACK_LOGIN,
     LOGIN_MAX_LENGTH,
     PASSWORD_ALPHABET,

@@ -213,7 +213,7 @@ def test_no_archive_no_rename_even_when_the_label_changed(tmp_path: Path, db: Sc
 
 
 def test_report_shows_old_and_new_names_and_labels_side_by_side(tmp_path: Path, db: SchoolDB) -> None:
-    from engine.report import _Names, _structure_row
+    from engine.render.report import _Names, _structure_row
 
     db.group("104514_CE2", "CE2 (M. Leroy)", "classe", "CE2")
     db.pupil("LAVANDIER", "Noé", ine="203451870GH", classe="104514_CE2", genre="M")
@@ -276,7 +276,7 @@ def test_row_without_a_name_is_still_an_error_with_its_line(tmp_path: Path, db: 
 
 def test_inspect_and_report_count_pupils_without_a_class(tmp_path: Path, db: SchoolDB) -> None:
     from engine.overview import overview
-    from engine.report import build_view
+    from engine.render.report import build_view
 
     rows = [onde1_row("LAVANDIER", "Noé"), onde1_row("NOUVEAU", "Inès", classe="", classe_id="")]
     path = write_csv(tmp_path / "onde1.csv", rows, header=ONDE1_HEADER, encoding="cp1252")

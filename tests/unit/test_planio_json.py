@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.planio import _pretty
+from engine.plan.planio import _pretty
 
 SCALARS = (
     st.none()

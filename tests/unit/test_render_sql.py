@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from helpers import REPO
 
-from engine.apply import run_sqlite, verify_sqlite
 from engine.errors import OndeError
 from engine.pipeline import make_plan
+from engine.plan.seal import reseal
 from engine.render import (
     SCRIPTS,
     load_plan,
@@ -32,7 +32,7 @@ from engine.render import (
     sql_path,
     sqlite_literal,
 )
-from engine.seal import reseal
+from engine.render.apply import run_sqlite, verify_sqlite
 
 GOLDEN = REPO / "tests" / "golden" / "sql"
 EXAMPLE_CSV = Path("examples/onde2-ecole-des-tilleuls.csv")

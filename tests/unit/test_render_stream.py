@@ -13,7 +13,7 @@ from helpers import REPO
 from hypothesis import given
 from hypothesis import strategies as st
 
-import engine.render as render
+import engine.render.sql as render
 from engine.cache import cache_dir
 from engine.pipeline import make_plan
 from engine.render import SCRIPTS, load_plan, render_scripts, render_sql, sql_path

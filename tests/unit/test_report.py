@@ -20,7 +20,7 @@ from helpers import REPO
 from support.browser import example_report_plan
 
 from engine.plan import ITEM_KINDS
-from engine.report import (
+from engine.render.report import (
     build_view,
     long_date_fr,
     render_reports,

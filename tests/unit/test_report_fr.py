@@ -3,7 +3,7 @@ planner warnings. What the director reads must hold no guard id, option or item 
 
 from __future__ import annotations
 
-from engine.report import (
+from engine.render.report import (
     blocked_headline_fr,
     database_fr,
     hold_blocks,

@@ -142,7 +142,7 @@ def test_cli_raw_password_with_slash_gives_no_traceback(tmp_path: Path) -> None:
 
 
 def test_a_plan_of_an_older_version_is_recognised_without_its_password(tmp_path: Path) -> None:
-    from engine.planio import check_destination
+    from engine.plan.planio import check_destination
 
     (tmp_path / "plan.json").write_text('{"state": {"url": "mysql://onde:***@db.example/sacoche"}}')
     check_destination(tmp_path, "mysql://onde@db.example/sacoche", force=False)  # the same database

@@ -16,9 +16,9 @@ from helpers import copy_rules, write_csv
 from schools import SchoolDB, row
 
 from engine.cli import main
-from engine.logins import password_hash
 from engine.pipeline import make_plan
-from engine.planio import credentials_csv, neutralise_cell, read_credentials, restore_cell
+from engine.plan.logins import password_hash
+from engine.plan.planio import credentials_csv, neutralise_cell, read_credentials, restore_cell
 from engine.rules import load_rules
 
 CE2 = {"niveau": "CE2", "classe": "CE2-CM1 M. Framboisier", "classe_id": "104514"}

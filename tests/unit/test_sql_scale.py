@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from helpers import REPO
 
-from engine.apply import _statements
 from engine.pipeline import render_outputs
 from engine.render import DIALECTS, SCRIPTS, sql_path
+from engine.render.apply import _statements
 
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))

@@ -11,9 +11,9 @@ from schools import SchoolDB, plan_for, pupil_kinds, row
 
 from engine.errors import OndeError
 from engine.ops import abbreviate
+from engine.plan.seal import reseal
 from engine.read import Pupil
 from engine.render import load_plan
-from engine.seal import reseal
 from engine.state import read_state
 from engine.widths import DEFAULT_WIDTHS, declared_width, fit_pupils, read_widths
 

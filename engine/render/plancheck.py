@@ -14,13 +14,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from engine.seal import seal_problems
+from engine.plan.seal import seal_problems
 
 __all__ = ["PLAN_HINT", "SEAL_HINT", "document_problems", "item_problems", "real_date", "seal_problems"]
 
 #: what to do about a damaged plan.json
 PLAN_HINT = "undo the edit (only `accepted` flags are meant to change), or run `onde-sacoche plan` again"
-#: what to do about a plan.json changed beyond its `accepted` flags (engine.seal)
+#: what to do about a plan.json changed beyond its `accepted` flags (engine.plan.seal)
 SEAL_HINT = (
     "only `accepted` flags may change in plan.json: undo the other edits, or run `onde-sacoche plan` "
     "again (use --accept/--reject or a decisions file to change what the plan does)"

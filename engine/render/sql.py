@@ -1,8 +1,9 @@
 """Render the SQL a DBA runs — ``apply.sql``, ``revert.sql``, ``verify.sql`` — from ``plan.json`` alone.
 
 Two dialects: ``mysql`` (MySQL / MariaDB, the real target: MyISAM, utf8, no transactions) and ``sqlite``
-(embedded demo). Templates live in ``engine/templates/sql/<dialect>/``; this module validates plan.json,
-turns its accepted items into a small model (guards, writes, checks) and lets the templates spell the SQL.
+(embedded demo). Templates live in ``engine/render/templates/sql/<dialect>/``; this module validates
+plan.json, turns its accepted items into a small model (guards, writes, checks) and lets the templates
+spell the SQL.
 
 Safety rules the scripts follow (see docs in each script header):
 
@@ -38,9 +39,16 @@ from engine.archive import OBJET as ARCHIVE_OBJET
 from engine.archive import chunks as text_chunks
 from engine.errors import OndeError, OndeErrorGroup
 from engine.plan import ITEM_KINDS
-from engine.plancheck import PLAN_HINT, SEAL_HINT, document_problems, item_problems, real_date, seal_problems
 from engine.readset import read_guards, touched_sql
-from engine.sqlphrases import PHRASES
+from engine.render.plancheck import (
+    PLAN_HINT,
+    SEAL_HINT,
+    document_problems,
+    item_problems,
+    real_date,
+    seal_problems,
+)
+from engine.render.sqlphrases import PHRASES
 from engine.state import ACTIVE
 
 PLAN_FILE = "plan.json"
@@ -1311,7 +1319,7 @@ def render_sql(
     Scripts are streamed to temporary files beside their final names and renamed only once every script
     rendered: on any error no script is written or replaced. ``loaded`` spares reading plan.json again.
     """
-    from engine.planio import write_chunks_atomic
+    from engine.plan.planio import write_chunks_atomic
 
     loaded = loaded or load_plan(Path(plan_dir))
     dialects = list(dialects)

@@ -23,15 +23,15 @@ from typing import Any
 
 from engine.archive import OBJET, TABLE, file_content, previous_classes, school_year
 from engine.errors import OndeError
-from engine.logins import (
+from engine.match import Ambiguity, Matching, pupil_key, ref_key
+from engine.ops import Context, compile_steps, fold, run_steps
+from engine.plan.logins import (
     LoginAllocator,
     birth_date_password,
     make_password,
     new_password_length,
     password_hash,
 )
-from engine.match import Ambiguity, Matching, pupil_key, ref_key
-from engine.ops import Context, compile_steps, fold, run_steps
 from engine.read import Export, Pupil, paused_gc, visible
 from engine.rules import RuleSet
 from engine.state import ACTIVE, Account, State

@@ -21,9 +21,9 @@ from typing import Any, BinaryIO
 from engine.dburl import public_url
 from engine.errors import OndeError, OndeErrorGroup
 from engine.match import Decisions as MatchDecisions
-from engine.plan import Decisions as ItemDecisions
-from engine.plan import Plan
-from engine.seal import SEAL, document_seal, sealed_item
+from engine.plan.core import Decisions as ItemDecisions
+from engine.plan.core import Plan
+from engine.plan.seal import SEAL, document_seal, sealed_item
 from engine.yamlpos import load_located
 
 PLAN_FILE = "plan.json"
@@ -245,7 +245,7 @@ def _indented(value: Any, newline: str) -> str:
 
 def plan_json_chunks(body: Mapping[str, Any], items: Any) -> Iterator[str]:
     """The text of json.dumps({**body, "items": [sealed item dicts], "seal": …}, ensure_ascii=False,
-    indent=2) + "\n" (engine.seal),
+    indent=2) + "\n" (engine.plan.seal),
     byte for byte, one item at a time: the items are never all turned into dicts, nor the file into one
     string (a million-pupil plan.json is hundreds of MiB)."""
     seals: list[str] = []

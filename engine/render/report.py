@@ -2,7 +2,7 @@
 
 Everything comes from the parsed ``plan.json`` (and, for the login sheet only, ``identifiants.csv`` in the
 same directory): rendering never re-reads the export or the database. Templates live in
-``engine/templates/report/``; HTML is autoescaped. No password ever reaches ``rapport.html`` or
+``engine/render/templates/report/``; HTML is autoescaped. No password ever reaches ``rapport.html`` or
 ``resume.md``: the report is only told how many pupils are on the sheet and which item ids lack one.
 
 Optional: when ``summary.by_class`` maps a class name to ``{"pupils_in_file": n, "unchanged": n}``, each class
@@ -27,8 +27,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from engine.errors import OndeError
-from engine.planio import _write_atomic, private_dir, read_credentials, write_chunks_atomic
-from engine.sheets import notice_fr
+from engine.plan.planio import _write_atomic, private_dir, read_credentials, write_chunks_atomic
+from engine.render.sheets import notice_fr
 from engine.state import ACTIVE, redact_url
 
 REPORT_FILE = "rapport.html"

@@ -25,7 +25,7 @@ from typing import Any
 
 from engine.dburl import parse_url, public_url
 from engine.errors import OndeError
-from engine.render import LoadedPlan, load_plan, rendered_plan_sha, sql_path
+from engine.render.sql import LoadedPlan, load_plan, rendered_plan_sha, sql_path
 from engine.target import check_target
 
 CLIENTS = ("mariadb", "mysql")

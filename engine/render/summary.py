@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from engine.render import ITEM_KINDS
+from engine.plan import ITEM_KINDS
 
 __all__ = ["SUMMARY_ORDER", "summary_counts", "summary_text"]
 

@@ -1,7 +1,7 @@
 """The SQL phrases the script templates share: lookups, row identities and the condition of every guard
 and check, spelled once per dialect.
 
-The templates in ``engine/templates/sql/<dialect>/`` lay out each script (order, comments, statements);
+The templates in ``engine/render/templates/sql/<dialect>/`` lay out each script (order, comments, statements);
 they call these phrases as ``q.user_is(…)``, ``q.condition(g)`` and so on. The phrases are Python rather
 than Jinja macros for speed only: a macro call costs microseconds, and a plan of a million pupils makes
 millions of them (they took about 70 % of the rendering time). Every literal still goes through the one

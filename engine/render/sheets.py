@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from engine.dburl import public_url
-from engine.logins import password_hash
 from engine.plan import Plan
-from engine.planio import PLAN_FILE, read_credentials
+from engine.plan.logins import password_hash
+from engine.plan.planio import PLAN_FILE, read_credentials
 
 
 @dataclass(frozen=True, slots=True)
