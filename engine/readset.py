@@ -200,11 +200,12 @@ def _stream(connection: Any, sql: str) -> Iterable[tuple[Any, ...]]:
         yield from cursor
 
 
-def read_set_mysql(connection: Any) -> dict[str, dict[str, Any]]:
-    """table → {rows, checksum} of the whole tables, on an open PyMySQL connection (SELECTs only)."""
+def read_set_mysql(connection: Any, *, parents: bool = False) -> dict[str, dict[str, Any]]:
+    """table → {rows, checksum} of the whole tables, on an open PyMySQL connection (SELECTs only); the
+    parents' tables too with ``parents`` (a plan that plans parents, see :func:`guarded_tables`)."""
     found: dict[str, dict[str, Any]] = {}
     with connection.cursor() as cursor:
-        for table in TABLE_COLUMNS:
+        for table in TABLE_COLUMNS if parents else READ_COLUMNS:
             count, checksum = checksum_sql(table)
             cursor.execute(f"SELECT {count}, {checksum} FROM {table}")
             rows, total = cursor.fetchone()
@@ -298,7 +299,7 @@ def _pairs(
     return found
 
 
-def read_set(url: str) -> dict[str, dict[str, Any]] | None:
+def read_set(url: str, *, parents: bool = False) -> dict[str, dict[str, Any]] | None:
     """The read set of a MySQL / MariaDB database; None for SQLite (its apply runs in one transaction
     after ``onde-sacoche apply`` compared the fingerprint)."""
     from engine.dburl import connect_mysql, parse_url
@@ -308,7 +309,7 @@ def read_set(url: str) -> dict[str, dict[str, Any]] | None:
         return None
     connection = connect_mysql(db.resolved())
     try:
-        return read_set_mysql(connection)
+        return read_set_mysql(connection, parents=parents)
     finally:
         connection.close()  # type: ignore[attr-defined]
 
