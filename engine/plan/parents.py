@@ -240,7 +240,10 @@ class _ParentPlanner:
             policy = spec.get("policy", "overwrite")
             if policy == "never":
                 continue
-            if any(getattr(account, attr, None) == v for attr, v in spec.get("protect_if", {}).items()):
+            if any(
+                getattr(account, c.removeprefix("user_"), None) == v
+                for c, v in spec.get("protect_if", {}).items()
+            ):
                 continue
             new, old = values[spec["from"]], getattr(account, ACCOUNT_ATTR[column])
             absent = {"", *spec.get("absent", ())}

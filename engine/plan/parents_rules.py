@@ -74,7 +74,7 @@ DEFAULT_POLICY: dict[str, Any] = {
         "user_email": {
             "from": "email",
             "policy": "overwrite_if_present",
-            "protect_if": {"email_origine": "user"},
+            "protect_if": {"user_email_origine": "user"},
         },
     },
     "accepted_by_default": {"parent_decide": False},

@@ -45,6 +45,7 @@ def plan(
     birth: str | None = None,
     allow: Sequence[str] = (),
     decisions: ParentDecisions | None = None,
+    policy: dict[str, Any] | None = None,
 ) -> tuple[ParentPlan, Any]:
     """The parents' plan (and the pupils' plan, or None) for these rows against the school's state."""
     state = read_state(db.url)
@@ -65,7 +66,7 @@ def plan(
         export,
         state,
         pupils,
-        RULES.policy,
+        policy or RULES.policy,
         today=TODAY,
         allow=allow,
         decisions=decisions,
@@ -352,3 +353,17 @@ def test_a_pupil_awaiting_its_own_decision_is_not_a_child_yet(tmp_path: Path) ->
     assert any(i.kind == "decide" for i in pupils_plan.items)
     (question,) = of(result, "parent_decide")
     assert question.reason["situation"] == "child_pupil_undecided"
+
+
+def test_the_policy_section_sets_defaults_and_guards(tmp_path: Path) -> None:
+    db = school(tmp_path)
+    noe = db.pupil("LAVANDIER", "Noé", classe="104513_CE1")
+    iris = db.pupil("LAVANDIER", "Iris", classe="104513_CE1")
+    add_parent(db, "LAVANDIER", "Solène", "sl", children=[(noe, 1), (iris, 1)])
+    rows = [parent("MME", "LAVANDIER", "Solène", "", [kid("LAVANDIER", "Noé")])]
+    shipped, _ = plan(tmp_path, db, rows)
+    assert [i.accepted for i in of(shipped, "parent_unlink")] == [True]
+    policy = {**RULES.policy, "parents": {"accepted_by_default": {"parent_unlink": False}}}
+    changed, _ = plan(tmp_path, db, rows, policy=policy)
+    assert [i.accepted for i in of(changed, "parent_unlink")] == [False]
+    assert RULES.policy["parents"]["guards"]["parents_coverage"]["min_percent"] == 80
