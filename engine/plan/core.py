@@ -32,6 +32,7 @@ from engine.plan.logins import (
     new_password_length,
     password_hash,
 )
+from engine.plan.parents_rules import PARENT_KINDS
 from engine.read import Export, Pupil, paused_gc, visible
 from engine.rules import RuleSet
 from engine.state import ACTIVE, Account, State
@@ -51,6 +52,7 @@ ITEM_KINDS = (
     "membership_remove",
     "archive",
     "decide",
+    *PARENT_KINDS,  # docs/parents.md: planned by engine.plan.parents, after the pupils' items
 )
 SUMMARY_KEYS = {
     "create": "create",
@@ -868,7 +870,8 @@ class _Planner:
         counts = Counter(i.kind for i in self.items)
         summary: dict[str, Any] = {"pupils_in_file": len(self.export.pupils)}
         for kind in ITEM_KINDS:
-            summary[SUMMARY_KEYS[kind]] = counts.get(kind, 0)
+            if kind in SUMMARY_KEYS:  # the pupils' kinds (the parents' are counted by engine.plan.parents)
+                summary[SUMMARY_KEYS[kind]] = counts.get(kind, 0)
         summary["unchanged"] = self.unchanged
         summary["without_class"] = len(self.without_class)  # what became of each: meta["without_class"]
         summary["held"] = any(not h["allowed"] for h in holds)

@@ -24,6 +24,7 @@ from engine.plan.parents_match import (
     PlannedPupil,
     Pupils,
     Resolution,
+    child_ident,
     child_key,
     group_rows,
     legal_numbers,
@@ -114,7 +115,9 @@ class _ParentPlanner:
         item_id = stable_id(kind, *id_parts)
         defaults = self.parents_policy["accepted_by_default"]
         accepted = bool(defaults.get(kind, kind != "parent_decide")) if default is None else default
-        if item_id in self.decisions.accept:
+        if (
+            item_id in self.decisions.accept and kind != "parent_decide"
+        ):  # a question is answered, never accepted
             accepted = True
         if item_id in self.decisions.reject:
             accepted = False
@@ -131,8 +134,9 @@ class _ParentPlanner:
         for parent in parents:
             kept: list[Resolution] = []
             for r in parent.children:
-                key = (parent.key, child_key(r.child))
-                if r.pupil is not None or key not in self.decisions.children:
+                keys = [(parent.key, child_ident(r.child)), (parent.key, child_key(r.child))]
+                key = next((k for k in keys if k in self.decisions.children), None)
+                if r.pupil is not None or key is None:
                     kept.append(r)
                     continue
                 answer = self.decisions.children[key]
@@ -428,11 +432,17 @@ class _ParentPlanner:
         refs = sorted((p.ref for p in r.candidates), key=str)
         self.add(
             "parent_decide",
-            {"question": "child", "parent_key": parent.key, "child": child_key(r.child), "candidates": refs},
+            {
+                "question": "child",
+                "parent_key": parent.key,
+                "child": child_key(r.child),
+                "child_ident": child_ident(r.child),
+                "candidates": refs,
+            },
             {},
             {"situation": r.situation, "line": r.line, "lines": parent.lines},
             {**self.subject(parent), "child": child, "candidates": candidates},
-            ("child", parent.key, child_key(r.child), refs),
+            ("child", parent.key, child_ident(r.child), refs),
         )
 
     def question_parent(

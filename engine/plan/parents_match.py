@@ -66,6 +66,23 @@ def child_key(child: Child) -> str:
     return f"{child.nom}|{child.prenom}"
 
 
+def child_ident(child: Child) -> str:
+    """``NOM|Prénom|Classe|yyyy-mm-dd``: tells apart two children of one parent with the same names."""
+    return f"{child.nom}|{child.prenom}|{child.classe}|{child.naissance}"
+
+
+def same_class(listed: str, pupil: PlannedPupil) -> bool:
+    """Whether the file's ``Classes élèves`` is the pupil's class: its ONDE label when the plan knows it,
+    else the SACoche name (``[CM1] CE2-CM1 M. Fra``, a label cut to 20 characters) beginning it."""
+    wanted = fold(listed)
+    if pupil.label:
+        return wanted == fold(pupil.label)
+    name = fold(pupil.classe)
+    if name.startswith("[") and "] " in name:
+        name = name.split("] ", 1)[1]
+    return wanted == name or (len(name) >= 3 and wanted.startswith(name))
+
+
 @dataclass(frozen=True, slots=True)
 class Resolution:
     """A child of a row: the pupil found, or why not (situation) and the candidates to show."""
@@ -99,8 +116,7 @@ class ChildFinder:
         if len(found) > 1 and child.naissance:
             found = _narrowed(found, lambda p: p.naissance == child.naissance)
         if len(found) > 1 and child.classe:
-            wanted = fold(child.classe)
-            found = _narrowed(found, lambda p: wanted in (fold(p.label), fold(p.classe)))
+            found = _narrowed(found, lambda p: same_class(child.classe, p))
         if len(found) == 1:
             pupil = found[0]
             if child.naissance and pupil.naissance and child.naissance != pupil.naissance:
@@ -179,8 +195,11 @@ def group_rows(rows: Sequence[Parent], finder: ChildFinder) -> list[FileParent]:
     for i, row in enumerate(rows):
         group = groups.setdefault(root(i), FileParent([]))
         group.rows.append(row)
-        known = {child_key(r.child) for r in group.children}
-        group.children.extend(r for r in resolved[i] if child_key(r.child) not in known)
+        known = {child_ident(r.child) for r in group.children}
+        for r in resolved[i]:
+            if child_ident(r.child) not in known:
+                known.add(child_ident(r.child))
+                group.children.append(r)
     return sorted(groups.values(), key=lambda g: g.first.line)
 
 

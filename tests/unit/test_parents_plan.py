@@ -367,3 +367,19 @@ def test_the_policy_section_sets_defaults_and_guards(tmp_path: Path) -> None:
     changed, _ = plan(tmp_path, db, rows, policy=policy)
     assert [i.accepted for i in of(changed, "parent_unlink")] == [False]
     assert RULES.policy["parents"]["guards"]["parents_coverage"]["min_percent"] == 80
+
+
+def test_two_children_with_the_same_names_on_one_row_are_two_children(tmp_path: Path) -> None:
+    """Found on the example school: one row listing two homonym pupils (other classes) gave two questions
+    with the same id; now each is its own child, resolved by its class, even against SACoche's class
+    names (a label cut to 20 characters) when no pupils export tells the ONDE label."""
+    db = school(tmp_path)
+    ce1 = db.pupil("NGUYEN-CHARME", "Salomé", "2018-01-02", classe="104513_CE1")
+    ce2 = db.pupil("NGUYEN-CHARME", "Salomé", "2017-03-04", classe="104514_CE2")
+    both = [kid("NGUYEN-CHARME", "Salomé", CE1), kid("NGUYEN-CHARME", "Salomé", "CE2 M. Bouleau")]
+    result, _ = plan(tmp_path, db, [parent("MME", "NGUYEN-CHARME", "Zoé", "", both)])
+    assert sorted(i.target["eleve_id"] for i in of(result, "parent_link")) == sorted([ce1, ce2])
+    unknown = [kid("NGUYEN-CHARME", "Salomé", "CM2 Mme X"), kid("NGUYEN-CHARME", "Salomé", "CM1 M. Y")]
+    asked, _ = plan(tmp_path, db, [parent("MME", "NGUYEN-CHARME", "Zoé", "", unknown)])
+    ids = [i.id for i in of(asked, "parent_decide")]
+    assert len(ids) == 2 and len(set(ids)) == 2

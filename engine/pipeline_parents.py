@@ -1,0 +1,149 @@
+"""The parents' side of the pipeline (docs/parents.md): reading a responsables export beside or instead of
+the pupils export, planning its parents against the planned pupils, describing it in plan.json."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from engine import __version__
+from engine.errors import OndeError
+from engine.match import Decisions as MatchDecisions
+from engine.plan import GUARDS, Plan
+from engine.plan import Decisions as ItemDecisions
+from engine.plan.parents import PARENT_GUARDS, ParentDecisions, ParentPlan, plan_parents, planned_pupils
+from engine.plan.parents_build import parents_only_plan
+from engine.read import Export, ParentsExport, read_parents
+from engine.read.normalise import normalise
+from engine.read.parents import read_source
+from engine.rules import RuleSet
+from engine.state import State
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_exports(
+    path: Path, rules: RuleSet, format_id: str | None, parents_path: Path | None
+) -> tuple[Export | None, ParentsExport | None]:
+    """(pupils export or None, responsables export or None): ``path`` is either; ``parents_path`` must be a
+    responsables export, given only beside a pupils one."""
+    match = read_source(path, rules, format_id, ("pupils", "parents"))
+    if match.source.kind == "parents":
+        if parents_path is not None:
+            raise OndeError(
+                "this is a responsables export: --parents goes with the pupils export",
+                file=path,
+                hint="run `onde-sacoche plan PUPILS_EXPORT --parents RESPONSABLES_EXPORT`, or give the "
+                "responsables export alone (its children must already be SACoche pupils)",
+            )
+        return None, read_parents(match, rules)
+    export = normalise(match, rules)
+    if parents_path is None:
+        return export, None
+    other = read_source(parents_path, rules, None, ("pupils", "parents"))
+    if other.source.kind != "parents":
+        raise OndeError(
+            f"--parents expects the ONDE responsables export, and this is a {other.source.label} file",
+            file=parents_path,
+            hint="export the responsables from ONDE (all of them, no filter) and give that file to --parents",
+        )
+    return export, read_parents(other, rules)
+
+
+def split_allow(allow: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(pupils' guards, parents' guards) of --allow; an unknown name is left to build_plan to refuse."""
+    return tuple(a for a in allow if a not in PARENT_GUARDS), tuple(a for a in allow if a in PARENT_GUARDS)
+
+
+def parents_source(parents: ParentsExport) -> dict[str, Any]:
+    return {
+        "file": parents.path.name,
+        "sha256": sha256_of(parents.path),
+        "format": parents.header.source.id,
+        "format_confirmed": parents.header.source.confirmed,
+        "encoding": parents.raw.encoding,
+        "rows": len(parents.parents),
+        "child_groups": len(parents.groups),
+    }
+
+
+def plan_parents_for(
+    parents: ParentsExport,
+    state: State,
+    rules: RuleSet,
+    item_decisions: ItemDecisions | None,
+    day: str,
+    allow: tuple[str, ...],
+    rng: Any,
+    **pupils: Any,
+) -> ParentPlan:
+    decisions = ParentDecisions(
+        accept=item_decisions.accept if item_decisions else frozenset(),
+        reject=item_decisions.reject if item_decisions else frozenset(),
+    )
+    planned = planned_pupils(state, **{k: v for k, v in pupils.items() if k != "taken_logins"})
+    return plan_parents(
+        parents,
+        state,
+        planned,
+        rules.policy,
+        today=day,
+        allow=allow,
+        decisions=decisions,
+        taken_logins=pupils.get("taken_logins", ()),
+        rng=rng,
+    )
+
+
+def parents_alone(
+    parents: ParentsExport,
+    state: State,
+    rules: RuleSet,
+    decisions: tuple[MatchDecisions, ItemDecisions] | None,
+    day: str,
+    allow: tuple[str, ...],
+    rng: Any,
+) -> Plan:
+    """A responsables export against the database: the children are SACoche's active pupils."""
+    pupil_allow, parent_allow = split_allow(allow)
+    unknown = set(pupil_allow) - set(GUARDS)
+    if unknown:
+        raise OndeError(
+            f"unknown guard(s) for --allow: {', '.join(sorted(unknown))}",
+            hint=f"use one of: {', '.join((*GUARDS, *PARENT_GUARDS))}",
+        )
+    item_decisions = decisions[1] if decisions else None
+    result = plan_parents_for(parents, state, rules, item_decisions, day, parent_allow, rng)
+    return parents_only_plan(result, parents_source(parents))
+
+
+def parents_meta(
+    meta: dict[str, Any],
+    parents: ParentsExport,
+    state: State,
+    rules: RuleSet,
+    day: str,
+    identity: Any,
+    state_meta: dict[str, Any],
+) -> dict[str, Any]:
+    """plan.json's description with the responsables file: ``source_parents`` (and, for a responsables
+    export alone, ``source`` describes it too, with 0 pupils)."""
+    if not meta:
+        meta = {
+            "tool": f"onde-sacoche {__version__}",
+            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "today": day,
+            "source": {**parents_source(parents), "pupils": 0},
+            "rules": {"name": rules.name, "version": rules.full_version},
+            "state": state_meta,
+        }
+    meta["state"]["parent_login_model"] = state.parent_profile.model
+    return meta

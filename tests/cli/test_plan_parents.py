@@ -1,0 +1,160 @@
+"""Planning parents end to end (docs/parents.md): the example school's pupils and responsables in one run,
+a responsables export alone against the database, the wrong file given, the private credentials file."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import stat
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from helpers import EXAMPLES
+
+from engine.cli import main
+from engine.errors import OndeError
+from engine.pipeline import make_plan
+from engine.plan.parents_build import PARENT_CREDENTIALS_FILE
+
+PUPILS = EXAMPLES / "onde1-ecole-des-tilleuls.csv"
+PARENTS = EXAMPLES / "onde1-responsables-ecole-des-tilleuls.csv"
+
+
+@pytest.fixture
+def example_db(tmp_path: Path) -> str:
+    copy = tmp_path / "sacoche.db"
+    shutil.copy(EXAMPLES / "sacoche-ecole-des-tilleuls.db", copy)
+    return f"sqlite:///{copy}"
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args))
+
+
+def plan_doc(out: Path) -> dict:
+    return json.loads((out / "plan.json").read_text(encoding="utf-8"))
+
+
+def test_pupils_and_parents_in_one_run(tmp_path: Path, example_db: str) -> None:
+    out = tmp_path / "plan"
+    result = make_plan(PUPILS, example_db, out, parents_path=PARENTS, rng=random.Random(2))
+    doc = plan_doc(out)
+    kinds = Counter(i["kind"] for i in doc["items"])
+    assert kinds["parent_create"] == doc["summary"]["parents_create"] > 40
+    assert kinds["parent_link"] == doc["summary"]["parents_link"] > kinds["parent_create"]
+    assert doc["source_parents"]["file"] == PARENTS.name and doc["source_parents"]["child_groups"] >= 2
+    order = [i["kind"] for i in doc["items"]]
+    assert order.index("parent_create") > max(i for i, k in enumerate(order) if not k.startswith("parent_"))
+    # a new pupil and its new parent arrive together: linked by the pupil's new login
+    new_logins = {i["target"]["login"] for i in doc["items"] if i["kind"] == "create"}
+    linked = {i["target"]["eleve_login"] for i in doc["items"] if i["kind"] == "parent_link"}
+    assert new_logins and new_logins <= linked
+    questions = [i for i in doc["items"] if i["kind"] == "parent_decide"]
+    assert {q["reason"]["situation"] for q in questions} >= {"child_not_found"}
+    assert not any(q["accepted"] for q in questions)
+    # passwords only in the private credentials file, one row per new parent
+    credentials = out / PARENT_CREDENTIALS_FILE
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+    rows = credentials.read_text(encoding="utf-8-sig").splitlines()
+    assert len(rows) == 1 + kinds["parent_create"]
+    password = rows[1].split(";")[5]
+    assert password and password not in (out / "plan.json").read_text(encoding="utf-8")
+    assert "parents:" in result.text_summary()
+
+
+def test_the_same_files_give_the_same_parent_ids(tmp_path: Path, example_db: str) -> None:
+    first = tmp_path / "one"
+    second = tmp_path / "two"
+    make_plan(PUPILS, example_db, first, parents_path=PARENTS, rng=random.Random(2))
+    make_plan(PUPILS, example_db, second, parents_path=PARENTS, rng=random.Random(9))
+    ids = [
+        [i["id"] for i in plan_doc(d)["items"] if i["kind"].startswith("parent_")] for d in (first, second)
+    ]
+    assert ids[0] == ids[1] and ids[0]
+
+
+def test_a_responsables_export_alone_against_the_database(tmp_path: Path, example_db: str) -> None:
+    out = tmp_path / "plan"
+    result = run("plan", str(PARENTS), "--db", example_db, "--out", str(out), "--today", "2026-12-02")
+    assert result.exit_code == 0, result.output
+    doc = plan_doc(out)
+    assert not [i for i in doc["items"] if not i["kind"].startswith("parent_")]  # no pupil is touched
+    assert doc["summary"]["pupils_in_file"] == 0 and doc["summary"]["parents_create"] > 0
+    links = [i for i in doc["items"] if i["kind"] == "parent_link"]
+    assert links and all(isinstance(i["target"]["eleve_id"], int) for i in links)  # existing pupils only
+    missing = [i for i in doc["items"] if i["kind"] == "parent_decide"]
+    assert any(
+        q["reason"]["situation"] == "child_not_found" for q in missing
+    )  # the pupils not yet in SACoche
+    assert doc["source"]["file"] == PARENTS.name and doc["source"]["pupils"] == 0
+    assert "parents:" in result.stdout
+
+
+def test_a_pupils_file_given_as_parents_is_refused_and_nothing_written(
+    tmp_path: Path, example_db: str
+) -> None:
+    out = tmp_path / "plan"
+    with pytest.raises(OndeError, match="--parents expects the ONDE responsables export") as caught:
+        make_plan(PUPILS, example_db, out, parents_path=PUPILS)
+    assert caught.value.file == str(PUPILS)
+    with pytest.raises(OndeError, match="--parents goes with the pupils export"):
+        make_plan(PARENTS, example_db, out, parents_path=PARENTS)
+    assert not out.exists()
+
+
+def test_a_partial_responsables_file_holds_the_plan(tmp_path: Path, example_db: str) -> None:
+    first = tmp_path / "first"
+    make_plan(PUPILS, example_db, first, parents_path=PARENTS, rng=random.Random(2))
+    db = Path(example_db.removeprefix("sqlite:///"))
+    _apply_parents(plan_doc(first), db)
+    lines = PARENTS.read_text(encoding="cp1252").splitlines(keepends=True)
+    partial = tmp_path / "partial.csv"
+    partial.write_text("".join(lines[:6]), encoding="cp1252")
+    out = tmp_path / "plan"
+    result = make_plan(PUPILS, example_db, out, parents_path=partial, rng=random.Random(2))
+    assert result.plan.held and [h["guard"] for h in result.plan.holds] == ["parents_coverage"]
+    allowed = make_plan(
+        PUPILS,
+        example_db,
+        out,
+        parents_path=partial,
+        rng=random.Random(2),
+        allow=("parents_coverage",),
+        force=True,
+    )
+    assert not allowed.plan.held
+    deactivations = [i for i in plan_doc(out)["items"] if i["kind"] == "parent_deactivate"]
+    still = [i for i in deactivations if i["reason"]["situation"] == "absent_with_active_child"]
+    assert still and not any(i["accepted"] for i in still)  # their children are still at school
+
+
+def _apply_parents(doc: dict, db: Path) -> None:
+    """What apply.sql will do for parent_create and parent_link (rendering them is another increment):
+    enough to plan a second import against the first one's result."""
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    ids: dict[str, int] = {}
+    for item in doc["items"]:
+        if item["kind"] == "parent_create":
+            columns = {c: v["new"] for c, v in item["changes"].items()}
+            cursor = conn.execute(
+                f"INSERT INTO sacoche_user ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                list(columns.values()),
+            )
+            ids[item["target"]["login"]] = int(cursor.lastrowid or 0)
+    for item in doc["items"]:
+        if item["kind"] == "parent_link" and item["target"]["eleve_id"] is not None:
+            conn.execute(
+                "INSERT INTO sacoche_jointure_parent_eleve VALUES (?, ?, ?)",
+                (
+                    ids[item["target"]["parent_login"]],
+                    item["target"]["eleve_id"],
+                    item["changes"]["resp_legal_num"]["new"],
+                ),
+            )
+    conn.commit()
+    conn.close()
