@@ -21,6 +21,7 @@ from engine.dburl import public_url
 from engine.match import Decisions as MatchDecisions
 from engine.match import match
 from engine.pipeline_parents import (
+    parent_answers,
     parents_alone,
     parents_meta,
     parents_source,
@@ -169,12 +170,16 @@ def make_plan(
     check_destination(out, state.url, force)
     decisions, replay_notes = replay_decisions(out, state.url, decisions)
     day = (today or date.today()).isoformat()
+    answers = None
+    if parents is not None:
+        kept = out / DECISIONS_FILE
+        answers = parent_answers(decisions_file, None if replay_notes else kept)
     if export is None:
         assert parents is not None
-        plan = parents_alone(parents, state, rules, decisions, day, allow, rng)
+        plan = parents_alone(parents, state, rules, decisions, day, allow, rng, answers)
     else:
         export = fit_export(export, state.widths)  # names as SACoche would store them in this database
-        plan = _build(export, state, rules, decisions, day, allow, rng, parents)
+        plan = _build(export, state, rules, decisions, day, allow, rng, parents, answers)
     if replay_notes:
         plan = replace(plan, warnings=(*plan.warnings, *replay_notes))
     plan, login_sheet = _keep_sheet(plan, out, state, rules)
@@ -228,6 +233,7 @@ def _build(
     allow: tuple[str, ...],
     rng: Any,
     parents: ParentsExport | None = None,
+    answers: Any = None,
 ) -> Plan:
     """Match and plan (the parents against the planned pupils); the matching (as big as the school) is
     released when this returns."""
@@ -246,6 +252,7 @@ def _build(
             day,
             parent_allow,
             rng,
+            answers,
             matching=matching,
             items=plan.items,
             labels={p.line: p.classe_label for p in export.pupils},

@@ -15,6 +15,7 @@ from engine.plan import GUARDS, Plan
 from engine.plan import Decisions as ItemDecisions
 from engine.plan.parents import PARENT_GUARDS, ParentDecisions, ParentPlan, plan_parents, planned_pupils
 from engine.plan.parents_build import parents_only_plan
+from engine.plan.parents_rules import load_parent_answers
 from engine.read import Export, ParentsExport, read_parents
 from engine.read.normalise import normalise
 from engine.read.parents import read_source
@@ -83,9 +84,14 @@ def plan_parents_for(
     day: str,
     allow: tuple[str, ...],
     rng: Any,
+    answers: ParentDecisions | None = None,
     **pupils: Any,
 ) -> ParentPlan:
+    """The parents' plan against the pupils (``planned_pupils`` arguments in ``pupils``), with the
+    accept/reject answers of the decisions and the questions' ``answers``."""
     decisions = ParentDecisions(
+        children=answers.children if answers else {},
+        parents=answers.parents if answers else {},
         accept=item_decisions.accept if item_decisions else frozenset(),
         reject=item_decisions.reject if item_decisions else frozenset(),
     )
@@ -111,6 +117,7 @@ def parents_alone(
     day: str,
     allow: tuple[str, ...],
     rng: Any,
+    answers: ParentDecisions | None = None,
 ) -> Plan:
     """A responsables export against the database: the children are SACoche's active pupils."""
     pupil_allow, parent_allow = split_allow(allow)
@@ -121,7 +128,7 @@ def parents_alone(
             hint=f"use one of: {', '.join((*GUARDS, *PARENT_GUARDS))}",
         )
     item_decisions = decisions[1] if decisions else None
-    result = plan_parents_for(parents, state, rules, item_decisions, day, parent_allow, rng)
+    result = plan_parents_for(parents, state, rules, item_decisions, day, parent_allow, rng, answers)
     return parents_only_plan(result, parents_source(parents))
 
 
@@ -147,3 +154,15 @@ def parents_meta(
         }
     meta["state"]["parent_login_model"] = state.parent_profile.model
     return meta
+
+
+def parent_answers(decisions_file: Path | None, replayed: Path | None) -> ParentDecisions | None:
+    """The questions' answers of ``replayed`` (the plan directory's decisions.yaml) and of
+    ``--decisions`` (which wins for the same parent or child)."""
+    found = [load_parent_answers(p) for p in (replayed, decisions_file) if p is not None and p.is_file()]
+    if not found:
+        return None
+    return ParentDecisions(
+        children={k: v for f in found for k, v in f.children.items()},
+        parents={k: v for f in found for k, v in f.parents.items()},
+    )

@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from engine.errors import OndeErrorGroup
 from engine.plan.parents_match import FileParent, Pupils
 from engine.state import State
+from engine.yamlpos import load_located
 
 PARENT_KINDS = (
     "parent_create",
@@ -168,3 +171,53 @@ def parent_guards(
                 max_percent=limits.get("max_percent"),
             )
     return holds
+
+
+def load_parent_answers(path: Path) -> ParentDecisions:
+    """The ``children:`` and ``parents:`` answers of a decisions file (docs/parents.md); a mistake is
+    reported as file:line:column. The file's other keys are read by engine.plan.planio."""
+    doc = load_located(path)
+    data = doc.data if isinstance(doc.data, dict) else {}
+    errors = []
+    children: dict[tuple[str, str], int | str | None] = {}
+    for index, entry in enumerate(data.get("children") or []):
+        account = entry.get("account", False) if isinstance(entry, dict) else False
+        if (
+            not isinstance(entry, dict)
+            or set(entry) != {"parent", "child", "account"}
+            or not all(isinstance(entry[k], str) for k in ("parent", "child"))
+            or not (
+                account is None
+                or (isinstance(account, int) and not isinstance(account, bool))
+                or (isinstance(account, str) and account.startswith("login:"))
+            )
+        ):
+            errors.append(
+                doc.error(
+                    ("children", index),
+                    "each 'children' entry is {parent: PARENT_KEY, child: 'NOM|Prénom', account: USER_ID, "
+                    "'login:LOGIN' or null}",
+                )
+            )
+            continue
+        children[entry["parent"], entry["child"]] = account
+    parents: dict[str, int | None] = {}
+    for index, entry in enumerate(data.get("parents") or []):
+        account = entry.get("account", False) if isinstance(entry, dict) else False
+        if (
+            not isinstance(entry, dict)
+            or set(entry) != {"parent", "account"}
+            or not isinstance(entry["parent"], str)
+            or not (account is None or (isinstance(account, int) and not isinstance(account, bool)))
+        ):
+            errors.append(
+                doc.error(
+                    ("parents", index),
+                    "each 'parents' entry is {parent: PARENT_KEY, account: USER_ID or null}",
+                )
+            )
+            continue
+        parents[entry["parent"]] = account
+    if errors:
+        raise OndeErrorGroup(errors)
+    return ParentDecisions(children=children, parents=parents)

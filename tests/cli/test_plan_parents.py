@@ -158,3 +158,26 @@ def _apply_parents(doc: dict, db: Path) -> None:
             )
     conn.commit()
     conn.close()
+
+
+def test_answers_to_parent_questions_in_a_decisions_file(tmp_path: Path, example_db: str) -> None:
+    out = tmp_path / "plan"
+    make_plan(PUPILS, example_db, out, parents_path=PARENTS, rng=random.Random(2))
+    asked = [i for i in plan_doc(out)["items"] if i["kind"] == "parent_decide"]
+    question = next(q for q in asked if q["reason"]["situation"] == "child_not_found")
+    decisions = tmp_path / "decisions.yaml"
+    decisions.write_text(
+        "children:\n"
+        f"  - {{parent: {json.dumps(question['target']['parent_key'])}, "
+        f"child: {json.dumps(question['target']['child'])}, account: null}}\n",
+        encoding="utf-8",
+    )
+    again = tmp_path / "again"
+    make_plan(PUPILS, example_db, again, parents_path=PARENTS, rng=random.Random(2), decisions_file=decisions)
+    left = [i["id"] for i in plan_doc(again)["items"] if i["kind"] == "parent_decide"]
+    assert question["id"] not in left and len(left) == len(asked) - 1
+    decisions.write_text("parents:\n  - {parent: 3, account: x}\n", encoding="utf-8")
+    with pytest.raises(OndeError) as caught:
+        make_plan(PUPILS, example_db, tmp_path / "bad", parents_path=PARENTS, decisions_file=decisions)
+    assert str(caught.value).startswith(f"{decisions}:2:5: each 'parents' entry is")
+    assert not (tmp_path / "bad").exists()
