@@ -16,10 +16,12 @@ from typing import Any
 
 from engine.match import Matching, ref_key
 from engine.plan.items import Decisions, Item, stable_id
+from engine.plan.logins import LoginAllocator
 from engine.plan.refs import ClassOf, WantedClass, group_ref, niveau_id_for
 from engine.read import Export, Pupil
 from engine.rules import RuleSet
 from engine.state import ACTIVE, Account, State
+from engine.widths import DEFAULT_WIDTHS
 
 
 class PlanContext:
@@ -70,6 +72,7 @@ class PlanContext:
         self._group_refs: dict[str, str] = {}
         self._niveau_ids: dict[str, int] = {}
         self._members_by_group: dict[int, list[int]] | None = None
+        self._logins: LoginAllocator | None = None
 
     def add(
         self,
@@ -116,6 +119,16 @@ class PlanContext:
         group = self.groups_by_id.get(account.classe_id)
         return group.nom if group else ""
 
+    def logins(self) -> LoginAllocator:
+        """The plan's one login allocator, made at the first call: every new account's login, whatever
+        its profile, is unique against the database and every login this plan hands out."""
+        if self._logins is None:
+            accounts = self.policy.get("accounts", {})
+            self._logins = LoginAllocator(
+                self.state.taken_logins, max_length=login_max_length(self.state, accounts)
+            )
+        return self._logins
+
     def members_of(self, groupe_id: int) -> list[int]:
         """User ids of a group's members in SACoche now, sorted (one pass over the memberships, at the
         first call, not one per group)."""
@@ -124,6 +137,13 @@ class PlanContext:
             for uid, gid in self.state.memberships:
                 self._members_by_group[gid].append(uid)
         return sorted(self._members_by_group.get(groupe_id, ()))
+
+
+def login_max_length(state: State, accounts: Mapping[str, Any]) -> int:
+    """New logins fit the database's user_login column, or the policy's lower ``login_max_length``."""
+    width = int(state.widths.get("user_login", DEFAULT_WIDTHS["user_login"]))
+    cap = accounts.get("login_max_length")
+    return min(width, int(cap)) if cap else width
 
 
 def person(pupil: Pupil) -> dict[str, Any]:

@@ -25,6 +25,18 @@ def check_allow(allow: Iterable[str]) -> None:
         )
 
 
+def make_hold(ctx: PlanContext, guard: str, message: str, **figures: Any) -> dict[str, Any]:
+    """One hold as plan.json holds it: the guard, why (no pupil data), its figures, how to override it,
+    and whether ``--allow`` did."""
+    return {
+        "guard": guard,
+        "message": message,
+        "figures": figures,
+        "allow": f"--allow {guard}",
+        "allowed": guard in ctx.allow,
+    }
+
+
 def guards(ctx: PlanContext) -> list[dict[str, str]]:
     """The holds on the plan: one per guard whose figures look like a partial export or the wrong
     database (each with ``allowed`` when ``--allow`` names it); run once every item is made."""
@@ -37,15 +49,7 @@ def guards(ctx: PlanContext) -> list[dict[str, str]]:
     file_count = len(ctx.classed)
 
     def hold(guard: str, message: str, **figures: Any) -> None:
-        holds.append(
-            {
-                "guard": guard,
-                "message": message,
-                "figures": figures,
-                "allow": f"--allow {guard}",
-                "allowed": guard in ctx.allow,
-            }
-        )
+        holds.append(make_hold(ctx, guard, message, **figures))
 
     coverage = policy.get("coverage", {})
     if active and "min_percent" in coverage:

@@ -8,7 +8,6 @@ pupils (login and password), pupils of the file without a class, accounts missin
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from engine.match import Ambiguity, Pair, pupil_key, ref_key
@@ -16,15 +15,13 @@ from engine.plan.context import PlanContext, account_subject, person
 from engine.plan.fields import FieldChanges
 from engine.plan.groups import owned_memberships, plan_memberships
 from engine.plan.logins import (
-    LoginAllocator,
     birth_date_password,
     make_password,
     new_password_length,
     password_hash,
 )
 from engine.read import Pupil
-from engine.state import ACTIVE, Account, State
-from engine.widths import DEFAULT_WIDTHS
+from engine.state import ACTIVE, Account
 
 
 def plan_pupils(ctx: PlanContext) -> None:
@@ -95,7 +92,7 @@ def plan_new(ctx: PlanContext) -> None:
     if ctx.situations.get("new", "create") != "create":
         return
     accounts = ctx.policy.get("accounts", {})
-    allocator = LoginAllocator(ctx.state.taken_logins, max_length=login_max_length(ctx.state, accounts))
+    allocator = ctx.logins()
     profile = ctx.state.profile
     for pupil in ctx.matching.new:
         if not pupil.classe_id:
@@ -197,10 +194,3 @@ def plan_decide(ctx: PlanContext, ambiguity: Ambiguity) -> None:
         {**person(pupil), "classe_ref": ref, "candidates": candidates},
         (pupil_key(pupil), sorted(a.user_id for a in ambiguity.candidates)),
     )
-
-
-def login_max_length(state: State, accounts: Mapping[str, Any]) -> int:
-    """New logins fit the database's user_login column, or the policy's lower ``login_max_length``."""
-    width = int(state.widths.get("user_login", DEFAULT_WIDTHS["user_login"]))
-    cap = accounts.get("login_max_length")
-    return min(width, int(cap)) if cap else width
