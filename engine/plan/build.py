@@ -7,7 +7,8 @@ SACoche-like defaults. Guards that detect a partial export put holds on the plan
 written, for review, but nothing should be applied from it.
 
 :func:`build_plan` runs the concerns of ``STEPS`` in order over one
-:class:`~engine.plan.context.PlanContext`, then the guards, then sorts the items and sums them up.
+:class:`~engine.plan.context.PlanContext`, then the guards of ``GUARD_STEPS``, then sorts the items and
+sums them up.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from engine.state import State
 #: the planning concerns, in the order they run: classes first (every later concern places pupils in
 #: ``ctx.wanted``), the archive last; a new kind of account adds its step here
 STEPS: tuple[Callable[[PlanContext], None], ...] = (plan_classes, plan_groups, plan_pupils, plan_archive)
+#: the guards, run once every item is made, each giving its holds (engine.plan.guards.make_hold)
+GUARD_STEPS: tuple[Callable[[PlanContext], list[dict[str, Any]]], ...] = (guards,)
 
 
 def build_plan(
@@ -53,10 +56,10 @@ def build_plan(
     with paused_gc():
         for step in STEPS:
             step(ctx)
-        return _assemble(ctx, guards(ctx))
+        return _assemble(ctx, [hold for check in GUARD_STEPS for hold in check(ctx)])
 
 
-def _assemble(ctx: PlanContext, holds: list[dict[str, str]]) -> Plan:
+def _assemble(ctx: PlanContext, holds: list[dict[str, Any]]) -> Plan:
     """The :class:`Plan`: items sorted by kind, line and id; the summary; per-class counts and names."""
     counts = Counter(i.kind for i in ctx.items)
     summary: dict[str, Any] = {"pupils_in_file": len(ctx.export.pupils)}

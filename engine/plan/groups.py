@@ -15,6 +15,7 @@ from engine.errors import OndeError
 from engine.ops import fold
 from engine.plan.context import PlanContext, person
 from engine.read import Pupil
+from engine.state import Group
 
 
 def plan_groups(ctx: PlanContext) -> None:
@@ -74,7 +75,7 @@ def plan_groups(ctx: PlanContext) -> None:
             )
 
 
-def retire_target(ctx: PlanContext, group: Any) -> dict[str, Any]:
+def retire_target(ctx: PlanContext, group: Group) -> dict[str, Any]:
     """The whole row a retirement deletes (and a revert puts back): name, niveau, pupils' memberships."""
     return {
         "table": "sacoche_groupe",

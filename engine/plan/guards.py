@@ -37,11 +37,11 @@ def make_hold(ctx: PlanContext, guard: str, message: str, **figures: Any) -> dic
     }
 
 
-def guards(ctx: PlanContext) -> list[dict[str, str]]:
+def guards(ctx: PlanContext) -> list[dict[str, Any]]:
     """The holds on the plan: one per guard whose figures look like a partial export or the wrong
     database (each with ``allowed`` when ``--allow`` names it); run once every item is made."""
     policy = ctx.policy.get("guards", {})
-    holds: list[dict[str, str]] = []
+    holds: list[dict[str, Any]] = []
     active = ctx.active_accounts
     # pupils without a class count as absent: they leave their class like leavers do
     present = {p.account.user_id for p in ctx.matching.pairs if p.pupil.classe_id}

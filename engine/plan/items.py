@@ -76,7 +76,7 @@ class Plan:
     meta: dict[str, Any]
     summary: dict[str, Any]
     items: tuple[Item, ...]
-    holds: tuple[dict[str, str], ...]
+    holds: tuple[dict[str, Any], ...]
     left_alone: dict[str, list[dict[str, Any]]]
     stale_decisions: tuple[str, ...]
     warnings: tuple[str, ...]
