@@ -1,7 +1,8 @@
 """The plan's values: the item kinds, :class:`Item`, :class:`Plan`, :class:`Decisions` and stable ids.
 
 ``ITEM_KINDS`` is the one list of kinds, in the order the plan sorts its items and the summary counts
-them; a new kind of item is added there (and to ``SUMMARY_KEYS``), nowhere else.
+them (the renderers import it too): a new kind of item is added to it, with its summary key in
+``SUMMARY_KEYS``.
 """
 
 from __future__ import annotations
