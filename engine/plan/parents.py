@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.ops import abbreviate
-from engine.plan.core import Item, stable_id
+from engine.plan.items import Item, stable_id
 from engine.plan.logins import LoginAllocator, make_password, new_password_length, password_hash
 from engine.plan.parents_match import (
     ChildFinder,

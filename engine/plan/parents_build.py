@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from engine.plan.core import ITEM_KINDS, SUMMARY_KEYS, Plan
+from engine.plan.items import ITEM_KINDS, SUMMARY_KEYS, Plan
 from engine.plan.parents import ParentPlan
 
 #: the private file beside identifiants.csv holding new parents' passwords, for the family letters

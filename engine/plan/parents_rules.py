@@ -10,21 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import OndeErrorGroup
+from engine.plan.items import GUARDS, ITEM_KINDS
 from engine.plan.parents_match import FileParent, Pupils
 from engine.state import State
 from engine.yamlpos import load_located
 
-PARENT_KINDS = (
-    "parent_create",
-    "parent_update",
-    "parent_reactivate",
-    "parent_address",
-    "parent_link",
-    "parent_unlink",
-    "parent_deactivate",
-    "parent_decide",
-)
+#: the parents' item kinds and guards, in engine.plan.items' order (its ITEM_KINDS and GUARDS hold them)
+PARENT_KINDS = tuple(kind for kind in ITEM_KINDS if kind.startswith("parent_"))
 PARENT_GUARDS = ("parents_coverage", "children_unresolved")
+assert set(PARENT_GUARDS) <= set(GUARDS)
 SUMMARY_KEYS = {
     "parent_create": "parents_create",
     "parent_update": "parents_update",
