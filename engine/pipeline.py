@@ -21,6 +21,7 @@ from engine.dburl import public_url
 from engine.match import Decisions as MatchDecisions
 from engine.match import match
 from engine.pipeline_parents import (
+    keep_parent_passwords,
     parent_answers,
     parents_alone,
     parents_meta,
@@ -183,6 +184,19 @@ def make_plan(
     if replay_notes:
         plan = replace(plan, warnings=(*plan.warnings, *replay_notes))
     plan, login_sheet = _keep_sheet(plan, out, state, rules)
+    if parents is not None:
+        accounts = rules.policy.get("accounts", {})
+        plan, kept = keep_parent_passwords(
+            plan,
+            out,
+            state.url,
+            accounts.get("password_salt", "grain_de_sel"),
+            new_password_length(
+                state.parent_profile.password_min_length, accounts.get("password_min_length")
+            ),
+        )
+        if kept:  # the family letters printed from the previous plan stay good for these parents
+            plan = replace(plan, meta={**plan.meta, "parent_letters": {"kept_passwords": kept}})
     shown = export if export is not None else parents
     assert shown is not None
     light = PlanResult(

@@ -3,19 +3,25 @@ the pupils export, planning its parents against the planned pupils, describing i
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from engine import __version__
+from engine.dburl import public_url
 from engine.errors import OndeError
 from engine.match import Decisions as MatchDecisions
 from engine.plan import GUARDS, Plan
 from engine.plan import Decisions as ItemDecisions
+from engine.plan.logins import password_hash
 from engine.plan.parents import PARENT_GUARDS, ParentDecisions, ParentPlan, plan_parents, planned_pupils
 from engine.plan.parents_build import parents_only_plan
 from engine.plan.parents_rules import load_parent_answers
+from engine.plan.planio import PLAN_FILE, restore_cell
 from engine.read import Export, ParentsExport, read_parents
 from engine.read.normalise import normalise
 from engine.read.parents import read_source
@@ -166,3 +172,60 @@ def parent_answers(decisions_file: Path | None, replayed: Path | None) -> Parent
         children={k: v for f in found for k, v in f.children.items()},
         parents={k: v for f in found for k, v in f.parents.items()},
     )
+
+
+def keep_parent_passwords(
+    plan: Plan, out: Path, state_url: str, salt: str, min_length: int
+) -> tuple[Plan, int]:
+    """Planning again into ``out`` keeps a new parent's password (so printed family letters stay good)
+    when its ``parent_create`` has the same id and login as before and the previous plan.json holds that
+    password's hash (a credentials file that does not match its plan is never trusted). Returns the
+    plan and how many passwords were kept."""
+    previous = _previous_parent_cards(out, state_url, salt)
+    if not previous:
+        return plan, 0
+    passwords = dict(plan.passwords)
+    kept = 0
+    for item in plan.items:
+        card = previous.get(item.id)
+        if item.kind != "parent_create" or card is None or item.id not in passwords:
+            continue
+        login, password = card
+        if login != item.target.get("login") or len(password) < min_length:
+            continue
+        passwords[item.id] = password
+        item.changes["user_password"] = {"old": None, "new": password_hash(password, salt)}
+        kept += 1
+    return replace(plan, passwords=passwords), kept
+
+
+def _previous_parent_cards(out: Path, state_url: str, salt: str) -> dict[str, tuple[str, str]]:
+    """item id → (login, password) of the previous family letters in ``out``, verified against the
+    previous plan.json of the same database; {} when there is none or it does not match."""
+    from engine.plan.parents_build import PARENT_CREDENTIALS_FILE
+
+    rows, plan_file = out / PARENT_CREDENTIALS_FILE, out / PLAN_FILE
+    if not rows.is_file() or not plan_file.is_file():
+        return {}
+    try:
+        doc = json.loads(plan_file.read_text(encoding="utf-8"))
+        with rows.open(encoding="utf-8-sig", newline="") as handle:
+            cards = [
+                {k: restore_cell(v or "") for k, v in row.items() if isinstance(k, str)}
+                for row in csv.DictReader(handle, delimiter=";")
+            ]
+    except (OSError, ValueError, UnicodeDecodeError, csv.Error):
+        return {}
+    if public_url(str((doc.get("state") or {}).get("url", ""))) != state_url:
+        return {}
+    hashes = {
+        i.get("id"): ((i.get("changes") or {}).get("user_password") or {}).get("new")
+        for i in doc.get("items") or []
+        if isinstance(i, dict) and i.get("kind") == "parent_create"
+    }
+    found = {}
+    for card in cards:
+        item, login, password = card.get("item", ""), card.get("login", ""), card.get("mot_de_passe", "")
+        if item and password and hashes.get(item) == password_hash(password, salt):
+            found[item] = (login, password)
+    return found

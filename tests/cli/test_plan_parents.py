@@ -181,3 +181,24 @@ def test_answers_to_parent_questions_in_a_decisions_file(tmp_path: Path, example
         make_plan(PUPILS, example_db, tmp_path / "bad", parents_path=PARENTS, decisions_file=decisions)
     assert str(caught.value).startswith(f"{decisions}:2:5: each 'parents' entry is")
     assert not (tmp_path / "bad").exists()
+
+
+def test_planning_again_keeps_the_new_parents_passwords(tmp_path: Path, example_db: str) -> None:
+    out = tmp_path / "plan"
+    make_plan(PUPILS, example_db, out, parents_path=PARENTS, rng=random.Random(2))
+    before = (out / PARENT_CREDENTIALS_FILE).read_text(encoding="utf-8-sig")
+    make_plan(PUPILS, example_db, out, parents_path=PARENTS, rng=random.Random(99))
+    assert (out / PARENT_CREDENTIALS_FILE).read_text(encoding="utf-8-sig") == before
+    doc = plan_doc(out)
+    assert doc["parent_letters"]["kept_passwords"] == doc["summary"]["parents_create"]
+    # a credentials file that does not match its plan is never trusted
+    lines = before.splitlines()
+    cells = lines[1].split(";")
+    cells[5] = "zzzzzzzz"
+    (out / PARENT_CREDENTIALS_FILE).write_text(
+        "\ufeff" + "\r\n".join([lines[0], ";".join(cells), *lines[2:]]) + "\r\n", encoding="utf-8"
+    )
+    make_plan(PUPILS, example_db, out, parents_path=PARENTS, rng=random.Random(5))
+    after = (out / PARENT_CREDENTIALS_FILE).read_text(encoding="utf-8-sig").splitlines()
+    changed = [a for a, b in zip(after[1:], before.splitlines()[1:], strict=True) if a != b]
+    assert len(changed) == 1 and "zzzzzzzz" not in changed[0]
