@@ -164,10 +164,12 @@ class _ParentPlanner:
                     f"one parent is on lines {', '.join(map(str, parent.lines))} with different details: the "
                     f"first line's are used"
                 )
-        numbers = legal_numbers(parents)
+        numbers: dict[int, dict[Any, int]] = defaultdict(dict)  # parent index → pupil ref → number
+        for (index, ref), number in legal_numbers(parents).items():
+            numbers[index][ref] = number
         accounts = match_parents(parents, self.state, self.decisions.parents)
         for index, parent in enumerate(parents):
-            numbers_of = {ref: n for (i, ref), n in numbers.items() if i == index}
+            numbers_of = numbers.get(index, {})
             for r in parent.unresolved():
                 self.question_child(parent, r)
             if index in accounts.questions:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from engine.ops import fold
@@ -149,9 +150,10 @@ class FileParent:
     def lines(self) -> list[int]:
         return [r.line for r in self.rows]
 
-    @property
+    @cached_property
     def key(self) -> str:
-        """``parent:NOM|Prénom|CHILD;CHILD…``: the same parent with the same children, the same key."""
+        """``parent:NOM|Prénom|CHILD;CHILD…``: the same parent with the same children, the same key (kept
+        once computed: an answer that leaves a child out does not change its parent's key)."""
         kids = sorted({child_key(r.child) for r in self.children})
         return f"parent:{self.first.nom}|{self.first.prenom}|{';'.join(kids)}"
 

@@ -383,3 +383,18 @@ def test_two_children_with_the_same_names_on_one_row_are_two_children(tmp_path: 
     asked, _ = plan(tmp_path, db, [parent("MME", "NGUYEN-CHARME", "Zoé", "", unknown)])
     ids = [i.id for i in of(asked, "parent_decide")]
     assert len(ids) == 2 and len(set(ids)) == 2
+
+
+def test_answers_to_two_children_of_one_parent_both_apply(tmp_path: Path) -> None:
+    """Leaving one child out must not change the parent's key the other answer names."""
+    db = school(tmp_path)
+    noe = db.pupil("LAVANDIER", "Noé", classe="104513_CE1")
+    children = [kid("LAVANDIER", "Noé"), kid("LAVANDIER", "Absent"), kid("LAVANDIER", "Parti")]
+    rows = [parent("MME", "LAVANDIER", "Solène", "", children)]
+    asked, _ = plan(tmp_path, db, rows)
+    key = of(asked, "parent_decide")[0].target["parent_key"]
+    answers = {(key, "LAVANDIER|Absent"): None, (key, "LAVANDIER|Parti"): None}
+    answered, _ = plan(tmp_path, db, rows, decisions=ParentDecisions(children=answers))
+    assert not of(answered, "parent_decide")
+    assert [i.target["eleve_id"] for i in of(answered, "parent_link")] == [noe]
+    assert of(answered, "parent_create")[0].subject["parent_key"] == key  # the same parent, the same ids
