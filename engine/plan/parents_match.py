@@ -59,7 +59,8 @@ class Pupils:
 
     planned: tuple[PlannedPupil, ...]
     active_after: frozenset[int]
-    undecided: frozenset[tuple[str, str]] = frozenset()  # (exact nom, exact prénom) of rows awaiting decide
+    #: (exact nom, exact prénom) of rows awaiting their own decide → the accounts they might be
+    undecided: Mapping[tuple[str, str], tuple[PlannedPupil, ...]] = field(default_factory=dict)
 
 
 def child_key(child: Child) -> str:
@@ -109,8 +110,9 @@ class ChildFinder:
     def find(self, child: Child, line: int) -> Resolution:
         names = (exact(child.nom), exact(child.prenom))
         usage = (exact(child.nom_usage), exact(child.prenom)) if child.nom_usage else None
-        if names in self.pupils.undecided or (usage and usage in self.pupils.undecided):
-            return Resolution(child, line, None, "child_pupil_undecided", tuple(self.by_names.get(names, ())))
+        waiting = self.pupils.undecided.get(names) or (self.pupils.undecided.get(usage) if usage else None)
+        if waiting is not None:
+            return Resolution(child, line, None, "child_pupil_undecided", waiting)
         found = list(self.by_names.get(names, ()))
         if not found and usage:
             found = list(self.by_names.get(usage, ()))
@@ -366,7 +368,15 @@ def planned_pupils(
             )
         )
     active = {a.user_id for a in state.accounts if a.active} - leaving | back
-    undecided = frozenset((exact(a.pupil.nom), exact(a.pupil.prenom)) for a in matching.ambiguities)
+    undecided: dict[tuple[str, str], tuple[PlannedPupil, ...]] = {}
+    for ambiguity in matching.ambiguities:
+        names = (exact(ambiguity.pupil.nom), exact(ambiguity.pupil.prenom))
+        undecided[names] = undecided.get(names, ()) + tuple(
+            PlannedPupil(
+                a.user_id, a.login, a.nom, a.prenom, a.naissance, "", _group_name(groups, a.classe_id)
+            )
+            for a in ambiguity.candidates
+        )
     return Pupils(tuple(found), frozenset(active), undecided)
 
 

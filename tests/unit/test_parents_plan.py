@@ -353,6 +353,7 @@ def test_a_pupil_awaiting_its_own_decision_is_not_a_child_yet(tmp_path: Path) ->
     assert any(i.kind == "decide" for i in pupils_plan.items)
     (question,) = of(result, "parent_decide")
     assert question.reason["situation"] == "child_pupil_undecided"
+    assert len(question.subject["candidates"]) == 2  # both accounts the row might be, shown
 
 
 def test_the_policy_section_sets_defaults_and_guards(tmp_path: Path) -> None:
