@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 __all__ = [
@@ -68,7 +69,11 @@ def date_fr(value: Any) -> str:
     """``2019-09-21`` → ``21/09/2019``; anything else unchanged; empty → ``—``."""
     if not value:
         return "—"
-    text = str(value)
+    return _date_text(str(value))
+
+
+@lru_cache(maxsize=1 << 14)
+def _date_text(text: str) -> str:  # a large school's birth dates are a few thousand distinct days
     m = _ISO_DATE.fullmatch(text)
     return f"{m[3]}/{m[2]}/{m[1]}" if m else text
 
@@ -82,6 +87,7 @@ def long_date_fr(value: Any) -> str:
     return f"{'1er' if day == 1 else day} {MONTHS[int(m[2]) - 1]} {m[1]}"
 
 
+@lru_cache(maxsize=1 << 12)
 def class_sort_key(name: str) -> tuple[int, int, str]:
     """Classes in school order (TPS … CM2 by the first niveau in their name), then by name; no class last."""
     if name == NO_CLASS:

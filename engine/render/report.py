@@ -24,11 +24,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.plan.planio import read_credentials
+from engine.read import paused_gc
 from engine.render.documents import environment as _environment  # noqa: F401  (engine.batch warms it)
 from engine.render.documents import private_dir, write_document
 from engine.render.printing import find_chromium, print_pdf
 from engine.render.report_model import build_view
-from engine.render.sheets import SHEET_FILE, write_sheet
+from engine.render.sheets import SHEET_FILE, sheet_cards, write_sheet
 
 __all__ = [
     "REPORT_FILE",
@@ -53,13 +54,14 @@ def render_reports(plan: dict, out_dir: Path) -> list[Path]:
     """
     out_dir = Path(out_dir)
     private_dir(out_dir)
-    credentials = read_credentials(out_dir)
-    view = build_view(plan, credentials)
-    written = [
-        write_document(out_dir / REPORT_FILE, "rapport.html", view),
-        write_document(out_dir / SUMMARY_FILE, "resume.md", view),
-    ]
-    sheet = write_sheet(out_dir, plan, credentials, view["today"])
+    cards = sheet_cards(plan, read_credentials(out_dir))
+    with paused_gc():  # the view is acyclic: a large plan's rows made each collection walk them all
+        view = build_view(plan, cards=cards)
+        written = [
+            write_document(out_dir / REPORT_FILE, "rapport.html", view),
+            write_document(out_dir / SUMMARY_FILE, "resume.md", view),
+        ]
+        sheet = write_sheet(out_dir, cards, view["today"])
     if sheet is not None:
         written.append(sheet)
     return written

@@ -149,8 +149,14 @@ def class_lines(
     }
 
 
-def build_view(plan: Mapping[str, Any], credentials: Iterable[Mapping[str, str]] = ()) -> dict[str, Any]:
-    """Everything the templates show, computed from the plan (pure; ``credentials`` only for their ids)."""
+def build_view(
+    plan: Mapping[str, Any],
+    credentials: Iterable[Mapping[str, str]] = (),
+    *,
+    cards: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    """Everything the templates show, computed from the plan (pure; ``credentials`` only for their ids,
+    or the login sheet's ``cards`` when the caller already has them)."""
     items = list(plan.get("items", []))
     names = Names(plan)
     accepted = Counter(i["kind"] for i in items if i.get("accepted") and i.get("kind") != "decide")
@@ -229,7 +235,9 @@ def build_view(plan: Mapping[str, Any], credentials: Iterable[Mapping[str, str]]
         for key in ("classes", "groups")
     }
     accepted_creates = [i["id"] for i in items if i.get("kind") == "create" and i.get("accepted")]
-    on_sheet = {c["item"] for c in sheet_cards(plan, credentials)}
+    if cards is None:
+        cards = sheet_cards(plan, credentials)
+    on_sheet = {c["item"] for c in cards}
     source, state = plan.get("source", {}), plan.get("state", {})
     summary = plan.get("summary", {})
     return {

@@ -231,13 +231,11 @@ def sheet_cards(plan: Mapping[str, Any], rows: Iterable[Mapping[str, str]]) -> l
     return sorted(cards, key=lambda c: (class_sort_key(c["classe"]), c["nom"], c["prenom"]))
 
 
-def write_sheet(
-    out_dir: Path, plan: Mapping[str, Any], credentials: Iterable[Mapping[str, str]], today: str
-) -> Path | None:
-    """Write ``identifiants.html`` (0600) when the plan has cards, else remove a stale one (no sheet of
-    passwords outlives the plan that made it). Return the path written, or None."""
+def write_sheet(out_dir: Path, cards: list[dict[str, str]], today: str) -> Path | None:
+    """Write ``identifiants.html`` (0600) with the :func:`sheet_cards` of a plan, or remove a stale one
+    when there are none (no sheet of passwords outlives the plan that made it). Return the path written,
+    or None."""
     sheet = Path(out_dir) / SHEET_FILE
-    cards = sheet_cards(plan, credentials)
     if not cards:
         sheet.unlink(missing_ok=True)
         return None
