@@ -56,7 +56,7 @@ def plural(count: int, singular: str, plural_form: str) -> str:
 
 
 def pupils_fr(n: int) -> str:
-    """``1 élève``, ``0 élève``, ``3 élèves``."""
+    """``1 élève``, ``3 élèves``, and ``0 élèves`` (unlike :func:`plural`: the guards' figures read so)."""
     return f"{n} élève" if n == 1 else f"{n} élèves"
 
 
