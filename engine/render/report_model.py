@@ -149,6 +149,16 @@ def class_lines(
     }
 
 
+def _pupil_order(row: Mapping[str, Any]) -> tuple[str, str, str]:
+    """A class's other tables: by nom, prénom, then item id (homonyms in a stable order)."""
+    return (row["nom"], row["prenom"], row["id"])
+
+
+def _membership_order(row: Mapping[str, Any]) -> tuple[str, str, str, str, str]:
+    """A class's group table: by group, additions first, then by pupil."""
+    return (row["groupe"], row["action"], row["nom"], row["prenom"], row["id"])
+
+
 def build_view(
     plan: Mapping[str, Any],
     credentials: Iterable[Mapping[str, str]] = (),
@@ -159,19 +169,30 @@ def build_view(
     or the login sheet's ``cards`` when the caller already has them)."""
     items = list(plan.get("items", []))
     names = Names(plan)
-    accepted = Counter(i["kind"] for i in items if i.get("accepted") and i.get("kind") != "decide")
-    unchecked = Counter(i["kind"] for i in items if not i.get("accepted") and i.get("kind") != "decide")
-    decisions = [i for i in items if i.get("kind") == "decide"]
-    moves = Counter(bool(i.get("accepted")) for i in items if i.get("kind") == "update" and changes_class(i))
-    unchecked_parts = pupil_phrases(unchecked, moves[False]) + structure_phrases(unchecked)
-
-    # per class --------------------------------------------------------------------------------------
+    accepted: Counter[str] = Counter()
+    unchecked: Counter[str] = Counter()
+    moves: Counter[bool] = Counter()  # updates that change the pupil's class, by accepted
+    questions: Counter[str] = Counter()  # by class
+    decisions: list[Mapping[str, Any]] = []
+    structure: list[dict[str, Any]] = []
+    accepted_creates: list[str] = []
     by_class: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     loose_members: list[dict[str, Any]] = []
-    for item in items:
+    for item in items:  # one pass: counts, questions, structure rows, and each pupil row in its class
         kind = item.get("kind")
+        if kind == "decide":
+            decisions.append(item)
+            questions[names.classe(item.get("subject", {}).get("classe_ref"))] += 1
+            continue
+        (accepted if item.get("accepted") else unchecked)[kind] += 1
+        if kind in STRUCTURE_KINDS:
+            structure.append(structure_row(item, names))
         if kind not in PUPIL_KINDS:
             continue
+        if kind == "create" and item.get("accepted"):
+            accepted_creates.append(item["id"])
+        elif kind == "update" and changes_class(item):
+            moves[bool(item.get("accepted"))] += 1
         if kind.startswith("membership_"):
             classe = names.class_of_member(item)
             if classe is None:
@@ -183,19 +204,18 @@ def build_view(
             if kind == "deactivate":
                 classe = names.renamed.get(classe, classe)
             by_class[classe][kind].append(pupil_row(item, names))
+    unchecked_parts = pupil_phrases(unchecked, moves[False]) + structure_phrases(unchecked)
+
     stats = plan.get("by_class") or plan.get("summary", {}).get("by_class", {}) or {}
     labels = plan.get("names", {}).get("labels", {}) or {}  # short SACoche name → full ONDE label
     formerly: dict[str, list[str]] = defaultdict(list)
     for old, new in names.renamed.items():
         formerly[new].append(old)
-    questions: Counter[str] = Counter(
-        names.classe(i.get("subject", {}).get("classe_ref")) for i in items if i.get("kind") == "decide"
-    )
     classes = []
     for name in sorted(by_class, key=class_sort_key):
         groups = by_class[name]
-        for rows in groups.values():
-            rows.sort(key=lambda r: (r["nom"], r["prenom"], r.get("groupe", ""), r["id"]))
+        for kind, rows in groups.items():
+            rows.sort(key=_membership_order if kind == "memberships" else _pupil_order)
         members = groups.get("memberships", [])
         classes.append(
             {
@@ -207,18 +227,15 @@ def build_view(
                 "deactivates": groups.get("deactivate", []),
                 "reactivates": groups.get("reactivate", []),
                 "updates": groups.get("update", []),
-                "memberships": sorted(
-                    members, key=lambda r: (r["groupe"], r["action"], r["nom"], r["prenom"])
-                ),
+                "memberships": members,
                 "stats": stats.get(name),
                 "counts": {k: len(groups.get(k, [])) for k in PUPIL_KINDS[:4]}
                 | {"memberships": len(members)},
             }
         )
-    loose_members.sort(key=lambda r: (r["groupe"], r["action"], r["nom"], r["prenom"]))
+    loose_members.sort(key=lambda r: (r["groupe"], r["action"], r["nom"], r["prenom"]))  # then plan order
 
     # the rest ----------------------------------------------------------------------------------------
-    structure = [structure_row(i, names) for i in items if i.get("kind") in STRUCTURE_KINDS]
     holds = [
         {
             "guard": h.get("guard", ""),
@@ -234,7 +251,6 @@ def build_view(
         key: sorted(plan.get("left_alone", {}).get(key, []), key=lambda e: e.get("nom", ""))
         for key in ("classes", "groups")
     }
-    accepted_creates = [i["id"] for i in items if i.get("kind") == "create" and i.get("accepted")]
     if cards is None:
         cards = sheet_cards(plan, credentials)
     on_sheet = {c["item"] for c in cards}
