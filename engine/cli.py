@@ -121,7 +121,7 @@ def _print_parents(info: dict[str, Any]) -> None:
             f"  {info['skipped_rows']} rows of another table (organisations) skipped, "
             f"from line {info['skipped_from_line']}"
         )
-    echo("  parents are read and inspected only: they cannot be planned yet")
+    echo("  plan it with `onde-sacoche plan PUPILS_EXPORT --parents FILE`, or alone against the database")
     for warning in info["warnings"]:
         echo(f"  warning: {warning}")
 
@@ -178,6 +178,15 @@ def _print_overview(info: dict[str, Any]) -> None:
 @RULES_OPTION
 @click.option("--format", "format_id", default=None, help="Force a source format id.")
 @click.option(
+    "--parents",
+    "parents_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    metavar="RESPONSABLES",
+    help="The ONDE responsables export, planned with the pupils (docs/parents.md). "
+    "EXPORT may also be a responsables export alone: its children must already be SACoche pupils.",
+)
+@click.option(
     "--decisions",
     "decisions_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -194,7 +203,8 @@ def _print_overview(info: dict[str, Any]) -> None:
     "allow",
     multiple=True,
     metavar="GUARD",
-    help="Let the plan through one guard: coverage, class_missing, niveau_missing, deactivations.",
+    help="Let the plan through one guard: coverage, other_school, class_missing, niveau_missing, "
+    "deactivations, parents_coverage, children_unresolved.",
 )
 @click.option("--force", is_flag=True, help="Replace a plan of another database in --out.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"summary": …, "out": DIR} as JSON.')
@@ -207,6 +217,7 @@ def plan_cmd(
     out: Path,
     rules_dir: Path | None,
     format_id: str | None,
+    parents_path: Path | None,
     decisions_file: Path | None,
     today: Any,
     allow: tuple[str, ...],
@@ -238,6 +249,7 @@ def plan_cmd(
             today=today.date() if today else None,
             allow=allow,
             force=force,
+            parents_path=parents_path,
         )
     except OndeError as exc:
         _fail(exc)

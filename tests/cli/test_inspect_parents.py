@@ -42,7 +42,7 @@ def test_text_output_counts_and_no_names(tmp_path: Path) -> None:
     assert "1 parents with no child listed" in out
     assert "1 parents listed on several rows" in out
     assert "2 rows of another table (organisations) skipped, from line 5" in out
-    assert "cannot be planned yet" in out
+    assert "--parents FILE" in out
     assert not any(name in out for name in (*NAMES, "Mairie", "BOURG"))
 
 

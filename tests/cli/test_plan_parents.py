@@ -202,3 +202,26 @@ def test_planning_again_keeps_the_new_parents_passwords(tmp_path: Path, example_
     after = (out / PARENT_CREDENTIALS_FILE).read_text(encoding="utf-8-sig").splitlines()
     changed = [a for a, b in zip(after[1:], before.splitlines()[1:], strict=True) if a != b]
     assert len(changed) == 1 and "zzzzzzzz" not in changed[0]
+
+
+def test_the_command_line_plans_parents_with_the_pupils(tmp_path: Path, example_db: str) -> None:
+    out = tmp_path / "plan"
+    args = ["plan", str(PUPILS), "--parents", str(PARENTS), "--db", example_db, "--out", str(out)]
+    result = run(*args, "--today", "2026-12-02", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)["summary"]
+    assert summary["parents_create"] > 0 and summary["parents_link"] > 0 and not summary["held"]
+    text = run(*args, "--today", "2026-12-02")
+    assert text.exit_code == 0 and "parents: " in text.stdout and "to decide" in text.stdout
+    first = PARENTS.read_text(encoding="cp1252").splitlines()[1].split(";")
+    assert first[2].strip('"') not in text.stdout and first[3].strip('"') not in text.stdout  # no names
+    allowed = run(*args, "--allow", "parents_coverage", "--allow", "children_unresolved")
+    assert allowed.exit_code == 0, allowed.output
+
+
+def test_the_command_line_refuses_a_pupils_file_as_parents(tmp_path: Path, example_db: str) -> None:
+    out = tmp_path / "plan"
+    result = run("plan", str(PUPILS), "--parents", str(PUPILS), "--db", example_db, "--out", str(out))
+    assert result.exit_code == 1
+    assert f"{PUPILS}: --parents expects the ONDE responsables export" in result.stderr
+    assert "Traceback" not in result.output and not out.exists()
