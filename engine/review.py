@@ -23,6 +23,7 @@ import yaml
 
 from engine.errors import OndeError, OndeErrorGroup
 from engine.plan import ITEM_KINDS
+from engine.plan.parents_rules import load_parent_answers
 from engine.plan.planio import (
     CREDENTIALS_FILE,
     DECISIONS_FILE,
@@ -130,6 +131,9 @@ def read_answers(plan_dir: Path) -> dict[str, list[Any]]:
     answers["accept"], answers["reject"] = sorted(items.accept), sorted(items.reject)
     answers["same"] = [{"pupil": pupil, "account": account} for pupil, account in pairing.same.items()]
     answers["different"] = [{"pupil": p, "account": a} for p, a in sorted(pairing.different)]
+    parents = load_parent_answers(path)  # docs/parents.md: kept as they are when the file is rewritten
+    answers["children"] = [{"parent": k, "child": c, "account": a} for (k, c), a in parents.children.items()]
+    answers["parents"] = [{"parent": k, "account": a} for k, a in parents.parents.items()]
     return answers
 
 
@@ -142,7 +146,8 @@ DECISIONS_HEADER = (
 
 def answers_yaml(answers: Mapping[str, list[Any]]) -> str:
     """The text of decisions.yaml, keys in a fixed order, empty keys left out."""
-    body = {key: answers[key] for key in ("accept", "reject", "same", "different") if answers.get(key)}
+    keys = ("accept", "reject", "same", "different", "children", "parents")
+    body = {key: answers[key] for key in keys if answers.get(key)}
     text = yaml.safe_dump(body, allow_unicode=True, sort_keys=False, default_flow_style=None) if body else ""
     return DECISIONS_HEADER + text
 

@@ -225,3 +225,25 @@ def test_the_command_line_refuses_a_pupils_file_as_parents(tmp_path: Path, examp
     assert result.exit_code == 1
     assert f"{PUPILS}: --parents expects the ONDE responsables export" in result.stderr
     assert "Traceback" not in result.output and not out.exists()
+
+
+def test_review_commands_keep_the_parent_answers_of_decisions_yaml(tmp_path: Path, example_db: str) -> None:
+    out = tmp_path / "plan"
+    args = ["plan", str(PUPILS), "--parents", str(PARENTS), "--db", example_db, "--out", str(out)]
+    assert run(*args).exit_code == 0
+    items = plan_doc(out)["items"]
+    question = next(i for i in items if i["reason"].get("situation") == "child_not_found")
+    answer = {
+        "parent": question["target"]["parent_key"],
+        "child": question["target"]["child"],
+        "account": None,
+    }
+    (out / "decisions.yaml").write_text("children:\n  - " + json.dumps(answer) + "\n", encoding="utf-8")
+    link = next(i["id"] for i in items if i["kind"] == "parent_link")
+    rejected = run("reject", str(out), link)
+    assert rejected.exit_code == 0, rejected.output
+    kept = (out / "decisions.yaml").read_text(encoding="utf-8")
+    assert "children:" in kept and link in kept
+    assert run(*args).exit_code == 0  # replayed: the answered question is gone, the link stays rejected
+    again = {i["id"]: i for i in plan_doc(out)["items"]}
+    assert question["id"] not in again and again[link]["accepted"] is False
