@@ -12,7 +12,7 @@ Safety rules the scripts follow (see docs in each script header):
   script with a message naming the guard and the item; nothing has been written.
 * Every write also carries its own optimistic condition (``WHERE user_id = … AND <old values still
   there>``), so a write can never land on a row the plan did not see.
-* ALL SQL literals go through one filter per dialect (:func:`mysql_literal`, :func:`sqlite_literal`);
+* ALL SQL literals go through one filter per dialect (:mod:`~engine.render.literals`);
   identifiers never come from plan.json (columns are whitelisted in :mod:`~engine.render.columns`).
 * ``DELETE FROM sacoche_user`` never appears in apply.sql; only revert.sql rendered with
   ``revert_deletes_created`` deletes the accounts this plan created.
