@@ -1,11 +1,15 @@
 """One guard or verify check, as the templates read it: what it is about, its condition's name (spelled
-by :mod:`~engine.render.sqlphrases`), its number, key and message."""
+by :mod:`~engine.render.sqlphrases`), its number, key and message; and the context the steps that make
+them share."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from engine.render.literals import sql_comment
+from engine.render.model import SqlModel
 
 # MariaDB shows at most 64 characters of a duplicate key value in its error message.
 MAX_GUARD_KEY = 64
@@ -56,3 +60,18 @@ def numbered(checks: list[Check]) -> list[Check]:
     for n, check in enumerate(checks, 1):
         check.n, check.total = n, len(checks)
     return checks
+
+
+@dataclass(slots=True)
+class GuardContext:
+    """What the steps making one script's guards share (:mod:`~engine.render.guards`)."""
+
+    model: SqlModel
+    #: apply.sql on MySQL: a guard on an item's own row also passes when the row is in the new state
+    new_states: bool = False
+    #: (kind, ref) → the first item needing that class or group to be single (apply.sql)
+    refs_needed: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+#: one step of a script's guards or checks: those of one family of items, in script order
+Step = Callable[[GuardContext], list[Check]]

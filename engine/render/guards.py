@@ -1,151 +1,98 @@
 """The guards of apply.sql and revert.sql (what must hold before the first write, MyISAM having no
-rollback) and the checks of verify.sql, made from the model's views family by family.
+rollback) and the checks of verify.sql, made step by step from the model's families of items.
 
 Each guard is a :class:`~engine.render.check.Check` whose condition :mod:`~engine.render.sqlphrases`
-spells; their order is their number in the scripts.
+spells; their order is their number in the scripts, so each script's steps are listed here in order.
+A family's steps live in its module (``guards_groups``, ``guards_accounts``, ``guards_memberships``,
+``guards_archive``); a new family adds a module and its steps to these lists.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from engine.render.check import OWN_ROW_GUARDS, Check, numbered
+from engine.render import guards_accounts as accounts
+from engine.render import guards_archive as archive
+from engine.render import guards_groups as groups
+from engine.render import guards_memberships as memberships
+from engine.render.check import OWN_ROW_GUARDS, Check, GuardContext, Step, numbered
 from engine.render.model import SqlModel
+
+
+def _held(ctx: GuardContext) -> list[Check]:
+    """A plan held by one of the planner's guards (and not allowed) stops apply.sql before anything."""
+    guards = []
+    for hold in ctx.model.doc.get("holds") or []:
+        if isinstance(hold, dict) and not hold.get("allowed"):
+            text = f"the plan is held by guard {hold.get('guard')}; re-plan with {hold.get('allow')}"
+            guards.append(Check("plan", "plan is held", text, "never"))
+    return guards
+
+
+APPLY_STEPS: tuple[Step, ...] = (
+    _held,
+    groups.apply_created,
+    groups.apply_renamed,
+    accounts.apply_created,
+    accounts.apply_changed,
+    memberships.apply_users,
+    memberships.apply_removed,
+    groups.apply_retired,
+    archive.apply,
+)
+#: after the new states are accepted: guards about other items' rows, which no write of this plan makes
+APPLY_LAST_STEPS: tuple[Step, ...] = (groups.apply_refs_single,)
+REVERT_STEPS: tuple[Step, ...] = (
+    groups.revert_retired,
+    memberships.revert_removed,
+    memberships.revert_added,
+    accounts.revert_changed,
+    accounts.revert_created,
+    groups.revert_renamed,
+    archive.revert,
+    groups.revert_created,
+)
+VERIFY_STEPS: tuple[Step, ...] = (
+    groups.verify_created,
+    groups.verify_renamed,
+    accounts.verify_created,
+    accounts.verify_changed,
+    memberships.verify_added,
+    memberships.verify_removed,
+    groups.verify_retired,
+    archive.verify,
+    groups.verify_left_alone,
+)
+#: apply guard on an item's own row → the condition saying the row is already in the plan's new state
+NEW_STATES = {**groups.NEW_STATES, **accounts.NEW_STATES, **memberships.NEW_STATES, **archive.NEW_STATES}
+
+
+def _run(steps: tuple[Step, ...], ctx: GuardContext) -> list[Check]:
+    return [check for step in steps for check in step(ctx)]
 
 
 def apply_guards(model: SqlModel, *, new_states: bool = False) -> list[Check]:
     """Everything that must hold before the first write, each with the message it stops with; with
     ``new_states`` (MySQL: no transaction) each guard on an item's own row also passes when the row
     is already as apply.sql leaves it (a run that was interrupted)."""
-    guards: list[Check] = []
-    add = guards.append
-    for hold in model.doc.get("holds") or []:
-        if isinstance(hold, dict) and not hold.get("allowed"):
-            text = f"the plan is held by guard {hold.get('guard')}; re-plan with {hold.get('allow')}"
-            add(Check("plan", "plan is held", text, "never"))
-    for g in model.group_creates:
-        add(Check(g.id, "ref exists", f"a {g.type} with ref {g.ref} exists already", "group_absent", g))
-        if g.niveau_id:
-            add(
-                Check(
-                    g.id,
-                    "niveau unknown",
-                    f"niveau_id {g.niveau_id} is not in sacoche_niveau",
-                    "niveau",
-                    g,
-                )
-            )
-    refs_needed: dict[tuple[str, str], str] = {}
-    for r in model.renames:
-        text = f"class groupe_id {r.groupe_id} no longer has the plan's ref and name"
-        add(Check(r.id, "class changed", text, "rename", r))
-    for c in model.creates:
-        text = f"login {c.login} of the new pupil is taken (case and accents ignored)"
-        free = Check(c.id, "login taken", text, "login_free", c.login)
-        if new_states:  # or created by this plan already
-            free.either = [Check(c.id, "", "", "created_all", c)]
-        add(free)
-        refs_needed.setdefault(("classe", c.class_ref), c.id)
-    for u in model.user_changes:
-        add(
-            Check(
-                u.id,
-                "row changed",
-                f"user_id {u.user_id} no longer holds the values the plan saw",
-                "user",
-                u,
-            )
-        )
-        for ref in u.new_class_refs:
-            refs_needed.setdefault(("classe", ref), u.id)
-    checked = {u.user_id for u in model.user_changes}
-    for m in model.memberships_add + model.memberships_remove:
-        refs_needed.setdefault(("groupe", m.ref), m.id)
-        if m.user_id is not None and m.user_id not in checked:
-            checked.add(m.user_id)
-            text = f"user_id {m.user_id} is gone or has another login"
-            add(Check(m.id, "user changed", text, "user_exists", m))
-    for m in model.memberships_remove:
-        text = f"user_id {m.user_id} is no longer in group {m.ref}"
-        add(Check(m.id, "not a member", text, "membership", m))
-    for r in model.retires:
-        text = f"{r.type} groupe_id {r.groupe_id} changed, or has members, pp or chef the plan did not see"
-        add(Check(r.id, "group changed", text, "retire", r))
-    for a in model.archives:
-        text = "SACoche's import archive changed since the plan"
-        add(Check(a.id, "archive changed", text, "archive_old", a))
-        size, _ = a.digest("new")
-        text = f"the archive ({size} bytes) exceeds the server's max_allowed_packet: raise it or reject"
-        add(Check(a.id, "archive too big", text, "archive_fits", a))
+    ctx = GuardContext(model, new_states=new_states)
+    guards = _run(APPLY_STEPS, ctx)
     if new_states:
         _accept_new_states(guards)
-    for (kind, ref), item_id in sorted(refs_needed.items()):
-        if (kind, ref.upper()) not in model.new_refs:
-            add(
-                Check(
-                    item_id,
-                    "ref not single",
-                    f"no single {kind} with ref {ref}",
-                    "group_unique",
-                    (kind, ref),
-                )
-            )
-    return numbered(guards)
+    return numbered(guards + _run(APPLY_LAST_STEPS, ctx))
 
 
 def _accept_new_states(guards: list[Check]) -> None:
     """After an interruption a row may already be in the plan's new state: each guard on an item's
     own row passes then too (and the item's write, conditioned on the old state, moves nothing)."""
-    new_state = {
-        "group_absent": "group_created",
-        "rename": "renamed",
-        "user": "user_new",
-        "membership": "membership_absent",
-        "retire": "retired_or_half",
-    }
     for g in guards:
-        if g.check in new_state:
-            g.either = [Check(g.item, "", "", new_state[g.check], g.subject)]
-        elif g.check == "archive_old":  # written, or cut between its pieces
-            g.either = [Check(g.item, "", "", "archive_started", g.subject)]
+        if g.check in NEW_STATES:
+            g.either = [Check(g.item, "", "", NEW_STATES[g.check], g.subject)]
 
 
 def revert_guards(model: SqlModel) -> list[Check]:
     """Everything that must hold before revert.sql writes: rows still hold what apply.sql wrote."""
-    guards: list[Check] = []
-    add = guards.append
-    for r in model.retires:
-        text = f"groupe_id {r.groupe_id} or ref {r.ref} is in use again"
-        # retired, or cut between deleting its memberships and deleting its row
-        add(Check(r.id, "id or ref in use", text, "retired_absent_or_half", r))
-    for m in model.memberships_remove:
-        text = f"user_id {m.user_id} is gone or has another login"
-        add(Check(m.id, "user changed", text, "user_exists", m))
-        if ("groupe", m.ref.upper()) not in model.retired_refs:
-            text = f"no single groupe with ref {m.ref}"
-            add(Check(m.id, "ref not single", text, "group_unique", ("groupe", m.ref)))
-    for m in model.memberships_add:
-        text = "the membership apply.sql added is not there"
-        add(Check(m.id, "member missing", text, "membership_present", m))
-    for u in model.user_changes:
-        text = f"user_id {u.user_id} no longer holds the values apply.sql wrote"
-        add(Check(u.id, "row changed", text, "user_new", u))
-    for c in model.creates:
-        text = "the new pupil's account is gone or was changed since apply.sql"
-        if model.deletes_created:
-            text = "the new pupil's account changed or was used since apply.sql: not deleted"
-        add(Check(c.id, "account changed", text, "created", c))
-    for r in model.renames:
-        text = f"class groupe_id {r.groupe_id} no longer has the name apply.sql wrote"
-        add(Check(r.id, "class changed", text, "renamed", r))
-    for a in model.archives:
-        text = "SACoche's import archive no longer holds what apply.sql wrote"
-        add(Check(a.id, "archive changed", text, "archive_new", a))
-    if model.deletes_created:
-        _note_created_group_users(model)
-        for g in model.group_creates:
-            text = f"{g.type} {g.ref} changed or is used by others: not deleted"
-            add(Check(g.id, "group in use", text, "created_group", g))
+    guards = _run(REVERT_STEPS, GuardContext(model))
     # After a partial apply a row may be in the plan's old state: nothing to revert there, and every
     # write of revert.sql is conditioned on the new state, so such a row is left as it is.
     olds = old_states(model)
@@ -158,54 +105,9 @@ def revert_guards(model: SqlModel) -> list[Check]:
     return numbered(guards)
 
 
-def _note_created_group_users(model: SqlModel) -> None:
-    """Tell each created class/group which accounts and memberships the plan itself put in it (one
-    pass over the changes and memberships, not one per created group)."""
-    logins_by_class: dict[str, list[str]] = {}
-    for c in model.creates:
-        logins_by_class.setdefault(c.class_ref.upper(), []).append(c.login)
-    moved_to: dict[str, list[int]] = {}
-    for u in model.user_changes:
-        for ref in dict.fromkeys(str(ref).upper() for ref in u.new_class_refs):
-            moved_to.setdefault(ref, []).append(u.user_id)
-    added_ids: dict[str, list[int]] = {}
-    added_logins: dict[str, list[str]] = {}
-    for m in model.memberships_add:
-        if m.user_id:
-            added_ids.setdefault(m.ref.upper(), []).append(m.user_id)
-        else:
-            added_logins.setdefault(m.ref.upper(), []).append(m.login)
-    for g in model.group_creates:
-        ref = g.ref.upper()
-        g.created_logins = logins_by_class.get(ref, []) if g.type == "classe" else []
-        g.moved_users = list(moved_to.get(ref, [])) if g.type == "classe" else []
-        g.added_ids = list(added_ids.get(ref, []))
-        g.added_logins = list(added_logins.get(ref, []))
-
-
 def verify_checks(model: SqlModel) -> list[Check]:
-    checks: list[Check] = []
-    add = checks.append
-    for g in model.group_creates:
-        add(Check(g.id, "", f"one {g.type} {g.ref} with the plan's name", "group_created", g))
-    for r in model.renames:
-        add(Check(r.id, "", f"class groupe_id {r.groupe_id} renamed", "renamed", r))
-    for c in model.creates:
-        add(Check(c.id, "", f"account {c.login} exists with the plan's values", "created_all", c))
-    for u in model.user_changes:
-        add(Check(u.id, "", f"user_id {u.user_id} holds the new values", "user_new", u))
-    for m in model.memberships_add:
-        add(Check(m.id, "", f"{m.describe}: member", "membership_present", m))
-    for m in model.memberships_remove:
-        add(Check(m.id, "", f"user_id {m.user_id}, group {m.ref}: not a member", "membership_absent", m))
-    for r in model.retires:
-        add(Check(r.id, "", f"groupe_id {r.groupe_id} and its memberships are gone", "retired", r))
-    for a in model.archives:
-        add(Check(a.id, "", "SACoche's import archive holds the imported file", "archive_new", a))
-    for e in model.left_alone:
-        text = f"hand-made {e.type} groupe_id {e.groupe_id} untouched"
-        add(Check(f"left_alone-{e.groupe_id}", "", text, "left_alone", e))
-    return numbered(checks)
+    """What must hold after apply.sql, one check per item (and per hand-made group left alone)."""
+    return numbered(_run(VERIFY_STEPS, GuardContext(model)))
 
 
 def old_states(model: SqlModel) -> dict[str, str]:
