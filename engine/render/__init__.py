@@ -4,7 +4,8 @@ A reader starts at :func:`render_sql` (:mod:`~engine.render.sql`: the scripts, s
 templates in ``engine/render/templates/``). The SQL side: :mod:`~engine.render.loading` (plan.json read
 and validated, with :mod:`~engine.render.itemcheck` and :mod:`~engine.render.plancheck`),
 :mod:`~engine.render.model` and :mod:`~engine.render.views` (the accepted items the templates loop over),
-:mod:`~engine.render.guards` and :mod:`~engine.render.check` (guards and verify checks),
+:mod:`~engine.render.guards` (with a ``guards_<family>`` module per family) and
+:mod:`~engine.render.check` (guards and verify checks),
 :mod:`~engine.render.sqlphrases` (the SQL phrases the templates use), :mod:`~engine.render.literals` and
 :mod:`~engine.render.columns`. Beside it: :mod:`~engine.render.report` and :mod:`~engine.render.sheets`
 (report and login sheet), :mod:`~engine.render.apply` (running a script) and :mod:`~engine.render.summary`.

@@ -72,3 +72,11 @@ def test_a_kind_checker_runs_after_the_common_checks() -> None:
     assert problems[0] == "'accepted' must be true or false, not \"yes\""
     assert "target needs groupe_id (integer)" in problems[1:]
     assert "target needs members (list of user_id): re-run `onde-sacoche plan`" in problems
+
+
+def test_every_family_new_state_is_a_spelled_condition() -> None:
+    from engine.render.guards import NEW_STATES
+
+    spelled = set(MySQLPhrases(mysql_literal, deletes_created=False)._conditions)
+    assert {"group_absent", "user", "membership", "archive_old"} <= set(NEW_STATES)
+    assert set(NEW_STATES) | set(NEW_STATES.values()) <= spelled
