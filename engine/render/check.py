@@ -4,7 +4,7 @@ them share."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,3 +75,10 @@ class GuardContext:
 
 #: one step of a script's guards or checks: those of one family of items, in script order
 Step = Callable[[GuardContext], list[Check]]
+
+
+def each(views: Iterable[Any], short: str, check: str, text: str | Callable[[Any], str]) -> list[Check]:
+    """One check per view (about the view's item): ``text`` is the message, or makes it from the view."""
+    if isinstance(text, str):
+        return [Check(v.id, short, text, check, v) for v in views]
+    return [Check(v.id, short, text(v), check, v) for v in views]

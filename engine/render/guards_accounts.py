@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.render.check import Check, GuardContext
+from engine.render.check import Check, GuardContext, each
 
 #: apply guard on an item's own row → the condition that says the row is already as apply.sql leaves it
 NEW_STATES = {"user": "user_new"}
@@ -32,34 +32,26 @@ def apply_changed(ctx: GuardContext) -> list[Check]:
 
 
 def revert_changed(ctx: GuardContext) -> list[Check]:
-    return [
-        Check(
-            u.id,
-            "row changed",
-            f"user_id {u.user_id} no longer holds the values apply.sql wrote",
-            "user_new",
-            u,
-        )
-        for u in ctx.model.user_changes
-    ]
+    return each(
+        ctx.model.user_changes,
+        "row changed",
+        "user_new",
+        lambda u: f"user_id {u.user_id} no longer holds the values apply.sql wrote",
+    )
 
 
 def revert_created(ctx: GuardContext) -> list[Check]:
     text = "the new pupil's account is gone or was changed since apply.sql"
     if ctx.model.deletes_created:
         text = "the new pupil's account changed or was used since apply.sql: not deleted"
-    return [Check(c.id, "account changed", text, "created", c) for c in ctx.model.creates]
+    return each(ctx.model.creates, "account changed", "created", text)
 
 
 def verify_created(ctx: GuardContext) -> list[Check]:
-    return [
-        Check(c.id, "", f"account {c.login} exists with the plan's values", "created_all", c)
-        for c in ctx.model.creates
-    ]
+    return each(
+        ctx.model.creates, "", "created_all", lambda c: f"account {c.login} exists with the plan's values"
+    )
 
 
 def verify_changed(ctx: GuardContext) -> list[Check]:
-    return [
-        Check(u.id, "", f"user_id {u.user_id} holds the new values", "user_new", u)
-        for u in ctx.model.user_changes
-    ]
+    return each(ctx.model.user_changes, "", "user_new", lambda u: f"user_id {u.user_id} holds the new values")

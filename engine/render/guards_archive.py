@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.render.check import Check, GuardContext
+from engine.render.check import Check, GuardContext, each
 
 #: apply guard on an item's own row → the condition that says the row is already as apply.sql leaves it
 #: (written, or cut between its pieces)
@@ -22,9 +22,9 @@ def apply(ctx: GuardContext) -> list[Check]:
 
 def revert(ctx: GuardContext) -> list[Check]:
     text = "SACoche's import archive no longer holds what apply.sql wrote"
-    return [Check(a.id, "archive changed", text, "archive_new", a) for a in ctx.model.archives]
+    return each(ctx.model.archives, "archive changed", "archive_new", text)
 
 
 def verify(ctx: GuardContext) -> list[Check]:
     text = "SACoche's import archive holds the imported file"
-    return [Check(a.id, "", text, "archive_new", a) for a in ctx.model.archives]
+    return each(ctx.model.archives, "", "archive_new", text)

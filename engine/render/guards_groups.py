@@ -3,7 +3,7 @@ alone, and the refs other items need to be single."""
 
 from __future__ import annotations
 
-from engine.render.check import Check, GuardContext
+from engine.render.check import Check, GuardContext, each
 from engine.render.model import SqlModel
 
 #: apply guard on an item's own row → the condition that says the row is already as apply.sql leaves it
@@ -23,29 +23,23 @@ def apply_created(ctx: GuardContext) -> list[Check]:
 
 
 def apply_renamed(ctx: GuardContext) -> list[Check]:
-    return [
-        Check(
-            r.id,
-            "class changed",
-            f"class groupe_id {r.groupe_id} no longer has the plan's ref and name",
-            "rename",
-            r,
-        )
-        for r in ctx.model.renames
-    ]
+    return each(
+        ctx.model.renames,
+        "class changed",
+        "rename",
+        lambda r: f"class groupe_id {r.groupe_id} no longer has the plan's ref and name",
+    )
 
 
 def apply_retired(ctx: GuardContext) -> list[Check]:
-    return [
-        Check(
-            r.id,
-            "group changed",
-            f"{r.type} groupe_id {r.groupe_id} changed, or has members, pp or chef the plan did not see",
-            "retire",
-            r,
-        )
-        for r in ctx.model.retires
-    ]
+    return each(
+        ctx.model.retires,
+        "group changed",
+        "retire",
+        lambda r: (
+            f"{r.type} groupe_id {r.groupe_id} changed, or has members, pp or chef the plan did not see"
+        ),
+    )
 
 
 def apply_refs_single(ctx: GuardContext) -> list[Check]:
@@ -59,29 +53,21 @@ def apply_refs_single(ctx: GuardContext) -> list[Check]:
 
 def revert_retired(ctx: GuardContext) -> list[Check]:
     # retired, or cut between deleting its memberships and deleting its row
-    return [
-        Check(
-            r.id,
-            "id or ref in use",
-            f"groupe_id {r.groupe_id} or ref {r.ref} is in use again",
-            "retired_absent_or_half",
-            r,
-        )
-        for r in ctx.model.retires
-    ]
+    return each(
+        ctx.model.retires,
+        "id or ref in use",
+        "retired_absent_or_half",
+        lambda r: f"groupe_id {r.groupe_id} or ref {r.ref} is in use again",
+    )
 
 
 def revert_renamed(ctx: GuardContext) -> list[Check]:
-    return [
-        Check(
-            r.id,
-            "class changed",
-            f"class groupe_id {r.groupe_id} no longer has the name apply.sql wrote",
-            "renamed",
-            r,
-        )
-        for r in ctx.model.renames
-    ]
+    return each(
+        ctx.model.renames,
+        "class changed",
+        "renamed",
+        lambda r: f"class groupe_id {r.groupe_id} no longer has the name apply.sql wrote",
+    )
 
 
 def revert_created(ctx: GuardContext) -> list[Check]:
@@ -89,16 +75,12 @@ def revert_created(ctx: GuardContext) -> list[Check]:
     if not ctx.model.deletes_created:
         return []
     note_created_group_users(ctx.model)
-    return [
-        Check(
-            g.id,
-            "group in use",
-            f"{g.type} {g.ref} changed or is used by others: not deleted",
-            "created_group",
-            g,
-        )
-        for g in ctx.model.group_creates
-    ]
+    return each(
+        ctx.model.group_creates,
+        "group in use",
+        "created_group",
+        lambda g: f"{g.type} {g.ref} changed or is used by others: not deleted",
+    )
 
 
 def note_created_group_users(model: SqlModel) -> None:
@@ -127,23 +109,19 @@ def note_created_group_users(model: SqlModel) -> None:
 
 
 def verify_created(ctx: GuardContext) -> list[Check]:
-    return [
-        Check(g.id, "", f"one {g.type} {g.ref} with the plan's name", "group_created", g)
-        for g in ctx.model.group_creates
-    ]
+    return each(
+        ctx.model.group_creates, "", "group_created", lambda g: f"one {g.type} {g.ref} with the plan's name"
+    )
 
 
 def verify_renamed(ctx: GuardContext) -> list[Check]:
-    return [
-        Check(r.id, "", f"class groupe_id {r.groupe_id} renamed", "renamed", r) for r in ctx.model.renames
-    ]
+    return each(ctx.model.renames, "", "renamed", lambda r: f"class groupe_id {r.groupe_id} renamed")
 
 
 def verify_retired(ctx: GuardContext) -> list[Check]:
-    return [
-        Check(r.id, "", f"groupe_id {r.groupe_id} and its memberships are gone", "retired", r)
-        for r in ctx.model.retires
-    ]
+    return each(
+        ctx.model.retires, "", "retired", lambda r: f"groupe_id {r.groupe_id} and its memberships are gone"
+    )
 
 
 def verify_left_alone(ctx: GuardContext) -> list[Check]:

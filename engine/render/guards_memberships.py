@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.render.check import Check, GuardContext
+from engine.render.check import Check, GuardContext, each
 
 #: apply guard on an item's own row → the condition that says the row is already as apply.sql leaves it
 NEW_STATES = {"membership": "membership_absent"}
@@ -24,10 +24,12 @@ def apply_users(ctx: GuardContext) -> list[Check]:
 
 
 def apply_removed(ctx: GuardContext) -> list[Check]:
-    return [
-        Check(m.id, "not a member", f"user_id {m.user_id} is no longer in group {m.ref}", "membership", m)
-        for m in ctx.model.memberships_remove
-    ]
+    return each(
+        ctx.model.memberships_remove,
+        "not a member",
+        "membership",
+        lambda m: f"user_id {m.user_id} is no longer in group {m.ref}",
+    )
 
 
 def revert_removed(ctx: GuardContext) -> list[Check]:
@@ -43,17 +45,17 @@ def revert_removed(ctx: GuardContext) -> list[Check]:
 
 def revert_added(ctx: GuardContext) -> list[Check]:
     text = "the membership apply.sql added is not there"
-    return [Check(m.id, "member missing", text, "membership_present", m) for m in ctx.model.memberships_add]
+    return each(ctx.model.memberships_add, "member missing", "membership_present", text)
 
 
 def verify_added(ctx: GuardContext) -> list[Check]:
-    return [
-        Check(m.id, "", f"{m.describe}: member", "membership_present", m) for m in ctx.model.memberships_add
-    ]
+    return each(ctx.model.memberships_add, "", "membership_present", lambda m: f"{m.describe}: member")
 
 
 def verify_removed(ctx: GuardContext) -> list[Check]:
-    return [
-        Check(m.id, "", f"user_id {m.user_id}, group {m.ref}: not a member", "membership_absent", m)
-        for m in ctx.model.memberships_remove
-    ]
+    return each(
+        ctx.model.memberships_remove,
+        "",
+        "membership_absent",
+        lambda m: f"user_id {m.user_id}, group {m.ref}: not a member",
+    )
