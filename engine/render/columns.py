@@ -86,3 +86,30 @@ GROUP_REF_LENGTH = 20
 GROUP_NAME_LENGTH = 20
 ITEM_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+# Parents (docs/parents.md): TUT accounts of sacoche_user, their links and their address.
+PARENT = "TUT"
+#: the parent item kinds that change an existing parent's row of sacoche_user
+PARENT_USER_KINDS = ("parent_update", "parent_reactivate", "parent_deactivate")
+#: the columns of sacoche_parent_adresse a plan may set, with SACoche's current DDL's widths
+ADDRESS_COLUMN_TYPES: dict[str, int] = {
+    "adresse_ligne1": 50,
+    "adresse_ligne2": 50,
+    "adresse_ligne3": 50,
+    "adresse_ligne4": 50,
+    "adresse_postal_code": 10,
+    "adresse_postal_libelle": 45,
+    "adresse_pays_nom": 35,
+}
+#: the columns of a parent's account a plan may set when it creates it
+PARENT_CREATE_COLUMNS = (
+    "user_profil_sigle",
+    "user_genre",
+    "user_nom",
+    "user_prenom",
+    "user_email",
+    "user_email_origine",
+    "user_login",
+    "user_password",
+    "user_sortie_date",
+)

@@ -15,6 +15,7 @@ from engine.render import guards_accounts as accounts
 from engine.render import guards_archive as archive
 from engine.render import guards_groups as groups
 from engine.render import guards_memberships as memberships
+from engine.render import guards_parents as parents
 from engine.render.check import OWN_ROW_GUARDS, Check, GuardContext, Step, numbered
 from engine.render.model import SqlModel
 
@@ -39,10 +40,12 @@ APPLY_STEPS: tuple[Step, ...] = (
     memberships.apply_removed,
     groups.apply_retired,
     archive.apply,
+    parents.apply,
 )
 #: after the new states are accepted: guards about other items' rows, which no write of this plan makes
 APPLY_LAST_STEPS: tuple[Step, ...] = (groups.apply_refs_single,)
 REVERT_STEPS: tuple[Step, ...] = (
+    parents.revert,
     groups.revert_retired,
     memberships.revert_removed,
     memberships.revert_added,
@@ -61,10 +64,19 @@ VERIFY_STEPS: tuple[Step, ...] = (
     memberships.verify_removed,
     groups.verify_retired,
     archive.verify,
+    parents.verify,
     groups.verify_left_alone,
 )
 #: apply guard on an item's own row → the condition saying the row is already in the plan's new state
-NEW_STATES = {**groups.NEW_STATES, **accounts.NEW_STATES, **memberships.NEW_STATES, **archive.NEW_STATES}
+NEW_STATES = {
+    **groups.NEW_STATES,
+    **accounts.NEW_STATES,
+    **memberships.NEW_STATES,
+    **archive.NEW_STATES,
+    **parents.NEW_STATES,
+}
+#: the apply guards on an item's own row (verify's NOT DONE, revert's "never applied")
+OWN_ROWS = OWN_ROW_GUARDS | parents.OWN_ROW_GUARDS
 
 
 def _run(steps: tuple[Step, ...], ctx: GuardContext) -> list[Check]:
@@ -116,7 +128,7 @@ def old_states(model: SqlModel) -> dict[str, str]:
     not done while absent) or "never" (a hand-made group: only ever done or unexpected)."""
     found: dict[str, list[Check]] = {}
     for g in apply_guards(model):
-        if g.check in OWN_ROW_GUARDS:
+        if g.check in OWN_ROWS:
             found.setdefault(g.item, []).append(g)
     states: dict[str, Any] = {item: checks for item, checks in found.items()}
     for m in model.memberships_add:

@@ -13,6 +13,7 @@ from engine.archive import MEDIUMTEXT_BYTES
 from engine.archive import OBJET as ARCHIVE_OBJET
 from engine.plan import ITEM_KINDS
 from engine.render.columns import (
+    ADDRESS_COLUMN_TYPES,
     ARCHIVE_COLUMNS,
     CLASS,
     CREATE_REQUIRED,
@@ -21,6 +22,9 @@ from engine.render.columns import (
     GROUP_NAME_LENGTH,
     GROUP_REF_LENGTH,
     ITEM_ID_RE,
+    PARENT,
+    PARENT_CREATE_COLUMNS,
+    PARENT_USER_KINDS,
     TEXT,
     USER_COLUMNS,
     USER_KINDS,
@@ -97,8 +101,13 @@ def item_value_problems(item: Any, widths: dict[str, int] | None = None) -> list
     target, changes = item.get("target"), item.get("changes")
     if not isinstance(target, dict) or not isinstance(changes, dict):
         return [*problems, "'target' and 'changes' must be objects"]
-    if kind == "decide":
-        if item.get("accepted") is True:
+    if kind in ("decide", "parent_decide"):
+        if kind == "parent_decide" and item.get("accepted") is True:
+            problems.append(
+                "a parent_decide item is a question, it cannot be accepted: set it back to false and answer "
+                "it in the decisions file (docs/parents.md)"
+            )
+        elif item.get("accepted") is True:
             problems.append(
                 "a decide item is a question, it cannot be accepted: set it back to false and answer it "
                 "with `onde-sacoche decide PLAN ID same|different`"
@@ -281,6 +290,104 @@ def _archive_problems(
     return problems
 
 
+# --- parents (docs/parents.md) ----------------------------------------------------------------------------
+
+
+def _parent_change_problems(
+    kind: str, target: Mapping[str, Any], changes: Mapping[str, Any], widths: dict[str, int]
+) -> list[str]:
+    """An update, deactivation or reactivation of an existing parent's account (no class)."""
+    pupil_kind = kind.removeprefix("parent_")
+    problems = _user_change_problems(pupil_kind, target, changes, widths)
+    if "eleve_classe_id" in changes:
+        problems.append("a parent has no class: eleve_classe_id cannot be changed")
+    return problems
+
+
+def _parent_create_problems(
+    kind: str, target: Mapping[str, Any], changes: Mapping[str, Any], widths: dict[str, int]
+) -> list[str]:
+    """A new parent's account: profile TUT, no class."""
+    problems = []
+    if not is_text(target.get("login")) or not target.get("login"):
+        problems.append("target needs login (text)")
+    for column, change in changes.items():
+        if column not in PARENT_CREATE_COLUMNS:
+            problems.append(f"column {column!r} cannot be set by this tool on a parent")
+            continue
+        if "new" not in change:
+            problems.append(f"{column}: 'new' is missing")
+            continue
+        if column == "user_profil_sigle":
+            if change["new"] != PARENT:
+                problems.append(f"user_profil_sigle of a parent must be {PARENT!r}")
+            continue
+        problem = _value_problem(column, change["new"], nullable_date=False, widths=widths)
+        if problem:
+            problems.append(problem)
+    for column in ("user_profil_sigle", "user_nom", "user_prenom", "user_login", "user_password"):
+        if column not in changes:
+            problems.append(f"{column} is missing")
+    if changes.get("user_login", {}).get("new") not in (None, target.get("login")):
+        problems.append("user_login differs from target.login")
+    return problems
+
+
+def _parent_ref_problems(target: Mapping[str, Any], prefix: str) -> list[str]:
+    """A parent (``parent``) or a child (``eleve``): its user_id (or null: created by this plan) and login."""
+    problems = []
+    if target.get(f"{prefix}_id") is not None and not is_int(target.get(f"{prefix}_id")):
+        problems.append(f"{prefix}_id must be an integer or null")
+    login = target.get(f"{prefix}_login")
+    if not is_text(login) or not login:
+        problems.append(f"target needs {prefix}_login")
+    return problems
+
+
+def _parent_address_problems(
+    kind: str, target: Mapping[str, Any], changes: Mapping[str, Any], widths: dict[str, int]
+) -> list[str]:
+    problems = _parent_ref_problems(target, "parent")
+    row_exists = target.get("row_exists")
+    if not isinstance(row_exists, bool):
+        return [*problems, "target needs row_exists (true or false)"]
+    if not changes:
+        problems.append("no change")
+    for column, change in changes.items():
+        if column not in ADDRESS_COLUMN_TYPES:
+            problems.append(f"column {column!r} cannot be set by this tool")
+            continue
+        new, old = change.get("new"), change.get("old", "missing")
+        width = _width(widths, column, ADDRESS_COLUMN_TYPES[column])
+        if not is_text(new) or len(new) > width or any(ord(ch) > 0xFFFF for ch in new):
+            problems.append(f"new {column} must be text of at most {width} characters (no emoji)")
+        if row_exists and not is_text(old):
+            problems.append(f"old {column} must be text (the row exists)")
+        if not row_exists and old is not None:
+            problems.append(f"old {column} must be null (no row yet)")
+    return problems
+
+
+def _parent_link_problems(
+    kind: str, target: Mapping[str, Any], changes: Mapping[str, Any], widths: dict[str, int]
+) -> list[str]:
+    problems = _parent_ref_problems(target, "parent") + _parent_ref_problems(target, "eleve")
+    if kind == "parent_link":
+        num = changes.get("resp_legal_num", {})
+        if set(changes) != {"resp_legal_num"} or num.get("old") is not None:
+            problems.append("a link changes resp_legal_num only, from null")
+        if not is_int(num.get("new")) or not 0 <= num["new"] <= 255:
+            problems.append("resp_legal_num must be an integer from 0 to 255")
+        return problems
+    if not is_int(target.get("parent_id")) or not is_int(target.get("eleve_id")):
+        problems.append("target needs parent_id and eleve_id (integers)")
+    if not is_int(target.get("resp_legal_num")) or not 0 <= target["resp_legal_num"] <= 255:
+        problems.append("target needs resp_legal_num (an integer from 0 to 255)")
+    if changes:
+        problems.append("an unlink has no changes")
+    return problems
+
+
 #: item kind → the checker of its target and changes (kinds without one have nothing more to check)
 KIND_PROBLEMS: dict[str, KindProblems] = {
     **dict.fromkeys(USER_KINDS, _user_change_problems),
@@ -293,4 +400,9 @@ KIND_PROBLEMS: dict[str, KindProblems] = {
     "membership_add": _membership_problems,
     "membership_remove": _membership_problems,
     "archive": _archive_problems,
+    **dict.fromkeys(PARENT_USER_KINDS, _parent_change_problems),
+    "parent_create": _parent_create_problems,
+    "parent_address": _parent_address_problems,
+    "parent_link": _parent_link_problems,
+    "parent_unlink": _parent_link_problems,
 }

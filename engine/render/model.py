@@ -12,7 +12,7 @@ from typing import Any
 
 from engine.errors import OndeError
 from engine.plan import ITEM_KINDS
-from engine.render.columns import USER_KINDS
+from engine.render.columns import PARENT_USER_KINDS, USER_KINDS
 from engine.render.views import (
     ArchiveWrite,
     Create,
@@ -23,6 +23,10 @@ from engine.render.views import (
     Retire,
     UserChange,
 )
+from engine.render.views_parents import ParentAddress, ParentChange, ParentCreate, ParentLink
+
+#: the items that are questions: never written, never accepted
+QUESTIONS = ("decide", "parent_decide")
 
 
 class SqlModel:
@@ -31,16 +35,17 @@ class SqlModel:
     def __init__(self, doc: Mapping[str, Any], *, revert_deletes_created: bool) -> None:
         self.doc = doc
         self.deletes_created = revert_deletes_created
-        items = [i for i in doc["items"] if i["kind"] != "decide"]
+        items = [i for i in doc["items"] if i["kind"] not in QUESTIONS]
         self.accepted = [i for i in items if i["accepted"]]
         self.skipped = [i for i in items if not i["accepted"]]
-        self.decide = [i for i in doc["items"] if i["kind"] == "decide"]
+        self.decide = [i for i in doc["items"] if i["kind"] in QUESTIONS]
         by_kind: dict[str, list[dict[str, Any]]] = {k: [] for k in ITEM_KINDS}
         for item in self.accepted:
             by_kind[item["kind"]].append(item)
         self.by_kind = by_kind
         self.today = str(doc.get("today") or "")
         check_dependencies(items, self.accepted, by_kind["create"])
+        check_parent_dependencies(items, self.accepted)
         self.group_creates = [GroupCreate.of(i) for i in by_kind["class_create"] + by_kind["group_create"]]
         self.renames = [Rename.of(i) for i in by_kind["class_rename"]]
         self.creates = [Create(i) for i in by_kind["create"]]
@@ -49,6 +54,11 @@ class SqlModel:
         self.memberships_remove = [Membership(i) for i in by_kind["membership_remove"]]
         self.retires = [Retire.of(i) for i in by_kind["class_retire"] + by_kind["group_retire"]]
         self.archives = [ArchiveWrite(i) for i in by_kind["archive"]]
+        self.parent_creates = [ParentCreate(i) for i in by_kind["parent_create"]]
+        self.parent_changes = [ParentChange(i) for k in PARENT_USER_KINDS for i in by_kind[k]]
+        self.parent_addresses = [ParentAddress(i) for i in by_kind["parent_address"]]
+        self.parent_links = [ParentLink(i) for i in by_kind["parent_link"]]
+        self.parent_unlinks = [ParentLink(i) for i in by_kind["parent_unlink"]]
         self.left_alone = LeftAlone.all_of(doc)
         self.new_refs = {(g.type, g.ref.upper()) for g in self.group_creates}
         self.retired_refs = {(r.type, r.ref.upper()) for r in self.retires}
@@ -64,7 +74,29 @@ class SqlModel:
             + len(self.memberships_remove)
             + sum(1 + len(r.members) for r in self.retires)
             + sum(len(a.chunks("new")) for a in self.archives)
+            + self.parent_rows()
         )
+
+    def parent_rows(self) -> int:
+        """Rows apply.sql's parents' writes change."""
+        return (
+            len(self.parent_creates)
+            + len(self.parent_changes)
+            + len(self.parent_addresses)
+            + len(self.parent_links)
+            + len(self.parent_unlinks)
+        )
+
+    @property
+    def parents_locked(self) -> bool:
+        """Whether the MySQL scripts lock the parents' tables: the plan has parent items (accepted or not:
+        apply.sql's read set then covers those tables, and finds its touched rows under aliases p, e)."""
+        return any(str(i["kind"]).startswith("parent_") for i in self.doc["items"])
+
+    @property
+    def parents(self) -> bool:
+        """Whether the plan writes anything about parents (the scripts then lock their tables too)."""
+        return bool(self.parent_rows())
 
     @property
     def writes(self) -> bool:
@@ -110,6 +142,51 @@ def check_dependencies(
         if key in seen:
             problems.append(f"{item['id']} and {seen[key]} create the same login")
         seen[key] = item["id"]
+    if problems:
+        raise OndeError(
+            "; ".join(problems),
+            hint="accept both items or neither (edit `accepted` in plan.json), then render again",
+        )
+
+
+def check_parent_dependencies(
+    items: Sequence[Mapping[str, Any]], accepted: Sequence[Mapping[str, Any]]
+) -> None:
+    """A parent's address or link naming an account this plan creates needs that account's item accepted
+    (a new parent's, or a new pupil's); no two accepted items create the same login."""
+    parents = {i["target"]["login"].lower(): i for i in items if i["kind"] == "parent_create"}
+    pupils = {i["target"]["login"].lower(): i for i in items if i["kind"] == "create"}
+    problems = []
+
+    def need(
+        item: Mapping[str, Any], creates: Mapping[str, Mapping[str, Any]], login: str, what: str
+    ) -> None:
+        other = creates.get(login.lower())
+        if other is None:
+            problems.append(f"{item['id']}: no create item for {what} login {login!r}")
+        elif not other["accepted"]:
+            problems.append(
+                f"{item['id']} is accepted but needs {what}, whose item {other['id']} is not accepted"
+            )
+
+    for item in accepted:
+        kind, target = item["kind"], item["target"]
+        if kind in ("parent_address", "parent_link", "parent_unlink") and target.get("parent_id") is None:
+            need(item, parents, target["parent_login"], "its new parent")
+        if kind == "parent_link" and target.get("eleve_id") is None:
+            need(item, pupils, target["eleve_login"], "its new pupil")
+    for item in accepted:
+        if item["kind"] == "parent_create" and item["target"]["login"].lower() in pupils:
+            other = pupils[item["target"]["login"].lower()]
+            if other["accepted"]:
+                problems.append(f"{item['id']} and {other['id']} create the same login")
+    seen: dict[str, str] = {}
+    for item in accepted:
+        if item["kind"] == "parent_create":
+            key = item["target"]["login"].lower()
+            if key in seen:
+                problems.append(f"{item['id']} and {seen[key]} create the same login")
+            seen[key] = item["id"]
     if problems:
         raise OndeError(
             "; ".join(problems),

@@ -24,9 +24,10 @@ from typing import Any
 from engine.render.phrases_accounts import AccountPhrases
 from engine.render.phrases_archive import ArchivePhrases
 from engine.render.phrases_groups import GroupPhrases
+from engine.render.phrases_parents import ParentPhrases
 
 
-class Phrases(GroupPhrases, AccountPhrases, ArchivePhrases):
+class Phrases(GroupPhrases, AccountPhrases, ArchivePhrases, ParentPhrases):
     """Every family's phrases; subclasses say how text is compared and what is true/false."""
 
 
