@@ -53,7 +53,9 @@ class Check:
 
 
 #: the apply guards that check an item's own row in the plan's old state (not the ones on other items)
-OWN_ROW_GUARDS = frozenset({"group_absent", "rename", "login_free", "user", "membership", "retire"})
+OWN_ROW_GUARDS = frozenset(
+    {"group_absent", "rename", "login_free", "user", "membership", "retire", "archive_old"}
+)
 
 
 def numbered(checks: list[Check]) -> list[Check]:
