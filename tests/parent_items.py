@@ -173,6 +173,11 @@ def family_plan(out: Path, db_url: str, items: list[dict[str, Any]] | None = Non
     path = out / "plan.json"
     doc = json.loads(path.read_text(encoding="utf-8"))
     doc["items"] += parent_items() if items is None else items
+    if db_url.startswith("mysql"):  # the read set the planner would have stored with these items
+        from engine.readset import plan_read_set, read_set
+
+        early = read_set(db_url, parents=True) or {}
+        doc["state"]["read_set"] = plan_read_set(db_url, early, doc["items"])
     path.write_text(json.dumps(reseal(doc), ensure_ascii=False, indent=1), encoding="utf-8")
     return doc
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import random
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers import EXAMPLES
-from parent_items import TODAY
+from parent_items import FAMILY_SQL, TODAY, family_plan
 from support.mariadb import SacocheDatabase
 from support.state_copy import copy_sqlite_to_mysql
 
@@ -219,3 +220,42 @@ def test_a_parent_row_moved_by_hand_stops_apply_before_any_write(
     assert refused.returncode != 0
     assert "GUARD READ sacoche_parent_adresse: table moved" in refused.stderr
     assert checksums(imported) == before
+
+
+def test_hand_built_items_of_every_kind_apply_cut_anywhere_converge_and_revert(
+    school: SacocheDatabase, tmp_path: Path
+) -> None:
+    """The items of tests/parent_items.py (a new parent linked to an existing and a new pupil, an update,
+    a reactivation, a deactivation, an address added and one changed, an unlink) on MariaDB: verify says
+    NOT DONE, then for every k apply.sql cut after its k-th write and run again finishes (verify OK, a
+    third run writes nothing) and revert.sql gives back identical tables."""
+    for statement in FAMILY_SQL:
+        school.query(statement)
+    out = tmp_path / "plan"
+    family_plan(out, school.url)
+    render_sql(out, ["mysql"], revert_deletes_created=True)
+    rows = school.execute_file(sql_path(out, "mysql", "verify"), "--batch", "--skip-column-names")
+    details = {line.split("\t")[0]: line.split("\t")[2] for line in rows.stdout.splitlines()}
+    assert details["parent_unlink-0000000009"].startswith("NOT DONE (still as the plan found it)")
+    assert details["parent_address-0000000006"].startswith("NOT DONE")
+    text = sql_path(out, "mysql", "apply").read_text(encoding="utf-8")
+    writes = text.count(COUNTED)
+    original = checksums(school)
+    cut_script = tmp_path / "cut.sql"
+    for k in range(writes + 1):
+        end = 0
+        for _ in range(k):
+            end = text.index(COUNTED, end) + len(COUNTED)
+        cut_script.write_text(text[: end or text.index("-- All guards passed")], encoding="utf-8")
+        cut = school.execute_file(cut_script)
+        assert cut.returncode == 0, (k, cut.stderr[-600:])
+        run(school, out, "apply")
+        assert verified(school, out).startswith("RESULT\t1\tOK"), k
+        finished = checksums(school)
+        run(school, out, "apply")
+        assert checksums(school) == finished, k
+        run(school, out, "revert")
+        assert checksums(school) == original, k
+    assert school.query("SELECT user_sortie_date FROM sacoche_user WHERE user_id = 901") == [
+        (date(2025, 7, 1),)
+    ]
