@@ -28,6 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import synth
+from benchmarks.config import ROOT, TODAY
+from benchmarks.measure import bench_env, compile_project, measure
+from benchmarks.stages import plan_child_command, read_stages
 
 #: issue 17: "every pupil of a school changed: class moves, new pupils, leavers, class renames, many homonyms"
 CHANGED_HEAVY = synth.Shares(
@@ -101,8 +104,6 @@ def _client(server: Any, script: Path) -> float:
 
 def bench_changed_heavy(work: Path, *, pupils: int, timeout: float, today: str) -> dict[str, Any]:
     """Plan, reference I/O and apply of one changed-heavy school on a private MariaDB server."""
-    from benchmarks.run import ALLOW_ALL, ROOT, _env, measure, read_stages
-
     sys.path.insert(0, str(ROOT / "tests"))
     try:
         from support.mariadb import MariaDBServer, MariaDBUnavailable, SacocheDatabase
@@ -112,7 +113,7 @@ def bench_changed_heavy(work: Path, *, pupils: int, timeout: float, today: str) 
     folder = work / "changed-heavy"
     school = synth.generate(folder, pupils=pupils, seed=11, shares=CHANGED_HEAVY, prefix="changed")[0]
     result: dict[str, Any] = {"pupils": school.pupils, "accounts": school.accounts, "planted": school.planted}
-    env = _env(work)
+    env = bench_env(work)
     try:
         with MariaDBServer(base_dir=folder / "server") as server:
             server.create_database("bench")
@@ -128,9 +129,7 @@ def bench_changed_heavy(work: Path, *, pupils: int, timeout: float, today: str) 
             seconds, joined = reference.stdout.split()
             result["reference_seconds"], result["reference_joined"] = float(seconds), int(joined)
             timings, out = folder / "stages.jsonl", folder / "plan"
-            cmd = [sys.executable, str(ROOT / "benchmarks" / "run.py"), "_plan-child", str(timings), "plan"]
-            cmd += [str(school.export), "--db", db.url, "--out", str(out), "--today", today, "--force"]
-            cmd += [arg for guard in ALLOW_ALL for arg in ("--allow", guard)]
+            cmd = plan_child_command(timings, school.export, db.url, out, today=today)
             run = measure(cmd, timeout=timeout, env=env)
             result["plan"] = {
                 "seconds": run.seconds,
@@ -268,8 +267,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=900.0)
     parser.add_argument("--work", type=Path, default=None)
     args = parser.parse_args(argv)
-    from benchmarks.run import TODAY, compile_project
-
     compile_project()
     with tempfile.TemporaryDirectory() as tmp:
         work = args.work or Path(tmp)
