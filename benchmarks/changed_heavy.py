@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -113,6 +114,8 @@ def bench_changed_heavy(work: Path, *, pupils: int, timeout: float, today: str) 
     folder = work / "changed-heavy"
     school = synth.generate(folder, pupils=pupils, seed=11, shares=CHANGED_HEAVY, prefix="changed")[0]
     result: dict[str, Any] = {"pupils": school.pupils, "accounts": school.accounts, "planted": school.planted}
+    result["load"] = [round(os.getloadavg()[0], 1)]  # the machine may be shared: said next to the figures
+    result["nproc"] = os.cpu_count()
     env = bench_env(work)
     try:
         with MariaDBServer(base_dir=folder / "server") as server:
@@ -154,6 +157,7 @@ def bench_changed_heavy(work: Path, *, pupils: int, timeout: float, today: str) 
     except MariaDBUnavailable as exc:
         result["missing"] = f"not measured: {exc}"
         return result
+    result["load"].append(round(os.getloadavg()[0], 1))
     result["plan_ratio"] = result["plan"]["seconds"] / result["reference_seconds"]
     result["apply_ratio"] = result["apply_seconds"] / result["load_seconds"]
     return result
@@ -219,6 +223,18 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def _shared(result: dict[str, Any]) -> str:
+    """How loaded the machine was while this case ran (older saved reports do not say)."""
+    load = result.get("load") or []
+    if len(load) < 2:
+        return ""
+    return (
+        f" Load average {load[0]} when this case started and {load[1]} when it ended, on "
+        f"{result.get('nproc')} cores: other work shared the machine, so every wall time is longer than on "
+        "an idle one; each ratio compares two figures measured in the same minutes."
+    )
+
+
 def markdown(result: dict[str, Any]) -> str:
     """Section (h) of docs/performance.md."""
     lines = ["## (h) Changed-heavy school on MariaDB", ""]
@@ -232,7 +248,7 @@ def markdown(result: dict[str, Any]) -> str:
         f"moved or updated, {planted.get('deactivate', 0):,} leavers, {planted.get('class_rename', 0)} "
         f"renamed classes; 10 % homonyms), state on MariaDB {result.get('server', '')} (private server, "
         "SACoche's DDL). All guards allowed. The issue's table goes to 200,000 pupils; this run's size is "
-        "what the shared machine ran in a few minutes.",
+        "what the shared machine ran in a few minutes." + _shared(result),
         "",
         "| | wall time | peak RSS | ratio |",
         "|---|---|---|---|",

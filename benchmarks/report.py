@@ -131,7 +131,7 @@ NOTES = """## Notes
   back once and streams every script and the report to disk (the first measurement held the six
   scripts in memory: 5.99 GiB).
 - Rendering: the SQL phrases (lookups, row identities, the condition of every guard and check) are
-  Python functions called by the templates (`engine/sqlphrases.py`): as Jinja macros they took about
+  Python functions called by the templates (`engine/render/sqlphrases.py`): as Jinja macros they took about
   70 % of the rendering time. The scripts are byte for byte those of the macros (checked on a
   100,000-pupil plan and by the golden files). The benchmark's database is SQLite, so both dialects are
   rendered; a plan made against MySQL/MariaDB (a real SACoche) renders the MySQL scripts only, about half

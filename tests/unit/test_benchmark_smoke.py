@@ -17,7 +17,7 @@ from helpers import REPO
 
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
-from benchmarks import run
+from benchmarks import changed_heavy, run
 from benchmarks.batch import bench_batch
 from benchmarks.config import TINY, Sizes
 from benchmarks.large import bench_large
@@ -87,6 +87,8 @@ def test_changed_heavy_school_on_mariadb(report: dict) -> None:
     assert measured["load_rows"] > 0 and measured["load_seconds"] > 0 and measured["apply_seconds"] > 0
     assert measured["plan_ratio"] > 0 and measured["apply_ratio"] > 0
     assert {"read_state", "render_sql"} <= {s["stage"] for s in measured["stages"]}
+    assert len(measured["load"]) == 2 and measured["nproc"] >= 1  # a shared machine says so
+    assert f"Load average {measured['load'][0]} when this case started" in changed_heavy.markdown(measured)
 
 
 def test_the_document_renders_every_target(report: dict, tmp_path: Path) -> None:
