@@ -130,7 +130,9 @@ class _ParentPlanner:
         """Recorded answers replace the questions they answer; an answer naming no planned pupil is stale."""
         if not self.decisions.children:
             return
-        by_ref = {p.ref: p for p in self.pupils.planned}
+        by_ref: dict[Any, PlannedPupil] = {p.ref: p for p in self.pupils.planned}
+        for candidates in self.pupils.undecided.values():  # an answer may name a pupil awaiting its own
+            by_ref.update((p.ref, p) for p in candidates if p.user_id in self.pupils.active_after)
         for parent in parents:
             kept: list[Resolution] = []
             for r in parent.children:

@@ -247,3 +247,28 @@ def test_review_commands_keep_the_parent_answers_of_decisions_yaml(tmp_path: Pat
     assert run(*args).exit_code == 0  # replayed: the answered question is gone, the link stays rejected
     again = {i["id"]: i for i in plan_doc(out)["items"]}
     assert question["id"] not in again and again[link]["accepted"] is False
+
+
+def test_decide_answers_a_parent_question_and_accept_refuses_it(tmp_path: Path, example_db: str) -> None:
+    out = tmp_path / "plan"
+    args = ["plan", str(PUPILS), "--parents", str(PARENTS), "--db", example_db, "--out", str(out)]
+    assert run(*args).exit_code == 0
+    items = plan_doc(out)["items"]
+    lost = next(i for i in items if i["reason"].get("situation") == "child_not_found")
+    waiting = next(i for i in items if i["reason"].get("situation") == "child_pupil_undecided")
+    refused = run("accept", str(out), lost["id"])
+    assert refused.exit_code == 1 and "a question, not a change" in refused.stderr
+    assert run("decide", str(out), lost["id"], "same").exit_code == 1  # no candidate: nothing to be "same" as
+    assert run("decide", str(out), lost["id"], "different").exit_code == 0
+    account = waiting["target"]["candidates"][0]
+    answered = run("decide", str(out), waiting["id"], "same", "--account", str(account))
+    assert answered.exit_code == 0, answered.output
+    doc = plan_doc(out)  # still sealed (render and show accept it), the answers recorded
+    assert {i["id"]: i.get("answer") for i in doc["items"]}[waiting["id"]] == {
+        "decision": "same",
+        "account": account,
+    }
+    assert run("show", str(out)).exit_code == 0
+    assert run(*args).exit_code == 0  # replayed: both questions answered
+    left = {i["id"] for i in plan_doc(out)["items"]}
+    assert lost["id"] not in left and waiting["id"] not in left
