@@ -89,6 +89,8 @@ DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 # Parents (docs/parents.md): TUT accounts of sacoche_user, their links and their address.
 PARENT = "TUT"
+#: the profile of the children a parent is linked to
+PUPIL = "ELV"
 #: the parent item kinds that change an existing parent's row of sacoche_user
 PARENT_USER_KINDS = ("parent_update", "parent_reactivate", "parent_deactivate")
 #: the columns of sacoche_parent_adresse a plan may set, with SACoche's current DDL's widths

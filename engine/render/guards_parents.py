@@ -11,8 +11,7 @@ with its ``resp_legal_num``. On MySQL each guard on an item's own row also passe
 from __future__ import annotations
 
 from engine.render.check import Check, GuardContext, each
-from engine.render.columns import PARENT
-from engine.render.phrases_parents import PUPIL
+from engine.render.columns import PARENT, PUPIL
 from engine.render.views_parents import Account
 
 #: apply guard on an item's own row → the condition that says the row is already as apply.sql leaves it

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from engine.render.columns import PARENT, TEXT
+from engine.render.columns import PARENT, PUPIL, TEXT
 from engine.render.phrases_base import PhraseBase
 from engine.render.views import Fact
-
-PUPIL = "ELV"
 
 
 class ParentPhrases(PhraseBase):
