@@ -272,3 +272,19 @@ def test_decide_answers_a_parent_question_and_accept_refuses_it(tmp_path: Path, 
     assert run(*args).exit_code == 0  # replayed: both questions answered
     left = {i["id"] for i in plan_doc(out)["items"]}
     assert lost["id"] not in left and waiting["id"] not in left
+
+
+def test_show_describes_every_parent_item(tmp_path: Path, example_db: str) -> None:
+    out = tmp_path / "plan"
+    assert (
+        run("plan", str(PUPILS), "--parents", str(PARENTS), "--db", example_db, "--out", str(out)).exit_code
+        == 0
+    )
+    shown = run("show", str(out))
+    assert shown.exit_code == 0
+    lines = [
+        line for line in shown.stdout.splitlines() if line.lstrip().startswith("[") and "parent_" in line
+    ]
+    assert lines and all(len(line.split(None, 3)) == 4 for line in lines)  # a description on every line
+    assert any("+ child" in line for line in lines) and any("address added" in line for line in lines)
+    assert any("child not found among the pupils (candidates: none): decide" in line for line in lines)
