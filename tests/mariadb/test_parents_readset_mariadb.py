@@ -64,7 +64,7 @@ def test_apply_sql_read_guards_leave_out_the_touched_parent_rows(family: Sacoche
     """The guard apply.sql runs (engine.readset.ReadGuard over the touched-keys table, filled by
     touched_sql) agrees with the plan's read set for the parents' tables, new logins resolved in SQL."""
     from engine.readset import TOUCHED, ReadGuard, touched_sql
-    from engine.render.sql import mysql_literal
+    from engine.render.literals import mysql_literal
 
     new_link = {
         "kind": "parent_link",
@@ -104,3 +104,13 @@ def test_apply_sql_read_guards_leave_out_the_touched_parent_rows(family: Sacoche
             assert cursor.fetchone()[0] == 0  # a row nobody planned: the guard stops the script
     finally:
         connection.close()
+
+
+def test_state_reads_parents_links_and_addresses_from_mariadb(family: SacocheDatabase) -> None:
+    from engine.state import read_state
+
+    state = read_state(family.url)
+    assert [(p.user_id, p.login, p.active) for p in state.parents] == [(3, "slavandier", True)]
+    assert dict(state.parent_links) == {(3, 1): 1, (3, 2): 1}
+    assert state.parent_addresses[3][0] == "7 impasse des Glycines" and len(state.parent_addresses[3]) == 7
+    assert state.widths["adresse_postal_libelle"] == 45 and state.parent_profile.model == "ppp.nnnnnnnn"
