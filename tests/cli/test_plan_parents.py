@@ -288,3 +288,18 @@ def test_show_describes_every_parent_item(tmp_path: Path, example_db: str) -> No
     assert lines and all(len(line.split(None, 3)) == 4 for line in lines)  # a description on every line
     assert any("+ child" in line for line in lines) and any("address added" in line for line in lines)
     assert any("child not found among the pupils (candidates: none): decide" in line for line in lines)
+
+
+def test_the_parents_credentials_are_tightened_like_the_pupils(tmp_path: Path, example_db: str) -> None:
+    out = tmp_path / "plan"
+    make_plan(PUPILS, example_db, out, parents_path=PARENTS, rng=random.Random(2))
+    credentials = out / PARENT_CREDENTIALS_FILE
+    credentials.chmod(0o644)  # a copy, a printer driver…
+    make_plan(PUPILS, example_db, out, rng=random.Random(2))  # no parents this time: the file goes
+    assert not credentials.exists()
+    make_plan(PUPILS, example_db, out, parents_path=PARENTS, rng=random.Random(2))
+    credentials.chmod(0o644)
+    from engine.plan.planio import tighten_tree
+
+    tighten_tree(out)
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
