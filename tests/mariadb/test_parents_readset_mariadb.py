@@ -61,8 +61,9 @@ def test_a_link_edited_while_planning_is_refused(family: SacocheDatabase) -> Non
 
 
 def test_apply_sql_read_guards_leave_out_the_touched_parent_rows(family: SacocheDatabase) -> None:
-    """The guard apply.sql runs (engine.readset.ReadGuard over the touched-keys table, filled by
-    touched_sql) agrees with the plan's read set for the parents' tables, new logins resolved in SQL."""
+    """The guard apply.sql will run once it locks the parents' tables (engine.readset.GUARDED_IN_SQL):
+    ReadGuard over the touched-keys table, filled by touched_sql, agrees with the plan's read set for
+    the parents' tables, new logins resolved in SQL."""
     from engine.readset import TOUCHED, ReadGuard, touched_sql
     from engine.render.literals import mysql_literal
 
@@ -88,7 +89,7 @@ def test_apply_sql_read_guards_leave_out_the_touched_parent_rows(family: Sacoche
                 f"CREATE TEMPORARY TABLE {TOUCHED} (what CHAR(1) NOT NULL, a INT UNSIGNED NOT NULL, "
                 "b INT UNSIGNED NOT NULL, PRIMARY KEY (what, a, b))"
             )
-            for statement in touched_sql(items, mysql_literal):
+            for statement in touched_sql(items, mysql_literal, parents=True):
                 cursor.execute(statement)
             for table in ("sacoche_jointure_parent_eleve", "sacoche_parent_adresse"):
                 info = found[table]
