@@ -22,6 +22,8 @@ SHARED = (
     "engine.errors",
     "engine.ops",
     "engine.rules",
+    "engine.rules_check",
+    "engine.rules_model",
     "engine.cache",
     "engine.yamlpos",
     "engine.dburl",
