@@ -53,6 +53,8 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "engine.draft_model",
             "engine.draft_values",
             "engine.draft_yaml",
+            "engine.batch_map",
+            "engine.batch_run",
             "engine.batch",
             "engine.cliguard",
             "engine.cli",
