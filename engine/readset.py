@@ -57,6 +57,12 @@ EXCLUDED_SQL = {
     "sacoche_parent_adresse": f"parent_id NOT IN (SELECT a FROM {TOUCHED} WHERE what = 'd')",
 }
 
+#: the tables whose read-set guard apply.sql runs: every one must be in its LOCK TABLES. The parents'
+#: tables join when the SQL of the parents' items locks them (engine/render, another increment); until
+#: then a plan's read set records them (plan.json, sealed) and ``onde-sacoche apply`` compares their
+#: fingerprint, but apply.sql does not read them
+GUARDED_IN_SQL: tuple[str, ...] = tuple(READ_COLUMNS)
+
 #: parent item kinds that write one sacoche_user row (engine.plan.parents)
 PARENT_ACCOUNT_KINDS = ("parent_update", "parent_reactivate", "parent_deactivate")
 
@@ -175,8 +181,8 @@ def _parent_touched_sql(t: Touched, into: str, literal: Any) -> list[str]:
         return f"{alias}.user_id", f"sacoche_user {alias} WHERE {alias}.user_login = {literal(login)}"
 
     for parent_id, parent_login, eleve_id, eleve_login in sorted(t.parent_links, key=str):
-        pid, pfrom = user(parent_id, parent_login, "p")
-        eid, efrom = user(eleve_id, eleve_login, "e")
+        pid, pfrom = user(parent_id, parent_login, "u")  # u and u2: the aliases apply.sql locks
+        eid, efrom = user(eleve_id, eleve_login, "u2")
         sources = [s for s in (pfrom, efrom) if s]
         if not sources:
             found.append(f"{into} VALUES ('l', {pid}, {eid})")
@@ -185,7 +191,7 @@ def _parent_touched_sql(t: Touched, into: str, literal: Any) -> list[str]:
         where = " AND ".join(s.split(" WHERE ")[1] for s in sources)
         found.append(f"{into} SELECT 'l', {pid}, {eid} FROM {tables} WHERE {where}")
     for parent_id, parent_login in sorted(t.parent_addresses, key=str):
-        pid, pfrom = user(parent_id, parent_login, "p")
+        pid, pfrom = user(parent_id, parent_login, "u")
         found.append(
             f"{into} VALUES ('d', {pid}, 0)" if not pfrom else f"{into} SELECT 'd', {pid}, 0 FROM {pfrom}"
         )
@@ -336,7 +342,9 @@ def plan_read_set(url: str, early: Mapping[str, Any], items: Iterable[Any]) -> d
     return found
 
 
-def touched_sql(items: Iterable[Any], literal: Any, batch: int = 300) -> list[str]:
+def touched_sql(
+    items: Iterable[Any], literal: Any, batch: int = 300, *, parents: bool | None = None
+) -> list[str]:
     """The statements of apply.sql that fill the temporary table of touched keys (``what``: u account,
     g class or group, j membership (user_id, groupe_id), r memberships of a retired group), resolving
     logins and refs in SQL as :func:`read_set_mysql` resolves them in Python. None grows with the plan."""
@@ -368,7 +376,8 @@ def touched_sql(items: Iterable[Any], literal: Any, batch: int = 300) -> list[st
                 f"{into} SELECT 'j', u.user_id, g.groupe_id FROM sacoche_user u, sacoche_groupe g "
                 f"WHERE u.user_login = {literal(login)} AND {group}"
             )
-    found += _parent_touched_sql(t, into, literal)
+    if parents if parents is not None else "sacoche_jointure_parent_eleve" in GUARDED_IN_SQL:
+        found += _parent_touched_sql(t, into, literal)
     return found
 
 
@@ -410,7 +419,7 @@ def read_guards(doc: Mapping[str, Any], literal: Any) -> list[Any]:
     guards: list[Any] = [
         ReadGuard(table, int(info["rows"]), str(info["checksum"]), literal)
         for table, info in found.items()
-        if table in TABLE_COLUMNS and isinstance(info, dict)
+        if table in GUARDED_IN_SQL and isinstance(info, dict)
     ]
     if guards and isinstance(found.get(TOUCHED_USERS), dict):
         terms = found[TOUCHED_USERS].get("terms") or {}

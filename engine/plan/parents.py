@@ -27,6 +27,7 @@ from engine.plan.parents_match import (
     child_ident,
     child_key,
     group_rows,
+    homonym_parents,
     legal_numbers,
     match_parents,
     planned_pupils,
@@ -166,6 +167,12 @@ class _ParentPlanner:
                     f"one parent is on lines {', '.join(map(str, parent.lines))} with different details: the "
                     f"first line's are used"
                 )
+        for lines in homonym_parents(parents):
+            self.warnings.append(
+                f"parents with the same names on lines {', '.join(map(str, lines))} are planned as different "
+                "people (no e-mail, child or address in common): if one person, give them the same e-mail "
+                "in ONDE"
+            )
         numbers: dict[int, dict[Any, int]] = defaultdict(dict)  # parent index → pupil ref → number
         for (index, ref), number in legal_numbers(parents).items():
             numbers[index][ref] = number

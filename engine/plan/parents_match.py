@@ -207,13 +207,29 @@ def group_rows(rows: Sequence[Parent], finder: ChildFinder) -> list[FileParent]:
     return sorted(groups.values(), key=lambda g: g.first.line)
 
 
+def homonym_parents(parents: Sequence[FileParent]) -> list[list[int]]:
+    """Lines of parents of the file left apart though they have the same names (for a warning)."""
+    by_names: dict[tuple[str, str], list[FileParent]] = defaultdict(list)
+    for parent in parents:
+        by_names[parent.names].append(parent)
+    return [sorted(p.first.line for p in group) for group in by_names.values() if len(group) > 1]
+
+
 def _same_parent(a: Parent, b: Parent, ra: list[Resolution], rb: list[Resolution]) -> bool:
-    if a.identity == b.identity:
-        return True
+    """Two rows with the same names are one parent when they share a non-empty e-mail or a child found,
+    or have the same civilité and e-mail (none) and the same address. Otherwise they stay two parents:
+    one login for two families would show a child to a stranger (a duplicate account is the lesser harm,
+    and the plan's warnings name the lines)."""
     if a.email and a.email.casefold() == b.email.casefold():
         return True
     refs = {r.pupil.ref for r in ra if r.pupil is not None}
-    return any(r.pupil is not None and r.pupil.ref in refs for r in rb)
+    if any(r.pupil is not None and r.pupil.ref in refs for r in rb):
+        return True
+    return a.identity == b.identity and _address(a) == _address(b)
+
+
+def _address(row: Parent) -> tuple[str, ...]:
+    return (fold(row.adresse), fold(row.code_postal), fold(row.commune))
 
 
 def legal_numbers(parents: Sequence[FileParent]) -> dict[tuple[int, int | str], int]:

@@ -215,3 +215,35 @@ def load_parent_answers(path: Path) -> ParentDecisions:
     if errors:
         raise OndeErrorGroup(errors)
     return ParentDecisions(children=children, parents=parents)
+
+
+def describe(item: Mapping[str, Any]) -> str:
+    """One line for ``onde-sacoche show``: who, and what the parent item changes (plan.json's dict)."""
+    kind, target, subject = item.get("kind"), item.get("target") or {}, item.get("subject") or {}
+    changes = item.get("changes") or {}
+    who = f"{subject.get('nom', '')} {subject.get('prenom', '')}".strip()
+    user = f"user {target['user_id']} " if target.get("user_id") is not None else ""
+    if kind == "parent_create":
+        count = sum(
+            1 for c in subject.get("children") or [] if c.get("user_id") is not None or c.get("login")
+        )
+        return f"{who}, login {target.get('login')}, {count} child(ren)"
+    if kind in ("parent_update", "parent_reactivate", "parent_deactivate"):
+        shown = "; ".join(f"{c} {v.get('old')} → {v.get('new')}" for c, v in changes.items())
+        return f"{user}{who}: {shown}"
+    parent = target.get("parent_id") if target.get("parent_id") is not None else target.get("parent_login")
+    if kind == "parent_address":
+        return f"parent {parent} {who}: address {'changed' if target.get('row_exists') else 'added'}"
+    if kind in ("parent_link", "parent_unlink"):
+        child = target.get("eleve_id") if target.get("eleve_id") is not None else target.get("eleve_login")
+        sign = "+" if kind == "parent_link" else "−"
+        return f"parent {parent} {who} {sign} child {child}"
+    if kind == "parent_decide":
+        answer = item.get("answer") if isinstance(item.get("answer"), dict) else None
+        what = (item.get("reason") or {}).get("situation", "")
+        about = f"child {target.get('child')}" if target.get("question") == "child" else "parent"
+        if answer:
+            return f"{who}: {about}: answered {answer.get('decision')} {answer.get('account')} (next plan)"
+        candidates = ", ".join(map(str, target.get("candidates") or [])) or "none"
+        return f"{who}: {about}: {SITUATIONS.get(what, (what,))[0]} (candidates: {candidates}): decide"
+    return ""

@@ -141,7 +141,15 @@ def private_dir(path: Path) -> Path:
 
 
 #: what a plan directory holds besides sql/ (tightened when found with a wider mode)
-PLAN_DIR_PATTERNS = ("plan.json", "rapport.*", "resume.*", "identifiants.*", "decisions.yaml", ".*.tmp")
+PLAN_DIR_PATTERNS = (
+    "plan.json",
+    "rapport.*",
+    "resume.*",
+    "identifiants.*",
+    "identifiants-*",  # identifiants-parents.csv (docs/parents.md)
+    "decisions.yaml",
+    ".*.tmp",
+)
 
 
 def tighten_tree(root: Path) -> None:

@@ -272,3 +272,34 @@ def test_decide_answers_a_parent_question_and_accept_refuses_it(tmp_path: Path, 
     assert run(*args).exit_code == 0  # replayed: both questions answered
     left = {i["id"] for i in plan_doc(out)["items"]}
     assert lost["id"] not in left and waiting["id"] not in left
+
+
+def test_show_describes_every_parent_item(tmp_path: Path, example_db: str) -> None:
+    out = tmp_path / "plan"
+    assert (
+        run("plan", str(PUPILS), "--parents", str(PARENTS), "--db", example_db, "--out", str(out)).exit_code
+        == 0
+    )
+    shown = run("show", str(out))
+    assert shown.exit_code == 0
+    lines = [
+        line for line in shown.stdout.splitlines() if line.lstrip().startswith("[") and "parent_" in line
+    ]
+    assert lines and all(len(line.split(None, 3)) == 4 for line in lines)  # a description on every line
+    assert any("+ child" in line for line in lines) and any("address added" in line for line in lines)
+    assert any("child not found among the pupils (candidates: none): decide" in line for line in lines)
+
+
+def test_the_parents_credentials_are_tightened_like_the_pupils(tmp_path: Path, example_db: str) -> None:
+    out = tmp_path / "plan"
+    make_plan(PUPILS, example_db, out, parents_path=PARENTS, rng=random.Random(2))
+    credentials = out / PARENT_CREDENTIALS_FILE
+    credentials.chmod(0o644)  # a copy, a printer driver…
+    make_plan(PUPILS, example_db, out, rng=random.Random(2))  # no parents this time: the file goes
+    assert not credentials.exists()
+    make_plan(PUPILS, example_db, out, parents_path=PARENTS, rng=random.Random(2))
+    credentials.chmod(0o644)
+    from engine.plan.planio import tighten_tree
+
+    tighten_tree(out)
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600

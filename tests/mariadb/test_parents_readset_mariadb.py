@@ -61,10 +61,11 @@ def test_a_link_edited_while_planning_is_refused(family: SacocheDatabase) -> Non
 
 
 def test_apply_sql_read_guards_leave_out_the_touched_parent_rows(family: SacocheDatabase) -> None:
-    """The guard apply.sql runs (engine.readset.ReadGuard over the touched-keys table, filled by
-    touched_sql) agrees with the plan's read set for the parents' tables, new logins resolved in SQL."""
+    """The guard apply.sql will run once it locks the parents' tables (engine.readset.GUARDED_IN_SQL):
+    ReadGuard over the touched-keys table, filled by touched_sql, agrees with the plan's read set for
+    the parents' tables, new logins resolved in SQL."""
     from engine.readset import TOUCHED, ReadGuard, touched_sql
-    from engine.render.sql import mysql_literal
+    from engine.render.literals import mysql_literal
 
     new_link = {
         "kind": "parent_link",
@@ -88,7 +89,7 @@ def test_apply_sql_read_guards_leave_out_the_touched_parent_rows(family: Sacoche
                 f"CREATE TEMPORARY TABLE {TOUCHED} (what CHAR(1) NOT NULL, a INT UNSIGNED NOT NULL, "
                 "b INT UNSIGNED NOT NULL, PRIMARY KEY (what, a, b))"
             )
-            for statement in touched_sql(items, mysql_literal):
+            for statement in touched_sql(items, mysql_literal, parents=True):
                 cursor.execute(statement)
             for table in ("sacoche_jointure_parent_eleve", "sacoche_parent_adresse"):
                 info = found[table]
@@ -104,3 +105,13 @@ def test_apply_sql_read_guards_leave_out_the_touched_parent_rows(family: Sacoche
             assert cursor.fetchone()[0] == 0  # a row nobody planned: the guard stops the script
     finally:
         connection.close()
+
+
+def test_state_reads_parents_links_and_addresses_from_mariadb(family: SacocheDatabase) -> None:
+    from engine.state import read_state
+
+    state = read_state(family.url)
+    assert [(p.user_id, p.login, p.active) for p in state.parents] == [(3, "slavandier", True)]
+    assert dict(state.parent_links) == {(3, 1): 1, (3, 2): 1}
+    assert state.parent_addresses[3][0] == "7 impasse des Glycines" and len(state.parent_addresses[3]) == 7
+    assert state.widths["adresse_postal_libelle"] == 45 and state.parent_profile.model == "ppp.nnnnnnnn"

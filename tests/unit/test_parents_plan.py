@@ -399,3 +399,22 @@ def test_answers_to_two_children_of_one_parent_both_apply(tmp_path: Path) -> Non
     assert not of(answered, "parent_decide")
     assert [i.target["eleve_id"] for i in of(answered, "parent_link")] == [noe]
     assert of(answered, "parent_create")[0].subject["parent_key"] == key  # the same parent, the same ids
+
+
+def test_homonym_parents_of_two_families_are_two_accounts(tmp_path: Path) -> None:
+    """Two mothers with the same names, no e-mail, other children and addresses: two accounts (one
+    login for both would show each one's child to the other), with a warning naming the lines; the same
+    names at the same address are one parent on two rows."""
+    db = school(tmp_path)
+    db.pupil("MARTIN", "Léa", classe="104513_CE1")
+    db.pupil("DUPONT", "Hugo", classe="104513_CE1")
+    one = parent("MME", "MARTIN", "Marie", "", [kid("MARTIN", "Léa")])
+    other = [*parent("MME", "MARTIN", "Marie", "", [kid("DUPONT", "Hugo")])]
+    other[4] = "12 rue Ailleurs"
+    result, _ = plan(tmp_path, db, [one, other])
+    assert len(of(result, "parent_create")) == 2
+    assert any("same names on lines 2, 3" in w for w in result.warnings)
+    same_home = parent("MME", "MARTIN", "Marie", "", [kid("DUPONT", "Hugo")])
+    merged, _ = plan(tmp_path, db, [one, same_home])
+    (create,) = of(merged, "parent_create")
+    assert create.reason["lines"] == [2, 3] and len(of(merged, "parent_link")) == 2

@@ -100,5 +100,5 @@ def test_touched_parent_rows_are_resolved_by_id_or_login() -> None:
     assert links == {(70, 71), (9, 4)} and addresses == {70}
     sql = _parent_touched_sql(found, "INSERT IGNORE INTO t (what, a, b)", lambda v: f"'{v}'")
     assert "INSERT IGNORE INTO t (what, a, b) VALUES ('l', '9', '4')" in sql
-    assert any("'l', p.user_id, e.user_id FROM sacoche_user p, sacoche_user e" in s for s in sql)
-    assert any(s.startswith("INSERT IGNORE INTO t (what, a, b) SELECT 'd', p.user_id, 0") for s in sql)
+    assert any("'l', u.user_id, u2.user_id FROM sacoche_user u, sacoche_user u2" in s for s in sql)
+    assert any(s.startswith("INSERT IGNORE INTO t (what, a, b) SELECT 'd', u.user_id, 0") for s in sql)
