@@ -58,10 +58,9 @@ EXCLUDED_SQL = {
 }
 
 #: the tables whose read-set guard apply.sql runs: every one must be in its LOCK TABLES. The parents'
-#: tables join when the SQL of the parents' items locks them (engine/render, another increment); until
-#: then a plan's read set records them (plan.json, sealed) and ``onde-sacoche apply`` compares their
-#: fingerprint, but apply.sql does not read them
-GUARDED_IN_SQL: tuple[str, ...] = tuple(READ_COLUMNS)
+#: tables are (engine/render/templates/sql/mysql/parents_lock.sql.j2 locks them in a plan with parent
+#: items, the only plans whose read set records them)
+GUARDED_IN_SQL: tuple[str, ...] = tuple(TABLE_COLUMNS)
 
 #: parent item kinds that write one sacoche_user row (engine.plan.parents)
 PARENT_ACCOUNT_KINDS = ("parent_update", "parent_reactivate", "parent_deactivate")
