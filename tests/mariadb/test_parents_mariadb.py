@@ -259,3 +259,27 @@ def test_hand_built_items_of_every_kind_apply_cut_anywhere_converge_and_revert(
     assert school.query("SELECT user_sortie_date FROM sacoche_user WHERE user_id = 901") == [
         (date(2025, 7, 1),)
     ]
+
+
+def test_parent_rows_brought_by_hand_to_the_plans_new_state_are_accepted(
+    imported: SacocheDatabase, tmp_path: Path
+) -> None:
+    """The link the plan removes, removed by hand meanwhile, and a moved family's address typed in by
+    hand: nothing left to write there, apply.sql goes on and the plan is done."""
+    pupils, parents = later_files(tmp_path)
+    out = tmp_path / "later-plan"
+    later = plan(imported, out, pupils, parents)
+    unlink = next(i for i in later["items"] if i["kind"] == "parent_unlink")["target"]
+    imported.query(
+        "DELETE FROM sacoche_jointure_parent_eleve WHERE parent_id = %s AND eleve_id = %s",
+        (unlink["parent_id"], unlink["eleve_id"]),
+    )
+    address = next(i for i in later["items"] if i["kind"] == "parent_address")
+    imported.query(
+        "UPDATE sacoche_parent_adresse SET adresse_ligne1 = '5 rue Neuve', adresse_postal_code = '14000', "
+        "adresse_postal_libelle = 'VILLE-FICTIVE' WHERE parent_id = %s",
+        (address["target"]["parent_id"],),
+    )
+    run(imported, out, "apply")
+    assert verified(imported, out).startswith("RESULT\t1\tOK")
+    assert accepted(plan(imported, tmp_path / "again", pupils, parents)) == []
