@@ -1039,7 +1039,16 @@ class _Model:
             add(Check(r.id, "class changed", text, "renamed", r))
         for a in self.archives:
             text = "SACoche's import archive no longer holds what apply.sql wrote"
-            add(Check(a.id, "archive changed", text, "archive_new", a))
+            # written, or cut between its pieces (a prefix of the new content, the new date and year)
+            add(
+                Check(
+                    a.id,
+                    "archive changed",
+                    text,
+                    "archive_started" if a.prefixes("new") else "archive_new",
+                    a,
+                )
+            )
         if self.deletes_created:
             self._note_created_group_users()
             for g in self.group_creates:

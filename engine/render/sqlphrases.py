@@ -383,10 +383,14 @@ class Phrases:
             )
         else:
             other = "new" if side == "old" else "old"
+            where = self.content_is(a, other)
+            if side == "old" and (cuts := a.prefixes("new")):  # revert after apply cut between pieces
+                where = " OR ".join([f"({where})", *(f"({self.prefix_is(n, d)})" for n, d in cuts)])
+                where = f"({where})"
             head = (
                 f"UPDATE sacoche_siecle_import SET siecle_import_date = {self.lit(day)}, "
                 f"siecle_import_annee = {self.lit(year)}, siecle_import_contenu = {big(first)} "
-                f"WHERE {self.ARCHIVE_WHERE} AND {self.content_is(a, other)}"
+                f"WHERE {self.ARCHIVE_WHERE} AND {where}"
             )
         # each piece is appended only onto the pieces before it: a cut between pieces can be finished
         tail = [
