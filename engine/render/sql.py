@@ -1039,16 +1039,8 @@ class _Model:
             add(Check(r.id, "class changed", text, "renamed", r))
         for a in self.archives:
             text = "SACoche's import archive no longer holds what apply.sql wrote"
-            # written, or cut between its pieces (a prefix of the new content, the new date and year)
-            add(
-                Check(
-                    a.id,
-                    "archive changed",
-                    text,
-                    "archive_started" if a.prefixes("new") else "archive_new",
-                    a,
-                )
-            )
+            check = "archive_started" if a.prefixes("new") else "archive_new"  # or cut between pieces
+            add(Check(a.id, "archive changed", text, check, a))
         if self.deletes_created:
             self._note_created_group_users()
             for g in self.group_creates:
