@@ -98,3 +98,71 @@ def test_revert_after_an_apply_cut_between_the_archives_pieces_restores_everythi
         assert archive_hex(school)[0][2] == content, n
         assert school.execute_file(sql_path(out, "mysql", "revert")).returncode == 0, n
         assert checksums(school) == original, n
+
+
+# --- 3. verify.sql: NOT DONE and UNEXPECTED, on the real server ------------------------------------------
+
+EXPORT = EXAMPLES / "onde2-ecole-des-tilleuls.csv"
+
+
+def plan_sample(db: SacocheDatabase, out: Path) -> dict[str, Any]:
+    make_plan(EXPORT, db.url, out, today=TODAY, rng=random.Random(7))
+    return json.loads((out / "plan.json").read_text(encoding="utf-8"))
+
+
+def test_verify_names_the_items_a_partial_apply_did_not_do(school: SacocheDatabase, tmp_path: Path) -> None:
+    out = tmp_path / "plan"
+    doc = plan_sample(school, out)
+    text = sql_path(out, "mysql", "apply").read_text(encoding="utf-8")
+    writes = text.index("-- All guards passed")
+    end = cut_ends(text, writes)[9]  # killed after its 10th write
+    cut = tmp_path / "cut.sql"
+    cut.write_text(text[:end], encoding="utf-8")
+    assert school.execute_file(cut).returncode == 0
+    written = {line[3:].split(":")[0] for line in text[writes:end].splitlines() if line.startswith("-- ")}
+    accepted = [i["id"] for i in doc["items"] if i["accepted"] and i["kind"] != "decide"]
+    done = [i for i in accepted if i in written]
+    assert 0 < len(done) < len(accepted)
+    rows = {row[0]: row[1:] for row in verify_rows(school, out)}
+    for item_id in accepted:
+        ok, details = rows[item_id]
+        if item_id in done:
+            assert ok == "1", (item_id, details)
+        else:
+            assert ok == "0" and details.startswith("NOT DONE (still as the plan found it), expected: "), (
+                item_id,
+                details,
+            )
+    ok, result = rows["RESULT"]
+    not_done = [i for i in accepted if i not in done]
+    assert ok == "0" and result.startswith(f"DIFFERS: {len(not_done)} of ")
+    assert result.endswith(": " + ", ".join(not_done))  # in the order of the checks, which is the plan's
+
+
+def test_verify_says_what_it_found_for_a_row_moved_to_a_third_state(
+    school: SacocheDatabase, tmp_path: Path
+) -> None:
+    out = tmp_path / "plan"
+    doc = plan_sample(school, out)
+    assert school.execute_file(sql_path(out, "mysql", "apply")).returncode == 0
+    update = next(i for i in doc["items"] if i["kind"] == "update" and set(i["changes"]) == {"user_prenom"})
+    user_id = update["target"]["user_id"]
+    create = next(i for i in doc["items"] if i["kind"] == "create")
+    login = create["target"]["login"]
+    school.query("UPDATE sacoche_user SET user_prenom = 'Ailleurs' WHERE user_id = %s", (user_id,))
+    school.query("UPDATE sacoche_user SET user_nom = 'AUTRE' WHERE user_login = %s", (login,))
+    rows = {row[0]: row[1:] for row in verify_rows(school, out)}
+    ok, details = rows[update["id"]]
+    assert ok == "0"
+    assert details == (
+        f"UNEXPECTED (neither as the plan found it nor as planned), expected: user_id {user_id} holds the "
+        f"new values; found: user_id {user_id} with user_prenom neither as the plan found it nor as planned"
+    )
+    ok, details = rows[create["id"]]
+    assert ok == "0" and details.startswith("UNEXPECTED (neither as the plan found it nor as planned)")
+    assert details.endswith(f"; found: account {login} with user_nom not as planned"), details
+    assert "Ailleurs" not in details and "AUTRE" not in details  # column names, never pupil data
+    school.query("DELETE FROM sacoche_user WHERE user_id = %s", (user_id,))
+    ok, details = {row[0]: row[1:] for row in verify_rows(school, out)}[update["id"]]
+    gone = f"; found: no ELV account user_id {user_id} with login {update['target']['login']}"
+    assert details.endswith(gone), details
