@@ -166,3 +166,108 @@ def test_verify_says_what_it_found_for_a_row_moved_to_a_third_state(
     ok, details = {row[0]: row[1:] for row in verify_rows(school, out)}[update["id"]]
     gone = f"; found: no ELV account user_id {user_id} with login {update['target']['login']}"
     assert details.endswith(gone), details
+
+
+# --- 4. a second client's insert made while apply.sql holds its locks ------------------------------------
+
+GATE = "DO GET_LOCK('onde_sacoche_test_gate', 600);\n"  # test-only: apply.sql waits here, under its locks
+
+#: the second client's insert → whether it must succeed once apply.sql has unlocked
+CONCURRENT = {
+    "a teacher's account": (
+        "INSERT INTO sacoche_user (user_profil_sigle, user_nom, user_prenom, user_login)"
+        " VALUES ('ENS', 'TILLEUL', 'Anne', 'anne.tilleul')",
+        True,
+    ),
+    "a login the plan creates": (
+        "INSERT INTO sacoche_user (user_profil_sigle, user_nom, user_prenom, user_login)"
+        " VALUES ('ENS', 'SAULE', 'Ines', 'ine.saule1')",
+        False,
+    ),
+}
+
+
+def _wait_for(connection: Any, sql: str, what: str) -> None:
+    """Poll the server until ``sql`` returns a row (a failure after a minute, never a timed assert)."""
+    import time
+
+    deadline = time.monotonic() + 60
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(sql)
+            if cursor.fetchall():
+                return
+            assert time.monotonic() < deadline, f"never saw {what}"
+            time.sleep(0.05)
+
+
+@pytest.mark.parametrize("case", sorted(CONCURRENT))
+def test_a_second_clients_insert_waits_for_the_lock_and_does_not_break_apply(
+    school: SacocheDatabase, tmp_path: Path, case: str
+) -> None:
+    """apply.sql is held, under its LOCK TABLES and after its guards, on a user lock the test owns; a second
+    `mariadb` client started then waits for the table lock (seen in the server's process list); once the
+    test lets apply.sql go, it finishes and verifies OK, and the insert lands after every write of apply
+    (its auto-increment id is above the accounts apply created) or, for a login the plan took, is refused
+    by SACoche's UNIQUE(user_login): the pupil keeps it."""
+    import subprocess
+
+    insert, lands = CONCURRENT[case]
+    out = tmp_path / "plan"
+    doc = plan_sample(school, out)
+    logins = [i["target"]["login"] for i in doc["items"] if i["kind"] == "create"]
+    text = sql_path(out, "mysql", "apply").read_text(encoding="utf-8")
+    held = tmp_path / "held.sql"
+    at = text.index("-- All guards passed")
+    held.write_text(text[:at] + GATE + text[at:], encoding="utf-8")
+    gate = school.connect()
+    try:
+        with gate.cursor() as cursor:
+            cursor.execute("SELECT GET_LOCK('onde_sacoche_test_gate', 10)")
+            assert cursor.fetchall() == ((1,),)
+        command = school.server.client_command(school.name)
+        with held.open("rb") as script:  # the child keeps its own copy of the file
+            first = subprocess.Popen(command, stdin=script, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        _wait_for(
+            gate,
+            "SELECT 1 FROM information_schema.PROCESSLIST WHERE INFO LIKE 'DO GET_LOCK%'",
+            "apply.sql waiting at the gate",
+        )
+        second = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        assert second.stdin is not None
+        second.stdin.write(insert + ";\n")
+        second.stdin.flush()  # communicate() below closes it: the client then exits
+        _wait_for(
+            gate,
+            "SELECT 1 FROM information_schema.PROCESSLIST WHERE INFO LIKE 'INSERT INTO sacoche_user%'"
+            " AND STATE LIKE 'Waiting for table%'",
+            "the second client waiting for the table lock",
+        )
+        assert school.query("SELECT COUNT(*) FROM information_schema.PROCESSLIST")  # the server answers
+        with gate.cursor() as cursor:
+            cursor.execute("DO RELEASE_LOCK('onde_sacoche_test_gate')")  # apply.sql goes on
+        stdout, stderr = first.communicate(timeout=120)
+        assert first.returncode == 0, stderr.decode()[-600:]
+        assert b"apply.sql done" in stdout
+        _, inserted = second.communicate(timeout=60)
+    finally:
+        gate.close()
+    assert verify_rows(school, out)[-1][:2] == ["RESULT", "1"]
+    marks = ", ".join(["%s"] * len(logins))
+    ((created,),) = school.query(
+        f"SELECT MAX(user_id) FROM sacoche_user WHERE user_login IN ({marks})", logins
+    )
+    login = insert.split("'")[-2]
+    if lands:
+        assert second.returncode == 0, inserted
+        ((user_id, profil),) = school.query(
+            "SELECT user_id, user_profil_sigle FROM sacoche_user WHERE user_login = %s", (login,)
+        )
+        assert profil == "ENS" and user_id > created  # inserted after every account apply.sql created
+    else:
+        assert second.returncode != 0 and "Duplicate entry" in inserted and login in inserted
+        assert school.query("SELECT user_profil_sigle FROM sacoche_user WHERE user_login = %s", (login,)) == [
+            ("ELV",)
+        ]
