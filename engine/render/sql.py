@@ -1039,7 +1039,8 @@ class _Model:
             add(Check(r.id, "class changed", text, "renamed", r))
         for a in self.archives:
             text = "SACoche's import archive no longer holds what apply.sql wrote"
-            check = "archive_started" if a.prefixes("new") else "archive_new"  # or cut between pieces
+            pieces = a.prefixes("new") or a.prefixes("old")  # or cut between pieces (apply's, its own)
+            check = "archive_reverting" if pieces else "archive_new"
             add(Check(a.id, "archive changed", text, check, a))
         if self.deletes_created:
             self._note_created_group_users()

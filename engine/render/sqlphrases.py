@@ -70,6 +70,7 @@ class Phrases:
             "archive_old": lambda g: self._archive_is(g.subject, "old", g.subject.row_exists),
             "archive_new": lambda g: self._archive_is(g.subject, "new", True),
             "archive_started": self._archive_started,
+            "archive_reverting": self._archive_reverting,
             "archive_fits": self._archive_fits,
         }
 
@@ -353,18 +354,31 @@ class Phrases:
         """The row's content is the first ``size`` bytes of a side (the pieces written so far)."""
         raise NotImplementedError
 
+    def _archive_part(self, a: Any, side: str, whole: bool) -> str:
+        """The row holds one side's date and year, and a prefix of its content at a piece boundary (or,
+        ``whole``, all of it)."""
+        day, year, _ = a.side(side)
+        states = [f"({self.prefix_is(size, digest)})" for size, digest in a.prefixes(side)]
+        prefixes = " OR ".join([*states, *([f"({self.content_is(a, side)})"] if whole else [])])
+        return (
+            f"{self.null_safe_is('siecle_import_date', day)} AND "
+            f"{self.null_safe_is('siecle_import_annee', year)} AND ({prefixes})"
+        )
+
     def _archive_started(self, g: Any) -> str:
         """apply.sql wrote the archive, or was cut between its pieces: the new date and year, and the
         new content or a prefix of it at a piece boundary."""
-        a = g.subject
-        day, year, _ = a.side("new")
-        states = [f"({self.prefix_is(size, digest)})" for size, digest in a.prefixes("new")]
-        prefixes = " OR ".join([*states, f"({self.content_is(a, 'new')})"])
-        return (
-            f"EXISTS (SELECT 1 FROM sacoche_siecle_import WHERE {self.ARCHIVE_WHERE} AND "
-            f"{self.null_safe_is('siecle_import_date', day)} AND "
-            f"{self.null_safe_is('siecle_import_annee', year)} AND ({prefixes}))"
-        )
+        part = self._archive_part(g.subject, "new", True)
+        return f"EXISTS (SELECT 1 FROM sacoche_siecle_import WHERE {self.ARCHIVE_WHERE} AND {part})"
+
+    def _archive_reverting(self, g: Any) -> str:
+        """What revert.sql may meet: apply's archive whole or cut between its pieces, or revert.sql's own
+        run cut between the old content's pieces (one statement: one reference to the table)."""
+        parts = [f"({self._archive_part(g.subject, 'new', True)})"]
+        if g.subject.prefixes("old"):
+            parts.append(f"({self._archive_part(g.subject, 'old', False)})")
+        states = " OR ".join(parts)
+        return f"EXISTS (SELECT 1 FROM sacoche_siecle_import WHERE {self.ARCHIVE_WHERE} AND ({states}))"
 
     def archive_statements(self, a: Any, side: str) -> list[str]:
         """The statements that make the row hold one side: the first sets date, year and the first piece

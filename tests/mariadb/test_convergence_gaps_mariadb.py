@@ -271,3 +271,35 @@ def test_a_second_clients_insert_waits_for_the_lock_and_does_not_break_apply(
         assert school.query("SELECT user_profil_sigle FROM sacoche_user WHERE user_login = %s", (login,)) == [
             ("ELV",)
         ]
+
+
+# --- revert.sql itself cut part-way, then run again --------------------------------------------------------
+
+
+def test_revert_cut_after_every_write_then_run_again_restores_everything(
+    school: SacocheDatabase, tmp_path: Path
+) -> None:
+    """SACoche's archive already holds a big file (several pieces) and the plan brings another: revert.sql
+    killed after each of its writes, then run again, gives every table back byte for byte."""
+    first = tmp_path / "first"
+    make_plan(big_onde1(tmp_path / "first.csv", 9000), school.url, first, today=TODAY, rng=random.Random(7))
+    assert school.execute_file(sql_path(first, "mysql", "apply")).returncode == 0
+    out = tmp_path / "plan"
+    make_plan(big_onde1(tmp_path / "big.csv", 9500), school.url, out, today=TODAY, rng=random.Random(7))
+    render_sql(out, ["mysql"], revert_deletes_created=True)
+    (item,) = [i for i in json.loads((out / "plan.json").read_text())["items"] if i["kind"] == "archive"]
+    assert len(item["changes"]["siecle_import_contenu"]["old"]) > 400_000  # the old one in pieces too
+    original = checksums(school)
+    assert school.execute_file(sql_path(out, "mysql", "apply")).returncode == 0
+    text = sql_path(out, "mysql", "revert").read_text(encoding="utf-8")
+    ends = cut_ends(text, text.index("-- All guards passed"))
+    assert len(ends) >= 3
+    cut = tmp_path / "cut.sql"
+    for k, end in enumerate(ends[:-1], 1):
+        cut.write_text(text[:end], encoding="utf-8")
+        assert school.execute_file(cut).returncode == 0, k  # killed after its k-th write
+        again = school.execute_file(sql_path(out, "mysql", "revert"))
+        assert again.returncode == 0, (k, again.stderr[-600:])
+        assert checksums(school) == original, k
+        assert school.execute_file(sql_path(out, "mysql", "apply")).returncode == 0, k  # for the next k
+        assert checksums(school) != original, k
