@@ -21,8 +21,8 @@ from typing import Any, BinaryIO
 from engine.dburl import public_url
 from engine.errors import OndeError, OndeErrorGroup
 from engine.match import Decisions as MatchDecisions
-from engine.plan.core import Decisions as ItemDecisions
-from engine.plan.core import Plan
+from engine.plan.items import Decisions as ItemDecisions
+from engine.plan.items import Plan
 from engine.plan.seal import SEAL, document_seal, sealed_item
 from engine.yamlpos import load_located
 

@@ -1,0 +1,95 @@
+"""Which columns of a matched account the file changes, as the ``fields`` policy says
+(:class:`FieldChanges`): ``overwrite``, ``overwrite_if_present``, ``fill_if_empty`` or ``never``, with
+``protect_if`` and the values counted as absent.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping, Sequence
+from operator import attrgetter
+from typing import Any
+
+from engine.read import Pupil, visible
+from engine.state import Account
+
+#: SACoche column → attribute of an :class:`~engine.state.Account`
+ACCOUNT_ATTR = {
+    "user_reference": "ine",
+    "user_nom": "nom",
+    "user_prenom": "prenom",
+    "user_genre": "genre",
+    "user_naissance_date": "naissance",
+    "user_email": "email",
+}
+
+#: columns the project cleans more than SACoche does (the reader's NFC and removal of invisible characters;
+#: clean_spaces folds tabs, no-break spaces and inner runs of spaces, and trims): a stored value that differs
+#: from the new one only by that cleaning is unchanged, not an update
+CLEANED_COLUMNS = frozenset({"user_nom", "user_prenom"})
+
+#: one compared field: (column, policy, protect_if as (attr, value), pupil attr, account attr or None when
+#: unknown (KeyError when used), values counted as absent)
+FieldSpec = tuple[str, str, tuple[tuple[str, Any], ...], str, str | None, frozenset[str]]
+
+
+def _cleaned(value: str) -> str:
+    """A stored value cleaned as a new one is (NFC, invisible characters removed, then ``clean_spaces``)."""
+    return " ".join(visible(unicodedata.normalize("NFC", value)).split())
+
+
+def _account_attr(column: str) -> str:
+    return {"user_email_origine": "email_origine"}.get(column, ACCOUNT_ATTR.get(column, column))
+
+
+def field_specs(fields: Mapping[str, Mapping[str, Any]]) -> list[FieldSpec]:
+    """The ``fields`` policy read once (fields whose policy is ``never`` left out)."""
+    specs = []
+    for column, spec in fields.items():
+        policy = spec["policy"]
+        if policy == "never":
+            continue
+        protect = tuple((_account_attr(c), v) for c, v in spec.get("protect_if", {}).items())
+        absent = frozenset(spec.get("absent", ())) | {""}
+        specs.append((column, policy, protect, spec["from"], ACCOUNT_ATTR.get(column), absent))
+    return specs
+
+
+def _same_fields(specs: Sequence[FieldSpec]) -> tuple[Any, Any] | None:
+    """Getters of every compared field on both sides, for a one-comparison "nothing changed" test."""
+    if not specs or any(attr is None for _, _, _, _, attr, _ in specs):
+        return None
+    return (
+        attrgetter(*(source for _, _, _, source, _, _ in specs)),
+        attrgetter(*(attr for _, _, _, _, attr, _ in specs)),
+    )
+
+
+class FieldChanges:
+    """``changes(pupil, account)``: column → {"old", "new"} for the fields the policy lets the file change."""
+
+    __slots__ = ("same", "specs")
+
+    def __init__(self, fields: Mapping[str, Mapping[str, Any]]) -> None:
+        self.specs = field_specs(fields)
+        self.same = _same_fields(self.specs)
+
+    def __call__(self, pupil: Pupil, account: Account) -> dict[str, dict[str, Any]]:
+        changes: dict[str, dict[str, Any]] = {}
+        if self.same is not None:
+            pupil_values, account_values = self.same
+            if pupil_values(pupil) == account_values(account):  # nothing differs: no change, protected or not
+                return changes
+        for column, policy, protect, source, attr, absent in self.specs:
+            if protect and any(getattr(account, a, "") == v for a, v in protect):
+                continue
+            new = getattr(pupil, source)
+            old = getattr(account, attr if attr is not None else ACCOUNT_ATTR[column])
+            if new == old or (column in CLEANED_COLUMNS and _cleaned(old) == new):
+                continue
+            if policy == "overwrite_if_present" and new in absent:
+                continue
+            if policy == "fill_if_empty" and old not in absent:
+                continue
+            changes[column] = {"old": old, "new": new}
+        return changes

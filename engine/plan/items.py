@@ -1,0 +1,124 @@
+"""The plan's values: the item kinds, :class:`Item`, :class:`Plan`, :class:`Decisions` and stable ids.
+
+``ITEM_KINDS`` is the one list of kinds, in the order the plan sorts its items and the summary counts
+them (the renderers import it too): a new kind of item is added to it, with its summary key in
+``SUMMARY_KEYS``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+ITEM_KINDS = (
+    "create",
+    "update",
+    "deactivate",
+    "reactivate",
+    "class_create",
+    "class_rename",
+    "class_retire",
+    "group_create",
+    "group_retire",
+    "membership_add",
+    "membership_remove",
+    "archive",
+    "decide",
+)
+SUMMARY_KEYS = {
+    "create": "create",
+    "update": "update",
+    "deactivate": "deactivate",
+    "reactivate": "reactivate",
+    "decide": "needs_decision",
+    "class_create": "classes_create",
+    "class_rename": "classes_rename",
+    "class_retire": "classes_retire",
+    "group_create": "groups_create",
+    "group_retire": "groups_retire",
+    "membership_add": "memberships_add",
+    "membership_remove": "memberships_remove",
+    "archive": "archive",
+}
+GUARDS = ("coverage", "other_school", "class_missing", "niveau_missing", "deactivations")
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One reviewable change."""
+
+    id: str
+    kind: str
+    target: dict[str, Any]
+    changes: dict[str, dict[str, Any]]
+    reason: dict[str, Any]
+    accepted: bool
+    subject: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "accepted": self.accepted,
+            "subject": self.subject,
+            "target": self.target,
+            "changes": self.changes,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Everything the renderers need; ``passwords`` (item id → plaintext) never goes into plan.json."""
+
+    meta: dict[str, Any]
+    summary: dict[str, Any]
+    items: tuple[Item, ...]
+    holds: tuple[dict[str, Any], ...]
+    left_alone: dict[str, list[dict[str, Any]]]
+    stale_decisions: tuple[str, ...]
+    warnings: tuple[str, ...]
+    passwords: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def held(self) -> bool:
+        return any(not h.get("allowed") for h in self.holds)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(i.accepted and i.kind != "decide" for i in self.items)
+
+    def to_dict(self, *, items: bool = True) -> dict[str, Any]:
+        """The plan as plan.json holds it; ``items=False`` leaves ``"items": []`` in place, for a writer
+        that streams the items one by one instead of building them all at once."""
+        return {
+            "summary": self.summary,
+            **self.meta,
+            "held": self.held,
+            "holds": list(self.holds),
+            "items": [i.to_dict() for i in self.items] if items else [],
+            "left_alone": self.left_alone,
+            "stale_decisions": list(self.stale_decisions),
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Decisions:
+    """Accept/reject answers for item ids (pairing answers go to the matcher)."""
+
+    accept: frozenset[str] = frozenset()
+    reject: frozenset[str] = frozenset()
+
+
+#: json.dumps(..., sort_keys=True, ensure_ascii=False, default=str) without building an encoder per call
+_ID_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str)
+
+
+def stable_id(kind: str, *parts: Any) -> str:
+    """``kind-<10 hex>`` from what the item changes: the same change gets the same id on every run."""
+    payload = _ID_ENCODER.encode([kind, *parts])
+    return f"{kind}-{hashlib.sha256(payload.encode('utf-8')).hexdigest()[:10]}"

@@ -1,0 +1,196 @@
+"""Pupils' accounts (``sacoche_user``, profile ELV): the plan's ``create``, ``update``, ``reactivate``,
+``deactivate`` and ``decide`` items, and the pupils' memberships through :mod:`~engine.plan.groups`.
+
+:func:`plan_pupils` runs the cases in order: matched pupils (changed, reappeared or unchanged), new
+pupils (login and password), pupils of the file without a class, accounts missing from the file
+(leavers), ambiguous matches left to the reviewer. Each case follows ``situations`` in the policy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.match import Ambiguity, Pair, pupil_key, ref_key
+from engine.plan.context import PlanContext, account_subject, person
+from engine.plan.fields import FieldChanges
+from engine.plan.groups import owned_memberships, plan_memberships
+from engine.plan.logins import (
+    birth_date_password,
+    make_password,
+    new_password_length,
+    password_hash,
+)
+from engine.read import Pupil
+from engine.state import ACTIVE, Account
+
+
+def plan_pupils(ctx: PlanContext) -> None:
+    """Every pupil case, in the order the plan has always made them (ids and passwords depend on it)."""
+    plan_matched(ctx)
+    plan_new(ctx)
+    plan_missing(ctx)
+    for ambiguity in ctx.matching.ambiguities:
+        plan_decide(ctx, ambiguity)
+
+
+def plan_matched(ctx: PlanContext) -> None:
+    """Pupils of the file paired with an account: an update for changed fields or class, a reactivation
+    for a former pupil back in the file, else unchanged; then their memberships."""
+    field_changes = FieldChanges(ctx.policy.get("fields", {}))
+    memberships_index = owned_memberships(ctx)
+    old_refs: dict[int, str] = {}  # classe_id → ref of that SACoche class ("" if none)
+    reactivate = ctx.situations.get("reappeared", "reactivate") == "reactivate"
+    update = ctx.situations.get("matched_changed", "update") == "update"
+    no_groups: set[str] = set()
+    for pair in ctx.matching.pairs:
+        pupil, account = pair.pupil, pair.account
+        if not pupil.classe_id:
+            plan_without_class(ctx, pupil, account)
+            continue
+        changes = field_changes(pupil, account)
+        cls = ctx.wanted_for(pupil)
+        old_ref = old_refs.get(account.classe_id)
+        if old_ref is None:
+            old_class = ctx.groups_by_id.get(account.classe_id)
+            old_ref = old_class.ref if old_class and old_class.type == "classe" else ""
+            old_refs[account.classe_id] = old_ref
+        if ref_key(old_ref) != ref_key(cls.ref):
+            changes["eleve_classe_id"] = {"old": old_ref, "new": cls.ref, "old_id": account.classe_id}
+        classe = cls.name
+        if not account.active and reactivate:
+            changes["user_sortie_date"] = {"old": account.sortie_date, "new": ACTIVE}
+            _add_pupil_item(ctx, "reactivate", "reappeared", pair, changes, classe)
+        elif account.active and changes and update:
+            _add_pupil_item(ctx, "update", "matched_changed", pair, changes, classe)
+        else:
+            ctx.unchanged += 1
+            ctx.unchanged_by_class[classe] += 1
+        current = memberships_index.get(account.user_id, no_groups)
+        if ctx.carries_groups and (pupil.regroupements or current):
+            plan_memberships(
+                ctx, {"user_id": account.user_id, "login": account.login}, pupil, current, pupil.line, classe
+            )
+
+
+def _add_pupil_item(
+    ctx: PlanContext, kind: str, situation: str, pair: Pair, changes: dict[str, dict[str, Any]], classe: str
+) -> None:
+    pupil, account = pair.pupil, pair.account
+    ctx.add(
+        kind,
+        {"table": "sacoche_user", "user_id": account.user_id, "login": account.login},
+        changes,
+        {"tier": pair.tier, "line": pupil.line, "situation": situation},
+        {**person(pupil), "classe": classe, "account": account_subject(account)},
+        (account.user_id, changes),
+    )
+
+
+def plan_new(ctx: PlanContext) -> None:
+    """Pupils of the file without an account: a ``create`` with a new login and password (the plaintext
+    into ``ctx.passwords``), then their memberships."""
+    if ctx.situations.get("new", "create") != "create":
+        return
+    accounts = ctx.policy.get("accounts", {})
+    allocator = ctx.logins()
+    profile = ctx.state.profile
+    for pupil in ctx.matching.new:
+        if not pupil.classe_id:
+            plan_without_class(ctx, pupil, None)
+            continue
+        cls = ctx.wanted_for(pupil)
+        login = allocator.allocate(pupil.prenom, pupil.nom, profile.model)
+        if profile.password_is_birth_date and pupil.naissance:
+            password = birth_date_password(pupil.naissance)
+        else:
+            password = make_password(
+                min_length=new_password_length(
+                    profile.password_min_length, accounts.get("password_min_length")
+                ),
+                alphabet=accounts.get("password_alphabet", "23456789abcdfghknpqrstuvxyz"),
+                rng=ctx.rng,
+            )
+        values = {
+            "user_profil_sigle": "ELV",
+            "user_reference": pupil.ine,
+            "user_nom": pupil.nom,
+            "user_prenom": pupil.prenom,
+            "user_genre": pupil.genre or "I",
+            "user_naissance_date": pupil.naissance or None,
+            "user_email": pupil.email,
+            "user_login": login,
+            "user_password": password_hash(password, accounts.get("password_salt", "grain_de_sel")),
+            "user_sortie_date": ACTIVE,
+            "eleve_classe_id": cls.ref,
+        }
+        item = ctx.add(
+            "create",
+            {"table": "sacoche_user", "login": login},
+            {k: {"old": None, "new": v} for k, v in values.items()},
+            {"tier": None, "line": pupil.line, "situation": "new"},
+            {**person(pupil), "classe": cls.name},
+            (pupil_key(pupil),),
+        )
+        ctx.passwords[item.id] = password
+        if ctx.carries_groups:
+            plan_memberships(ctx, {"login": login}, pupil, set(), pupil.line, cls.name)
+
+
+def plan_without_class(ctx: PlanContext, pupil: Pupil, account: Account | None) -> None:
+    """SACoche's wizard's cases for a row without a class: unknown → ignored (listed); a current pupil →
+    deactivated like a leaver, with its own situation; a former pupil → unchanged."""
+    entry = {"line": pupil.line, "nom": pupil.nom, "prenom": pupil.prenom, "naissance": pupil.naissance}
+    if account is None:
+        ctx.without_class.append({**entry, "action": "ignored"})
+        return
+    entry["user_id"] = account.user_id
+    if not account.active or ctx.situations.get("active_without_class", "deactivate") != "deactivate":
+        ctx.without_class.append({**entry, "action": "unchanged"})
+        ctx.unchanged += 1
+        return
+    ctx.without_class.append({**entry, "action": "deactivated"})
+    ctx.add(
+        "deactivate",
+        {"table": "sacoche_user", "user_id": account.user_id, "login": account.login},
+        {"user_sortie_date": {"old": account.sortie_date, "new": ctx.today}},
+        {"tier": None, "line": pupil.line, "situation": "active_without_class"},
+        {**person(pupil), "classe": ctx.class_name(account), "account": account_subject(account)},
+        (account.user_id,),
+    )
+
+
+def plan_missing(ctx: PlanContext) -> None:
+    """Active accounts the file does not have (leavers): deactivated, as ``situations.missing_active``."""
+    for account in ctx.matching.missing:
+        if not account.active:
+            continue
+        if ctx.situations.get("missing_active", "deactivate") != "deactivate":
+            continue
+        ctx.add(
+            "deactivate",
+            {"table": "sacoche_user", "user_id": account.user_id, "login": account.login},
+            {"user_sortie_date": {"old": account.sortie_date, "new": ctx.today}},
+            {"tier": None, "line": None, "situation": "missing_active"},
+            {
+                "nom": account.nom,
+                "prenom": account.prenom,
+                "naissance": account.naissance,
+                "classe": ctx.class_name(account),
+            },
+            (account.user_id,),
+        )
+
+
+def plan_decide(ctx: PlanContext, ambiguity: Ambiguity) -> None:
+    """A ``decide`` item for a pupil the matcher could pair with several accounts."""
+    pupil = ambiguity.pupil
+    ref = ctx.wanted_for(pupil).ref if pupil.classe_id else ""
+    candidates = [account_subject(a) | {"classe": ctx.class_name(a)} for a in ambiguity.candidates]
+    ctx.add(
+        "decide",
+        {"pupil": pupil_key(pupil), "accounts": [a.user_id for a in ambiguity.candidates]},
+        {},
+        {"rule": ambiguity.rule, "line": pupil.line, "situation": "ambiguous", "why": ambiguity.reason},
+        {**person(pupil), "classe_ref": ref, "candidates": candidates},
+        (pupil_key(pupil), sorted(a.user_id for a in ambiguity.candidates)),
+    )
