@@ -128,6 +128,7 @@ def test_apply_interrupted_after_every_write_leaves_nothing_and_a_rerun_finishes
         cut = cli("apply", str(out), "--db", url(db))
         assert cut.exit_code == 1, (k, cut.output)
         assert INJECTED in cut.stderr and "rolled back" in cut.stderr and "Traceback" not in cut.output, k
+        assert "run the same command again" in cut.stderr and "re-run `onde-sacoche plan`" not in cut.stderr
         uninject(db)
         assert dump(db) == original, k  # one transaction: nothing of the first k writes stayed
         again = cli("apply", str(out), "--db", url(db))  # the same command again, as the user would
@@ -237,3 +238,21 @@ def test_sqlite_verify_says_what_it_found_for_a_row_moved_to_a_third_state(
     connection.close()
     rows = {name: details for name, _, details in verify_sqlite(db, sql_path(out, "sqlite", "verify")).rows}
     assert rows[update["id"]].endswith(f"; found: no ELV account user_id {user_id} with login {login}")
+
+
+def test_a_refusing_guard_still_says_to_plan_again(school: tuple[Path, Path, Path, dict[str, Any]]) -> None:
+    """Rolled back by a guard (the database is not as the plan found it): the hint is a new plan, not the
+    same command again."""
+    db, _, out, doc = school
+    update = next(i for i in doc["items"] if i["kind"] == "update" and set(i["changes"]) == {"user_prenom"})
+    connection = sqlite3.connect(db)
+    with connection:
+        connection.execute(
+            "UPDATE sacoche_user SET user_prenom = 'Autre' WHERE user_id = ?", (update["target"]["user_id"],)
+        )
+    connection.close()
+    before = dump(db)
+    refused = cli("apply", str(out), "--db", url(db), "--resume")  # past the fingerprint: the guards
+    assert refused.exit_code == 1 and "rolled back: ONDE-SACOCHE GUARD " in refused.stderr
+    assert "re-run `onde-sacoche plan`" in refused.stderr and "same command" not in refused.stderr
+    assert dump(db) == before
