@@ -256,3 +256,22 @@ def test_a_refusing_guard_still_says_to_plan_again(school: tuple[Path, Path, Pat
     assert refused.exit_code == 1 and "rolled back: ONDE-SACOCHE GUARD " in refused.stderr
     assert "re-run `onde-sacoche plan`" in refused.stderr and "same command" not in refused.stderr
     assert dump(db) == before
+
+
+def test_sqlite_verify_says_what_it_found_in_the_archive(tmp_path: Path) -> None:
+    db = tmp_path / "sacoche.db"
+    shutil.copy(EXAMPLES / "sacoche-ecole-des-tilleuls.db", db)
+    out = tmp_path / "plan"
+    onde1 = EXAMPLES / "onde1-ecole-des-tilleuls.csv"
+    result = cli("plan", str(onde1), "--db", url(db), "--out", str(out), "--today", TODAY)
+    assert result.exit_code in (0, 3), result.output
+    (archive,) = [i for i in json.loads((out / "plan.json").read_text())["items"] if i["kind"] == "archive"]
+    assert cli("apply", str(out), "--db", url(db)).exit_code == 0
+    connection = sqlite3.connect(db)
+    with connection:
+        connection.execute("UPDATE sacoche_siecle_import SET siecle_import_contenu = 'abc'")
+    connection.close()
+    rows = {name: details for name, _, details in verify_sqlite(db, sql_path(out, "sqlite", "verify")).rows}
+    assert rows[archive["id"]].startswith("UNEXPECTED") and rows[archive["id"]].endswith(
+        "; found: row Onde, 3 bytes"
+    )

@@ -88,6 +88,10 @@ def test_revert_after_an_apply_cut_between_the_archives_pieces_restores_everythi
         assert school.execute_file(cut).returncode == 0, n
         part = archive_hex(school)[0][2]
         assert part != content and content.startswith(part), n  # part-way, on a piece boundary
+        ok, details = {row[0]: row[1:] for row in verify_rows(school, out)}[item["id"]]
+        found = f"; found: row Onde, {len(part) // 2} bytes, the first pieces of the new file"
+        assert ok == "0" and details.startswith("UNEXPECTED"), (n, details)
+        assert details.endswith(found + " (apply.sql was cut between them: run it again)"), (n, details)
         reverted = school.execute_file(sql_path(out, "mysql", "revert"))
         assert reverted.returncode == 0, (n, reverted.stderr[-600:])
         assert archive_hex(school) == archive_before, n
