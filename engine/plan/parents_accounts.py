@@ -124,6 +124,12 @@ class AccountItems:
         for pupil in parent.resolved():
             if pupil.user_id is not None and pupil.user_id in linked:
                 continue
+            number = numbers.get(pupil.ref, 1)
+            if pupil.user_id is not None:  # a number the child's other parents hold is not given again
+                taken = self.numbers_taken(pupil.user_id)
+                while number in taken and number < 255:
+                    number += 1
+                taken.add(number)
             self.add(
                 "parent_link",
                 {
@@ -133,11 +139,19 @@ class AccountItems:
                     "eleve_id": pupil.user_id,
                     "eleve_login": pupil.login,
                 },
-                {"resp_legal_num": {"old": None, "new": numbers.get(pupil.ref, 1)}},
+                {"resp_legal_num": {"old": None, "new": number}},
                 self.reason(parent, "child_listed"),
                 {**self.subject(parent), "child": pupil.shown()},
                 (id_part, pupil.ref),
             )
+
+    def numbers_taken(self, eleve_id: int) -> set[int]:
+        """The resp_legal_num values of a pupil's links (existing, then those this plan adds)."""
+        if not hasattr(self, "_numbers_taken"):
+            self._numbers_taken: dict[int, set[int]] = {}
+            for (_parent_id, child), number in self.state.parent_links.items():
+                self._numbers_taken.setdefault(child, set()).add(number)
+        return self._numbers_taken.setdefault(eleve_id, set())
 
     def plan_new(self, parent: FileParent, numbers: Mapping[Any, int]) -> None:
         accounts = self.policy.get("accounts", {})
