@@ -418,3 +418,16 @@ def test_homonym_parents_of_two_families_are_two_accounts(tmp_path: Path) -> Non
     merged, _ = plan(tmp_path, db, [one, same_home])
     (create,) = of(merged, "parent_create")
     assert create.reason["lines"] == [2, 3] and len(of(merged, "parent_link")) == 2
+
+
+def test_a_new_parent_does_not_take_a_number_another_parent_holds(tmp_path: Path) -> None:
+    db = school(tmp_path)
+    noe = db.pupil("LAVANDIER", "Noé", classe="104513_CE1")
+    add_parent(db, "LAVANDIER", "Octave", "ol", genre="M", children=[(noe, 1)])
+    rows = [
+        parent("MME", "ROSSIGNOL", "Agathe", "", [kid("LAVANDIER", "Noé")]),  # listed first: 1 in file order
+        parent("M.", "LAVANDIER", "Octave", "", [kid("LAVANDIER", "Noé")]),
+    ]
+    result, _ = plan(tmp_path, db, rows)
+    (link,) = of(result, "parent_link")
+    assert link.subject["prenom"] == "Agathe" and link.changes["resp_legal_num"]["new"] == 2
