@@ -13,12 +13,6 @@ from engine.plan.parents import ParentPlan
 
 #: the private file beside identifiants.csv holding new parents' passwords, for the family letters
 PARENT_CREDENTIALS_FILE = "identifiants-parents.csv"
-#: the SQL of the parents' items is another increment (engine/render): until it is written, a plan with
-#: parent items says that apply.sql leaves them out (the renderer of the parents' SQL removes this)
-NOT_RENDERED_YET = (
-    "the parents' items are planned for review only: apply.sql does not write them yet (their SQL is the "
-    "next increment); the pupils' items are applied as usual"
-)
 
 
 def with_parents(plan: Plan, parents: ParentPlan, source: Mapping[str, Any]) -> Plan:
@@ -34,7 +28,7 @@ def with_parents(plan: Plan, parents: ParentPlan, source: Mapping[str, Any]) -> 
         summary=summary,
         items=(*plan.items, *parents.items),
         holds=holds,
-        warnings=(*plan.warnings, *parents.warnings, *((NOT_RENDERED_YET,) if parents.items else ())),
+        warnings=(*plan.warnings, *parents.warnings),
         stale_decisions=(*plan.stale_decisions, *parents.stale),
         passwords={**plan.passwords, **parents.passwords},
     )

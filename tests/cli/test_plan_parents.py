@@ -305,10 +305,11 @@ def test_the_parents_credentials_are_tightened_like_the_pupils(tmp_path: Path, e
     assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
 
 
-def test_a_plan_with_parents_says_their_sql_is_not_written_yet(tmp_path: Path, example_db: str) -> None:
+def test_a_plan_with_parents_writes_their_sql(tmp_path: Path, example_db: str) -> None:
     result = run(
         "plan", str(PUPILS), "--parents", str(PARENTS), "--db", example_db, "--out", str(tmp_path / "p")
     )
-    assert "apply.sql does not write them yet" in result.stdout
-    alone = run("plan", str(PUPILS), "--db", example_db, "--out", str(tmp_path / "q"))
-    assert "apply.sql does not write them yet" not in alone.stdout
+    assert "apply.sql does not write them yet" not in result.stdout
+    apply = (tmp_path / "p" / "sql" / "sqlite" / "apply.sql").read_text(encoding="utf-8")
+    assert "INSERT INTO sacoche_jointure_parent_eleve" in apply
+    assert "INSERT INTO sacoche_parent_adresse" in apply
