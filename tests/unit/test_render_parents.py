@@ -291,3 +291,36 @@ def test_a_malformed_parent_item_is_refused_with_its_line(
     with pytest.raises(OndeError, match=message) as refused:
         load_plan(out)
     assert refused.value.file is not None and refused.value.line
+
+
+@pytest.mark.parametrize(
+    ("edit", "guard"),
+    [
+        (
+            "UPDATE sacoche_jointure_parent_eleve SET resp_legal_num = 3 WHERE parent_id = "
+            "(SELECT user_id FROM sacoche_user WHERE user_login = 'nou.parent') AND eleve_id = 1",
+            "parent_link-0000000007: link changed",
+        ),
+        (
+            "UPDATE sacoche_parent_adresse SET adresse_ligne1 = '9 rue Autre' WHERE parent_id = 900",
+            "parent_address-0000000006: address changed",
+        ),
+        (
+            "UPDATE sacoche_user SET user_email = 'autre@exemple.invalid' WHERE user_id = 900",
+            "parent_update-0000000002: row changed",
+        ),
+    ],
+)
+def test_a_row_changed_after_apply_stops_sqlite_revert(
+    plan_dir: Path, family_db: Path, edit: str, guard: str
+) -> None:
+    render_sql(plan_dir, ["sqlite"])
+    run_sqlite(family_db, sql_path(plan_dir, "sqlite", "apply"))
+    connection = sqlite3.connect(family_db)
+    with connection:
+        connection.execute(edit)
+    connection.close()
+    before = dump(family_db)
+    with pytest.raises(OndeError, match=guard):
+        run_sqlite(family_db, sql_path(plan_dir, "sqlite", "revert"))
+    assert dump(family_db) == before
