@@ -215,9 +215,14 @@ def explain_failure(script: Path, stderr: str) -> tuple[str, bool]:
     text = script.read_text(encoding="utf-8")
     guard = re.search(r"Duplicate entry '(GUARD [^']*)'", error)
     if guard:
+        # a set guard (MySQL, a whole temporary table) names its item in the comment as <item>
+        found = re.match(r"GUARD (\d+/\d+) (\S+): ", guard.group(1))
+        generic = f"-- ONDE-SACOCHE GUARD {found.group(1)} <item>: " if found else None
         for line in text.splitlines():
             if line.startswith(f"-- ONDE-SACOCHE {guard.group(1)}. "):
                 return line[len("-- ") :], False
+            if found and generic and line.startswith(generic):
+                return line[len("-- ") :].replace("<item>", found.group(2), 1), False
         return error, False
     at = re.search(r" at line (\d+)", error)
     lines = text.splitlines()

@@ -24,6 +24,8 @@ class Check:
     asks."""
 
     __slots__ = ("check", "either", "item", "n", "short", "subject", "text", "total")
+    #: a guard over a whole temporary table of rows (:class:`SetCheck`), not one item
+    rows = False
 
     def __init__(self, item: str, short: str, text: str, check: str, subject: Any = None) -> None:
         self.item, self.short, self.text, self.check, self.subject = item, short, text, check, subject
@@ -52,6 +54,19 @@ class Check:
         return sql_comment(self.text)
 
 
+class SetCheck(Check):
+    """A guard over every row of one of the MySQL scripts' temporary tables (the pupils' families,
+    :mod:`~engine.render.sets_data`): ``check`` names the anti-join of
+    :mod:`~engine.render.phrases_sets` that finds the first failing row, whose item the message names."""
+
+    __slots__ = ()
+    rows = True
+
+    @property
+    def key(self) -> str:  # the item is the failing row's, filled in by the statement
+        return sql_comment(f"GUARD {self.n}/{self.total} <item>: {self.short}")
+
+
 #: the apply guards that check an item's own row in the plan's old state (not the ones on other items)
 OWN_ROW_GUARDS = frozenset({"group_absent", "rename", "login_free", "user", "membership", "retire"})
 
@@ -69,6 +84,8 @@ class GuardContext:
     model: SqlModel
     #: apply.sql on MySQL: a guard on an item's own row also passes when the row is in the new state
     new_states: bool = False
+    #: MySQL: the pupils' families are guarded and written as sets (rows in temporary tables)
+    sets: bool = False
     #: (kind, ref) → the first item needing that class or group to be single (apply.sql)
     refs_needed: dict[tuple[str, str], str] = field(default_factory=dict)
 
