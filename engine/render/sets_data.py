@@ -19,8 +19,10 @@ from typing import Any
 
 from engine.render.columns import CLASS, CREATE_COLUMNS, DATE, INT, TEXT, USER_COLUMNS
 
-#: rows per INSERT of a data block: a few hundred KiB per statement, far below max_allowed_packet
+#: rows per INSERT of a data block, and its bytes at most (a row more may pass them): each statement
+#: stays far below the smallest max_allowed_packet (1 MiB)
 ROWS_PER_INSERT = 2000
+BYTES_PER_INSERT = 256 * 1024
 #: the temporary tables (their names; the statements of phrases_sets read them)
 CHANGES, NEW, MEMBERS = "onde_sacoche_pupil_change", "onde_sacoche_pupil_new", "onde_sacoche_membership"
 TABLE_OPTIONS = "ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci"
@@ -57,11 +59,13 @@ class DataBlock:
         yield f"CREATE TEMPORARY TABLE {self.table} (\n  {definition}{keys}\n) {TABLE_OPTIONS}"
         head = f"INSERT INTO {self.table} ({', '.join(name for name, _ in self.columns)}) VALUES\n"
         batch: list[str] = []
+        size = 0
         for row in self.rows():
             batch.append("(" + ", ".join(row) + ")")
-            if len(batch) == ROWS_PER_INSERT:
+            size += len(batch[-1])
+            if len(batch) == ROWS_PER_INSERT or size >= BYTES_PER_INSERT:
                 yield head + ",\n".join(batch)
-                batch = []
+                batch, size = [], 0
         if batch:
             yield head + ",\n".join(batch)
 
