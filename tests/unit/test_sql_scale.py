@@ -47,9 +47,7 @@ def _script_statements(plan: Path, dialect: str, name: str) -> list[str]:
 
 def test_no_statement_grows_with_the_plan(big_plan: Path) -> None:
     guards = len(
-        re.findall(
-            r"^-- guard \d+: GUARD \d+/", sql_path(big_plan, "sqlite", "apply").read_text(), re.M
-        )
+        re.findall(r"^-- guard \d+: GUARD \d+/", sql_path(big_plan, "sqlite", "apply").read_text(), re.M)
     )
     assert guards > 500  # a plan big enough for a quadratic script to show
     for dialect in DIALECTS:
