@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from engine.render.columns import CLASS, CREATE_COLUMNS, CREATED_IDENTITY, TEXT, USER_COLUMNS
-from engine.render.sets_data import CHANGES, MEMBERS, NEW
+from engine.render.sets_data import CHANGES, MEMBERS, NEW, REFS
 
 #: a pupil this plan changes or whose membership it changes: still the account the plan saw
 _PUPIL = (
@@ -31,6 +31,12 @@ _CLASS_OF_CHANGE = (
     "LEFT JOIN sacoche_groupe g ON g.groupe_type = 'classe' AND g.groupe_ref = t.v_eleve_classe_id"
 )
 _CLASS_OF_NEW = "LEFT JOIN sacoche_groupe g ON g.groupe_type = 'classe' AND g.groupe_ref = t.class_ref"
+#: the writes look classes up in GROUP_IDS (a primary key) rather than scanning sacoche_groupe per row
+GROUP_IDS = "onde_sacoche_group_id"
+_CLASS_ID_OF_CHANGE = (
+    f"LEFT JOIN {GROUP_IDS} c ON c.groupe_type = 'classe' AND c.groupe_ref = t.v_eleve_classe_id"
+)
+_CLASS_ID_OF_NEW = f"LEFT JOIN {GROUP_IDS} c ON c.groupe_type = 'classe' AND c.groupe_ref = t.class_ref"
 _GROUP_OF_MEMBER = "JOIN sacoche_groupe g ON g.groupe_type = 'groupe' AND g.groupe_ref = t.ref"
 
 
@@ -61,20 +67,20 @@ class SetPhrases:
             f"  FROM ({select}\n    ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice"
         )
 
-    def _change_state(self, s: Any, side: str) -> str:
+    def _change_state(self, s: Any, side: str, cls: str = "g") -> str:
         """The account holds the old (``o``) or the new (``v``) value of every column its item changes."""
         parts = []
         for c in s.changed:
             ctype = USER_COLUMNS[c][0]
             if ctype == CLASS:
-                same = f"u.{c} <=> {'t.o_' + c if side == 'o' else 'g.groupe_id'}"
+                same = f"u.{c} <=> {'t.o_' + c if side == 'o' else cls + '.groupe_id'}"
             else:
                 same = _same(c, ctype, f"u.{c}", f"t.{side}_{c}")
             parts.append(f"(t.c_{c} = 0 OR {same})")
         return "(" + " AND ".join(parts or ["1 = 1"]) + ")"
 
-    def _class_join(self, s: Any, indent: str = "    ") -> str:
-        return f"\n{indent}{_CLASS_OF_CHANGE}" if "eleve_classe_id" in s.changed else ""
+    def _class_join(self, s: Any, indent: str = "    ", join: str = _CLASS_OF_CHANGE) -> str:
+        return f"\n{indent}{join}" if "eleve_classe_id" in s.changed else ""
 
     def _bad_set_changes(self, s: Any) -> str:
         return (
@@ -84,11 +90,13 @@ class SetPhrases:
             f"AND {self._change_state(s, 'v')} IS NOT TRUE)"
         )
 
-    def _new_same(self, columns: Iterable[str]) -> str:
+    def _new_same(self, columns: Iterable[str], cls: str = "g") -> str:
         parts = []
         for c in columns:
             ctype = USER_COLUMNS[c][0]
-            parts.append(f"u.{c} <=> g.groupe_id" if ctype == CLASS else _same(c, ctype, f"u.{c}", f"t.{c}"))
+            parts.append(
+                f"u.{c} <=> {cls}.groupe_id" if ctype == CLASS else _same(c, ctype, f"u.{c}", f"t.{c}")
+            )
         return "(" + " AND ".join(parts) + ")"
 
     def _bad_set_created(self, s: Any) -> str:
@@ -122,6 +130,13 @@ class SetPhrases:
             f"    WHERE t.user_id IS NOT NULL{which} AND u.user_id IS NULL"
         )
 
+    def _bad_set_refs(self, s: Any) -> str:
+        return (
+            f"SELECT t.item, CONCAT(t.kind, ' ', t.ref) AS detail FROM {REFS} t\n"
+            f"    LEFT JOIN {GROUP_IDS} c ON c.groupe_type = t.kind AND c.groupe_ref = t.ref\n"
+            "    WHERE c.n IS NULL OR c.n <> 1"
+        )
+
     def _bad_set_removed_refs(self, s: Any) -> str:
         retired = sorted(ref for kind, ref in s.model.retired_refs if kind == "groupe")
         skip = f" AND t.ref NOT IN ({', '.join(self.lit(r) for r in retired)})" if retired else ""
@@ -132,12 +147,26 @@ class SetPhrases:
         )
 
     # apply.sql ---------------------------------------------------------------------------------------
+    def set_group_ids(self) -> list[str]:
+        """Every class and group's id and count by (type, ref) — refs grouped by the column's own
+        collation, as SACoche compares them —, for the guards and writes to look up by primary key
+        (sacoche_groupe has no index on its ref). Made again once the plan's classes and groups exist."""
+        return [
+            f"DROP TEMPORARY TABLE IF EXISTS {GROUP_IDS}",
+            f"CREATE TEMPORARY TABLE {GROUP_IDS} (groupe_type VARCHAR(10) NOT NULL, groupe_ref VARCHAR(255) "
+            "NOT NULL, groupe_id INT NOT NULL, n INT NOT NULL, PRIMARY KEY (groupe_type, groupe_ref)) "
+            "ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci",
+            f"INSERT INTO {GROUP_IDS} (groupe_type, groupe_ref, groupe_id, n)\n"
+            "  SELECT g.groupe_type, g.groupe_ref, MIN(g.groupe_id), COUNT(*) FROM sacoche_groupe g\n"
+            "  GROUP BY g.groupe_type, g.groupe_ref",
+        ]
+
     def set_create(self, s: Any) -> str:
         columns = ", ".join(c for c, _, _ in CREATE_COLUMNS)
-        values = ", ".join("g.groupe_id" if t == CLASS else f"t.{c}" for c, t, _ in CREATE_COLUMNS)
+        values = ", ".join("c.groupe_id" if t == CLASS else f"t.{c}" for c, t, _ in CREATE_COLUMNS)
         return (
             f"INSERT INTO sacoche_user ({columns})\n  SELECT {values}\n  FROM {NEW} t\n"
-            "  JOIN sacoche_groupe g ON g.groupe_type = 'classe' AND g.groupe_ref = t.class_ref\n"
+            f"  JOIN {GROUP_IDS} c ON c.groupe_type = 'classe' AND c.groupe_ref = t.class_ref\n"
             "  WHERE NOT EXISTS (SELECT 1 FROM sacoche_user u WHERE u.user_login = t.user_login)\n"
             "  ORDER BY t.n"
         )
@@ -147,11 +176,12 @@ class SetPhrases:
         where it holds all the other side's."""
         sets = []
         for c in s.changed:
-            value = "g.groupe_id" if USER_COLUMNS[c][0] == CLASS and to == "v" else f"t.{to}_{c}"
+            value = "c.groupe_id" if USER_COLUMNS[c][0] == CLASS and to == "v" else f"t.{to}_{c}"
             sets.append(f"u.{c} = IF(t.c_{c} = 1, {value}, u.{c})")
-        where = self._change_state(s, "o" if to == "v" else "v")
+        where = self._change_state(s, "o" if to == "v" else "v", "c")
         return (
-            f"UPDATE sacoche_user u JOIN {CHANGES} t ON {_PUPIL}{self._class_join(s, '  ')}\n"
+            f"UPDATE sacoche_user u JOIN {CHANGES} t ON {_PUPIL}"
+            f"{self._class_join(s, '  ', _CLASS_ID_OF_CHANGE)}\n"
             f"  SET " + ",\n    ".join(sets) + f"\n  WHERE {where}"
         )
 
@@ -204,8 +234,8 @@ class SetPhrases:
     def set_created_back(self, s: Any, today: str) -> list[str]:
         """The accounts apply.sql created: deactivated, or (``--revert-deletes-created``) deleted with
         their memberships while nobody ever logged in with them."""
-        join = f"JOIN sacoche_user u ON u.user_login = t.user_login\n  {_CLASS_OF_NEW}"
-        identity = self._new_same(CREATED_IDENTITY)
+        join = f"JOIN sacoche_user u ON u.user_login = t.user_login\n  {_CLASS_ID_OF_NEW}"
+        identity = self._new_same(CREATED_IDENTITY, "c")
         if not self.deletes_created:  # type: ignore[attr-defined]
             return [
                 f"UPDATE {NEW} t\n  {join}\n  SET u.user_sortie_date = {self.lit(today)}\n  WHERE {identity}"

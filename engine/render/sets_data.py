@@ -25,6 +25,7 @@ ROWS_PER_INSERT = 2000
 BYTES_PER_INSERT = 256 * 1024
 #: the temporary tables (their names; the statements of phrases_sets read them)
 CHANGES, NEW, MEMBERS = "onde_sacoche_pupil_change", "onde_sacoche_pupil_new", "onde_sacoche_membership"
+REFS = "onde_sacoche_ref_needed"
 TABLE_OPTIONS = "ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci"
 ITEM = ("item", "VARCHAR(40) CHARACTER SET ascii NOT NULL")
 _LONG_TEXT = {"user_param_menu", "user_param_favori"}
@@ -82,11 +83,16 @@ class PupilSets:
         self.changed = [c for c in USER_COLUMNS if c in changed]
         #: the columns of a new pupil but its class (resolved by ref), in table order
         self.new_columns = [(c, t) for c, t, _ in CREATE_COLUMNS if t != CLASS]
+        #: apply.sql: (kind, ref, first item needing it) of the classes and groups these rows need
+        #: single and the plan does not create (set by the guards, guards_groups.apply_refs_single)
+        self.refs: list[tuple[str, str, str]] = []
 
     # the blocks ----------------------------------------------------------------------------------------
-    def blocks(self) -> list[DataBlock]:
+    def blocks(self, script: str = "apply") -> list[DataBlock]:
         found = []
         m = self.model
+        if script == "apply" and self.refs:
+            found.append(self.refs_block())
         if m.user_changes:
             found.append(self.changes_block())
         if m.creates:
@@ -137,6 +143,21 @@ class PupilSets:
 
         what = "pupils to create: every column of sacoche_user but user_id, the class by ref"
         return DataBlock(NEW, what, columns, ["KEY (user_login)"], rows)
+
+    def refs_block(self) -> DataBlock:
+        columns = [("n", "INT NOT NULL PRIMARY KEY"), ITEM, ("kind", "VARCHAR(10) NOT NULL")]
+        columns.append(("ref", "VARCHAR(255) NOT NULL"))
+        lit = self.lit
+
+        def rows() -> Iterator[list[str]]:
+            for n, (kind, ref, item) in enumerate(self.refs, 1):
+                yield [str(n), lit(item), lit(kind), lit(ref)]
+
+        what = (
+            "classes and groups the rows below need to exist once (by type and ref), and the first item "
+            "needing each"
+        )
+        return DataBlock(REFS, what, columns, [], rows)
 
     def members_block(self) -> DataBlock:
         columns = [("n", "INT NOT NULL PRIMARY KEY"), ITEM, ("op", "CHAR(1) CHARACTER SET ascii NOT NULL")]

@@ -56,6 +56,22 @@ SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE
 -- vanish with the session), a few thousand rows per INSERT. The guards and writes below read them:
 -- one set statement per family of rows instead of one per item.
 
+-- onde_sacoche_ref_needed: classes and groups the rows below need to exist once (by type and ref), and
+-- the first item needing each
+DROP TEMPORARY TABLE IF EXISTS onde_sacoche_ref_needed;
+CREATE TEMPORARY TABLE onde_sacoche_ref_needed (
+  n INT NOT NULL PRIMARY KEY,
+  item VARCHAR(40) CHARACTER SET ascii NOT NULL,
+  kind VARCHAR(10) NOT NULL,
+  ref VARCHAR(255) NOT NULL
+) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
+INSERT INTO onde_sacoche_ref_needed (n, item, kind, ref) VALUES
+(1, 'create-ff66a3be72', 'classe', '104511_PS'),
+(2, 'create-18a47637e6', 'classe', '104512_CP'),
+(3, 'update-290a2b60fa', 'classe', '104514_CE2'),
+(4, 'create-96e4e57aad', 'classe', '104514_CM1'),
+(5, 'membership_add-e5194423ac', 'groupe', 'RG_CHORALE');
+
 -- onde_sacoche_pupil_change: accounts to update, reactivate or deactivate: c_<column> = 1 when the
 -- item changes that column, o_<column> its old value, v_<column> its new one (a class by ref)
 DROP TEMPORARY TABLE IF EXISTS onde_sacoche_pupil_change;
@@ -167,8 +183,16 @@ LOCK TABLES sacoche_user WRITE, sacoche_user AS u WRITE, sacoche_user AS u2 WRIT
   sacoche_jointure_user_groupe AS j2 WRITE, sacoche_siecle_import WRITE, sacoche_niveau READ,
   sacoche_user_profil READ;
 
+-- Every class and group's id and count by type and ref, in a temporary table: the guard on the refs
+-- the pupils' rows need looks them up there by primary key (sacoche_groupe has no index on its ref).
+DROP TEMPORARY TABLE IF EXISTS onde_sacoche_group_id;
+CREATE TEMPORARY TABLE onde_sacoche_group_id (groupe_type VARCHAR(10) NOT NULL, groupe_ref VARCHAR(255) NOT NULL, groupe_id INT NOT NULL, n INT NOT NULL, PRIMARY KEY (groupe_type, groupe_ref)) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
+INSERT INTO onde_sacoche_group_id (groupe_type, groupe_ref, groupe_id, n)
+  SELECT g.groupe_type, g.groupe_ref, MIN(g.groupe_id), COUNT(*) FROM sacoche_groupe g
+  GROUP BY g.groupe_type, g.groupe_ref;
+
 -- ---------------------------------------------------------------------------------------------------
--- GUARDS: 12 checks, all before the first write (MyISAM cannot roll back).
+-- GUARDS: 8 checks, all before the first write (MyISAM cannot roll back).
 -- A failing guard inserts its key twice into a temporary table whose primary key is that key: the
 -- server answers "ERROR 1062 (23000) at line L: Duplicate entry 'GUARD n/N <item id>: <why>' …", the
 -- client stops there and exits non-zero, nothing has been written. The line L of this file and the
@@ -181,88 +205,79 @@ CREATE TEMPORARY TABLE onde_sacoche_guard (
   explanation VARCHAR(255) CHARACTER SET utf8 NOT NULL
 );
 
--- ONDE-SACOCHE GUARD 1/12 class_create-749c789a11: ref exists. a classe with ref 104515_CM2 exists already. Nothing was written.
+-- ONDE-SACOCHE GUARD 1/8 class_create-749c789a11: ref exists. a classe with ref 104515_CM2 exists already. Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = (((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2' AND CAST(groupe_nom AS BINARY) = CAST('[CM2] CM1-CM2 Mme Ég' AS BINARY) AND niveau_id = 30002) = 1)) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 1/12 class_create-749c789a11: ref exists', 'ONDE-SACOCHE GUARD 1/12 class_create-749c789a11: ref exists. a classe with ref 104515_CM2 exists already. Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 1/8 class_create-749c789a11: ref exists', 'ONDE-SACOCHE GUARD 1/8 class_create-749c789a11: ref exists. a classe with ref 104515_CM2 exists already. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 2/12 class_create-749c789a11: niveau unknown. niveau_id 30002 is not in sacoche_niveau. Nothing was written.
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 2/12 class_create-749c789a11: niveau unknown', 'ONDE-SACOCHE GUARD 2/12 class_create-749c789a11: niveau unknown. niveau_id 30002 is not in sacoche_niveau. Nothing was written.'
+-- ONDE-SACOCHE GUARD 2/8 class_create-749c789a11: niveau unknown. niveau_id 30002 is not in sacoche_niveau. Nothing was written.
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 2/8 class_create-749c789a11: niveau unknown', 'ONDE-SACOCHE GUARD 2/8 class_create-749c789a11: niveau unknown. niveau_id 30002 is not in sacoche_niveau. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_niveau WHERE niveau_id = 30002)) IS NOT TRUE;
 
--- ONDE-SACOCHE GUARD 3/12 group_create-daa8ebfb92: ref exists. a groupe with ref RG_ANGLAIS_RENFORCE exists already. Nothing was written.
+-- ONDE-SACOCHE GUARD 3/8 group_create-daa8ebfb92: ref exists. a groupe with ref RG_ANGLAIS_RENFORCE exists already. Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = (((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_ANGLAIS_RENFORCE' AND CAST(groupe_nom AS BINARY) = CAST('Anglais renforcé' AS BINARY) AND niveau_id = 0) = 1)) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 3/12 group_create-daa8ebfb92: ref exists', 'ONDE-SACOCHE GUARD 3/12 group_create-daa8ebfb92: ref exists. a groupe with ref RG_ANGLAIS_RENFORCE exists already. Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 3/8 group_create-daa8ebfb92: ref exists', 'ONDE-SACOCHE GUARD 3/8 group_create-daa8ebfb92: ref exists. a groupe with ref RG_ANGLAIS_RENFORCE exists already. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 4/12 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the plan's ref and name. Nothing was written.
+-- ONDE-SACOCHE GUARD 4/8 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the plan's ref and name. Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 Mme Ancoli' AS BINARY)))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 4/12 class_rename-75cfc3d095: class changed', 'ONDE-SACOCHE GUARD 4/12 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the plan''s ref and name. Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 4/8 class_rename-75cfc3d095: class changed', 'ONDE-SACOCHE GUARD 4/8 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the plan''s ref and name. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 M. Ancien' AS BINARY))) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 5/12 <item>: login taken. the login of this new pupil is taken (case and accents ignored) by an account that is not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.
+-- ONDE-SACOCHE GUARD 5/8 <item>: login taken. the login of this new pupil is taken (case and accents ignored) by an account that is not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.
 -- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
 -- state apply.sql leaves it in, so a run cut anywhere can be run again)
 INSERT INTO onde_sacoche_guard (failed, explanation)
-  SELECT LEFT(CONCAT('GUARD 5/12 ', bad.item, ': login taken'), 64),
-  LEFT(CONCAT('ONDE-SACOCHE GUARD 5/12 ', bad.item, ': login taken. ', bad.detail, ': the login of this new pupil is taken (case and accents ignored) by an account that is not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
+  SELECT LEFT(CONCAT('GUARD 5/8 ', bad.item, ': login taken'), 64),
+  LEFT(CONCAT('ONDE-SACOCHE GUARD 5/8 ', bad.item, ': login taken. ', bad.detail, ': the login of this new pupil is taken (case and accents ignored) by an account that is not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
   FROM (SELECT t.item, CONCAT('login ', t.user_login) AS detail FROM onde_sacoche_pupil_new t
     JOIN sacoche_user u ON u.user_login = t.user_login
     LEFT JOIN sacoche_groupe g ON g.groupe_type = 'classe' AND g.groupe_ref = t.class_ref
     WHERE (CAST(u.user_reference AS BINARY) <=> CAST(t.user_reference AS BINARY) AND CAST(u.user_profil_sigle AS BINARY) <=> CAST(t.user_profil_sigle AS BINARY) AND CAST(u.user_genre AS BINARY) <=> CAST(t.user_genre AS BINARY) AND CAST(u.user_nom AS BINARY) <=> CAST(t.user_nom AS BINARY) AND CAST(u.user_prenom AS BINARY) <=> CAST(t.user_prenom AS BINARY) AND u.user_naissance_date <=> t.user_naissance_date AND CAST(u.user_email AS BINARY) <=> CAST(t.user_email AS BINARY) AND CAST(u.user_email_origine AS BINARY) <=> CAST(t.user_email_origine AS BINARY) AND CAST(u.user_login AS BINARY) <=> CAST(t.user_login AS BINARY) AND CAST(u.user_password AS BINARY) <=> CAST(t.user_password AS BINARY) AND u.user_sortie_date <=> t.user_sortie_date AND u.eleve_classe_id <=> g.groupe_id) IS NOT TRUE
     ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
 
--- ONDE-SACOCHE GUARD 6/12 <item>: row changed. this account no longer holds the values the plan saw (nor those this script writes); the first such row of the plan is named: make the plan again. Nothing was written.
+-- ONDE-SACOCHE GUARD 6/8 <item>: row changed. this account no longer holds the values the plan saw (nor those this script writes); the first such row of the plan is named: make the plan again. Nothing was written.
 -- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
 -- state apply.sql leaves it in, so a run cut anywhere can be run again)
 INSERT INTO onde_sacoche_guard (failed, explanation)
-  SELECT LEFT(CONCAT('GUARD 6/12 ', bad.item, ': row changed'), 64),
-  LEFT(CONCAT('ONDE-SACOCHE GUARD 6/12 ', bad.item, ': row changed. ', bad.detail, ': this account no longer holds the values the plan saw (nor those this script writes); the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
+  SELECT LEFT(CONCAT('GUARD 6/8 ', bad.item, ': row changed'), 64),
+  LEFT(CONCAT('ONDE-SACOCHE GUARD 6/8 ', bad.item, ': row changed. ', bad.detail, ': this account no longer holds the values the plan saw (nor those this script writes); the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
   FROM (SELECT t.item, CONCAT('user_id ', t.user_id) AS detail FROM onde_sacoche_pupil_change t
     LEFT JOIN sacoche_user u ON u.user_id = t.user_id AND CAST(u.user_login AS BINARY) = CAST(t.login AS BINARY) AND u.user_profil_sigle = 'ELV'
     LEFT JOIN sacoche_groupe g ON g.groupe_type = 'classe' AND g.groupe_ref = t.v_eleve_classe_id
     WHERE u.user_id IS NULL OR (((t.c_user_reference = 0 OR CAST(u.user_reference AS BINARY) <=> CAST(t.o_user_reference AS BINARY)) AND (t.c_user_prenom = 0 OR CAST(u.user_prenom AS BINARY) <=> CAST(t.o_user_prenom AS BINARY)) AND (t.c_user_sortie_date = 0 OR u.user_sortie_date <=> t.o_user_sortie_date) AND (t.c_eleve_classe_id = 0 OR u.eleve_classe_id <=> t.o_eleve_classe_id)) IS NOT TRUE AND ((t.c_user_reference = 0 OR CAST(u.user_reference AS BINARY) <=> CAST(t.v_user_reference AS BINARY)) AND (t.c_user_prenom = 0 OR CAST(u.user_prenom AS BINARY) <=> CAST(t.v_user_prenom AS BINARY)) AND (t.c_user_sortie_date = 0 OR u.user_sortie_date <=> t.v_user_sortie_date) AND (t.c_eleve_classe_id = 0 OR u.eleve_classe_id <=> g.groupe_id)) IS NOT TRUE)
     ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
 
--- ONDE-SACOCHE GUARD 7/12 <item>: user changed. this pupil is gone or has another login; the first such row of the plan is named: make the plan again. Nothing was written.
+-- ONDE-SACOCHE GUARD 7/8 <item>: user changed. this pupil is gone or has another login; the first such row of the plan is named: make the plan again. Nothing was written.
 -- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
 -- state apply.sql leaves it in, so a run cut anywhere can be run again)
 INSERT INTO onde_sacoche_guard (failed, explanation)
-  SELECT LEFT(CONCAT('GUARD 7/12 ', bad.item, ': user changed'), 64),
-  LEFT(CONCAT('ONDE-SACOCHE GUARD 7/12 ', bad.item, ': user changed. ', bad.detail, ': this pupil is gone or has another login; the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
+  SELECT LEFT(CONCAT('GUARD 7/8 ', bad.item, ': user changed'), 64),
+  LEFT(CONCAT('ONDE-SACOCHE GUARD 7/8 ', bad.item, ': user changed. ', bad.detail, ': this pupil is gone or has another login; the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
   FROM (SELECT t.item, CONCAT('user_id ', t.user_id) AS detail FROM onde_sacoche_membership t
     LEFT JOIN sacoche_user u ON u.user_id = t.user_id AND CAST(u.user_login AS BINARY) = CAST(t.login AS BINARY) AND u.user_profil_sigle = 'ELV'
     WHERE t.user_id IS NOT NULL AND u.user_id IS NULL
     ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
 
--- ONDE-SACOCHE GUARD 8/12 create-ff66a3be72: ref not single. no single classe with ref 104511_PS. Nothing was written.
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 8/12 create-ff66a3be72: ref not single', 'ONDE-SACOCHE GUARD 8/12 create-ff66a3be72: ref not single. no single classe with ref 104511_PS. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE ((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104511_PS') = 1) IS NOT TRUE;
-
--- ONDE-SACOCHE GUARD 9/12 create-18a47637e6: ref not single. no single classe with ref 104512_CP. Nothing was written.
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 9/12 create-18a47637e6: ref not single', 'ONDE-SACOCHE GUARD 9/12 create-18a47637e6: ref not single. no single classe with ref 104512_CP. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE ((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104512_CP') = 1) IS NOT TRUE;
-
--- ONDE-SACOCHE GUARD 10/12 update-290a2b60fa: ref not single. no single classe with ref 104514_CE2. Nothing was written.
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 10/12 update-290a2b60fa: ref not single', 'ONDE-SACOCHE GUARD 10/12 update-290a2b60fa: ref not single. no single classe with ref 104514_CE2. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE ((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104514_CE2') = 1) IS NOT TRUE;
-
--- ONDE-SACOCHE GUARD 11/12 create-96e4e57aad: ref not single. no single classe with ref 104514_CM1. Nothing was written.
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 11/12 create-96e4e57aad: ref not single', 'ONDE-SACOCHE GUARD 11/12 create-96e4e57aad: ref not single. no single classe with ref 104514_CM1. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE ((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104514_CM1') = 1) IS NOT TRUE;
-
--- ONDE-SACOCHE GUARD 12/12 membership_add-e5194423ac: ref not single. no single groupe with ref RG_CHORALE. Nothing was written.
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 12/12 membership_add-e5194423ac: ref not single', 'ONDE-SACOCHE GUARD 12/12 membership_add-e5194423ac: ref not single. no single groupe with ref RG_CHORALE. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE ((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_CHORALE') = 1) IS NOT TRUE;
+-- ONDE-SACOCHE GUARD 8/8 <item>: ref not single. no single class or group with this type and ref; the first such row of the plan is named. Nothing was written.
+-- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
+-- state apply.sql leaves it in, so a run cut anywhere can be run again)
+INSERT INTO onde_sacoche_guard (failed, explanation)
+  SELECT LEFT(CONCAT('GUARD 8/8 ', bad.item, ': ref not single'), 64),
+  LEFT(CONCAT('ONDE-SACOCHE GUARD 8/8 ', bad.item, ': ref not single. ', bad.detail, ': no single class or group with this type and ref; the first such row of the plan is named. Nothing was written.'), 255)
+  FROM (SELECT t.item, CONCAT(t.kind, ' ', t.ref) AS detail FROM onde_sacoche_ref_needed t
+    LEFT JOIN onde_sacoche_group_id c ON c.groupe_type = t.kind AND c.groupe_ref = t.ref
+    WHERE c.n IS NULL OR c.n <> 1
+    ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
 
 DROP TEMPORARY TABLE onde_sacoche_guard;
 -- All guards passed: apply.sql now writes.
@@ -287,12 +302,20 @@ UPDATE sacoche_groupe SET groupe_nom = '[CE1] CE1 Mme Ancoli'
   WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 M. Ancien' AS BINARY);
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 
+-- Every class and group's id by type and ref, in a temporary table (made again: the plan's classes
+-- exist now): the writes below look a class up there by primary key. Not a write to SACoche's tables.
+DROP TEMPORARY TABLE IF EXISTS onde_sacoche_group_id;
+CREATE TEMPORARY TABLE onde_sacoche_group_id (groupe_type VARCHAR(10) NOT NULL, groupe_ref VARCHAR(255) NOT NULL, groupe_id INT NOT NULL, n INT NOT NULL, PRIMARY KEY (groupe_type, groupe_ref)) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
+INSERT INTO onde_sacoche_group_id (groupe_type, groupe_ref, groupe_id, n)
+  SELECT g.groupe_type, g.groupe_ref, MIN(g.groupe_id), COUNT(*) FROM sacoche_groupe g
+  GROUP BY g.groupe_type, g.groupe_ref;
+
 -- 3. Pupils to create, every row of onde_sacoche_pupil_new whose login is still free (the class looked
 --    up by ref here, never guessed), in the plan's order --------------------------------------------
 INSERT INTO sacoche_user (user_sconet_id, user_sconet_elenoet, user_reference, user_profil_sigle, user_genre, user_nom, user_prenom, user_naissance_date, user_email, user_email_origine, user_login, user_password, user_langue, user_daltonisme, user_connexion_date, user_sortie_date, eleve_classe_id, eleve_lv1, eleve_lv2, eleve_uai_origine, user_id_ent, user_id_gepi, user_param_accueil, user_param_menu, user_param_favori, user_pass_key)
-  SELECT t.user_sconet_id, t.user_sconet_elenoet, t.user_reference, t.user_profil_sigle, t.user_genre, t.user_nom, t.user_prenom, t.user_naissance_date, t.user_email, t.user_email_origine, t.user_login, t.user_password, t.user_langue, t.user_daltonisme, t.user_connexion_date, t.user_sortie_date, g.groupe_id, t.eleve_lv1, t.eleve_lv2, t.eleve_uai_origine, t.user_id_ent, t.user_id_gepi, t.user_param_accueil, t.user_param_menu, t.user_param_favori, t.user_pass_key
+  SELECT t.user_sconet_id, t.user_sconet_elenoet, t.user_reference, t.user_profil_sigle, t.user_genre, t.user_nom, t.user_prenom, t.user_naissance_date, t.user_email, t.user_email_origine, t.user_login, t.user_password, t.user_langue, t.user_daltonisme, t.user_connexion_date, t.user_sortie_date, c.groupe_id, t.eleve_lv1, t.eleve_lv2, t.eleve_uai_origine, t.user_id_ent, t.user_id_gepi, t.user_param_accueil, t.user_param_menu, t.user_param_favori, t.user_pass_key
   FROM onde_sacoche_pupil_new t
-  JOIN sacoche_groupe g ON g.groupe_type = 'classe' AND g.groupe_ref = t.class_ref
+  JOIN onde_sacoche_group_id c ON c.groupe_type = 'classe' AND c.groupe_ref = t.class_ref
   WHERE NOT EXISTS (SELECT 1 FROM sacoche_user u WHERE u.user_login = t.user_login)
   ORDER BY t.n;
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
@@ -300,11 +323,11 @@ SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 -- 4. Pupils to update, reactivate, deactivate, every row of onde_sacoche_pupil_change: each column its
 --    item changes (c_<column> = 1) gets its new value, only on accounts still holding every old value --
 UPDATE sacoche_user u JOIN onde_sacoche_pupil_change t ON u.user_id = t.user_id AND CAST(u.user_login AS BINARY) = CAST(t.login AS BINARY) AND u.user_profil_sigle = 'ELV'
-  LEFT JOIN sacoche_groupe g ON g.groupe_type = 'classe' AND g.groupe_ref = t.v_eleve_classe_id
+  LEFT JOIN onde_sacoche_group_id c ON c.groupe_type = 'classe' AND c.groupe_ref = t.v_eleve_classe_id
   SET u.user_reference = IF(t.c_user_reference = 1, t.v_user_reference, u.user_reference),
     u.user_prenom = IF(t.c_user_prenom = 1, t.v_user_prenom, u.user_prenom),
     u.user_sortie_date = IF(t.c_user_sortie_date = 1, t.v_user_sortie_date, u.user_sortie_date),
-    u.eleve_classe_id = IF(t.c_eleve_classe_id = 1, g.groupe_id, u.eleve_classe_id)
+    u.eleve_classe_id = IF(t.c_eleve_classe_id = 1, c.groupe_id, u.eleve_classe_id)
   WHERE ((t.c_user_reference = 0 OR CAST(u.user_reference AS BINARY) <=> CAST(t.o_user_reference AS BINARY)) AND (t.c_user_prenom = 0 OR CAST(u.user_prenom AS BINARY) <=> CAST(t.o_user_prenom AS BINARY)) AND (t.c_user_sortie_date = 0 OR u.user_sortie_date <=> t.o_user_sortie_date) AND (t.c_eleve_classe_id = 0 OR u.eleve_classe_id <=> t.o_eleve_classe_id));
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 
@@ -329,5 +352,5 @@ SELECT 'apply.sql done' AS onde_sacoche, 32 AS rows_expected, @onde_sacoche_rows
 -- Now run verify.sql: every line should say ok = 1, the last one RESULT … OK.
 
 UNLOCK TABLES;
-DROP TEMPORARY TABLE IF EXISTS onde_sacoche_pupil_change, onde_sacoche_pupil_new, onde_sacoche_membership;
+DROP TEMPORARY TABLE IF EXISTS onde_sacoche_ref_needed, onde_sacoche_pupil_change, onde_sacoche_pupil_new, onde_sacoche_membership, onde_sacoche_group_id;
 SET SESSION sql_mode = @onde_sacoche_sql_mode;

@@ -238,6 +238,14 @@ DROP TEMPORARY TABLE onde_sacoche_guard;
 
 SET @onde_sacoche_rows = 0;
 
+-- Every class and group's id by type and ref, in a temporary table: the writes below look a class up
+-- there by primary key (sacoche_groupe has no index on its ref). Not a write to SACoche's tables.
+DROP TEMPORARY TABLE IF EXISTS onde_sacoche_group_id;
+CREATE TEMPORARY TABLE onde_sacoche_group_id (groupe_type VARCHAR(10) NOT NULL, groupe_ref VARCHAR(255) NOT NULL, groupe_id INT NOT NULL, n INT NOT NULL, PRIMARY KEY (groupe_type, groupe_ref)) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
+INSERT INTO onde_sacoche_group_id (groupe_type, groupe_ref, groupe_id, n)
+  SELECT g.groupe_type, g.groupe_ref, MIN(g.groupe_id), COUNT(*) FROM sacoche_groupe g
+  GROUP BY g.groupe_type, g.groupe_ref;
+
 -- Removed memberships (rows op = 'r' of onde_sacoche_membership): inserted again ---------------------
 INSERT IGNORE INTO sacoche_jointure_user_groupe (user_id, groupe_id, jointure_pp)
   SELECT u.user_id, g.groupe_id, 0 FROM onde_sacoche_membership t
@@ -257,21 +265,21 @@ SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 -- Updated, reactivated, deactivated pupils (onde_sacoche_pupil_change): each column its item changed
 -- back to its old value, only on accounts still holding every value apply.sql wrote ----------------
 UPDATE sacoche_user u JOIN onde_sacoche_pupil_change t ON u.user_id = t.user_id AND CAST(u.user_login AS BINARY) = CAST(t.login AS BINARY) AND u.user_profil_sigle = 'ELV'
-  LEFT JOIN sacoche_groupe g ON g.groupe_type = 'classe' AND g.groupe_ref = t.v_eleve_classe_id
+  LEFT JOIN onde_sacoche_group_id c ON c.groupe_type = 'classe' AND c.groupe_ref = t.v_eleve_classe_id
   SET u.user_reference = IF(t.c_user_reference = 1, t.o_user_reference, u.user_reference),
     u.user_prenom = IF(t.c_user_prenom = 1, t.o_user_prenom, u.user_prenom),
     u.user_sortie_date = IF(t.c_user_sortie_date = 1, t.o_user_sortie_date, u.user_sortie_date),
     u.eleve_classe_id = IF(t.c_eleve_classe_id = 1, t.o_eleve_classe_id, u.eleve_classe_id)
-  WHERE ((t.c_user_reference = 0 OR CAST(u.user_reference AS BINARY) <=> CAST(t.v_user_reference AS BINARY)) AND (t.c_user_prenom = 0 OR CAST(u.user_prenom AS BINARY) <=> CAST(t.v_user_prenom AS BINARY)) AND (t.c_user_sortie_date = 0 OR u.user_sortie_date <=> t.v_user_sortie_date) AND (t.c_eleve_classe_id = 0 OR u.eleve_classe_id <=> g.groupe_id));
+  WHERE ((t.c_user_reference = 0 OR CAST(u.user_reference AS BINARY) <=> CAST(t.v_user_reference AS BINARY)) AND (t.c_user_prenom = 0 OR CAST(u.user_prenom AS BINARY) <=> CAST(t.v_user_prenom AS BINARY)) AND (t.c_user_sortie_date = 0 OR u.user_sortie_date <=> t.v_user_sortie_date) AND (t.c_eleve_classe_id = 0 OR u.eleve_classe_id <=> c.groupe_id));
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 
 -- Created pupils (onde_sacoche_pupil_new): deactivated (user_sortie_date = the plan's date), never
 -- deleted ----------------------------------------------------------------------------------------------
 UPDATE onde_sacoche_pupil_new t
   JOIN sacoche_user u ON u.user_login = t.user_login
-  LEFT JOIN sacoche_groupe g ON g.groupe_type = 'classe' AND g.groupe_ref = t.class_ref
+  LEFT JOIN onde_sacoche_group_id c ON c.groupe_type = 'classe' AND c.groupe_ref = t.class_ref
   SET u.user_sortie_date = '2026-11-29'
-  WHERE (CAST(u.user_profil_sigle AS BINARY) <=> CAST(t.user_profil_sigle AS BINARY) AND CAST(u.user_reference AS BINARY) <=> CAST(t.user_reference AS BINARY) AND CAST(u.user_nom AS BINARY) <=> CAST(t.user_nom AS BINARY) AND CAST(u.user_prenom AS BINARY) <=> CAST(t.user_prenom AS BINARY) AND CAST(u.user_genre AS BINARY) <=> CAST(t.user_genre AS BINARY) AND u.user_naissance_date <=> t.user_naissance_date AND CAST(u.user_login AS BINARY) <=> CAST(t.user_login AS BINARY) AND u.user_sortie_date <=> t.user_sortie_date AND u.eleve_classe_id <=> g.groupe_id);
+  WHERE (CAST(u.user_profil_sigle AS BINARY) <=> CAST(t.user_profil_sigle AS BINARY) AND CAST(u.user_reference AS BINARY) <=> CAST(t.user_reference AS BINARY) AND CAST(u.user_nom AS BINARY) <=> CAST(t.user_nom AS BINARY) AND CAST(u.user_prenom AS BINARY) <=> CAST(t.user_prenom AS BINARY) AND CAST(u.user_genre AS BINARY) <=> CAST(t.user_genre AS BINARY) AND u.user_naissance_date <=> t.user_naissance_date AND CAST(u.user_login AS BINARY) <=> CAST(t.user_login AS BINARY) AND u.user_sortie_date <=> t.user_sortie_date AND u.eleve_classe_id <=> c.groupe_id);
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 
 -- Renamed classes: old name back --------------------------------------------------------------------
@@ -287,5 +295,5 @@ SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 SELECT 'revert.sql done' AS onde_sacoche, @onde_sacoche_rows AS rows_changed;
 
 UNLOCK TABLES;
-DROP TEMPORARY TABLE IF EXISTS onde_sacoche_pupil_change, onde_sacoche_pupil_new, onde_sacoche_membership;
+DROP TEMPORARY TABLE IF EXISTS onde_sacoche_pupil_change, onde_sacoche_pupil_new, onde_sacoche_membership, onde_sacoche_group_id;
 SET SESSION sql_mode = @onde_sacoche_sql_mode;
