@@ -26,6 +26,8 @@ class Check:
     __slots__ = ("check", "either", "item", "n", "short", "subject", "text", "total")
     #: a guard over a whole temporary table of rows (:class:`SetCheck`), not one item
     rows = False
+    #: the numbers it takes (a verify set check: one per row of its table)
+    size = 1
 
     def __init__(self, item: str, short: str, text: str, check: str, subject: Any = None) -> None:
         self.item, self.short, self.text, self.check, self.subject = item, short, text, check, subject
@@ -59,8 +61,14 @@ class SetCheck(Check):
     :mod:`~engine.render.sets_data`): ``check`` names the anti-join of
     :mod:`~engine.render.phrases_sets` that finds the first failing row, whose item the message names."""
 
-    __slots__ = ()
+    __slots__ = ("size",)
     rows = True
+
+    def __init__(
+        self, item: str, short: str, text: str, check: str, subject: Any = None, size: int = 1
+    ) -> None:
+        super().__init__(item, short, text, check, subject)
+        self.size = size
 
     @property
     def key(self) -> str:  # the item is the failing row's, filled in by the statement
@@ -72,8 +80,13 @@ OWN_ROW_GUARDS = frozenset({"group_absent", "rename", "login_free", "user", "mem
 
 
 def numbered(checks: list[Check]) -> list[Check]:
-    for n, check in enumerate(checks, 1):
-        check.n, check.total = n, len(checks)
+    """Number the checks in order (a verify set check takes one number per row of its table)."""
+    n = 1
+    for check in checks:
+        check.n = n
+        n += check.size
+    for check in checks:
+        check.total = n - 1
     return checks
 
 
@@ -99,3 +112,8 @@ def each(views: Iterable[Any], short: str, check: str, text: str | Callable[[Any
     if isinstance(text, str):
         return [Check(v.id, short, text, check, v) for v in views]
     return [Check(v.id, short, text(v), check, v) for v in views]
+
+
+def verify_rows(ctx: GuardContext, views: list[Any], check: str) -> list[Check]:
+    """verify.sql (MySQL): one statement over a family's temporary table, one row (and number) per item."""
+    return [SetCheck("", "", "", check, ctx.model.pupil_sets, size=len(views))] if views else []

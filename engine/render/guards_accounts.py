@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.render.check import Check, GuardContext, SetCheck, each
+from engine.render.check import Check, GuardContext, SetCheck, each, verify_rows
 
 #: apply guard on an item's own row → the condition that says the row is already as apply.sql leaves it
 NEW_STATES = {"user": "user_new"}
@@ -68,12 +68,16 @@ def revert_created(ctx: GuardContext) -> list[Check]:
 
 
 def verify_created(ctx: GuardContext) -> list[Check]:
+    if ctx.sets:
+        return verify_rows(ctx, ctx.model.creates, "set_v_created")
     return each(
         ctx.model.creates, "", "created_all", lambda c: f"account {c.login} exists with the plan's values"
     )
 
 
 def verify_changed(ctx: GuardContext) -> list[Check]:
+    if ctx.sets:
+        return verify_rows(ctx, ctx.model.user_changes, "set_v_changed")
     return each(ctx.model.user_changes, "", "user_new", lambda u: f"user_id {u.user_id} holds the new values")
 
 

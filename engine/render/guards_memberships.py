@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.render.check import Check, GuardContext, SetCheck, each
+from engine.render.check import Check, GuardContext, SetCheck, each, verify_rows
 
 #: apply guard on an item's own row → the condition that says the row is already as apply.sql leaves it
 NEW_STATES = {"membership": "membership_absent"}
@@ -69,10 +69,14 @@ def revert_added(ctx: GuardContext) -> list[Check]:
 
 
 def verify_added(ctx: GuardContext) -> list[Check]:
+    if ctx.sets:
+        return verify_rows(ctx, ctx.model.memberships_add, "set_v_added")
     return each(ctx.model.memberships_add, "", "membership_present", lambda m: f"{m.describe}: member")
 
 
 def verify_removed(ctx: GuardContext) -> list[Check]:
+    if ctx.sets:
+        return verify_rows(ctx, ctx.model.memberships_remove, "set_v_removed")
     return each(
         ctx.model.memberships_remove,
         "",

@@ -246,3 +246,88 @@ class SetPhrases:
             f"  JOIN sacoche_jointure_user_groupe j ON j.user_id = u.user_id\n  {where}",
             f"DELETE u FROM {NEW} t\n  {join}\n  {where}",
         ]
+
+    # verify.sql ----------------------------------------------------------------------------------------
+    def set_verify(self, c: Any) -> list[str]:
+        """One row of onde_sacoche_verify per row of the family's table, numbered from ``c.n`` on: ok
+        when the row is as planned, else NOT DONE (as the plan found it) or UNEXPECTED."""
+        s, first = c.subject, c.n
+        if c.check == "set_v_changed":
+            return [
+                self._verify(
+                    first - 1,
+                    "CONCAT('user_id ', t.user_id, ' holds the new values')",
+                    f"u.user_id IS NOT NULL AND {self._change_state(s, 'v')}",
+                    f"u.user_id IS NOT NULL AND {self._change_state(s, 'o')}",
+                    f"{CHANGES} t\n    LEFT JOIN sacoche_user u ON {_PUPIL}{self._class_join(s)}",
+                )
+            ]
+        if c.check == "set_v_created":
+            return [
+                self._verify(
+                    first - 1,
+                    "CONCAT('account ', t.user_login, ' exists with the plan''s values')",
+                    f"u.user_id IS NOT NULL AND {self._new_same(USER_COLUMNS)}",
+                    "u.user_id IS NULL",
+                    f"{NEW} t\n    LEFT JOIN sacoche_user u ON u.user_login = t.user_login"
+                    f"\n    {_CLASS_OF_NEW}",
+                )
+            ]
+        m = s.model
+        if c.check == "set_v_added":
+            found = []
+            for by_id, pupil, who in (
+                (True, _PUPIL, "CONCAT('user_id ', t.user_id, ' (', t.login, ')')"),
+                (False, _BY_LOGIN, "CONCAT('new pupil ', t.login)"),
+            ):
+                if by_id or any(x.user_id is None for x in m.memberships_add):
+                    member = self._member(pupil)
+                    null = "NOT NULL" if by_id else "NULL"
+                    found.append(
+                        self._verify(
+                            first - 1,
+                            f"CONCAT({who}, ', group ', t.ref, ': member')",
+                            member,
+                            f"NOT {member}",
+                            f"{MEMBERS} t",
+                            f"t.op = 'a' AND t.user_id IS {null}",
+                        )
+                    )
+            return found
+        member = self._member(_PUPIL)
+        was = (
+            "EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = "
+            "j.groupe_id WHERE j.user_id = t.user_id AND j.jointure_pp = 0 AND g.groupe_type = 'groupe' "
+            "AND g.groupe_ref = t.ref)"
+        )
+        return [
+            self._verify(
+                first - 1 - len(m.memberships_add),
+                "CONCAT('user_id ', t.user_id, ', group ', t.ref, ': not a member')",
+                f"NOT {member}",
+                was,
+                f"{MEMBERS} t",
+                "t.op = 'r'",
+            )
+        ]
+
+    @staticmethod
+    def _member(pupil: str) -> str:
+        """The pupil of the row is a member of the row's group."""
+        return (
+            "EXISTS (SELECT 1 FROM sacoche_user u JOIN sacoche_jointure_user_groupe j ON j.user_id = "
+            "u.user_id JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id WHERE "
+            f"{pupil} AND g.groupe_type = 'groupe' AND g.groupe_ref = t.ref)"
+        )
+
+    def _verify(self, offset: int, details: str, ok: str, was: str, source: str, where: str = "") -> str:
+        not_done = self.lit("NOT DONE (still as the plan found it), expected: ")
+        unexpected = self.lit("UNEXPECTED (neither as the plan found it nor as planned), expected: ")
+        return (
+            "INSERT INTO onde_sacoche_verify (n, check_name, ok, details)\n"
+            f"  SELECT d.n, d.item, d.ok, CASE WHEN d.ok THEN d.details WHEN d.was THEN CONCAT({not_done}, "
+            f"d.details)\n    ELSE CONCAT({unexpected}, d.details) END\n"
+            f"  FROM (SELECT {offset} + t.n AS n, t.item, {details} AS details,\n"
+            f"    ({ok}) IS TRUE AS ok,\n    ({was}) IS TRUE AS was\n"
+            f"    FROM {source}{' WHERE ' + where if where else ''}) AS d"
+        )

@@ -184,7 +184,7 @@ def script_chunks(loaded: LoadedPlan, model: SqlModel, dialect: str, name: str) 
     elif name == "revert":
         context["guards"] = revert_guards(model, sets=dialect == "mysql")
     else:
-        context["checks"] = verify_checks(model)
+        context["checks"] = verify_checks(model, sets=dialect == "mysql")
         context["old_states"] = old_states(model)
     template = _environment(dialect).get_template(f"{name}.sql.j2")
     chunks = _squeeze_blank_lines(_blocks(template.generate(context)))

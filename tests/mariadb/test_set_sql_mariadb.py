@@ -10,11 +10,19 @@ from pathlib import Path
 
 import pytest
 from support.mariadb import SacocheDatabase
-from test_apply_safety_mariadb import apply, checksums, plan, school  # noqa: F401  (fixture)
+from support.state_copy import copy_sqlite_to_mysql
+from test_apply_safety_mariadb import EXAMPLES, apply, checksums, plan
 
 from engine.render import render_sql, sql_path
 
 pytestmark = pytest.mark.mariadb
+
+
+@pytest.fixture
+def school(sacoche_mysql: SacocheDatabase) -> SacocheDatabase:
+    copy_sqlite_to_mysql(EXAMPLES / "sacoche-ecole-des-tilleuls.db", sacoche_mysql)
+    return sacoche_mysql
+
 
 DATA = re.compile(
     r"^INSERT INTO (onde_sacoche_pupil_change|onde_sacoche_pupil_new|onde_sacoche_membership) \("
@@ -49,7 +57,7 @@ def verified(db: SacocheDatabase, out: Path) -> str:
     return rows.splitlines()[-1]
 
 
-def test_set_statements_cut_part_way_converge_both_ways(school: SacocheDatabase, tmp_path: Path) -> None:  # noqa: F811
+def test_set_statements_cut_part_way_converge_both_ways(school: SacocheDatabase, tmp_path: Path) -> None:
     out = tmp_path / "plan"
     plan(school, out)
     render_sql(out, ["mysql"], revert_deletes_created=True)  # to restore the tables exactly
@@ -82,7 +90,7 @@ def test_set_statements_cut_part_way_converge_both_ways(school: SacocheDatabase,
 
 
 def test_a_set_guard_stops_before_any_write_naming_the_first_moved_item(
-    school: SacocheDatabase,  # noqa: F811
+    school: SacocheDatabase,
     tmp_path: Path,
 ) -> None:
     out = tmp_path / "plan"
@@ -104,7 +112,7 @@ def test_a_set_guard_stops_before_any_write_naming_the_first_moved_item(
     assert checksums(school) == before
 
 
-def test_revert_guard_refuses_an_account_in_neither_state(school: SacocheDatabase, tmp_path: Path) -> None:  # noqa: F811
+def test_revert_guard_refuses_an_account_in_neither_state(school: SacocheDatabase, tmp_path: Path) -> None:
     out = tmp_path / "plan"
     doc = plan(school, out)
     assert school.execute_file(sql_path(out, "mysql", "apply")).returncode == 0
@@ -116,3 +124,39 @@ def test_revert_guard_refuses_an_account_in_neither_state(school: SacocheDatabas
     run = school.execute_file(sql_path(out, "mysql", "revert"))
     assert run.returncode != 0 and f"{first['id']}: row changed" in run.stderr, run.stderr[-600:]
     assert checksums(school) == before
+
+
+def _verify_rows(db: SacocheDatabase, out: Path) -> list[tuple[str, str, str]]:
+    text = db.execute_file(sql_path(out, "mysql", "verify"), "--batch", "--skip-column-names", "--raw").stdout
+    return [tuple(line.split("\t", 2)) for line in text.splitlines()]  # type: ignore[misc]
+
+
+def test_verify_gives_a_row_per_item_not_done_unexpected_or_ok(
+    school: SacocheDatabase, tmp_path: Path
+) -> None:
+    out = tmp_path / "plan"
+    doc = plan(school, out)
+    update = next(i for i in doc["items"] if i["kind"] == "update" and "user_prenom" in i["changes"])
+    school.query(
+        f"UPDATE sacoche_user SET user_prenom = 'Ailleurs' WHERE user_id = {update['target']['user_id']}"
+    )
+    rows = _verify_rows(school, out)
+    accepted = [i["id"] for i in doc["items"] if i["accepted"] and i["kind"] != "decide"]
+    by_name = {name: (ok, details) for name, ok, details in rows}
+    assert [name for name, _, _ in rows][-1] == "RESULT" and len(rows) == len(by_name)  # one row per check
+    assert set(accepted) <= set(by_name)
+    assert by_name[update["id"]][0] == "0"
+    assert by_name[update["id"]][1].startswith("UNEXPECTED (neither as the plan found it nor as planned)")
+    for item_id in accepted:
+        if item_id != update["id"]:  # nothing applied yet: each one still as the plan found it
+            assert by_name[item_id][0] == "0", item_id
+            assert by_name[item_id][1].startswith("NOT DONE (still as the plan found it)"), by_name[item_id]
+    assert by_name["RESULT"][0] == "0"
+    old = update["changes"]["user_prenom"]["old"]  # back as the plan found it: then apply.sql runs
+    school.query(
+        f"UPDATE sacoche_user SET user_prenom = '{old}' WHERE user_id = {update['target']['user_id']}"
+    )
+    assert school.execute_file(sql_path(out, "mysql", "apply")).returncode == 0
+    rows = _verify_rows(school, out)
+    assert all(ok == "1" for _, ok, _ in rows), [r for r in rows if r[1] != "1"]
+    assert rows[-1][2] == f"OK: {len(rows) - 1} checks passed"

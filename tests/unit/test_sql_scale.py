@@ -53,7 +53,7 @@ def test_no_statement_grows_with_the_plan(big_plan: Path) -> None:
     for dialect in DIALECTS:
         for name in SCRIPTS:
             statements = _script_statements(big_plan, dialect, name)
-            if dialect == "mysql" and name != "verify":
+            if dialect == "mysql":
                 # set statements: the pupils' rows are data (multi-row INSERTs of a few hundred KiB at
                 # most into temporary tables), the statements reading them do not grow with the plan
                 assert len(statements) < guards / 4, (dialect, name, len(statements))
@@ -87,7 +87,7 @@ def test_mysql_login_comparisons_can_use_the_login_index(big_plan: Path) -> None
                 assert re.search(r"(?:\w+\.)?user_id = (?:\d+|t\.user_id) AND $", before) or re.search(
                     r"(?:\w+\.)?user_login = (?:'[^']*'|_utf8 X'[0-9A-F]*'|t\.login) AND $", before
                 ), code[max(0, found.start() - 300) : found.end() + 60]
-    assert seen > 1000
+    assert seen > 10  # the set statements (and the per-item statements of the rarer families)
 
 
 def test_sqlite_guards_arm_one_trigger_each(big_plan: Path) -> None:
