@@ -27,10 +27,6 @@ _PUPIL = (
 )
 #: a pupil this plan creates, found by login: the UNIQUE(user_login) index serves the plain `=`
 _BY_LOGIN = "u.user_login = t.login AND CAST(u.user_login AS BINARY) = CAST(t.login AS BINARY)"
-_CLASS_OF_CHANGE = (
-    "LEFT JOIN sacoche_groupe g ON g.groupe_type = 'classe' AND g.groupe_ref = t.v_eleve_classe_id"
-)
-_CLASS_OF_NEW = "LEFT JOIN sacoche_groupe g ON g.groupe_type = 'classe' AND g.groupe_ref = t.class_ref"
 #: the writes look classes up in GROUP_IDS (a primary key) rather than scanning sacoche_groupe per row
 GROUP_IDS = "onde_sacoche_group_id"
 _CLASS_ID_OF_CHANGE = (
@@ -67,7 +63,7 @@ class SetPhrases:
             f"  FROM ({select}\n    ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice"
         )
 
-    def _change_state(self, s: Any, side: str, cls: str = "g") -> str:
+    def _change_state(self, s: Any, side: str, cls: str = "c") -> str:
         """The account holds the old (``o``) or the new (``v``) value of every column its item changes."""
         parts = []
         for c in s.changed:
@@ -79,8 +75,8 @@ class SetPhrases:
             parts.append(f"(t.c_{c} = 0 OR {same})")
         return "(" + " AND ".join(parts or ["1 = 1"]) + ")"
 
-    def _class_join(self, s: Any, indent: str = "    ", join: str = _CLASS_OF_CHANGE) -> str:
-        return f"\n{indent}{join}" if "eleve_classe_id" in s.changed else ""
+    def _class_join(self, s: Any, indent: str = "    ", join: str = "") -> str:
+        return f"\n{indent}{join or _CLASS_ID_OF_CHANGE}" if "eleve_classe_id" in s.changed else ""
 
     def _bad_set_changes(self, s: Any) -> str:
         return (
@@ -90,7 +86,7 @@ class SetPhrases:
             f"AND {self._change_state(s, 'v')} IS NOT TRUE)"
         )
 
-    def _new_same(self, columns: Iterable[str], cls: str = "g") -> str:
+    def _new_same(self, columns: Iterable[str], cls: str = "c") -> str:
         parts = []
         for c in columns:
             ctype = USER_COLUMNS[c][0]
@@ -104,7 +100,7 @@ class SetPhrases:
         with every value of the plan (after an interrupted run)."""
         return (
             f"SELECT t.item, CONCAT('login ', t.user_login) AS detail FROM {NEW} t\n"
-            f"    JOIN sacoche_user u ON u.user_login = t.user_login\n    {_CLASS_OF_NEW}\n"
+            f"    JOIN sacoche_user u ON u.user_login = t.user_login\n    {_CLASS_ID_OF_NEW}\n"
             f"    WHERE {self._new_same(USER_COLUMNS)} IS NOT TRUE"
         )
 
@@ -113,7 +109,7 @@ class SetPhrases:
         unused = " AND u.user_connexion_date IS NULL" if self.deletes_created else ""  # type: ignore[attr-defined]
         return (
             f"SELECT t.item, CONCAT('login ', t.user_login) AS detail FROM {NEW} t\n"
-            f"    JOIN sacoche_user u ON u.user_login = t.user_login\n    {_CLASS_OF_NEW}\n"
+            f"    JOIN sacoche_user u ON u.user_login = t.user_login\n    {_CLASS_ID_OF_NEW}\n"
             f"    WHERE ({self._new_same(CREATED_IDENTITY)}{unused}) IS NOT TRUE"
         )
 
@@ -142,8 +138,8 @@ class SetPhrases:
         skip = f" AND t.ref NOT IN ({', '.join(self.lit(r) for r in retired)})" if retired else ""
         return (
             f"SELECT t.item, CONCAT('group ', t.ref) AS detail FROM {MEMBERS} t\n"
-            "    LEFT JOIN sacoche_groupe g ON g.groupe_type = 'groupe' AND g.groupe_ref = t.ref\n"
-            f"    WHERE t.op = 'r'{skip} GROUP BY t.n, t.item, t.ref HAVING COUNT(g.groupe_id) <> 1"
+            f"    LEFT JOIN {GROUP_IDS} c ON c.groupe_type = 'groupe' AND c.groupe_ref = t.ref\n"
+            f"    WHERE t.op = 'r'{skip} AND (c.n IS NULL OR c.n <> 1)"
         )
 
     # apply.sql ---------------------------------------------------------------------------------------
@@ -270,7 +266,7 @@ class SetPhrases:
                     f"u.user_id IS NOT NULL AND {self._new_same(USER_COLUMNS)}",
                     "u.user_id IS NULL",
                     f"{NEW} t\n    LEFT JOIN sacoche_user u ON u.user_login = t.user_login"
-                    f"\n    {_CLASS_OF_NEW}",
+                    f"\n    {_CLASS_ID_OF_NEW}",
                 )
             ]
         m = s.model

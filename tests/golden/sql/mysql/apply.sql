@@ -183,8 +183,8 @@ LOCK TABLES sacoche_user WRITE, sacoche_user AS u WRITE, sacoche_user AS u2 WRIT
   sacoche_jointure_user_groupe AS j2 WRITE, sacoche_siecle_import WRITE, sacoche_niveau READ,
   sacoche_user_profil READ;
 
--- Every class and group's id and count by type and ref, in a temporary table: the guard on the refs
--- the pupils' rows need looks them up there by primary key (sacoche_groupe has no index on its ref).
+-- Every class and group's id and count by type and ref, in a temporary table: the guards on the
+-- pupils' rows look classes and groups up there by primary key (sacoche_groupe has no index on its ref).
 DROP TEMPORARY TABLE IF EXISTS onde_sacoche_group_id;
 CREATE TEMPORARY TABLE onde_sacoche_group_id (groupe_type VARCHAR(10) NOT NULL, groupe_ref VARCHAR(255) NOT NULL, groupe_id INT NOT NULL, n INT NOT NULL, PRIMARY KEY (groupe_type, groupe_ref)) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
 INSERT INTO onde_sacoche_group_id (groupe_type, groupe_ref, groupe_id, n)
@@ -241,8 +241,8 @@ INSERT INTO onde_sacoche_guard (failed, explanation)
   LEFT(CONCAT('ONDE-SACOCHE GUARD 5/8 ', bad.item, ': login taken. ', bad.detail, ': the login of this new pupil is taken (case and accents ignored) by an account that is not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
   FROM (SELECT t.item, CONCAT('login ', t.user_login) AS detail FROM onde_sacoche_pupil_new t
     JOIN sacoche_user u ON u.user_login = t.user_login
-    LEFT JOIN sacoche_groupe g ON g.groupe_type = 'classe' AND g.groupe_ref = t.class_ref
-    WHERE (CAST(u.user_reference AS BINARY) <=> CAST(t.user_reference AS BINARY) AND CAST(u.user_profil_sigle AS BINARY) <=> CAST(t.user_profil_sigle AS BINARY) AND CAST(u.user_genre AS BINARY) <=> CAST(t.user_genre AS BINARY) AND CAST(u.user_nom AS BINARY) <=> CAST(t.user_nom AS BINARY) AND CAST(u.user_prenom AS BINARY) <=> CAST(t.user_prenom AS BINARY) AND u.user_naissance_date <=> t.user_naissance_date AND CAST(u.user_email AS BINARY) <=> CAST(t.user_email AS BINARY) AND CAST(u.user_email_origine AS BINARY) <=> CAST(t.user_email_origine AS BINARY) AND CAST(u.user_login AS BINARY) <=> CAST(t.user_login AS BINARY) AND CAST(u.user_password AS BINARY) <=> CAST(t.user_password AS BINARY) AND u.user_sortie_date <=> t.user_sortie_date AND u.eleve_classe_id <=> g.groupe_id) IS NOT TRUE
+    LEFT JOIN onde_sacoche_group_id c ON c.groupe_type = 'classe' AND c.groupe_ref = t.class_ref
+    WHERE (CAST(u.user_reference AS BINARY) <=> CAST(t.user_reference AS BINARY) AND CAST(u.user_profil_sigle AS BINARY) <=> CAST(t.user_profil_sigle AS BINARY) AND CAST(u.user_genre AS BINARY) <=> CAST(t.user_genre AS BINARY) AND CAST(u.user_nom AS BINARY) <=> CAST(t.user_nom AS BINARY) AND CAST(u.user_prenom AS BINARY) <=> CAST(t.user_prenom AS BINARY) AND u.user_naissance_date <=> t.user_naissance_date AND CAST(u.user_email AS BINARY) <=> CAST(t.user_email AS BINARY) AND CAST(u.user_email_origine AS BINARY) <=> CAST(t.user_email_origine AS BINARY) AND CAST(u.user_login AS BINARY) <=> CAST(t.user_login AS BINARY) AND CAST(u.user_password AS BINARY) <=> CAST(t.user_password AS BINARY) AND u.user_sortie_date <=> t.user_sortie_date AND u.eleve_classe_id <=> c.groupe_id) IS NOT TRUE
     ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
 
 -- ONDE-SACOCHE GUARD 6/8 <item>: row changed. this account no longer holds the values the plan saw (nor those this script writes); the first such row of the plan is named: make the plan again. Nothing was written.
@@ -253,8 +253,8 @@ INSERT INTO onde_sacoche_guard (failed, explanation)
   LEFT(CONCAT('ONDE-SACOCHE GUARD 6/8 ', bad.item, ': row changed. ', bad.detail, ': this account no longer holds the values the plan saw (nor those this script writes); the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
   FROM (SELECT t.item, CONCAT('user_id ', t.user_id) AS detail FROM onde_sacoche_pupil_change t
     LEFT JOIN sacoche_user u ON u.user_id = t.user_id AND CAST(u.user_login AS BINARY) = CAST(t.login AS BINARY) AND u.user_profil_sigle = 'ELV'
-    LEFT JOIN sacoche_groupe g ON g.groupe_type = 'classe' AND g.groupe_ref = t.v_eleve_classe_id
-    WHERE u.user_id IS NULL OR (((t.c_user_reference = 0 OR CAST(u.user_reference AS BINARY) <=> CAST(t.o_user_reference AS BINARY)) AND (t.c_user_prenom = 0 OR CAST(u.user_prenom AS BINARY) <=> CAST(t.o_user_prenom AS BINARY)) AND (t.c_user_sortie_date = 0 OR u.user_sortie_date <=> t.o_user_sortie_date) AND (t.c_eleve_classe_id = 0 OR u.eleve_classe_id <=> t.o_eleve_classe_id)) IS NOT TRUE AND ((t.c_user_reference = 0 OR CAST(u.user_reference AS BINARY) <=> CAST(t.v_user_reference AS BINARY)) AND (t.c_user_prenom = 0 OR CAST(u.user_prenom AS BINARY) <=> CAST(t.v_user_prenom AS BINARY)) AND (t.c_user_sortie_date = 0 OR u.user_sortie_date <=> t.v_user_sortie_date) AND (t.c_eleve_classe_id = 0 OR u.eleve_classe_id <=> g.groupe_id)) IS NOT TRUE)
+    LEFT JOIN onde_sacoche_group_id c ON c.groupe_type = 'classe' AND c.groupe_ref = t.v_eleve_classe_id
+    WHERE u.user_id IS NULL OR (((t.c_user_reference = 0 OR CAST(u.user_reference AS BINARY) <=> CAST(t.o_user_reference AS BINARY)) AND (t.c_user_prenom = 0 OR CAST(u.user_prenom AS BINARY) <=> CAST(t.o_user_prenom AS BINARY)) AND (t.c_user_sortie_date = 0 OR u.user_sortie_date <=> t.o_user_sortie_date) AND (t.c_eleve_classe_id = 0 OR u.eleve_classe_id <=> t.o_eleve_classe_id)) IS NOT TRUE AND ((t.c_user_reference = 0 OR CAST(u.user_reference AS BINARY) <=> CAST(t.v_user_reference AS BINARY)) AND (t.c_user_prenom = 0 OR CAST(u.user_prenom AS BINARY) <=> CAST(t.v_user_prenom AS BINARY)) AND (t.c_user_sortie_date = 0 OR u.user_sortie_date <=> t.v_user_sortie_date) AND (t.c_eleve_classe_id = 0 OR u.eleve_classe_id <=> c.groupe_id)) IS NOT TRUE)
     ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
 
 -- ONDE-SACOCHE GUARD 7/8 <item>: user changed. this pupil is gone or has another login; the first such row of the plan is named: make the plan again. Nothing was written.

@@ -165,6 +165,14 @@ LOCK TABLES sacoche_user WRITE, sacoche_user AS u WRITE, sacoche_user AS u2 WRIT
   sacoche_jointure_user_groupe AS j2 WRITE, sacoche_siecle_import WRITE, sacoche_niveau READ,
   sacoche_user_profil READ;
 
+-- Every class and group's id and count by type and ref, in a temporary table: the guards on the
+-- pupils' rows look classes and groups up there by primary key (sacoche_groupe has no index on its ref).
+DROP TEMPORARY TABLE IF EXISTS onde_sacoche_group_id;
+CREATE TEMPORARY TABLE onde_sacoche_group_id (groupe_type VARCHAR(10) NOT NULL, groupe_ref VARCHAR(255) NOT NULL, groupe_id INT NOT NULL, n INT NOT NULL, PRIMARY KEY (groupe_type, groupe_ref)) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
+INSERT INTO onde_sacoche_group_id (groupe_type, groupe_ref, groupe_id, n)
+  SELECT g.groupe_type, g.groupe_ref, MIN(g.groupe_id), COUNT(*) FROM sacoche_groupe g
+  GROUP BY g.groupe_type, g.groupe_ref;
+
 -- ---------------------------------------------------------------------------------------------------
 -- GUARDS: 5 checks, all before the first write (MyISAM cannot roll back).
 -- A failing guard inserts its key twice into a temporary table whose primary key is that key: the
@@ -197,8 +205,8 @@ INSERT INTO onde_sacoche_guard (failed, explanation)
   SELECT LEFT(CONCAT('GUARD 2/5 ', bad.item, ': ref not single'), 64),
   LEFT(CONCAT('ONDE-SACOCHE GUARD 2/5 ', bad.item, ': ref not single. ', bad.detail, ': no single groupe with this ref; the first such row of the plan is named. Nothing was written.'), 255)
   FROM (SELECT t.item, CONCAT('group ', t.ref) AS detail FROM onde_sacoche_membership t
-    LEFT JOIN sacoche_groupe g ON g.groupe_type = 'groupe' AND g.groupe_ref = t.ref
-    WHERE t.op = 'r' GROUP BY t.n, t.item, t.ref HAVING COUNT(g.groupe_id) <> 1
+    LEFT JOIN onde_sacoche_group_id c ON c.groupe_type = 'groupe' AND c.groupe_ref = t.ref
+    WHERE t.op = 'r' AND (c.n IS NULL OR c.n <> 1)
     ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
 
 -- ONDE-SACOCHE GUARD 3/5 <item>: row changed. this account holds neither the values apply.sql wrote nor those the plan saw; the first such row of the plan is named: make the plan again. Nothing was written.
@@ -209,8 +217,8 @@ INSERT INTO onde_sacoche_guard (failed, explanation)
   LEFT(CONCAT('ONDE-SACOCHE GUARD 3/5 ', bad.item, ': row changed. ', bad.detail, ': this account holds neither the values apply.sql wrote nor those the plan saw; the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
   FROM (SELECT t.item, CONCAT('user_id ', t.user_id) AS detail FROM onde_sacoche_pupil_change t
     LEFT JOIN sacoche_user u ON u.user_id = t.user_id AND CAST(u.user_login AS BINARY) = CAST(t.login AS BINARY) AND u.user_profil_sigle = 'ELV'
-    LEFT JOIN sacoche_groupe g ON g.groupe_type = 'classe' AND g.groupe_ref = t.v_eleve_classe_id
-    WHERE u.user_id IS NULL OR (((t.c_user_reference = 0 OR CAST(u.user_reference AS BINARY) <=> CAST(t.o_user_reference AS BINARY)) AND (t.c_user_prenom = 0 OR CAST(u.user_prenom AS BINARY) <=> CAST(t.o_user_prenom AS BINARY)) AND (t.c_user_sortie_date = 0 OR u.user_sortie_date <=> t.o_user_sortie_date) AND (t.c_eleve_classe_id = 0 OR u.eleve_classe_id <=> t.o_eleve_classe_id)) IS NOT TRUE AND ((t.c_user_reference = 0 OR CAST(u.user_reference AS BINARY) <=> CAST(t.v_user_reference AS BINARY)) AND (t.c_user_prenom = 0 OR CAST(u.user_prenom AS BINARY) <=> CAST(t.v_user_prenom AS BINARY)) AND (t.c_user_sortie_date = 0 OR u.user_sortie_date <=> t.v_user_sortie_date) AND (t.c_eleve_classe_id = 0 OR u.eleve_classe_id <=> g.groupe_id)) IS NOT TRUE)
+    LEFT JOIN onde_sacoche_group_id c ON c.groupe_type = 'classe' AND c.groupe_ref = t.v_eleve_classe_id
+    WHERE u.user_id IS NULL OR (((t.c_user_reference = 0 OR CAST(u.user_reference AS BINARY) <=> CAST(t.o_user_reference AS BINARY)) AND (t.c_user_prenom = 0 OR CAST(u.user_prenom AS BINARY) <=> CAST(t.o_user_prenom AS BINARY)) AND (t.c_user_sortie_date = 0 OR u.user_sortie_date <=> t.o_user_sortie_date) AND (t.c_eleve_classe_id = 0 OR u.eleve_classe_id <=> t.o_eleve_classe_id)) IS NOT TRUE AND ((t.c_user_reference = 0 OR CAST(u.user_reference AS BINARY) <=> CAST(t.v_user_reference AS BINARY)) AND (t.c_user_prenom = 0 OR CAST(u.user_prenom AS BINARY) <=> CAST(t.v_user_prenom AS BINARY)) AND (t.c_user_sortie_date = 0 OR u.user_sortie_date <=> t.v_user_sortie_date) AND (t.c_eleve_classe_id = 0 OR u.eleve_classe_id <=> c.groupe_id)) IS NOT TRUE)
     ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
 
 -- ONDE-SACOCHE GUARD 4/5 <item>: account changed. the login is held by an account that is not the one apply.sql created; the first such row of the plan is named: make the plan again. Nothing was written.
@@ -221,8 +229,8 @@ INSERT INTO onde_sacoche_guard (failed, explanation)
   LEFT(CONCAT('ONDE-SACOCHE GUARD 4/5 ', bad.item, ': account changed. ', bad.detail, ': the login is held by an account that is not the one apply.sql created; the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
   FROM (SELECT t.item, CONCAT('login ', t.user_login) AS detail FROM onde_sacoche_pupil_new t
     JOIN sacoche_user u ON u.user_login = t.user_login
-    LEFT JOIN sacoche_groupe g ON g.groupe_type = 'classe' AND g.groupe_ref = t.class_ref
-    WHERE ((CAST(u.user_profil_sigle AS BINARY) <=> CAST(t.user_profil_sigle AS BINARY) AND CAST(u.user_reference AS BINARY) <=> CAST(t.user_reference AS BINARY) AND CAST(u.user_nom AS BINARY) <=> CAST(t.user_nom AS BINARY) AND CAST(u.user_prenom AS BINARY) <=> CAST(t.user_prenom AS BINARY) AND CAST(u.user_genre AS BINARY) <=> CAST(t.user_genre AS BINARY) AND u.user_naissance_date <=> t.user_naissance_date AND CAST(u.user_login AS BINARY) <=> CAST(t.user_login AS BINARY) AND u.user_sortie_date <=> t.user_sortie_date AND u.eleve_classe_id <=> g.groupe_id)) IS NOT TRUE
+    LEFT JOIN onde_sacoche_group_id c ON c.groupe_type = 'classe' AND c.groupe_ref = t.class_ref
+    WHERE ((CAST(u.user_profil_sigle AS BINARY) <=> CAST(t.user_profil_sigle AS BINARY) AND CAST(u.user_reference AS BINARY) <=> CAST(t.user_reference AS BINARY) AND CAST(u.user_nom AS BINARY) <=> CAST(t.user_nom AS BINARY) AND CAST(u.user_prenom AS BINARY) <=> CAST(t.user_prenom AS BINARY) AND CAST(u.user_genre AS BINARY) <=> CAST(t.user_genre AS BINARY) AND u.user_naissance_date <=> t.user_naissance_date AND CAST(u.user_login AS BINARY) <=> CAST(t.user_login AS BINARY) AND u.user_sortie_date <=> t.user_sortie_date AND u.eleve_classe_id <=> c.groupe_id)) IS NOT TRUE
     ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
 
 -- ONDE-SACOCHE GUARD 5/5 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the name apply.sql wrote. Nothing was written.

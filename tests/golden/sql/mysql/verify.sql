@@ -151,6 +151,13 @@ INSERT INTO onde_sacoche_membership (n, item, op, user_id, login, ref) VALUES
 (13, 'membership_add-448f393dd2', 'a', 52, 'ine.nguyench56', 'RG_ANGLAIS_RENFORCE'),
 (14, 'membership_remove-8995c1d7d1', 'r', 6, 'loi.mesange8', 'RG_CHORALE');
 
+-- Every class and group's id and count by type and ref (the checks look classes up there by key).
+DROP TEMPORARY TABLE IF EXISTS onde_sacoche_group_id;
+CREATE TEMPORARY TABLE onde_sacoche_group_id (groupe_type VARCHAR(10) NOT NULL, groupe_ref VARCHAR(255) NOT NULL, groupe_id INT NOT NULL, n INT NOT NULL, PRIMARY KEY (groupe_type, groupe_ref)) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
+INSERT INTO onde_sacoche_group_id (groupe_type, groupe_ref, groupe_id, n)
+  SELECT g.groupe_type, g.groupe_ref, MIN(g.groupe_id), COUNT(*) FROM sacoche_groupe g
+  GROUP BY g.groupe_type, g.groupe_ref;
+
 DROP TEMPORARY TABLE IF EXISTS onde_sacoche_verify;
 CREATE TEMPORARY TABLE onde_sacoche_verify (
   n INT NOT NULL PRIMARY KEY,
@@ -185,22 +192,22 @@ INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
   SELECT d.n, d.item, d.ok, CASE WHEN d.ok THEN d.details WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', d.details)
     ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', d.details) END
   FROM (SELECT 3 + t.n AS n, t.item, CONCAT('account ', t.user_login, ' exists with the plan''s values') AS details,
-    (u.user_id IS NOT NULL AND (CAST(u.user_reference AS BINARY) <=> CAST(t.user_reference AS BINARY) AND CAST(u.user_profil_sigle AS BINARY) <=> CAST(t.user_profil_sigle AS BINARY) AND CAST(u.user_genre AS BINARY) <=> CAST(t.user_genre AS BINARY) AND CAST(u.user_nom AS BINARY) <=> CAST(t.user_nom AS BINARY) AND CAST(u.user_prenom AS BINARY) <=> CAST(t.user_prenom AS BINARY) AND u.user_naissance_date <=> t.user_naissance_date AND CAST(u.user_email AS BINARY) <=> CAST(t.user_email AS BINARY) AND CAST(u.user_email_origine AS BINARY) <=> CAST(t.user_email_origine AS BINARY) AND CAST(u.user_login AS BINARY) <=> CAST(t.user_login AS BINARY) AND CAST(u.user_password AS BINARY) <=> CAST(t.user_password AS BINARY) AND u.user_sortie_date <=> t.user_sortie_date AND u.eleve_classe_id <=> g.groupe_id)) IS TRUE AS ok,
+    (u.user_id IS NOT NULL AND (CAST(u.user_reference AS BINARY) <=> CAST(t.user_reference AS BINARY) AND CAST(u.user_profil_sigle AS BINARY) <=> CAST(t.user_profil_sigle AS BINARY) AND CAST(u.user_genre AS BINARY) <=> CAST(t.user_genre AS BINARY) AND CAST(u.user_nom AS BINARY) <=> CAST(t.user_nom AS BINARY) AND CAST(u.user_prenom AS BINARY) <=> CAST(t.user_prenom AS BINARY) AND u.user_naissance_date <=> t.user_naissance_date AND CAST(u.user_email AS BINARY) <=> CAST(t.user_email AS BINARY) AND CAST(u.user_email_origine AS BINARY) <=> CAST(t.user_email_origine AS BINARY) AND CAST(u.user_login AS BINARY) <=> CAST(t.user_login AS BINARY) AND CAST(u.user_password AS BINARY) <=> CAST(t.user_password AS BINARY) AND u.user_sortie_date <=> t.user_sortie_date AND u.eleve_classe_id <=> c.groupe_id)) IS TRUE AS ok,
     (u.user_id IS NULL) IS TRUE AS was
     FROM onde_sacoche_pupil_new t
     LEFT JOIN sacoche_user u ON u.user_login = t.user_login
-    LEFT JOIN sacoche_groupe g ON g.groupe_type = 'classe' AND g.groupe_ref = t.class_ref) AS d;
+    LEFT JOIN onde_sacoche_group_id c ON c.groupe_type = 'classe' AND c.groupe_ref = t.class_ref) AS d;
 
 -- checks 7 to 18: one per row of its temporary table, in the plan's order
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
   SELECT d.n, d.item, d.ok, CASE WHEN d.ok THEN d.details WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', d.details)
     ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', d.details) END
   FROM (SELECT 6 + t.n AS n, t.item, CONCAT('user_id ', t.user_id, ' holds the new values') AS details,
-    (u.user_id IS NOT NULL AND ((t.c_user_reference = 0 OR CAST(u.user_reference AS BINARY) <=> CAST(t.v_user_reference AS BINARY)) AND (t.c_user_prenom = 0 OR CAST(u.user_prenom AS BINARY) <=> CAST(t.v_user_prenom AS BINARY)) AND (t.c_user_sortie_date = 0 OR u.user_sortie_date <=> t.v_user_sortie_date) AND (t.c_eleve_classe_id = 0 OR u.eleve_classe_id <=> g.groupe_id))) IS TRUE AS ok,
+    (u.user_id IS NOT NULL AND ((t.c_user_reference = 0 OR CAST(u.user_reference AS BINARY) <=> CAST(t.v_user_reference AS BINARY)) AND (t.c_user_prenom = 0 OR CAST(u.user_prenom AS BINARY) <=> CAST(t.v_user_prenom AS BINARY)) AND (t.c_user_sortie_date = 0 OR u.user_sortie_date <=> t.v_user_sortie_date) AND (t.c_eleve_classe_id = 0 OR u.eleve_classe_id <=> c.groupe_id))) IS TRUE AS ok,
     (u.user_id IS NOT NULL AND ((t.c_user_reference = 0 OR CAST(u.user_reference AS BINARY) <=> CAST(t.o_user_reference AS BINARY)) AND (t.c_user_prenom = 0 OR CAST(u.user_prenom AS BINARY) <=> CAST(t.o_user_prenom AS BINARY)) AND (t.c_user_sortie_date = 0 OR u.user_sortie_date <=> t.o_user_sortie_date) AND (t.c_eleve_classe_id = 0 OR u.eleve_classe_id <=> t.o_eleve_classe_id))) IS TRUE AS was
     FROM onde_sacoche_pupil_change t
     LEFT JOIN sacoche_user u ON u.user_id = t.user_id AND CAST(u.user_login AS BINARY) = CAST(t.login AS BINARY) AND u.user_profil_sigle = 'ELV'
-    LEFT JOIN sacoche_groupe g ON g.groupe_type = 'classe' AND g.groupe_ref = t.v_eleve_classe_id) AS d;
+    LEFT JOIN onde_sacoche_group_id c ON c.groupe_type = 'classe' AND c.groupe_ref = t.v_eleve_classe_id) AS d;
 
 -- checks 19 to 31: one per row of its temporary table, in the plan's order
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
@@ -234,5 +241,5 @@ INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
   IF(@onde_sacoche_failed = 0, CONCAT('OK: ', @onde_sacoche_checks, ' checks passed'),
      CONCAT('DIFFERS: ', @onde_sacoche_failed, ' of ', @onde_sacoche_checks, ' checks failed: ', @onde_sacoche_list));
 SELECT check_name, ok, details FROM onde_sacoche_verify ORDER BY n;
-DROP TEMPORARY TABLE onde_sacoche_verify, onde_sacoche_pupil_change, onde_sacoche_pupil_new, onde_sacoche_membership;
+DROP TEMPORARY TABLE onde_sacoche_verify, onde_sacoche_pupil_change, onde_sacoche_pupil_new, onde_sacoche_membership, onde_sacoche_group_id;
 SET SESSION sql_mode = @onde_sacoche_sql_mode;
