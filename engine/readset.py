@@ -274,7 +274,7 @@ def touched_sql(items: Iterable[Any], literal: Any, batch: int = 2000) -> list[s
     found.append(
         f"CREATE TEMPORARY TABLE {TOUCHED_KEYS} (what CHAR(1) CHARACTER SET ascii NOT NULL, "
         "user_id INT NULL, login VARCHAR(255) NOT NULL, kind VARCHAR(10) NOT NULL, "
-        "ref VARCHAR(255) NOT NULL, KEY (login)) "
+        "ref VARCHAR(255) NOT NULL, KEY (login), KEY (kind, ref)) "
         "ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci"
     )
     for start in range(0, len(keys), batch):
