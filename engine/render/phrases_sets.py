@@ -258,6 +258,7 @@ class SetPhrases:
                     f"u.user_id IS NOT NULL AND {self._change_state(s, 'v')}",
                     f"u.user_id IS NOT NULL AND {self._change_state(s, 'o')}",
                     f"{CHANGES} t\n    LEFT JOIN sacoche_user u ON {_PUPIL}{self._class_join(s)}",
+                    found=self._found_change(s),
                 )
             ]
         if c.check == "set_v_created":
@@ -269,6 +270,7 @@ class SetPhrases:
                     "u.user_id IS NULL",
                     f"{NEW} t\n    LEFT JOIN sacoche_user u ON u.user_login = t.user_login"
                     f"\n    {_CLASS_ID_OF_NEW}",
+                    found=self._found_new(),
                 )
             ]
         m = s.model
@@ -318,14 +320,46 @@ class SetPhrases:
             f"{pupil} AND g.groupe_type = 'groupe' AND g.groupe_ref = t.ref)"
         )
 
-    def _verify(self, offset: int, details: str, ok: str, was: str, source: str, where: str = "") -> str:
+    def _found_change(self, s: Any) -> str:
+        """What an UNEXPECTED account holds, by column names only (never a value: they are pupil data)."""
+        columns = []
+        for c in s.changed:
+            ctype = USER_COLUMNS[c][0]
+            if ctype == CLASS:
+                new, old = "u.eleve_classe_id <=> c.groupe_id", f"u.{c} <=> t.o_{c}"
+            else:
+                new, old = _same(c, ctype, f"u.{c}", f"t.v_{c}"), _same(c, ctype, f"u.{c}", f"t.o_{c}")
+            columns.append(
+                f"IF(t.c_{c} = 0, NULL, CASE WHEN {new} THEN {self.lit(c + ' as planned')} WHEN {old} THEN "
+                f"{self.lit(c + ' as the plan found it')} ELSE "
+                f"{self.lit(c + ' neither as the plan found it nor as planned')} END)"
+            )
+        return (
+            "IF(u.user_id IS NULL, CONCAT('; found: no ELV account user_id ', t.user_id, ' with login ', "
+            "t.login), CONCAT('; found: user_id ', t.user_id, ' with ', CONCAT_WS(', ', "
+            + ", ".join(columns)
+            + ")))"
+        )
+
+    def _found_new(self) -> str:
+        """What an UNEXPECTED new account holds: the columns not as planned, by name only."""
+        names = [c for c, _, _ in CREATE_COLUMNS if c in USER_COLUMNS and c != "user_login"]
+        columns = [f"IF({self._new_same([c])}, NULL, {self.lit(c)})" for c in names]
+        return (
+            "IF(u.user_id IS NULL, CONCAT('; found: no account ', t.user_login), CONCAT('; found: account ', "
+            f"t.user_login, ' with ', CONCAT_WS(', ', {', '.join(columns)}), ' not as planned'))"
+        )
+
+    def _verify(
+        self, offset: int, details: str, ok: str, was: str, source: str, where: str = "", found: str = "''"
+    ) -> str:
         not_done = self.lit("NOT DONE (still as the plan found it), expected: ")
         unexpected = self.lit("UNEXPECTED (neither as the plan found it nor as planned), expected: ")
         return (
             "INSERT INTO onde_sacoche_verify (n, check_name, ok, details)\n"
             f"  SELECT d.n, d.item, d.ok, CASE WHEN d.ok THEN d.details WHEN d.was THEN CONCAT({not_done}, "
-            f"d.details)\n    ELSE CONCAT({unexpected}, d.details) END\n"
-            f"  FROM (SELECT {offset} + t.n AS n, t.item, {details} AS details,\n"
+            f"d.details)\n    ELSE CONCAT({unexpected}, d.details, d.found) END\n"
+            f"  FROM (SELECT {offset} + t.n AS n, t.item, {details} AS details, {found} AS found,\n"
             f"    ({ok}) IS TRUE AS ok,\n    ({was}) IS TRUE AS was\n"
             f"    FROM {source}{' WHERE ' + where if where else ''}) AS d"
         )
