@@ -8,11 +8,14 @@ its views, its list here and its guards there.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from typing import Any
 
 from engine.errors import OndeError
 from engine.plan import ITEM_KINDS
 from engine.render.columns import PARENT_USER_KINDS, USER_KINDS
+from engine.render.literals import mysql_literal
+from engine.render.sets_data import PupilSets
 from engine.render.views import (
     ArchiveWrite,
     Create,
@@ -97,6 +100,11 @@ class SqlModel:
     def parents(self) -> bool:
         """Whether the plan writes anything about parents (the scripts then lock their tables too)."""
         return bool(self.parent_rows())
+
+    @cached_property
+    def pupil_sets(self) -> PupilSets:
+        """The pupils' families as the temporary tables of the MySQL scripts (set statements)."""
+        return PupilSets(self, mysql_literal)
 
     @property
     def writes(self) -> bool:
