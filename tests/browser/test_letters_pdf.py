@@ -1,0 +1,117 @@
+"""The family letters printed by headless Chromium, read back page by page with pdftotext.
+
+What the secretary gets on paper: one letter per page (a family of six children and 50-character names
+included), every new parent's login on exactly one page with its password, the letters of one family on
+consecutive pages. Chromium or poppler missing: skipped locally, FAILED when CI=true
+(tests/support/browser.py).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from support.browser import pdf_pages, require_chromium, require_poppler
+from support.parent_items import child, credentials_rows, new_family, write_credentials
+
+from engine.render.letters import LETTERS_FILE, render_letters
+from engine.render.report import print_pdf
+
+pytestmark = pytest.mark.browser
+
+LONG = "DE LA ROCHE-AUX-MOINES-SAINT-JEAN-DU-GRAND-VAL-D'OR"  # 50 characters, SACoche's widest name
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    require_poppler()
+    return require_chromium()
+
+
+def flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def school() -> list[dict[str, Any]]:
+    """Five new parents in four families: two parents sharing children, six siblings with long names.
+    Families go in their first child's class order: the six siblings (PS), PETIT (GS), LAVANDIER (CP),
+    ROUSSEAU (CM2)."""
+    noe = child("LAVANDIER", "Noé", "CE1 Mme Pivoine", 41, "nlavandier")
+    lea = child("LAVANDIER", "Léa", "CP M. Chêne", None, "llavandier")
+    six = [
+        child(LONG, f"Marie-{p}", c, 100 + n, f"m{n}delaroche")
+        for n, (p, c) in enumerate(
+            zip(
+                ("Anne", "Bérénice", "Claire", "Delphine", "Éléonore", "Françoise"),
+                ("PS Mme A", "MS Mme B", "GS M. C", "CP M. Chêne", "CE2 Mme D", "CM2 Mme Rose"),
+                strict=True,
+            )
+        )
+    ]
+    address = ("Résidence des Tilleuls, escalier C", "12 rue des Lilas", "", "", "69001", "LYON", "FRANCE")
+    return [
+        *new_family("F", "LAVANDIER", "Solène", [noe, lea], "slavandier", address=address),
+        *new_family("M", "DURAND", "Marc", [noe, lea], "mdurand", line=4),
+        *new_family("F", LONG, "Anne-Charlotte-Marie-Béatrice", six, "adelaroche", address=address, line=7),
+        *new_family("I", "ROUSSEAU", "Camille", [child("ROUSSEAU", "Tom", "CM2 Mme Rose", 77)], "crousseau"),
+        *new_family("M", "PETIT", "Jean", [child("PETIT", "Lou", "GS M. C", 78)], "jpetit", line=12),
+    ]
+
+
+@pytest.fixture(scope="module")
+def printed(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    out = tmp_path_factory.mktemp("letters")
+    out.chmod(0o700)
+    items = school()
+    passwords = {
+        i["target"]["login"]: f"k{n}q7m2xz" for n, i in enumerate(items) if i["kind"] == "parent_create"
+    }
+    write_credentials(out, credentials_rows(items, passwords))
+    html = render_letters({"today": "2026-09-01", "items": items}, out)
+    assert html == out / LETTERS_FILE
+    pdf = print_pdf(html, out / "lettres.pdf", chromium=chromium)
+    raw = subprocess.run(
+        ["pdftotext", "-raw", "-enc", "UTF-8", str(pdf), "-"], check=True, capture_output=True, text=True
+    )
+    yield {"pages": pdf_pages(pdf), "reading": raw.stdout.split("\f"), "passwords": passwords}
+
+
+def test_one_letter_per_page(printed: dict[str, Any]) -> None:
+    pages = printed["pages"]
+    assert len(pages) == len(printed["passwords"]) == 5
+    for number, page in enumerate(pages, 1):
+        text = flat(page)
+        assert text.count("Objet : votre compte SACoche") == 1, number
+        assert "La direction de l'école" in text, number  # the end of the letter is on the same page
+        assert "Document confidentiel" in text, number
+
+
+def test_every_new_parents_login_is_on_exactly_one_page_with_its_password(printed: dict[str, Any]) -> None:
+    pages = [flat(p).split() for p in printed["pages"]]
+    for login, password in printed["passwords"].items():
+        on = [n for n, words in enumerate(pages) if login in words]
+        assert len(on) == 1, login
+        assert pages[on[0]].count(login) == 1 and password in pages[on[0]], login
+        others = [n for n, words in enumerate(pages) if password in words]
+        assert others == on, login
+
+
+def test_the_six_children_and_the_long_names_are_all_printed(printed: dict[str, Any]) -> None:
+    page = next(p for p in printed["reading"] if "adelaroche" in p.split())  # in reading order
+    text = re.sub(r"-\s+", "-", flat(page))  # a name wrapped at a hyphen reads back as one
+    for prenom in ("Anne", "Bérénice", "Claire", "Delphine", "Éléonore", "Françoise"):
+        assert f"Marie-{prenom} {LONG}" in text, prenom
+    assert f"Mme Anne-Charlotte-Marie-Béatrice {LONG}" in text
+    assert "Résidence des Tilleuls, escalier C" in text
+
+
+def test_a_familys_letters_are_consecutive_and_say_so(printed: dict[str, Any]) -> None:
+    tops = [flat(p) for p in printed["pages"]]
+    family = [n for n, t in enumerate(tops) if "slavandier" in t.split() or "mdurand" in t.split()]
+    assert family == [family[0], family[0] + 1]
+    assert "lettre 1 sur 2 pour cette famille" in tops[family[0]]
+    assert "lettre 2 sur 2 pour cette famille" in tops[family[1]]
+    assert [re.search(r"Famille (\d+) sur 4", t)[1] for t in tops] == ["1", "2", "3", "3", "4"]
