@@ -10,13 +10,17 @@ when the profile does not ask for birth-date passwords. Every card of the previo
 against the new plan: still valid, changed (login or password), already created in SACoche (the plan
 was applied), or no longer to create. The outcome is counted by class, never by name: it goes into
 plan.json (``login_sheet``), the terminal summary and, in French, the report.
+
+The sheet itself (``identifiants.html``, one card per accepted new pupil, classes in school order) is
+written by :func:`write_sheet` from the plan and ``identifiants.csv``: only rows whose item and login
+are the plan's become cards.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -25,6 +29,10 @@ from engine.dburl import public_url
 from engine.plan import Plan
 from engine.plan.logins import password_hash
 from engine.plan.planio import PLAN_FILE, read_credentials
+from engine.render.documents import write_document
+from engine.render.french import class_sort_key
+
+SHEET_FILE = "identifiants.html"
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,3 +204,43 @@ def notice_fr(report: Any) -> str | None:
         f"{valid} {'reste valable' if valid == 1 else 'restent valables'}. Détruire l’ancienne feuille "
         "et distribuer la nouvelle."
     )
+
+
+# --- the sheet ----------------------------------------------------------------------------------------
+
+
+def sheet_cards(plan: Mapping[str, Any], rows: Iterable[Mapping[str, str]]) -> list[dict[str, str]]:
+    """Cards for the login sheet: only rows of accepted ``create`` items whose login is the plan's."""
+    creates = {i["id"]: i for i in plan.get("items", []) if i.get("kind") == "create" and i.get("accepted")}
+    cards = []
+    for row in rows:
+        item = creates.get(row.get("item", ""))
+        if item is None or row.get("login") != item.get("target", {}).get("login"):
+            continue
+        subject = item.get("subject", {})
+        cards.append(
+            {
+                "item": item["id"],
+                "classe": subject.get("classe", row.get("classe", "")),
+                "nom": subject.get("nom", row.get("nom", "")),
+                "prenom": subject.get("prenom", row.get("prenom", "")),
+                "login": row["login"],
+                "password": row.get("mot_de_passe", ""),
+            }
+        )
+    return sorted(cards, key=lambda c: (class_sort_key(c["classe"]), c["nom"], c["prenom"]))
+
+
+def write_sheet(out_dir: Path, cards: list[dict[str, str]], today: str) -> Path | None:
+    """Write ``identifiants.html`` (0600) with the :func:`sheet_cards` of a plan, or remove a stale one
+    when there are none (no sheet of passwords outlives the plan that made it). Return the path written,
+    or None."""
+    sheet = Path(out_dir) / SHEET_FILE
+    if not cards:
+        sheet.unlink(missing_ok=True)
+        return None
+    by_class: dict[str, list[dict[str, str]]] = {}
+    for card in cards:  # one pass: classes in the order of their first card
+        by_class.setdefault(card["classe"], []).append(card)
+    pages = [{"classe": classe or "Élèves sans classe", "cards": group} for classe, group in by_class.items()]
+    return write_document(sheet, "identifiants.html", {"today": today, "pages": pages, "count": len(cards)})

@@ -26,7 +26,8 @@ from support.browser import (
     require_poppler,
 )
 
-from engine.render.report import print_pdf, render_reports
+from engine.render.printing import print_pdf
+from engine.render.report import render_reports
 
 pytestmark = pytest.mark.browser
 

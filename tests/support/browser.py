@@ -22,7 +22,7 @@ from engine.match import match
 from engine.plan import build_plan
 from engine.plan.planio import write_plan
 from engine.read import read_export
-from engine.render.report import find_chromium
+from engine.render.printing import find_chromium
 from engine.rules import load_rules
 from engine.state import read_state
 

@@ -213,7 +213,7 @@ def test_no_archive_no_rename_even_when_the_label_changed(tmp_path: Path, db: Sc
 
 
 def test_report_shows_old_and_new_names_and_labels_side_by_side(tmp_path: Path, db: SchoolDB) -> None:
-    from engine.render.report import _Names, _structure_row
+    from engine.render.report_rows import Names, structure_row
 
     db.group("104514_CE2", "CE2 (M. Leroy)", "classe", "CE2")
     db.pupil("LAVANDIER", "Noé", ine="203451870GH", classe="104514_CE2", genre="M")
@@ -225,7 +225,7 @@ def test_report_shows_old_and_new_names_and_labels_side_by_side(tmp_path: Path, 
     plan = plan_onde1(tmp_path, db, [now], allow=("niveau_missing", "class_missing"))
     doc = plan.to_dict()
     (rename,) = [i for i in doc["items"] if i["kind"] == "class_rename"]
-    row_ = _structure_row(rename, _Names(doc))
+    row_ = structure_row(rename, Names(doc))
     assert "CE2 (M. Leroy) → [CE2] CE2 Mme Durand" in row_["detail"]
     assert "« CE2 M. Leroy » devenu « CE2 Mme Durand »" in row_["detail"]
     assert "modifié à la main" in row_["detail"] and not row_["accepted"]

@@ -20,14 +20,10 @@ from helpers import REPO
 from support.browser import example_report_plan
 
 from engine.plan import ITEM_KINDS
-from engine.render.report import (
-    build_view,
-    long_date_fr,
-    render_reports,
-    structure_phrases,
-    summary_line,
-    why_fr,
-)
+from engine.render.french import long_date_fr
+from engine.render.report import build_view, render_reports
+from engine.render.report_fr import why_fr
+from engine.render.report_model import structure_phrases, summary_line
 
 GOLDEN = REPO / "tests" / "golden" / "report"
 

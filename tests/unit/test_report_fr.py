@@ -3,14 +3,8 @@ planner warnings. What the director reads must hold no guard id, option or item 
 
 from __future__ import annotations
 
-from engine.render.report import (
-    blocked_headline_fr,
-    database_fr,
-    hold_blocks,
-    rules_fr,
-    stale_fr,
-    warning_fr,
-)
+from engine.render.french import database_fr, rules_fr
+from engine.render.report_fr import blocked_headline_fr, hold_blocks, stale_fr, warning_fr
 
 
 def hold(guard: str, **figures: object) -> dict:

@@ -1,0 +1,63 @@
+"""What every French document of a plan directory shares: the Jinja environment, private writing.
+
+The documents (the report ``rapport.html`` and ``resume.md``, the login sheet ``identifiants.html``, and
+any later one such as a letter per family) are templates in ``engine/render/templates/report/``,
+rendered by one environment (HTML autoescaped, Markdown not; ``md`` and ``plural`` filters) and
+written atomically with the mode of private files (0600, in a 0700 directory): they hold minors' names.
+Each document has its own module that builds its view and calls :func:`write_document`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from engine.plan.planio import private_dir, write_chunks_atomic
+from engine.render.french import markdown_escape, plural
+
+__all__ = ["TEMPLATES", "environment", "private_dir", "write_document"]
+
+TEMPLATES = Path(__file__).parent / "templates" / "report"
+
+
+class DocumentEnvironment(Environment):
+    """Jinja's environment, with ``row.name`` read as the key of a plain dict first.
+
+    The views are plain dicts; Jinja tries ``getattr`` first and falls back on the key through a caught
+    AttributeError, once per cell of every table (a third of a large report's rendering time). A key
+    that a dict method shares (``items``, ``get``) would now win over the method: the templates use none.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """One environment per process; compiled templates are kept in the user's cache (engine.cache)."""
+    from engine.cache import template_cache
+
+    env = DocumentEnvironment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(enabled_extensions=("html",), disabled_extensions=("md",), default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        bytecode_cache=template_cache(),
+    )
+    env.filters["md"] = markdown_escape
+    env.filters["plural"] = lambda n, one, many: plural(int(n), one, many)
+    return env
+
+
+def write_document(path: Path, template: str, view: Mapping[str, Any]) -> Path:
+    """Render ``template`` with ``view`` into ``path`` (a private file), streamed, atomically."""
+    chunks: Iterable[str] = environment().get_template(template).generate(view)
+    return write_chunks_atomic(path, chunks)

@@ -1,0 +1,336 @@
+"""The report's view of the plan: everything ``rapport.html`` and ``resume.md`` show, computed once.
+
+:func:`build_view` is the entry: the summary lines, the guards that hold, the questions, the structure
+page, then one section per class (in school order) with its tables of rows already sorted, so that the
+templates only loop. Pure: the plan in, a dict out (``credentials`` only for their item ids).
+
+Optional: when ``summary.by_class`` maps a class name to ``{"pupils_in_file": n, "unchanged": n}``, each
+class section says how many of its pupils are in the file and unchanged.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from engine.render.french import (
+    NO_CLASS,
+    class_sort_key,
+    database_fr,
+    date_fr,
+    join_fr,
+    long_date_fr,
+    plural,
+    rules_fr,
+)
+from engine.render.french import pupils_fr as _pupils
+from engine.render.report_fr import (
+    GUARD_TITLES,
+    blocked_headline_fr,
+    guard_message_fr,
+    hold_blocks,
+    stale_fr,
+    warning_fr,
+)
+from engine.render.report_rows import Names, changes_class, decision_row, pupil_row, structure_row
+from engine.render.sheets import SHEET_FILE, notice_fr, sheet_cards
+from engine.state import redact_url
+
+PUPIL_KINDS = ("create", "deactivate", "reactivate", "update", "membership_add", "membership_remove")
+STRUCTURE_KINDS = (
+    "class_create",
+    "class_rename",
+    "class_retire",
+    "group_create",
+    "group_retire",
+    "archive",
+)
+
+# (kind, singular, plural) in the order the summary line gives them.
+PUPIL_PHRASES = (
+    ("create", "nouvel élève", "nouveaux élèves"),
+    ("deactivate", "départ", "départs"),
+    ("reactivate", "retour", "retours"),
+    ("update", "mise à jour", "mises à jour"),
+)
+STRUCTURE_PHRASES = (
+    ("class_create", "classe à créer", "classes à créer"),
+    ("class_rename", "classe renommée", "classes renommées"),
+    ("class_retire", "classe à retirer", "classes à retirer"),
+    ("group_create", "groupe à créer", "groupes à créer"),
+    ("group_retire", "groupe à retirer", "groupes à retirer"),
+    ("membership_add", "inscription dans un groupe", "inscriptions dans des groupes"),
+    ("membership_remove", "retrait d'un groupe", "retraits de groupes"),
+)
+
+
+def pupil_phrases(counts: Mapping[str, int], class_changes: int = 0) -> list[str]:
+    """``["3 nouveaux élèves", "9 mises à jour (dont 7 changements de classe)"]``; zeros left out."""
+    parts = []
+    for kind, one, many in PUPIL_PHRASES:
+        n = counts.get(kind, 0)
+        if not n:
+            continue
+        text = plural(n, one, many)
+        if kind == "update" and class_changes:
+            text += f" (dont {plural(class_changes, 'changement de classe', 'changements de classe')})"
+        parts.append(text)
+    return parts
+
+
+def summary_line(counts: Mapping[str, int], class_changes: int, decisions: int) -> str:
+    """« 3 nouveaux élèves, 2 départs, …, 1 décision à prendre »; zero categories left out."""
+    parts = pupil_phrases(counts, class_changes)
+    if decisions:
+        parts.append(plural(decisions, "décision à prendre", "décisions à prendre"))
+    return join_fr(parts) if parts else "Aucun changement pour les élèves"
+
+
+def structure_phrases(counts: Mapping[str, int]) -> list[str]:
+    return [plural(counts[k], one, many) for k, one, many in STRUCTURE_PHRASES if counts.get(k)]
+
+
+def counted(rows: list[Mapping[str, Any]], one: str, many: str) -> str:
+    """« 2 départs (dont 1 non coché) »: every line of a table is counted, the unchecked ones said."""
+    text = plural(len(rows), one, many)
+    unchecked = sum(1 for r in rows if not r["accepted"])
+    if unchecked:
+        text += f" (dont {unchecked} non coché{'s' if unchecked > 1 else ''})"
+    return text
+
+
+def class_lines(
+    groups: Mapping[str, list[dict[str, Any]]], stats: Mapping[str, Any] | None, questions: int
+) -> dict[str, str]:
+    """A class's counts, each the number of lines of its table. ``in_file``: the pupils of the file by
+    what happens to them (new, updated, back, to decide, unchanged: they add up to the class's pupils);
+    ``out_of_file``: departures; ``groups``: group memberships."""
+    updates = groups.get("update", [])
+    moved = sum(1 for r in updates if r["moves"])
+    parts = []
+    if groups.get("create"):
+        parts.append(counted(groups["create"], "nouvel élève", "nouveaux élèves"))
+    if updates:
+        text = counted(updates, "mise à jour", "mises à jour")
+        if moved:
+            text += f", {plural(moved, 'changement de classe', 'changements de classe')} compris"
+        parts.append(text)
+    if groups.get("reactivate"):
+        parts.append(counted(groups["reactivate"], "retour", "retours"))
+    if questions:
+        parts.append(f"{questions} à décider")
+    in_file = ""
+    if stats and isinstance(stats.get("pupils_in_file"), int):
+        total, unchanged = stats["pupils_in_file"], stats.get("unchanged")
+        listed = sum(len(groups.get(k, [])) for k in ("create", "update", "reactivate")) + questions
+        if isinstance(unchanged, int) and listed + unchanged == total:
+            parts.append(f"{unchanged} sans changement")
+            in_file = f"{_pupils(total)} dans le fichier : {join_fr(parts)}"
+        else:
+            in_file = f"{_pupils(total)} dans le fichier" + (f", dont {join_fr(parts)}" if parts else "")
+    elif parts:
+        in_file = f"Dans le fichier : {join_fr(parts)}"
+    members = groups.get("memberships", [])
+    adds = [r for r in members if r["action"] == "ajout"]
+    removes = [r for r in members if r["action"] == "retrait"]
+    group_parts = [
+        counted(rows, one, many)
+        for rows, one, many in (
+            (adds, "inscription dans un groupe", "inscriptions dans des groupes"),
+            (removes, "retrait d'un groupe", "retraits de groupes"),
+        )
+        if rows
+    ]
+    return {
+        "in_file": in_file,
+        "out_of_file": counted(groups["deactivate"], "départ", "départs") if groups.get("deactivate") else "",
+        "groups": join_fr(group_parts),
+    }
+
+
+def _pupil_order(row: Mapping[str, Any]) -> tuple[str, str, str]:
+    """A class's other tables: by nom, prénom, then item id (homonyms in a stable order)."""
+    return (row["nom"], row["prenom"], row["id"])
+
+
+def _membership_order(row: Mapping[str, Any]) -> tuple[str, str, str, str, str]:
+    """A class's group table: by group, additions first, then by pupil."""
+    return (row["groupe"], row["action"], row["nom"], row["prenom"], row["id"])
+
+
+def build_view(
+    plan: Mapping[str, Any],
+    credentials: Iterable[Mapping[str, str]] = (),
+    *,
+    cards: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    """Everything the templates show, computed from the plan (pure; ``credentials`` only for their ids,
+    or the login sheet's ``cards`` when the caller already has them)."""
+    items = list(plan.get("items", []))
+    names = Names(plan)
+    accepted: Counter[str] = Counter()
+    unchecked: Counter[str] = Counter()
+    moves: Counter[bool] = Counter()  # updates that change the pupil's class, by accepted
+    questions: Counter[str] = Counter()  # by class
+    decisions: list[Mapping[str, Any]] = []
+    structure: list[dict[str, Any]] = []
+    accepted_creates: list[str] = []
+    by_class: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    loose_members: list[dict[str, Any]] = []
+    for item in items:  # one pass: counts, questions, structure rows, and each pupil row in its class
+        kind = item.get("kind")
+        if kind == "decide":
+            decisions.append(item)
+            questions[names.classe(item.get("subject", {}).get("classe_ref"))] += 1
+            continue
+        (accepted if item.get("accepted") else unchecked)[kind] += 1
+        if kind in STRUCTURE_KINDS:
+            structure.append(structure_row(item, names))
+        if kind not in PUPIL_KINDS:
+            continue
+        if kind == "create" and item.get("accepted"):
+            accepted_creates.append(item["id"])
+        elif kind == "update" and changes_class(item):
+            moves[bool(item.get("accepted"))] += 1
+        if kind.startswith("membership_"):
+            classe = names.class_of_member(item)
+            if classe is None:
+                loose_members.append(pupil_row(item, names))
+                continue
+            by_class[classe]["memberships"].append(pupil_row(item, names))
+        else:
+            classe = str(item.get("subject", {}).get("classe") or NO_CLASS)
+            if kind == "deactivate":
+                classe = names.renamed.get(classe, classe)
+            by_class[classe][kind].append(pupil_row(item, names))
+    unchecked_parts = pupil_phrases(unchecked, moves[False]) + structure_phrases(unchecked)
+
+    stats = plan.get("by_class") or plan.get("summary", {}).get("by_class", {}) or {}
+    labels = plan.get("names", {}).get("labels", {}) or {}  # short SACoche name → full ONDE label
+    formerly: dict[str, list[str]] = defaultdict(list)
+    for old, new in names.renamed.items():
+        formerly[new].append(old)
+    classes = []
+    for name in sorted(by_class, key=class_sort_key):
+        groups = by_class[name]
+        for kind, rows in groups.items():
+            rows.sort(key=_membership_order if kind == "memberships" else _pupil_order)
+        members = groups.get("memberships", [])
+        classes.append(
+            {
+                "name": name or "Élèves sans classe",
+                "label": labels.get(name, ""),
+                "formerly": formerly.get(name, []),
+                **class_lines(groups, stats.get(name), questions.get(name, 0)),
+                "creates": groups.get("create", []),
+                "deactivates": groups.get("deactivate", []),
+                "reactivates": groups.get("reactivate", []),
+                "updates": groups.get("update", []),
+                "memberships": members,
+                "stats": stats.get(name),
+                "counts": {k: len(groups.get(k, [])) for k in PUPIL_KINDS[:4]}
+                | {"memberships": len(members)},
+            }
+        )
+    loose_members.sort(key=lambda r: (r["groupe"], r["action"], r["nom"], r["prenom"]))  # then plan order
+
+    # the rest ----------------------------------------------------------------------------------------
+    holds = [
+        {
+            "guard": h.get("guard", ""),
+            "title": GUARD_TITLES.get(h.get("guard", ""), h.get("guard", "")),
+            "message": guard_message_fr(h),
+            "figures": h.get("figures") or {},
+            "allow": h.get("allow") or f"--allow {h.get('guard', '')}",
+            "allowed": bool(h.get("allowed")),
+        }
+        for h in plan.get("holds", [])
+    ]
+    left_alone = {
+        key: sorted(plan.get("left_alone", {}).get(key, []), key=lambda e: e.get("nom", ""))
+        for key in ("classes", "groups")
+    }
+    if cards is None:
+        cards = sheet_cards(plan, credentials)
+    on_sheet = {c["item"] for c in cards}
+    source, state = plan.get("source", {}), plan.get("state", {})
+    summary = plan.get("summary", {})
+    return {
+        "source": {
+            "file": source.get("file", "?"),
+            "format": source.get("format", ""),
+            "confirmed": source.get("format_confirmed", True),
+            "pupils": source.get("pupils", summary.get("pupils_in_file")),
+        },
+        "database": database_fr(redact_url(str(state.get("url", "?")))),
+        "today": long_date_fr(plan.get("today", "")),
+        "tool": plan.get("tool", "onde-sacoche"),
+        "rules": plan.get("rules", {}),
+        "rules_fr": rules_fr(plan.get("rules", {})),
+        "headline": blocked_headline_fr([h for h in holds if not h["allowed"]]),
+        "summary_line": summary_line(accepted, moves[True], len(decisions)),
+        "structure_line": join_fr(structure_phrases(accepted)),
+        "unchecked_line": join_fr(unchecked_parts),
+        "unchecked_count": sum(unchecked.values()),
+        "unchanged": summary.get("unchanged"),
+        "without_class": _without_class(plan),
+        "archive": _archive_line(items),
+        "held": any(not h["allowed"] for h in holds),
+        "holds": [h for h in holds if not h["allowed"]],
+        "hold_blocks": hold_blocks([h for h in holds if not h["allowed"]]),
+        "allowed_holds": [h for h in holds if h["allowed"]],
+        "decisions": [decision_row(i, names) for i in decisions],
+        "stale": [stale_fr(str(s)) for s in plan.get("stale_decisions", [])],
+        "warnings": [warning_fr(str(w)) for w in plan.get("warnings", [])],
+        "sheet_notice": notice_fr(plan.get("login_sheet")),
+        "structure": structure,
+        "left_alone": left_alone,
+        "loose_members": loose_members,
+        "structure_page": bool(structure or left_alone["classes"] or left_alone["groups"] or loose_members),
+        "classes": classes,
+        "new_pupils": len(accepted_creates),
+        "on_sheet": len(on_sheet),
+        "missing_credentials": [i for i in accepted_creates if i not in on_sheet],
+        "sheet_file": SHEET_FILE,
+    }
+
+
+def _archive_line(items: Iterable[Mapping[str, Any]]) -> str | None:
+    """What the report says of SACoche's archive of the imported file (row Onde of sacoche_siecle_import)."""
+    for item in items:
+        if item.get("kind") == "archive":
+            what = "sera gardé" if item.get("accepted") else "ne sera pas gardé (non coché)"
+            return (
+                f"Le fichier importé {what} dans l'archive de SACoche, comme le fait son propre import "
+                "(SACoche y relit les libellés des classes pour le livret scolaire)"
+            )
+    return None
+
+
+def _without_class(plan: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Pupils the file lists without a class: the ignored ones by name, the others counted."""
+    entries = [e for e in plan.get("without_class") or [] if isinstance(e, dict)]
+    if not entries:
+        return None
+    actions = Counter(str(e.get("action", "")) for e in entries)
+    parts = []
+    for action, one, many in (
+        ("ignored", "ignoré (pas de compte)", "ignorés (pas de compte)"),
+        ("deactivated", "désactivé comme un départ", "désactivés comme des départs"),
+        ("unchanged", "ancien élève inchangé", "anciens élèves inchangés"),
+    ):
+        if actions.get(action):
+            parts.append(plural(actions[action], one, many))
+    ignored = sorted(
+        (e for e in entries if e.get("action") == "ignored"),
+        key=lambda e: (e.get("nom", ""), e.get("line", 0)),
+    )
+    return {
+        "line": f"{plural(len(entries), 'élève', 'élèves')} du fichier sans classe : {join_fr(parts)}",
+        "ignored": [
+            {"line": e.get("line", "?"), "nom": e.get("nom", ""), "prenom": e.get("prenom", "")}
+            | {"naissance": date_fr(e.get("naissance"))}
+            for e in ignored
+        ],
+    }

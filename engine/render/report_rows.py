@@ -1,0 +1,272 @@
+"""The report's rows: one per item, with what its table shows in French (names of classes and groups
+from the plan itself, dates, values before → after, how a pupil was recognised).
+
+Pure functions of the plan's items; :mod:`engine.render.report_model` puts the rows into classes and
+sections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from engine.render.french import date_fr, plural
+from engine.render.report_fr import why_fr
+from engine.state import ACTIVE
+
+FIELD_LABELS = {
+    "user_nom": "Nom",
+    "user_prenom": "Prénom",
+    "user_naissance_date": "Date de naissance",
+    "user_reference": "INE",
+    "user_genre": "Sexe",
+    "eleve_classe_id": "Classe",
+    "user_email": "Courriel",
+    "user_email_origine": "Origine du courriel",
+    "user_sortie_date": "Date de sortie",
+    "user_login": "Identifiant",
+    "groupe_nom": "Nom",
+    "niveau_id": "Niveau",
+}
+TIER_TEXT = {
+    "ine": "reconnu par l'INE",
+    "nom_prenom_naissance": "reconnu par nom, prénom et date de naissance",
+    "nom_prenom": "reconnu par nom et prénom (seul compte à les porter)",
+    "decision": "rattaché par votre décision",
+}
+RULE_TEXT = {
+    "fuzzy_typo": "noms presque identiques",
+    "fuzzy_folded": "mêmes noms aux accents ou tirets près",
+    "fuzzy_names": "mêmes nom et prénom",
+    "ine": "même INE",
+    "nom_prenom_naissance": "mêmes nom, prénom et date de naissance",
+    "nom_prenom": "mêmes nom et prénom",
+}
+
+
+class Names:
+    """Display names for class and group refs, gathered from the plan itself; file lines as directors
+    read them."""
+
+    def line(self, line: Any) -> Any:
+        """A file line for the report: ``40``, or ``40 (feuille « Feuil2 »)`` when the workbook had
+        several sheets read (a later sheet's lines are numbered from k × sheet_stride)."""
+        if not isinstance(line, int) or len(self.sheets) < 2 or self.sheet_stride <= 0:
+            return line
+        index, row = divmod(line, self.sheet_stride)
+        return f"{row} (feuille « {self.sheets[index]} »)" if index < len(self.sheets) else line
+
+    def __init__(self, plan: Mapping[str, Any]) -> None:
+        self.classes: dict[str, str] = {}
+        self.groups: dict[str, str] = {}
+        self.pupil_class: dict[Any, str] = {}
+        self.renamed: dict[str, str] = {}  # old class name → new name (a leaver's class is its old name)
+        source = plan.get("source", {})
+        self.sheets: list[str] = list(source.get("sheets") or [])
+        self.sheet_stride = int(source.get("sheet_stride") or 0)
+        names = plan.get("names", {})
+        self.classes.update({str(k).upper(): v for k, v in names.get("classes", {}).items()})
+        self.groups.update({str(k).upper(): v for k, v in names.get("groups", {}).items()})
+        for entry in plan.get("left_alone", {}).get("classes", []):
+            if entry.get("ref"):
+                self.classes.setdefault(str(entry["ref"]).upper(), entry.get("nom", ""))
+        for entry in plan.get("left_alone", {}).get("groups", []):
+            if entry.get("ref"):
+                self.groups.setdefault(str(entry["ref"]).upper(), entry.get("nom", ""))
+        for item in plan.get("items", []):
+            kind, subject, target = item.get("kind"), item.get("subject", {}), item.get("target", {})
+            if kind in ("class_create", "class_rename") and target.get("groupe_ref"):
+                self.classes[str(target["groupe_ref"]).upper()] = subject.get("classe", "")
+            if kind == "class_rename":
+                change = item.get("changes", {}).get("groupe_nom", {})
+                if change.get("old") and change.get("new"):
+                    self.renamed[str(change["old"])] = str(change["new"])
+            elif kind == "class_retire" and target.get("groupe_ref"):
+                self.classes.setdefault(str(target["groupe_ref"]).upper(), subject.get("classe", ""))
+            elif kind in ("group_create", "group_retire") and target.get("groupe_ref"):
+                self.groups[str(target["groupe_ref"]).upper()] = subject.get("groupe", "")
+            if kind in ("create", "update", "reactivate") and subject.get("classe"):
+                ref = item.get("changes", {}).get("eleve_classe_id", {}).get("new")
+                if ref:
+                    self.classes.setdefault(str(ref).upper(), subject["classe"])
+                for key in ("user_id", "login"):
+                    if target.get(key) is not None:
+                        self.pupil_class[(key, target[key])] = subject["classe"]
+
+    def classe(self, ref: Any) -> str:
+        if not ref:
+            return "(aucune)"
+        return self.classes.get(str(ref).upper()) or f"réf. {ref}"
+
+    def groupe(self, ref: Any) -> str:
+        return self.groups.get(str(ref).upper()) or str(ref)
+
+    def class_of_member(self, item: Mapping[str, Any]) -> str | None:
+        """A membership's class: its own ``subject.classe``, else the class of the same pupil's other item."""
+        subject, target = item.get("subject", {}), item.get("target", {})
+        if subject.get("classe"):
+            return str(subject["classe"])
+        for key in ("user_id", "login"):
+            if target.get(key) is not None and (key, target[key]) in self.pupil_class:
+                return self.pupil_class[(key, target[key])]
+        return None
+
+
+def _value_fr(column: str, value: Any, names: Names) -> str:
+    if column == "eleve_classe_id":
+        return names.classe(value)
+    if column == "user_sortie_date":
+        return "aucune (compte actif)" if value == ACTIVE else date_fr(value)
+    if value is None or value == "":
+        return "(vide)"
+    if column == "user_naissance_date":
+        return date_fr(value)
+    if column == "user_genre":
+        return {"I": "non précisé"}.get(str(value), str(value))
+    return str(value)
+
+
+def changes_class(item: Mapping[str, Any]) -> bool:
+    """An update that changes the pupil's class."""
+    return "eleve_classe_id" in item.get("changes", {})
+
+
+def _changes_fr(item: Mapping[str, Any], names: Names, skip: Iterable[str] = ()) -> list[dict[str, str]]:
+    return [
+        {
+            "label": FIELD_LABELS.get(column, column),
+            "old": _value_fr(column, change.get("old"), names),
+            "new": _value_fr(column, change.get("new"), names),
+        }
+        for column, change in item.get("changes", {}).items()
+        if column not in skip
+    ]
+
+
+def pupil_row(item: Mapping[str, Any], names: Names) -> dict[str, Any]:
+    """What every template row needs: the item, its id, its state, and French renderings."""
+    subject, target, reason = item.get("subject", {}), item.get("target", {}), item.get("reason", {})
+    kind = item.get("kind", "")
+    row: dict[str, Any] = {
+        "id": item.get("id", ""),
+        "accepted": bool(item.get("accepted")),
+        "kind": kind,
+        "nom": subject.get("nom", ""),
+        "prenom": subject.get("prenom", ""),
+        "naissance": date_fr(subject.get("naissance")),
+        "ine": subject.get("ine") or "—",
+        "login": target.get("login") or "—",
+        "line": names.line(reason.get("line")),
+        "how": TIER_TEXT.get(reason.get("tier") or "", f"reconnu par la règle {reason.get('tier')}")
+        if reason.get("tier")
+        else "",
+        "changes": [],
+        "moves": changes_class(item),
+    }
+    if kind == "create":
+        row["genre"] = _value_fr(
+            "user_genre", item.get("changes", {}).get("user_genre", {}).get("new"), names
+        )
+    elif kind == "update":
+        row["changes"] = _changes_fr(item, names)
+    elif kind == "reactivate":
+        row["left_on"] = date_fr(item.get("changes", {}).get("user_sortie_date", {}).get("old"))
+        row["changes"] = _changes_fr(item, names, skip=("user_sortie_date",))
+    elif kind == "deactivate":
+        row["ine"] = "—"
+        row["leaves_on"] = date_fr(item.get("changes", {}).get("user_sortie_date", {}).get("new"))
+        if item.get("reason", {}).get("situation") == "active_without_class":
+            row["leaves_on"] += " (dans le fichier, mais sans classe)"
+    elif kind.startswith("membership_"):
+        row["groupe"] = names.groupe(subject.get("groupe") or target.get("groupe_ref"))
+        row["action"] = "ajout" if kind == "membership_add" else "retrait"
+    return row
+
+
+def structure_row(item: Mapping[str, Any], names: Names) -> dict[str, Any]:
+    subject, target, reason = item.get("subject", {}), item.get("target", {}), item.get("reason", {})
+    kind = item.get("kind", "")
+    ref = target.get("groupe_ref", "")
+    changes = item.get("changes", {})
+    if kind == "class_create":
+        what = "Nouvelle classe"
+        detail = f"{subject.get('classe', '')} (réf. {ref}, niveau {subject.get('niveau', '?')})"
+    elif kind == "class_rename":
+        what = "Classe renommée"
+        old = changes.get("groupe_nom", {}).get("old", "")
+        detail = f"{old} → {changes.get('groupe_nom', {}).get('new', subject.get('classe', ''))} (réf. {ref})"
+        if reason.get("previous_label") is not None:
+            detail += f" ; libellé ONDE « {reason['previous_label']} » devenu « {reason.get('label', '')} »"
+        if reason.get("situation") == "class_renamed_by_hand":
+            detail += " ; nom modifié à la main dans SACoche : non coché"
+    elif kind == "class_retire":
+        what = "Classe à retirer"
+        active = reason.get("active_pupils")
+        detail = f"{subject.get('classe', '')} (réf. {ref}) : absente du fichier"
+        if active is not None:
+            detail += f", {plural(int(active), 'élève actif', 'élèves actifs')} aujourd'hui"
+    elif kind == "archive":
+        what = "Archive SACoche"
+        detail = (
+            f"fichier importé gardé dans sacoche_siecle_import ({reason.get('bytes', '?')} octets), "
+            "comme le fait l'import de SACoche"
+        )
+    elif kind == "group_create":
+        what = "Nouveau groupe"
+        detail = f"{subject.get('groupe', '')} (réf. {ref})"
+    else:
+        what = "Groupe à retirer"
+        detail = f"{subject.get('groupe', '')} (réf. {ref}) : absent du fichier"
+    return {"id": item.get("id", ""), "accepted": bool(item.get("accepted")), "what": what, "detail": detail}
+
+
+def decision_row(item: Mapping[str, Any], names: Names) -> dict[str, Any]:
+    subject, reason, target = item.get("subject", {}), item.get("reason", {}), item.get("target", {})
+    row = {
+        "label": f"Fichier ONDE, ligne {names.line(reason.get('line', '?'))}",
+        "nom": subject.get("nom", ""),
+        "prenom": subject.get("prenom", ""),
+        "naissance": date_fr(subject.get("naissance")),
+        "ine": subject.get("ine") or "—",
+        "classe": names.classe(subject.get("classe_ref")),
+        "login": "(nouveau)",
+    }
+    candidates = []
+    for account in subject.get("candidates", []):
+        sortie = account.get("sortie_date")
+        cand = {
+            "label": f"Compte SACoche n° {account.get('user_id', '?')}",
+            "status": "" if sortie in (None, "", ACTIVE) else f"ancien élève, sorti le {date_fr(sortie)}",
+            "nom": account.get("nom", ""),
+            "prenom": account.get("prenom", ""),
+            "naissance": date_fr(account.get("naissance")),
+            "ine": account.get("ine") or "—",
+            "classe": account.get("classe") or "(aucune)",
+            "login": account.get("login", ""),
+            "user_id": account.get("user_id"),
+        }
+        cand["differs"] = [k for k in ("nom", "prenom", "naissance", "ine") if cand[k] != row[k]]
+        candidates.append(cand)
+    rule = reason.get("rule", "")
+    return {
+        "answer": _answer_fr(item.get("answer")),
+        "id": item.get("id", ""),
+        "accepted": bool(item.get("accepted")),
+        "line": names.line(reason.get("line")),
+        "pupil": row,
+        "candidates": candidates,
+        "why": why_fr(reason.get("why", "")),
+        "rule": rule,
+        "rule_fr": RULE_TEXT.get(rule, rule),
+        "pupil_key": target.get("pupil", ""),
+    }
+
+
+def _answer_fr(answer: Any) -> str:
+    """The answer recorded with ``onde-sacoche decide`` (empty when none)."""
+    if not isinstance(answer, dict):
+        return ""
+    if answer.get("decision") == "same":
+        return f"même élève que le compte n° {answer.get('account')}"
+    accounts = ", ".join(f"n° {a}" for a in answer.get("accounts") or [])
+    return f"élève différent (pas le compte {accounts}) : un nouveau compte sera créé"
