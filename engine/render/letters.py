@@ -24,13 +24,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from engine.plan.planio import (
-    private_dir,
-    read_credentials,
-    restore_cell,
-    write_chunks_atomic,
-)
-from engine.render.report import _environment, class_sort_key, long_date_fr
+from engine.plan.planio import read_credentials, restore_cell
+from engine.render.documents import private_dir, write_document
+from engine.render.french import class_sort_key, long_date_fr
 
 __all__ = [
     "LETTERS_FILE",
@@ -279,5 +275,4 @@ def render_letters(
         "today": long_date_fr(plan.get("today", "")),
         "sacoche_url": sacoche_address(address if address is not None else configured),
     }
-    write_chunks_atomic(path, _environment().get_template("lettres.html").generate(view))
-    return path
+    return write_document(path, "lettres.html", view)

@@ -1,10 +1,10 @@
 """The report's parents part (docs/parents.md's items): counts for the summary, one section per class, the
-questions with both sides, the guards of the responsables file in French.
+questions with both sides (the responsables file's guards are in French in :mod:`engine.render.report_fr`).
 
 :func:`parents_view` is the entry: ``None`` for a plan without parent items (the report is then exactly
 what it was before parents existed). A parent's own items (new account, details, address) are shown in the
 class of its first child in school order, a link or an unlink in the class of the child it concerns, a
-deactivation in the class of its active child when the plan says which, else under « Sans classe connue ».
+deactivation in the class of its active child when the plan says which, else under « sans classe connue ».
 Pure: the plan in, a dict out. No password: a new parent's letter is only counted.
 """
 
@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from engine.render.report import NO_CLASS, class_sort_key, date_fr, join_fr, plural
+from engine.render.french import NO_CLASS, class_sort_key, date_fr, join_fr, plural
 from engine.state import ACTIVE
 
 PARENT_KINDS = (
@@ -88,51 +88,7 @@ ADDRESS_COLUMNS = (
     "adresse_postal_libelle",
     "adresse_pays_nom",
 )
-GUARD_TITLES = {
-    "parents_coverage": "Fichier des responsables incomplet ?",
-    "children_unresolved": "Enfants introuvables parmi les élèves",
-}
-GUARD_SHORT = {"parents_coverage": "responsables manquants", "children_unresolved": "enfants introuvables"}
-UNKNOWN_CLASS = "Sans classe connue"
-
-
-def guard_message_fr(hold: Mapping[str, Any]) -> str | None:
-    """A responsables file's guard in French, from its figures; None for another guard or figures missing."""
-    f = hold.get("figures") or {}
-    try:
-        if hold.get("guard") == "parents_coverage":
-            return (
-                f"Le fichier des responsables en reconnaît {f['found']} sur les {f['expected']} que SACoche "
-                f"connaît pour des élèves encore scolarisés, soit {f['percent']} % (au moins "
-                f"{f['min_percent']} % attendus) : le fichier a-t-il été filtré par classe, ou est-il celui "
-                "d'une autre école ?"
-            )
-        if hold.get("guard") == "children_unresolved":
-            return (
-                f"{plural(f['unresolved'], 'enfant', 'enfants')} sur les {f['children']} du fichier des "
-                f"responsables ({f['percent']} %) sont introuvables parmi les élèves, ou trouvés en double "
-                f"(seuils : plus de {f['max_count']} et plus de {f['max_percent']} %) : l'export des élèves "
-                "est-il filtré, ou le fichier des responsables celui d'une autre école ?"
-            )
-    except KeyError:
-        return None
-    return None
-
-
-def guard_headline_fr(hold: Mapping[str, Any]) -> str | None:
-    """The guard in a few words, with its figures (None for another guard or figures missing)."""
-    f = hold.get("figures") or {}
-    try:
-        if hold.get("guard") == "parents_coverage":
-            return (
-                f"le fichier des responsables n'en reconnaît que {f['found']} sur {f['expected']} — "
-                "fichier partiel ?"
-            )
-        if hold.get("guard") == "children_unresolved":
-            return f"{f['unresolved']} enfants sur {f['children']} introuvables — export des élèves filtré ?"
-    except KeyError:
-        return None
-    return None
+UNKNOWN_CLASS = "sans classe connue"
 
 
 def phrases(counts: Mapping[str, int], table: Iterable[tuple[str, str, str]] = SUMMARY_PHRASES) -> list[str]:
@@ -375,7 +331,7 @@ def parents_view(
             )
         counts = Counter(r["kind"] for rows in groups.values() for r in rows)
         classes.append(
-            {"name": name or UNKNOWN_CLASS, "line": join_fr(phrases(counts))}
+            {"name": name or UNKNOWN_CLASS, "known": bool(name), "line": join_fr(phrases(counts))}
             | {key: groups.get(key, []) for key, _ in GROUPS}
         )
     summary = plan.get("summary", {})

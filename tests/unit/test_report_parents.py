@@ -17,7 +17,8 @@ from support.parent_items import (
     parent_update,
 )
 
-from engine.render.report_parents import guard_headline_fr, guard_message_fr, parents_view
+from engine.render.report_fr import guard_headline_fr, guard_message_fr
+from engine.render.report_parents import parents_view
 
 NOE = child("LAVANDIER", "Noé", "CE1 Mme Pivoine", 41, "nlavandier")
 LEA = child("LAVANDIER", "Léa", "CP M. Chêne", None, "llavandier")
@@ -139,7 +140,7 @@ def test_each_item_is_shown_in_the_class_of_its_child() -> None:
         "CE1 Mme Pivoine",
         "CE2 Mme D",
         "CM2 Mme Rose",
-        "Sans classe connue",
+        "sans classe connue",
     ]
     cp, ce1 = (next(c for c in view["classes"] if c["name"] == n) for n in ("CP M. Chêne", "CE1 Mme Pivoine"))
     assert [r["login"] for r in cp["creates"]] == ["slavandier"]
@@ -160,7 +161,7 @@ def test_each_item_is_shown_in_the_class_of_its_child() -> None:
         "parent_address",
         "parent_update",
     ]
-    assert [r["login"] for r in rows(view, "Sans classe connue", "deactivates")] == ["pblanc"]
+    assert [r["login"] for r in rows(view, "sans classe connue", "deactivates")] == ["pblanc"]
     assert ce1["line"] == "1 nouveau compte, 2 rattachements à des enfants, 1 désactivation"
 
 
@@ -190,7 +191,7 @@ def test_rows_say_what_changes_in_french() -> None:
     assert link["action"] == "rattaché(e) (responsable n° 1)"
     new_address = rows(view, "CP M. Chêne", "details")[0]
     assert new_address["changes"][0]["old"] == "(aucune)"
-    gone = rows(view, "Sans classe connue", "deactivates")[0]
+    gone = rows(view, "sans classe connue", "deactivates")[0]
     assert gone["why"] == "plus aucun enfant scolarisé" and gone["leaves_on"] == "01/09/2026"
     assert (
         rows(view, "CE1 Mme Pivoine", "deactivates")[0]["why"] == "absent du fichier, enfant encore scolarisé"
@@ -234,5 +235,5 @@ def test_the_responsables_guards_in_french() -> None:
         "figures": {"unresolved": 12, "children": 30, "percent": 40, "max_count": 5, "max_percent": 20},
     }
     assert "12 enfants sur les 30" in guard_message_fr(children)
-    assert guard_message_fr({"guard": "parents_coverage", "figures": {}}) is None  # the English message then
-    assert guard_message_fr({"guard": "coverage", "figures": {}}) is None
+    english = {"guard": "parents_coverage", "figures": {}, "message": "the responsables file lists 3 of 40"}
+    assert guard_message_fr(english) == "the responsables file lists 3 of 40"  # figures missing: as it is

@@ -1,0 +1,110 @@
+"""rapport.html, resume.md and lettres-familles.html written by render_reports for a plan with parents
+(hand-written items, docs/parents.md), a golden copy of that report, and the report of a plan without
+parents unchanged. Invented names."""
+
+from __future__ import annotations
+
+import html as htmllib
+import os
+import re
+import stat
+from pathlib import Path
+from typing import Any
+
+from helpers import REPO
+from support.browser import example_report_plan
+from support.parent_items import credentials_rows, write_credentials
+from test_report_parents import school_plan
+
+from engine.render.letters import LETTERS_FILE
+from engine.render.report import build_view, render_reports
+
+GOLDEN = REPO / "tests" / "golden" / "report"
+PASSWORDS = {"slavandier": "k7q2m9xz", "mdurand": "ab23cd45"}
+
+
+def with_parents(out: Path) -> dict[str, Any]:
+    """The bundled example's plan (written in ``out``) with the items of ``school_plan`` after the pupils'
+    (the parents' and Lou's update, user 78, not an example account), and identifiants-parents.csv for its
+    new parents."""
+    plan = example_report_plan(out)
+    parents = school_plan()
+    assert all(i["target"].get("user_id") != 78 for i in plan["items"])
+    plan["items"] = [*plan["items"], *parents["items"]]
+    plan["summary"] = {**plan["summary"], **parents["summary"]}
+    write_credentials(out, credentials_rows(plan["items"], PASSWORDS))
+    return plan
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", htmllib.unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+def test_a_plan_without_parents_has_no_parents_part(tmp_path: Path) -> None:
+    plan = example_report_plan(tmp_path)
+    assert build_view(plan)["parents"] is None
+    written = render_reports(plan, tmp_path)
+    assert [p.name for p in written] == ["rapport.html", "resume.md", "identifiants.html"]
+    for name in ("rapport.html", "resume.md"):
+        assert "esponsable" not in (tmp_path / name).read_text(encoding="utf-8"), name
+
+
+def test_the_report_shows_the_parents_and_writes_the_letters(tmp_path: Path) -> None:
+    plan = with_parents(tmp_path)
+    written = render_reports(plan, tmp_path, sacoche_url="https://sacoche.example.fr")
+    assert [p.name for p in written] == ["rapport.html", "resume.md", "identifiants.html", LETTERS_FILE]
+    assert stat.S_IMODE((tmp_path / LETTERS_FILE).stat().st_mode) == 0o600
+    html = (tmp_path / "rapport.html").read_text(encoding="utf-8")
+    text = text_of(html)
+    assert "Responsables : 2 nouveaux comptes, 1 retour, 1 mise à jour" in text
+    assert "7 responsables dans le fichier des responsables, dont 2 sans changement." in text
+    assert "Lettres aux familles (2 nouveaux comptes de responsables" in text and LETTERS_FILE in text
+    assert "1 désactivation de responsable" in text  # in what stays unchecked
+    for classe in ("CP M. Chêne", "CE1 Mme Pivoine", "CE2 Mme D", "CM2 Mme Rose"):
+        assert f"Responsables — classe {classe}" in text, classe
+    assert "Responsables sans classe connue" in text
+    # the questions come after the pupils', numbered on, with the file's side and the accounts
+    pupils_questions = len(build_view(plan)["decisions"])
+    assert f"Question {pupils_questions + 1} — ligne 14 du fichier des responsables" in text
+    assert f"Question {pupils_questions + 2} — ligne 16 du fichier des responsables" in text
+    assert "Compte SACoche n° 52 ancien élève, sorti le 04/07/2025" in text
+    assert "Compte n° 830 : même responsable" in text
+    summary = (tmp_path / "resume.md").read_text(encoding="utf-8")
+    assert "**Responsables : 2 nouveaux comptes" in summary and "## Responsables par classe" in summary
+    assert "| CE1 Mme Pivoine | 1 | 2 | 0 | 1 |" in summary
+    assert "ligne 14 du fichier des responsables, plusieurs élèves portent ces nom et prénom" in summary
+
+
+def test_no_password_in_the_report_or_the_summary(tmp_path: Path) -> None:
+    plan = with_parents(tmp_path)
+    render_reports(plan, tmp_path)
+    letters = (tmp_path / LETTERS_FILE).read_text(encoding="utf-8")
+    for name in ("rapport.html", "resume.md"):
+        document = (tmp_path / name).read_text(encoding="utf-8")
+        for password in PASSWORDS.values():
+            assert password in letters
+            assert password not in document, name
+
+
+def test_a_new_parent_without_a_password_is_said_and_gets_no_letter(tmp_path: Path) -> None:
+    plan = with_parents(tmp_path)
+    write_credentials(tmp_path, credentials_rows(plan["items"], PASSWORDS)[:1])
+    render_reports(plan, tmp_path)
+    text = text_of((tmp_path / "rapport.html").read_text(encoding="utf-8"))
+    assert "1 nouveau responsable coché n'a pas de lettre" in text
+    assert "Lettres aux familles (1 nouveau compte de responsable" in text
+    (tmp_path / "identifiants-parents.csv").unlink()
+    render_reports(plan, tmp_path)
+    assert not (tmp_path / LETTERS_FILE).exists()  # no stale letters once no password is known
+
+
+def test_golden_report_with_parents(tmp_path: Path) -> None:
+    plan = with_parents(tmp_path)
+    render_reports(plan, tmp_path)
+    for name, golden in (("rapport.html", "rapport-parents.html"), ("resume.md", "resume-parents.md")):
+        document = (tmp_path / name).read_text(encoding="utf-8")
+        path = GOLDEN / golden
+        if os.environ.get("UPDATE_GOLDEN") == "1":
+            path.write_text(document, encoding="utf-8")
+        assert path.is_file(), "run once with UPDATE_GOLDEN=1 to create the golden file"
+        assert document == path.read_text(encoding="utf-8"), f"{name} changed: check it, then UPDATE_GOLDEN=1"
