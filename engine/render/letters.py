@@ -27,6 +27,7 @@ from typing import Any
 from engine.plan.planio import read_credentials, restore_cell
 from engine.render.documents import private_dir, write_document
 from engine.render.french import class_sort_key, long_date_fr
+from engine.render.report_parents import class_renames
 
 __all__ = [
     "LETTERS_FILE",
@@ -88,7 +89,9 @@ def _child_key(child: Mapping[str, Any]) -> tuple[str, str] | None:
     return None  # not resolved: a question, not a child of this letter
 
 
-def _linked_children(item: Mapping[str, Any], links: Mapping[str, list[Mapping[str, Any]]]) -> list[dict]:
+def _linked_children(
+    item: Mapping[str, Any], links: Mapping[str, list[Mapping[str, Any]]], renamed: Mapping[str, str]
+) -> list[dict]:
     """The children this new parent will be linked to: those of its accepted ``parent_link`` items when the
     plan has links for it, else the resolved children of its subject."""
     login = str(item.get("target", {}).get("login", ""))
@@ -106,7 +109,7 @@ def _linked_children(item: Mapping[str, Any], links: Mapping[str, list[Mapping[s
         {
             "nom": str(c.get("nom", "")),
             "prenom": str(c.get("prenom", "")),
-            "classe": str(c.get("classe") or ""),
+            "classe": renamed.get(str(c.get("classe") or ""), str(c.get("classe") or "")),
         }
         | {"key": _child_key(c)}
         for c in children
@@ -175,6 +178,7 @@ def family_letters(plan: Mapping[str, Any], rows: Iterable[Mapping[str, str]]) -
         elif item.get("kind") == "parent_address" and login and item.get("accepted"):
             addresses[login] = item
     by_login = _password_rows(rows)
+    renamed = class_renames(plan)  # a child staying in a renamed class: its new name
     letters = []
     for item in _accepted_creates(plan):
         password = _password(item, by_login)
@@ -183,7 +187,7 @@ def family_letters(plan: Mapping[str, Any], rows: Iterable[Mapping[str, str]]) -
         subject, login = item.get("subject", {}), str(item["target"]["login"])
         civilite, salutation = CIVILITES.get(str(subject.get("civilite", "")), UNKNOWN_CIVILITE)
         nom, prenom = str(subject.get("nom", "")), str(subject.get("prenom", ""))
-        children = _linked_children(item, links)
+        children = _linked_children(item, links, renamed)
         letters.append(
             {
                 "id": str(item.get("id", "")),

@@ -102,11 +102,24 @@ def _name(subject: Mapping[str, Any]) -> str:
     )
 
 
-def _child(c: Mapping[str, Any]) -> dict[str, str]:
+def class_renames(plan: Mapping[str, Any]) -> dict[str, str]:
+    """Old class name → new, from the plan's ``class_rename`` items: a child who stays in a renamed class
+    is shown in it under its new name (the planner gives SACoche's name of today)."""
+    renamed = {}
+    for item in plan.get("items", []):
+        if item.get("kind") == "class_rename":
+            change = item.get("changes", {}).get("groupe_nom", {})
+            if change.get("old") and change.get("new"):
+                renamed[str(change["old"])] = str(change["new"])
+    return renamed
+
+
+def _child(c: Mapping[str, Any], renamed: Mapping[str, str]) -> dict[str, str]:
+    classe = str(c.get("classe") or "")
     return {
         "nom": str(c.get("nom") or ""),
         "prenom": str(c.get("prenom") or ""),
-        "classe": str(c.get("classe") or ""),
+        "classe": renamed.get(classe, classe),
         "login": str(c.get("login") or ""),
         "new": c.get("user_id") is None and bool(c.get("login")),
     }
@@ -134,7 +147,9 @@ def _address_fr(changes: Mapping[str, Any], side: str) -> str:
 class _Children:
     """Each child of the plan: its class and names by account id or new login, from every item naming it."""
 
-    def __init__(self, items: Iterable[Mapping[str, Any]]) -> None:
+    def __init__(self, plan: Mapping[str, Any]) -> None:
+        self.renamed = class_renames(plan)
+        items = plan.get("items", [])
         self.classes: dict[tuple[str, str], str] = {}
         self.names: dict[tuple[str, str], dict[str, str]] = {}
         for item in items:
@@ -143,14 +158,18 @@ class _Children:
             if kind in ("create", "update", "reactivate") and subject.get("classe"):
                 for key in _keys(target.get("user_id"), target.get("login")):
                     self.classes.setdefault(key, str(subject["classe"]))
-                    self.names.setdefault(key, _child(subject | {"user_id": target.get("user_id")}))
+                    self.names.setdefault(key, self.child(subject | {"user_id": target.get("user_id")}))
             if str(kind).startswith("parent_"):
                 found = [*subject.get("children", []), *([subject["child"]] if subject.get("child") else [])]
                 for c in found:
                     for key in _keys(c.get("user_id"), c.get("login")):
-                        if c.get("classe"):
-                            self.classes.setdefault(key, str(c["classe"]))
-                        self.names.setdefault(key, _child(c))
+                        shown = self.child(c)
+                        if shown["classe"]:
+                            self.classes.setdefault(key, shown["classe"])
+                        self.names.setdefault(key, shown)
+
+    def child(self, c: Mapping[str, Any]) -> dict[str, str]:
+        return _child(c, self.renamed)
 
     def of(self, user_id: Any, login: Any) -> tuple[str, dict[str, str] | None]:
         for key in _keys(user_id, login):
@@ -178,7 +197,7 @@ def _row(item: Mapping[str, Any], where: _Children) -> tuple[str, dict[str, Any]
     subject, target, reason = item.get("subject", {}), item.get("target", {}), item.get("reason", {})
     kind, changes = str(item.get("kind", "")), item.get("changes", {})
     children = [
-        _child(c) for c in subject.get("children", []) if c.get("user_id") is not None or c.get("login")
+        where.child(c) for c in subject.get("children", []) if c.get("user_id") is not None or c.get("login")
     ]
     login = target.get("login") or target.get("parent_login") or (subject.get("account") or {}).get("login")
     row: dict[str, Any] = {
@@ -200,7 +219,7 @@ def _row(item: Mapping[str, Any], where: _Children) -> tuple[str, dict[str, Any]
     if kind in ("parent_link", "parent_unlink"):
         classe, child = where.of(target.get("eleve_id"), target.get("eleve_login"))
         if subject.get("child"):
-            child = _child(subject["child"])
+            child = where.child(subject["child"])
             classe = child["classe"] or classe
         row["child"] = child or {
             "nom": "",
@@ -249,7 +268,7 @@ def _row(item: Mapping[str, Any], where: _Children) -> tuple[str, dict[str, Any]
     return classe, row
 
 
-def _question(item: Mapping[str, Any], number: int) -> dict[str, Any]:
+def _question(item: Mapping[str, Any], number: int, where: _Children) -> dict[str, Any]:
     """A ``parent_decide``: the file's side (a child as listed, or the parent) and the accounts."""
     subject, target, reason = item.get("subject", {}), item.get("target", {}), item.get("reason", {})
     about_child = target.get("question") == "child"
@@ -280,7 +299,7 @@ def _question(item: Mapping[str, Any], number: int) -> dict[str, Any]:
         keys = ("nom", "prenom", "naissance") if about_child else ("nom", "prenom")
         cand["differs"] = [k for k in keys if cand[k] != file_side[k]]
         candidates.append(cand)
-    children = [_child(c) for c in subject.get("children", [])]
+    children = [where.child(c) for c in subject.get("children", [])]
     return {
         "number": number,
         "id": item.get("id", ""),
@@ -310,7 +329,7 @@ def parents_view(
     items = [i for i in plan.get("items", []) if i.get("kind") in PARENT_KINDS]
     if not items:
         return None
-    where = _Children(plan.get("items", []))
+    where = _Children(plan)
     accepted = Counter(i["kind"] for i in items if i.get("accepted") and i["kind"] != "parent_decide")
     unchecked = Counter(i["kind"] for i in items if not i.get("accepted") and i["kind"] != "parent_decide")
     by_class: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
@@ -318,7 +337,7 @@ def parents_view(
     questions = []
     for item in items:
         if item["kind"] == "parent_decide":
-            questions.append(_question(item, first_question + len(questions)))
+            questions.append(_question(item, first_question + len(questions), where))
             continue
         classe, row = _row(item, where)
         by_class[classe][group_of[item["kind"]]].append(row)

@@ -256,3 +256,19 @@ def test_an_address_item_of_an_existing_parent_does_not_leak_into_a_new_parents_
     ]
     html = render_letters(planned(tmp_path, items), tmp_path).read_text(encoding="utf-8")
     assert "rue des Lilas" not in html
+
+
+def test_a_child_staying_in_a_renamed_class_is_in_its_new_class_on_the_letter(tmp_path: Path) -> None:
+    rename = {
+        "id": "class_rename-0000000001",
+        "kind": "class_rename",
+        "accepted": True,
+        "target": {"table": "sacoche_groupe", "groupe_ref": "CE1A"},
+        "changes": {"groupe_nom": {"old": "CE1 Mme Pivoine", "new": "CE1 Mme Pervenche"}},
+        "reason": {},
+        "subject": {"classe": "CE1 Mme Pervenche"},
+    }
+    plan = planned(tmp_path, [rename, *new_family("M", "DURAND", "Marc", [NOE], "mdurand")])
+    assert [c["classe"] for c in family_letters(plan, read_parent_credentials(tmp_path))[0]["children"]] == [
+        "CE1 Mme Pervenche"
+    ]

@@ -237,3 +237,22 @@ def test_the_responsables_guards_in_french() -> None:
     assert "12 enfants sur les 30" in guard_message_fr(children)
     english = {"guard": "parents_coverage", "figures": {}, "message": "the responsables file lists 3 of 40"}
     assert guard_message_fr(english) == "the responsables file lists 3 of 40"  # figures missing: as it is
+
+
+def test_a_child_staying_in_a_renamed_class_is_shown_under_its_new_name() -> None:
+    plan = school_plan()
+    rename = {
+        "id": "class_rename-0000000001",
+        "kind": "class_rename",
+        "accepted": True,
+        "target": {"table": "sacoche_groupe", "groupe_ref": "CE1A"},
+        "changes": {"groupe_nom": {"old": "CE1 Mme Pivoine", "new": "CE1 Mme Pervenche"}},
+        "reason": {"situation": "class_renamed"},
+        "subject": {"classe": "CE1 Mme Pervenche"},
+    }
+    plan["items"].insert(0, rename)
+    view = parents_view(plan)
+    names = [c["name"] for c in view["classes"]]
+    assert "CE1 Mme Pervenche" in names and "CE1 Mme Pivoine" not in names
+    create = rows(view, "CP M. Chêne", "creates")[0]
+    assert [c["classe"] for c in create["children"]] == ["CE1 Mme Pervenche", "CP M. Chêne"]
