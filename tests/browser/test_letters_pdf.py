@@ -1,9 +1,10 @@
-"""The family letters printed by headless Chromium, read back page by page with pdftotext.
+"""The family letters and the report with parents printed by headless Chromium, read back page by page
+with pdftotext.
 
 What the secretary gets on paper: one letter per page (a family of six children and 50-character names
 included), every new parent's login on exactly one page with its password, the letters of one family on
-consecutive pages. Chromium or poppler missing: skipped locally, FAILED when CI=true
-(tests/support/browser.py).
+consecutive pages; the director's report shows the parents by class and holds no password. Chromium or
+poppler missing: skipped locally, FAILED when CI=true (tests/support/browser.py).
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from support.browser import pdf_pages, require_chromium, require_poppler
+from support.browser import example_report_plan, pdf_pages, require_chromium, require_poppler
 from support.parent_items import child, credentials_rows, new_family, write_credentials
 
 from engine.render.letters import LETTERS_FILE, render_letters
-from engine.render.report import print_pdf
+from engine.render.report import print_pdf, render_reports
 
 pytestmark = pytest.mark.browser
 
@@ -115,3 +116,42 @@ def test_a_familys_letters_are_consecutive_and_say_so(printed: dict[str, Any]) -
     assert "lettre 1 sur 2 pour cette famille" in tops[family[0]]
     assert "lettre 2 sur 2 pour cette famille" in tops[family[1]]
     assert [re.search(r"Famille (\d+) sur 4", t)[1] for t in tops] == ["1", "2", "3", "3", "4"]
+
+
+@pytest.fixture(scope="module")
+def report(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The bundled example's plan with the same parents, rendered by render_reports and printed."""
+    out = tmp_path_factory.mktemp("report")
+    plan = example_report_plan(out)
+    plan["items"] += school()
+    passwords = {
+        i["target"]["login"]: f"k{n}q7m2xz"
+        for n, i in enumerate(plan["items"])
+        if i["kind"] == "parent_create"
+    }
+    write_credentials(out, credentials_rows(plan["items"], passwords))
+    written = {p.name for p in render_reports(plan, out)}
+    assert {"rapport.html", LETTERS_FILE} <= written
+    yield {
+        "html": (out / "rapport.html").read_text(encoding="utf-8"),
+        "pages": pdf_pages(print_pdf(out / "rapport.html", out / "rapport.pdf", chromium=chromium)),
+        "letters": pdf_pages(print_pdf(out / LETTERS_FILE, out / "lettres.pdf", chromium=chromium)),
+        "passwords": passwords,
+    }
+
+
+def test_the_report_holds_no_password_and_the_letters_all_of_them(report: dict[str, Any]) -> None:
+    words = {w for page in report["pages"] for w in page.split()}
+    letters = [set(p.split()) for p in report["letters"]]
+    assert len(letters) == len(report["passwords"])
+    for login, password in report["passwords"].items():
+        assert password not in report["html"] and password not in words, login
+        assert sum(password in page for page in letters) == 1, login
+
+
+def test_the_report_shows_the_parents_by_class(report: dict[str, Any]) -> None:
+    text = flat(" ".join(report["pages"]))
+    assert "Responsables : 5 nouveaux comptes, 2 adresses ajoutées ou modifiées, 12 rattachements" in text
+    for classe in ("PS Mme A", "CP M. Chêne", "CE1 Mme Pivoine", "CM2 Mme Rose"):
+        assert f"Responsables — classe {classe}" in text, classe
+    assert "Lettres aux familles (5 nouveaux comptes de responsables" in text
