@@ -57,9 +57,12 @@ ADDRESS_COLUMNS = (
 )
 
 
-def read_parent_credentials(out_dir: Path) -> list[dict[str, str]]:
+def read_parent_credentials(
+    out_dir: Path, pupils: Iterable[Mapping[str, str]] | None = None
+) -> list[dict[str, str]]:
     """The rows of ``identifiants-parents.csv`` (cells as they were before neutralisation), then those of
-    ``identifiants.csv``; ``[]`` when neither is there or readable."""
+    ``identifiants.csv`` (``pupils`` when the caller has read them already: a pupil's row names its own
+    item, never a parent's); ``[]`` when neither is there or readable."""
     rows: list[dict[str, str]] = []
     path = Path(out_dir) / PARENT_CREDENTIALS_FILE
     if path.is_file():
@@ -71,7 +74,7 @@ def read_parent_credentials(out_dir: Path) -> list[dict[str, str]]:
                 ]
         except (OSError, UnicodeDecodeError, csv.Error):
             rows = []
-    return rows + read_credentials(out_dir)  # a pupil's row names its own item: never a parent's
+    return [*rows, *(read_credentials(out_dir) if pupils is None else pupils)]
 
 
 def sacoche_address(value: Any) -> str:

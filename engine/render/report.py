@@ -29,7 +29,7 @@ from engine.plan.planio import read_credentials
 from engine.read import paused_gc
 from engine.render.documents import environment as _environment  # noqa: F401  (engine.batch warms it)
 from engine.render.documents import private_dir, write_document
-from engine.render.letters import read_parent_credentials, render_letters
+from engine.render.letters import LETTERS_FILE, read_parent_credentials, render_letters
 from engine.render.printing import find_chromium, print_pdf
 from engine.render.report_model import build_view
 from engine.render.sheets import SHEET_FILE, sheet_cards, write_sheet
@@ -59,9 +59,9 @@ def render_reports(plan: dict, out_dir: Path, *, sacoche_url: str | None = None)
     """
     out_dir = Path(out_dir)
     private_dir(out_dir)
-    cards = sheet_cards(plan, read_credentials(out_dir))
-    has_parents = any(str(i.get("kind", "")).startswith("parent_") for i in plan.get("items", []))
-    parent_rows = read_parent_credentials(out_dir) if has_parents else []
+    credentials = read_credentials(out_dir)
+    cards = sheet_cards(plan, credentials)
+    parent_rows = read_parent_credentials(out_dir, credentials)  # no file, no parent: the pupils' rows
     with paused_gc():  # the view is acyclic: a large plan's rows made each collection walk them all
         view = build_view(plan, cards=cards, parent_credentials=parent_rows)
         written = [
@@ -69,6 +69,10 @@ def render_reports(plan: dict, out_dir: Path, *, sacoche_url: str | None = None)
             write_document(out_dir / SUMMARY_FILE, "resume.md", view),
         ]
         sheet = write_sheet(out_dir, cards, view["today"])
-        letters = render_letters(plan, out_dir, address=sacoche_url, rows=parent_rows)
+        if view["parents"] is None:  # no parent item: no letter (a previous plan's is removed)
+            (out_dir / LETTERS_FILE).unlink(missing_ok=True)
+            letters = None
+        else:
+            letters = render_letters(plan, out_dir, address=sacoche_url, rows=parent_rows)
     written += [path for path in (sheet, letters) if path is not None]
     return written

@@ -34,7 +34,7 @@ from engine.render.report_fr import (
     stale_fr,
     warning_fr,
 )
-from engine.render.report_parents import parents_view
+from engine.render.report_parents import PARENT_KINDS, parents_view
 from engine.render.report_rows import Names, changes_class, decision_row, pupil_row, structure_row
 from engine.render.sheets import SHEET_FILE, notice_fr, sheet_cards
 from engine.state import redact_url
@@ -184,8 +184,6 @@ def build_view(
     loose_members: list[dict[str, Any]] = []
     for item in items:  # one pass: counts, questions, structure rows, and each pupil row in its class
         kind = item.get("kind")
-        if str(kind).startswith("parent_"):
-            continue  # the parents' part below
         if kind == "decide":
             decisions.append(item)
             questions[names.classe(item.get("subject", {}).get("classe_ref"))] += 1
@@ -211,8 +209,9 @@ def build_view(
                 classe = names.renamed.get(classe, classe)
             by_class[classe][kind].append(pupil_row(item, names))
     unchecked_parts = pupil_phrases(unchecked, moves[False]) + structure_phrases(unchecked)
+    # parent items were only counted above (kinds no pupil phrase names): the parents' part is theirs
     parents = None
-    if any(str(i.get("kind")).startswith("parent_") for i in items):
+    if any(kind in PARENT_KINDS for kind in (*accepted, *unchecked)):
         parent_rows = list(parent_credentials)
         parents = parents_view(
             plan, first_question=len(decisions) + 1, letters=len(family_letters(plan, parent_rows))
@@ -288,7 +287,8 @@ def build_view(
         "summary_line": summary_line(accepted, moves[True], len(decisions)),
         "structure_line": join_fr(structure_phrases(accepted)),
         "unchecked_line": join_fr(unchecked_parts),
-        "unchecked_count": sum(unchecked.values()) + (parents["unchecked_count"] if parents else 0),
+        "unchecked_count": sum(n for kind, n in unchecked.items() if kind not in PARENT_KINDS)
+        + (parents["unchecked_count"] if parents else 0),
         "unchanged": summary.get("unchanged"),
         "without_class": _without_class(plan),
         "archive": _archive_line(items),

@@ -108,3 +108,11 @@ def test_golden_report_with_parents(tmp_path: Path) -> None:
             path.write_text(document, encoding="utf-8")
         assert path.is_file(), "run once with UPDATE_GOLDEN=1 to create the golden file"
         assert document == path.read_text(encoding="utf-8"), f"{name} changed: check it, then UPDATE_GOLDEN=1"
+
+
+def test_a_plan_without_parents_removes_the_letters_of_a_previous_plan(tmp_path: Path) -> None:
+    render_reports(with_parents(tmp_path), tmp_path)
+    assert (tmp_path / LETTERS_FILE).is_file()
+    (tmp_path / "identifiants-parents.csv").unlink()
+    render_reports(example_report_plan(tmp_path), tmp_path)
+    assert not (tmp_path / LETTERS_FILE).exists()
