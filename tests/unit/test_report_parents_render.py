@@ -116,3 +116,22 @@ def test_a_plan_without_parents_removes_the_letters_of_a_previous_plan(tmp_path:
     (tmp_path / "identifiants-parents.csv").unlink()
     render_reports(example_report_plan(tmp_path), tmp_path)
     assert not (tmp_path / LETTERS_FILE).exists()
+
+
+def test_a_responsables_guard_holds_the_report_in_french(tmp_path: Path) -> None:
+    plan = with_parents(tmp_path)
+    plan["holds"] = [
+        {
+            "guard": "parents_coverage",
+            "message": "the responsables file lists 3 of the 40 parents",
+            "figures": {"found": 3, "expected": 40, "percent": 8, "min_percent": 80},
+            "allow": "--allow parents_coverage",
+            "allowed": False,
+        }
+    ]
+    render_reports(plan, tmp_path)
+    text = text_of((tmp_path / "rapport.html").read_text(encoding="utf-8"))
+    assert "Plan bloqué : le fichier des responsables n'en reconnaît que 3 sur 40 — fichier partiel ?" in text
+    assert "Fichier des responsables incomplet ?" in text
+    assert "en reconnaît 3 sur les 40 que SACoche connaît" in text
+    assert "parents_coverage" not in text and "the responsables file" not in text
