@@ -25,7 +25,8 @@ from typing import Any
 
 from engine.dburl import parse_url, public_url
 from engine.errors import OndeError
-from engine.render.sql import LoadedPlan, load_plan, rendered_plan_sha, sql_path
+from engine.render.loading import LoadedPlan, load_plan
+from engine.render.sql import rendered_plan_sha, sql_path
 from engine.target import check_target
 
 CLIENTS = ("mariadb", "mysql")

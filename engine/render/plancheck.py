@@ -1,5 +1,5 @@
 """The shape of the parts of plan.json that show, the report and the SQL header read but that
-:func:`engine.render.validate_plan` does not check field by field: holds, state, source, left_alone, each
+:mod:`engine.render.itemcheck` does not check field by field: holds, state, source, left_alone, each
 item's subject and reason, look-alike candidates, and that every date is a real calendar date.
 
 plan.json may be edited by hand (``accepted`` flags), so a wrong type there must be one message naming

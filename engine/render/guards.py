@@ -1,0 +1,124 @@
+"""The guards of apply.sql and revert.sql (what must hold before the first write, MyISAM having no
+rollback) and the checks of verify.sql, made step by step from the model's families of items.
+
+Each guard is a :class:`~engine.render.check.Check` whose condition :mod:`~engine.render.sqlphrases`
+spells; their order is their number in the scripts, so each script's steps are listed here in order.
+A family's steps live in its module (``guards_groups``, ``guards_accounts``, ``guards_memberships``,
+``guards_archive``); a new family adds a module and its steps to these lists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.render import guards_accounts as accounts
+from engine.render import guards_archive as archive
+from engine.render import guards_groups as groups
+from engine.render import guards_memberships as memberships
+from engine.render.check import OWN_ROW_GUARDS, Check, GuardContext, Step, numbered
+from engine.render.model import SqlModel
+
+
+def _held(ctx: GuardContext) -> list[Check]:
+    """A plan held by one of the planner's guards (and not allowed) stops apply.sql before anything."""
+    guards = []
+    for hold in ctx.model.doc.get("holds") or []:
+        if isinstance(hold, dict) and not hold.get("allowed"):
+            text = f"the plan is held by guard {hold.get('guard')}; re-plan with {hold.get('allow')}"
+            guards.append(Check("plan", "plan is held", text, "never"))
+    return guards
+
+
+APPLY_STEPS: tuple[Step, ...] = (
+    _held,
+    groups.apply_created,
+    groups.apply_renamed,
+    accounts.apply_created,
+    accounts.apply_changed,
+    memberships.apply_users,
+    memberships.apply_removed,
+    groups.apply_retired,
+    archive.apply,
+)
+#: after the new states are accepted: guards about other items' rows, which no write of this plan makes
+APPLY_LAST_STEPS: tuple[Step, ...] = (groups.apply_refs_single,)
+REVERT_STEPS: tuple[Step, ...] = (
+    groups.revert_retired,
+    memberships.revert_removed,
+    memberships.revert_added,
+    accounts.revert_changed,
+    accounts.revert_created,
+    groups.revert_renamed,
+    archive.revert,
+    groups.revert_created,
+)
+VERIFY_STEPS: tuple[Step, ...] = (
+    groups.verify_created,
+    groups.verify_renamed,
+    accounts.verify_created,
+    accounts.verify_changed,
+    memberships.verify_added,
+    memberships.verify_removed,
+    groups.verify_retired,
+    archive.verify,
+    groups.verify_left_alone,
+)
+#: apply guard on an item's own row → the condition saying the row is already in the plan's new state
+NEW_STATES = {**groups.NEW_STATES, **accounts.NEW_STATES, **memberships.NEW_STATES, **archive.NEW_STATES}
+
+
+def _run(steps: tuple[Step, ...], ctx: GuardContext) -> list[Check]:
+    return [check for step in steps for check in step(ctx)]
+
+
+def apply_guards(model: SqlModel, *, new_states: bool = False) -> list[Check]:
+    """Everything that must hold before the first write, each with the message it stops with; with
+    ``new_states`` (MySQL: no transaction) each guard on an item's own row also passes when the row
+    is already as apply.sql leaves it (a run that was interrupted)."""
+    ctx = GuardContext(model, new_states=new_states)
+    guards = _run(APPLY_STEPS, ctx)
+    if new_states:
+        _accept_new_states(guards)
+    return numbered(guards + _run(APPLY_LAST_STEPS, ctx))
+
+
+def _accept_new_states(guards: list[Check]) -> None:
+    """After an interruption a row may already be in the plan's new state: each guard on an item's
+    own row passes then too (and the item's write, conditioned on the old state, moves nothing)."""
+    for g in guards:
+        if g.check in NEW_STATES:
+            g.either = [Check(g.item, "", "", NEW_STATES[g.check], g.subject)]
+
+
+def revert_guards(model: SqlModel) -> list[Check]:
+    """Everything that must hold before revert.sql writes: rows still hold what apply.sql wrote."""
+    guards = _run(REVERT_STEPS, GuardContext(model))
+    # After a partial apply a row may be in the plan's old state: nothing to revert there, and every
+    # write of revert.sql is conditioned on the new state, so such a row is left as it is.
+    olds = old_states(model)
+    for g in guards:
+        old = olds.get(g.item)
+        if isinstance(old, list):
+            g.either = old
+        elif old == "absent" and g.check == "membership_present":
+            g.check = "always"
+    return numbered(guards)
+
+
+def verify_checks(model: SqlModel) -> list[Check]:
+    """What must hold after apply.sql, one check per item (and per hand-made group left alone)."""
+    return numbered(_run(VERIFY_STEPS, GuardContext(model)))
+
+
+def old_states(model: SqlModel) -> dict[str, str]:
+    """item id → how verify.sql tells "not done" (the item's row still as the plan found it) from an
+    unexpected state: the apply guards about the item's own row, or "absent" (a membership to add:
+    not done while absent) or "never" (a hand-made group: only ever done or unexpected)."""
+    found: dict[str, list[Check]] = {}
+    for g in apply_guards(model):
+        if g.check in OWN_ROW_GUARDS:
+            found.setdefault(g.item, []).append(g)
+    states: dict[str, Any] = {item: checks for item, checks in found.items()}
+    for m in model.memberships_add:
+        states.setdefault(m.id, "absent")
+    return states

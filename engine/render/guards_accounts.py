@@ -1,0 +1,57 @@
+"""Guards and checks about pupils' accounts (``sacoche_user``): new accounts and changed ones."""
+
+from __future__ import annotations
+
+from engine.render.check import Check, GuardContext, each
+
+#: apply guard on an item's own row → the condition that says the row is already as apply.sql leaves it
+NEW_STATES = {"user": "user_new"}
+
+
+def apply_created(ctx: GuardContext) -> list[Check]:
+    """Each new pupil's login is free (or, after an interrupted run on MySQL, the account is there)."""
+    guards = []
+    for c in ctx.model.creates:
+        text = f"login {c.login} of the new pupil is taken (case and accents ignored)"
+        free = Check(c.id, "login taken", text, "login_free", c.login)
+        if ctx.new_states:  # or created by this plan already
+            free.either = [Check(c.id, "", "", "created_all", c)]
+        guards.append(free)
+        ctx.refs_needed.setdefault(("classe", c.class_ref), c.id)
+    return guards
+
+
+def apply_changed(ctx: GuardContext) -> list[Check]:
+    guards = []
+    for u in ctx.model.user_changes:
+        text = f"user_id {u.user_id} no longer holds the values the plan saw"
+        guards.append(Check(u.id, "row changed", text, "user", u))
+        for ref in u.new_class_refs:
+            ctx.refs_needed.setdefault(("classe", ref), u.id)
+    return guards
+
+
+def revert_changed(ctx: GuardContext) -> list[Check]:
+    return each(
+        ctx.model.user_changes,
+        "row changed",
+        "user_new",
+        lambda u: f"user_id {u.user_id} no longer holds the values apply.sql wrote",
+    )
+
+
+def revert_created(ctx: GuardContext) -> list[Check]:
+    text = "the new pupil's account is gone or was changed since apply.sql"
+    if ctx.model.deletes_created:
+        text = "the new pupil's account changed or was used since apply.sql: not deleted"
+    return each(ctx.model.creates, "account changed", "created", text)
+
+
+def verify_created(ctx: GuardContext) -> list[Check]:
+    return each(
+        ctx.model.creates, "", "created_all", lambda c: f"account {c.login} exists with the plan's values"
+    )
+
+
+def verify_changed(ctx: GuardContext) -> list[Check]:
+    return each(ctx.model.user_changes, "", "user_new", lambda u: f"user_id {u.user_id} holds the new values")

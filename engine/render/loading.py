@@ -1,0 +1,130 @@
+"""Reading ``plan.json`` and validating what the renderers rely on: :func:`load_plan` → :class:`LoadedPlan`.
+
+Every problem names the file and the line of the item (:mod:`~engine.render.itemcheck` checks each item
+for the SQL, :mod:`~engine.render.plancheck` the rest of the document and the seal).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.errors import OndeError, OndeErrorGroup
+from engine.render.columns import DATE_RE
+from engine.render.itemcheck import is_text, item_value_problems, plan_widths
+from engine.render.plancheck import PLAN_HINT, SEAL_HINT, document_problems, item_problems, seal_problems
+
+PLAN_FILE = "plan.json"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedPlan:
+    path: Path
+    doc: dict[str, Any]
+    sha256: str
+
+    def line_of(self, needle: str) -> int | None:
+        """The line of plan.json where ``needle`` first appears (read again: only errors need it)."""
+        try:
+            return _line_of(self.path.read_text(encoding="utf-8"), needle)
+        except (OSError, UnicodeDecodeError):
+            return None
+
+
+def _line_of(text: str, needle: str) -> int | None:
+    index = text.find(needle)
+    return None if index < 0 else text.count("\n", 0, index) + 1
+
+
+def load_plan(plan_dir: Path) -> LoadedPlan:
+    """Read and validate ``plan_dir/plan.json``; errors name the file and the line."""
+    path = Path(plan_dir) / PLAN_FILE
+    if not path.is_file():
+        raise OndeError(
+            "no plan.json here", file=path, hint="give the directory written by `onde-sacoche plan --out`"
+        )
+    raw = path.read_bytes()
+    sha256 = hashlib.sha256(raw).hexdigest()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise OndeError(f"plan.json is not UTF-8 ({exc.reason})", file=path) from None
+    del raw  # a million-pupil plan.json is hundreds of MiB: hold one copy at a time
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise OndeError(
+            f"plan.json is not valid JSON: {exc.msg}",
+            file=path,
+            line=exc.lineno,
+            column=exc.colno,
+            hint="undo the last edit (only `accepted` flags are meant to be edited: true or false)",
+        ) from None
+    except RecursionError:  # lists or objects nested thousands of levels deep: not a plan
+        raise OndeError(
+            "plan.json is nested far too deeply to be a plan", file=path, line=1, hint=PLAN_HINT
+        ) from None
+    validate_plan(doc, text, path)
+    return LoadedPlan(path, doc, sha256)
+
+
+def validate_plan(doc: Any, text: str, path: Path) -> None:
+    """Check what the renderers rely on; every problem names the line of the item in plan.json."""
+    if not isinstance(doc, dict):
+        raise OndeError("plan.json must hold one JSON object", file=path, line=1, hint=PLAN_HINT)
+    version = doc.get("format_version")
+    if version != FORMAT_VERSION:
+        raise OndeError(
+            f"unsupported plan format_version {version!r} (this tool reads {FORMAT_VERSION})",
+            file=path,
+            line=_line_of(text, '"format_version"') or 1,
+            hint="re-run `onde-sacoche plan` with this version of the tool",
+        )
+    for key, kind in (("items", list), ("source", dict), ("state", dict), ("summary", dict)):
+        if not isinstance(doc.get(key), kind):
+            raise OndeError(
+                f"plan.json: '{key}' is missing or is not a {kind.__name__}",
+                file=path,
+                line=_line_of(text, f'"{key}"') or 1,
+                hint=PLAN_HINT,
+            )
+    errors: list[OndeError] = []
+    if not (is_text(doc.get("today")) and DATE_RE.match(doc["today"])):
+        errors.append(
+            OndeError(
+                "'today' must be a date yyyy-mm-dd",
+                file=path,
+                line=_line_of(text, '"today"') or 1,
+                hint=PLAN_HINT,
+            )
+        )
+    errors += [
+        OndeError(m, file=path, line=_line_of(text, n) or 1, hint=PLAN_HINT)
+        for n, m in document_problems(doc)
+    ]
+    widths = plan_widths(doc["state"])
+    if isinstance(widths, str):
+        errors.append(OndeError(widths, file=path, line=_line_of(text, '"widths"') or 1, hint=PLAN_HINT))
+        widths = {}
+    seen: set[str] = set()
+    for index, item in enumerate(doc["items"]):
+        problems = item_value_problems(item, widths) + item_problems(item)
+        if isinstance(item, dict) and item.get("id") in seen:
+            problems.append("the same id appears twice")
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            seen.add(item["id"])
+        line = None  # searched only for a faulty item: a search per item is quadratic on big plans
+        if problems and isinstance(item, dict) and isinstance(item.get("id"), str):
+            line = _line_of(text, json.dumps(item["id"], ensure_ascii=False))
+        for problem in problems:
+            name = item.get("id") if isinstance(item, dict) else None
+            errors.append(OndeError(f"item {name or index}: {problem}", file=path, line=line, hint=PLAN_HINT))
+    if not errors:  # the seal is checked on a plan that is otherwise sound: its own messages are clearer
+        seal = seal_problems(doc)
+        errors = [OndeError(m, file=path, line=_line_of(text, n) or 1, hint=SEAL_HINT) for n, m in seal]
+    if errors:
+        raise OndeErrorGroup(errors) if len(errors) > 1 else errors[0]
