@@ -135,3 +135,23 @@ def test_a_responsables_guard_holds_the_report_in_french(tmp_path: Path) -> None
     assert "Fichier des responsables incomplet ?" in text
     assert "en reconnaît 3 sur les 40 que SACoche connaît" in text
     assert "parents_coverage" not in text and "the responsables file" not in text
+
+
+def test_every_parent_item_shows_its_id_and_state(tmp_path: Path) -> None:
+    plan = with_parents(tmp_path)
+    render_reports(plan, tmp_path)
+    html = (tmp_path / "rapport.html").read_text(encoding="utf-8")
+    parents = [i for i in plan["items"] if i["kind"].startswith("parent_")]
+    assert {i["kind"] for i in parents} == {
+        "parent_create", "parent_update", "parent_reactivate", "parent_deactivate",
+        "parent_address", "parent_link", "parent_unlink", "parent_decide",
+    }  # fmt: skip
+    for item in parents:
+        if item["kind"] == "parent_decide":
+            assert f'Réponse à saisir pour le n° <span class="id">{item["id"]}</span>' in html
+            continue
+        state = "coché" if item["accepted"] else "non coché"
+        assert (
+            f'<span class="id">n° {item["id"]}</span><span class="{state.replace(" ", "-")}">{state}</span>'
+            in html
+        )
