@@ -8,7 +8,8 @@ its hash. A parent without a row gets no letter (the report says which ones).
 
 A family is the parents sharing children: two parents of the same child get **one letter each** (each
 account has its own password, parents may live apart and a password is personal), printed one after the
-other and marked « lettre 1 sur 2 » so that the secretary hands both out together. Families are in the
+other and marked « lettre 1 sur 2 » so that the secretary hands both out together (the other parent is
+not named: a letter carries only what its reader needs). Families are in the
 order of their first child's class (school order), then the child's name: the letters go home through the
 children's classes. The letter names the parent (M. / Mme), the children it is linked to by this plan and
 their classes, the login and password, how to connect (SACoche's address when it is known, else a line to
@@ -250,7 +251,6 @@ def _in_families(letters: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "of": len(members),
                     "via": " ".join(p for p in (own.get("prenom", ""), own.get("nom", "")) if p),
                     "via_classe": own.get("classe", ""),
-                    "others": [m["name"] for m in members if m is not letter],
                 }
             )
     return out
