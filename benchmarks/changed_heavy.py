@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -28,6 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import synth
+from benchmarks.config import ROOT, TODAY
+from benchmarks.measure import bench_env, compile_project, measure
+from benchmarks.stages import plan_child_command, read_stages
 
 #: issue 17: "every pupil of a school changed: class moves, new pupils, leavers, class renames, many homonyms"
 CHANGED_HEAVY = synth.Shares(
@@ -101,8 +105,6 @@ def _client(server: Any, script: Path) -> float:
 
 def bench_changed_heavy(work: Path, *, pupils: int, timeout: float, today: str) -> dict[str, Any]:
     """Plan, reference I/O and apply of one changed-heavy school on a private MariaDB server."""
-    from benchmarks.run import ALLOW_ALL, ROOT, _env, measure, read_stages
-
     sys.path.insert(0, str(ROOT / "tests"))
     try:
         from support.mariadb import MariaDBServer, MariaDBUnavailable, SacocheDatabase
@@ -112,7 +114,9 @@ def bench_changed_heavy(work: Path, *, pupils: int, timeout: float, today: str) 
     folder = work / "changed-heavy"
     school = synth.generate(folder, pupils=pupils, seed=11, shares=CHANGED_HEAVY, prefix="changed")[0]
     result: dict[str, Any] = {"pupils": school.pupils, "accounts": school.accounts, "planted": school.planted}
-    env = _env(work)
+    result["load"] = [round(os.getloadavg()[0], 1)]  # the machine may be shared: said next to the figures
+    result["nproc"] = os.cpu_count()
+    env = bench_env(work)
     try:
         with MariaDBServer(base_dir=folder / "server") as server:
             server.create_database("bench")
@@ -128,9 +132,7 @@ def bench_changed_heavy(work: Path, *, pupils: int, timeout: float, today: str) 
             seconds, joined = reference.stdout.split()
             result["reference_seconds"], result["reference_joined"] = float(seconds), int(joined)
             timings, out = folder / "stages.jsonl", folder / "plan"
-            cmd = [sys.executable, str(ROOT / "benchmarks" / "run.py"), "_plan-child", str(timings), "plan"]
-            cmd += [str(school.export), "--db", db.url, "--out", str(out), "--today", today, "--force"]
-            cmd += [arg for guard in ALLOW_ALL for arg in ("--allow", guard)]
+            cmd = plan_child_command(timings, school.export, db.url, out, today=today)
             run = measure(cmd, timeout=timeout, env=env)
             result["plan"] = {
                 "seconds": run.seconds,
@@ -155,6 +157,7 @@ def bench_changed_heavy(work: Path, *, pupils: int, timeout: float, today: str) 
     except MariaDBUnavailable as exc:
         result["missing"] = f"not measured: {exc}"
         return result
+    result["load"].append(round(os.getloadavg()[0], 1))
     result["plan_ratio"] = result["plan"]["seconds"] / result["reference_seconds"]
     result["apply_ratio"] = result["apply_seconds"] / result["load_seconds"]
     return result
@@ -220,6 +223,18 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def _shared(result: dict[str, Any]) -> str:
+    """How loaded the machine was while this case ran (older saved reports do not say)."""
+    load = result.get("load") or []
+    if len(load) < 2:
+        return ""
+    return (
+        f" Load average {load[0]} when this case started and {load[1]} when it ended, on "
+        f"{result.get('nproc')} cores: other work shared the machine, so every wall time is longer than on "
+        "an idle one; each ratio compares two figures measured in the same minutes."
+    )
+
+
 def markdown(result: dict[str, Any]) -> str:
     """Section (h) of docs/performance.md."""
     lines = ["## (h) Changed-heavy school on MariaDB", ""]
@@ -233,7 +248,7 @@ def markdown(result: dict[str, Any]) -> str:
         f"moved or updated, {planted.get('deactivate', 0):,} leavers, {planted.get('class_rename', 0)} "
         f"renamed classes; 10 % homonyms), state on MariaDB {result.get('server', '')} (private server, "
         "SACoche's DDL). All guards allowed. The issue's table goes to 200,000 pupils; this run's size is "
-        "what the shared machine ran in a few minutes.",
+        "what the shared machine ran in a few minutes." + _shared(result),
         "",
         "| | wall time | peak RSS | ratio |",
         "|---|---|---|---|",
@@ -268,8 +283,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=900.0)
     parser.add_argument("--work", type=Path, default=None)
     args = parser.parse_args(argv)
-    from benchmarks.run import TODAY, compile_project
-
     compile_project()
     with tempfile.TemporaryDirectory() as tmp:
         work = args.work or Path(tmp)

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import synth
+from benchmarks.config import TODAY
+from benchmarks.measure import bench_env, compile_project, measure
 
 FRENCH_PRIMARY_SCHOOLS = 45_000
 TARGET_SCHOOLS_PER_SECOND = 80.0  # 45,000 schools in under 10 minutes with --jobs 2
@@ -26,12 +28,10 @@ TARGET_SPEEDUP = 1.7
 
 def bench_throughput(work: Path, *, schools: int, pupils: int, runs: int, today: str) -> dict[str, Any]:
     """Plan ``schools`` schools with 1 and 2 jobs; wall times, schools/s, speed-up, peak RSS."""
-    from benchmarks.run import _env, measure  # run.py imports this module: not at the top
-
     folder = work / "throughput"
     generated = synth.generate(folder, schools=schools, pupils=pupils, seed=17)
     db_map = synth.write_db_map(folder / "db-map.yaml", generated)
-    env = _env(work)
+    env = bench_env(work)
     measured: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
     for _ in range(runs):
         for jobs in (1, 2):
@@ -145,8 +145,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--work", type=Path, default=None)
     args = parser.parse_args(argv)
-    from benchmarks.run import TODAY, compile_project
-
     compile_project()
     with tempfile.TemporaryDirectory() as tmp:
         work = args.work or Path(tmp)

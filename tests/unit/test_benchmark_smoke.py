@@ -17,12 +17,19 @@ from helpers import REPO
 
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
-from benchmarks import run
+from benchmarks import changed_heavy, run
+from benchmarks.batch import bench_batch
+from benchmarks.config import TINY, Sizes
+from benchmarks.large import bench_large
+from benchmarks.measure import machine, measure
+from benchmarks.report import evaluate, render_markdown
+from benchmarks.stages import read_stages
+from benchmarks.startup import bench_startup_and_small
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    return run.run_all(tmp_path_factory.mktemp("bench"), run.TINY, mode="tiny", with_pandas=False)
+    return run.run_all(tmp_path_factory.mktemp("bench"), TINY, mode="tiny", with_pandas=False)
 
 
 def test_every_measurement_is_a_number(report: dict) -> None:
@@ -33,13 +40,13 @@ def test_every_measurement_is_a_number(report: dict) -> None:
     assert large["parse_seconds"] > 0
     assert large["plan"]["returncode"] == 0 and not large["plan"]["timed_out"]
     assert large["ratio"] > 0 and large["plan"]["rss_mb"] > 0
-    assert large["summary"]["pupils_in_file"] == run.TINY.big_pupils
+    assert large["summary"]["pupils_in_file"] == TINY.big_pupils
     stages = [s["stage"] for s in large["stages"]]
     assert {"make_plan", "read_export", "read_state", "match", "build_plan"} <= set(stages)
     assert large["plan_json_mb"] > 0
     for jobs in (1, 2):
         assert batch[f"jobs{jobs}"]["seconds"] > 0
-        assert batch[f"jobs{jobs}"]["counts"]["ok"] == run.TINY.batch_schools
+        assert batch[f"jobs{jobs}"]["counts"]["ok"] == TINY.batch_schools
     assert batch["speedup"] > 0
     databases = report["apply"]["databases"]
     missing = report["apply"].get("mariadb")  # "not measured: …" when MariaDB is not installed
@@ -54,10 +61,10 @@ def test_every_measurement_is_a_number(report: dict) -> None:
 
 def test_throughput_counts_schools_per_second(report: dict) -> None:
     measured = report["throughput"]
-    assert measured["schools"] == run.TINY.throughput_schools
+    assert measured["schools"] == TINY.throughput_schools
     for jobs in (1, 2):
         row = measured[f"jobs{jobs}"]
-        assert row["counts"]["ok"] == run.TINY.throughput_schools and row["returncode"] == 0
+        assert row["counts"]["ok"] == TINY.throughput_schools and row["returncode"] == 0
         assert row["schools_per_second"] == pytest.approx(measured["schools"] / row["seconds"])
     assert measured["speedup"] > 0
     assert measured["french_schools_minutes"] == pytest.approx(
@@ -80,10 +87,12 @@ def test_changed_heavy_school_on_mariadb(report: dict) -> None:
     assert measured["load_rows"] > 0 and measured["load_seconds"] > 0 and measured["apply_seconds"] > 0
     assert measured["plan_ratio"] > 0 and measured["apply_ratio"] > 0
     assert {"read_state", "render_sql"} <= {s["stage"] for s in measured["stages"]}
+    assert len(measured["load"]) == 2 and measured["nproc"] >= 1  # a shared machine says so
+    assert f"Load average {measured['load'][0]} when this case started" in changed_heavy.markdown(measured)
 
 
 def test_the_document_renders_every_target(report: dict, tmp_path: Path) -> None:
-    text = run.render_markdown(report)
+    text = render_markdown(report)
     sections = ("## Machine", "## Targets", *(f"## ({x})" for x in "abcdefgh"), "## Notes")
     for section in sections:
         assert section in text
@@ -102,7 +111,7 @@ def test_the_document_renders_every_target(report: dict, tmp_path: Path) -> None
     assert "schools/s" in text and "45,000" in text
     assert "pandas is not installed" in text
     assert "`read_export`" in text
-    targets = run.evaluate(report)
+    targets = evaluate(report)
     assert [t["met"] for t in targets if t["id"] == "c"] == [None]
     for target in targets:  # a missed target says by how much, and why
         if target["met"] is False:
@@ -111,7 +120,7 @@ def test_the_document_renders_every_target(report: dict, tmp_path: Path) -> None
 
 
 def test_an_unfinished_big_plan_is_reported_with_its_stage(tmp_path: Path) -> None:
-    sizes = run.Sizes(
+    sizes = Sizes(
         small_pupils=30,
         runs=1,
         big_pupils=5_000,
@@ -120,26 +129,26 @@ def test_an_unfinished_big_plan_is_reported_with_its_stage(tmp_path: Path) -> No
         batch_pupils=30,
         parse_runs=1,
     )
-    large = run.bench_large(tmp_path, sizes, with_pandas=False)
+    large = bench_large(tmp_path, sizes, with_pandas=False)
     assert large["plan"]["timed_out"]
     assert large["ratio"] is None
     assert not math.isnan(large["plan"]["rss_mb"])
     report = {
         "mode": "tiny",
-        "machine": run.machine(),
-        "small": run.bench_startup_and_small(tmp_path / "s", sizes),
+        "machine": machine(),
+        "small": bench_startup_and_small(tmp_path / "s", sizes),
         "large": large,
-        "batch": run.bench_batch(tmp_path / "b", sizes),
+        "batch": bench_batch(tmp_path / "b", sizes),
     }
-    text = run.render_markdown(report)
+    text = render_markdown(report)
     assert "unfinished" in text and "**missed**" in text
 
 
 def test_measure_kills_on_timeout_and_reads_rss() -> None:
-    done = run.measure([sys.executable, "-c", "x = bytearray(64 * 2**20); print(len(x))"])
+    done = measure([sys.executable, "-c", "x = bytearray(64 * 2**20); print(len(x))"])
     assert done.returncode == 0 and done.stdout.strip() == str(64 * 2**20)
     assert done.rss_mb > 64
-    stopped = run.measure([sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.5)
+    stopped = measure([sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.5)
     assert stopped.timed_out and stopped.seconds < 10
 
 
@@ -160,6 +169,20 @@ def test_stage_log_of_a_stopped_run(tmp_path: Path) -> None:
         {"event": "start", "stage": "render_outputs", "depth": 1},
     ]
     log.write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
-    done, running = run.read_stages(log)
+    done, running = read_stages(log)
     assert [s["stage"] for s in done] == ["read_export"]
     assert running == "make_plan > render_outputs"
+
+
+def test_the_entry_rewrites_the_document_from_saved_measurements(report: dict, tmp_path: Path) -> None:
+    saved, doc = tmp_path / "report.json", tmp_path / "performance.md"
+    saved.write_text(json.dumps(report), encoding="utf-8")
+    assert run.main(["--render", str(saved), "--doc", str(doc)]) == 0
+    assert doc.read_text(encoding="utf-8") == render_markdown(json.loads(json.dumps(report)))
+
+
+def test_every_benchmark_module_stays_under_400_lines() -> None:
+    modules = sorted((REPO / "benchmarks").rglob("*.py"))
+    assert len(modules) > 10
+    too_long = {str(p.relative_to(REPO)): n for p in modules if (n := len(p.read_text().splitlines())) > 400}
+    assert not too_long
