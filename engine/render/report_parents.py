@@ -359,7 +359,21 @@ def parents_view(
     if decide:
         parts.append(plural(decide, "question", "questions"))
     unchanged = summary.get("parents_unchanged")
+    src = plan.get("source_parents") if isinstance(plan.get("source_parents"), dict) else {}
+    pupils_source = plan.get("source", {})
     return {
+        "source": {
+            "file": str(src.get("file", "")),
+            "rows": src.get("rows"),
+            "format": str(src.get("format", "")),
+            "confirmed": bool(src.get("format_confirmed", True)),
+        }
+        if src
+        else None,
+        # a responsables export alone against the database: it is the plan's only file
+        "alone": bool(src)
+        and pupils_source.get("file") == src.get("file")
+        and not pupils_source.get("pupils"),
         "summary_line": join_fr(parts) if parts else "aucun changement",
         "in_file": summary.get("parents_in_file"),
         "unchanged": unchanged if isinstance(unchanged, int) else None,

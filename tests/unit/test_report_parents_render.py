@@ -152,3 +152,52 @@ def test_every_parent_item_shows_its_id_and_state(tmp_path: Path) -> None:
             continue
         state = '<span class="coche">coché' if item["accepted"] else '<span class="non-coche">non coché'
         assert f'<span class="id">n° {item["id"]}</span>{state}</span>' in html
+
+
+def test_a_responsables_export_alone_is_the_reports_only_file(tmp_path: Path) -> None:
+    parents = school_plan()
+    source = {"file": "responsables.csv", "format": "onde2-responsables", "format_confirmed": False}
+    plan = {
+        "today": "2026-09-01",
+        "source": {**source, "pupils": 0},
+        "source_parents": {**source, "rows": 9, "child_groups": 2},
+        "summary": {"pupils_in_file": 0, "unchanged": 0, **parents["summary"]},
+        "items": [i for i in parents["items"] if i["kind"].startswith("parent_")],
+    }
+    write_credentials(tmp_path, credentials_rows(plan["items"], PASSWORDS))
+    render_reports(plan, tmp_path)
+    text = text_of((tmp_path / "rapport.html").read_text(encoding="utf-8"))
+    assert "Mise à jour des comptes élèves et responsables dans SACoche" in text
+    assert "Fichier des responsables responsables.csv (9 lignes)" in text and "Fichier ONDE" not in text
+    assert "0 élève du fichier sans changement" not in text
+    assert "Aucun élève de SACoche ne porte ces nom et prénom" not in text  # Emma has two candidates
+    summary = (tmp_path / "resume.md").read_text(encoding="utf-8")
+    assert "0 élève du fichier" not in summary and "0 compte possible" not in summary
+
+
+def test_a_guessed_responsables_format_is_said_beside_a_pupils_export(tmp_path: Path) -> None:
+    plan = with_parents(tmp_path)
+    plan["source_parents"] = {
+        "file": "resp.csv",
+        "rows": 9,
+        "format": "onde2-responsables",
+        "format_confirmed": False,
+    }
+    render_reports(plan, tmp_path)
+    text = text_of((tmp_path / "rapport.html").read_text(encoding="utf-8"))
+    assert "Fichier ONDE onde2-ecole-des-tilleuls.csv (55 élèves) Fichier des responsables resp.csv" in text
+    assert "Le format du fichier des responsables (onde2-responsables) n'a pas encore été vérifié" in text
+
+
+def test_a_child_found_nowhere_asks_for_its_account(tmp_path: Path) -> None:
+    plan = with_parents(tmp_path)
+    question = next(
+        i for i in plan["items"] if i["kind"] == "parent_decide" and i["target"]["question"] == "child"
+    )
+    question["subject"]["candidates"], question["target"]["candidates"] = [], []
+    question["reason"]["situation"] = "child_not_found"
+    render_reports(plan, tmp_path)
+    text = text_of((tmp_path / "rapport.html").read_text(encoding="utf-8"))
+    assert "Aucun élève de SACoche ne porte ces nom et prénom" in text and "pas un élève de l'école" in text
+    summary = (tmp_path / "resume.md").read_text(encoding="utf-8")
+    assert "ligne 14 du fichier des responsables, enfant introuvable parmi les élèves\n" in summary
