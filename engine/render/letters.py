@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from engine.plan.parents_build import PARENT_CREDENTIALS_FILE
 from engine.plan.planio import read_credentials, restore_cell
 from engine.render.documents import private_dir, write_document
 from engine.render.french import class_sort_key, long_date_fr
@@ -41,8 +42,6 @@ __all__ = [
 ]
 
 LETTERS_FILE = "lettres-familles.html"
-#: the planner's private file of new parents' passwords (engine.plan.parents_build)
-PARENT_CREDENTIALS_FILE = "identifiants-parents.csv"
 #: civilité (SACoche's user_genre of a TUT account) → (abbreviation, salutation)
 CIVILITES = {"M": ("M.", "Monsieur,"), "F": ("Mme", "Madame,")}
 UNKNOWN_CIVILITE = ("", "Madame, Monsieur,")

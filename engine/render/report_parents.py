@@ -14,19 +14,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from engine.plan.parents_rules import PARENT_KINDS, SITUATIONS
 from engine.render.french import NO_CLASS, class_sort_key, date_fr, join_fr, plural
 from engine.state import ACTIVE
 
-PARENT_KINDS = (
-    "parent_create",
-    "parent_update",
-    "parent_reactivate",
-    "parent_deactivate",
-    "parent_address",
-    "parent_link",
-    "parent_unlink",
-    "parent_decide",
-)
 #: (kind, singular, plural) after « Responsables : » in the summary, in this order
 SUMMARY_PHRASES = (
     ("parent_create", "nouveau compte", "nouveaux comptes"),
@@ -47,24 +38,8 @@ UNCHECKED_PHRASES = (
     ("parent_unlink", "détachement d'un responsable", "détachements de responsables"),
     ("parent_deactivate", "désactivation de responsable", "désactivations de responsables"),
 )
-#: reason.situation → French (docs/parents.md, "Reasons"; engine.plan.parents.SITUATIONS holds both)
-SITUATIONS_FR = {
-    "parent_new": "nouveau responsable, enfant(s) trouvé(s)",
-    "parent_changed": "coordonnées du responsable modifiées",
-    "parent_reappeared": "ancien responsable de nouveau présent",
-    "address_new": "adresse ajoutée",
-    "address_changed": "adresse modifiée",
-    "child_listed": "enfant rattaché à ce responsable",
-    "child_not_listed": "enfant plus rattaché à ce responsable",
-    "no_active_child": "plus aucun enfant scolarisé",
-    "absent_with_active_child": "absent du fichier, enfant encore scolarisé",
-    "child_not_found": "enfant introuvable parmi les élèves",
-    "child_homonyms": "plusieurs élèves portent ces nom et prénom",
-    "child_birth_date_differs": "mêmes nom et prénom, autre date de naissance",
-    "child_pupil_undecided": "l'élève lui-même attend une décision",
-    "parent_same_names": "un compte porte ces nom et prénom, sans enfant commun",
-    "parent_ambiguous": "plusieurs comptes pourraient être ce responsable",
-}
+#: reason.situation → its French phrase (engine.plan.parents_rules.SITUATIONS, docs/parents.md "Reasons")
+SITUATIONS_FR = {situation: french for situation, (_, french) in SITUATIONS.items()}
 TIER_FR = {
     "nom_prenom_child": "reconnu par ses nom et prénom et un enfant commun",
     "email": "reconnu par son courriel",
