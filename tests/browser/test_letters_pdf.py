@@ -9,15 +9,19 @@ poppler missing: skipped locally, FAILED when CI=true (tests/support/browser.py)
 
 from __future__ import annotations
 
+import csv
+import random
 import re
+import shutil
 import subprocess
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from support.browser import example_report_plan, pdf_pages, require_chromium, require_poppler
+from support.browser import EXAMPLES, example_report_plan, pdf_pages, require_chromium, require_poppler
 from support.parent_items import child, credentials_rows, new_family, write_credentials
 
+from engine.pipeline import make_plan
 from engine.render.letters import LETTERS_FILE, render_letters
 from engine.render.report import print_pdf, render_reports
 
@@ -155,3 +159,36 @@ def test_the_report_shows_the_parents_by_class(report: dict[str, Any]) -> None:
     for classe in ("PS Mme A", "CP M. Chêne", "CE1 Mme Pivoine", "CM2 Mme Rose"):
         assert f"Responsables — classe {classe}" in text, classe
     assert "Lettres aux familles (5 nouveaux comptes de responsables" in text
+
+
+@pytest.fixture(scope="module")
+def example_school(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The bundled example school's pupils and responsables planned in one run, as ``plan`` does."""
+    base = tmp_path_factory.mktemp("school")
+    shutil.copy(EXAMPLES / "sacoche-ecole-des-tilleuls.db", base / "sacoche.db")
+    out = base / "plan"
+    make_plan(
+        EXAMPLES / "onde1-ecole-des-tilleuls.csv",
+        f"sqlite:///{base / 'sacoche.db'}",
+        out,
+        parents_path=EXAMPLES / "onde1-responsables-ecole-des-tilleuls.csv",
+        rng=random.Random(7),
+    )
+    with (out / "identifiants-parents.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter=";"))
+    return {
+        "rows": rows,
+        "letters": pdf_pages(print_pdf(out / LETTERS_FILE, out / "lettres.pdf", chromium=chromium)),
+        "report": flat(
+            " ".join(pdf_pages(print_pdf(out / "rapport.html", out / "rapport.pdf", chromium=chromium)))
+        ),
+    }
+
+
+def test_the_example_schools_letters_one_per_page(example_school: dict[str, Any]) -> None:
+    pages = [set(p.split()) for p in example_school["letters"]]
+    assert len(pages) == len(example_school["rows"]) > 40
+    for row in example_school["rows"]:
+        on = [n for n, words in enumerate(pages) if row["login"] in words]
+        assert len(on) == 1 and row["mot_de_passe"] in pages[on[0]], row["item"]
+        assert row["mot_de_passe"] not in example_school["report"], row["item"]
