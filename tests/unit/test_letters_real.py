@@ -11,6 +11,7 @@ import re
 import shutil
 import stat
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from helpers import EXAMPLES
 from engine.pipeline import make_plan
 from engine.plan.parents_build import PARENT_CREDENTIALS_FILE
 from engine.render.letters import LETTERS_FILE
+from engine.review import set_accepted
 
 PUPILS = EXAMPLES / "onde1-ecole-des-tilleuls.csv"
 PARENTS = EXAMPLES / "onde1-responsables-ecole-des-tilleuls.csv"
@@ -80,3 +82,27 @@ def test_the_report_shows_every_parent_item_and_no_password(planned: dict[str, A
     assert "Responsables — classe" in report and LETTERS_FILE in report
     for row in planned["rows"]:
         assert row["mot_de_passe"] not in report and row["mot_de_passe"] not in summary, row["item"]
+
+
+def test_a_new_plan_without_parents_leaves_no_letters_behind(tmp_path: Path) -> None:
+    shutil.copy(EXAMPLES / "sacoche-ecole-des-tilleuls.db", tmp_path / "sacoche.db")
+    db, out = f"sqlite:///{tmp_path / 'sacoche.db'}", tmp_path / "plan"
+    make_plan(PUPILS, db, out, parents_path=PARENTS, rng=random.Random(7))
+    assert (out / LETTERS_FILE).is_file()
+    make_plan(PUPILS, db, out, rng=random.Random(7))  # the same school, pupils only
+    assert not (out / PARENT_CREDENTIALS_FILE).exists()
+    assert not (out / LETTERS_FILE).exists()  # no letter of passwords outlives its plan
+
+
+def test_accepting_an_item_keeps_the_new_parents_passwords_and_letters(tmp_path: Path) -> None:
+    shutil.copy(EXAMPLES / "sacoche-ecole-des-tilleuls.db", tmp_path / "sacoche.db")
+    out = tmp_path / "plan"
+    make_plan(PUPILS, f"sqlite:///{tmp_path / 'sacoche.db'}", out, parents_path=PARENTS, rng=random.Random(7))
+    before = (out / PARENT_CREDENTIALS_FILE).read_bytes()
+    doc = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    unchecked = next(
+        i["id"] for i in doc["items"] if not i["accepted"] and i["kind"] not in ("decide", "parent_decide")
+    )
+    set_accepted(out, [unchecked], True)
+    assert (out / PARENT_CREDENTIALS_FILE).read_bytes() == before  # the only copy of the passwords
+    assert len(sections((out / LETTERS_FILE).read_text(encoding="utf-8"))) > 40
