@@ -201,6 +201,31 @@ WARNINGS_FR: tuple[tuple[re.Pattern[str], Any], ...] = (
             f"(réf. {m[2]}) et laisse l'autre tel quel."
         ),
     ),
+    (  # the parents' planner (engine/plan/parents.py, parents_build.py)
+        re.compile(r"one parent is on lines (.+) with different details: the first line's are used"),
+        lambda m: (
+            f"Un même responsable figure aux lignes {m[1]} du fichier des responsables avec des "
+            "coordonnées différentes : celles de la première ligne sont retenues."
+        ),
+    ),
+    (
+        re.compile(
+            r"parents with the same names on lines (.+) are planned as different people \(no e-mail, child "
+            r"or address in common\): if one person, give them the same e-mail in ONDE"
+        ),
+        lambda m: (
+            f"Les responsables de mêmes nom et prénom des lignes {m[1]} sont traités comme des personnes "
+            "différentes (ni courriel, ni enfant, ni adresse en commun) : s'il s'agit d'une seule personne, "
+            "lui donner le même courriel dans ONDE."
+        ),
+    ),
+    (
+        re.compile(r"the parents' items are planned for review only: apply\.sql does not write them yet .*"),
+        lambda m: (
+            "Les changements des responsables sont à relire seulement : le script apply.sql ne les écrit "
+            "pas encore dans SACoche. Ceux des élèves sont appliqués comme d'habitude."
+        ),
+    ),
     (
         re.compile(r".*decisions\.yaml: not replayed and removed .*"),
         lambda m: (

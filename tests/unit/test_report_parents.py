@@ -256,3 +256,23 @@ def test_a_child_staying_in_a_renamed_class_is_shown_under_its_new_name() -> Non
     assert "CE1 Mme Pervenche" in names and "CE1 Mme Pivoine" not in names
     create = rows(view, "CP M. Chêne", "creates")[0]
     assert [c["classe"] for c in create["children"]] == ["CE1 Mme Pervenche", "CP M. Chêne"]
+
+
+def test_the_parents_planners_warnings_in_french() -> None:
+    from engine.plan.parents_build import NOT_RENDERED_YET
+    from engine.render.report_fr import warning_fr
+
+    for english, french in (
+        (
+            "one parent is on lines 9, 10 with different details: the first line's are used",
+            "Un même responsable figure aux lignes 9, 10 du fichier des responsables",
+        ),
+        (
+            "parents with the same names on lines 4, 12 are planned as different people (no e-mail, child or "
+            "address in common): if one person, give them the same e-mail in ONDE",
+            "Les responsables de mêmes nom et prénom des lignes 4, 12",
+        ),
+        (NOT_RENDERED_YET, "le script apply.sql ne les écrit pas encore"),
+    ):
+        text, in_french = warning_fr(english)
+        assert in_french and french in text, english
