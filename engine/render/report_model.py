@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from engine.connection import redact_url
 from engine.render.french import (
     NO_CLASS,
     class_sort_key,
@@ -37,7 +38,6 @@ from engine.render.report_fr import (
 from engine.render.report_parents import PARENT_KINDS, parents_view
 from engine.render.report_rows import Names, changes_class, decision_row, pupil_row, structure_row
 from engine.render.sheets import SHEET_FILE, notice_fr, sheet_cards
-from engine.state import redact_url
 
 PUPIL_KINDS = ("create", "deactivate", "reactivate", "update", "membership_add", "membership_remove")
 STRUCTURE_KINDS = (
