@@ -14,8 +14,9 @@ Checking costs more than loading (jsonschema's import and validation, PyYAML's p
 :func:`load_rules` remembers a rule set found valid: a marker file in the user's cache (engine.cache),
 named by a digest of every byte it read (rule and schema files, names included), of the checking code and
 of the tool's version. A later run on the same bytes loads them with libyaml (or reads back what libyaml
-gave them, engine.yamlpos) and compiles them without checking. Failures are never remembered, and an edited file changes the digest, so every problem is still
-reported as above. ``onde-sacoche rules check`` always checks.
+gave them, engine.yamlpos) and compiles them without checking. Failures are never remembered, and an
+edited file changes the digest, so every problem is still reported as above. ``onde-sacoche rules check``
+always checks.
 """
 
 from __future__ import annotations
