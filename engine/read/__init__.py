@@ -8,9 +8,9 @@ A reader starts here. The stage, in the order data flows through it:
   (workbook rows); :mod:`~engine.read.cells` holds the per-cell checks shared by CSV and xlsx;
 - :mod:`~engine.read.formats` — :func:`detect`: which ONDE format a source is and where its header is
   (:class:`HeaderMatch`);
-- :mod:`~engine.read.normalise` — :func:`read_export`: rows → :class:`Pupil` records (an :class:`Export`),
-  with :mod:`~engine.read.damage` grouping row errors; :mod:`~engine.read.parents` does the same for the
-  parents' export (:func:`read_parents`).
+- :mod:`~engine.read.normalise` — :func:`read_export`: rows → :class:`Pupil` records (an :class:`Export`;
+  both in :mod:`~engine.read.records`), with :mod:`~engine.read.damage` grouping row errors;
+  :mod:`~engine.read.parents` does the same for the parents' export (:func:`read_parents`).
 
 Nothing here imports a later stage (match, plan, render): tests/unit/test_architecture.py checks it.
 """

@@ -3,7 +3,8 @@
 Each field's cell goes through the steps its rule file lists (engine.ops); then the record is checked as a
 whole (required values, what SACoche can store) and the file as a whole (duplicate INE, duplicate pupils
 without INE). Every problem names the file, physical line and column; every problem in the file is
-reported at once, so a director fixes the export in one go.
+reported at once, so a director fixes the export in one go. The records themselves (:class:`Pupil`,
+:class:`Export`) are in engine.read.records.
 """
 
 from __future__ import annotations
@@ -11,66 +12,22 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    import petl  # imported by .table() only: a plan does not need it
+from typing import Any
 
 from engine.errors import OndeError, OndeErrorGroup
 from engine.ops import ValueRejected, run_steps
 from engine.read import damage
 from engine.read.cells import INVISIBLE, OUTSIDE_BMP, without_invisible
 from engine.read.formats import HeaderMatch, detect, header_hint
-from engine.read.sources import RawSource, open_sources
-from engine.rules import RuleSet, SourceRules
+from engine.read.records import PUPIL_FIELDS, Export, Pupil
+from engine.read.sources import open_sources
+from engine.rules import RuleSet
 
 #: fields whose text ends up in SACoche's 3-byte utf8 columns
 TEXT_FIELDS = ("nom", "nom_usage", "prenom", "classe_label", "dispositif", "regroupements", "email")
 
-
-@dataclass(frozen=True, slots=True)
-class Pupil:
-    """One pupil as the export describes them, normalised; ``line`` is the physical line in the file."""
-
-    line: int
-    ine: str = ""
-    nom: str = ""
-    nom_usage: str = ""
-    prenom: str = ""
-    naissance: str = ""  # yyyy-mm-dd or ""
-    genre: str = "I"
-    niveau: str = ""  # SACoche niveau_ref (CP, CE1…), "" when the export has none (ULIS, UPE2A…)
-    classe_id: str = ""
-    classe_label: str = ""
-    dispositif: str = ""
-    regroupements: tuple[str, ...] = ()
-    email: str = ""
-
-
-PUPIL_FIELDS = tuple(f for f in Pupil.__dataclass_fields__ if f != "line")
-
-
-@dataclass(frozen=True, slots=True)
-class Export:
-    """A whole export, read and normalised: the file's facts, its pupils and non-fatal warnings."""
-
-    path: Path
-    source: SourceRules
-    raw: RawSource
-    header: HeaderMatch
-    pupils: tuple[Pupil, ...]
-    warnings: tuple[str, ...] = field(default=())
-
-    def table(self) -> petl.Table:
-        """The pupils as a petl table (one column per record field)."""
-        import petl
-
-        return petl.fromdicts(
-            [{"line": p.line, **{f: getattr(p, f) for f in PUPIL_FIELDS}} for p in self.pupils],
-            header=["line", *PUPIL_FIELDS],
-        )
+__all__ = ["PUPIL_FIELDS", "TEXT_FIELDS", "Export", "Pupil", "normalise", "paused_gc", "read_export"]
 
 
 #: rows after which a field's memo is dropped if nearly every cell was different (INE)
