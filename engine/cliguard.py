@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import json
 import os
 import re
 import sys
 import traceback
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import click
@@ -147,6 +150,40 @@ def _unexpected(exc: BaseException) -> int:
             err=True,
         )
     return EXIT_ERROR
+
+
+class IsoDay(click.DateTime):
+    """``click.DateTime(formats=["%Y-%m-%d"])`` (same values, messages and help), reading a value of ASCII
+    digits shaped ``yyyy-mm-dd`` directly: ``strptime`` gives the same date, or the same refusal, for it,
+    and importing and setting it up is a few milliseconds of a small ``plan --today``."""
+
+    def __init__(self) -> None:
+        super().__init__(formats=["%Y-%m-%d"])
+
+    def _try_to_convert_date(self, value: Any, format: str) -> datetime | None:
+        shaped = isinstance(value, str) and len(value) == 10 and value[4] == value[7] == "-"
+        if format == "%Y-%m-%d" and shaped:
+            digits = value[:4] + value[5:7] + value[8:]
+            if digits.isascii() and digits.isdigit():
+                try:
+                    return datetime(int(value[:4]), int(value[5:7]), int(value[8:]))
+                except ValueError:
+                    return None
+        return super()._try_to_convert_date(value, format)
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while a command imports the stages it runs: importing builds
+    thousands of objects that all live until the end, which each collection would walk again for nothing
+    (a few milliseconds of a small ``plan``). It resumes, if it was on, at the end of the block."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class GuardedGroup(click.Group):
