@@ -227,3 +227,24 @@ def test_every_engine_dataclass_has_a_docstring() -> None:
             if any("dataclass" in ast.unparse(d) for d in node.decorator_list):
                 missing.append(f"{path.relative_to(REPO)}:{node.lineno} {node.name}")
     assert missing == []
+
+
+def test_the_collector_is_frozen_after_the_imports_only_in_a_command_line_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gc
+
+    from engine import cliguard
+
+    monkeypatch.setattr(cliguard, "_COMMAND_LINE_RUN", [False])  # main() called with args, as tests do
+    before = gc.get_freeze_count()
+    with cliguard.collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled() and gc.get_freeze_count() == before  # a test process keeps a full collector
+    monkeypatch.setattr(cliguard, "_COMMAND_LINE_RUN", [True])
+    try:
+        with cliguard.collector_paused():
+            kept = [[] for _ in range(10)]
+        assert gc.isenabled() and gc.get_freeze_count() >= before + len(kept)
+    finally:
+        gc.unfreeze()
