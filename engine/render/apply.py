@@ -118,10 +118,14 @@ def run_sqlite(db_file: Path, script: Path) -> ScriptRun:
         except sqlite3.Error as exc:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
+            guard = str(exc).startswith("ONDE-SACOCHE GUARD ")  # the database is not as the plan found it
             raise OndeError(
                 f"{script.name} stopped and was rolled back: {exc}",
                 file=script,
-                hint="re-run `onde-sacoche plan` on the database as it is now, review, then apply",
+                hint="re-run `onde-sacoche plan` on the database as it is now, review, then apply"
+                if guard
+                else "nothing was written (one transaction): once the cause is fixed, run the same "
+                "command again",
             ) from None
         return ScriptRun(script, f"{connection.total_changes - before} row(s) written")
     finally:

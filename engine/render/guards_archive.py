@@ -22,7 +22,12 @@ def apply(ctx: GuardContext) -> list[Check]:
 
 def revert(ctx: GuardContext) -> list[Check]:
     text = "SACoche's import archive no longer holds what apply.sql wrote"
-    return each(ctx.model.archives, "archive changed", "archive_new", text)
+    guards = []
+    for a in ctx.model.archives:
+        pieces = a.prefixes("new") or a.prefixes("old")  # or cut between pieces (apply's, its own)
+        check = "archive_reverting" if pieces else "archive_new"
+        guards.append(Check(a.id, "archive changed", text, check, a))
+    return guards
 
 
 def verify(ctx: GuardContext) -> list[Check]:

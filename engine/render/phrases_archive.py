@@ -15,6 +15,7 @@ class ArchivePhrases(PhraseBase):
         "archive_old": "_archive_old",
         "archive_new": "_archive_new",
         "archive_started": "_archive_started",
+        "archive_reverting": "_archive_reverting",
         "archive_fits": "_archive_fits",
     }
     ARCHIVE_WHERE = "siecle_import_objet = 'Onde'"
@@ -54,18 +55,31 @@ class ArchivePhrases(PhraseBase):
     def _archive_fits(self, g: Any) -> str:
         return "1 = 1"
 
+    def _archive_part(self, a: Any, side: str, whole: bool) -> str:
+        """The row holds one side's date and year, and a prefix of its content at a piece boundary (or,
+        ``whole``, all of it)."""
+        day, year, _ = a.side(side)
+        states = [f"({self.prefix_is(size, digest)})" for size, digest in a.prefixes(side)]
+        prefixes = " OR ".join([*states, *([f"({self.content_is(a, side)})"] if whole else [])])
+        return (
+            f"{self.null_safe_is('siecle_import_date', day)} AND "
+            f"{self.null_safe_is('siecle_import_annee', year)} AND ({prefixes})"
+        )
+
     def _archive_started(self, g: Any) -> str:
         """apply.sql wrote the archive, or was cut between its pieces: the new date and year, and the
         new content or a prefix of it at a piece boundary."""
-        a = g.subject
-        day, year, _ = a.side("new")
-        states = [f"({self.prefix_is(size, digest)})" for size, digest in a.prefixes("new")]
-        prefixes = " OR ".join([*states, f"({self.content_is(a, 'new')})"])
-        return (
-            f"EXISTS (SELECT 1 FROM sacoche_siecle_import WHERE {self.ARCHIVE_WHERE} AND "
-            f"{self.null_safe_is('siecle_import_date', day)} AND "
-            f"{self.null_safe_is('siecle_import_annee', year)} AND ({prefixes}))"
-        )
+        part = self._archive_part(g.subject, "new", True)
+        return f"EXISTS (SELECT 1 FROM sacoche_siecle_import WHERE {self.ARCHIVE_WHERE} AND {part})"
+
+    def _archive_reverting(self, g: Any) -> str:
+        """What revert.sql may meet: apply's archive whole or cut between its pieces, or revert.sql's own
+        run cut between the old content's pieces (one statement: one reference to the table)."""
+        parts = [f"({self._archive_part(g.subject, 'new', True)})"]
+        if g.subject.prefixes("old"):
+            parts.append(f"({self._archive_part(g.subject, 'old', False)})")
+        states = " OR ".join(parts)
+        return f"EXISTS (SELECT 1 FROM sacoche_siecle_import WHERE {self.ARCHIVE_WHERE} AND ({states}))"
 
     # statements the templates call
     def archive_statements(self, a: Any, side: str) -> list[str]:
@@ -85,10 +99,14 @@ class ArchivePhrases(PhraseBase):
             )
         else:
             other = "new" if side == "old" else "old"
+            where = self.content_is(a, other)
+            if side == "old" and (cuts := a.prefixes("new")):  # revert after apply cut between pieces
+                where = " OR ".join([f"({where})", *(f"({self.prefix_is(n, d)})" for n, d in cuts)])
+                where = f"({where})"
             head = (
                 f"UPDATE sacoche_siecle_import SET siecle_import_date = {self.lit(day)}, "
                 f"siecle_import_annee = {self.lit(year)}, siecle_import_contenu = {big(first)} "
-                f"WHERE {self.ARCHIVE_WHERE} AND {self.content_is(a, other)}"
+                f"WHERE {self.ARCHIVE_WHERE} AND {where}"
             )
         # each piece is appended only onto the pieces before it: a cut between pieces can be finished
         tail = [
