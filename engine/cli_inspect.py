@@ -83,7 +83,7 @@ def _print_parents(info: dict[str, Any]) -> None:
             f"  {info['skipped_rows']} rows of another table (organisations) skipped, "
             f"from line {info['skipped_from_line']}"
         )
-    echo("  parents are read and inspected only: they cannot be planned yet")
+    echo("  plan it with `onde-sacoche plan PUPILS_EXPORT --parents FILE`, or alone against the database")
     for warning in info["warnings"]:
         echo(f"  warning: {warning}")
 

@@ -28,6 +28,15 @@ from engine.outpaths import check_output_dir, check_plan_outputs
 @RULES_OPTION
 @click.option("--format", "format_id", default=None, help="Force a source format id.")
 @click.option(
+    "--parents",
+    "parents_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    metavar="RESPONSABLES",
+    help="The ONDE responsables export, planned with the pupils (docs/parents.md). "
+    "EXPORT may also be a responsables export alone: its children must already be SACoche pupils.",
+)
+@click.option(
     "--decisions",
     "decisions_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -44,7 +53,8 @@ from engine.outpaths import check_output_dir, check_plan_outputs
     "allow",
     multiple=True,
     metavar="GUARD",
-    help="Let the plan through one guard: coverage, class_missing, niveau_missing, deactivations.",
+    help="Let the plan through one guard: coverage, other_school, class_missing, niveau_missing, "
+    "deactivations, parents_coverage, children_unresolved.",
 )
 @click.option("--force", is_flag=True, help="Replace a plan of another database in --out.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"summary": …, "out": DIR} as JSON.')
@@ -57,6 +67,7 @@ def plan_cmd(
     out: Path,
     rules_dir: Path | None,
     format_id: str | None,
+    parents_path: Path | None,
     decisions_file: Path | None,
     today: Any,
     allow: tuple[str, ...],
@@ -89,6 +100,7 @@ def plan_cmd(
             today=today.date() if today else None,
             allow=allow,
             force=force,
+            parents_path=parents_path,
         )
     except OndeError as exc:
         fail(exc)

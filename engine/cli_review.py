@@ -60,6 +60,10 @@ def _describe_item(item: dict[str, Any]) -> str:
             chosen = one_line(answer.get("account") or ", ".join(map(str, answer.get("accounts") or [])))
             return f"{who} (line {one_line(subject.get('line'))}): answered {said} {chosen} (next plan)"
         return f"{who} (line {one_line(subject.get('line'))}): same pupil as account {candidates}? decide"
+    if str(kind).startswith("parent_"):
+        from engine.plan.parents_rules import describe
+
+        return one_line(describe(item))
     return ""
 
 

@@ -20,20 +20,33 @@ from engine import __version__
 from engine.dburl import public_url
 from engine.match import Decisions as MatchDecisions
 from engine.match import match
+from engine.pipeline_parents import (
+    keep_parent_passwords,
+    parent_answers,
+    parents_alone,
+    parents_meta,
+    parents_source,
+    plan_parents_for,
+    read_exports,
+    split_allow,
+)
 from engine.plan import Decisions as ItemDecisions
 from engine.plan import Plan, build_plan
 from engine.plan.logins import new_password_length
+from engine.plan.parents_build import PARENT_CREDENTIALS_FILE, parent_credentials_rows, with_parents
 from engine.plan.planio import (
     DECISIONS_FILE,
     PLAN_FILE,
+    _write_atomic,
     check_destination,
+    credentials_csv,
     load_decisions,
     private_dir,
     stale_item_decisions,
     tighten_tree,
     write_plan,
 )
-from engine.read import SHEET_STRIDE, Export, read_export, visible
+from engine.read import SHEET_STRIDE, Export, ParentsExport, visible
 from engine.readset import plan_read_set, read_set
 from engine.render import DIALECTS, SCRIPTS, load_plan, plan_dialects, render_sql, sql_path
 from engine.render.report import render_reports
@@ -79,6 +92,14 @@ class PlanResult:
             lines.append(
                 f"  without a class: {s['without_class']} ({actions.count('ignored')} ignored, "
                 f"{actions.count('deactivated')} deactivated, {actions.count('unchanged')} former unchanged)"
+            )
+        if "parents_in_file" in s:
+            lines.append(
+                f"  parents: {s['parents_in_file']} in the file; {s['parents_create']} to create, "
+                f"{s['parents_update'] + s['parents_reactivate']} to update or reactivate, "
+                f"{s['parents_deactivate']} to deactivate, "
+                f"links +{s['parents_link']} −{s['parents_unlink']}, "
+                f"{s['parents_address']} addresses, {s['parents_decide']} to decide"
             )
         if s.get("archive"):
             lines.append("  SACoche's archive of the imported file: updated (as SACoche's wizard keeps it)")
@@ -133,30 +154,57 @@ def make_plan(
     allow: tuple[str, ...] = (),
     force: bool = False,
     rng: Any = None,
+    parents_path: Path | None = None,
 ) -> PlanResult:
     """Run every stage and write the plan directory; raise OndeError (nothing written) on any problem.
 
+    ``export_path`` is a pupils export (with ``parents_path``, a responsables export planned in the same
+    run) or a responsables export alone, planned against the database's pupils (docs/parents.md).
     ``rng`` (a ``random.Random``) only makes new passwords deterministic for tests; default: secrets.
     """
     rules = rules or load_rules(rules_dir)
     decisions = load_decisions(decisions_file) if decisions_file else None
-    export = read_export(export_path, rules, format_id)
+    export, parents = read_export(export_path, rules, format_id, parents_path)
     state = read_state(db_url)
-    read_sums = read_set(db_url)  # right after the state: apply.sql recomputes it (engine.readset)
+    # right after the state: apply.sql recomputes it (engine.readset)
+    read_sums = read_set(db_url, parents=parents is not None)
     check_destination(out, state.url, force)
     decisions, replay_notes = replay_decisions(out, state.url, decisions)
-    export = fit_export(export, state.widths)  # names as SACoche would store them in this database
     day = (today or date.today()).isoformat()
-    plan = _build(export, state, rules, decisions, day, allow, rng)
+    answers = None
+    if parents is not None:
+        kept = out / DECISIONS_FILE
+        answers = parent_answers(decisions_file, None if replay_notes else kept)
+    if export is None:
+        assert parents is not None
+        plan = parents_alone(parents, state, rules, decisions, day, allow, rng, answers)
+    else:
+        export = fit_export(export, state.widths)  # names as SACoche would store them in this database
+        plan = _build(export, state, rules, decisions, day, allow, rng, parents, answers)
     if replay_notes:
         plan = replace(plan, warnings=(*plan.warnings, *replay_notes))
     plan, login_sheet = _keep_sheet(plan, out, state, rules)
+    if parents is not None:
+        accounts = rules.policy.get("accounts", {})
+        plan, kept = keep_parent_passwords(
+            plan,
+            out,
+            state.url,
+            accounts.get("password_salt", "grain_de_sel"),
+            new_password_length(
+                state.parent_profile.password_min_length, accounts.get("password_min_length")
+            ),
+        )
+        if kept:  # the family letters printed from the previous plan stay good for these parents
+            plan = replace(plan, meta={**plan.meta, "parent_letters": {"kept_passwords": kept}})
+    shown = export if export is not None else parents
+    assert shown is not None
     light = PlanResult(
         replace(plan, items=(), passwords={}),
         plan.has_changes,
-        export.path.name,
-        export.source.id,
-        tuple(export.warnings),
+        shown.path.name,
+        shown.header.source.id if export is None else export.source.id,
+        (*shown.warnings, *(parents.warnings if parents is not None and export is not None else ())),
         state.url,
         out,
         login_sheet,
@@ -164,7 +212,11 @@ def make_plan(
             {"held": plan.held, "items": [{"kind": i.kind, "accepted": i.accepted} for i in plan.items]}
         ),
     )
-    meta = _meta(export, state, rules, day, db_identity(db_url))
+    meta = _meta(export, state, rules, day, db_identity(db_url)) if export is not None else {}
+    if parents is not None:
+        meta = parents_meta(
+            meta, parents, state, rules, day, db_identity(db_url), _state_meta(state, db_identity(db_url))
+        )
     if read_sums is not None:
         meta["state"]["read_set"] = plan_read_set(db_url, read_sums, plan.items)
     if login_sheet is not None:
@@ -173,6 +225,9 @@ def make_plan(
     staging = Path(tempfile.mkdtemp(prefix="onde-sacoche-"))
     try:
         write_plan(staging, plan, meta)
+        parent_rows = parent_credentials_rows(plan)
+        if parent_rows:
+            _write_atomic(staging / PARENT_CREDENTIALS_FILE, credentials_csv(parent_rows))
         del plan
         render_outputs(staging)
         publish(staging, out)
@@ -183,6 +238,14 @@ def make_plan(
     return light
 
 
+def read_export(
+    path: Path, rules: RuleSet, format_id: str | None = None, parents_path: Path | None = None
+) -> tuple[Export | None, ParentsExport | None]:
+    """The first stage (benchmarks/run.py times it under this name): the pupils export, the responsables
+    export, or both (engine.pipeline_parents.read_exports)."""
+    return read_exports(path, rules, format_id, parents_path)
+
+
 def _build(
     export: Export,
     state: State,
@@ -191,13 +254,33 @@ def _build(
     day: str,
     allow: tuple[str, ...],
     rng: Any,
+    parents: ParentsExport | None = None,
+    answers: Any = None,
 ) -> Plan:
-    """Match and plan; the matching (as big as the school) is released when this returns."""
+    """Match and plan (the parents against the planned pupils); the matching (as big as the school) is
+    released when this returns."""
     match_decisions, item_decisions = decisions or (None, None)
+    pupil_allow, parent_allow = split_allow(allow)
     matching = match(export.pupils, state.accounts, rules.policy["matching"], match_decisions)
     plan = build_plan(
-        export, state, matching, rules, today=day, allow=allow, decisions=item_decisions, rng=rng
+        export, state, matching, rules, today=day, allow=pupil_allow, decisions=item_decisions, rng=rng
     )
+    if parents is not None:
+        result = plan_parents_for(
+            parents,
+            state,
+            rules,
+            item_decisions,
+            day,
+            parent_allow,
+            rng,
+            answers,
+            matching=matching,
+            items=plan.items,
+            labels={p.line: p.classe_label for p in export.pupils},
+            taken_logins=[i.target["login"] for i in plan.items if i.kind == "create"],
+        )
+        plan = with_parents(plan, result, parents_source(parents))
     stale = list(matching.stale) + (stale_item_decisions(plan, item_decisions) if item_decisions else [])
     questions = [i for i in plan.items if i.kind == "decide" and i.accepted]
     if questions:  # `accept: [decide-…]`: a question is answered with same/different, never accepted
@@ -275,14 +358,18 @@ def _meta(export: Export, state: State, rules: RuleSet, day: str, identity: dict
             **_sheets(export),
         },
         "rules": {"name": rules.name, "version": rules.full_version},
-        "state": {
-            "url": state.url,
-            "dialect": state.dialect,
-            "identity": identity,
-            "fingerprint": dict(state.fingerprint),
-            "login_model": state.profile.model,
-            "widths": dict(state.widths),
-        },
+        "state": _state_meta(state, identity),
+    }
+
+
+def _state_meta(state: State, identity: Any) -> dict[str, Any]:
+    return {
+        "url": state.url,
+        "dialect": state.dialect,
+        "identity": identity,
+        "fingerprint": dict(state.fingerprint),
+        "login_model": state.profile.model,
+        "widths": dict(state.widths),
     }
 
 
@@ -295,7 +382,7 @@ def _sheets(export: Export) -> dict[str, Any]:
 
 
 #: files a plan directory may hold besides sql/: removed when the new plan has no such file
-OPTIONAL_OUTPUTS = ("identifiants.csv", "identifiants.html")
+OPTIONAL_OUTPUTS = ("identifiants.csv", "identifiants.html", PARENT_CREDENTIALS_FILE)
 
 
 def render_outputs(

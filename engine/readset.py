@@ -11,6 +11,9 @@ before the first write and stop the script, naming the table that moved, on any 
 
 A SUM (not a XOR) so that two equal rows do not cancel; 60-bit terms summed as exact integers.
 
+A plan that plans parents (``parent_*`` items, docs/parents.md) covers the parents' tables too
+(engine.state.PARENT_READ_COLUMNS: links and addresses), their touched rows left out the same way.
+
 The rows the plan touches are left out (so that a second run after an interruption, which finds some of
 them already written, still sees the same read set): accounts of its updates and of its new logins,
 renamed, created and retired classes and groups, the memberships it adds or removes and those of the
@@ -26,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.state import READ_COLUMNS
+from engine.state import READ_COLUMNS, TABLE_COLUMNS
 
 #: a key of the guard table is at most 64 ASCII characters
 _KEY = "GUARD READ {table}: table moved"
@@ -47,12 +50,26 @@ EXCLUDED_SQL = {
         "sacoche_jointure_user_groupe.user_id AND t.b = sacoche_jointure_user_groupe.groupe_id) OR "
         "(t.what = 'r' AND t.a = sacoche_jointure_user_groupe.groupe_id))"
     ),
+    "sacoche_jointure_parent_eleve": (
+        f"NOT EXISTS (SELECT 1 FROM {TOUCHED} t WHERE t.what = 'l' AND t.a = "
+        "sacoche_jointure_parent_eleve.parent_id AND t.b = sacoche_jointure_parent_eleve.eleve_id)"
+    ),
+    "sacoche_parent_adresse": f"parent_id NOT IN (SELECT a FROM {TOUCHED} WHERE what = 'd')",
 }
+
+#: the tables whose read-set guard apply.sql runs: every one must be in its LOCK TABLES. The parents'
+#: tables join when the SQL of the parents' items locks them (engine/render, another increment); until
+#: then a plan's read set records them (plan.json, sealed) and ``onde-sacoche apply`` compares their
+#: fingerprint, but apply.sql does not read them
+GUARDED_IN_SQL: tuple[str, ...] = tuple(READ_COLUMNS)
+
+#: parent item kinds that write one sacoche_user row (engine.plan.parents)
+PARENT_ACCOUNT_KINDS = ("parent_update", "parent_reactivate", "parent_deactivate")
 
 
 def term_sql(table: str) -> str:
     """One row's 60-bit term (an unsigned integer)."""
-    columns = ", ".join(f"IFNULL({c}, '')" for c in READ_COLUMNS[table])
+    columns = ", ".join(f"IFNULL({c}, '')" for c in TABLE_COLUMNS[table])
     return f"CAST(CONV(SUBSTR(SHA1(CONCAT_WS(0x1f, {columns})), 1, 15), 16, 10) AS UNSIGNED)"
 
 
@@ -81,6 +98,10 @@ class Touched:
     group_refs: set[tuple[str, str]] = field(default_factory=set)  # (type, upper-cased ref)
     retired_ids: set[int] = field(default_factory=set)
     members: set[tuple[Any, str, str]] = field(default_factory=set)  # (user_id or None, lower login, REF)
+    #: parent links: (parent_id or None, lower parent login, eleve_id or None, lower pupil login)
+    parent_links: set[tuple[Any, str, Any, str]] = field(default_factory=set)
+    #: parent addresses: (parent_id or None, lower parent login)
+    parent_addresses: set[tuple[Any, str]] = field(default_factory=set)
 
 
 def _field(item: Any, name: str) -> Any:
@@ -108,6 +129,72 @@ def touched(items: Iterable[Any]) -> Touched:
         elif kind in ("membership_add", "membership_remove"):
             user_id = target.get("user_id")
             found.members.add((user_id, str(target["login"]).lower(), str(target["groupe_ref"]).upper()))
+        elif kind.startswith("parent_"):
+            _touched_parent(found, kind, target, _field(item, "changes"))
+    return found
+
+
+def _touched_parent(found: Touched, kind: str, target: Mapping[str, Any], changes: Any) -> None:
+    """The rows a parent item touches (docs/parents.md): its account, a link or an address."""
+    if kind in PARENT_ACCOUNT_KINDS:
+        found.user_ids.add(int(target["user_id"]))
+        found.written.setdefault(int(target["user_id"]), set()).update(changes)
+    elif kind == "parent_create":
+        found.logins.add(str(target["login"]).lower())
+    elif kind in ("parent_link", "parent_unlink"):
+        found.parent_links.add(
+            (
+                target.get("parent_id"),
+                str(target.get("parent_login") or "").lower(),
+                target.get("eleve_id"),
+                str(target.get("eleve_login") or "").lower(),
+            )
+        )
+    elif kind == "parent_address":
+        found.parent_addresses.add((target.get("parent_id"), str(target.get("parent_login") or "").lower()))
+
+
+def _parent_rows(exclude: Touched, user_of: Mapping[str, int]) -> tuple[set[tuple[int, int]], set[int]]:
+    """The touched parent links as (parent_id, eleve_id) and addresses as parent_id, logins resolved like
+    apply.sql resolves them."""
+    links = set()
+    for parent_id, parent_login, eleve_id, eleve_login in exclude.parent_links:
+        pid = parent_id if parent_id is not None else user_of.get(parent_login)
+        eid = eleve_id if eleve_id is not None else user_of.get(eleve_login)
+        if pid is not None and eid is not None:
+            links.add((int(pid), int(eid)))
+    addresses = set()
+    for parent_id, parent_login in exclude.parent_addresses:
+        pid = parent_id if parent_id is not None else user_of.get(parent_login)
+        if pid is not None:
+            addresses.add(int(pid))
+    return links, addresses
+
+
+def _parent_touched_sql(t: Touched, into: str, literal: Any) -> list[str]:
+    """The statements filling the touched table with the parent links ('l') and addresses ('d')."""
+    found = []
+
+    def user(value: Any, login: str, alias: str) -> tuple[str, str]:
+        if value is not None:
+            return literal(value), ""
+        return f"{alias}.user_id", f"sacoche_user {alias} WHERE {alias}.user_login = {literal(login)}"
+
+    for parent_id, parent_login, eleve_id, eleve_login in sorted(t.parent_links, key=str):
+        pid, pfrom = user(parent_id, parent_login, "u")  # u and u2: the aliases apply.sql locks
+        eid, efrom = user(eleve_id, eleve_login, "u2")
+        sources = [s for s in (pfrom, efrom) if s]
+        if not sources:
+            found.append(f"{into} VALUES ('l', {pid}, {eid})")
+            continue
+        tables = ", ".join(s.split(" WHERE ")[0] for s in sources)
+        where = " AND ".join(s.split(" WHERE ")[1] for s in sources)
+        found.append(f"{into} SELECT 'l', {pid}, {eid} FROM {tables} WHERE {where}")
+    for parent_id, parent_login in sorted(t.parent_addresses, key=str):
+        pid, pfrom = user(parent_id, parent_login, "u")
+        found.append(
+            f"{into} VALUES ('d', {pid}, 0)" if not pfrom else f"{into} SELECT 'd', {pid}, 0 FROM {pfrom}"
+        )
     return found
 
 
@@ -119,11 +206,12 @@ def _stream(connection: Any, sql: str) -> Iterable[tuple[Any, ...]]:
         yield from cursor
 
 
-def read_set_mysql(connection: Any) -> dict[str, dict[str, Any]]:
-    """table → {rows, checksum} of the whole tables, on an open PyMySQL connection (SELECTs only)."""
+def read_set_mysql(connection: Any, *, parents: bool = False) -> dict[str, dict[str, Any]]:
+    """table → {rows, checksum} of the whole tables, on an open PyMySQL connection (SELECTs only); the
+    parents' tables too with ``parents`` (a plan that plans parents, see :func:`guarded_tables`)."""
     found: dict[str, dict[str, Any]] = {}
     with connection.cursor() as cursor:
-        for table in READ_COLUMNS:
+        for table in TABLE_COLUMNS if parents else READ_COLUMNS:
             count, checksum = checksum_sql(table)
             cursor.execute(f"SELECT {count}, {checksum} FROM {table}")
             rows, total = cursor.fetchone()
@@ -131,8 +219,16 @@ def read_set_mysql(connection: Any) -> dict[str, dict[str, Any]]:
     return found
 
 
+def guarded_tables(items: Iterable[Any]) -> tuple[str, ...]:
+    """The tables a plan's read set covers: the pupils' ones, and the parents' when it plans parents (a
+    pupils-only plan neither reads nor writes a link or an address)."""
+    if any(str(_field(i, "kind")).startswith("parent_") for i in items):
+        return tuple(TABLE_COLUMNS)
+    return tuple(READ_COLUMNS)
+
+
 def read_set_without(
-    connection: Any, exclude: Touched
+    connection: Any, exclude: Touched, tables: Iterable[str] = tuple(READ_COLUMNS)
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     """(the read set without the rows the plan touches, the whole tables' read set), from one pass over
     each table: the server computes every row's term with the script's expression, summed here as exact
@@ -145,9 +241,13 @@ def read_set_without(
         "sacoche_user": "user_id, user_login",
         "sacoche_groupe": "groupe_id, groupe_type, groupe_ref",
         "sacoche_jointure_user_groupe": "user_id, groupe_id",
+        "sacoche_jointure_parent_eleve": "parent_id, eleve_id",
+        "sacoche_parent_adresse": "parent_id",
     }
     pairs: set[tuple[int, int]] = set()
-    for table in READ_COLUMNS:
+    parent_links: set[tuple[int, int]] | None = None
+    parent_addresses: set[int] = set()
+    for table in tables:
         rows = total = all_rows = all_total = 0
         key = keys.get(table, "NULL")
         if table == "sacoche_jointure_user_groupe":
@@ -167,6 +267,11 @@ def read_set_without(
                 int(k[1]) in exclude.retired_ids or (int(k[0]), int(k[1])) in pairs
             ):
                 continue
+            elif table in ("sacoche_jointure_parent_eleve", "sacoche_parent_adresse"):
+                if parent_links is None:
+                    parent_links, parent_addresses = _parent_rows(exclude, user_of)
+                if (int(k[0]), int(k[1])) in parent_links if len(k) == 2 else int(k[0]) in parent_addresses:
+                    continue
             rows += 1
             total += int(term)
         found[table] = {"rows": rows, "checksum": str(total)}
@@ -200,7 +305,7 @@ def _pairs(
     return found
 
 
-def read_set(url: str) -> dict[str, dict[str, Any]] | None:
+def read_set(url: str, *, parents: bool = False) -> dict[str, dict[str, Any]] | None:
     """The read set of a MySQL / MariaDB database; None for SQLite (its apply runs in one transaction
     after ``onde-sacoche apply`` compared the fingerprint)."""
     from engine.dburl import connect_mysql, parse_url
@@ -210,7 +315,7 @@ def read_set(url: str) -> dict[str, dict[str, Any]] | None:
         return None
     connection = connect_mysql(db.resolved())
     try:
-        return read_set_mysql(connection)
+        return read_set_mysql(connection, parents=parents)
     finally:
         connection.close()  # type: ignore[attr-defined]
 
@@ -222,9 +327,10 @@ def plan_read_set(url: str, early: Mapping[str, Any], items: Iterable[Any]) -> d
     from engine.dburl import connect_mysql, parse_url
     from engine.errors import OndeError
 
+    items = list(items)
     connection = connect_mysql(parse_url(url).resolved())
     try:
-        found, whole = read_set_without(connection, touched(items))
+        found, whole = read_set_without(connection, touched(items), guarded_tables(items))
     finally:
         connection.close()  # type: ignore[attr-defined]
     moved = sorted(t for t in whole if whole[t] != early.get(t))
@@ -236,7 +342,9 @@ def plan_read_set(url: str, early: Mapping[str, Any], items: Iterable[Any]) -> d
     return found
 
 
-def touched_sql(items: Iterable[Any], literal: Any, batch: int = 300) -> list[str]:
+def touched_sql(
+    items: Iterable[Any], literal: Any, batch: int = 300, *, parents: bool | None = None
+) -> list[str]:
     """The statements of apply.sql that fill the temporary table of touched keys (``what``: u account,
     g class or group, j membership (user_id, groupe_id), r memberships of a retired group), resolving
     logins and refs in SQL as :func:`read_set_mysql` resolves them in Python. None grows with the plan."""
@@ -268,6 +376,8 @@ def touched_sql(items: Iterable[Any], literal: Any, batch: int = 300) -> list[st
                 f"{into} SELECT 'j', u.user_id, g.groupe_id FROM sacoche_user u, sacoche_groupe g "
                 f"WHERE u.user_login = {literal(login)} AND {group}"
             )
+    if parents if parents is not None else "sacoche_jointure_parent_eleve" in GUARDED_IN_SQL:
+        found += _parent_touched_sql(t, into, literal)
     return found
 
 
@@ -309,7 +419,7 @@ def read_guards(doc: Mapping[str, Any], literal: Any) -> list[Any]:
     guards: list[Any] = [
         ReadGuard(table, int(info["rows"]), str(info["checksum"]), literal)
         for table, info in found.items()
-        if table in READ_COLUMNS and isinstance(info, dict)
+        if table in GUARDED_IN_SQL and isinstance(info, dict)
     ]
     if guards and isinstance(found.get(TOUCHED_USERS), dict):
         terms = found[TOUCHED_USERS].get("terms") or {}

@@ -23,6 +23,7 @@ import yaml
 
 from engine.errors import OndeError, OndeErrorGroup
 from engine.plan import ITEM_KINDS
+from engine.plan.parents_rules import load_parent_answers
 from engine.plan.planio import (
     CREDENTIALS_FILE,
     DECISIONS_FILE,
@@ -36,6 +37,8 @@ from engine.render import load_plan
 from engine.render.summary import summary_text
 
 ANSWERS = ("same", "different")
+#: the kinds of items that are questions, answered with `decide`, never accepted (docs/parents.md)
+QUESTIONS = ("decide", "parent_decide")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +105,7 @@ def select_items(
             for i in items
             if (kind is None or i.get("kind") == kind)
             and (classe is None or _in_class(i, refs, labels))
-            and (kind == "decide" or i.get("kind") != "decide")
+            and (kind in QUESTIONS or i.get("kind") not in QUESTIONS)
         ]
         if not matched:
             what = " and ".join(
@@ -123,13 +126,23 @@ def select_items(
 def read_answers(plan_dir: Path) -> dict[str, list[Any]]:
     """``decisions.yaml`` of ``plan_dir`` as lists (empty when absent); a broken one is refused."""
     path = Path(plan_dir) / DECISIONS_FILE
-    answers: dict[str, list[Any]] = {"accept": [], "reject": [], "same": [], "different": []}
+    answers: dict[str, list[Any]] = {
+        "accept": [],
+        "reject": [],
+        "same": [],
+        "different": [],
+        "children": [],
+        "parents": [],
+    }
     if not path.is_file():
         return answers
     pairing, items = load_decisions(path)  # every mistake as file:line:column
     answers["accept"], answers["reject"] = sorted(items.accept), sorted(items.reject)
     answers["same"] = [{"pupil": pupil, "account": account} for pupil, account in pairing.same.items()]
     answers["different"] = [{"pupil": p, "account": a} for p, a in sorted(pairing.different)]
+    parents = load_parent_answers(path)  # docs/parents.md: kept as they are when the file is rewritten
+    answers["children"] = [{"parent": k, "child": c, "account": a} for (k, c), a in parents.children.items()]
+    answers["parents"] = [{"parent": k, "account": a} for k, a in parents.parents.items()]
     return answers
 
 
@@ -142,7 +155,8 @@ DECISIONS_HEADER = (
 
 def answers_yaml(answers: Mapping[str, list[Any]]) -> str:
     """The text of decisions.yaml, keys in a fixed order, empty keys left out."""
-    body = {key: answers[key] for key in ("accept", "reject", "same", "different") if answers.get(key)}
+    keys = ("accept", "reject", "same", "different", "children", "parents")
+    body = {key: answers[key] for key in keys if answers.get(key)}
     text = yaml.safe_dump(body, allow_unicode=True, sort_keys=False, default_flow_style=None) if body else ""
     return DECISIONS_HEADER + text
 
@@ -163,7 +177,7 @@ def set_accepted(
     doc = loaded.doc
     answers = read_answers(plan_dir)
     items = select_items(doc, loaded.path, ids, kind, classe)
-    questions = [i["id"] for i in items if i.get("kind") == "decide"]
+    questions = [i["id"] for i in items if i.get("kind") in QUESTIONS]
     if questions:
         raise OndeError(
             f"{', '.join(questions)}: a question, not a change: it cannot be "
@@ -189,6 +203,8 @@ def decide(plan_dir: Path, item_id: str, answer: str, account: int | None = None
     if answer not in ANSWERS:
         raise OndeError(f"unknown answer '{answer}'", hint="answer same or different")
     (item,) = select_items(doc, loaded.path, [item_id])
+    if item.get("kind") == "parent_decide":
+        return _decide_parent(plan_dir, loaded.path, doc, item, answer, account)
     if item.get("kind") != "decide":
         raise OndeError(
             f"{item_id} is a {item.get('kind')} item, not a question",
@@ -221,6 +237,46 @@ def decide(plan_dir: Path, item_id: str, answer: str, account: int | None = None
         accounts = [account] if account is not None else candidates
         record = {"decision": "different", "accounts": accounts}
         answers["different"] += [{"pupil": pupil, "account": a} for a in accounts]
+    changed = (item_id,) if item.get("answer") != record else ()
+    item["answer"] = record
+    return _commit(plan_dir, doc, answers, changed, () if changed else (item_id,))
+
+
+def _decide_parent(
+    plan_dir: Path, path: Path, doc: dict[str, Any], item: dict[str, Any], answer: str, account: int | None
+) -> ReviewResult:
+    """``decide`` on a ``parent_decide`` (docs/parents.md): ``same`` — this child is that pupil, or this
+    parent that account (``--account`` when there are several candidates); ``different`` — a child not
+    ours (left out), or a new parent account. Recorded in decisions.yaml under children / parents."""
+    item_id, target = item["id"], item.get("target") or {}
+    candidates = list(target.get("candidates") or [])
+    if account is not None and account not in candidates:
+        raise OndeError(
+            f"account {account} is not a candidate of {item_id} "
+            f"(candidates: {', '.join(map(str, candidates)) or 'none'})",
+            file=path,
+            hint="give one of the candidate accounts with --account",
+        )
+    chosen: int | str | None = None
+    if answer == "same":
+        if account is None and len(candidates) != 1:
+            raise OndeError(
+                f"{item_id} has {len(candidates)} candidates: which one is it?",
+                hint=f"add --account N, one of {', '.join(map(str, candidates))}"
+                if candidates
+                else "there is no candidate: answer `different`, or correct the file in ONDE",
+            )
+        chosen = account if account is not None else candidates[0]
+    answers = read_answers(plan_dir)
+    key = str(target.get("parent_key", ""))
+    if target.get("question") == "child":
+        child = str(target.get("child_ident") or target.get("child", ""))
+        kept = [e for e in answers["children"] if (e.get("parent"), e.get("child")) != (key, child)]
+        answers["children"] = [*kept, {"parent": key, "child": child, "account": chosen}]
+    else:
+        answers["parents"] = [e for e in answers["parents"] if e.get("parent") != key]
+        answers["parents"].append({"parent": key, "account": chosen})
+    record = {"decision": answer, "account": chosen}
     changed = (item_id,) if item.get("answer") != record else ()
     item["answer"] = record
     return _commit(plan_dir, doc, answers, changed, () if changed else (item_id,))

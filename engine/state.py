@@ -1,4 +1,5 @@
-"""Read the current SACoche state (read-only): pupils, logins, classes, groups, memberships, niveaux.
+"""Read the current SACoche state (read-only): pupils, logins, classes, groups, memberships, niveaux,
+and parents (profile TUT) with their links to children and their addresses.
 
 ``--db`` URLs: ``sqlite:///path/to/file.db`` (embedded demo and fast tests) and
 ``mysql://user:password@host:port/dbname`` (``?unix_socket=/path`` for a local socket; the password may
@@ -68,12 +69,33 @@ READ_COLUMNS: dict[str, tuple[str, ...]] = {
         "user_profil_mdp_date_naissance",
     ),
 }
+#: the parents' tables (profile TUT accounts are rows of sacoche_user): read into the state and its
+#: fingerprint always, guarded by apply.sql's read set only in a plan that plans parents (engine.readset)
+PARENT_READ_COLUMNS: dict[str, tuple[str, ...]] = {
+    "sacoche_jointure_parent_eleve": ("parent_id", "eleve_id", "resp_legal_num"),
+    "sacoche_parent_adresse": (
+        "parent_id",
+        "adresse_ligne1",
+        "adresse_ligne2",
+        "adresse_ligne3",
+        "adresse_ligne4",
+        "adresse_postal_code",
+        "adresse_postal_libelle",
+        "adresse_pays_nom",
+    ),
+}
+#: the address columns of sacoche_parent_adresse, in the order of :attr:`State.parent_addresses` values
+ADDRESS_COLUMNS: tuple[str, ...] = PARENT_READ_COLUMNS["sacoche_parent_adresse"][1:]
+#: every table read, in reading order
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {**READ_COLUMNS, **PARENT_READ_COLUMNS}
 ORDER_BY = {
     "sacoche_user": "user_id",
     "sacoche_groupe": "groupe_id",
     "sacoche_jointure_user_groupe": "user_id, groupe_id",
     "sacoche_niveau": "niveau_id",
     "sacoche_user_profil": "user_profil_sigle",
+    "sacoche_jointure_parent_eleve": "parent_id, eleve_id",
+    "sacoche_parent_adresse": "parent_id",
 }
 
 
@@ -94,6 +116,24 @@ class Account:
     classe_id: int
     sconet_id: int = 0
     sconet_elenoet: int = 0
+
+    @property
+    def active(self) -> bool:
+        return self.sortie_date == ACTIVE
+
+
+@dataclass(frozen=True, slots=True)
+class ParentAccount:
+    """A SACoche parent account (profile TUT), as read."""
+
+    user_id: int
+    nom: str
+    prenom: str
+    genre: str
+    email: str
+    email_origine: str
+    login: str
+    sortie_date: str
 
     @property
     def active(self) -> bool:
@@ -123,7 +163,7 @@ class Niveau:
 
 @dataclass(frozen=True, slots=True)
 class LoginProfile:
-    """The ELV profile's settings for new accounts."""
+    """A profile's settings for new accounts (ELV for pupils, TUT for parents)."""
 
     model: str = "ppp.nnnnnnnn"
     password_min_length: int = 6
@@ -148,6 +188,14 @@ class State:
     archive: Archive | None = None
     #: column widths read from the database (engine.widths.COLUMNS), defaults where unreadable
     widths: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_WIDTHS))
+    #: parent accounts (profile TUT), current and former
+    parents: tuple[ParentAccount, ...] = ()
+    #: (parent_id, eleve_id) → resp_legal_num, every row of sacoche_jointure_parent_eleve
+    parent_links: Mapping[tuple[int, int], int] = field(default_factory=dict)
+    #: parent_id → the address columns (ADDRESS_COLUMNS order), every row of sacoche_parent_adresse
+    parent_addresses: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+    #: the TUT profile's settings for new parent accounts
+    parent_profile: LoginProfile = field(default_factory=LoginProfile)
 
     def group_by_id(self) -> dict[int, Group]:
         return {g.groupe_id: g for g in self.groups}
@@ -209,7 +257,7 @@ _FETCH = 20_000
 
 def _iter_table(conn: Any, dialect: str, table: str) -> Iterator[tuple[Any, ...]]:
     """The rows of one table, in ORDER_BY order, streamed from the cursor (MySQL: unbuffered cursor)."""
-    columns = READ_COLUMNS[table]
+    columns = TABLE_COLUMNS[table]
     sql = f"SELECT {', '.join(columns)} FROM {table} ORDER BY {ORDER_BY[table]}"
 
     def cursor() -> Any:
@@ -280,6 +328,7 @@ def read_state(url: str) -> State:
     small: dict[str, list[tuple[Any, ...]]] = {}
     accounts: list[Account] = []
     logins: set[str] = set()
+    parents: list[ParentAccount] = []
     shared: dict[str, str] = {}
     one = shared.setdefault
     gc_was_enabled = gc.isenabled()
@@ -287,7 +336,7 @@ def read_state(url: str) -> State:
     try:
         with connect(url) as (conn, dialect):
             widths = _read_widths(conn, dialect)
-            for table in READ_COLUMNS:
+            for table in TABLE_COLUMNS:
                 table_print = _Fingerprint()
                 if table != "sacoche_user":
                     rows = []
@@ -319,6 +368,8 @@ def read_state(url: str) -> State:
                     if login:
                         folded = login.lower()
                         logins.add(login if folded == login else folded)  # one string, not two, per account
+                    if profil == "TUT":
+                        parents.append(_parent_account(row, login))
                     if profil != "ELV":
                         continue
                     nom, prenom, naissance = _text(nom), _text(prenom), _text(naissance)
@@ -353,10 +404,14 @@ def read_state(url: str) -> State:
         Niveau(int(nid), _text(ref), _text(nom), bool(actif))
         for nid, ref, nom, actif in small["sacoche_niveau"]
     )
-    profile = LoginProfile()
+    profile = parent_profile = LoginProfile()
     for sigle, model, min_length, birth in small["sacoche_user_profil"]:
-        if sigle == "ELV":
-            profile = LoginProfile(_text(model) or profile.model, int(min_length or 6), bool(int(birth or 0)))
+        if sigle in ("ELV", "TUT"):
+            found = LoginProfile(_text(model) or profile.model, int(min_length or 6), bool(int(birth or 0)))
+            if sigle == "ELV":
+                profile = found
+            else:
+                parent_profile = found
     pupil_ids = {a.user_id for a in accounts}
     memberships = frozenset(
         (int(uid), int(gid)) for uid, gid in small["sacoche_jointure_user_groupe"] if int(uid) in pupil_ids
@@ -373,4 +428,28 @@ def read_state(url: str) -> State:
         fingerprint=fingerprint,
         archive=archive,
         widths=widths,
+        parents=tuple(parents),
+        parent_links={
+            (int(pid), int(eid)): int(num or 0) for pid, eid, num in small["sacoche_jointure_parent_eleve"]
+        },
+        parent_addresses={
+            int(row[0]): tuple(_text(v) for v in row[1:]) for row in small["sacoche_parent_adresse"]
+        },
+        parent_profile=parent_profile,
+    )
+
+
+def _parent_account(row: tuple[Any, ...], login: str) -> ParentAccount:
+    """A TUT row of sacoche_user (READ_COLUMNS order) as a :class:`ParentAccount`."""
+    user_id, _profil, _ine, genre, nom, prenom, _naissance, email, email_origine = row[:9]
+    sortie = row[10]
+    return ParentAccount(
+        user_id=int(user_id),
+        nom=_text(nom),
+        prenom=_text(prenom),
+        genre=_text(genre) or "I",
+        email=_text(email),
+        email_origine=_text(email_origine),
+        login=login,
+        sortie_date=_text(sortie) or ACTIVE,
     )

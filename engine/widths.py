@@ -27,6 +27,18 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "groupe_ref": ("sacoche_groupe", "groupe_ref"),
     "groupe_nom": ("sacoche_groupe", "groupe_nom"),
     "user_profil_login_modele": ("sacoche_user_profil", "user_profil_login_modele"),
+    **{
+        c: ("sacoche_parent_adresse", c)
+        for c in (
+            "adresse_ligne1",
+            "adresse_ligne2",
+            "adresse_ligne3",
+            "adresse_ligne4",
+            "adresse_postal_code",
+            "adresse_postal_libelle",
+            "adresse_pays_nom",
+        )
+    },
 }
 #: SACoche's current DDL (2017-12-22)
 DEFAULT_WIDTHS: dict[str, int] = {
@@ -37,6 +49,13 @@ DEFAULT_WIDTHS: dict[str, int] = {
     "groupe_ref": 20,
     "groupe_nom": 20,
     "user_profil_login_modele": 50,
+    "adresse_ligne1": 50,
+    "adresse_ligne2": 50,
+    "adresse_ligne3": 50,
+    "adresse_ligne4": 50,
+    "adresse_postal_code": 10,
+    "adresse_postal_libelle": 45,
+    "adresse_pays_nom": 35,
 }
 #: pupil fields fitted to a column, and that column
 FITTED_FIELDS: dict[str, str] = {"nom": "user_nom", "nom_usage": "user_nom", "prenom": "user_prenom"}

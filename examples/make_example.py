@@ -229,6 +229,99 @@ def write_onde1(rows: list[dict[str, str]], path: Path) -> None:
             )
 
 
+STREETS = [
+    "rue des Tilleuls",
+    "impasse des Glycines",
+    "chemin du Moulin Vert",
+    "allée des Saules",
+    "place du Lavoir",
+]
+
+
+def write_responsables(rows: list[dict[str, str]], path: Path) -> int:
+    """The ONDE v1 responsables export of the same school (docs/parents.md): one row per parent, a group
+    of child columns per child (as many groups as the largest family), siblings by family name; a
+    father on one row per child, a one-parent family, a child the pupils file does not hold (a question),
+    and the organisations table ONDE appends. Returns the number of parent rows."""
+    from engine.ops import fold
+
+    rng = random.Random(20261202)
+    families: dict[str, list[dict[str, str]]] = {}
+    for r in rows:
+        families.setdefault(r["nom"], []).append(r)
+    groups = max(len(kids) for kids in families.values())
+    parent_header = [
+        "Civilité Responsable",
+        "Nom usage responsable",
+        "Nom responsable",
+        "Prénom responsable",
+        "Adresse responsable",
+        "CP responsable",
+        "Commune responsable",
+        "Pays",
+        "Courriel",
+        "Téléphone domicile",
+        "Téléphone travail",
+        "Numéro de poste",
+        "Téléphone portable",
+    ]
+    child_header = ["Nom d'usage élève", "Nom de famille élève", "Prénom élève", "Classes élèves"]
+    lines: list[list[str]] = []
+    for number, (nom, kids) in enumerate(sorted(families.items())):
+        address = [f"{rng.randint(1, 40)} {rng.choice(STREETS)}", "14990", "BOURG-FICTIF", "FRANCE"]
+        children = [["", k["nom"], k["prenom"], k["classe"]] for k in kids]
+        if number == 3:
+            children.append(["", nom, "Inconnue", "CP Mme Absente"])  # not in the pupils file: asked
+        mother = rng.choice(GIVEN_NAMES_F)
+        email = f"{fold(mother).replace(' ', '')}.{number}@exemple.invalid"
+        lines.append(
+            [
+                "MME",
+                "",
+                nom,
+                mother,
+                *address,
+                email,
+                "",
+                "",
+                "",
+                "06 00 00 00 00",
+                *[cell for child in children for cell in child],
+            ]
+        )
+        if number % 5 == 4:
+            continue  # a one-parent family
+        father = rng.choice(GIVEN_NAMES_M)
+        if len(children) > 1 and number % 2:  # the father on one row per child
+            for child in children:
+                lines.append(["M.", "", nom, father, *address, "", "", "", "", "07 00 00 00 00", *child])
+        else:
+            lines.append(
+                [
+                    "M.",
+                    "",
+                    nom,
+                    father,
+                    *address,
+                    "",
+                    "",
+                    "",
+                    "",
+                    "07 00 00 00 00",
+                    *[cell for child in children for cell in child],
+                ]
+            )
+    header = parent_header + child_header * max(groups, max(len(x) - 13 for x in lines) // 4)
+    with path.open("w", encoding="cp1252", newline="") as out:
+        writer = csv.writer(out, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+        writer.writerow(header)
+        for line in lines:
+            writer.writerow(line + [""] * (len(header) - len(line)))
+        writer.writerow(["Intitulé", "Adresse Organisme"])
+        writer.writerow(["Association des parents d'élèves", "1 rue des Tilleuls 14990 BOURG-FICTIF"])
+    return len(lines)
+
+
 def add_archive(db: Any, onde1_path: Path) -> None:
     """SACoche's archive of last term's ONDE v1 import (as its wizard keeps it): the same file, but class
     104513 had another teacher then, so the plan proposes renaming it (checked: nobody edited its name)."""
@@ -401,4 +494,8 @@ if __name__ == "__main__":
         HERE / "sacoche-ecole-des-tilleuls.db",
         HERE / "onde1-ecole-des-tilleuls.csv",
     )
-    print(f"{len(data)} pupils written; SACoche state with {counts['accounts']} pupil accounts")
+    parents = write_responsables(data, HERE / "onde1-responsables-ecole-des-tilleuls.csv")
+    accounts = counts["accounts"]
+    print(
+        f"{len(data)} pupils and {parents} parent rows written; SACoche state with {accounts} pupil accounts"
+    )

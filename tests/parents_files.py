@@ -61,3 +61,42 @@ def responsables(
     width = len(header)
     padded = [[*r, *[""] * (width - len(r))] for r in rows]
     return write_csv(path, [*padded, *after], header=header, encoding=encoding)
+
+
+def add_parent(
+    db: object,
+    nom: str,
+    prenom: str,
+    login: str,
+    *,
+    children: Sequence[tuple[int, int]] = (),
+    address: Sequence[str] | None = None,
+    genre: str = "F",
+    email: str = "",
+    email_origine: str = "",
+    sortie: str = "9999-12-31",
+) -> int:
+    """A TUT account in a tests.schools.SchoolDB, linked to children ((eleve_id, resp_legal_num)), with an
+    address (the seven columns of sacoche_parent_adresse) when given."""
+    user_id = db.user(  # type: ignore[attr-defined]
+        "TUT",
+        nom,
+        prenom,
+        login,
+        user_genre=genre,
+        user_email=email,
+        user_email_origine=email_origine,
+        user_sortie_date=sortie,
+    )
+    conn = db.conn  # type: ignore[attr-defined]
+    for eleve_id, number in children:
+        conn.execute(
+            "INSERT INTO sacoche_jointure_parent_eleve (parent_id, eleve_id, resp_legal_num) "
+            "VALUES (?, ?, ?)",
+            (user_id, eleve_id, number),
+        )
+    if address is not None:
+        conn.execute(
+            "INSERT INTO sacoche_parent_adresse VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (user_id, *address)
+        )
+    return user_id

@@ -64,7 +64,8 @@ def _assemble(ctx: PlanContext, holds: list[dict[str, Any]]) -> Plan:
     counts = Counter(i.kind for i in ctx.items)
     summary: dict[str, Any] = {"pupils_in_file": len(ctx.export.pupils)}
     for kind in ITEM_KINDS:
-        summary[SUMMARY_KEYS[kind]] = counts.get(kind, 0)
+        if kind in SUMMARY_KEYS:  # the pupils' kinds (the parents' are counted by engine.plan.parents)
+            summary[SUMMARY_KEYS[kind]] = counts.get(kind, 0)
     summary["unchanged"] = ctx.unchanged
     summary["without_class"] = len(ctx.without_class)  # what became of each: meta["without_class"]
     summary["held"] = any(not h["allowed"] for h in holds)

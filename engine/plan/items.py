@@ -27,6 +27,16 @@ ITEM_KINDS = (
     "membership_remove",
     "archive",
     "decide",
+    # parents (docs/parents.md, engine.plan.parents), after the pupils' items; their summary keys are
+    # engine.plan.parents_rules.SUMMARY_KEYS, only in a plan made with a responsables export
+    "parent_create",
+    "parent_update",
+    "parent_reactivate",
+    "parent_address",
+    "parent_link",
+    "parent_unlink",
+    "parent_deactivate",
+    "parent_decide",
 )
 SUMMARY_KEYS = {
     "create": "create",
@@ -43,7 +53,15 @@ SUMMARY_KEYS = {
     "membership_remove": "memberships_remove",
     "archive": "archive",
 }
-GUARDS = ("coverage", "other_school", "class_missing", "niveau_missing", "deactivations")
+GUARDS = (
+    "coverage",
+    "other_school",
+    "class_missing",
+    "niveau_missing",
+    "deactivations",
+    "parents_coverage",  # the parents' guards (engine.plan.parents_rules)
+    "children_unresolved",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,7 +49,14 @@ def load_decisions(path: Path) -> tuple[MatchDecisions, ItemDecisions]:
         raise doc.error((), "a decisions file is a mapping with keys accept, reject, same, different")
     errors = []
     for key in data:
-        if key not in {"accept", "reject", "same", "different"}:
+        if key not in {
+            "accept",
+            "reject",
+            "same",
+            "different",
+            "children",
+            "parents",
+        }:  # parents: docs/parents.md
             errors.append(
                 doc.error((key,), f"unknown key '{key}'", hint="use accept, reject, same or different")
             )
@@ -134,7 +141,15 @@ def private_dir(path: Path) -> Path:
 
 
 #: what a plan directory holds besides sql/ (tightened when found with a wider mode)
-PLAN_DIR_PATTERNS = ("plan.json", "rapport.*", "resume.*", "identifiants.*", "decisions.yaml", ".*.tmp")
+PLAN_DIR_PATTERNS = (
+    "plan.json",
+    "rapport.*",
+    "resume.*",
+    "identifiants.*",
+    "identifiants-*",  # identifiants-parents.csv (docs/parents.md)
+    "decisions.yaml",
+    ".*.tmp",
+)
 
 
 def tighten_tree(root: Path) -> None:

@@ -37,7 +37,7 @@ REVIEWED_DECIDE = ("accepted", "answer", SEAL)
 def item_seal(item: Mapping[str, Any]) -> str:
     """The digest of one item's content, all but ``accepted`` (and a question's ``answer``) and ``seal``
     (32 hex digits)."""
-    free = REVIEWED_DECIDE if item.get("kind") == "decide" else REVIEWED
+    free = REVIEWED_DECIDE if item.get("kind") in ("decide", "parent_decide") else REVIEWED
     return _digest({k: v for k, v in item.items() if k not in free})[:32]
 
 

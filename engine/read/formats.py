@@ -212,7 +212,7 @@ def detect(
     if best.source.kind == "parents" and "parents" not in kinds:
         raise OndeError(
             (best.source.message or f"this is a {best.source.label} file, not a pupils export")
-            + ": parents are read with `onde-sacoche inspect` (they cannot be planned yet)",
+            + ": parents are planned with `onde-sacoche plan PUPILS_EXPORT --parents FILE`",
             file=_file_of(best.raw),
             line=best.line,
             hint="give the pupils export (ONDE: Élèves → Extraction/Export) here; "

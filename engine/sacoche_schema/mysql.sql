@@ -79,6 +79,28 @@ CREATE TABLE IF NOT EXISTS sacoche_jointure_user_groupe (
   KEY groupe_id (groupe_id)
 ) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
 
+-- Parents (profile TUT) and their children, with the legal representative's number (SACoche's DDL).
+CREATE TABLE IF NOT EXISTS sacoche_jointure_parent_eleve (
+  parent_id      MEDIUMINT(6) UNSIGNED NOT NULL DEFAULT 0,
+  eleve_id       MEDIUMINT(6) UNSIGNED NOT NULL DEFAULT 0,
+  resp_legal_num TINYINT(1)   UNSIGNED NOT NULL DEFAULT 1,
+  PRIMARY KEY (parent_id, eleve_id),
+  KEY eleve_id (eleve_id)
+) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
+
+-- One postal address per parent (SACoche's DDL: four lines, postal code, town, country).
+CREATE TABLE IF NOT EXISTS sacoche_parent_adresse (
+  parent_id              MEDIUMINT(6) UNSIGNED                NOT NULL DEFAULT 0,
+  adresse_ligne1         VARCHAR(50)  COLLATE utf8_unicode_ci NOT NULL DEFAULT '',
+  adresse_ligne2         VARCHAR(50)  COLLATE utf8_unicode_ci NOT NULL DEFAULT '',
+  adresse_ligne3         VARCHAR(50)  COLLATE utf8_unicode_ci NOT NULL DEFAULT '',
+  adresse_ligne4         VARCHAR(50)  COLLATE utf8_unicode_ci NOT NULL DEFAULT '',
+  adresse_postal_code    VARCHAR(10)  COLLATE utf8_unicode_ci NOT NULL DEFAULT '',
+  adresse_postal_libelle VARCHAR(45)  COLLATE utf8_unicode_ci NOT NULL DEFAULT '',
+  adresse_pays_nom       VARCHAR(35)  COLLATE utf8_unicode_ci NOT NULL DEFAULT '',
+  PRIMARY KEY (parent_id)
+) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
+
 CREATE TABLE IF NOT EXISTS sacoche_niveau (
   niveau_id          MEDIUMINT(6) UNSIGNED  NOT NULL AUTO_INCREMENT,
   niveau_actif       TINYINT(1) UNSIGNED    NOT NULL DEFAULT 0,

@@ -81,6 +81,26 @@ CREATE TABLE IF NOT EXISTS sacoche_jointure_user_groupe (
 );
 CREATE INDEX IF NOT EXISTS sacoche_jointure_user_groupe_groupe_id ON sacoche_jointure_user_groupe (groupe_id);
 
+-- Parents (profile TUT) and their children; one postal address per parent (mirror of mysql.sql).
+CREATE TABLE IF NOT EXISTS sacoche_jointure_parent_eleve (
+  parent_id      INTEGER NOT NULL DEFAULT 0,
+  eleve_id       INTEGER NOT NULL DEFAULT 0,
+  resp_legal_num INTEGER NOT NULL DEFAULT 1 CHECK (resp_legal_num BETWEEN 0 AND 255),
+  PRIMARY KEY (parent_id, eleve_id)
+);
+CREATE INDEX IF NOT EXISTS sacoche_jointure_parent_eleve_eleve_id ON sacoche_jointure_parent_eleve (eleve_id);
+
+CREATE TABLE IF NOT EXISTS sacoche_parent_adresse (
+  parent_id              INTEGER NOT NULL DEFAULT 0 PRIMARY KEY,
+  adresse_ligne1         VARCHAR(50) NOT NULL DEFAULT '' CHECK (length(adresse_ligne1) <= 50),
+  adresse_ligne2         VARCHAR(50) NOT NULL DEFAULT '' CHECK (length(adresse_ligne2) <= 50),
+  adresse_ligne3         VARCHAR(50) NOT NULL DEFAULT '' CHECK (length(adresse_ligne3) <= 50),
+  adresse_ligne4         VARCHAR(50) NOT NULL DEFAULT '' CHECK (length(adresse_ligne4) <= 50),
+  adresse_postal_code    VARCHAR(10) NOT NULL DEFAULT '' CHECK (length(adresse_postal_code) <= 10),
+  adresse_postal_libelle VARCHAR(45) NOT NULL DEFAULT '' CHECK (length(adresse_postal_libelle) <= 45),
+  adresse_pays_nom       VARCHAR(35) NOT NULL DEFAULT '' CHECK (length(adresse_pays_nom) <= 35)
+);
+
 CREATE TABLE IF NOT EXISTS sacoche_niveau (
   niveau_id          INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
   niveau_actif       INTEGER NOT NULL DEFAULT 0,

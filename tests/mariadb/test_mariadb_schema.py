@@ -19,6 +19,8 @@ TABLES = {
     "sacoche_niveau",
     "sacoche_user_profil",
     "sacoche_siecle_import",
+    "sacoche_jointure_parent_eleve",
+    "sacoche_parent_adresse",
 }
 PRIMARY_LEVELS = {
     1011: "TPS",

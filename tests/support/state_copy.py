@@ -18,6 +18,8 @@ TABLES = (
     "sacoche_user",
     "sacoche_jointure_user_groupe",
     "sacoche_siecle_import",
+    "sacoche_jointure_parent_eleve",
+    "sacoche_parent_adresse",
 )
 
 

@@ -45,6 +45,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
         "commands",
         (
             "engine.pipeline",
+            "engine.pipeline_parents",
             "engine.review",
             "engine.overview",
             "engine.outpaths",

@@ -14,8 +14,10 @@ from engine.sacoche_schema import create_sqlite, schema_sql
 
 TABLES = [
     "sacoche_groupe",
+    "sacoche_jointure_parent_eleve",
     "sacoche_jointure_user_groupe",
     "sacoche_niveau",
+    "sacoche_parent_adresse",
     "sacoche_siecle_import",
     "sacoche_user",
     "sacoche_user_profil",

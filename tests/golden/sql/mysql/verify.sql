@@ -11,8 +11,10 @@
 -- source sha256:   16610f4d11b461cdd72b9ea495494dac4065a5fd99714264d2c5db2981f8bc60
 -- database:        sqlite:///examples/sacoche-ecole-des-tilleuls.db (sqlite)
 --   fingerprint    sacoche_groupe: 11 rows, sha256 8c6d5486b3f4c2e43cbca4e6d779b232d3451b6577db9ce93cd00e10c991e8dd
+--   fingerprint    sacoche_jointure_parent_eleve: 0 rows, sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 --   fingerprint    sacoche_jointure_user_groupe: 15 rows, sha256 6c4b6c99c19fb96a8a1ab5126271a28637103716bafbcd0dacad3567b0ef9020
 --   fingerprint    sacoche_niveau: 15 rows, sha256 9077434dff20f08dafb92dee7d6f7ea450650a57f42b54ff9e2ddd6266b404c0
+--   fingerprint    sacoche_parent_adresse: 0 rows, sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 --   fingerprint    sacoche_user: 57 rows, sha256 6478df9de6613c75903a790a9513eadbfaf4f747b7e1eb14ae8d13a6d194b81d
 --   fingerprint    sacoche_user_profil: 19 rows, sha256 d0cd3782dfa22df2a7f338cd575fc32c19d7c035e8eb26a8e9592f1405b38e00
 -- rules: <varies>
