@@ -219,9 +219,21 @@ def explain_failure(script: Path, stderr: str) -> tuple[str, bool]:
     text = script.read_text(encoding="utf-8")
     guard = re.search(r"Duplicate entry '(GUARD [^']*)'", error)
     if guard:
+        key = guard.group(1)
         for line in text.splitlines():
-            if line.startswith(f"-- ONDE-SACOCHE {guard.group(1)}. "):
+            if line.startswith(f"-- ONDE-SACOCHE {key}. "):
                 return line[len("-- ") :], False
+        for line in text.splitlines():  # a set guard (MySQL): its comment says <item> or <user_id>
+            if line.startswith("-- ONDE-SACOCHE GUARD") and "<" in line:
+                head, _, rest = line[len("-- ONDE-SACOCHE ") :].partition(". ")
+                pattern = re.escape(head)
+                for name, value in (("item", r"[A-Za-z0-9_.-]+"), ("user_id", r"\d+")):
+                    pattern = pattern.replace(re.escape(f"<{name}>"), f"(?P<{name}>{value})")
+                named = re.fullmatch(pattern, key)
+                if named:
+                    for name, value in named.groupdict().items():
+                        rest = rest.replace(f"<{name}>", value)
+                    return f"ONDE-SACOCHE {key}. {rest}", False
         return error, False
     at = re.search(r" at line (\d+)", error)
     lines = text.splitlines()

@@ -24,6 +24,10 @@ class Check:
     asks."""
 
     __slots__ = ("check", "either", "item", "n", "short", "subject", "text", "total")
+    #: a guard over a whole temporary table of rows (:class:`SetCheck`), not one item
+    rows = False
+    #: the numbers it takes (a verify set check: one per row of its table)
+    size = 1
 
     def __init__(self, item: str, short: str, text: str, check: str, subject: Any = None) -> None:
         self.item, self.short, self.text, self.check, self.subject = item, short, text, check, subject
@@ -52,13 +56,37 @@ class Check:
         return sql_comment(self.text)
 
 
+class SetCheck(Check):
+    """A guard over every row of one of the MySQL scripts' temporary tables (the pupils' families,
+    :mod:`~engine.render.sets_data`): ``check`` names the anti-join of
+    :mod:`~engine.render.phrases_sets` that finds the first failing row, whose item the message names."""
+
+    __slots__ = ("size",)
+    rows = True
+
+    def __init__(
+        self, item: str, short: str, text: str, check: str, subject: Any = None, size: int = 1
+    ) -> None:
+        super().__init__(item, short, text, check, subject)
+        self.size = size
+
+    @property
+    def key(self) -> str:  # the item is the failing row's, filled in by the statement
+        return sql_comment(f"GUARD {self.n}/{self.total} <item>: {self.short}")
+
+
 #: the apply guards that check an item's own row in the plan's old state (not the ones on other items)
 OWN_ROW_GUARDS = frozenset({"group_absent", "rename", "login_free", "user", "membership", "retire"})
 
 
 def numbered(checks: list[Check]) -> list[Check]:
-    for n, check in enumerate(checks, 1):
-        check.n, check.total = n, len(checks)
+    """Number the checks in order (a verify set check takes one number per row of its table)."""
+    n = 1
+    for check in checks:
+        check.n = n
+        n += check.size
+    for check in checks:
+        check.total = n - 1
     return checks
 
 
@@ -69,6 +97,8 @@ class GuardContext:
     model: SqlModel
     #: apply.sql on MySQL: a guard on an item's own row also passes when the row is in the new state
     new_states: bool = False
+    #: MySQL: the pupils' families are guarded and written as sets (rows in temporary tables)
+    sets: bool = False
     #: (kind, ref) → the first item needing that class or group to be single (apply.sql)
     refs_needed: dict[tuple[str, str], str] = field(default_factory=dict)
 
@@ -82,3 +112,8 @@ def each(views: Iterable[Any], short: str, check: str, text: str | Callable[[Any
     if isinstance(text, str):
         return [Check(v.id, short, text, check, v) for v in views]
     return [Check(v.id, short, text(v), check, v) for v in views]
+
+
+def verify_rows(ctx: GuardContext, views: list[Any], check: str) -> list[Check]:
+    """verify.sql (MySQL): one statement over a family's temporary table, one row (and number) per item."""
+    return [SetCheck("", "", "", check, ctx.model.pupil_sets, size=len(views))] if views else []

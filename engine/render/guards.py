@@ -71,11 +71,12 @@ def _run(steps: tuple[Step, ...], ctx: GuardContext) -> list[Check]:
     return [check for step in steps for check in step(ctx)]
 
 
-def apply_guards(model: SqlModel, *, new_states: bool = False) -> list[Check]:
+def apply_guards(model: SqlModel, *, new_states: bool = False, sets: bool = False) -> list[Check]:
     """Everything that must hold before the first write, each with the message it stops with; with
     ``new_states`` (MySQL: no transaction) each guard on an item's own row also passes when the row
-    is already as apply.sql leaves it (a run that was interrupted)."""
-    ctx = GuardContext(model, new_states=new_states)
+    is already as apply.sql leaves it (a run that was interrupted); with ``sets`` (MySQL) the pupils'
+    families are guarded by one set check each (old or new state) over their temporary table."""
+    ctx = GuardContext(model, new_states=new_states, sets=sets)
     guards = _run(APPLY_STEPS, ctx)
     if new_states:
         _accept_new_states(guards)
@@ -90,9 +91,10 @@ def _accept_new_states(guards: list[Check]) -> None:
             g.either = [Check(g.item, "", "", NEW_STATES[g.check], g.subject)]
 
 
-def revert_guards(model: SqlModel) -> list[Check]:
-    """Everything that must hold before revert.sql writes: rows still hold what apply.sql wrote."""
-    guards = _run(REVERT_STEPS, GuardContext(model))
+def revert_guards(model: SqlModel, *, sets: bool = False) -> list[Check]:
+    """Everything that must hold before revert.sql writes: rows still hold what apply.sql wrote (with
+    ``sets``, the pupils' families as set checks that accept the old state too)."""
+    guards = _run(REVERT_STEPS, GuardContext(model, sets=sets))
     # After a partial apply a row may be in the plan's old state: nothing to revert there, and every
     # write of revert.sql is conditioned on the new state, so such a row is left as it is.
     olds = old_states(model)
@@ -105,9 +107,10 @@ def revert_guards(model: SqlModel) -> list[Check]:
     return numbered(guards)
 
 
-def verify_checks(model: SqlModel) -> list[Check]:
-    """What must hold after apply.sql, one check per item (and per hand-made group left alone)."""
-    return numbered(_run(VERIFY_STEPS, GuardContext(model)))
+def verify_checks(model: SqlModel, *, sets: bool = False) -> list[Check]:
+    """What must hold after apply.sql, one check per item (and per hand-made group left alone); with
+    ``sets`` (MySQL) the pupils' families are one statement each, giving a row per item still."""
+    return numbered(_run(VERIFY_STEPS, GuardContext(model, sets=sets)))
 
 
 def old_states(model: SqlModel) -> dict[str, str]:

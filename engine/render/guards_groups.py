@@ -3,7 +3,7 @@ alone, and the refs other items need to be single."""
 
 from __future__ import annotations
 
-from engine.render.check import Check, GuardContext, each
+from engine.render.check import Check, GuardContext, SetCheck, each
 from engine.render.model import SqlModel
 
 #: apply guard on an item's own row → the condition that says the row is already as apply.sql leaves it
@@ -43,7 +43,17 @@ def apply_retired(ctx: GuardContext) -> list[Check]:
 
 
 def apply_refs_single(ctx: GuardContext) -> list[Check]:
-    """Each class or group another item needs (and this plan does not create) exists once."""
+    """Each class or group another item needs (and this plan does not create) exists once (MySQL: one
+    set guard over a temporary table of those refs)."""
+    if ctx.sets:
+        sets = ctx.model.pupil_sets
+        sets.refs = [
+            (kind, ref, item_id)
+            for (kind, ref), item_id in sorted(ctx.refs_needed.items())
+            if (kind, ref.upper()) not in ctx.model.new_refs
+        ]
+        text = "no single class or group with this type and ref; the first such row of the plan is named"
+        return [SetCheck("ref", "ref not single", text, "set_refs", sets)] if sets.refs else []
     return [
         Check(item_id, "ref not single", f"no single {kind} with ref {ref}", "group_unique", (kind, ref))
         for (kind, ref), item_id in sorted(ctx.refs_needed.items())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.render.check import Check, GuardContext, each
+from engine.render.check import Check, GuardContext, SetCheck, each, verify_rows
 
 #: apply guard on an item's own row → the condition that says the row is already as apply.sql leaves it
 NEW_STATES = {"membership": "membership_absent"}
@@ -11,8 +11,16 @@ NEW_STATES = {"membership": "membership_absent"}
 def apply_users(ctx: GuardContext) -> list[Check]:
     """Each existing pupil a membership names is still there (once per pupil, none for a changed one:
     its own guard reads the row), and each group is needed single."""
-    guards = []
+    guards: list[Check] = []
     model = ctx.model
+    if ctx.sets:
+        for m in model.memberships_add + model.memberships_remove:
+            ctx.refs_needed.setdefault(("groupe", m.ref), m.id)
+        if model.memberships_add or model.memberships_remove:
+            text = "this pupil is gone or has another login; the first such row of the plan is named: "
+            text += "make the plan again"
+            guards.append(SetCheck("membership", "user changed", text, "set_members", model.pupil_sets))
+        return guards
     checked = {u.user_id for u in model.user_changes}
     for m in model.memberships_add + model.memberships_remove:
         ctx.refs_needed.setdefault(("groupe", m.ref), m.id)
@@ -24,6 +32,8 @@ def apply_users(ctx: GuardContext) -> list[Check]:
 
 
 def apply_removed(ctx: GuardContext) -> list[Check]:
+    if ctx.sets:  # a membership to remove is present (old state) or gone (new state): nothing to guard
+        return []
     return each(
         ctx.model.memberships_remove,
         "not a member",
@@ -33,7 +43,15 @@ def apply_removed(ctx: GuardContext) -> list[Check]:
 
 
 def revert_removed(ctx: GuardContext) -> list[Check]:
-    guards = []
+    guards: list[Check] = []
+    if ctx.sets:
+        if ctx.model.memberships_remove:
+            sets, end = ctx.model.pupil_sets, "; the first such row of the plan is named"
+            text = "this pupil is gone or has another login" + end
+            guards.append(SetCheck("membership", "user changed", text, "set_members_removed", sets))
+            text = "no single groupe with this ref" + end
+            guards.append(SetCheck("membership", "ref not single", text, "set_removed_refs", sets))
+        return guards
     for m in ctx.model.memberships_remove:
         text = f"user_id {m.user_id} is gone or has another login"
         guards.append(Check(m.id, "user changed", text, "user_exists", m))
@@ -44,15 +62,21 @@ def revert_removed(ctx: GuardContext) -> list[Check]:
 
 
 def revert_added(ctx: GuardContext) -> list[Check]:
+    if ctx.sets:  # present (apply.sql added it) or absent (never applied): nothing to guard
+        return []
     text = "the membership apply.sql added is not there"
     return each(ctx.model.memberships_add, "member missing", "membership_present", text)
 
 
 def verify_added(ctx: GuardContext) -> list[Check]:
+    if ctx.sets:
+        return verify_rows(ctx, ctx.model.memberships_add, "set_v_added")
     return each(ctx.model.memberships_add, "", "membership_present", lambda m: f"{m.describe}: member")
 
 
 def verify_removed(ctx: GuardContext) -> list[Check]:
+    if ctx.sets:
+        return verify_rows(ctx, ctx.model.memberships_remove, "set_v_removed")
     return each(
         ctx.model.memberships_remove,
         "",

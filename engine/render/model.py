@@ -8,11 +8,14 @@ its views, its list here and its guards there.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from typing import Any
 
 from engine.errors import OndeError
 from engine.plan import ITEM_KINDS
 from engine.render.columns import USER_KINDS
+from engine.render.literals import mysql_literal
+from engine.render.sets_data import PupilSets
 from engine.render.views import (
     ArchiveWrite,
     Create,
@@ -65,6 +68,11 @@ class SqlModel:
             + sum(1 + len(r.members) for r in self.retires)
             + sum(len(a.chunks("new")) for a in self.archives)
         )
+
+    @cached_property
+    def pupil_sets(self) -> PupilSets:
+        """The pupils' families as the temporary tables of the MySQL scripts (set statements)."""
+        return PupilSets(self, mysql_literal)
 
     @property
     def writes(self) -> bool:

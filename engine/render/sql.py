@@ -131,7 +131,7 @@ def _squeeze_blank_lines(chunks: Iterable[str]) -> Iterator[str]:
         yield "\n" * pending
 
 
-_ACCOUNT_DELETES = ("DELETE FROM sacoche_user ", "DELETE FROM sacoche_user\n")
+_ACCOUNT_DELETES = ("DELETE FROM sacoche_user ", "DELETE FROM sacoche_user\n", "DELETE u ")
 
 
 def _refusing_account_deletes(chunks: Iterable[str]) -> Iterator[str]:
@@ -180,11 +180,11 @@ def script_chunks(loaded: LoadedPlan, model: SqlModel, dialect: str, name: str) 
             context["touched"] = touched_sql(
                 (i for i in loaded.doc["items"] if i["kind"] != "decide"), LITERALS[dialect]
             )
-        context["guards"] = apply_guards(model, new_states=dialect == "mysql")
+        context["guards"] = apply_guards(model, new_states=dialect == "mysql", sets=dialect == "mysql")
     elif name == "revert":
-        context["guards"] = revert_guards(model)
+        context["guards"] = revert_guards(model, sets=dialect == "mysql")
     else:
-        context["checks"] = verify_checks(model)
+        context["checks"] = verify_checks(model, sets=dialect == "mysql")
         context["old_states"] = old_states(model)
     template = _environment(dialect).get_template(f"{name}.sql.j2")
     chunks = _squeeze_blank_lines(_blocks(template.generate(context)))

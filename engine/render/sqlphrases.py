@@ -24,13 +24,14 @@ from typing import Any
 from engine.render.phrases_accounts import AccountPhrases
 from engine.render.phrases_archive import ArchivePhrases
 from engine.render.phrases_groups import GroupPhrases
+from engine.render.phrases_sets import SetPhrases
 
 
 class Phrases(GroupPhrases, AccountPhrases, ArchivePhrases):
     """Every family's phrases; subclasses say how text is compared and what is true/false."""
 
 
-class MySQLPhrases(Phrases):
+class MySQLPhrases(SetPhrases, Phrases):
     counted = "SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();"
 
     # A login compared as bytes only (CAST … AS BINARY) cannot use the UNIQUE(user_login) index: every

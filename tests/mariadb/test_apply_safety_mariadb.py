@@ -222,7 +222,7 @@ def test_revert_after_an_apply_cut_after_every_write_restores_the_tables(
     render_sql(out, ["mysql"], revert_deletes_created=True)
     text = sql_path(out, "mysql", "apply").read_text(encoding="utf-8")
     writes = text.count(COUNTED)
-    assert writes > 20
+    assert writes > 5  # the pupils' families are one set statement each (MySQL)
     original = checksums(school)
     cut_script = tmp_path / "cut.sql"
     for k in range(writes + 1):
@@ -258,7 +258,7 @@ def test_apply_cut_after_every_write_then_run_again_finishes_the_plan(
     rejected = {i["id"] for i in json.loads((out / "plan.json").read_text())["items"] if not i["accepted"]}
     text = sql_path(out, "mysql", "apply").read_text(encoding="utf-8")
     writes = text.count(COUNTED)
-    assert writes > 20
+    assert writes > 5  # the pupils' families are one set statement each (MySQL)
     original = checksums(school)
     cut_script = tmp_path / "cut.sql"
     finished: list[Any] = []  # new rows get new ids after each revert: states differ by ids

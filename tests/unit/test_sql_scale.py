@@ -47,17 +47,29 @@ def _script_statements(plan: Path, dialect: str, name: str) -> list[str]:
 
 def test_no_statement_grows_with_the_plan(big_plan: Path) -> None:
     guards = len(
-        re.findall(
-            r"^-- (?:ONDE-SACOCHE )?GUARD \d+/", sql_path(big_plan, "mysql", "apply").read_text(), re.M
-        )
+        re.findall(r"^-- guard \d+: GUARD \d+/", sql_path(big_plan, "sqlite", "apply").read_text(), re.M)
     )
     assert guards > 500  # a plan big enough for a quadratic script to show
     for dialect in DIALECTS:
         for name in SCRIPTS:
             statements = _script_statements(big_plan, dialect, name)
-            assert len(statements) > guards / 2, (dialect, name)
+            if dialect == "mysql":
+                # set statements: the pupils' rows are data (multi-row INSERTs of a few hundred KiB at
+                # most into temporary tables), the statements reading them do not grow with the plan
+                assert len(statements) < guards / 4, (dialect, name, len(statements))
+                data = [
+                    s
+                    for s in statements
+                    if re.match(r"\s*INSERT (?:IGNORE )?INTO onde_sacoche_\w+ \(", s) and " VALUES" in s
+                ]
+                assert data and max(len(s) for s in data) < 300_000, (dialect, name)
+                statements = [s for s in statements if s not in data]
+                limit = 20_000
+            else:
+                assert len(statements) > guards / 2, (dialect, name)
+                limit = 8_000
             longest = max(statements, key=len)
-            assert len(longest) < 8_000, (dialect, name, longest[:200])
+            assert len(longest) < limit, (dialect, name, longest[:200])
             assert max(s.count("sacoche_user") for s in statements) <= 6, (dialect, name)
 
 
@@ -71,10 +83,11 @@ def test_mysql_login_comparisons_can_use_the_login_index(big_plan: Path) -> None
             for found in BINARY_LOGIN.finditer(code):
                 seen += 1
                 before = code[: found.start()]
-                assert re.search(r"(?:\w+\.)?user_id = \d+ AND $", before) or re.search(
-                    r"(?:\w+\.)?user_login = (?:'[^']*'|_utf8 X'[0-9A-F]*') AND $", before
+                # (set statements: by user_id or user_login joined to their temporary table's row)
+                assert re.search(r"(?:\w+\.)?user_id = (?:\d+|t\.user_id) AND $", before) or re.search(
+                    r"(?:\w+\.)?user_login = (?:'[^']*'|_utf8 X'[0-9A-F]*'|t\.login) AND $", before
                 ), code[max(0, found.start() - 300) : found.end() + 60]
-    assert seen > 1000
+    assert seen > 10  # the set statements (and the per-item statements of the rarer families)
 
 
 def test_sqlite_guards_arm_one_trigger_each(big_plan: Path) -> None:

@@ -35,7 +35,8 @@
 -- utf8_unicode_ci (which would say 'Noe' = 'Noé').
 -- ===================================================================================================
 --
--- What this script does, in order, after its guards:
+-- What this script does: it loads the plan's pupil rows into temporary tables (DATA), locks the SACoche
+-- tables, runs its guards, then writes, in order:
 --   1. creates classes and groups      2. renames classes        3. creates pupils (class by ref)
 --   4. updates, reactivates, deactivates pupils (UPDATE … WHERE every old value is still there)
 --   5. adds then removes group memberships (rows of sacoche_jointure_user_groupe only)
@@ -53,6 +54,128 @@ SET NAMES utf8;
 SET @onde_sacoche_sql_mode = @@SESSION.sql_mode;
 SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION';
 
+-- DATA: the plan's pupil rows, loaded into temporary tables of this session (they need no lock and
+-- vanish with the session), a few thousand rows per INSERT. The guards and writes below read them:
+-- one set statement per family of rows instead of one per item.
+
+-- onde_sacoche_ref_needed: classes and groups the rows below need to exist once (by type and ref), and
+-- the first item needing each
+DROP TEMPORARY TABLE IF EXISTS onde_sacoche_ref_needed;
+CREATE TEMPORARY TABLE onde_sacoche_ref_needed (
+  n INT NOT NULL PRIMARY KEY,
+  item VARCHAR(40) CHARACTER SET ascii NOT NULL,
+  kind VARCHAR(10) NOT NULL,
+  ref VARCHAR(255) NOT NULL
+) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
+INSERT INTO onde_sacoche_ref_needed (n, item, kind, ref) VALUES
+(1, 'create-ff66a3be72', 'classe', '104511_PS'),
+(2, 'create-18a47637e6', 'classe', '104512_CP'),
+(3, 'update-290a2b60fa', 'classe', '104514_CE2'),
+(4, 'create-96e4e57aad', 'classe', '104514_CM1'),
+(5, 'membership_add-e5194423ac', 'groupe', 'RG_CHORALE');
+
+-- onde_sacoche_pupil_change: accounts to update, reactivate or deactivate: c_<column> = 1 when the
+-- item changes that column, o_<column> its old value, v_<column> its new one (a class by ref)
+DROP TEMPORARY TABLE IF EXISTS onde_sacoche_pupil_change;
+CREATE TEMPORARY TABLE onde_sacoche_pupil_change (
+  n INT NOT NULL PRIMARY KEY,
+  item VARCHAR(40) CHARACTER SET ascii NOT NULL,
+  user_id INT NOT NULL,
+  login VARCHAR(255) NOT NULL,
+  c_user_reference TINYINT NOT NULL,
+  o_user_reference VARCHAR(255),
+  v_user_reference VARCHAR(255),
+  c_user_prenom TINYINT NOT NULL,
+  o_user_prenom VARCHAR(255),
+  v_user_prenom VARCHAR(255),
+  c_user_sortie_date TINYINT NOT NULL,
+  o_user_sortie_date DATE,
+  v_user_sortie_date DATE,
+  c_eleve_classe_id TINYINT NOT NULL,
+  o_eleve_classe_id INT,
+  v_eleve_classe_id VARCHAR(255),
+  KEY (user_id)
+) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
+INSERT INTO onde_sacoche_pupil_change (n, item, user_id, login, c_user_reference, o_user_reference, v_user_reference, c_user_prenom, o_user_prenom, v_user_prenom, c_user_sortie_date, o_user_sortie_date, v_user_sortie_date, c_eleve_classe_id, o_eleve_classe_id, v_eleve_classe_id) VALUES
+(1, 'update-03b50611e7', 23, 'noe.berthelo26', 0, NULL, NULL, 1, 'Noe', 'Noé', 0, NULL, NULL, 0, NULL, NULL),
+(2, 'update-1544f6e555', 29, 'gae.vergnoll32', 1, '', '185770660FK', 0, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL),
+(3, 'update-290a2b60fa', 34, 'luc.marronni37', 0, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL, 1, 7, '104514_CE2'),
+(4, 'update-506173bcae', 47, 'lea.vergnoll51', 0, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL, 1, 9, '104515_CM2'),
+(5, 'update-9bbc706f81', 48, 'sac.ouedraog52', 0, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL, 1, 9, '104515_CM2'),
+(6, 'update-6893be147d', 49, 'noe.tisseran53', 0, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL, 1, 9, '104515_CM2'),
+(7, 'update-ee842f25d4', 50, 'mat.ouedraog54', 0, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL, 1, 9, '104515_CM2'),
+(8, 'update-7791fab1c3', 51, 'lou.hirondel55', 0, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL, 1, 9, '104515_CM2'),
+(9, 'update-011196dca9', 52, 'ine.nguyench56', 0, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL, 1, 9, '104515_CM2'),
+(10, 'deactivate-0b1a0ae53d', 53, 'amb.fictif', 0, NULL, NULL, 0, NULL, NULL, 1, '9999-12-31', '2026-11-29', 0, NULL, NULL),
+(11, 'deactivate-d7f1880049', 54, 'bas.imaginair', 0, NULL, NULL, 0, NULL, NULL, 1, '9999-12-31', '2026-11-29', 0, NULL, NULL),
+(12, 'reactivate-468a4ec31d', 15, 'sal.genet17', 0, NULL, NULL, 0, NULL, NULL, 1, '2025-07-04', '9999-12-31', 0, NULL, NULL);
+
+-- onde_sacoche_pupil_new: pupils to create: every column of sacoche_user but user_id, the class by ref
+DROP TEMPORARY TABLE IF EXISTS onde_sacoche_pupil_new;
+CREATE TEMPORARY TABLE onde_sacoche_pupil_new (
+  n INT NOT NULL PRIMARY KEY,
+  item VARCHAR(40) CHARACTER SET ascii NOT NULL,
+  class_ref VARCHAR(255) NOT NULL,
+  user_sconet_id INT,
+  user_sconet_elenoet INT,
+  user_reference VARCHAR(255),
+  user_profil_sigle VARCHAR(255),
+  user_genre VARCHAR(255),
+  user_nom VARCHAR(255),
+  user_prenom VARCHAR(255),
+  user_naissance_date DATE,
+  user_email VARCHAR(255),
+  user_email_origine VARCHAR(255),
+  user_login VARCHAR(255),
+  user_password VARCHAR(255),
+  user_langue VARCHAR(255),
+  user_daltonisme INT,
+  user_connexion_date DATETIME,
+  user_sortie_date DATE,
+  eleve_lv1 INT,
+  eleve_lv2 INT,
+  eleve_uai_origine VARCHAR(255),
+  user_id_ent VARCHAR(255),
+  user_id_gepi VARCHAR(255),
+  user_param_accueil VARCHAR(255),
+  user_param_menu TEXT,
+  user_param_favori TEXT,
+  user_pass_key VARCHAR(255),
+  KEY (user_login)
+) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
+INSERT INTO onde_sacoche_pupil_new (n, item, class_ref, user_sconet_id, user_sconet_elenoet, user_reference, user_profil_sigle, user_genre, user_nom, user_prenom, user_naissance_date, user_email, user_email_origine, user_login, user_password, user_langue, user_daltonisme, user_connexion_date, user_sortie_date, eleve_lv1, eleve_lv2, eleve_uai_origine, user_id_ent, user_id_gepi, user_param_accueil, user_param_menu, user_param_favori, user_pass_key) VALUES
+(1, 'create-ff66a3be72', '104511_PS', 0, 0, '', 'ELV', 'F', 'SAULE', 'Inès', '2022-09-27', '', '', 'ine.saule1', '3b3f43d9ba9cd6d0b2e0f60a137f89f1', '', 0, NULL, '9999-12-31', 100, 100, '', '', '', '', NULL, NULL, ''),
+(2, 'create-18a47637e6', '104512_CP', 0, 0, '', 'ELV', 'M', 'PERVENCHE', 'Loïc', '2019-04-25', '', '', 'loi.pervench', '644a3599c29135f1fd50d7c50ca50367', '', 0, NULL, '9999-12-31', 100, 100, '', '', '', '', NULL, NULL, ''),
+(3, 'create-96e4e57aad', '104514_CM1', 0, 0, '165545849GJ', 'ELV', 'F', 'AUBÉPINE', 'Salomé', '2016-08-05', '', '', 'sal.aubepine', 'a33736172c19105399a36f7e07927fff', '', 0, NULL, '9999-12-31', 100, 100, '', '', '', '', NULL, NULL, '');
+
+-- onde_sacoche_membership: group memberships to add (op a; user_id NULL for a pupil this plan creates,
+-- found by login) or remove (op r)
+DROP TEMPORARY TABLE IF EXISTS onde_sacoche_membership;
+CREATE TEMPORARY TABLE onde_sacoche_membership (
+  n INT NOT NULL PRIMARY KEY,
+  item VARCHAR(40) CHARACTER SET ascii NOT NULL,
+  op CHAR(1) CHARACTER SET ascii NOT NULL,
+  user_id INT NULL,
+  login VARCHAR(255) NOT NULL,
+  ref VARCHAR(255) NOT NULL,
+  KEY (user_id)
+) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
+INSERT INTO onde_sacoche_membership (n, item, op, user_id, login, ref) VALUES
+(1, 'membership_add-e5194423ac', 'a', 24, 'loi.lavandie27', 'RG_CHORALE'),
+(2, 'membership_add-9a3515866e', 'a', 27, 'aur.nguyench30', 'RG_CHORALE'),
+(3, 'membership_add-0301986373', 'a', 37, 'mae.epervier40', 'RG_ANGLAIS_RENFORCE'),
+(4, 'membership_add-7956b0a661', 'a', 38, 'zoe.legoelan41', 'RG_ANGLAIS_RENFORCE'),
+(5, 'membership_add-d29eb4b04a', 'a', 40, 'jul.delabruy44', 'RG_ANGLAIS_RENFORCE'),
+(6, 'membership_add-a1980def30', 'a', 41, 'sal.nguyench45', 'RG_ANGLAIS_RENFORCE'),
+(7, 'membership_add-26d82a0485', 'a', 42, 'ine.cormoran46', 'RG_ANGLAIS_RENFORCE'),
+(8, 'membership_add-6484c779bc', 'a', 44, 'jul.marjolai48', 'RG_ANGLAIS_RENFORCE'),
+(9, 'membership_add-a1753e65f5', 'a', 47, 'lea.vergnoll51', 'RG_ANGLAIS_RENFORCE'),
+(10, 'membership_add-3a6dc7dd31', 'a', 49, 'noe.tisseran53', 'RG_ANGLAIS_RENFORCE'),
+(11, 'membership_add-3ac0c750d3', 'a', 50, 'mat.ouedraog54', 'RG_ANGLAIS_RENFORCE'),
+(12, 'membership_add-ab298a04f1', 'a', 51, 'lou.hirondel55', 'RG_ANGLAIS_RENFORCE'),
+(13, 'membership_add-448f393dd2', 'a', 52, 'ine.nguyench56', 'RG_ANGLAIS_RENFORCE'),
+(14, 'membership_remove-8995c1d7d1', 'r', 6, 'loi.mesange8', 'RG_CHORALE');
+
 -- Locked while it runs: no other session writes (or reads) these tables between the guards and the last
 -- write; a running SACoche waits meanwhile (a few seconds). The lock goes with the session, so a guard
 -- that stops the script (the client exits) releases it too. Tables are locked under every alias used.
@@ -62,8 +185,16 @@ LOCK TABLES sacoche_user WRITE, sacoche_user AS u WRITE, sacoche_user AS u2 WRIT
   sacoche_jointure_user_groupe AS j2 WRITE, sacoche_siecle_import WRITE, sacoche_niveau READ,
   sacoche_user_profil READ;
 
+-- Every class and group's id and count by type and ref, in a temporary table: the guards on the
+-- pupils' rows look classes and groups up there by primary key (sacoche_groupe has no index on its ref).
+DROP TEMPORARY TABLE IF EXISTS onde_sacoche_group_id;
+CREATE TEMPORARY TABLE onde_sacoche_group_id (groupe_type VARCHAR(10) NOT NULL, groupe_ref VARCHAR(255) NOT NULL, groupe_id INT NOT NULL, n INT NOT NULL, PRIMARY KEY (groupe_type, groupe_ref)) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
+INSERT INTO onde_sacoche_group_id (groupe_type, groupe_ref, groupe_id, n)
+  SELECT g.groupe_type, g.groupe_ref, MIN(g.groupe_id), COUNT(*) FROM sacoche_groupe g
+  GROUP BY g.groupe_type, g.groupe_ref;
+
 -- ---------------------------------------------------------------------------------------------------
--- GUARDS: 34 checks, all before the first write (MyISAM cannot roll back).
+-- GUARDS: 8 checks, all before the first write (MyISAM cannot roll back).
 -- A failing guard inserts its key twice into a temporary table whose primary key is that key: the
 -- server answers "ERROR 1062 (23000) at line L: Duplicate entry 'GUARD n/N <item id>: <why>' …", the
 -- client stops there and exits non-zero, nothing has been written. The line L of this file and the
@@ -76,217 +207,79 @@ CREATE TEMPORARY TABLE onde_sacoche_guard (
   explanation VARCHAR(255) CHARACTER SET utf8 NOT NULL
 );
 
--- ONDE-SACOCHE GUARD 1/34 class_create-749c789a11: ref exists. a classe with ref 104515_CM2 exists already. Nothing was written.
+-- ONDE-SACOCHE GUARD 1/8 class_create-749c789a11: ref exists. a classe with ref 104515_CM2 exists already. Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = (((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2' AND CAST(groupe_nom AS BINARY) = CAST('[CM2] CM1-CM2 Mme Ég' AS BINARY) AND niveau_id = 30002) = 1)) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 1/34 class_create-749c789a11: ref exists', 'ONDE-SACOCHE GUARD 1/34 class_create-749c789a11: ref exists. a classe with ref 104515_CM2 exists already. Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 1/8 class_create-749c789a11: ref exists', 'ONDE-SACOCHE GUARD 1/8 class_create-749c789a11: ref exists. a classe with ref 104515_CM2 exists already. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 2/34 class_create-749c789a11: niveau unknown. niveau_id 30002 is not in sacoche_niveau. Nothing was written.
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 2/34 class_create-749c789a11: niveau unknown', 'ONDE-SACOCHE GUARD 2/34 class_create-749c789a11: niveau unknown. niveau_id 30002 is not in sacoche_niveau. Nothing was written.'
+-- ONDE-SACOCHE GUARD 2/8 class_create-749c789a11: niveau unknown. niveau_id 30002 is not in sacoche_niveau. Nothing was written.
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 2/8 class_create-749c789a11: niveau unknown', 'ONDE-SACOCHE GUARD 2/8 class_create-749c789a11: niveau unknown. niveau_id 30002 is not in sacoche_niveau. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_niveau WHERE niveau_id = 30002)) IS NOT TRUE;
 
--- ONDE-SACOCHE GUARD 3/34 group_create-daa8ebfb92: ref exists. a groupe with ref RG_ANGLAIS_RENFORCE exists already. Nothing was written.
+-- ONDE-SACOCHE GUARD 3/8 group_create-daa8ebfb92: ref exists. a groupe with ref RG_ANGLAIS_RENFORCE exists already. Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = (((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_ANGLAIS_RENFORCE' AND CAST(groupe_nom AS BINARY) = CAST('Anglais renforcé' AS BINARY) AND niveau_id = 0) = 1)) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 3/34 group_create-daa8ebfb92: ref exists', 'ONDE-SACOCHE GUARD 3/34 group_create-daa8ebfb92: ref exists. a groupe with ref RG_ANGLAIS_RENFORCE exists already. Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 3/8 group_create-daa8ebfb92: ref exists', 'ONDE-SACOCHE GUARD 3/8 group_create-daa8ebfb92: ref exists. a groupe with ref RG_ANGLAIS_RENFORCE exists already. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 4/34 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the plan's ref and name. Nothing was written.
+-- ONDE-SACOCHE GUARD 4/8 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the plan's ref and name. Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 Mme Ancoli' AS BINARY)))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 4/34 class_rename-75cfc3d095: class changed', 'ONDE-SACOCHE GUARD 4/34 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the plan''s ref and name. Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 4/8 class_rename-75cfc3d095: class changed', 'ONDE-SACOCHE GUARD 4/8 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the plan''s ref and name. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 M. Ancien' AS BINARY))) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 5/34 create-ff66a3be72: login taken. login ine.saule1 of the new pupil is taken (case and accents ignored). Nothing was written.
--- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
--- a separate statement, since under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_other_state = (((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_reference AS BINARY) = CAST('' AS BINARY) AND CAST(user_profil_sigle AS BINARY) = CAST('ELV' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('F' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('SAULE' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Inès' AS BINARY) AND user_naissance_date = '2022-09-27' AND CAST(user_email AS BINARY) = CAST('' AS BINARY) AND CAST(user_email_origine AS BINARY) = CAST('' AS BINARY) AND user_login = 'ine.saule1' AND CAST(user_login AS BINARY) = CAST('ine.saule1' AS BINARY) AND CAST(user_password AS BINARY) = CAST('3b3f43d9ba9cd6d0b2e0f60a137f89f1' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104511_PS')) = 1)) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 5/34 create-ff66a3be72: login taken', 'ONDE-SACOCHE GUARD 5/34 create-ff66a3be72: login taken. login ine.saule1 of the new pupil is taken (case and accents ignored). Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'ine.saule1')) IS NOT TRUE
-  AND NOT @onde_sacoche_other_state;
+-- ONDE-SACOCHE GUARD 5/8 <item>: login taken. the login of this new pupil is taken (case and accents ignored) by an account that is not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.
+-- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
+-- state apply.sql leaves it in, so a run cut anywhere can be run again)
+INSERT INTO onde_sacoche_guard (failed, explanation)
+  SELECT LEFT(CONCAT('GUARD 5/8 ', bad.item, ': login taken'), 64),
+  LEFT(CONCAT('ONDE-SACOCHE GUARD 5/8 ', bad.item, ': login taken. ', bad.detail, ': the login of this new pupil is taken (case and accents ignored) by an account that is not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
+  FROM (SELECT t.item, CONCAT('login ', t.user_login) AS detail FROM onde_sacoche_pupil_new t
+    JOIN sacoche_user u ON u.user_login = t.user_login
+    LEFT JOIN onde_sacoche_group_id c ON c.groupe_type = 'classe' AND c.groupe_ref = t.class_ref
+    WHERE (CAST(u.user_reference AS BINARY) <=> CAST(t.user_reference AS BINARY) AND CAST(u.user_profil_sigle AS BINARY) <=> CAST(t.user_profil_sigle AS BINARY) AND CAST(u.user_genre AS BINARY) <=> CAST(t.user_genre AS BINARY) AND CAST(u.user_nom AS BINARY) <=> CAST(t.user_nom AS BINARY) AND CAST(u.user_prenom AS BINARY) <=> CAST(t.user_prenom AS BINARY) AND u.user_naissance_date <=> t.user_naissance_date AND CAST(u.user_email AS BINARY) <=> CAST(t.user_email AS BINARY) AND CAST(u.user_email_origine AS BINARY) <=> CAST(t.user_email_origine AS BINARY) AND CAST(u.user_login AS BINARY) <=> CAST(t.user_login AS BINARY) AND CAST(u.user_password AS BINARY) <=> CAST(t.user_password AS BINARY) AND u.user_sortie_date <=> t.user_sortie_date AND u.eleve_classe_id <=> c.groupe_id) IS NOT TRUE
+    ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
 
--- ONDE-SACOCHE GUARD 6/34 create-18a47637e6: login taken. login loi.pervench of the new pupil is taken (case and accents ignored). Nothing was written.
--- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
--- a separate statement, since under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_other_state = (((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_reference AS BINARY) = CAST('' AS BINARY) AND CAST(user_profil_sigle AS BINARY) = CAST('ELV' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('M' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('PERVENCHE' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Loïc' AS BINARY) AND user_naissance_date = '2019-04-25' AND CAST(user_email AS BINARY) = CAST('' AS BINARY) AND CAST(user_email_origine AS BINARY) = CAST('' AS BINARY) AND user_login = 'loi.pervench' AND CAST(user_login AS BINARY) = CAST('loi.pervench' AS BINARY) AND CAST(user_password AS BINARY) = CAST('644a3599c29135f1fd50d7c50ca50367' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104512_CP')) = 1)) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 6/34 create-18a47637e6: login taken', 'ONDE-SACOCHE GUARD 6/34 create-18a47637e6: login taken. login loi.pervench of the new pupil is taken (case and accents ignored). Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'loi.pervench')) IS NOT TRUE
-  AND NOT @onde_sacoche_other_state;
+-- ONDE-SACOCHE GUARD 6/8 <item>: row changed. this account no longer holds the values the plan saw (nor those this script writes); the first such row of the plan is named: make the plan again. Nothing was written.
+-- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
+-- state apply.sql leaves it in, so a run cut anywhere can be run again)
+INSERT INTO onde_sacoche_guard (failed, explanation)
+  SELECT LEFT(CONCAT('GUARD 6/8 ', bad.item, ': row changed'), 64),
+  LEFT(CONCAT('ONDE-SACOCHE GUARD 6/8 ', bad.item, ': row changed. ', bad.detail, ': this account no longer holds the values the plan saw (nor those this script writes); the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
+  FROM (SELECT t.item, CONCAT('user_id ', t.user_id) AS detail FROM onde_sacoche_pupil_change t
+    LEFT JOIN sacoche_user u ON u.user_id = t.user_id AND CAST(u.user_login AS BINARY) = CAST(t.login AS BINARY) AND u.user_profil_sigle = 'ELV'
+    LEFT JOIN onde_sacoche_group_id c ON c.groupe_type = 'classe' AND c.groupe_ref = t.v_eleve_classe_id
+    WHERE u.user_id IS NULL OR (((t.c_user_reference = 0 OR CAST(u.user_reference AS BINARY) <=> CAST(t.o_user_reference AS BINARY)) AND (t.c_user_prenom = 0 OR CAST(u.user_prenom AS BINARY) <=> CAST(t.o_user_prenom AS BINARY)) AND (t.c_user_sortie_date = 0 OR u.user_sortie_date <=> t.o_user_sortie_date) AND (t.c_eleve_classe_id = 0 OR u.eleve_classe_id <=> t.o_eleve_classe_id)) IS NOT TRUE AND ((t.c_user_reference = 0 OR CAST(u.user_reference AS BINARY) <=> CAST(t.v_user_reference AS BINARY)) AND (t.c_user_prenom = 0 OR CAST(u.user_prenom AS BINARY) <=> CAST(t.v_user_prenom AS BINARY)) AND (t.c_user_sortie_date = 0 OR u.user_sortie_date <=> t.v_user_sortie_date) AND (t.c_eleve_classe_id = 0 OR u.eleve_classe_id <=> c.groupe_id)) IS NOT TRUE)
+    ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
 
--- ONDE-SACOCHE GUARD 7/34 create-96e4e57aad: login taken. login sal.aubepine of the new pupil is taken (case and accents ignored). Nothing was written.
--- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
--- a separate statement, since under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_other_state = (((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_reference AS BINARY) = CAST('165545849GJ' AS BINARY) AND CAST(user_profil_sigle AS BINARY) = CAST('ELV' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('F' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('AUBÉPINE' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Salomé' AS BINARY) AND user_naissance_date = '2016-08-05' AND CAST(user_email AS BINARY) = CAST('' AS BINARY) AND CAST(user_email_origine AS BINARY) = CAST('' AS BINARY) AND user_login = 'sal.aubepine' AND CAST(user_login AS BINARY) = CAST('sal.aubepine' AS BINARY) AND CAST(user_password AS BINARY) = CAST('a33736172c19105399a36f7e07927fff' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104514_CM1')) = 1)) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 7/34 create-96e4e57aad: login taken', 'ONDE-SACOCHE GUARD 7/34 create-96e4e57aad: login taken. login sal.aubepine of the new pupil is taken (case and accents ignored). Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'sal.aubepine')) IS NOT TRUE
-  AND NOT @onde_sacoche_other_state;
+-- ONDE-SACOCHE GUARD 7/8 <item>: user changed. this pupil is gone or has another login; the first such row of the plan is named: make the plan again. Nothing was written.
+-- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
+-- state apply.sql leaves it in, so a run cut anywhere can be run again)
+INSERT INTO onde_sacoche_guard (failed, explanation)
+  SELECT LEFT(CONCAT('GUARD 7/8 ', bad.item, ': user changed'), 64),
+  LEFT(CONCAT('ONDE-SACOCHE GUARD 7/8 ', bad.item, ': user changed. ', bad.detail, ': this pupil is gone or has another login; the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
+  FROM (SELECT t.item, CONCAT('user_id ', t.user_id) AS detail FROM onde_sacoche_membership t
+    LEFT JOIN sacoche_user u ON u.user_id = t.user_id AND CAST(u.user_login AS BINARY) = CAST(t.login AS BINARY) AND u.user_profil_sigle = 'ELV'
+    WHERE t.user_id IS NOT NULL AND u.user_id IS NULL
+    ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
 
--- ONDE-SACOCHE GUARD 8/34 update-03b50611e7: row changed. user_id 23 no longer holds the values the plan saw. Nothing was written.
--- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
--- a separate statement, since under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 23 AND CAST(user_login AS BINARY) = CAST('noe.berthelo26' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_prenom AS BINARY) = CAST('Noé' AS BINARY)))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 8/34 update-03b50611e7: row changed', 'ONDE-SACOCHE GUARD 8/34 update-03b50611e7: row changed. user_id 23 no longer holds the values the plan saw. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 23 AND CAST(user_login AS BINARY) = CAST('noe.berthelo26' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_prenom AS BINARY) = CAST('Noe' AS BINARY))) IS NOT TRUE
-  AND NOT @onde_sacoche_other_state;
-
--- ONDE-SACOCHE GUARD 9/34 update-1544f6e555: row changed. user_id 29 no longer holds the values the plan saw. Nothing was written.
--- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
--- a separate statement, since under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 29 AND CAST(user_login AS BINARY) = CAST('gae.vergnoll32' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_reference AS BINARY) = CAST('185770660FK' AS BINARY)))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 9/34 update-1544f6e555: row changed', 'ONDE-SACOCHE GUARD 9/34 update-1544f6e555: row changed. user_id 29 no longer holds the values the plan saw. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 29 AND CAST(user_login AS BINARY) = CAST('gae.vergnoll32' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_reference AS BINARY) = CAST('' AS BINARY))) IS NOT TRUE
-  AND NOT @onde_sacoche_other_state;
-
--- ONDE-SACOCHE GUARD 10/34 update-290a2b60fa: row changed. user_id 34 no longer holds the values the plan saw. Nothing was written.
--- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
--- a separate statement, since under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 34 AND CAST(user_login AS BINARY) = CAST('luc.marronni37' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104514_CE2')))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 10/34 update-290a2b60fa: row changed', 'ONDE-SACOCHE GUARD 10/34 update-290a2b60fa: row changed. user_id 34 no longer holds the values the plan saw. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 34 AND CAST(user_login AS BINARY) = CAST('luc.marronni37' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 7)) IS NOT TRUE
-  AND NOT @onde_sacoche_other_state;
-
--- ONDE-SACOCHE GUARD 11/34 update-506173bcae: row changed. user_id 47 no longer holds the values the plan saw. Nothing was written.
--- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
--- a separate statement, since under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 47 AND CAST(user_login AS BINARY) = CAST('lea.vergnoll51' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2')))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 11/34 update-506173bcae: row changed', 'ONDE-SACOCHE GUARD 11/34 update-506173bcae: row changed. user_id 47 no longer holds the values the plan saw. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 47 AND CAST(user_login AS BINARY) = CAST('lea.vergnoll51' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9)) IS NOT TRUE
-  AND NOT @onde_sacoche_other_state;
-
--- ONDE-SACOCHE GUARD 12/34 update-9bbc706f81: row changed. user_id 48 no longer holds the values the plan saw. Nothing was written.
--- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
--- a separate statement, since under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 48 AND CAST(user_login AS BINARY) = CAST('sac.ouedraog52' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2')))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 12/34 update-9bbc706f81: row changed', 'ONDE-SACOCHE GUARD 12/34 update-9bbc706f81: row changed. user_id 48 no longer holds the values the plan saw. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 48 AND CAST(user_login AS BINARY) = CAST('sac.ouedraog52' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9)) IS NOT TRUE
-  AND NOT @onde_sacoche_other_state;
-
--- ONDE-SACOCHE GUARD 13/34 update-6893be147d: row changed. user_id 49 no longer holds the values the plan saw. Nothing was written.
--- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
--- a separate statement, since under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 49 AND CAST(user_login AS BINARY) = CAST('noe.tisseran53' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2')))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 13/34 update-6893be147d: row changed', 'ONDE-SACOCHE GUARD 13/34 update-6893be147d: row changed. user_id 49 no longer holds the values the plan saw. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 49 AND CAST(user_login AS BINARY) = CAST('noe.tisseran53' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9)) IS NOT TRUE
-  AND NOT @onde_sacoche_other_state;
-
--- ONDE-SACOCHE GUARD 14/34 update-ee842f25d4: row changed. user_id 50 no longer holds the values the plan saw. Nothing was written.
--- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
--- a separate statement, since under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 50 AND CAST(user_login AS BINARY) = CAST('mat.ouedraog54' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2')))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 14/34 update-ee842f25d4: row changed', 'ONDE-SACOCHE GUARD 14/34 update-ee842f25d4: row changed. user_id 50 no longer holds the values the plan saw. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 50 AND CAST(user_login AS BINARY) = CAST('mat.ouedraog54' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9)) IS NOT TRUE
-  AND NOT @onde_sacoche_other_state;
-
--- ONDE-SACOCHE GUARD 15/34 update-7791fab1c3: row changed. user_id 51 no longer holds the values the plan saw. Nothing was written.
--- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
--- a separate statement, since under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 51 AND CAST(user_login AS BINARY) = CAST('lou.hirondel55' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2')))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 15/34 update-7791fab1c3: row changed', 'ONDE-SACOCHE GUARD 15/34 update-7791fab1c3: row changed. user_id 51 no longer holds the values the plan saw. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 51 AND CAST(user_login AS BINARY) = CAST('lou.hirondel55' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9)) IS NOT TRUE
-  AND NOT @onde_sacoche_other_state;
-
--- ONDE-SACOCHE GUARD 16/34 update-011196dca9: row changed. user_id 52 no longer holds the values the plan saw. Nothing was written.
--- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
--- a separate statement, since under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 52 AND CAST(user_login AS BINARY) = CAST('ine.nguyench56' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2')))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 16/34 update-011196dca9: row changed', 'ONDE-SACOCHE GUARD 16/34 update-011196dca9: row changed. user_id 52 no longer holds the values the plan saw. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 52 AND CAST(user_login AS BINARY) = CAST('ine.nguyench56' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9)) IS NOT TRUE
-  AND NOT @onde_sacoche_other_state;
-
--- ONDE-SACOCHE GUARD 17/34 deactivate-0b1a0ae53d: row changed. user_id 53 no longer holds the values the plan saw. Nothing was written.
--- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
--- a separate statement, since under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 53 AND CAST(user_login AS BINARY) = CAST('amb.fictif' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '2026-11-29'))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 17/34 deactivate-0b1a0ae53d: row changed', 'ONDE-SACOCHE GUARD 17/34 deactivate-0b1a0ae53d: row changed. user_id 53 no longer holds the values the plan saw. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 53 AND CAST(user_login AS BINARY) = CAST('amb.fictif' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31')) IS NOT TRUE
-  AND NOT @onde_sacoche_other_state;
-
--- ONDE-SACOCHE GUARD 18/34 deactivate-d7f1880049: row changed. user_id 54 no longer holds the values the plan saw. Nothing was written.
--- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
--- a separate statement, since under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 54 AND CAST(user_login AS BINARY) = CAST('bas.imaginair' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '2026-11-29'))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 18/34 deactivate-d7f1880049: row changed', 'ONDE-SACOCHE GUARD 18/34 deactivate-d7f1880049: row changed. user_id 54 no longer holds the values the plan saw. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 54 AND CAST(user_login AS BINARY) = CAST('bas.imaginair' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31')) IS NOT TRUE
-  AND NOT @onde_sacoche_other_state;
-
--- ONDE-SACOCHE GUARD 19/34 reactivate-468a4ec31d: row changed. user_id 15 no longer holds the values the plan saw. Nothing was written.
--- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
--- a separate statement, since under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 15 AND CAST(user_login AS BINARY) = CAST('sal.genet17' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31'))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 19/34 reactivate-468a4ec31d: row changed', 'ONDE-SACOCHE GUARD 19/34 reactivate-468a4ec31d: row changed. user_id 15 no longer holds the values the plan saw. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 15 AND CAST(user_login AS BINARY) = CAST('sal.genet17' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '2025-07-04')) IS NOT TRUE
-  AND NOT @onde_sacoche_other_state;
-
--- ONDE-SACOCHE GUARD 20/34 membership_add-e5194423ac: user changed. user_id 24 is gone or has another login. Nothing was written.
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 20/34 membership_add-e5194423ac: user changed', 'ONDE-SACOCHE GUARD 20/34 membership_add-e5194423ac: user changed. user_id 24 is gone or has another login. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 24 AND CAST(user_login AS BINARY) = CAST('loi.lavandie27' AS BINARY) AND user_profil_sigle = 'ELV')) IS NOT TRUE;
-
--- ONDE-SACOCHE GUARD 21/34 membership_add-9a3515866e: user changed. user_id 27 is gone or has another login. Nothing was written.
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 21/34 membership_add-9a3515866e: user changed', 'ONDE-SACOCHE GUARD 21/34 membership_add-9a3515866e: user changed. user_id 27 is gone or has another login. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 27 AND CAST(user_login AS BINARY) = CAST('aur.nguyench30' AS BINARY) AND user_profil_sigle = 'ELV')) IS NOT TRUE;
-
--- ONDE-SACOCHE GUARD 22/34 membership_add-0301986373: user changed. user_id 37 is gone or has another login. Nothing was written.
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 22/34 membership_add-0301986373: user changed', 'ONDE-SACOCHE GUARD 22/34 membership_add-0301986373: user changed. user_id 37 is gone or has another login. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 37 AND CAST(user_login AS BINARY) = CAST('mae.epervier40' AS BINARY) AND user_profil_sigle = 'ELV')) IS NOT TRUE;
-
--- ONDE-SACOCHE GUARD 23/34 membership_add-7956b0a661: user changed. user_id 38 is gone or has another login. Nothing was written.
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 23/34 membership_add-7956b0a661: user changed', 'ONDE-SACOCHE GUARD 23/34 membership_add-7956b0a661: user changed. user_id 38 is gone or has another login. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 38 AND CAST(user_login AS BINARY) = CAST('zoe.legoelan41' AS BINARY) AND user_profil_sigle = 'ELV')) IS NOT TRUE;
-
--- ONDE-SACOCHE GUARD 24/34 membership_add-d29eb4b04a: user changed. user_id 40 is gone or has another login. Nothing was written.
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 24/34 membership_add-d29eb4b04a: user changed', 'ONDE-SACOCHE GUARD 24/34 membership_add-d29eb4b04a: user changed. user_id 40 is gone or has another login. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 40 AND CAST(user_login AS BINARY) = CAST('jul.delabruy44' AS BINARY) AND user_profil_sigle = 'ELV')) IS NOT TRUE;
-
--- ONDE-SACOCHE GUARD 25/34 membership_add-a1980def30: user changed. user_id 41 is gone or has another login. Nothing was written.
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 25/34 membership_add-a1980def30: user changed', 'ONDE-SACOCHE GUARD 25/34 membership_add-a1980def30: user changed. user_id 41 is gone or has another login. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 41 AND CAST(user_login AS BINARY) = CAST('sal.nguyench45' AS BINARY) AND user_profil_sigle = 'ELV')) IS NOT TRUE;
-
--- ONDE-SACOCHE GUARD 26/34 membership_add-26d82a0485: user changed. user_id 42 is gone or has another login. Nothing was written.
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 26/34 membership_add-26d82a0485: user changed', 'ONDE-SACOCHE GUARD 26/34 membership_add-26d82a0485: user changed. user_id 42 is gone or has another login. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 42 AND CAST(user_login AS BINARY) = CAST('ine.cormoran46' AS BINARY) AND user_profil_sigle = 'ELV')) IS NOT TRUE;
-
--- ONDE-SACOCHE GUARD 27/34 membership_add-6484c779bc: user changed. user_id 44 is gone or has another login. Nothing was written.
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 27/34 membership_add-6484c779bc: user changed', 'ONDE-SACOCHE GUARD 27/34 membership_add-6484c779bc: user changed. user_id 44 is gone or has another login. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 44 AND CAST(user_login AS BINARY) = CAST('jul.marjolai48' AS BINARY) AND user_profil_sigle = 'ELV')) IS NOT TRUE;
-
--- ONDE-SACOCHE GUARD 28/34 membership_remove-8995c1d7d1: user changed. user_id 6 is gone or has another login. Nothing was written.
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 28/34 membership_remove-8995c1d7d1: user changed', 'ONDE-SACOCHE GUARD 28/34 membership_remove-8995c1d7d1: user changed. user_id 6 is gone or has another login. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 6 AND CAST(user_login AS BINARY) = CAST('loi.mesange8' AS BINARY) AND user_profil_sigle = 'ELV')) IS NOT TRUE;
-
--- ONDE-SACOCHE GUARD 29/34 membership_remove-8995c1d7d1: not a member. user_id 6 is no longer in group RG_CHORALE. Nothing was written.
--- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
--- a separate statement, since under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_other_state = ((NOT EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 6 AND CAST(u.user_login AS BINARY) = CAST('loi.mesange8' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE'))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 29/34 membership_remove-8995c1d7d1: not a member', 'ONDE-SACOCHE GUARD 29/34 membership_remove-8995c1d7d1: not a member. user_id 6 is no longer in group RG_CHORALE. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id WHERE j.user_id = 6 AND j.jointure_pp = 0 AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE')) IS NOT TRUE
-  AND NOT @onde_sacoche_other_state;
-
--- ONDE-SACOCHE GUARD 30/34 create-ff66a3be72: ref not single. no single classe with ref 104511_PS. Nothing was written.
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 30/34 create-ff66a3be72: ref not single', 'ONDE-SACOCHE GUARD 30/34 create-ff66a3be72: ref not single. no single classe with ref 104511_PS. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE ((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104511_PS') = 1) IS NOT TRUE;
-
--- ONDE-SACOCHE GUARD 31/34 create-18a47637e6: ref not single. no single classe with ref 104512_CP. Nothing was written.
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 31/34 create-18a47637e6: ref not single', 'ONDE-SACOCHE GUARD 31/34 create-18a47637e6: ref not single. no single classe with ref 104512_CP. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE ((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104512_CP') = 1) IS NOT TRUE;
-
--- ONDE-SACOCHE GUARD 32/34 update-290a2b60fa: ref not single. no single classe with ref 104514_CE2. Nothing was written.
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 32/34 update-290a2b60fa: ref not single', 'ONDE-SACOCHE GUARD 32/34 update-290a2b60fa: ref not single. no single classe with ref 104514_CE2. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE ((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104514_CE2') = 1) IS NOT TRUE;
-
--- ONDE-SACOCHE GUARD 33/34 create-96e4e57aad: ref not single. no single classe with ref 104514_CM1. Nothing was written.
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 33/34 create-96e4e57aad: ref not single', 'ONDE-SACOCHE GUARD 33/34 create-96e4e57aad: ref not single. no single classe with ref 104514_CM1. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE ((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104514_CM1') = 1) IS NOT TRUE;
-
--- ONDE-SACOCHE GUARD 34/34 membership_add-e5194423ac: ref not single. no single groupe with ref RG_CHORALE. Nothing was written.
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 34/34 membership_add-e5194423ac: ref not single', 'ONDE-SACOCHE GUARD 34/34 membership_add-e5194423ac: ref not single. no single groupe with ref RG_CHORALE. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE ((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_CHORALE') = 1) IS NOT TRUE;
+-- ONDE-SACOCHE GUARD 8/8 <item>: ref not single. no single class or group with this type and ref; the first such row of the plan is named. Nothing was written.
+-- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
+-- state apply.sql leaves it in, so a run cut anywhere can be run again)
+INSERT INTO onde_sacoche_guard (failed, explanation)
+  SELECT LEFT(CONCAT('GUARD 8/8 ', bad.item, ': ref not single'), 64),
+  LEFT(CONCAT('ONDE-SACOCHE GUARD 8/8 ', bad.item, ': ref not single. ', bad.detail, ': no single class or group with this type and ref; the first such row of the plan is named. Nothing was written.'), 255)
+  FROM (SELECT t.item, CONCAT(t.kind, ' ', t.ref) AS detail FROM onde_sacoche_ref_needed t
+    LEFT JOIN onde_sacoche_group_id c ON c.groupe_type = t.kind AND c.groupe_ref = t.ref
+    WHERE c.n IS NULL OR c.n <> 1
+    ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
 
 DROP TEMPORARY TABLE onde_sacoche_guard;
 -- All guards passed: apply.sql now writes.
@@ -311,153 +304,55 @@ UPDATE sacoche_groupe SET groupe_nom = '[CE1] CE1 Mme Ancoli'
   WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 M. Ancien' AS BINARY);
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 
--- 3. Pupils to create (eleve_classe_id is looked up by class ref here, never guessed) ---------------
--- create-ff66a3be72: SAULE Inès, login ine.saule1, class 104511_PS
+-- Every class and group's id by type and ref, in a temporary table (made again: the plan's classes
+-- exist now): the writes below look a class up there by primary key. Not a write to SACoche's tables.
+DROP TEMPORARY TABLE IF EXISTS onde_sacoche_group_id;
+CREATE TEMPORARY TABLE onde_sacoche_group_id (groupe_type VARCHAR(10) NOT NULL, groupe_ref VARCHAR(255) NOT NULL, groupe_id INT NOT NULL, n INT NOT NULL, PRIMARY KEY (groupe_type, groupe_ref)) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
+INSERT INTO onde_sacoche_group_id (groupe_type, groupe_ref, groupe_id, n)
+  SELECT g.groupe_type, g.groupe_ref, MIN(g.groupe_id), COUNT(*) FROM sacoche_groupe g
+  GROUP BY g.groupe_type, g.groupe_ref;
+
+-- 3. Pupils to create, every row of onde_sacoche_pupil_new whose login is still free (the class looked
+--    up by ref here, never guessed), in the plan's order --------------------------------------------
 INSERT INTO sacoche_user (user_sconet_id, user_sconet_elenoet, user_reference, user_profil_sigle, user_genre, user_nom, user_prenom, user_naissance_date, user_email, user_email_origine, user_login, user_password, user_langue, user_daltonisme, user_connexion_date, user_sortie_date, eleve_classe_id, eleve_lv1, eleve_lv2, eleve_uai_origine, user_id_ent, user_id_gepi, user_param_accueil, user_param_menu, user_param_favori, user_pass_key)
-  SELECT 0, 0, '', 'ELV', 'F', 'SAULE', 'Inès', '2022-09-27', '', '', 'ine.saule1', '3b3f43d9ba9cd6d0b2e0f60a137f89f1', '', 0, NULL, '9999-12-31', g.groupe_id, 100, 100, '', '', '', '', NULL, NULL, ''
-  FROM sacoche_groupe g WHERE g.groupe_type = 'classe' AND g.groupe_ref = '104511_PS'
-  AND NOT EXISTS (SELECT 1 FROM sacoche_user u WHERE u.user_login = 'ine.saule1');
-SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
--- create-18a47637e6: PERVENCHE Loïc, login loi.pervench, class 104512_CP
-INSERT INTO sacoche_user (user_sconet_id, user_sconet_elenoet, user_reference, user_profil_sigle, user_genre, user_nom, user_prenom, user_naissance_date, user_email, user_email_origine, user_login, user_password, user_langue, user_daltonisme, user_connexion_date, user_sortie_date, eleve_classe_id, eleve_lv1, eleve_lv2, eleve_uai_origine, user_id_ent, user_id_gepi, user_param_accueil, user_param_menu, user_param_favori, user_pass_key)
-  SELECT 0, 0, '', 'ELV', 'M', 'PERVENCHE', 'Loïc', '2019-04-25', '', '', 'loi.pervench', '644a3599c29135f1fd50d7c50ca50367', '', 0, NULL, '9999-12-31', g.groupe_id, 100, 100, '', '', '', '', NULL, NULL, ''
-  FROM sacoche_groupe g WHERE g.groupe_type = 'classe' AND g.groupe_ref = '104512_CP'
-  AND NOT EXISTS (SELECT 1 FROM sacoche_user u WHERE u.user_login = 'loi.pervench');
-SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
--- create-96e4e57aad: AUBÉPINE Salomé, login sal.aubepine, class 104514_CM1
-INSERT INTO sacoche_user (user_sconet_id, user_sconet_elenoet, user_reference, user_profil_sigle, user_genre, user_nom, user_prenom, user_naissance_date, user_email, user_email_origine, user_login, user_password, user_langue, user_daltonisme, user_connexion_date, user_sortie_date, eleve_classe_id, eleve_lv1, eleve_lv2, eleve_uai_origine, user_id_ent, user_id_gepi, user_param_accueil, user_param_menu, user_param_favori, user_pass_key)
-  SELECT 0, 0, '165545849GJ', 'ELV', 'F', 'AUBÉPINE', 'Salomé', '2016-08-05', '', '', 'sal.aubepine', 'a33736172c19105399a36f7e07927fff', '', 0, NULL, '9999-12-31', g.groupe_id, 100, 100, '', '', '', '', NULL, NULL, ''
-  FROM sacoche_groupe g WHERE g.groupe_type = 'classe' AND g.groupe_ref = '104514_CM1'
-  AND NOT EXISTS (SELECT 1 FROM sacoche_user u WHERE u.user_login = 'sal.aubepine');
+  SELECT t.user_sconet_id, t.user_sconet_elenoet, t.user_reference, t.user_profil_sigle, t.user_genre, t.user_nom, t.user_prenom, t.user_naissance_date, t.user_email, t.user_email_origine, t.user_login, t.user_password, t.user_langue, t.user_daltonisme, t.user_connexion_date, t.user_sortie_date, c.groupe_id, t.eleve_lv1, t.eleve_lv2, t.eleve_uai_origine, t.user_id_ent, t.user_id_gepi, t.user_param_accueil, t.user_param_menu, t.user_param_favori, t.user_pass_key
+  FROM onde_sacoche_pupil_new t
+  JOIN onde_sacoche_group_id c ON c.groupe_type = 'classe' AND c.groupe_ref = t.class_ref
+  WHERE NOT EXISTS (SELECT 1 FROM sacoche_user u WHERE u.user_login = t.user_login)
+  ORDER BY t.n;
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 
--- 4. Pupils to update, reactivate, deactivate (only while every old value is still there) ----------
--- update-03b50611e7: user_id 23 (noe.berthelo26): user_prenom 'Noe' -> 'Noé'
-UPDATE sacoche_user SET user_prenom = 'Noé'
-  WHERE user_id = 23 AND CAST(user_login AS BINARY) = CAST('noe.berthelo26' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_prenom AS BINARY) = CAST('Noe' AS BINARY);
-SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
--- update-1544f6e555: user_id 29 (gae.vergnoll32): user_reference '' -> '185770660FK'
-UPDATE sacoche_user SET user_reference = '185770660FK'
-  WHERE user_id = 29 AND CAST(user_login AS BINARY) = CAST('gae.vergnoll32' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_reference AS BINARY) = CAST('' AS BINARY);
-SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
--- update-290a2b60fa: user_id 34 (luc.marronni37): eleve_classe_id '104514_CM1' -> '104514_CE2'
-UPDATE sacoche_user SET eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104514_CE2')
-  WHERE user_id = 34 AND CAST(user_login AS BINARY) = CAST('luc.marronni37' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 7;
-SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
--- update-506173bcae: user_id 47 (lea.vergnoll51): eleve_classe_id '104510_CM2' -> '104515_CM2'
-UPDATE sacoche_user SET eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2')
-  WHERE user_id = 47 AND CAST(user_login AS BINARY) = CAST('lea.vergnoll51' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9;
-SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
--- update-9bbc706f81: user_id 48 (sac.ouedraog52): eleve_classe_id '104510_CM2' -> '104515_CM2'
-UPDATE sacoche_user SET eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2')
-  WHERE user_id = 48 AND CAST(user_login AS BINARY) = CAST('sac.ouedraog52' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9;
-SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
--- update-6893be147d: user_id 49 (noe.tisseran53): eleve_classe_id '104510_CM2' -> '104515_CM2'
-UPDATE sacoche_user SET eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2')
-  WHERE user_id = 49 AND CAST(user_login AS BINARY) = CAST('noe.tisseran53' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9;
-SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
--- update-ee842f25d4: user_id 50 (mat.ouedraog54): eleve_classe_id '104510_CM2' -> '104515_CM2'
-UPDATE sacoche_user SET eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2')
-  WHERE user_id = 50 AND CAST(user_login AS BINARY) = CAST('mat.ouedraog54' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9;
-SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
--- update-7791fab1c3: user_id 51 (lou.hirondel55): eleve_classe_id '104510_CM2' -> '104515_CM2'
-UPDATE sacoche_user SET eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2')
-  WHERE user_id = 51 AND CAST(user_login AS BINARY) = CAST('lou.hirondel55' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9;
-SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
--- update-011196dca9: user_id 52 (ine.nguyench56): eleve_classe_id '104510_CM2' -> '104515_CM2'
-UPDATE sacoche_user SET eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2')
-  WHERE user_id = 52 AND CAST(user_login AS BINARY) = CAST('ine.nguyench56' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9;
-SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
--- deactivate-0b1a0ae53d: user_id 53 (amb.fictif): user_sortie_date '9999-12-31' -> '2026-11-29'
-UPDATE sacoche_user SET user_sortie_date = '2026-11-29'
-  WHERE user_id = 53 AND CAST(user_login AS BINARY) = CAST('amb.fictif' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31';
-SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
--- deactivate-d7f1880049: user_id 54 (bas.imaginair): user_sortie_date '9999-12-31' -> '2026-11-29'
-UPDATE sacoche_user SET user_sortie_date = '2026-11-29'
-  WHERE user_id = 54 AND CAST(user_login AS BINARY) = CAST('bas.imaginair' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31';
-SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
--- reactivate-468a4ec31d: user_id 15 (sal.genet17): user_sortie_date '2025-07-04' -> '9999-12-31'
-UPDATE sacoche_user SET user_sortie_date = '9999-12-31'
-  WHERE user_id = 15 AND CAST(user_login AS BINARY) = CAST('sal.genet17' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '2025-07-04';
+-- 4. Pupils to update, reactivate, deactivate, every row of onde_sacoche_pupil_change: each column its
+--    item changes (c_<column> = 1) gets its new value, only on accounts still holding every old value --
+UPDATE sacoche_user u JOIN onde_sacoche_pupil_change t ON u.user_id = t.user_id AND CAST(u.user_login AS BINARY) = CAST(t.login AS BINARY) AND u.user_profil_sigle = 'ELV'
+  LEFT JOIN onde_sacoche_group_id c ON c.groupe_type = 'classe' AND c.groupe_ref = t.v_eleve_classe_id
+  SET u.user_reference = IF(t.c_user_reference = 1, t.v_user_reference, u.user_reference),
+    u.user_prenom = IF(t.c_user_prenom = 1, t.v_user_prenom, u.user_prenom),
+    u.user_sortie_date = IF(t.c_user_sortie_date = 1, t.v_user_sortie_date, u.user_sortie_date),
+    u.eleve_classe_id = IF(t.c_eleve_classe_id = 1, c.groupe_id, u.eleve_classe_id)
+  WHERE ((t.c_user_reference = 0 OR CAST(u.user_reference AS BINARY) <=> CAST(t.o_user_reference AS BINARY)) AND (t.c_user_prenom = 0 OR CAST(u.user_prenom AS BINARY) <=> CAST(t.o_user_prenom AS BINARY)) AND (t.c_user_sortie_date = 0 OR u.user_sortie_date <=> t.o_user_sortie_date) AND (t.c_eleve_classe_id = 0 OR u.eleve_classe_id <=> t.o_eleve_classe_id));
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 
--- 5a. Group memberships to add ----------------------------------------------------------------------
--- membership_add-e5194423ac: user_id 24 (loi.lavandie27), group RG_CHORALE
+-- 5a. Group memberships to add (rows op = 'a' of onde_sacoche_membership): pupils already there by
+--     user_id, then the pupils created above by login; a membership already there is left as it is ---
 INSERT IGNORE INTO sacoche_jointure_user_groupe (user_id, groupe_id, jointure_pp)
-  SELECT u.user_id, g.groupe_id, 0 FROM sacoche_user u, sacoche_groupe g
-  WHERE u.user_id = 24 AND CAST(u.user_login AS BINARY) = CAST('loi.lavandie27' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE';
-SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
--- membership_add-9a3515866e: user_id 27 (aur.nguyench30), group RG_CHORALE
-INSERT IGNORE INTO sacoche_jointure_user_groupe (user_id, groupe_id, jointure_pp)
-  SELECT u.user_id, g.groupe_id, 0 FROM sacoche_user u, sacoche_groupe g
-  WHERE u.user_id = 27 AND CAST(u.user_login AS BINARY) = CAST('aur.nguyench30' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE';
-SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
--- membership_add-0301986373: user_id 37 (mae.epervier40), group RG_ANGLAIS_RENFORCE
-INSERT IGNORE INTO sacoche_jointure_user_groupe (user_id, groupe_id, jointure_pp)
-  SELECT u.user_id, g.groupe_id, 0 FROM sacoche_user u, sacoche_groupe g
-  WHERE u.user_id = 37 AND CAST(u.user_login AS BINARY) = CAST('mae.epervier40' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE';
-SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
--- membership_add-7956b0a661: user_id 38 (zoe.legoelan41), group RG_ANGLAIS_RENFORCE
-INSERT IGNORE INTO sacoche_jointure_user_groupe (user_id, groupe_id, jointure_pp)
-  SELECT u.user_id, g.groupe_id, 0 FROM sacoche_user u, sacoche_groupe g
-  WHERE u.user_id = 38 AND CAST(u.user_login AS BINARY) = CAST('zoe.legoelan41' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE';
-SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
--- membership_add-d29eb4b04a: user_id 40 (jul.delabruy44), group RG_ANGLAIS_RENFORCE
-INSERT IGNORE INTO sacoche_jointure_user_groupe (user_id, groupe_id, jointure_pp)
-  SELECT u.user_id, g.groupe_id, 0 FROM sacoche_user u, sacoche_groupe g
-  WHERE u.user_id = 40 AND CAST(u.user_login AS BINARY) = CAST('jul.delabruy44' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE';
-SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
--- membership_add-a1980def30: user_id 41 (sal.nguyench45), group RG_ANGLAIS_RENFORCE
-INSERT IGNORE INTO sacoche_jointure_user_groupe (user_id, groupe_id, jointure_pp)
-  SELECT u.user_id, g.groupe_id, 0 FROM sacoche_user u, sacoche_groupe g
-  WHERE u.user_id = 41 AND CAST(u.user_login AS BINARY) = CAST('sal.nguyench45' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE';
-SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
--- membership_add-26d82a0485: user_id 42 (ine.cormoran46), group RG_ANGLAIS_RENFORCE
-INSERT IGNORE INTO sacoche_jointure_user_groupe (user_id, groupe_id, jointure_pp)
-  SELECT u.user_id, g.groupe_id, 0 FROM sacoche_user u, sacoche_groupe g
-  WHERE u.user_id = 42 AND CAST(u.user_login AS BINARY) = CAST('ine.cormoran46' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE';
-SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
--- membership_add-6484c779bc: user_id 44 (jul.marjolai48), group RG_ANGLAIS_RENFORCE
-INSERT IGNORE INTO sacoche_jointure_user_groupe (user_id, groupe_id, jointure_pp)
-  SELECT u.user_id, g.groupe_id, 0 FROM sacoche_user u, sacoche_groupe g
-  WHERE u.user_id = 44 AND CAST(u.user_login AS BINARY) = CAST('jul.marjolai48' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE';
-SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
--- membership_add-a1753e65f5: user_id 47 (lea.vergnoll51), group RG_ANGLAIS_RENFORCE
-INSERT IGNORE INTO sacoche_jointure_user_groupe (user_id, groupe_id, jointure_pp)
-  SELECT u.user_id, g.groupe_id, 0 FROM sacoche_user u, sacoche_groupe g
-  WHERE u.user_id = 47 AND CAST(u.user_login AS BINARY) = CAST('lea.vergnoll51' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE';
-SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
--- membership_add-3a6dc7dd31: user_id 49 (noe.tisseran53), group RG_ANGLAIS_RENFORCE
-INSERT IGNORE INTO sacoche_jointure_user_groupe (user_id, groupe_id, jointure_pp)
-  SELECT u.user_id, g.groupe_id, 0 FROM sacoche_user u, sacoche_groupe g
-  WHERE u.user_id = 49 AND CAST(u.user_login AS BINARY) = CAST('noe.tisseran53' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE';
-SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
--- membership_add-3ac0c750d3: user_id 50 (mat.ouedraog54), group RG_ANGLAIS_RENFORCE
-INSERT IGNORE INTO sacoche_jointure_user_groupe (user_id, groupe_id, jointure_pp)
-  SELECT u.user_id, g.groupe_id, 0 FROM sacoche_user u, sacoche_groupe g
-  WHERE u.user_id = 50 AND CAST(u.user_login AS BINARY) = CAST('mat.ouedraog54' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE';
-SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
--- membership_add-ab298a04f1: user_id 51 (lou.hirondel55), group RG_ANGLAIS_RENFORCE
-INSERT IGNORE INTO sacoche_jointure_user_groupe (user_id, groupe_id, jointure_pp)
-  SELECT u.user_id, g.groupe_id, 0 FROM sacoche_user u, sacoche_groupe g
-  WHERE u.user_id = 51 AND CAST(u.user_login AS BINARY) = CAST('lou.hirondel55' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE';
-SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
--- membership_add-448f393dd2: user_id 52 (ine.nguyench56), group RG_ANGLAIS_RENFORCE
-INSERT IGNORE INTO sacoche_jointure_user_groupe (user_id, groupe_id, jointure_pp)
-  SELECT u.user_id, g.groupe_id, 0 FROM sacoche_user u, sacoche_groupe g
-  WHERE u.user_id = 52 AND CAST(u.user_login AS BINARY) = CAST('ine.nguyench56' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE';
+  SELECT u.user_id, g.groupe_id, 0 FROM onde_sacoche_membership t
+  JOIN sacoche_user u ON u.user_id = t.user_id AND CAST(u.user_login AS BINARY) = CAST(t.login AS BINARY) AND u.user_profil_sigle = 'ELV'
+  JOIN sacoche_groupe g ON g.groupe_type = 'groupe' AND g.groupe_ref = t.ref
+  WHERE t.op = 'a' AND t.user_id IS NOT NULL ORDER BY t.n;
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 
--- 5b. Group memberships to remove (the membership row only, never the account) --------------------
--- membership_remove-8995c1d7d1: user_id 6 (loi.mesange8), group RG_CHORALE
-DELETE FROM sacoche_jointure_user_groupe
-  WHERE user_id = 6 AND jointure_pp = 0
-  AND user_id IN (SELECT user_id FROM sacoche_user WHERE user_id = 6 AND CAST(user_login AS BINARY) = CAST('loi.mesange8' AS BINARY) AND user_profil_sigle = 'ELV')
-  AND groupe_id IN (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_CHORALE');
+-- 5b. Group memberships to remove (rows op = 'r'): the membership row only, never the account -------
+DELETE j FROM onde_sacoche_membership t
+  JOIN sacoche_jointure_user_groupe j ON j.user_id = t.user_id AND j.jointure_pp = 0
+  JOIN sacoche_user u ON u.user_id = t.user_id AND CAST(u.user_login AS BINARY) = CAST(t.login AS BINARY) AND u.user_profil_sigle = 'ELV'
+  JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id AND g.groupe_type = 'groupe' AND g.groupe_ref = t.ref
+  WHERE t.op = 'r';
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 
 SELECT 'apply.sql done' AS onde_sacoche, 32 AS rows_expected, @onde_sacoche_rows AS rows_changed;
 -- Now run verify.sql: every line should say ok = 1, the last one RESULT … OK.
 
 UNLOCK TABLES;
+DROP TEMPORARY TABLE IF EXISTS onde_sacoche_ref_needed, onde_sacoche_pupil_change, onde_sacoche_pupil_new, onde_sacoche_membership, onde_sacoche_group_id;
 SET SESSION sql_mode = @onde_sacoche_sql_mode;

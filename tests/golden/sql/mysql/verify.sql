@@ -47,6 +47,119 @@ SET NAMES utf8;
 SET @onde_sacoche_sql_mode = @@SESSION.sql_mode;
 SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION';
 SET SESSION group_concat_max_len = 1000000;
+
+-- DATA: the plan's pupil rows, loaded into temporary tables of this session (they vanish with it), a
+-- few thousand rows per INSERT: each family of rows below is checked by one statement, a row per item.
+
+-- onde_sacoche_pupil_change: accounts to update, reactivate or deactivate: c_<column> = 1 when the
+-- item changes that column, o_<column> its old value, v_<column> its new one (a class by ref)
+DROP TEMPORARY TABLE IF EXISTS onde_sacoche_pupil_change;
+CREATE TEMPORARY TABLE onde_sacoche_pupil_change (
+  n INT NOT NULL PRIMARY KEY,
+  item VARCHAR(40) CHARACTER SET ascii NOT NULL,
+  user_id INT NOT NULL,
+  login VARCHAR(255) NOT NULL,
+  c_user_reference TINYINT NOT NULL,
+  o_user_reference VARCHAR(255),
+  v_user_reference VARCHAR(255),
+  c_user_prenom TINYINT NOT NULL,
+  o_user_prenom VARCHAR(255),
+  v_user_prenom VARCHAR(255),
+  c_user_sortie_date TINYINT NOT NULL,
+  o_user_sortie_date DATE,
+  v_user_sortie_date DATE,
+  c_eleve_classe_id TINYINT NOT NULL,
+  o_eleve_classe_id INT,
+  v_eleve_classe_id VARCHAR(255),
+  KEY (user_id)
+) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
+INSERT INTO onde_sacoche_pupil_change (n, item, user_id, login, c_user_reference, o_user_reference, v_user_reference, c_user_prenom, o_user_prenom, v_user_prenom, c_user_sortie_date, o_user_sortie_date, v_user_sortie_date, c_eleve_classe_id, o_eleve_classe_id, v_eleve_classe_id) VALUES
+(1, 'update-03b50611e7', 23, 'noe.berthelo26', 0, NULL, NULL, 1, 'Noe', 'Noé', 0, NULL, NULL, 0, NULL, NULL),
+(2, 'update-1544f6e555', 29, 'gae.vergnoll32', 1, '', '185770660FK', 0, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL),
+(3, 'update-290a2b60fa', 34, 'luc.marronni37', 0, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL, 1, 7, '104514_CE2'),
+(4, 'update-506173bcae', 47, 'lea.vergnoll51', 0, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL, 1, 9, '104515_CM2'),
+(5, 'update-9bbc706f81', 48, 'sac.ouedraog52', 0, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL, 1, 9, '104515_CM2'),
+(6, 'update-6893be147d', 49, 'noe.tisseran53', 0, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL, 1, 9, '104515_CM2'),
+(7, 'update-ee842f25d4', 50, 'mat.ouedraog54', 0, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL, 1, 9, '104515_CM2'),
+(8, 'update-7791fab1c3', 51, 'lou.hirondel55', 0, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL, 1, 9, '104515_CM2'),
+(9, 'update-011196dca9', 52, 'ine.nguyench56', 0, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL, 1, 9, '104515_CM2'),
+(10, 'deactivate-0b1a0ae53d', 53, 'amb.fictif', 0, NULL, NULL, 0, NULL, NULL, 1, '9999-12-31', '2026-11-29', 0, NULL, NULL),
+(11, 'deactivate-d7f1880049', 54, 'bas.imaginair', 0, NULL, NULL, 0, NULL, NULL, 1, '9999-12-31', '2026-11-29', 0, NULL, NULL),
+(12, 'reactivate-468a4ec31d', 15, 'sal.genet17', 0, NULL, NULL, 0, NULL, NULL, 1, '2025-07-04', '9999-12-31', 0, NULL, NULL);
+
+-- onde_sacoche_pupil_new: pupils to create: every column of sacoche_user but user_id, the class by ref
+DROP TEMPORARY TABLE IF EXISTS onde_sacoche_pupil_new;
+CREATE TEMPORARY TABLE onde_sacoche_pupil_new (
+  n INT NOT NULL PRIMARY KEY,
+  item VARCHAR(40) CHARACTER SET ascii NOT NULL,
+  class_ref VARCHAR(255) NOT NULL,
+  user_sconet_id INT,
+  user_sconet_elenoet INT,
+  user_reference VARCHAR(255),
+  user_profil_sigle VARCHAR(255),
+  user_genre VARCHAR(255),
+  user_nom VARCHAR(255),
+  user_prenom VARCHAR(255),
+  user_naissance_date DATE,
+  user_email VARCHAR(255),
+  user_email_origine VARCHAR(255),
+  user_login VARCHAR(255),
+  user_password VARCHAR(255),
+  user_langue VARCHAR(255),
+  user_daltonisme INT,
+  user_connexion_date DATETIME,
+  user_sortie_date DATE,
+  eleve_lv1 INT,
+  eleve_lv2 INT,
+  eleve_uai_origine VARCHAR(255),
+  user_id_ent VARCHAR(255),
+  user_id_gepi VARCHAR(255),
+  user_param_accueil VARCHAR(255),
+  user_param_menu TEXT,
+  user_param_favori TEXT,
+  user_pass_key VARCHAR(255),
+  KEY (user_login)
+) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
+INSERT INTO onde_sacoche_pupil_new (n, item, class_ref, user_sconet_id, user_sconet_elenoet, user_reference, user_profil_sigle, user_genre, user_nom, user_prenom, user_naissance_date, user_email, user_email_origine, user_login, user_password, user_langue, user_daltonisme, user_connexion_date, user_sortie_date, eleve_lv1, eleve_lv2, eleve_uai_origine, user_id_ent, user_id_gepi, user_param_accueil, user_param_menu, user_param_favori, user_pass_key) VALUES
+(1, 'create-ff66a3be72', '104511_PS', 0, 0, '', 'ELV', 'F', 'SAULE', 'Inès', '2022-09-27', '', '', 'ine.saule1', '3b3f43d9ba9cd6d0b2e0f60a137f89f1', '', 0, NULL, '9999-12-31', 100, 100, '', '', '', '', NULL, NULL, ''),
+(2, 'create-18a47637e6', '104512_CP', 0, 0, '', 'ELV', 'M', 'PERVENCHE', 'Loïc', '2019-04-25', '', '', 'loi.pervench', '644a3599c29135f1fd50d7c50ca50367', '', 0, NULL, '9999-12-31', 100, 100, '', '', '', '', NULL, NULL, ''),
+(3, 'create-96e4e57aad', '104514_CM1', 0, 0, '165545849GJ', 'ELV', 'F', 'AUBÉPINE', 'Salomé', '2016-08-05', '', '', 'sal.aubepine', 'a33736172c19105399a36f7e07927fff', '', 0, NULL, '9999-12-31', 100, 100, '', '', '', '', NULL, NULL, '');
+
+-- onde_sacoche_membership: group memberships to add (op a; user_id NULL for a pupil this plan creates,
+-- found by login) or remove (op r)
+DROP TEMPORARY TABLE IF EXISTS onde_sacoche_membership;
+CREATE TEMPORARY TABLE onde_sacoche_membership (
+  n INT NOT NULL PRIMARY KEY,
+  item VARCHAR(40) CHARACTER SET ascii NOT NULL,
+  op CHAR(1) CHARACTER SET ascii NOT NULL,
+  user_id INT NULL,
+  login VARCHAR(255) NOT NULL,
+  ref VARCHAR(255) NOT NULL,
+  KEY (user_id)
+) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
+INSERT INTO onde_sacoche_membership (n, item, op, user_id, login, ref) VALUES
+(1, 'membership_add-e5194423ac', 'a', 24, 'loi.lavandie27', 'RG_CHORALE'),
+(2, 'membership_add-9a3515866e', 'a', 27, 'aur.nguyench30', 'RG_CHORALE'),
+(3, 'membership_add-0301986373', 'a', 37, 'mae.epervier40', 'RG_ANGLAIS_RENFORCE'),
+(4, 'membership_add-7956b0a661', 'a', 38, 'zoe.legoelan41', 'RG_ANGLAIS_RENFORCE'),
+(5, 'membership_add-d29eb4b04a', 'a', 40, 'jul.delabruy44', 'RG_ANGLAIS_RENFORCE'),
+(6, 'membership_add-a1980def30', 'a', 41, 'sal.nguyench45', 'RG_ANGLAIS_RENFORCE'),
+(7, 'membership_add-26d82a0485', 'a', 42, 'ine.cormoran46', 'RG_ANGLAIS_RENFORCE'),
+(8, 'membership_add-6484c779bc', 'a', 44, 'jul.marjolai48', 'RG_ANGLAIS_RENFORCE'),
+(9, 'membership_add-a1753e65f5', 'a', 47, 'lea.vergnoll51', 'RG_ANGLAIS_RENFORCE'),
+(10, 'membership_add-3a6dc7dd31', 'a', 49, 'noe.tisseran53', 'RG_ANGLAIS_RENFORCE'),
+(11, 'membership_add-3ac0c750d3', 'a', 50, 'mat.ouedraog54', 'RG_ANGLAIS_RENFORCE'),
+(12, 'membership_add-ab298a04f1', 'a', 51, 'lou.hirondel55', 'RG_ANGLAIS_RENFORCE'),
+(13, 'membership_add-448f393dd2', 'a', 52, 'ine.nguyench56', 'RG_ANGLAIS_RENFORCE'),
+(14, 'membership_remove-8995c1d7d1', 'r', 6, 'loi.mesange8', 'RG_CHORALE');
+
+-- Every class and group's id and count by type and ref (the checks look classes up there by key).
+DROP TEMPORARY TABLE IF EXISTS onde_sacoche_group_id;
+CREATE TEMPORARY TABLE onde_sacoche_group_id (groupe_type VARCHAR(10) NOT NULL, groupe_ref VARCHAR(255) NOT NULL, groupe_id INT NOT NULL, n INT NOT NULL, PRIMARY KEY (groupe_type, groupe_ref)) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
+INSERT INTO onde_sacoche_group_id (groupe_type, groupe_ref, groupe_id, n)
+  SELECT g.groupe_type, g.groupe_ref, MIN(g.groupe_id), COUNT(*) FROM sacoche_groupe g
+  GROUP BY g.groupe_type, g.groupe_ref;
+
 DROP TEMPORARY TABLE IF EXISTS onde_sacoche_verify;
 CREATE TEMPORARY TABLE onde_sacoche_verify (
   n INT NOT NULL PRIMARY KEY,
@@ -76,208 +189,45 @@ INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
     ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'class groupe_id 5 renamed') END
   FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 Mme Ancoli' AS BINARY))) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 M. Ancien' AS BINARY)))) IS TRUE AS was) AS d;
 
--- check 4: create-ff66a3be72
+-- checks 4 to 6: one per row of its temporary table, in the plan's order
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 4, 'create-ff66a3be72', d.ok, CASE WHEN d.ok THEN 'account ine.saule1 exists with the plan''s values'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'account ine.saule1 exists with the plan''s values')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'account ine.saule1 exists with the plan''s values', COALESCE((SELECT CONCAT('; found: account ine.saule1 with ', CONCAT_WS(', ', IF(CAST(user_reference AS BINARY) = CAST('' AS BINARY), NULL, 'user_reference'), IF(CAST(user_profil_sigle AS BINARY) = CAST('ELV' AS BINARY), NULL, 'user_profil_sigle'), IF(CAST(user_genre AS BINARY) = CAST('F' AS BINARY), NULL, 'user_genre'), IF(CAST(user_nom AS BINARY) = CAST('SAULE' AS BINARY), NULL, 'user_nom'), IF(CAST(user_prenom AS BINARY) = CAST('Inès' AS BINARY), NULL, 'user_prenom'), IF(user_naissance_date = '2022-09-27', NULL, 'user_naissance_date'), IF(CAST(user_email AS BINARY) = CAST('' AS BINARY), NULL, 'user_email'), IF(CAST(user_email_origine AS BINARY) = CAST('' AS BINARY), NULL, 'user_email_origine'), IF(CAST(user_password AS BINARY) = CAST('3b3f43d9ba9cd6d0b2e0f60a137f89f1' AS BINARY), NULL, 'user_password'), IF(user_sortie_date = '9999-12-31', NULL, 'user_sortie_date'), IF(eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104511_PS'), NULL, 'eleve_classe_id')), ' not as planned') FROM sacoche_user WHERE user_login = 'ine.saule1' AND CAST(user_login AS BINARY) = CAST('ine.saule1' AS BINARY) LIMIT 1), '; found: no account ine.saule1')) END
-  FROM (SELECT (((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_reference AS BINARY) = CAST('' AS BINARY) AND CAST(user_profil_sigle AS BINARY) = CAST('ELV' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('F' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('SAULE' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Inès' AS BINARY) AND user_naissance_date = '2022-09-27' AND CAST(user_email AS BINARY) = CAST('' AS BINARY) AND CAST(user_email_origine AS BINARY) = CAST('' AS BINARY) AND user_login = 'ine.saule1' AND CAST(user_login AS BINARY) = CAST('ine.saule1' AS BINARY) AND CAST(user_password AS BINARY) = CAST('3b3f43d9ba9cd6d0b2e0f60a137f89f1' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104511_PS')) = 1) IS TRUE) AS ok, ((NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'ine.saule1'))) IS TRUE AS was) AS d;
+  SELECT d.n, d.item, d.ok, CASE WHEN d.ok THEN d.details WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', d.details)
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', d.details, d.found) END
+  FROM (SELECT 3 + t.n AS n, t.item, CONCAT('account ', t.user_login, ' exists with the plan''s values') AS details, IF(u.user_id IS NULL, CONCAT('; found: no account ', t.user_login), CONCAT('; found: account ', t.user_login, ' with ', CONCAT_WS(', ', IF((CAST(u.user_reference AS BINARY) <=> CAST(t.user_reference AS BINARY)), NULL, 'user_reference'), IF((CAST(u.user_profil_sigle AS BINARY) <=> CAST(t.user_profil_sigle AS BINARY)), NULL, 'user_profil_sigle'), IF((CAST(u.user_genre AS BINARY) <=> CAST(t.user_genre AS BINARY)), NULL, 'user_genre'), IF((CAST(u.user_nom AS BINARY) <=> CAST(t.user_nom AS BINARY)), NULL, 'user_nom'), IF((CAST(u.user_prenom AS BINARY) <=> CAST(t.user_prenom AS BINARY)), NULL, 'user_prenom'), IF((u.user_naissance_date <=> t.user_naissance_date), NULL, 'user_naissance_date'), IF((CAST(u.user_email AS BINARY) <=> CAST(t.user_email AS BINARY)), NULL, 'user_email'), IF((CAST(u.user_email_origine AS BINARY) <=> CAST(t.user_email_origine AS BINARY)), NULL, 'user_email_origine'), IF((CAST(u.user_password AS BINARY) <=> CAST(t.user_password AS BINARY)), NULL, 'user_password'), IF((u.user_sortie_date <=> t.user_sortie_date), NULL, 'user_sortie_date'), IF((u.eleve_classe_id <=> c.groupe_id), NULL, 'eleve_classe_id')), ' not as planned')) AS found,
+    (u.user_id IS NOT NULL AND (CAST(u.user_reference AS BINARY) <=> CAST(t.user_reference AS BINARY) AND CAST(u.user_profil_sigle AS BINARY) <=> CAST(t.user_profil_sigle AS BINARY) AND CAST(u.user_genre AS BINARY) <=> CAST(t.user_genre AS BINARY) AND CAST(u.user_nom AS BINARY) <=> CAST(t.user_nom AS BINARY) AND CAST(u.user_prenom AS BINARY) <=> CAST(t.user_prenom AS BINARY) AND u.user_naissance_date <=> t.user_naissance_date AND CAST(u.user_email AS BINARY) <=> CAST(t.user_email AS BINARY) AND CAST(u.user_email_origine AS BINARY) <=> CAST(t.user_email_origine AS BINARY) AND CAST(u.user_login AS BINARY) <=> CAST(t.user_login AS BINARY) AND CAST(u.user_password AS BINARY) <=> CAST(t.user_password AS BINARY) AND u.user_sortie_date <=> t.user_sortie_date AND u.eleve_classe_id <=> c.groupe_id)) IS TRUE AS ok,
+    (u.user_id IS NULL) IS TRUE AS was
+    FROM onde_sacoche_pupil_new t
+    LEFT JOIN sacoche_user u ON u.user_login = t.user_login
+    LEFT JOIN onde_sacoche_group_id c ON c.groupe_type = 'classe' AND c.groupe_ref = t.class_ref) AS d;
 
--- check 5: create-18a47637e6
+-- checks 7 to 18: one per row of its temporary table, in the plan's order
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 5, 'create-18a47637e6', d.ok, CASE WHEN d.ok THEN 'account loi.pervench exists with the plan''s values'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'account loi.pervench exists with the plan''s values')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'account loi.pervench exists with the plan''s values', COALESCE((SELECT CONCAT('; found: account loi.pervench with ', CONCAT_WS(', ', IF(CAST(user_reference AS BINARY) = CAST('' AS BINARY), NULL, 'user_reference'), IF(CAST(user_profil_sigle AS BINARY) = CAST('ELV' AS BINARY), NULL, 'user_profil_sigle'), IF(CAST(user_genre AS BINARY) = CAST('M' AS BINARY), NULL, 'user_genre'), IF(CAST(user_nom AS BINARY) = CAST('PERVENCHE' AS BINARY), NULL, 'user_nom'), IF(CAST(user_prenom AS BINARY) = CAST('Loïc' AS BINARY), NULL, 'user_prenom'), IF(user_naissance_date = '2019-04-25', NULL, 'user_naissance_date'), IF(CAST(user_email AS BINARY) = CAST('' AS BINARY), NULL, 'user_email'), IF(CAST(user_email_origine AS BINARY) = CAST('' AS BINARY), NULL, 'user_email_origine'), IF(CAST(user_password AS BINARY) = CAST('644a3599c29135f1fd50d7c50ca50367' AS BINARY), NULL, 'user_password'), IF(user_sortie_date = '9999-12-31', NULL, 'user_sortie_date'), IF(eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104512_CP'), NULL, 'eleve_classe_id')), ' not as planned') FROM sacoche_user WHERE user_login = 'loi.pervench' AND CAST(user_login AS BINARY) = CAST('loi.pervench' AS BINARY) LIMIT 1), '; found: no account loi.pervench')) END
-  FROM (SELECT (((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_reference AS BINARY) = CAST('' AS BINARY) AND CAST(user_profil_sigle AS BINARY) = CAST('ELV' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('M' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('PERVENCHE' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Loïc' AS BINARY) AND user_naissance_date = '2019-04-25' AND CAST(user_email AS BINARY) = CAST('' AS BINARY) AND CAST(user_email_origine AS BINARY) = CAST('' AS BINARY) AND user_login = 'loi.pervench' AND CAST(user_login AS BINARY) = CAST('loi.pervench' AS BINARY) AND CAST(user_password AS BINARY) = CAST('644a3599c29135f1fd50d7c50ca50367' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104512_CP')) = 1) IS TRUE) AS ok, ((NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'loi.pervench'))) IS TRUE AS was) AS d;
+  SELECT d.n, d.item, d.ok, CASE WHEN d.ok THEN d.details WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', d.details)
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', d.details, d.found) END
+  FROM (SELECT 6 + t.n AS n, t.item, CONCAT('user_id ', t.user_id, ' holds the new values') AS details, IF(u.user_id IS NULL, CONCAT('; found: no ELV account user_id ', t.user_id, ' with login ', t.login), CONCAT('; found: user_id ', t.user_id, ' with ', CONCAT_WS(', ', IF(t.c_user_reference = 0, NULL, CASE WHEN CAST(u.user_reference AS BINARY) <=> CAST(t.v_user_reference AS BINARY) THEN 'user_reference as planned' WHEN CAST(u.user_reference AS BINARY) <=> CAST(t.o_user_reference AS BINARY) THEN 'user_reference as the plan found it' ELSE 'user_reference neither as the plan found it nor as planned' END), IF(t.c_user_prenom = 0, NULL, CASE WHEN CAST(u.user_prenom AS BINARY) <=> CAST(t.v_user_prenom AS BINARY) THEN 'user_prenom as planned' WHEN CAST(u.user_prenom AS BINARY) <=> CAST(t.o_user_prenom AS BINARY) THEN 'user_prenom as the plan found it' ELSE 'user_prenom neither as the plan found it nor as planned' END), IF(t.c_user_sortie_date = 0, NULL, CASE WHEN u.user_sortie_date <=> t.v_user_sortie_date THEN 'user_sortie_date as planned' WHEN u.user_sortie_date <=> t.o_user_sortie_date THEN 'user_sortie_date as the plan found it' ELSE 'user_sortie_date neither as the plan found it nor as planned' END), IF(t.c_eleve_classe_id = 0, NULL, CASE WHEN u.eleve_classe_id <=> c.groupe_id THEN 'eleve_classe_id as planned' WHEN u.eleve_classe_id <=> t.o_eleve_classe_id THEN 'eleve_classe_id as the plan found it' ELSE 'eleve_classe_id neither as the plan found it nor as planned' END)))) AS found,
+    (u.user_id IS NOT NULL AND ((t.c_user_reference = 0 OR CAST(u.user_reference AS BINARY) <=> CAST(t.v_user_reference AS BINARY)) AND (t.c_user_prenom = 0 OR CAST(u.user_prenom AS BINARY) <=> CAST(t.v_user_prenom AS BINARY)) AND (t.c_user_sortie_date = 0 OR u.user_sortie_date <=> t.v_user_sortie_date) AND (t.c_eleve_classe_id = 0 OR u.eleve_classe_id <=> c.groupe_id))) IS TRUE AS ok,
+    (u.user_id IS NOT NULL AND ((t.c_user_reference = 0 OR CAST(u.user_reference AS BINARY) <=> CAST(t.o_user_reference AS BINARY)) AND (t.c_user_prenom = 0 OR CAST(u.user_prenom AS BINARY) <=> CAST(t.o_user_prenom AS BINARY)) AND (t.c_user_sortie_date = 0 OR u.user_sortie_date <=> t.o_user_sortie_date) AND (t.c_eleve_classe_id = 0 OR u.eleve_classe_id <=> t.o_eleve_classe_id))) IS TRUE AS was
+    FROM onde_sacoche_pupil_change t
+    LEFT JOIN sacoche_user u ON u.user_id = t.user_id AND CAST(u.user_login AS BINARY) = CAST(t.login AS BINARY) AND u.user_profil_sigle = 'ELV'
+    LEFT JOIN onde_sacoche_group_id c ON c.groupe_type = 'classe' AND c.groupe_ref = t.v_eleve_classe_id) AS d;
 
--- check 6: create-96e4e57aad
+-- checks 19 to 31: one per row of its temporary table, in the plan's order
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 6, 'create-96e4e57aad', d.ok, CASE WHEN d.ok THEN 'account sal.aubepine exists with the plan''s values'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'account sal.aubepine exists with the plan''s values')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'account sal.aubepine exists with the plan''s values', COALESCE((SELECT CONCAT('; found: account sal.aubepine with ', CONCAT_WS(', ', IF(CAST(user_reference AS BINARY) = CAST('165545849GJ' AS BINARY), NULL, 'user_reference'), IF(CAST(user_profil_sigle AS BINARY) = CAST('ELV' AS BINARY), NULL, 'user_profil_sigle'), IF(CAST(user_genre AS BINARY) = CAST('F' AS BINARY), NULL, 'user_genre'), IF(CAST(user_nom AS BINARY) = CAST('AUBÉPINE' AS BINARY), NULL, 'user_nom'), IF(CAST(user_prenom AS BINARY) = CAST('Salomé' AS BINARY), NULL, 'user_prenom'), IF(user_naissance_date = '2016-08-05', NULL, 'user_naissance_date'), IF(CAST(user_email AS BINARY) = CAST('' AS BINARY), NULL, 'user_email'), IF(CAST(user_email_origine AS BINARY) = CAST('' AS BINARY), NULL, 'user_email_origine'), IF(CAST(user_password AS BINARY) = CAST('a33736172c19105399a36f7e07927fff' AS BINARY), NULL, 'user_password'), IF(user_sortie_date = '9999-12-31', NULL, 'user_sortie_date'), IF(eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104514_CM1'), NULL, 'eleve_classe_id')), ' not as planned') FROM sacoche_user WHERE user_login = 'sal.aubepine' AND CAST(user_login AS BINARY) = CAST('sal.aubepine' AS BINARY) LIMIT 1), '; found: no account sal.aubepine')) END
-  FROM (SELECT (((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_reference AS BINARY) = CAST('165545849GJ' AS BINARY) AND CAST(user_profil_sigle AS BINARY) = CAST('ELV' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('F' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('AUBÉPINE' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Salomé' AS BINARY) AND user_naissance_date = '2016-08-05' AND CAST(user_email AS BINARY) = CAST('' AS BINARY) AND CAST(user_email_origine AS BINARY) = CAST('' AS BINARY) AND user_login = 'sal.aubepine' AND CAST(user_login AS BINARY) = CAST('sal.aubepine' AS BINARY) AND CAST(user_password AS BINARY) = CAST('a33736172c19105399a36f7e07927fff' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104514_CM1')) = 1) IS TRUE) AS ok, ((NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'sal.aubepine'))) IS TRUE AS was) AS d;
+  SELECT d.n, d.item, d.ok, CASE WHEN d.ok THEN d.details WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', d.details)
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', d.details, d.found) END
+  FROM (SELECT 18 + t.n AS n, t.item, CONCAT(CONCAT('user_id ', t.user_id, ' (', t.login, ')'), ', group ', t.ref, ': member') AS details, '' AS found,
+    (EXISTS (SELECT 1 FROM sacoche_user u JOIN sacoche_jointure_user_groupe j ON j.user_id = u.user_id JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id WHERE u.user_id = t.user_id AND CAST(u.user_login AS BINARY) = CAST(t.login AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = t.ref)) IS TRUE AS ok,
+    (NOT EXISTS (SELECT 1 FROM sacoche_user u JOIN sacoche_jointure_user_groupe j ON j.user_id = u.user_id JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id WHERE u.user_id = t.user_id AND CAST(u.user_login AS BINARY) = CAST(t.login AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = t.ref)) IS TRUE AS was
+    FROM onde_sacoche_membership t WHERE t.op = 'a' AND t.user_id IS NOT NULL) AS d;
 
--- check 7: update-03b50611e7
+-- checks 32 to 32: one per row of its temporary table, in the plan's order
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 7, 'update-03b50611e7', d.ok, CASE WHEN d.ok THEN 'user_id 23 holds the new values'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 23 holds the new values')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 23 holds the new values', COALESCE((SELECT CONCAT('; found: user_id 23 with ', CONCAT_WS(', ', CASE WHEN CAST(user_prenom AS BINARY) = CAST('Noé' AS BINARY) THEN 'user_prenom as planned' WHEN CAST(user_prenom AS BINARY) = CAST('Noe' AS BINARY) THEN 'user_prenom as the plan found it' ELSE 'user_prenom neither as the plan found it nor as planned' END)) FROM sacoche_user WHERE user_id = 23 AND CAST(user_login AS BINARY) = CAST('noe.berthelo26' AS BINARY) AND user_profil_sigle = 'ELV'), '; found: no ELV account user_id 23 with login noe.berthelo26')) END
-  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 23 AND CAST(user_login AS BINARY) = CAST('noe.berthelo26' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_prenom AS BINARY) = CAST('Noé' AS BINARY))) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 23 AND CAST(user_login AS BINARY) = CAST('noe.berthelo26' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_prenom AS BINARY) = CAST('Noe' AS BINARY)))) IS TRUE AS was) AS d;
-
--- check 8: update-1544f6e555
-INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 8, 'update-1544f6e555', d.ok, CASE WHEN d.ok THEN 'user_id 29 holds the new values'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 29 holds the new values')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 29 holds the new values', COALESCE((SELECT CONCAT('; found: user_id 29 with ', CONCAT_WS(', ', CASE WHEN CAST(user_reference AS BINARY) = CAST('185770660FK' AS BINARY) THEN 'user_reference as planned' WHEN CAST(user_reference AS BINARY) = CAST('' AS BINARY) THEN 'user_reference as the plan found it' ELSE 'user_reference neither as the plan found it nor as planned' END)) FROM sacoche_user WHERE user_id = 29 AND CAST(user_login AS BINARY) = CAST('gae.vergnoll32' AS BINARY) AND user_profil_sigle = 'ELV'), '; found: no ELV account user_id 29 with login gae.vergnoll32')) END
-  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 29 AND CAST(user_login AS BINARY) = CAST('gae.vergnoll32' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_reference AS BINARY) = CAST('185770660FK' AS BINARY))) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 29 AND CAST(user_login AS BINARY) = CAST('gae.vergnoll32' AS BINARY) AND user_profil_sigle = 'ELV' AND CAST(user_reference AS BINARY) = CAST('' AS BINARY)))) IS TRUE AS was) AS d;
-
--- check 9: update-290a2b60fa
-INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 9, 'update-290a2b60fa', d.ok, CASE WHEN d.ok THEN 'user_id 34 holds the new values'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 34 holds the new values')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 34 holds the new values', COALESCE((SELECT CONCAT('; found: user_id 34 with ', CONCAT_WS(', ', CASE WHEN eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104514_CE2') THEN 'eleve_classe_id as planned' WHEN eleve_classe_id = 7 THEN 'eleve_classe_id as the plan found it' ELSE 'eleve_classe_id neither as the plan found it nor as planned' END)) FROM sacoche_user WHERE user_id = 34 AND CAST(user_login AS BINARY) = CAST('luc.marronni37' AS BINARY) AND user_profil_sigle = 'ELV'), '; found: no ELV account user_id 34 with login luc.marronni37')) END
-  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 34 AND CAST(user_login AS BINARY) = CAST('luc.marronni37' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104514_CE2'))) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 34 AND CAST(user_login AS BINARY) = CAST('luc.marronni37' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 7))) IS TRUE AS was) AS d;
-
--- check 10: update-506173bcae
-INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 10, 'update-506173bcae', d.ok, CASE WHEN d.ok THEN 'user_id 47 holds the new values'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 47 holds the new values')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 47 holds the new values', COALESCE((SELECT CONCAT('; found: user_id 47 with ', CONCAT_WS(', ', CASE WHEN eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2') THEN 'eleve_classe_id as planned' WHEN eleve_classe_id = 9 THEN 'eleve_classe_id as the plan found it' ELSE 'eleve_classe_id neither as the plan found it nor as planned' END)) FROM sacoche_user WHERE user_id = 47 AND CAST(user_login AS BINARY) = CAST('lea.vergnoll51' AS BINARY) AND user_profil_sigle = 'ELV'), '; found: no ELV account user_id 47 with login lea.vergnoll51')) END
-  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 47 AND CAST(user_login AS BINARY) = CAST('lea.vergnoll51' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 47 AND CAST(user_login AS BINARY) = CAST('lea.vergnoll51' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE AS was) AS d;
-
--- check 11: update-9bbc706f81
-INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 11, 'update-9bbc706f81', d.ok, CASE WHEN d.ok THEN 'user_id 48 holds the new values'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 48 holds the new values')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 48 holds the new values', COALESCE((SELECT CONCAT('; found: user_id 48 with ', CONCAT_WS(', ', CASE WHEN eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2') THEN 'eleve_classe_id as planned' WHEN eleve_classe_id = 9 THEN 'eleve_classe_id as the plan found it' ELSE 'eleve_classe_id neither as the plan found it nor as planned' END)) FROM sacoche_user WHERE user_id = 48 AND CAST(user_login AS BINARY) = CAST('sac.ouedraog52' AS BINARY) AND user_profil_sigle = 'ELV'), '; found: no ELV account user_id 48 with login sac.ouedraog52')) END
-  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 48 AND CAST(user_login AS BINARY) = CAST('sac.ouedraog52' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 48 AND CAST(user_login AS BINARY) = CAST('sac.ouedraog52' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE AS was) AS d;
-
--- check 12: update-6893be147d
-INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 12, 'update-6893be147d', d.ok, CASE WHEN d.ok THEN 'user_id 49 holds the new values'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 49 holds the new values')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 49 holds the new values', COALESCE((SELECT CONCAT('; found: user_id 49 with ', CONCAT_WS(', ', CASE WHEN eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2') THEN 'eleve_classe_id as planned' WHEN eleve_classe_id = 9 THEN 'eleve_classe_id as the plan found it' ELSE 'eleve_classe_id neither as the plan found it nor as planned' END)) FROM sacoche_user WHERE user_id = 49 AND CAST(user_login AS BINARY) = CAST('noe.tisseran53' AS BINARY) AND user_profil_sigle = 'ELV'), '; found: no ELV account user_id 49 with login noe.tisseran53')) END
-  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 49 AND CAST(user_login AS BINARY) = CAST('noe.tisseran53' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 49 AND CAST(user_login AS BINARY) = CAST('noe.tisseran53' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE AS was) AS d;
-
--- check 13: update-ee842f25d4
-INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 13, 'update-ee842f25d4', d.ok, CASE WHEN d.ok THEN 'user_id 50 holds the new values'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 50 holds the new values')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 50 holds the new values', COALESCE((SELECT CONCAT('; found: user_id 50 with ', CONCAT_WS(', ', CASE WHEN eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2') THEN 'eleve_classe_id as planned' WHEN eleve_classe_id = 9 THEN 'eleve_classe_id as the plan found it' ELSE 'eleve_classe_id neither as the plan found it nor as planned' END)) FROM sacoche_user WHERE user_id = 50 AND CAST(user_login AS BINARY) = CAST('mat.ouedraog54' AS BINARY) AND user_profil_sigle = 'ELV'), '; found: no ELV account user_id 50 with login mat.ouedraog54')) END
-  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 50 AND CAST(user_login AS BINARY) = CAST('mat.ouedraog54' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 50 AND CAST(user_login AS BINARY) = CAST('mat.ouedraog54' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE AS was) AS d;
-
--- check 14: update-7791fab1c3
-INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 14, 'update-7791fab1c3', d.ok, CASE WHEN d.ok THEN 'user_id 51 holds the new values'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 51 holds the new values')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 51 holds the new values', COALESCE((SELECT CONCAT('; found: user_id 51 with ', CONCAT_WS(', ', CASE WHEN eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2') THEN 'eleve_classe_id as planned' WHEN eleve_classe_id = 9 THEN 'eleve_classe_id as the plan found it' ELSE 'eleve_classe_id neither as the plan found it nor as planned' END)) FROM sacoche_user WHERE user_id = 51 AND CAST(user_login AS BINARY) = CAST('lou.hirondel55' AS BINARY) AND user_profil_sigle = 'ELV'), '; found: no ELV account user_id 51 with login lou.hirondel55')) END
-  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 51 AND CAST(user_login AS BINARY) = CAST('lou.hirondel55' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 51 AND CAST(user_login AS BINARY) = CAST('lou.hirondel55' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE AS was) AS d;
-
--- check 15: update-011196dca9
-INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 15, 'update-011196dca9', d.ok, CASE WHEN d.ok THEN 'user_id 52 holds the new values'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 52 holds the new values')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 52 holds the new values', COALESCE((SELECT CONCAT('; found: user_id 52 with ', CONCAT_WS(', ', CASE WHEN eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2') THEN 'eleve_classe_id as planned' WHEN eleve_classe_id = 9 THEN 'eleve_classe_id as the plan found it' ELSE 'eleve_classe_id neither as the plan found it nor as planned' END)) FROM sacoche_user WHERE user_id = 52 AND CAST(user_login AS BINARY) = CAST('ine.nguyench56' AS BINARY) AND user_profil_sigle = 'ELV'), '; found: no ELV account user_id 52 with login ine.nguyench56')) END
-  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 52 AND CAST(user_login AS BINARY) = CAST('ine.nguyench56' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = (SELECT groupe_id FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2'))) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 52 AND CAST(user_login AS BINARY) = CAST('ine.nguyench56' AS BINARY) AND user_profil_sigle = 'ELV' AND eleve_classe_id = 9))) IS TRUE AS was) AS d;
-
--- check 16: deactivate-0b1a0ae53d
-INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 16, 'deactivate-0b1a0ae53d', d.ok, CASE WHEN d.ok THEN 'user_id 53 holds the new values'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 53 holds the new values')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 53 holds the new values', COALESCE((SELECT CONCAT('; found: user_id 53 with ', CONCAT_WS(', ', CASE WHEN user_sortie_date = '2026-11-29' THEN 'user_sortie_date as planned' WHEN user_sortie_date = '9999-12-31' THEN 'user_sortie_date as the plan found it' ELSE 'user_sortie_date neither as the plan found it nor as planned' END)) FROM sacoche_user WHERE user_id = 53 AND CAST(user_login AS BINARY) = CAST('amb.fictif' AS BINARY) AND user_profil_sigle = 'ELV'), '; found: no ELV account user_id 53 with login amb.fictif')) END
-  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 53 AND CAST(user_login AS BINARY) = CAST('amb.fictif' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '2026-11-29')) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 53 AND CAST(user_login AS BINARY) = CAST('amb.fictif' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31'))) IS TRUE AS was) AS d;
-
--- check 17: deactivate-d7f1880049
-INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 17, 'deactivate-d7f1880049', d.ok, CASE WHEN d.ok THEN 'user_id 54 holds the new values'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 54 holds the new values')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 54 holds the new values', COALESCE((SELECT CONCAT('; found: user_id 54 with ', CONCAT_WS(', ', CASE WHEN user_sortie_date = '2026-11-29' THEN 'user_sortie_date as planned' WHEN user_sortie_date = '9999-12-31' THEN 'user_sortie_date as the plan found it' ELSE 'user_sortie_date neither as the plan found it nor as planned' END)) FROM sacoche_user WHERE user_id = 54 AND CAST(user_login AS BINARY) = CAST('bas.imaginair' AS BINARY) AND user_profil_sigle = 'ELV'), '; found: no ELV account user_id 54 with login bas.imaginair')) END
-  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 54 AND CAST(user_login AS BINARY) = CAST('bas.imaginair' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '2026-11-29')) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 54 AND CAST(user_login AS BINARY) = CAST('bas.imaginair' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31'))) IS TRUE AS was) AS d;
-
--- check 18: reactivate-468a4ec31d
-INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 18, 'reactivate-468a4ec31d', d.ok, CASE WHEN d.ok THEN 'user_id 15 holds the new values'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 15 holds the new values')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 15 holds the new values', COALESCE((SELECT CONCAT('; found: user_id 15 with ', CONCAT_WS(', ', CASE WHEN user_sortie_date = '9999-12-31' THEN 'user_sortie_date as planned' WHEN user_sortie_date = '2025-07-04' THEN 'user_sortie_date as the plan found it' ELSE 'user_sortie_date neither as the plan found it nor as planned' END)) FROM sacoche_user WHERE user_id = 15 AND CAST(user_login AS BINARY) = CAST('sal.genet17' AS BINARY) AND user_profil_sigle = 'ELV'), '; found: no ELV account user_id 15 with login sal.genet17')) END
-  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 15 AND CAST(user_login AS BINARY) = CAST('sal.genet17' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '9999-12-31')) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 15 AND CAST(user_login AS BINARY) = CAST('sal.genet17' AS BINARY) AND user_profil_sigle = 'ELV' AND user_sortie_date = '2025-07-04'))) IS TRUE AS was) AS d;
-
--- check 19: membership_add-e5194423ac
-INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 19, 'membership_add-e5194423ac', d.ok, CASE WHEN d.ok THEN 'user_id 24 (loi.lavandie27), group RG_CHORALE: member'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 24 (loi.lavandie27), group RG_CHORALE: member')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 24 (loi.lavandie27), group RG_CHORALE: member') END
-  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 24 AND CAST(u.user_login AS BINARY) = CAST('loi.lavandie27' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE')) IS TRUE) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 24 AND CAST(u.user_login AS BINARY) = CAST('loi.lavandie27' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE'))) IS TRUE AS was) AS d;
-
--- check 20: membership_add-9a3515866e
-INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 20, 'membership_add-9a3515866e', d.ok, CASE WHEN d.ok THEN 'user_id 27 (aur.nguyench30), group RG_CHORALE: member'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 27 (aur.nguyench30), group RG_CHORALE: member')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 27 (aur.nguyench30), group RG_CHORALE: member') END
-  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 27 AND CAST(u.user_login AS BINARY) = CAST('aur.nguyench30' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE')) IS TRUE) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 27 AND CAST(u.user_login AS BINARY) = CAST('aur.nguyench30' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE'))) IS TRUE AS was) AS d;
-
--- check 21: membership_add-0301986373
-INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 21, 'membership_add-0301986373', d.ok, CASE WHEN d.ok THEN 'user_id 37 (mae.epervier40), group RG_ANGLAIS_RENFORCE: member'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 37 (mae.epervier40), group RG_ANGLAIS_RENFORCE: member')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 37 (mae.epervier40), group RG_ANGLAIS_RENFORCE: member') END
-  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 37 AND CAST(u.user_login AS BINARY) = CAST('mae.epervier40' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 37 AND CAST(u.user_login AS BINARY) = CAST('mae.epervier40' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE'))) IS TRUE AS was) AS d;
-
--- check 22: membership_add-7956b0a661
-INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 22, 'membership_add-7956b0a661', d.ok, CASE WHEN d.ok THEN 'user_id 38 (zoe.legoelan41), group RG_ANGLAIS_RENFORCE: member'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 38 (zoe.legoelan41), group RG_ANGLAIS_RENFORCE: member')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 38 (zoe.legoelan41), group RG_ANGLAIS_RENFORCE: member') END
-  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 38 AND CAST(u.user_login AS BINARY) = CAST('zoe.legoelan41' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 38 AND CAST(u.user_login AS BINARY) = CAST('zoe.legoelan41' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE'))) IS TRUE AS was) AS d;
-
--- check 23: membership_add-d29eb4b04a
-INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 23, 'membership_add-d29eb4b04a', d.ok, CASE WHEN d.ok THEN 'user_id 40 (jul.delabruy44), group RG_ANGLAIS_RENFORCE: member'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 40 (jul.delabruy44), group RG_ANGLAIS_RENFORCE: member')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 40 (jul.delabruy44), group RG_ANGLAIS_RENFORCE: member') END
-  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 40 AND CAST(u.user_login AS BINARY) = CAST('jul.delabruy44' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 40 AND CAST(u.user_login AS BINARY) = CAST('jul.delabruy44' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE'))) IS TRUE AS was) AS d;
-
--- check 24: membership_add-a1980def30
-INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 24, 'membership_add-a1980def30', d.ok, CASE WHEN d.ok THEN 'user_id 41 (sal.nguyench45), group RG_ANGLAIS_RENFORCE: member'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 41 (sal.nguyench45), group RG_ANGLAIS_RENFORCE: member')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 41 (sal.nguyench45), group RG_ANGLAIS_RENFORCE: member') END
-  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 41 AND CAST(u.user_login AS BINARY) = CAST('sal.nguyench45' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 41 AND CAST(u.user_login AS BINARY) = CAST('sal.nguyench45' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE'))) IS TRUE AS was) AS d;
-
--- check 25: membership_add-26d82a0485
-INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 25, 'membership_add-26d82a0485', d.ok, CASE WHEN d.ok THEN 'user_id 42 (ine.cormoran46), group RG_ANGLAIS_RENFORCE: member'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 42 (ine.cormoran46), group RG_ANGLAIS_RENFORCE: member')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 42 (ine.cormoran46), group RG_ANGLAIS_RENFORCE: member') END
-  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 42 AND CAST(u.user_login AS BINARY) = CAST('ine.cormoran46' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 42 AND CAST(u.user_login AS BINARY) = CAST('ine.cormoran46' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE'))) IS TRUE AS was) AS d;
-
--- check 26: membership_add-6484c779bc
-INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 26, 'membership_add-6484c779bc', d.ok, CASE WHEN d.ok THEN 'user_id 44 (jul.marjolai48), group RG_ANGLAIS_RENFORCE: member'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 44 (jul.marjolai48), group RG_ANGLAIS_RENFORCE: member')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 44 (jul.marjolai48), group RG_ANGLAIS_RENFORCE: member') END
-  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 44 AND CAST(u.user_login AS BINARY) = CAST('jul.marjolai48' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 44 AND CAST(u.user_login AS BINARY) = CAST('jul.marjolai48' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE'))) IS TRUE AS was) AS d;
-
--- check 27: membership_add-a1753e65f5
-INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 27, 'membership_add-a1753e65f5', d.ok, CASE WHEN d.ok THEN 'user_id 47 (lea.vergnoll51), group RG_ANGLAIS_RENFORCE: member'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 47 (lea.vergnoll51), group RG_ANGLAIS_RENFORCE: member')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 47 (lea.vergnoll51), group RG_ANGLAIS_RENFORCE: member') END
-  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 47 AND CAST(u.user_login AS BINARY) = CAST('lea.vergnoll51' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 47 AND CAST(u.user_login AS BINARY) = CAST('lea.vergnoll51' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE'))) IS TRUE AS was) AS d;
-
--- check 28: membership_add-3a6dc7dd31
-INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 28, 'membership_add-3a6dc7dd31', d.ok, CASE WHEN d.ok THEN 'user_id 49 (noe.tisseran53), group RG_ANGLAIS_RENFORCE: member'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 49 (noe.tisseran53), group RG_ANGLAIS_RENFORCE: member')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 49 (noe.tisseran53), group RG_ANGLAIS_RENFORCE: member') END
-  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 49 AND CAST(u.user_login AS BINARY) = CAST('noe.tisseran53' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 49 AND CAST(u.user_login AS BINARY) = CAST('noe.tisseran53' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE'))) IS TRUE AS was) AS d;
-
--- check 29: membership_add-3ac0c750d3
-INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 29, 'membership_add-3ac0c750d3', d.ok, CASE WHEN d.ok THEN 'user_id 50 (mat.ouedraog54), group RG_ANGLAIS_RENFORCE: member'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 50 (mat.ouedraog54), group RG_ANGLAIS_RENFORCE: member')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 50 (mat.ouedraog54), group RG_ANGLAIS_RENFORCE: member') END
-  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 50 AND CAST(u.user_login AS BINARY) = CAST('mat.ouedraog54' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 50 AND CAST(u.user_login AS BINARY) = CAST('mat.ouedraog54' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE'))) IS TRUE AS was) AS d;
-
--- check 30: membership_add-ab298a04f1
-INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 30, 'membership_add-ab298a04f1', d.ok, CASE WHEN d.ok THEN 'user_id 51 (lou.hirondel55), group RG_ANGLAIS_RENFORCE: member'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 51 (lou.hirondel55), group RG_ANGLAIS_RENFORCE: member')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 51 (lou.hirondel55), group RG_ANGLAIS_RENFORCE: member') END
-  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 51 AND CAST(u.user_login AS BINARY) = CAST('lou.hirondel55' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 51 AND CAST(u.user_login AS BINARY) = CAST('lou.hirondel55' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE'))) IS TRUE AS was) AS d;
-
--- check 31: membership_add-448f393dd2
-INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 31, 'membership_add-448f393dd2', d.ok, CASE WHEN d.ok THEN 'user_id 52 (ine.nguyench56), group RG_ANGLAIS_RENFORCE: member'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 52 (ine.nguyench56), group RG_ANGLAIS_RENFORCE: member')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 52 (ine.nguyench56), group RG_ANGLAIS_RENFORCE: member') END
-  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 52 AND CAST(u.user_login AS BINARY) = CAST('ine.nguyench56' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS TRUE) AS ok, (NOT (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 52 AND CAST(u.user_login AS BINARY) = CAST('ine.nguyench56' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE'))) IS TRUE AS was) AS d;
-
--- check 32: membership_remove-8995c1d7d1
-INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 32, 'membership_remove-8995c1d7d1', d.ok, CASE WHEN d.ok THEN 'user_id 6, group RG_CHORALE: not a member'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'user_id 6, group RG_CHORALE: not a member')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'user_id 6, group RG_CHORALE: not a member') END
-  FROM (SELECT ((NOT EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id JOIN sacoche_user u ON u.user_id = j.user_id WHERE u.user_id = 6 AND CAST(u.user_login AS BINARY) = CAST('loi.mesange8' AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE')) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id WHERE j.user_id = 6 AND j.jointure_pp = 0 AND g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_CHORALE'))) IS TRUE AS was) AS d;
+  SELECT d.n, d.item, d.ok, CASE WHEN d.ok THEN d.details WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', d.details)
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', d.details, d.found) END
+  FROM (SELECT 18 + t.n AS n, t.item, CONCAT('user_id ', t.user_id, ', group ', t.ref, ': not a member') AS details, '' AS found,
+    (NOT EXISTS (SELECT 1 FROM sacoche_user u JOIN sacoche_jointure_user_groupe j ON j.user_id = u.user_id JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id WHERE u.user_id = t.user_id AND CAST(u.user_login AS BINARY) = CAST(t.login AS BINARY) AND u.user_profil_sigle = 'ELV' AND g.groupe_type = 'groupe' AND g.groupe_ref = t.ref)) IS TRUE AS ok,
+    (EXISTS (SELECT 1 FROM sacoche_jointure_user_groupe j JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id WHERE j.user_id = t.user_id AND j.jointure_pp = 0 AND g.groupe_type = 'groupe' AND g.groupe_ref = t.ref)) IS TRUE AS was
+    FROM onde_sacoche_membership t WHERE t.op = 'r') AS d;
 
 -- check 33: left_alone-11
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
@@ -293,5 +243,5 @@ INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
   IF(@onde_sacoche_failed = 0, CONCAT('OK: ', @onde_sacoche_checks, ' checks passed'),
      CONCAT('DIFFERS: ', @onde_sacoche_failed, ' of ', @onde_sacoche_checks, ' checks failed: ', @onde_sacoche_list));
 SELECT check_name, ok, details FROM onde_sacoche_verify ORDER BY n;
-DROP TEMPORARY TABLE onde_sacoche_verify;
+DROP TEMPORARY TABLE onde_sacoche_verify, onde_sacoche_pupil_change, onde_sacoche_pupil_new, onde_sacoche_membership, onde_sacoche_group_id;
 SET SESSION sql_mode = @onde_sacoche_sql_mode;

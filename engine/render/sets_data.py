@@ -1,0 +1,181 @@
+"""The data blocks of the set-based MySQL scripts: the plan's pupil rows as temporary tables.
+
+On MySQL / MariaDB the pupils' families (account updates, reactivations and deactivations, new pupils,
+group memberships) are not written one statement per item: each script loads the plan's rows into a
+few temporary tables — one multi-row ``INSERT`` per :data:`ROWS_PER_INSERT` rows — and guards and
+writes them with a handful of set statements (:mod:`~engine.render.phrases_sets`). A temporary table
+belongs to the session (it needs no ``LOCK TABLES`` and vanishes with the client) and is loaded before
+the lock is taken, so a running SACoche waits only for the guards and the writes.
+
+Every value still goes through the dialect's one literal filter; column names come from
+:mod:`~engine.render.columns`.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from engine.render.columns import CLASS, CREATE_COLUMNS, DATE, INT, TEXT, USER_COLUMNS
+
+#: rows per INSERT of a data block, and its bytes at most (a row more may pass them): each statement
+#: stays far below the smallest max_allowed_packet (1 MiB)
+ROWS_PER_INSERT = 2000
+BYTES_PER_INSERT = 256 * 1024
+#: the temporary tables (their names; the statements of phrases_sets read them)
+CHANGES, NEW, MEMBERS = "onde_sacoche_pupil_change", "onde_sacoche_pupil_new", "onde_sacoche_membership"
+REFS = "onde_sacoche_ref_needed"
+TABLE_OPTIONS = "ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci"
+ITEM = ("item", "VARCHAR(40) CHARACTER SET ascii NOT NULL")
+_LONG_TEXT = {"user_param_menu", "user_param_favori"}
+
+
+def sql_type(column: str, ctype: str) -> str:
+    """The type of a temporary column holding one of sacoche_user's values (or a class ref)."""
+    if ctype == DATE:
+        return "DATETIME" if column == "user_connexion_date" else "DATE"
+    if ctype == INT:
+        return "INT"
+    if ctype == TEXT and column in _LONG_TEXT:
+        return "TEXT"
+    return "VARCHAR(255)"
+
+
+class DataBlock:
+    """One temporary table and its rows: ``CREATE TEMPORARY TABLE``, then the multi-row INSERTs."""
+
+    def __init__(
+        self, table: str, what: str, columns: Sequence[tuple[str, str]], keys: Sequence[str], rows: Any
+    ) -> None:
+        self.table, self.columns, self.keys = table, list(columns), list(keys)
+        self.what = textwrap.wrap(f"{table}: {what}", 100)
+        self.rows: Callable[[], Iterator[Sequence[str]]] = rows
+
+    def statements(self) -> Iterator[str]:
+        """The block's statements, each without its ``;`` (the template ends them)."""
+        definition = ",\n  ".join(f"{name} {ctype}" for name, ctype in self.columns)
+        keys = "".join(f",\n  {key}" for key in self.keys)
+        yield f"DROP TEMPORARY TABLE IF EXISTS {self.table}"
+        yield f"CREATE TEMPORARY TABLE {self.table} (\n  {definition}{keys}\n) {TABLE_OPTIONS}"
+        head = f"INSERT INTO {self.table} ({', '.join(name for name, _ in self.columns)}) VALUES\n"
+        batch: list[str] = []
+        size = 0
+        for row in self.rows():
+            batch.append("(" + ", ".join(row) + ")")
+            size += len(batch[-1])
+            if len(batch) == ROWS_PER_INSERT or size >= BYTES_PER_INSERT:
+                yield head + ",\n".join(batch)
+                batch, size = [], 0
+        if batch:
+            yield head + ",\n".join(batch)
+
+
+class PupilSets:
+    """The pupils' data blocks of one plan (its model's accepted creates, changes and memberships)."""
+
+    def __init__(self, model: Any, literal: Callable[[Any], str]) -> None:
+        self.model, self.lit = model, literal
+        changed: set[str] = set()
+        for u in model.user_changes:
+            changed.update(u.item["changes"])
+        #: the columns any account change of the plan writes, in sacoche_user's order
+        self.changed = [c for c in USER_COLUMNS if c in changed]
+        #: the columns of a new pupil but its class (resolved by ref), in table order
+        self.new_columns = [(c, t) for c, t, _ in CREATE_COLUMNS if t != CLASS]
+        #: apply.sql: (kind, ref, first item needing it) of the classes and groups these rows need
+        #: single and the plan does not create (set by the guards, guards_groups.apply_refs_single)
+        self.refs: list[tuple[str, str, str]] = []
+
+    # the blocks ----------------------------------------------------------------------------------------
+    def blocks(self, script: str = "apply") -> list[DataBlock]:
+        found = []
+        m = self.model
+        if script == "apply" and self.refs:
+            found.append(self.refs_block())
+        if m.user_changes:
+            found.append(self.changes_block())
+        if m.creates:
+            found.append(self.new_block())
+        if m.memberships_add or m.memberships_remove:
+            found.append(self.members_block())
+        return found
+
+    def changes_block(self) -> DataBlock:
+        columns = [("n", "INT NOT NULL PRIMARY KEY"), ITEM, ("user_id", "INT NOT NULL")]
+        columns.append(("login", "VARCHAR(255) NOT NULL"))
+        for c in self.changed:
+            ctype = USER_COLUMNS[c][0]
+            old = "INT" if ctype == CLASS else sql_type(c, ctype)
+            new = "VARCHAR(255)" if ctype == CLASS else sql_type(c, ctype)
+            columns += [(f"c_{c}", "TINYINT NOT NULL"), (f"o_{c}", old), (f"v_{c}", new)]
+        lit = self.lit
+
+        def rows() -> Iterator[list[str]]:
+            for n, u in enumerate(self.model.user_changes, 1):
+                olds = {f.col: f.value for f in u.olds}
+                news = {f.col: f.value for f in u.news}
+                row = [str(n), lit(u.id), lit(u.user_id), lit(u.login)]
+                for c in self.changed:
+                    if c in news:
+                        row += ["1", lit(olds[c]), lit(news[c])]
+                    else:
+                        row += ["0", "NULL", "NULL"]
+                yield row
+
+        what = (
+            "accounts to update, reactivate or deactivate: c_<column> = 1 when the item changes that "
+            "column, o_<column> its old value, v_<column> its new one (a class by ref)"
+        )
+        return DataBlock(CHANGES, what, columns, ["KEY (user_id)"], rows)
+
+    def new_block(self) -> DataBlock:
+        columns = [("n", "INT NOT NULL PRIMARY KEY"), ITEM, ("class_ref", "VARCHAR(255) NOT NULL")]
+        columns += [(c, sql_type(c, t)) for c, t in self.new_columns]
+        lit = self.lit
+
+        def rows() -> Iterator[list[str]]:
+            for n, c in enumerate(self.model.creates, 1):
+                values = {f.col: f.value for f in c.columns}
+                yield [str(n), lit(c.id), lit(c.class_ref)] + [
+                    lit(values[col]) for col, _ in self.new_columns
+                ]
+
+        what = "pupils to create: every column of sacoche_user but user_id, the class by ref"
+        return DataBlock(NEW, what, columns, ["KEY (user_login)"], rows)
+
+    def refs_block(self) -> DataBlock:
+        columns = [("n", "INT NOT NULL PRIMARY KEY"), ITEM, ("kind", "VARCHAR(10) NOT NULL")]
+        columns.append(("ref", "VARCHAR(255) NOT NULL"))
+        lit = self.lit
+
+        def rows() -> Iterator[list[str]]:
+            for n, (kind, ref, item) in enumerate(self.refs, 1):
+                yield [str(n), lit(item), lit(kind), lit(ref)]
+
+        what = (
+            "classes and groups the rows below need to exist once (by type and ref), and the first item "
+            "needing each"
+        )
+        return DataBlock(REFS, what, columns, [], rows)
+
+    def members_block(self) -> DataBlock:
+        columns = [("n", "INT NOT NULL PRIMARY KEY"), ITEM, ("op", "CHAR(1) CHARACTER SET ascii NOT NULL")]
+        columns += [
+            ("user_id", "INT NULL"),
+            ("login", "VARCHAR(255) NOT NULL"),
+            ("ref", "VARCHAR(255) NOT NULL"),
+        ]
+        lit = self.lit
+
+        def rows() -> Iterator[list[str]]:
+            m = self.model
+            ops = [("a", x) for x in m.memberships_add] + [("r", x) for x in m.memberships_remove]
+            for n, (op, x) in enumerate(ops, 1):
+                yield [str(n), lit(x.id), f"'{op}'", lit(x.user_id), lit(x.login), lit(x.ref)]
+
+        what = (
+            "group memberships to add (op a; user_id NULL for a pupil this plan creates, found by login) "
+            "or remove (op r)"
+        )
+        return DataBlock(MEMBERS, what, columns, ["KEY (user_id)"], rows)
