@@ -114,7 +114,9 @@ def _why(small: dict[str, Any]) -> str:
         "validation on unchanged rules, template compilation (both cached), Jinja macros; then petl "
         "(state rows come straight from the DB-API cursor), rapidfuzz (imported only when look-alikes "
         "are compared) and urllib.request; dataclasses without a docstring (each cost an "
-        "inspect.signature at import)."
+        "inspect.signature at import); then PyYAML (a remembered rule set's documents are read back "
+        "from the cache), _strptime (dates of every digit are read directly), subprocess, and the "
+        "collector's walks over the imported modules (frozen once imported)."
     )
 
 

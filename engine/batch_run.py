@@ -92,7 +92,7 @@ def _sheet_warning(login_sheet: dict[str, Any] | None) -> list[str]:
 
 def plan_school(job: SchoolJob, out_root: Path, options: Options) -> dict[str, Any]:
     """Plan one school; never raises: failures come back as ``status: error`` with their messages."""
-    from engine.state import redact_url
+    from engine.connection import redact_url
 
     started = time.perf_counter()
     result: dict[str, Any] = {
@@ -133,7 +133,7 @@ def plan_school(job: SchoolJob, out_root: Path, options: Options) -> dict[str, A
 
 
 def _died(job: SchoolJob, out_root: Path) -> dict[str, Any]:
-    from engine.state import redact_url
+    from engine.connection import redact_url
 
     return {
         "school": job.name,

@@ -34,8 +34,8 @@ def apply_cmd(plan_dir: Path, db_url: str, yes: bool, resume: bool) -> None:
         onde-sacoche apply /tmp/plan --db sqlite:///examples/copy.db
         onde-sacoche apply /tmp/plan --db 'mysql://sacoche:PASSWORD@localhost/sacoche'
     """
+    from engine.connection import redact_url
     from engine.render.apply import checked_script, prepare, run_script, run_verify
-    from engine.state import redact_url
 
     try:
         loaded, dialect, script = prepare(plan_dir, db_url, resume=resume)

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from engine.cli_shared import PLAN_DIR_ARGUMENT, RULES_OPTION, fail
-from engine.cliguard import EXIT_CHANGES, EXIT_HELD, echo, json_text
+from engine.cliguard import EXIT_CHANGES, EXIT_HELD, IsoDay, collector_paused, echo, json_text
 from engine.errors import OndeError
 from engine.outpaths import check_output_dir, check_plan_outputs
 
@@ -44,7 +44,7 @@ from engine.outpaths import check_output_dir, check_plan_outputs
 )
 @click.option(
     "--today",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    type=IsoDay(),
     default=None,
     help="Date written as user_sortie_date of leavers (default: today).",
 )
@@ -84,7 +84,8 @@ def plan_cmd(
         onde-sacoche plan examples/onde2-ecole-des-tilleuls.csv \\
             --db sqlite:///examples/sacoche-ecole-des-tilleuls.db --out /tmp/plan
     """
-    from engine.pipeline import make_plan
+    with collector_paused():
+        from engine.pipeline import make_plan
 
     try:
         check_output_dir(out)

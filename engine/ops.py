@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from itertools import groupby
 from typing import Any
 
@@ -169,13 +169,54 @@ def _pattern(arg: str | dict[str, str]) -> Step:
     return step
 
 
+#: the strptime directives a date format may use in :func:`_digits_shape`, and their widths
+_FIXED_WIDTH = {"%d": 2, "%m": 2, "%Y": 4}
+
+
+def _digits_shape(fmt: str) -> tuple[str, tuple[tuple[str, int], ...]] | None:
+    """For a format made of ``%d``, ``%m`` and ``%Y`` once each between one-character separators
+    (``%d/%m/%Y``): the shape of a value written with every digit (``dd/mm/yyyy``, ``#`` for a digit)
+    and where each field starts; None for any other format."""
+    shape, starts, index = "", [], 0
+    while index < len(fmt):
+        directive = fmt[index : index + 2]
+        if directive in _FIXED_WIDTH:
+            starts.append((directive[1], len(shape)))
+            shape += "#" * _FIXED_WIDTH[directive]
+            index += 2
+        elif fmt[index] in "%#" or fmt[index].isalnum() or fmt[index].isspace():
+            return None
+        else:
+            shape += fmt[index]
+            index += 1
+    if sorted(name for name, _ in starts) != ["Y", "d", "m"]:
+        return None
+    return shape, tuple(starts)
+
+
+def _parse_date(value: str, fmt: str, shape: tuple[str, tuple[tuple[str, int], ...]] | None) -> str:
+    """``datetime.strptime(value, fmt).date().isoformat()``, ValueError alike. A value with every digit
+    (ASCII) of a :func:`_digits_shape` format is read directly: strptime gives the same date or the
+    same refusal for it, and importing and setting it up is a few milliseconds of a small ``plan``."""
+    if shape is not None and len(value) == len(shape[0]):
+        pattern, starts = shape
+        if all(
+            ("0" <= char <= "9") if want == "#" else char == want
+            for char, want in zip(value, pattern, strict=True)
+        ):
+            parts = {name: int(value[start : start + (4 if name == "Y" else 2)]) for name, start in starts}
+            return date(parts["Y"], parts["m"], parts["d"]).isoformat()
+    return datetime.strptime(value, fmt).date().isoformat()
+
+
 def _date(arg: list[str] | dict[str, Any]) -> Step:
     formats = arg if isinstance(arg, list) else arg["formats"]
+    shapes = [(fmt, _digits_shape(fmt)) for fmt in formats]
 
     def step(value: str, _ctx: Context) -> str:
-        for fmt in formats:
+        for fmt, shape in shapes:
             try:
-                return datetime.strptime(value, fmt).date().isoformat()
+                return _parse_date(value, fmt, shape)
             except ValueError:
                 continue
         shown = ", ".join(

@@ -49,6 +49,7 @@ from engine.plan.planio import (
 from engine.read import SHEET_STRIDE, Export, ParentsExport, visible
 from engine.readset import plan_read_set, read_set
 from engine.render import DIALECTS, SCRIPTS, load_plan, plan_dialects, render_sql, sql_path
+from engine.render.letters import LETTERS_FILE
 from engine.render.report import render_reports
 from engine.render.sheets import keep_passwords, previous_cards
 from engine.render.sheets import summary_line as sheet_summary_line
@@ -382,7 +383,7 @@ def _sheets(export: Export) -> dict[str, Any]:
 
 
 #: files a plan directory may hold besides sql/: removed when the new plan has no such file
-OPTIONAL_OUTPUTS = ("identifiants.csv", "identifiants.html", PARENT_CREDENTIALS_FILE)
+OPTIONAL_OUTPUTS = ("identifiants.csv", "identifiants.html", PARENT_CREDENTIALS_FILE, LETTERS_FILE)
 
 
 def render_outputs(

@@ -23,6 +23,7 @@ import yaml
 
 from engine.errors import OndeError, OndeErrorGroup
 from engine.plan import ITEM_KINDS
+from engine.plan.parents_build import PARENT_CREDENTIALS_FILE
 from engine.plan.parents_rules import load_parent_answers
 from engine.plan.planio import (
     CREDENTIALS_FILE,
@@ -297,9 +298,9 @@ def _commit(
     try:
         text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
         write_chunks_atomic(staging / PLAN_FILE, [text])
-        credentials = plan_dir / CREDENTIALS_FILE
-        if credentials.is_file():
-            shutil.copy2(credentials, staging / CREDENTIALS_FILE)
+        for name in (CREDENTIALS_FILE, PARENT_CREDENTIALS_FILE):  # the only copies of the passwords
+            if (plan_dir / name).is_file():
+                shutil.copy2(plan_dir / name, staging / name)
         _write_atomic(staging / DECISIONS_FILE, answers_yaml(answers).encode("utf-8"), PRIVATE_FILE)
         load_decisions(staging / DECISIONS_FILE)  # what we wrote must read back
         try:

@@ -16,9 +16,10 @@ Every problem is reported as ``file:line:column: message`` pointing at the YAML 
 Checking costs more than loading (jsonschema's import and validation, PyYAML's pure-Python parser), so
 :func:`load_rules` remembers a rule set found valid: a marker file in the user's cache (engine.cache),
 named by a digest of every byte it read (rule and schema files, names included), of the checking code and
-of the tool's version. A later run on the same bytes loads them with libyaml and compiles them without
-checking. Failures are never remembered, and an edited file changes the digest, so every problem is still
-reported as above. ``onde-sacoche rules check`` always checks.
+of the tool's version. A later run on the same bytes loads them with libyaml (or reads back what libyaml
+gave them, engine.yamlpos) and compiles them without checking. Failures are never remembered, and an
+edited file changes the digest, so every problem is still reported as above. ``onde-sacoche rules check``
+always checks.
 """
 
 from __future__ import annotations
@@ -152,7 +153,7 @@ def _libyaml_agrees(docs: list[Located], files: Mapping[Path, bytes | None]) -> 
     types (1, 1.0, True) too, which ``==`` does not."""
     for doc in docs:
         try:
-            fast = load_located(doc.file, files.get(doc.file), fast=True)
+            fast = load_located(doc.file, files.get(doc.file), fast=True, remember=True)
         except OndeError:
             return False
         if repr(fast.data) != repr(doc.data):
@@ -177,7 +178,7 @@ def _read_rules(
 
     def load(path: Path, kind: str) -> Located | None:
         try:
-            doc = load_located(path, files.get(path), fast=not validate)
+            doc = load_located(path, files.get(path), fast=not validate, remember=not validate)
         except OndeError as exc:
             errors.append(exc)
             return None

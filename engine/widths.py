@@ -93,6 +93,7 @@ def read_widths(conn: Any, dialect: str) -> dict[str, int]:
                 if length is not None:
                     found[str(table).lower(), str(column).lower()] = int(length)
         else:
+            wanted = set(COLUMNS.values())  # only these are read: a CHECK search compiles a pattern
             for table in tables:
                 cursor.execute(f"PRAGMA table_info({table})")
                 rows = cursor.fetchall()
@@ -100,6 +101,8 @@ def read_widths(conn: Any, dialect: str) -> dict[str, int]:
                 ddl_row = cursor.fetchone()
                 ddl = str(ddl_row[0]) if ddl_row else ""
                 for _cid, column, ctype, *_rest in rows:
+                    if (table, str(column).lower()) not in wanted:
+                        continue
                     width = declared_width(ctype) or _check_width(ddl, column)
                     if width is not None:
                         found[table, str(column).lower()] = width

@@ -10,18 +10,29 @@ parser, though: it accepts a few texts that PyYAML refuses (tabs after ``key:`` 
 instance) and reads a BOM that starts a line differently. So it is used only for text already known to
 give the same data with both (engine.rules checks that before remembering a rule set as valid); a text
 it refuses is parsed again by the pure-Python parser, whose messages and positions are the ones reported.
+
+With ``remember=True`` too (engine.rules, for a rule set remembered as valid), what a text gave is kept in
+the user's cache (engine.cache), named by a digest of the text, of this module's code and of the installed
+PyYAML: a later run on the same bytes reads it back without importing PyYAML (about a tenth of a small
+school's ``plan``). Only successful loads are kept; an unreadable or foreign entry is ignored.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import OndeError
+
+# PyYAML is imported where used: a remembered text is read back from the cache without it
+if TYPE_CHECKING:
+    import yaml
 
 JsonPath = tuple[str | int, ...]
 
@@ -57,15 +68,21 @@ def utf8_text(data: bytes) -> str:
     return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
 
 
-#: libyaml's composer when PyYAML was built with it, else None (the pure-Python composer only)
-_C_LOADER: type[yaml.CSafeLoader] | None = getattr(yaml, "CSafeLoader", None)
+def _c_loader() -> type[yaml.CSafeLoader] | None:
+    """libyaml's composer when PyYAML was built with it, else None (the pure-Python composer only)."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", None)
 
 
-def load_located(path: Path, data: bytes | None = None, *, fast: bool = False) -> Located:
+def load_located(
+    path: Path, data: bytes | None = None, *, fast: bool = False, remember: bool = False
+) -> Located:
     """Parse one YAML file; syntax errors and duplicate keys become :class:`OndeError` with a position.
 
     ``data`` is the file's content when the caller has read it already (the file is then not read);
-    ``fast`` composes with libyaml when available (see the module's documentation for when it may).
+    ``fast`` composes with libyaml when available (see the module's documentation for when it may), and
+    ``remember`` (with ``fast``) keeps what the text gave in the user's cache, or reads it back from there.
     """
     try:
         text = path.read_text(encoding="utf-8") if data is None else utf8_text(data)
@@ -79,6 +96,13 @@ def load_located(path: Path, data: bytes | None = None, *, fast: bool = False) -
             file=path,
             hint="check that it is a readable file (not a directory, nor a link to a missing file)",
         ) from None
+    entry = _entry(text) if fast and remember else None
+    if entry is not None:
+        found = _recall(entry)
+        if found is not None:
+            return Located(found[0], found[1], path)
+    import yaml
+
     node = _compose(text, path, fast)
     if node is None:
         raise OndeError(
@@ -86,15 +110,73 @@ def load_located(path: Path, data: bytes | None = None, *, fast: bool = False) -
         )
     positions: dict[JsonPath, tuple[int, int]] = {(): _mark(node)}
     value = _build(node, (), positions, path, yaml.constructor.SafeConstructor())
+    if entry is not None:
+        _keep(entry, value, positions)
     return Located(value, positions, path)
+
+
+@cache
+def _code_key() -> bytes | None:
+    """What, besides a text, decides what :func:`load_located` gives for it: this module's code and the
+    installed PyYAML (where it is, its ``__init__``'s size and time); None when it cannot be told."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("yaml")
+        if spec is None or spec.origin is None:
+            return None
+        stat = os.stat(spec.origin)
+        own = Path(__file__).read_bytes()
+    except (OSError, ImportError, ValueError):
+        return None
+    return hashlib.sha256(b"%d:%s|%d|%d|" % (len(own), own, stat.st_size, stat.st_mtime_ns)).digest() + (
+        spec.origin.encode("utf-8", "surrogateescape")
+    )
+
+
+def _entry(text: str) -> Path | None:
+    """The cache file for what a fast load of ``text`` gives, or None when there is no cache."""
+    from engine.cache import cache_dir
+
+    key = _code_key()
+    folder = cache_dir("yaml") if key is not None else None
+    if folder is None or key is None:
+        return None
+    digest = hashlib.sha256(key)
+    digest.update(text.encode("utf-8", "surrogatepass"))
+    return folder / digest.hexdigest()
+
+
+def _recall(entry: Path) -> tuple[Any, dict[JsonPath, tuple[int, int]]] | None:
+    """A remembered load's data and positions; None when there is none (or it cannot be read)."""
+    try:
+        value = pickle.loads(entry.read_bytes())
+    except Exception:  # missing, truncated, or written by something else: load the text again
+        return None
+    if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], dict)):
+        return None
+    return value[0], value[1]
+
+
+def _keep(entry: Path, value: Any, positions: dict[JsonPath, tuple[int, int]]) -> None:
+    """Remember a load (written beside, then renamed: a concurrent run never reads half an entry)."""
+    partial = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
+    try:
+        partial.write_bytes(pickle.dumps((value, positions), protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(partial, entry)
+    except (OSError, pickle.PicklingError, TypeError, ValueError, RecursionError):
+        partial.unlink(missing_ok=True)  # the cache is an optimisation only
 
 
 def _compose(text: str, path: Path, fast: bool) -> yaml.Node | None:
     """The document's node tree (None when empty); a syntax error becomes an :class:`OndeError`."""
-    if fast and _C_LOADER is not None:
+    import yaml
+
+    fast_loader = _c_loader() if fast else None
+    if fast_loader is not None:
         c_loader = None
         try:
-            c_loader = _C_LOADER(text)
+            c_loader = fast_loader(text)
             return _compose_guarded(c_loader, path)
         except yaml.YAMLError:
             pass  # parsed again below: errors keep the pure-Python parser's messages and positions
@@ -156,6 +238,8 @@ def _compose_guarded(loader: Any, path: Path) -> yaml.Node | None:
     :data:`MAX_ALIAS_VALUES` values or an alias inside what it names are refused with the place, before
     anything is built. Works with the pure-Python parser and with libyaml's (whose own composer is
     recursive in C: a deep enough file would crash the process)."""
+    import yaml
+
     ev = yaml.events
     loader.get_event()  # stream start
     if loader.check_event(ev.StreamEndEvent):
@@ -268,6 +352,8 @@ def _build(
     file: Path,
     constructor: yaml.constructor.SafeConstructor,
 ) -> Any:
+    import yaml
+
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -301,6 +387,8 @@ def _build(
 def _scalar(node: yaml.Node, file: Path, constructor: yaml.constructor.SafeConstructor) -> Any:
     """A scalar's value; a tag PyYAML's safe constructor refuses (``!!python/…``) or a value it cannot
     build (``2019-02-30`` read as a date) becomes an :class:`OndeError` at the node's place."""
+    import yaml
+
     try:
         return constructor.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError as exc:

@@ -17,11 +17,29 @@ Nothing here imports a later stage (match, plan, render): tests/unit/test_archit
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from engine.read.cells import INVISIBLE, visible
 from engine.read.formats import SHEET_STRIDE, HeaderMatch, detect, header_hint
 from engine.read.normalise import Export, Pupil, paused_gc, read_export
-from engine.read.parents import ParentsExport, read_parents
 from engine.read.sources import RawSource, open_sources
+
+if TYPE_CHECKING:
+    from engine.read.parents import ParentsExport, read_parents
+
+#: names imported on first use: a plan reads no parents' export (2-3 ms of a small plan's start-up)
+_LAZY = {"ParentsExport": "engine.read.parents", "read_parents": "engine.read.parents"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "INVISIBLE",

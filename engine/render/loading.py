@@ -23,6 +23,8 @@ FORMAT_VERSION = 1
 
 @dataclass(frozen=True, slots=True)
 class LoadedPlan:
+    """plan.json read once and checked: where it is, its document and the sha256 of its bytes."""
+
     path: Path
     doc: dict[str, Any]
     sha256: str

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -40,6 +39,8 @@ def find_chromium() -> str | None:
 
 def print_pdf(html: Path, pdf: Path, *, chromium: str | None = None, timeout: float = 120) -> Path:
     """Print ``html`` to ``pdf`` (A4, no header/footer) with headless Chromium in a fresh profile."""
+    import subprocess  # here: every plan imports this module (engine.render.report), few print
+
     binary = chromium or find_chromium()
     if binary is None:
         raise OndeError(

@@ -14,6 +14,8 @@ The pieces, one module each (a new document adds its own module beside them):
 - :mod:`~engine.render.french` — French wording shared by every document (plurals, dates, class order);
 - :mod:`~engine.render.documents` — the Jinja environment and private writing shared by every document;
 - :mod:`~engine.render.sheets` — the login sheet (its cards, kept passwords across re-plans);
+- :mod:`~engine.render.report_parents` — the report's parents part (docs/parents.md's items);
+- :mod:`~engine.render.letters` — the family letters (``lettres-familles.html``), one per new parent;
 - :mod:`~engine.render.printing` — ``print_pdf`` with headless Chromium.
 
 Templates live in ``engine/render/templates/report/``; HTML is autoescaped.
@@ -27,6 +29,7 @@ from engine.plan.planio import read_credentials
 from engine.read import paused_gc
 from engine.render.documents import environment as _environment  # noqa: F401  (engine.batch warms it)
 from engine.render.documents import private_dir, write_document
+from engine.render.letters import LETTERS_FILE, read_parent_credentials, render_letters
 from engine.render.printing import find_chromium, print_pdf
 from engine.render.report_model import build_view
 from engine.render.sheets import SHEET_FILE, sheet_cards, write_sheet
@@ -45,23 +48,31 @@ REPORT_FILE = "rapport.html"
 SUMMARY_FILE = "resume.md"
 
 
-def render_reports(plan: dict, out_dir: Path) -> list[Path]:
-    """Write rapport.html, resume.md and (if identifiants.csv exists in out_dir and the plan has accepted
-    create items) identifiants.html (mode 0600). Return the paths written.
+def render_reports(plan: dict, out_dir: Path, *, sacoche_url: str | None = None) -> list[Path]:
+    """Write rapport.html, resume.md, (if identifiants.csv exists in out_dir and the plan has accepted
+    create items) identifiants.html and (if the plan has accepted parent_create items whose passwords are
+    in identifiants-parents.csv) lettres-familles.html, the private files mode 0600. Return the paths
+    written. ``sacoche_url``: SACoche's address for the family letters (else a line to fill in).
 
-    A stale identifiants.html (no accepted new pupil any more) is removed, so that no sheet of passwords
-    outlives the plan that made it.
+    A stale identifiants.html or lettres-familles.html (no accepted new pupil or parent any more) is
+    removed, so that no sheet of passwords outlives the plan that made it.
     """
     out_dir = Path(out_dir)
     private_dir(out_dir)
-    cards = sheet_cards(plan, read_credentials(out_dir))
+    credentials = read_credentials(out_dir)
+    cards = sheet_cards(plan, credentials)
+    parent_rows = read_parent_credentials(out_dir, credentials)  # no file, no parent: the pupils' rows
     with paused_gc():  # the view is acyclic: a large plan's rows made each collection walk them all
-        view = build_view(plan, cards=cards)
+        view = build_view(plan, cards=cards, parent_credentials=parent_rows)
         written = [
             write_document(out_dir / REPORT_FILE, "rapport.html", view),
             write_document(out_dir / SUMMARY_FILE, "resume.md", view),
         ]
         sheet = write_sheet(out_dir, cards, view["today"])
-    if sheet is not None:
-        written.append(sheet)
+        if view["parents"] is None:  # no parent item: no letter (a previous plan's is removed)
+            (out_dir / LETTERS_FILE).unlink(missing_ok=True)
+            letters = None
+        else:
+            letters = render_letters(plan, out_dir, address=sacoche_url, rows=parent_rows)
+    written += [path for path in (sheet, letters) if path is not None]
     return written

@@ -18,6 +18,8 @@ GUARD_TITLES = {
     "class_missing": "Classe absente du fichier",
     "niveau_missing": "Niveau absent du fichier",
     "deactivations": "Trop de départs",
+    "parents_coverage": "Fichier des responsables incomplet ?",
+    "children_unresolved": "Enfants introuvables parmi les élèves",
 }
 
 
@@ -53,6 +55,20 @@ def guard_message_fr(hold: dict[str, Any]) -> str:
                 f"{_pupils(f['leaving'])} seraient désactivés, soit {f['percent']} % des {f['active']} "
                 f"élèves actifs (seuils : plus de {f['max_count']} et plus de {f['max_percent']} %)."
             )
+        if guard == "parents_coverage":  # the responsables file's guards (docs/parents.md)
+            return (
+                f"Le fichier des responsables en reconnaît {f['found']} sur les {f['expected']} que SACoche "
+                f"connaît pour des élèves encore scolarisés, soit {f['percent']} % (au moins "
+                f"{f['min_percent']} % attendus) : le fichier a-t-il été filtré par classe, ou est-il celui "
+                "d'une autre école ?"
+            )
+        if guard == "children_unresolved":
+            return (
+                f"{plural(f['unresolved'], 'enfant', 'enfants')} sur les {f['children']} du fichier des "
+                f"responsables ({f['percent']} %) sont introuvables parmi les élèves, ou trouvés en double "
+                f"(seuils : plus de {f['max_count']} et plus de {f['max_percent']} %) : l'export des élèves "
+                "est-il filtré, ou le fichier des responsables celui d'une autre école ?"
+            )
     except KeyError:
         pass
     return str(hold.get("message", ""))
@@ -78,6 +94,13 @@ def guard_headline_fr(hold: Mapping[str, Any]) -> str:
         if guard == "deactivations":
             leaving = plural(f["leaving"], "départ", "départs")
             return f"{leaving} pour {_pupils(f['active'])} — trop de départs ?"
+        if guard == "parents_coverage":
+            return (
+                f"le fichier des responsables n'en reconnaît que {f['found']} sur {f['expected']} — "
+                "fichier partiel ?"
+            )
+        if guard == "children_unresolved":
+            return f"{f['unresolved']} enfants sur {f['children']} introuvables — export des élèves filtré ?"
     except KeyError:
         pass
     return GUARD_TITLES.get(str(guard), "un contrôle a échoué").lower()
@@ -104,6 +127,8 @@ GUARD_SHORT = {
     "class_missing": "classe absente",
     "niveau_missing": "niveau absent",
     "deactivations": "trop de départs",
+    "parents_coverage": "responsables manquants",
+    "children_unresolved": "enfants introuvables",
 }
 
 
@@ -174,6 +199,31 @@ WARNINGS_FR: tuple[tuple[re.Pattern[str], Any], ...] = (
         lambda m: (
             f"Un groupe « {m[1]} » a été créé à la main dans SACoche : l'import crée le sien "
             f"(réf. {m[2]}) et laisse l'autre tel quel."
+        ),
+    ),
+    (  # the parents' planner (engine/plan/parents.py, parents_build.py)
+        re.compile(r"one parent is on lines (.+) with different details: the first line's are used"),
+        lambda m: (
+            f"Un même responsable figure aux lignes {m[1]} du fichier des responsables avec des "
+            "coordonnées différentes : celles de la première ligne sont retenues."
+        ),
+    ),
+    (
+        re.compile(
+            r"parents with the same names on lines (.+) are planned as different people \(no e-mail, child "
+            r"or address in common\): if one person, give them the same e-mail in ONDE"
+        ),
+        lambda m: (
+            f"Les responsables de mêmes nom et prénom des lignes {m[1]} sont traités comme des personnes "
+            "différentes (ni courriel, ni enfant, ni adresse en commun) : s'il s'agit d'une seule personne, "
+            "lui donner le même courriel dans ONDE."
+        ),
+    ),
+    (
+        re.compile(r"the parents' items are planned for review only: apply\.sql does not write them yet .*"),
+        lambda m: (
+            "Les changements des responsables sont à relire seulement : le script apply.sql ne les écrit "
+            "pas encore dans SACoche. Ceux des élèves sont appliqués comme d'habitude."
         ),
     ),
     (

@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from engine.connection import redact_url
 from engine.render.french import (
     NO_CLASS,
     class_sort_key,
@@ -25,6 +26,7 @@ from engine.render.french import (
     rules_fr,
 )
 from engine.render.french import pupils_fr as _pupils
+from engine.render.letters import LETTERS_FILE, family_letters, missing_letters
 from engine.render.report_fr import (
     GUARD_TITLES,
     blocked_headline_fr,
@@ -33,9 +35,9 @@ from engine.render.report_fr import (
     stale_fr,
     warning_fr,
 )
+from engine.render.report_parents import PARENT_KINDS, parents_view
 from engine.render.report_rows import Names, changes_class, decision_row, pupil_row, structure_row
 from engine.render.sheets import SHEET_FILE, notice_fr, sheet_cards
-from engine.state import redact_url
 
 PUPIL_KINDS = ("create", "deactivate", "reactivate", "update", "membership_add", "membership_remove")
 STRUCTURE_KINDS = (
@@ -164,9 +166,11 @@ def build_view(
     credentials: Iterable[Mapping[str, str]] = (),
     *,
     cards: list[dict[str, str]] | None = None,
+    parent_credentials: Iterable[Mapping[str, str]] = (),
 ) -> dict[str, Any]:
     """Everything the templates show, computed from the plan (pure; ``credentials`` only for their ids,
-    or the login sheet's ``cards`` when the caller already has them)."""
+    or the login sheet's ``cards`` when the caller already has them; ``parent_credentials`` only to count
+    the family letters). The parents' items are :func:`~engine.render.report_parents.parents_view`'s."""
     items = list(plan.get("items", []))
     names = Names(plan)
     accepted: Counter[str] = Counter()
@@ -205,6 +209,17 @@ def build_view(
                 classe = names.renamed.get(classe, classe)
             by_class[classe][kind].append(pupil_row(item, names))
     unchecked_parts = pupil_phrases(unchecked, moves[False]) + structure_phrases(unchecked)
+    # parent items were only counted above (kinds no pupil phrase names): the parents' part is theirs
+    parents = None
+    if any(kind in PARENT_KINDS for kind in (*accepted, *unchecked)):
+        parent_rows = list(parent_credentials)
+        parents = parents_view(
+            plan, first_question=len(decisions) + 1, letters=len(family_letters(plan, parent_rows))
+        )
+    if parents is not None:
+        unchecked_parts += parents["unchecked_parts"]
+        parents["missing_letters"] = missing_letters(plan, parent_rows)
+        parents["letters_file"] = LETTERS_FILE
 
     stats = plan.get("by_class") or plan.get("summary", {}).get("by_class", {}) or {}
     labels = plan.get("names", {}).get("labels", {}) or {}  # short SACoche name → full ONDE label
@@ -272,7 +287,8 @@ def build_view(
         "summary_line": summary_line(accepted, moves[True], len(decisions)),
         "structure_line": join_fr(structure_phrases(accepted)),
         "unchecked_line": join_fr(unchecked_parts),
-        "unchecked_count": sum(unchecked.values()),
+        "unchecked_count": sum(n for kind, n in unchecked.items() if kind not in PARENT_KINDS)
+        + (parents["unchecked_count"] if parents else 0),
         "unchanged": summary.get("unchanged"),
         "without_class": _without_class(plan),
         "archive": _archive_line(items),
@@ -293,6 +309,7 @@ def build_view(
         "on_sheet": len(on_sheet),
         "missing_credentials": [i for i in accepted_creates if i not in on_sheet],
         "sheet_file": SHEET_FILE,
+        "parents": parents,
     }
 
 

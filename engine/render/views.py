@@ -46,6 +46,8 @@ def _describe_changes(changes: Mapping[str, Any]) -> str:
 
 @dataclass(slots=True)
 class GroupCreate:
+    """A class or group that apply.sql creates (class_create / group_create)."""
+
     id: str
     type: str
     ref: str
@@ -71,6 +73,8 @@ class GroupCreate:
 
 @dataclass(frozen=True, slots=True)
 class Rename:
+    """A class or group whose name apply.sql changes."""
+
     id: str
     groupe_id: int
     ref: str
@@ -86,6 +90,8 @@ class Rename:
 
 @dataclass(frozen=True, slots=True)
 class Retire:
+    """A class or group that apply.sql retires (class_retire / group_retire), with its members."""
+
     id: str
     type: str
     groupe_id: int
@@ -110,6 +116,8 @@ class Retire:
 
 @dataclass(frozen=True, slots=True)
 class LeftAlone:
+    """A hand-made class or group the plan leaves alone."""
+
     type: str
     groupe_id: int
     ref: str

@@ -35,7 +35,15 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     # the export files (engine.read) and SACoche's database as it is now
     (
         "read",
-        ("engine.read", "engine.state", "engine.archive", "engine.widths", "engine.readset", "engine.target"),
+        (
+            "engine.read",
+            "engine.connection",
+            "engine.state",
+            "engine.archive",
+            "engine.widths",
+            "engine.readset",
+            "engine.target",
+        ),
     ),
     ("match", ("engine.match",)),
     ("plan", ("engine.plan",)),

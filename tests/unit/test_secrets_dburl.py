@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from engine.cli import main
+from engine.connection import redact_url
 from engine.dburl import PASSWORD_ENV, parse_url, public_url
 from engine.errors import OndeError
-from engine.state import redact_url
 
 SECRET = "p/a#s?w@r:d"
 ENCODED = "p%2Fa%23s%3Fw%40r%3Ad"
