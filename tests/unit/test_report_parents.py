@@ -259,7 +259,6 @@ def test_a_child_staying_in_a_renamed_class_is_shown_under_its_new_name() -> Non
 
 
 def test_the_parents_planners_warnings_in_french() -> None:
-    from engine.plan.parents_build import NOT_RENDERED_YET
     from engine.render.report_fr import warning_fr
 
     for english, french in (
@@ -272,7 +271,6 @@ def test_the_parents_planners_warnings_in_french() -> None:
             "address in common): if one person, give them the same e-mail in ONDE",
             "Les responsables de mêmes nom et prénom des lignes 4, 12",
         ),
-        (NOT_RENDERED_YET, "le script apply.sql ne les écrit pas encore"),
     ):
         text, in_french = warning_fr(english)
         assert in_french and french in text, english
