@@ -7,6 +7,7 @@ process (e) and the notes.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from benchmarks import apply_sql, batch, changed_heavy, large, pandas_diff, startup, throughput
@@ -23,6 +24,23 @@ def evaluate(report: dict[str, Any]) -> list[dict[str, Any]]:
     if report.get("changed"):
         rows += changed_heavy.targets(report["changed"])
     return rows
+
+
+#: hand-written, dated measurements (side-by-side runs outside benchmarks/run.py) follow this line in
+#: docs/performance.md; :func:`write_document` keeps them when it rewrites the generated part above it
+DATED_MARKER = "<!-- dated measurements below: kept as they are when benchmarks/run.py rewrites this file -->"
+
+
+def write_document(path: Path, generated: str) -> None:
+    """Write ``generated`` to ``path``, keeping the dated measurements the file already holds below
+    :data:`DATED_MARKER` (a full run must not erase what other runs measured)."""
+    kept = ""
+    if path.is_file():
+        old = path.read_text(encoding="utf-8")
+        if DATED_MARKER in old:
+            kept = old[old.index(DATED_MARKER) :]
+    text = generated.rstrip("\n") + "\n\n" + kept if kept else generated
+    path.write_text(text, encoding="utf-8")
 
 
 def render_markdown(report: dict[str, Any]) -> str:

@@ -52,7 +52,7 @@ from benchmarks.config import ALLOW_ALL, DOC, FULL, QUICK, TINY, TODAY, Sizes  #
 from benchmarks.large import bench_large  # noqa: E402
 from benchmarks.measure import machine  # noqa: E402
 from benchmarks.pandas_diff import pandas_available, pandas_child  # noqa: E402
-from benchmarks.report import evaluate, render_markdown  # noqa: E402
+from benchmarks.report import evaluate, render_markdown, write_document  # noqa: E402
 from benchmarks.stages import stage_child  # noqa: E402
 from benchmarks.startup import bench_startup_and_small  # noqa: E402
 from benchmarks.text import verdict  # noqa: E402
@@ -107,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.render:
         saved = json.loads(args.render.read_text(encoding="utf-8"))
-        args.doc.write_text(render_markdown(saved), encoding="utf-8")
+        write_document(args.doc, render_markdown(saved))
         print(f"written {args.doc} from {args.render}")
         return 0
     sizes = QUICK if args.quick else FULL
@@ -121,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
-    args.doc.write_text(render_markdown(report), encoding="utf-8")
+    write_document(args.doc, render_markdown(report))
     for row in evaluate(report):
         print(f"({row['id']}) {row['what']}: {row['value']} — target {row['target']}: {verdict(row['met'])}")
     print(f"written {args.doc}")

@@ -5,7 +5,6 @@ Kept apart from the CLI so that ``plan`` and later ``batch`` call the same code.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
@@ -28,6 +27,7 @@ from engine.pipeline_parents import (
     parents_source,
     plan_parents_for,
     read_exports,
+    sha256_of,
     split_allow,
 )
 from engine.plan import Decisions as ItemDecisions
@@ -132,14 +132,6 @@ def _without_pupil_key(stale: str) -> str:
     """A stale answer for the terminal: the pupil key (an INE, or names and birth date) left out; plan.json,
     a private file, keeps it whole."""
     return _PUPIL_KEY.sub("a row (its key is in plan.json, stale_decisions)", stale)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def make_plan(
@@ -351,7 +343,7 @@ def _meta(export: Export, state: State, rules: RuleSet, day: str, identity: dict
         "today": day,
         "source": {
             "file": export.path.name,
-            "sha256": _sha256(export.path),
+            "sha256": sha256_of(export.path),
             "format": export.source.id,
             "format_confirmed": export.source.confirmed,
             "encoding": export.raw.encoding,

@@ -30,6 +30,7 @@ from engine.plan.planio import read_credentials, restore_cell
 from engine.render.documents import private_dir, write_document
 from engine.render.french import class_sort_key, long_date_fr
 from engine.render.report_parents import class_renames
+from engine.state import ADDRESS_COLUMNS
 
 __all__ = [
     "LETTERS_FILE",
@@ -46,15 +47,6 @@ LETTERS_FILE = "lettres-familles.html"
 CIVILITES = {"M": ("M.", "Monsieur,"), "F": ("Mme", "Madame,")}
 UNKNOWN_CIVILITE = ("", "Madame, Monsieur,")
 _URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
-ADDRESS_COLUMNS = (
-    "adresse_ligne1",
-    "adresse_ligne2",
-    "adresse_ligne3",
-    "adresse_ligne4",
-    "adresse_postal_code",
-    "adresse_postal_libelle",
-    "adresse_pays_nom",
-)
 
 
 def read_parent_credentials(

@@ -16,7 +16,7 @@ from typing import Any
 
 from engine.plan.parents_rules import PARENT_KINDS, SITUATIONS
 from engine.render.french import NO_CLASS, class_sort_key, date_fr, join_fr, plural
-from engine.state import ACTIVE
+from engine.state import ACTIVE, ADDRESS_COLUMNS
 
 #: (kind, singular, plural) after « Responsables : » in the summary, in this order
 SUMMARY_PHRASES = (
@@ -54,15 +54,6 @@ FIELD_LABELS = {
     "user_email": "Courriel",
     "user_sortie_date": "Date de sortie",
 }
-ADDRESS_COLUMNS = (
-    "adresse_ligne1",
-    "adresse_ligne2",
-    "adresse_ligne3",
-    "adresse_ligne4",
-    "adresse_postal_code",
-    "adresse_postal_libelle",
-    "adresse_pays_nom",
-)
 UNKNOWN_CLASS = "sans classe connue"
 
 

@@ -186,3 +186,27 @@ def test_every_benchmark_module_stays_under_400_lines() -> None:
     assert len(modules) > 10
     too_long = {str(p.relative_to(REPO)): n for p in modules if (n := len(p.read_text().splitlines())) > 400}
     assert not too_long
+
+
+def test_rewriting_the_document_keeps_the_dated_measurements(tmp_path: Path) -> None:
+    from benchmarks.report import DATED_MARKER, write_document
+
+    doc = tmp_path / "performance.md"
+    write_document(doc, "# Performance\n\nold figures\n")
+    assert doc.read_text(encoding="utf-8") == "# Performance\n\nold figures\n"
+    doc.write_text(
+        doc.read_text(encoding="utf-8") + f"\n{DATED_MARKER}\n\n- 2026-12-02: 3.1x\n", encoding="utf-8"
+    )
+    write_document(doc, "# Performance\n\nnew figures\n")
+    text = doc.read_text(encoding="utf-8")
+    assert "new figures" in text and "old figures" not in text
+    assert text.endswith(f"{DATED_MARKER}\n\n- 2026-12-02: 3.1x\n")
+
+
+def test_the_shipped_document_has_its_dated_part() -> None:
+    from benchmarks.config import DOC
+    from benchmarks.report import DATED_MARKER
+
+    text = DOC.read_text(encoding="utf-8")
+    assert text.count(DATED_MARKER) == 1
+    assert "Set-based SQL for the pupils' families" in text.split(DATED_MARKER)[1]
