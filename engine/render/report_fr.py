@@ -220,13 +220,6 @@ WARNINGS_FR: tuple[tuple[re.Pattern[str], Any], ...] = (
         ),
     ),
     (
-        re.compile(r"the parents' items are planned for review only: apply\.sql does not write them yet .*"),
-        lambda m: (
-            "Les changements des responsables sont à relire seulement : le script apply.sql ne les écrit "
-            "pas encore dans SACoche. Ceux des élèves sont appliqués comme d'habitude."
-        ),
-    ),
-    (
         re.compile(r".*decisions\.yaml: not replayed and removed .*"),
         lambda m: (
             "Les réponses enregistrées dans ce dossier portaient sur une autre base SACoche : "

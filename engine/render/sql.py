@@ -34,7 +34,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from engine.errors import OndeError
 from engine.plan import ITEM_KINDS
-from engine.readset import read_guards, touched_sql
+from engine.readset_sql import read_guards, touched_sql
 from engine.render.columns import DIALECTS, SCRIPTS, SQL_DIR
 from engine.render.guards import apply_guards, old_states, revert_guards, verify_checks
 from engine.render.literals import BIG_LITERALS, LITERALS, sql_comment

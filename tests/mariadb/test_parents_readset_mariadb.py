@@ -64,7 +64,8 @@ def test_apply_sql_read_guards_leave_out_the_touched_parent_rows(family: Sacoche
     """The guard apply.sql will run once it locks the parents' tables (engine.readset.GUARDED_IN_SQL):
     ReadGuard over the touched-keys table, filled by touched_sql, agrees with the plan's read set for
     the parents' tables, new logins resolved in SQL."""
-    from engine.readset import TOUCHED, ReadGuard, touched_sql
+    from engine.readset import TOUCHED
+    from engine.readset_sql import ReadGuard, touched_sql
     from engine.render.literals import mysql_literal
 
     new_link = {

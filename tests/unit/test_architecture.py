@@ -42,6 +42,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "engine.archive",
             "engine.widths",
             "engine.readset",
+            "engine.readset_sql",
             "engine.target",
         ),
     ),
