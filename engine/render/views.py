@@ -140,26 +140,33 @@ class LeftAlone:
         return result
 
 
-class Create:
-    """A new pupil: every column of sacoche_user, from the item or the column's default."""
+class NewAccount:
+    """A new account: every column of sacoche_user, from the item or the column's default; a kind of
+    account (pupil, parent) fixes some columns through :meth:`fixed`."""
 
-    __slots__ = ("class_ref", "id", "item", "login")
+    __slots__ = ("id", "item", "login")
 
     def __init__(self, item: Mapping[str, Any]) -> None:
         self.item = item
         self.id: str = item["id"]
         self.login: str = item["target"]["login"]
-        self.class_ref: str = item["changes"]["eleve_classe_id"]["new"]
+
+    def fixed(self, column: str, ctype: str) -> Fact | None:
+        """The fact of a column this kind of account sets whatever the item says (None: the item's)."""
+        return None
 
     @property
     def columns(self) -> list[Fact]:
         changes = self.item["changes"]
         facts = []
         for column, ctype, default in CREATE_COLUMNS:
-            value = changes[column]["new"] if column in changes else default
-            if column == "user_email_origine" and column not in changes:
-                value = "admin" if changes.get("user_email", {}).get("new") else ""
-            facts.append(_fact(column, ctype, value))
+            fact = self.fixed(column, ctype)
+            if fact is None:
+                value = changes[column]["new"] if column in changes else default
+                if column == "user_email_origine" and column not in changes:
+                    value = "admin" if changes.get("user_email", {}).get("new") else ""
+                fact = _fact(column, ctype, value)
+            facts.append(fact)
         return facts
 
     @property
@@ -172,6 +179,16 @@ class Create:
     def all(self) -> list[Fact]:
         """Every column the plan may set (verify)."""
         return [f for f in self.columns if f.col in USER_COLUMNS]
+
+
+class Create(NewAccount):
+    """A new pupil: every column of sacoche_user, from the item or the column's default."""
+
+    __slots__ = ("class_ref",)
+
+    def __init__(self, item: Mapping[str, Any]) -> None:
+        super().__init__(item)
+        self.class_ref: str = item["changes"]["eleve_classe_id"]["new"]
 
     @property
     def describe(self) -> str:

@@ -13,52 +13,24 @@ from typing import Any
 
 from engine.render.columns import (
     ADDRESS_COLUMN_TYPES,
-    CREATE_COLUMNS,
-    CREATED_IDENTITY,
     INT,
     PARENT,
     TEXT,
-    USER_COLUMNS,
 )
-from engine.render.views import Fact, UserChange, _fact
+from engine.render.views import Fact, NewAccount, UserChange, _fact
 
 
-class ParentCreate:
+class ParentCreate(NewAccount):
     """A new parent: every column of sacoche_user, from the item or the column's default (no class)."""
 
-    __slots__ = ("id", "item", "login")
+    __slots__ = ()
 
-    def __init__(self, item: Mapping[str, Any]) -> None:
-        self.item = item
-        self.id: str = item["id"]
-        self.login: str = item["target"]["login"]
-
-    @property
-    def columns(self) -> list[Fact]:
-        changes = self.item["changes"]
-        facts = []
-        for column, ctype, default in CREATE_COLUMNS:
-            if column == "eleve_classe_id":  # a parent is in no class
-                facts.append(Fact(column, INT, 0))
-                continue
-            value = changes[column]["new"] if column in changes else default
-            if column == "user_profil_sigle":
-                value = PARENT
-            if column == "user_email_origine" and column not in changes:
-                value = "admin" if changes.get("user_email", {}).get("new") else ""
-            facts.append(_fact(column, ctype, value))
-        return facts
-
-    @property
-    def identity(self) -> list[Fact]:
-        """The columns a re-created account is recognised by (revert)."""
-        by_column = {f.col: f for f in self.columns}
-        return [by_column[column] for column in CREATED_IDENTITY]
-
-    @property
-    def all(self) -> list[Fact]:
-        """Every column the plan may set (verify)."""
-        return [f for f in self.columns if f.col in USER_COLUMNS]
+    def fixed(self, column: str, ctype: str) -> Fact | None:
+        if column == "eleve_classe_id":  # a parent is in no class
+            return Fact(column, INT, 0)
+        if column == "user_profil_sigle":
+            return _fact(column, ctype, PARENT)
+        return None
 
     @property
     def describe(self) -> str:
