@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from engine.ops import abbreviate
+from engine.names import abbreviate
 
 #: width name → (table, column); the names are the column names
 COLUMNS: dict[str, tuple[str, str]] = {

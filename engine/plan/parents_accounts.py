@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.ops import abbreviate
+from engine.names import abbreviate
 from engine.plan.logins import make_password, new_password_length, password_hash
 from engine.plan.parents_match import FileParent
 from engine.plan.parents_rules import ACCOUNT_ATTR

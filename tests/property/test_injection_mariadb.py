@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from support.mariadb import SacocheDatabase
 
 from engine.errors import OndeError
-from engine.ops import abbreviate, title_case
+from engine.names import abbreviate, title_case
 from engine.pipeline import make_plan
 from engine.plan import GUARDS
 from engine.render import mysql_literal

@@ -21,6 +21,7 @@ SHARED = (
     "engine",
     "engine.errors",
     "engine.ops",
+    "engine.names",
     "engine.rules",
     "engine.rules_check",
     "engine.rules_model",

@@ -10,7 +10,7 @@ import pytest
 from schools import SchoolDB, plan_for, pupil_kinds, row
 
 from engine.errors import OndeError
-from engine.ops import abbreviate
+from engine.names import abbreviate
 from engine.plan.seal import reseal
 from engine.read import Pupil
 from engine.render import load_plan
