@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from engine.state import ACTIVE
+from engine.state import ACTIVE, ADDRESS_COLUMNS
+from engine.widths import DEFAULT_WIDTHS
 
 SQL_DIR = "sql"
 DIALECTS = ("mysql", "sqlite")
@@ -94,15 +95,7 @@ PUPIL = "ELV"
 #: the parent item kinds that change an existing parent's row of sacoche_user
 PARENT_USER_KINDS = ("parent_update", "parent_reactivate", "parent_deactivate")
 #: the columns of sacoche_parent_adresse a plan may set, with SACoche's current DDL's widths
-ADDRESS_COLUMN_TYPES: dict[str, int] = {
-    "adresse_ligne1": 50,
-    "adresse_ligne2": 50,
-    "adresse_ligne3": 50,
-    "adresse_ligne4": 50,
-    "adresse_postal_code": 10,
-    "adresse_postal_libelle": 45,
-    "adresse_pays_nom": 35,
-}
+ADDRESS_COLUMN_TYPES: dict[str, int] = {column: DEFAULT_WIDTHS[column] for column in ADDRESS_COLUMNS}
 #: the columns of a parent's account a plan may set when it creates it
 PARENT_CREATE_COLUMNS = (
     "user_profil_sigle",
