@@ -10,7 +10,8 @@ MariaDB server holding SACoche's DDL (tests/support/mariadb.py). Measured side b
   plan reads) and a dict join on INE, in a process of its own;
 - ``apply.sql`` through the ``mariadb`` client, against the time of loading the plan's rows (item id,
   kind, and the item as JSON) into a table with multi-row INSERTs (a few thousand rows each) through the
-  same client.
+  same client; then apply.sql once more with every statement's server time logged
+  (:mod:`benchmarks.apply_profile`), and its statements counted (:mod:`benchmarks.sqlshape`).
 
 Its targets and section of docs/performance.md: :mod:`benchmarks.changed_report`. Run alone:
 ``python -m benchmarks.changed_heavy --pupils 20000`` (files kept in ``--work``/changed-heavy) or
@@ -31,7 +32,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks import budgets, sqlshape, synth
+from benchmarks import apply_profile, budgets, sqlshape, synth
 from benchmarks.config import CHANGED_TARGET_PUPILS, ROOT, TODAY
 from benchmarks.measure import bench_env, compile_project, measure
 from benchmarks.stages import plan_child_command, read_stages
@@ -177,6 +178,8 @@ def bench_changed_heavy(
             result["apply_mb"] = apply_sql.stat().st_size / 2**20
             result["apply_seconds"] = _client(server, apply_sql)
             mark = lap("apply", mark)
+            result["apply_profile"] = apply_profile.profile(server, apply_sql, home / "server" / "slow.log")
+            mark = lap("apply_profile", mark)
             with contextlib.closing(server.connect(None)) as connection:
                 result["server"] = connection.get_server_info().removeprefix("5.5.5-").split("-")[0]
     except MariaDBUnavailable as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks import sqlshape
+from benchmarks import apply_profile, sqlshape
 from benchmarks.changed_heavy import (
     CHANGED_HEAVY,
     INSERT_ROWS,
@@ -94,7 +94,10 @@ def _apply_why(changed: dict[str, Any], run: dict[str, Any]) -> str:
     if not shape:
         return rows + "." + _trend(changed, "apply_ratio")
     held = sqlshape.describe(shape, run.get("accepted_items") or run["load_rows"])
-    return f"{rows}; apply.sql is {held}" + _trend(changed, "apply_ratio")
+    profiled = apply_profile.describe(run.get("apply_profile") or {})
+    return (
+        f"{rows}; apply.sql is {held}" + (f" {profiled}" if profiled else "") + _trend(changed, "apply_ratio")
+    )
 
 
 def _row(what: str, value: str, target: str, met: bool | None, gap: str, why: str) -> dict[str, Any]:
@@ -196,8 +199,8 @@ def markdown(changed: dict[str, Any]) -> str:
     server = next((r["server"] for r in runs if r.get("server")), "")
     sizes = ", ".join(f"{r['pupils']:,}" for r in runs if not r.get("missing"))
     lines += [
-        f"Each size is one school, nearly every pupil changed (class moves, new pupils, leavers, class "
-        f"renames, {CHANGED_HEAVY.homonyms:.0%} homonyms: `benchmarks/changed_heavy.py`), its state on "
+        f"Each size is one school, nearly every pupil changed (class moves, new pupils, leavers, "
+        f"{CHANGED_HEAVY.homonyms:.0%} homonyms: `benchmarks/changed_heavy.py`), its state on "
         f"MariaDB {server} (a private server, SACoche's DDL), all guards allowed. Sizes measured: {sizes} "
         f"pupils; the targets are judged at the largest, {run['pupils']:,} (issue 17 states them for "
         f"{target:,}).{_skipped(changed)} {_load(runs)}",
@@ -236,6 +239,16 @@ def markdown(changed: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _renames(run: dict[str, Any]) -> str:
+    """Why a planted rename is not planned, when none is (the synthetic states archive no import)."""
+    if not run["planted"].get("class_rename") or (run.get("summary") or {}).get("classes_rename"):
+        return ""
+    return (
+        " (the plan renames none: a class is renamed only when SACoche's archive of the previous import "
+        "gave it another name, and the synthetic states archive none)"
+    )
+
+
 def _detail(run: dict[str, Any], done: list[dict[str, Any]]) -> list[str]:
     """What the largest finished size planted, planned and wrote; its stages next to the other sizes'."""
     s, planted = run.get("summary") or {}, run["planted"]
@@ -243,7 +256,8 @@ def _detail(run: dict[str, Any], done: list[dict[str, Any]]) -> list[str]:
         f"At {run['pupils']:,} pupils against {run['accounts']:,} accounts, planted: "
         f"{planted.get('create', 0):,} arrivals, {planted.get('update', 0):,} moved or updated, "
         f"{planted.get('deactivate', 0):,} leavers, {planted.get('reactivate', 0):,} returning, "
-        f"{planted.get('class_rename', 0):,} renamed classes. Plan: "
+        f"{planted.get('class_rename', 0):,} classes still named as last year in SACoche"
+        f"{_renames(run)}. Plan: "
         + ", ".join(
             f"{s.get(k, 0):,} {k.replace('_', ' ')}"
             for k in (
@@ -265,6 +279,18 @@ def _detail(run: dict[str, Any], done: list[dict[str, Any]]) -> list[str]:
     if run.get("apply_shape"):
         held = sqlshape.describe(run["apply_shape"], run.get("accepted_items") or run["load_rows"])
         out += [f"Its apply.sql: {held}", ""]
+    profiled = run.get("apply_profile") or {}
+    if profiled.get("kinds"):
+        out += [
+            apply_profile.describe(profiled),
+            "",
+            "| statements of apply.sql, run once more | server time | statements |",
+            "|---|---|---|",
+            *(f"| {k['kind']} | {seconds(k['seconds'])} | {k['statements']:,} |" for k in profiled["kinds"]),
+            "",
+        ]
+    elif profiled.get("failed"):
+        out += [f"apply.sql run once more failed: {profiled['failed']}", ""]
     names = [st["stage"] for st in sorted(leaves(run["stages"]), key=lambda st: -st["seconds"])[:6]]
     out += [
         "Heaviest stages of the plan (wall time, each size):",

@@ -96,6 +96,9 @@ def test_changed_heavy_school_on_mariadb(report: dict) -> None:
     shape = measured["apply_shape"]
     assert shape["data_statements"] > 0 and shape["statements"] > shape["data_statements"]
     assert 0 < measured["accepted_items"] <= measured["load_rows"]
+    profiled = measured["apply_profile"]  # apply.sql once more, every statement's server time logged
+    assert profiled["statements"] >= shape["statements"] and profiled["server_seconds"] > 0
+    assert any(k["kind"].startswith("data: rows into onde_sacoche_") for k in profiled["kinds"])
     assert {"generate", "copy_state", "plan", "apply"} <= set(measured["phases"])
     assert measured["wall_seconds"] >= sum(measured["phases"].values()) - 0.1
     assert not (Path(report["work"]) / f"changed-heavy-{measured['pupils']}").exists()  # removed after

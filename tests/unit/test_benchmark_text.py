@@ -12,7 +12,7 @@ from helpers import REPO
 
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
-from benchmarks import budgets, changed_report, run, sqlshape, throughput
+from benchmarks import apply_profile, budgets, changed_report, run, sqlshape, throughput
 from benchmarks.config import FULL, QUICK
 from benchmarks.report import cases_table
 
@@ -65,6 +65,12 @@ def changed_run(pupils: int, plan: float, reference: float, *, rss: float = 300.
                 "class_create": {"items": 75, "statements": 297},
                 "group_create": {"items": 1, "statements": 3},
             },
+        },
+        "apply_profile": {
+            "seconds": 3.5,
+            "server_seconds": 3.0,
+            "statements": 500,
+            "kinds": [{"kind": "read set: checksums (SHA1)", "seconds": 1.5, "statements": 6}],
         },
         "phases": {"generate": 1.0, "plan": plan},
         "wall_seconds": plan + 10,
@@ -188,6 +194,7 @@ def test_changed_heavy_targets_are_judged_at_the_largest_size_with_the_trend() -
     assert "`render_sql` 60.00 s (40%)" in plan["why"] and "mysql scripts" in plan["why"]
     assert rss["met"] is False and "`build_plan`" in rss["why"]
     assert apply["met"] is False and "class_create (75 items, 297)" in apply["why"]
+    assert "read set: checksums (SHA1) 1.50 s (50%, 6 statements)" in apply["why"]
     text = changed_report.markdown(changed)
     assert "Sizes measured: 50,000, 200,000 pupils; the targets are judged at the largest, 200,000" in text
     assert "100,000 (skipped: about 90.00 s with 60.00 s left of the time budget)" in text
@@ -196,7 +203,9 @@ def test_changed_heavy_targets_are_judged_at_the_largest_size_with_the_trend() -
     ]
     assert [line.split(" | ")[0] for line in table] == ["| 50,000", "| 200,000"]  # smallest first
     assert "| `render_sql` | 12.00 s | 60.00 s |" in text
+    assert "| read set: checksums (SHA1) | 1.50 s | 6 |" in text
     assert "0 classes rename" in text  # what the plan did, next to what was planted
+    assert "5 classes still named as last year in SACoche (the plan renames none:" in text
     assert "on 2 cores (the plan and the MariaDB server" in text  # load 1.6 ≤ 2 cores: not "shared"
 
 
@@ -285,3 +294,75 @@ def test_the_throughput_sentences_come_from_the_measurements() -> None:
         }
     )
     assert "one run each." in text and "extrapolated linearly" in text
+
+
+SLOW_LOG = """\
+/usr/sbin/mariadbd, Version: 10.11.19-MariaDB-log. started with:
+Tcp port: 0  Unix socket: /tmp/x/mysql.sock
+Time                Id Command  Argument
+# Time: 261202  4:21:45
+# User@Host: root[root] @ localhost []
+# Thread_id: 5  Schema: bench  QC_hit: No
+# Query_time: 0.500000  Lock_time: 0.000050  Rows_sent: 0  Rows_examined: 0
+# Rows_affected: 2  Bytes_sent: 11
+use bench;
+SET timestamp=1733113425;
+INSERT INTO onde_sacoche_pupil_change (n, item) VALUES
+(1, 'update-0123456789'),
+(2, 'update-9876543210');
+# Query_time: 0.250000  Lock_time: 0.000050  Rows_sent: 0  Rows_examined: 9
+SET timestamp=1733113425;
+INSERT INTO onde_sacoche_guard (failed, explanation)
+  SELECT LEFT(CONCAT('GUARD 29/31 ', bad.item, ': row changed'), 64), 'x' FROM onde_sacoche_pupil_change t;
+# Query_time: 0.125000  Lock_time: 0.000050  Rows_sent: 0  Rows_examined: 9
+SET timestamp=1733113425;
+INSERT INTO onde_sacoche_guard (failed, explanation)
+  SELECT 'GUARD 1/31 class_create-17afcc7c3e: ref exists', 'y' FROM DUAL;
+# Query_time: 0.100000  Lock_time: 0.000050  Rows_sent: 0  Rows_examined: 9
+SET timestamp=1733113425;
+SET @onde_sacoche_other_state = (SELECT COUNT(*) FROM sacoche_groupe) IS TRUE;
+# Query_time: 0.200000  Lock_time: 0.000050  Rows_sent: 0  Rows_examined: 9
+SET timestamp=1733113425;
+SET @s = (SELECT SUM(CONV(SUBSTR(SHA1(CONCAT_WS(0x1f, u.user_id)), 1, 15), 16, 10)) FROM sacoche_user u);
+# Query_time: 0.050000  Lock_time: 0.000050  Rows_sent: 0  Rows_examined: 9
+SET timestamp=1733113425;
+UPDATE sacoche_user u JOIN onde_sacoche_pupil_change t ON u.user_id = t.user_id SET u.user_genre = t.v;
+# Query_time: 0.025000  Lock_time: 0.000050  Rows_sent: 0  Rows_examined: 9
+SET timestamp=1733113425;
+INSERT IGNORE INTO onde_sacoche_touched (what, k) SELECT 'u', user_id FROM onde_sacoche_pupil_change;
+# Query_time: 0.010000  Lock_time: 0.000050  Rows_sent: 0  Rows_examined: 9
+SET timestamp=1733113425;
+DELETE j FROM onde_sacoche_membership t JOIN sacoche_jointure_user_groupe j ON j.user_id = t.user_id;
+# Query_time: 0.001000  Lock_time: 0.000050  Rows_sent: 0  Rows_examined: 9
+SET timestamp=1733113425;
+UNLOCK TABLES;
+"""
+
+
+def test_the_apply_profile_sums_the_server_time_per_kind_of_statement() -> None:
+    found = list(apply_profile.entries(SLOW_LOG.splitlines(keepends=True)))
+    assert [seconds for seconds, _ in found] == [0.5, 0.25, 0.125, 0.1, 0.2, 0.05, 0.025, 0.01, 0.001]
+    assert [apply_profile.kind(statement) for _, statement in found] == [
+        "data: rows into onde_sacoche_pupil_change",
+        "guard: row changed",
+        "guard: ref exists",
+        "guard: an item's other state",
+        "read set: checksums (SHA1)",
+        "write: UPDATE sacoche_user",
+        "temporary: onde_sacoche_touched filled from the tables",
+        "write: DELETE sacoche_jointure_user_groupe",
+        "UNLOCK TABLES",
+    ]
+    summary = apply_profile.summarise(found, top=3)
+    assert summary["statements"] == 9 and summary["server_seconds"] == pytest.approx(1.261)
+    assert [k["kind"] for k in summary["kinds"]] == [
+        "data: rows into onde_sacoche_pupil_change",
+        "guard: row changed",
+        "read set: checksums (SHA1)",
+        "6 other kinds",
+    ]
+    assert summary["kinds"][-1] == {"kind": "6 other kinds", "seconds": 0.311, "statements": 6}
+    text = apply_profile.describe({"seconds": 1.5, **summary})
+    assert "apply.sql took 1.50 s, 1.26 s of it on the server (9 statements" in text
+    assert "data: rows into onde_sacoche_pupil_change 0.50 s (40%, 1 statement)" in text
+    assert apply_profile.describe({"failed": "ERROR 1062"}) == ""
