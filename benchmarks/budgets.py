@@ -48,8 +48,7 @@ def estimate(sizes: Sizes, changed: Sequence[int] | None = None) -> dict[str, fl
         "b": 5.0 + 1.75e-4 * sizes.big_pupils + sizes.parse_runs * 0.65e-6 * sizes.big_pupils,
         "d": 4e-5 * batch_pupils + sizes.batch_runs * 1.6 * one_job,
         "f": 6.0 + 6.5e-4 * sizes.apply_pupils,
-        "g": 5.0
-        + sizes.throughput_schools * (0.1 + sizes.throughput_runs * 0.09),  # generating: 0.1 s a school
+        "g": 5.0 + sizes.throughput_schools * (0.03 + sizes.throughput_runs * 0.09),
         "h": sum(changed_seconds(n) for n in (sizes.changed_sizes if changed is None else changed)),
     }
 

@@ -67,11 +67,16 @@ def _plan_why(changed: dict[str, Any], run: dict[str, Any]) -> str:
     core = sum(s["seconds"] for s in run["stages"] if s["stage"] in CORE_STAGES)
     dialects = run.get("dialects") or []
     scripts = f" (`render_sql` renders the {', '.join(dialects)} scripts)" if dialects else ""
+    alone = (
+        f"Reading, state, matching and planning alone take {seconds(core)} "
+        f"({core / run['reference_seconds']:.1f}× the reference); "
+        if core
+        else ""
+    )
     return (
-        f"the reference reads the same rows once; the plan also normalises, matches, plans, writes "
-        f"plan.json and renders the SQL, the report and the login sheet. Reading, state, matching and "
-        f"planning alone take {seconds(core)} ({core / run['reference_seconds']:.1f}× the reference); "
-        f"the heaviest stages are {_heaviest(run)}{scripts}." + _trend(changed, "plan_ratio")
+        "the reference reads the same rows once; the plan also normalises, matches, plans, writes "
+        f"plan.json and renders the SQL, the report and the login sheet. {alone}the heaviest stages are "
+        f"{_heaviest(run)}{scripts}." + _trend(changed, "plan_ratio")
     )
 
 
