@@ -248,3 +248,22 @@ def test_the_shipped_document_has_its_dated_part() -> None:
     text = DOC.read_text(encoding="utf-8")
     assert text.count(DATED_MARKER) == 1
     assert "Set-based SQL for the pupils' families" in text.split(DATED_MARKER)[1]
+
+
+def test_a_report_saved_before_these_fields_existed_still_renders(report: dict) -> None:
+    old = json.loads(json.dumps(report))
+    for key in ("cases", "command", "work"):
+        old.pop(key, None)
+    old["changed"] = old["changed"]["runs"][0]  # (h) measured one size
+    for key in ("dialects", "apply_shape", "apply_profile", "phases", "wall_seconds", "accepted_items"):
+        old["changed"].pop(key, None)
+    for key in ("load", "nproc", "files_per_school"):
+        old["throughput"].pop(key, None)
+        old["batch"].pop(key, None)
+    old["small"].pop("scripts")
+    old["large"].pop("scripts")
+    for row in old["apply"]["databases"]:
+        row.pop("apply_shape")
+    text = render_markdown(old)
+    assert "## (h) Changed-heavy school on MariaDB" in text and "## Notes" in text
+    assert "Measured by `python benchmarks/run.py` on" in text
