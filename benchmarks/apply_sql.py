@@ -132,7 +132,7 @@ def markdown(apply: dict[str, Any]) -> str:
         held = row.get("apply_shape")
         holds = (
             f"{held['bytes'] / 2**20:.1f} MiB, {held['statements']:,} statements for "
-            f"{row['accepted_items']:,} items, {held['per_item_statements']:,} of them an item's own"
+            f"{row['accepted_items']:,} accepted items, {held['per_item_statements']:,} of them an item's own"
             if held
             else ""
         )

@@ -82,7 +82,7 @@ def script_shape(path: Path, kinds: Mapping[str, str]) -> dict[str, Any]:
 def describe(shape: Mapping[str, Any], items: int) -> str:
     """One sentence on a script's shape (``items``: the plan's accepted items)."""
     text = (
-        f"{shape['bytes'] / 2**20:.1f} MiB, {shape['statements']:,} statements for {items:,} items: "
+        f"{shape['bytes'] / 2**20:.1f} MiB, {shape['statements']:,} statements for {items:,} accepted items: "
         f"{shape['data_statements']:,} load the plan's rows into temporary tables "
         f"({shape['data_bytes'] / 2**20:.1f} MiB), {shape['checksum_statements']:,} compute checksums "
         "(`SHA1`) over rows"

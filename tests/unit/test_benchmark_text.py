@@ -171,7 +171,7 @@ def test_the_shape_of_a_script_counts_data_checksums_and_items_own_statements(tm
     }
     assert shape["per_item_statements"] == 3
     text = sqlshape.describe(shape, items=4)
-    assert "8 statements for 4 items: 1 load the plan's rows" in text
+    assert "8 statements for 4 accepted items: 1 load the plan's rows" in text
     assert "class_create (1 item, 2), group_create (1 item, 1)" in text
     none = dict(shape, per_item={}, per_item_statements=0)
     assert sqlshape.describe(none, items=4).endswith("and no statement is an item's own.")
