@@ -8,6 +8,7 @@ server started here (tests/support/mariadb.py). Each run must succeed and verify
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import synth
+from benchmarks import sqlshape, synth
 from benchmarks.config import ALLOW_ALL, ROOT, Sizes
 from benchmarks.measure import timed
 from benchmarks.text import seconds
@@ -36,6 +37,12 @@ def bench_apply(work: Path, sizes: Sizes) -> dict[str, Any]:
     def scripts(out: Path, dialect: str) -> dict[str, Path]:
         return {name: sql_path(out, dialect, name) for name in ("apply", "verify", "revert")}
 
+    def shape(out: Path, dialect: str) -> dict[str, Any]:
+        """apply.sql's size and statements (:mod:`benchmarks.sqlshape`), and the plan's accepted items."""
+        items = json.loads((out / "plan.json").read_text(encoding="utf-8"))["items"]
+        found = sqlshape.script_shape(sql_path(out, dialect, "apply"), {i["id"]: i["kind"] for i in items})
+        return {"accepted_items": sum(1 for i in items if i.get("accepted")), "apply_shape": found}
+
     # SQLite, the demo database
     out = folder / "plan-sqlite"
     plan_seconds, _ = timed(make_plan, school.export, school.db_url, out, allow=ALLOW_ALL)
@@ -51,6 +58,7 @@ def bench_apply(work: Path, sizes: Sizes) -> dict[str, Any]:
             "verify": verify_seconds,
             "revert": revert_seconds,
             "verified": verified.rows[-1][2] if verified.rows else "",
+            **shape(out, "sqlite"),
         }
     )
     # MariaDB, through the client, as a DBA runs the scripts
@@ -93,6 +101,7 @@ def bench_apply(work: Path, sizes: Sizes) -> dict[str, Any]:
             "plan": plan_seconds,
             **timings,
             "verified": last[2] if len(last) > 2 else "",
+            **shape(out, "mysql"),
         }
     )
     shutil.rmtree(folder, ignore_errors=True)
@@ -113,15 +122,23 @@ def markdown(apply: dict[str, Any]) -> str:
     add(
         "Not a target of the issue, but what a DBA waits for. The plan's scripts run as a DBA runs them: "
         "SQLite in-process as `onde-sacoche apply` does, MariaDB through the `mariadb` client on a "
-        "private server started by the benchmark. Wall time of each script; the last column is what "
-        "verify.sql answered after apply.sql.\n"
+        'private server started by the benchmark. Wall time of each script; "verify says" is what '
+        "verify.sql answered after apply.sql; the last column counts apply.sql's statements, and those "
+        "naming a single item of the plan (its own guard or write, not a set statement over many rows).\n"
     )
-    add("| database | plan | apply.sql | verify.sql | revert.sql | verify says |")
-    add("|---|---|---|---|---|---|")
+    add("| database | plan | apply.sql | verify.sql | revert.sql | verify says | apply.sql holds |")
+    add("|---|---|---|---|---|---|---|")
     for row in apply["databases"]:
+        held = row.get("apply_shape")
+        holds = (
+            f"{held['bytes'] / 2**20:.1f} MiB, {held['statements']:,} statements for "
+            f"{row['accepted_items']:,} accepted items, {held['per_item_statements']:,} of them an item's own"
+            if held
+            else ""
+        )
         add(
             f"| {row['database']} | {seconds(row['plan'])} | {seconds(row['apply'])} | "
-            f"{seconds(row['verify'])} | {seconds(row['revert'])} | {row['verified']} |"
+            f"{seconds(row['verify'])} | {seconds(row['revert'])} | {row['verified']} | {holds} |"
         )
     if apply.get("mariadb"):
         add(f"\nMariaDB {apply['mariadb']}.")

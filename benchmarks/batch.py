@@ -4,6 +4,7 @@ the machine's two cores may be shared with other work)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -13,7 +14,7 @@ from typing import Any
 from benchmarks import synth
 from benchmarks.config import TODAY, Sizes
 from benchmarks.measure import bench_env, measure
-from benchmarks.text import mib, seconds
+from benchmarks.text import loaded, mib, seconds
 
 TARGET_SPEEDUP = 1.6
 
@@ -27,6 +28,7 @@ def bench_batch(work: Path, sizes: Sizes) -> dict[str, Any]:
     env = bench_env(work)
     result: dict[str, Any] = {"schools": len(schools), "pupils_per_school": sizes.batch_pupils}
     runs: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
+    result["load"], result["nproc"] = [round(os.getloadavg()[0], 1)], os.cpu_count()
     for _ in range(sizes.batch_runs):
         for jobs in (1, 2):
             out = work / f"batch-out-{jobs}"
@@ -69,6 +71,7 @@ def bench_batch(work: Path, sizes: Sizes) -> dict[str, Any]:
             "school_seconds": statistics.median(r["school_seconds"] for r in measured),
         }
     result["speedup"] = result["jobs1"]["seconds"] / result["jobs2"]["seconds"]
+    result["load"].append(round(os.getloadavg()[0], 1))
     shutil.rmtree(folder, ignore_errors=True)
     return result
 
@@ -82,9 +85,9 @@ def targets(batch: dict[str, Any]) -> list[dict[str, Any]]:
             "id": "d",
             "what": f"`batch` of {batch['schools']} × {batch['pupils_per_school']:,} pupils, 1 vs 2 jobs",
             "value": f"{seconds(one)} vs {seconds(two)} = {speedup:.2f}×",
-            "target": "≥ 1.6×",
+            "target": f"≥ {TARGET_SPEEDUP}×",
             "met": speedup >= TARGET_SPEEDUP,
-            "gap": f"{TARGET_SPEEDUP - speedup:.2f}× short" if speedup < TARGET_SPEEDUP else "",
+            "gap": f"{TARGET_SPEEDUP / speedup:.2f}× short" if speedup < TARGET_SPEEDUP else "",
         }
     )
     rows[0]["why"] = _why(batch) if rows[0]["met"] is False else ""
@@ -94,9 +97,11 @@ def targets(batch: dict[str, Any]) -> list[dict[str, Any]]:
 def _why(batch: dict[str, Any]) -> str:
     j1, j2 = batch["jobs1"], batch["jobs2"]
     return (
-        f"the schools themselves take {seconds(j1['school_seconds'])} in 1 process and "
-        f"{seconds(j2['school_seconds'])} summed over 2; what is not parallel (start-up, imports, pool "
-        "start, the summary) and the two cores being shared with the system keep the speed-up below 2×."
+        f"the schools' own plans took {seconds(j1['school_seconds'])} in all with 1 job and "
+        f"{seconds(j2['school_seconds'])} summed over the 2 workers "
+        f"({j2['school_seconds'] / j1['school_seconds']:.2f}× as long each when two run at once); the rest "
+        f"of the {seconds(j2['seconds'])} is what is not parallel (start-up, imports, the pool's start, "
+        "the summary)." + loaded(batch)
     )
 
 
@@ -113,5 +118,5 @@ def markdown(batch: dict[str, Any], nproc: int | None) -> str:
         add(f"| {jobs} | {seconds(j['seconds'])} | {every} | {mib(j['rss_mb'])} | {mib(j['tree_rss_mb'])} |")
     c = batch["jobs2"]["counts"]
     add(f"\nSchools ok/held/error: {c['ok']}/{c['held']}/{c['error']} (each run).")
-    add(f"\nSpeed-up: {batch['speedup']:.2f}× on {nproc} cores.\n")
+    add(f"\nSpeed-up: {batch['speedup']:.2f}× on {nproc} cores.{loaded(batch)}\n")
     return "\n".join(out)

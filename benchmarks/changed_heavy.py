@@ -10,9 +10,12 @@ MariaDB server holding SACoche's DDL (tests/support/mariadb.py). Measured side b
   plan reads) and a dict join on INE, in a process of its own;
 - ``apply.sql`` through the ``mariadb`` client, against the time of loading the plan's rows (item id,
   kind, and the item as JSON) into a table with multi-row INSERTs (a few thousand rows each) through the
-  same client.
+  same client; then apply.sql once more with every statement's server time logged
+  (:mod:`benchmarks.apply_profile`), and its statements counted (:mod:`benchmarks.sqlshape`).
 
-Run alone: ``python -m benchmarks.changed_heavy --pupils 20000``.
+Its targets and section of docs/performance.md: :mod:`benchmarks.changed_report`. Run alone:
+``python -m benchmarks.changed_heavy --pupils 20000`` (files kept in ``--work``/changed-heavy) or
+``--pupils 50000 200000`` (several sizes, the table of the document).
 """
 
 from __future__ import annotations
@@ -21,15 +24,16 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks import synth
-from benchmarks.config import ROOT, TODAY
+from benchmarks import apply_profile, budgets, sqlshape, synth
+from benchmarks.config import CHANGED_TARGET_PUPILS, ROOT, TODAY
 from benchmarks.measure import bench_env, compile_project, measure
 from benchmarks.stages import plan_child_command, read_stages
 
@@ -70,9 +74,8 @@ print(time.perf_counter() - started, joined)
 """
 
 
-def _reference_load(plan_json: Path, sql: Path) -> int:
+def _reference_load(items: Sequence[dict[str, Any]], sql: Path) -> int:
     """A script loading the plan's rows into a scratch table, INSERT_ROWS rows per INSERT; the row count."""
-    items = json.loads(plan_json.read_text(encoding="utf-8"))["items"]
 
     def quoted(text: str) -> str:
         return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
@@ -103,26 +106,42 @@ def _client(server: Any, script: Path) -> float:
     return seconds
 
 
-def bench_changed_heavy(work: Path, *, pupils: int, timeout: float, today: str) -> dict[str, Any]:
-    """Plan, reference I/O and apply of one changed-heavy school on a private MariaDB server."""
+def bench_changed_heavy(
+    work: Path, *, pupils: int, timeout: float, today: str, folder: str = "changed-heavy", keep: bool = True
+) -> dict[str, Any]:
+    """Plan, reference I/O and apply of one changed-heavy school on a private MariaDB server; the wall
+    time of each phase of the case (``phases``) and of the whole (``wall_seconds``). The school, its
+    state and the plan stay in ``work/folder`` when ``keep`` (for in-process timing afterwards)."""
+    started = time.perf_counter()
+    phases: dict[str, float] = {}
+
+    def lap(name: str, since: float) -> float:
+        now = time.perf_counter()
+        phases[name] = round(now - since, 3)
+        return now
+
     sys.path.insert(0, str(ROOT / "tests"))
     try:
         from support.mariadb import MariaDBServer, MariaDBUnavailable, SacocheDatabase
         from support.state_copy import copy_sqlite_to_mysql
     except ImportError as exc:  # pragma: no cover - the tests folder is part of the repository
         return {"pupils": pupils, "missing": f"not measured: {exc}"}
-    folder = work / "changed-heavy"
-    school = synth.generate(folder, pupils=pupils, seed=11, shares=CHANGED_HEAVY, prefix="changed")[0]
+    home = work / folder
+    school = synth.generate(home, pupils=pupils, seed=11, shares=CHANGED_HEAVY, prefix="changed")[0]
+    mark = lap("generate", started)
     result: dict[str, Any] = {"pupils": school.pupils, "accounts": school.accounts, "planted": school.planted}
     result["load"] = [round(os.getloadavg()[0], 1)]  # the machine may be shared: said next to the figures
     result["nproc"] = os.cpu_count()
+    result["phases"] = phases
     env = bench_env(work)
     try:
-        with MariaDBServer(base_dir=folder / "server") as server:
+        with MariaDBServer(base_dir=home / "server") as server:
             server.create_database("bench")
             server.load_sacoche_schema("bench")
             db = SacocheDatabase(server, "bench")
+            mark = lap("server", mark)
             copy_sqlite_to_mysql(school.db, db)
+            mark = lap("copy_state", mark)
             reference = subprocess.run(
                 [sys.executable, "-c", _REFERENCE_CHILD, str(school.export), str(server.socket), str(ROOT)],
                 capture_output=True,
@@ -131,9 +150,12 @@ def bench_changed_heavy(work: Path, *, pupils: int, timeout: float, today: str) 
             )
             seconds, joined = reference.stdout.split()
             result["reference_seconds"], result["reference_joined"] = float(seconds), int(joined)
-            timings, out = folder / "stages.jsonl", folder / "plan"
+            mark = lap("reference", mark)
+            timings, out = home / "stages.jsonl", home / "plan"
+            timings.unlink(missing_ok=True)  # appended to by the measured process
             cmd = plan_child_command(timings, school.export, db.url, out, today=today)
             run = measure(cmd, timeout=timeout, env=env)
+            mark = lap("plan", mark)
             result["plan"] = {
                 "seconds": run.seconds,
                 "rss_mb": run.rss_mb,
@@ -146,149 +168,104 @@ def bench_changed_heavy(work: Path, *, pupils: int, timeout: float, today: str) 
                 return result
             document = json.loads((out / "plan.json").read_text(encoding="utf-8"))
             result["summary"] = document["summary"]
-            load = folder / "reference-load.sql"
-            result["load_rows"] = _reference_load(out / "plan.json", load)
+            result["dialects"] = sorted(p.name for p in (out / "sql").iterdir() if p.is_dir())
+            load = home / "reference-load.sql"
+            result["load_rows"] = _reference_load(document["items"], load)
+            del document
             result["load_seconds"] = _client(server, load)
+            mark = lap("reference_load", mark)
             apply_sql = out / "sql" / "mysql" / "apply.sql"
             result["apply_mb"] = apply_sql.stat().st_size / 2**20
             result["apply_seconds"] = _client(server, apply_sql)
+            mark = lap("apply", mark)
+            result["apply_profile"] = apply_profile.profile(server, apply_sql, home / "server" / "slow.log")
+            mark = lap("apply_profile", mark)
             with contextlib.closing(server.connect(None)) as connection:
                 result["server"] = connection.get_server_info().removeprefix("5.5.5-").split("-")[0]
     except MariaDBUnavailable as exc:
         result["missing"] = f"not measured: {exc}"
         return result
+    mark = lap("server_stop", mark)
+    items = json.loads((out / "plan.json").read_text(encoding="utf-8"))["items"]
+    kinds = {item["id"]: item["kind"] for item in items}
+    result["accepted_items"] = sum(1 for item in items if item.get("accepted"))
+    del items
+    result["apply_shape"] = sqlshape.script_shape(apply_sql, kinds)
+    lap("script_shape", mark)
     result["load"].append(round(os.getloadavg()[0], 1))
     result["plan_ratio"] = result["plan"]["seconds"] / result["reference_seconds"]
     result["apply_ratio"] = result["apply_seconds"] / result["load_seconds"]
+    if not keep:
+        shutil.rmtree(home, ignore_errors=True)  # a 200,000-pupil school's files are large
+    result["wall_seconds"] = round(time.perf_counter() - started, 2)
     return result
 
 
-def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """The changed-heavy targets of issue 17 (at the size measured), met or not, and by how much."""
-    if "plan_ratio" not in result:
-        why = result.get("missing") or "the plan did not finish"
-        return [
-            {
-                "id": "h",
-                "what": "changed-heavy plan on MariaDB",
-                "value": why,
-                "target": "",
-                "met": None,
-                "gap": "",
-            }
-        ]
-    size = f"{result['pupils']:,} pupils"
-    leaves = [st for st in result["stages"] if st["stage"] not in ("make_plan", "_build", "render_outputs")]
-    heavy = ", ".join(
-        f"`{st['stage']}` {st['seconds']:.2f} s" for st in sorted(leaves, key=lambda st: -st["seconds"])[:3]
-    )
-    why = (
-        f"nearly every pupil gives items, and every item is a guard and a statement in each script: the "
-        f"heaviest stages are {heavy} (set-based SQL scripts are the issue's remedy, on their own branch)."
-    )
-    ratio, rss, apply_ratio = result["plan_ratio"], result["plan"]["rss_mb"], result["apply_ratio"]
-    plan_s, reference_s = result["plan"]["seconds"], result["reference_seconds"]
-    apply_s, load_s = result["apply_seconds"], result["load_seconds"]
-    return [
-        {
-            "id": "h",
-            "what": f"changed-heavy `plan` on MariaDB, {size}, vs the reference I/O",
-            "why": why,
-            "value": f"{plan_s:.2f} s vs {reference_s:.2f} s = {ratio:.1f}×",
-            "target": f"≤ {TARGET_PLAN_RATIO:.0f}×",
-            "met": ratio <= TARGET_PLAN_RATIO,
-            "gap": "" if ratio <= TARGET_PLAN_RATIO else f"{ratio / TARGET_PLAN_RATIO:.2f}× the target",
-        },
-        {
-            "id": "h",
-            "what": f"peak RSS of that plan ({size}; the target is for 200,000)",
-            "why": why,
-            "value": f"{rss:.0f} MiB",
-            "target": "≤ 1 GiB",
-            "met": rss <= TARGET_RSS_MB,
-            "gap": "" if rss <= TARGET_RSS_MB else f"{rss / TARGET_RSS_MB:.2f}× the target",
-        },
-        {
-            "id": "h",
-            "what": "its apply.sql through `mariadb` vs loading the same rows with multi-row INSERTs",
-            "why": "apply.sql runs a guard and a statement per item, each a round trip parsed by the "
-            "server; the reference sends a few thousand rows per statement.",
-            "value": f"{apply_s:.2f} s vs {load_s:.2f} s = {apply_ratio:.1f}×",
-            "target": f"≤ {TARGET_APPLY_RATIO:.0f}×",
-            "met": apply_ratio <= TARGET_APPLY_RATIO,
-            "gap": ""
-            if apply_ratio <= TARGET_APPLY_RATIO
-            else f"{apply_ratio / TARGET_APPLY_RATIO:.2f}× the target",
-        },
-    ]
-
-
-def _shared(result: dict[str, Any]) -> str:
-    """How loaded the machine was while this case ran (older saved reports do not say)."""
-    load = result.get("load") or []
-    if len(load) < 2:
-        return ""
-    return (
-        f" Load average {load[0]} when this case started and {load[1]} when it ended, on "
-        f"{result.get('nproc')} cores: other work shared the machine, so every wall time is longer than on "
-        "an idle one; each ratio compares two figures measured in the same minutes."
-    )
-
-
-def markdown(result: dict[str, Any]) -> str:
-    """Section (h) of docs/performance.md."""
-    lines = ["## (h) Changed-heavy school on MariaDB", ""]
-    if "plan_ratio" not in result:
-        why = result.get("missing") or f"plan failed or timed out: {result.get('plan', {}).get('stderr', '')}"
-        return "\n".join([*lines, f"Not measured: {why}", ""])
-    summary, planted = result.get("summary") or {}, result["planted"]
-    lines += [
-        f"One school of {result['pupils']:,} pupils against {result['accounts']:,} accounts, nearly every "
-        f"pupil changed (planted: {planted.get('create', 0):,} arrivals, {planted.get('update', 0):,} "
-        f"moved or updated, {planted.get('deactivate', 0):,} leavers, {planted.get('class_rename', 0)} "
-        f"renamed classes; 10 % homonyms), state on MariaDB {result.get('server', '')} (private server, "
-        "SACoche's DDL). All guards allowed. The issue's table goes to 200,000 pupils; this run's size is "
-        "what the shared machine ran in a few minutes." + _shared(result),
-        "",
-        "| | wall time | peak RSS | ratio |",
-        "|---|---|---|---|",
-        f"| reference I/O (`csv` parse + one read of sacoche_user + dict join on INE) "
-        f"| {result['reference_seconds']:.2f} s | | 1× |",
-        f"| `onde-sacoche plan` | {result['plan']['seconds']:.2f} s | {result['plan']['rss_mb']:.0f} MiB "
-        f"| {result['plan_ratio']:.1f}× |",
-        f"| loading the plan's {result['load_rows']:,} rows (INSERTs of {INSERT_ROWS:,} rows, `mariadb`) "
-        f"| {result['load_seconds']:.2f} s | | 1× |",
-        f"| apply.sql ({result['apply_mb']:.1f} MiB) through `mariadb` | {result['apply_seconds']:.2f} s | "
-        f"| {result['apply_ratio']:.1f}× |",
-        "",
-        "Plan: "
-        + ", ".join(f"{summary.get(k, 0):,} {k}" for k in ("create", "update", "deactivate", "reactivate")),
-        "",
-        "Heaviest stages of that plan:",
-        "",
-        "| stage | time |",
-        "|---|---|",
-    ]
-    leaves = [s for s in result["stages"] if s["stage"] not in ("make_plan", "_build", "render_outputs")]
-    for stage in sorted(leaves, key=lambda s: -s["seconds"])[:5]:
-        lines.append(f"| `{stage['stage']}` | {stage['seconds']:.2f} s |")
-    return "\n".join(lines) + "\n"
+def bench_changed_sizes(
+    work: Path,
+    sizes: Sequence[int],
+    *,
+    timeout: float,
+    today: str,
+    budget: budgets.Budget | None = None,
+    say: Callable[[str], None] = print,
+    keep: bool = False,
+) -> dict[str, Any]:
+    """(h) at each size, smallest first, each in ``work/changed-heavy-<pupils>`` (removed after unless
+    ``keep``). The largest is where the targets are judged and is always measured; an intermediate size
+    is skipped when, with the largest, it would not fit what is left of ``budget`` (estimated from this
+    run's own rates)."""
+    ordered = sorted(set(sizes))
+    done: dict[str, Any] = {"target_pupils": CHANGED_TARGET_PUPILS, "runs": [], "skipped": []}
+    if not ordered:
+        return done
+    largest = ordered[-1]
+    for pupils in ordered:
+        need = budgets.changed_estimate(pupils, done["runs"], budget)
+        if budget is not None and pupils != largest:
+            total = need + budgets.changed_estimate(largest, done["runs"], budget)
+            if total > budget.left():
+                done["skipped"].append(
+                    {"pupils": pupils, "estimated_seconds": round(need), "left_seconds": round(budget.left())}
+                )
+                say(
+                    f"(h) {pupils:,} pupils skipped: with {largest:,} it would take about {total:.0f} s, "
+                    f"{budget.left():.0f} s are left of the budget"
+                )
+                continue
+        say(f"(h) {pupils:,} pupils: about {need:.0f} s")
+        measured = bench_changed_heavy(
+            work, pupils=pupils, timeout=timeout, today=today, folder=f"changed-heavy-{pupils}", keep=keep
+        )
+        done["runs"].append(measured)
+        if budget is not None:
+            budget.spend(budgets.changed_estimate(pupils, [], None))
+        say(f"(h) {pupils:,} pupils took {measured.get('wall_seconds') or 0:.0f} s")
+    return done
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     import tempfile
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pupils", type=int, default=20_000)
-    parser.add_argument("--timeout", type=float, default=900.0)
-    parser.add_argument("--work", type=Path, default=None)
+    parser.add_argument("--pupils", type=int, nargs="+", default=[20_000], help="one size or several [20000]")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds allowed to each plan")
+    parser.add_argument("--work", type=Path, default=None, help="where the files stay (default: removed)")
     args = parser.parse_args(argv)
     compile_project()
     with tempfile.TemporaryDirectory() as tmp:
         work = args.work or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        result = bench_changed_heavy(work, pupils=args.pupils, timeout=args.timeout, today=TODAY)
-    print(markdown(result))
+        if len(args.pupils) == 1:  # its files in work/changed-heavy, as they always were
+            one = bench_changed_heavy(work, pupils=args.pupils[0], timeout=args.timeout, today=TODAY)
+            result = {"target_pupils": CHANGED_TARGET_PUPILS, "runs": [one], "skipped": []}
+        else:
+            result = bench_changed_sizes(
+                work, args.pupils, timeout=args.timeout, today=TODAY, keep=args.work is not None
+            )
+    from benchmarks import changed_report  # it imports this module
+
+    print(changed_report.markdown(result))
     print(json.dumps(result, indent=1))
     return 0
 

@@ -69,6 +69,7 @@ def bench_large(work: Path, sizes: Sizes, *, with_pandas: bool) -> dict[str, Any
         "running_at_stop": running,
         "plan_json_mb": plan_json.stat().st_size / 2**20 if plan_json.exists() else None,
         "report_mb": size_mb(out / "rapport.html"),
+        "scripts": sorted(str(f.relative_to(out / "sql")) for f in (out / "sql").glob("*/*.sql")),
         "summary": summary,
         "planted": school.planted,
         "timeout": sizes.big_timeout,

@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from benchmarks import apply_sql, batch, changed_heavy, large, pandas_diff, startup, throughput
-from benchmarks.text import find_stage, mib, seconds, verdict
+from benchmarks import apply_sql, batch, budgets, changed_report, large, pandas_diff, startup, throughput
+from benchmarks.notes import notes
+from benchmarks.text import mib, seconds, verdict
 
 
 def evaluate(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -20,9 +21,9 @@ def evaluate(report: dict[str, Any]) -> list[dict[str, Any]]:
     b_and_e = large.targets(report["large"])
     rows += [b_and_e[0], *pandas_diff.targets(report["large"]), *batch.targets(report["batch"]), b_and_e[1]]
     if report.get("throughput"):
-        rows += throughput.targets(report["throughput"])
+        rows += throughput.targets(report["throughput"], report.get("small"))
     if report.get("changed"):
-        rows += changed_heavy.targets(report["changed"])
+        rows += changed_report.targets(report["changed"])
     return rows
 
 
@@ -50,8 +51,11 @@ def render_markdown(report: dict[str, Any]) -> str:
     out: list[str] = []
     add = out.append
     add("# Performance\n")
+    command = (
+        report.get("command") or f"python benchmarks/run.py{' --quick' if report['mode'] == 'quick' else ''}"
+    )
     add(
-        f"Measured by `python benchmarks/run.py{' --quick' if report['mode'] == 'quick' else ''}` on "
+        f"Measured by `{command}` on "
         f"{m['date']} (commit {m['commit'] or 'unknown'}), every figure from the same run on the same "
         "machine. "
         "Do not edit by hand: re-run the benchmark (it rewrites this file). Data come from "
@@ -62,6 +66,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     add(f"| CPU | {m['cpu']} |\n| cores (`nproc`) | {m['nproc']} |\n| memory | {m['memory_gib']} GiB |")
     add(f"| Python | {m['python']} |\n| system | {m['platform']} |")
     add(f"| bytecode | {m.get('bytecode', '?')} |\n")
+    if report.get("cases"):
+        add(cases_table(report["cases"], m.get("nproc")))
     add("## Targets\n")
     add("| | measurement | value | target | result | gap |\n|---|---|---|---|---|---|")
     for row in targets:
@@ -89,7 +95,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     if report.get("throughput"):
         add(throughput.markdown(report["throughput"]))
     if report.get("changed"):
-        add(changed_heavy.markdown(report["changed"]))
+        add(changed_report.markdown(report["changed"]))
     add("## Why targets are missed\n")
     for row in targets:
         if row["met"] is False:
@@ -101,57 +107,19 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
-def notes(report: dict[str, Any]) -> str:
-    """The notes, with this run's figures for the stages outside the planning ones."""
-    outside = []
-    for name, what in (
-        ("read_state", "streams the user table, fingerprinting each row as it arrives"),
-        ("write_plan", "writes plan.json item by item (a small indenter giving json.dumps's bytes)"),
-        (
-            "load_plan",
-            "reads plan.json back once, for the SQL and the report (what is rendered is what a "
-            "reviewer reads)",
-        ),
-        ("render_sql", "streams each script to a temporary file, renamed when all six are written"),
-        ("render_reports", "renders the report and the login sheet from the same loaded plan"),
-    ):
-        stage = find_stage(report["large"]["stages"], name)
-        if stage:
-            figures = f"{seconds(stage['seconds'])}, peak {mib(stage['peak_mb'])} when done"
-            outside.append(f"`{name}` {what} ({figures})")
-    text = NOTES
-    if outside:
-        text += "- Writing and rendering stages: " + "; ".join(outside) + ".\n"
-    report_mb = report["large"].get("report_mb")
-    if report_mb:
-        text += (
-            f"- The report lists every changed pupil: for this synthetic school it is {report_mb:.0f} MiB of "
-            "HTML that nobody would print; a real school's renders in milliseconds.\n"
-        )
-    return text
-
-
-NOTES = """## Notes
-
-- Fuzzy matching blocks by birth date (a deletion index inside large blocks) and by folded names; no
-  stage compares all pairs. The look-alike proposals ("same nom and prénom, different birth date") grow
-  with the number of unmatched accounts sharing a name, so a real name distribution matters: the
-  generator draws family names from a long tail, as in France.
-- Changes made for scale in the planning stages (same results, checked by tests on generated schools):
-  the normaliser memoises each field's rule steps per distinct cell (equal values then share one
-  string), `class_of` and `group_ref` are memoised per class/label instead of per pupil, the matcher
-  builds its tier indexes without a list per key and searches look-alikes through a deletion index, the
-  planner reads its field policy once and skips unchanged pupils with one comparison, the cyclic garbage
-  collector is paused while these stages build millions of objects, and `openpyxl`, `clevercsv` and
-  `charset_normalizer` are imported only when used.
-- Memory: the peak is reached while planning, when the export, the state, the matching and the plan's
-  items are all needed. Everything but plan.json is released before rendering, which reads plan.json
-  back once and streams every script and the report to disk (the first measurement held the six
-  scripts in memory: 5.99 GiB).
-- Rendering: the SQL phrases (lookups, row identities, the condition of every guard and check) are
-  Python functions called by the templates (`engine/render/sqlphrases.py`): as Jinja macros they took about
-  70 % of the rendering time. The scripts are byte for byte those of the macros (checked on a
-  100,000-pupil plan and by the golden files). The benchmark's database is SQLite, so both dialects are
-  rendered; a plan made against MySQL/MariaDB (a real SACoche) renders the MySQL scripts only, about half
-  of `render_sql`.
-"""
+def cases_table(cases: dict[str, Any], nproc: int | None) -> str:
+    """How long each case took in this run and how loaded the machine was (1-minute load average when it
+    started and when it ended)."""
+    out = ["| case | wall time | load average (start – end) |", "|---|---|---|"]
+    for key, case in cases.items():
+        title = budgets.TITLES.get(key, "")
+        load = " – ".join(str(x) for x in case["load"])
+        out.append(f"| {title} ({key}) | {seconds(case['seconds'])} | {load} |")
+    total = sum(case["seconds"] for case in cases.values())
+    loads = [x for case in cases.values() for x in case["load"]]
+    shared = (
+        f" The load average rose above the {nproc} cores: other work shared the machine during this run."
+        if nproc and loads and max(loads) > nproc
+        else ""
+    )
+    return "\n".join(out) + f"\n\nThe whole run: {budgets.minutes(total)}.{shared}\n"

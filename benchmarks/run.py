@@ -1,7 +1,15 @@
 """Benchmarks with honest ratios, measured in one run on one machine; writes docs/performance.md.
 
-    python benchmarks/run.py            # full: 300-pupil school, 1,000,000 pupils, 8 schools × 5,000
+    python benchmarks/run.py            # full: 300-pupil school, 1,000,000 pupils, 8 schools × 5,000,
+                                        # (h) at 50,000, 100,000 and 200,000 pupils as the budget allows
     python benchmarks/run.py --quick    # 100,000 pupils, 4 schools × 2,000, fewer repetitions
+    python benchmarks/run.py --estimate # only how long it would take (each case, on an idle machine)
+    python benchmarks/run.py --changed-sizes 50000,200000 --budget 25   # (h)'s sizes; time budget
+
+The run prints its estimate at start and each case as it starts and ends. (h)'s largest size is where
+its targets are judged and is always measured; an intermediate size that would not fit the budget
+(``--budget`` minutes, default 25 full and 8 quick) is left out at start or skipped on the way, and the
+document says so. Explicit ``--changed-sizes`` are all measured unless ``--budget`` is given too.
 
 Not part of the test suite (tests/unit/test_benchmark_smoke.py runs these functions at a tiny size so
 that they cannot rot). Needs ``pandas`` for (c) (``pip install pandas``; skipped with a note when it is
@@ -19,7 +27,8 @@ peak RSS read from ``os.wait4``; medians of several runs where it is short):
 (e) the peak RSS of each of those processes;
 (f) applying the plan's SQL (SQLite in-process, MariaDB through the ``mariadb`` client);
 (g) ``batch`` throughput: schools per second for a département of small schools, 1 vs 2 jobs;
-(h) a changed-heavy school on MariaDB: plan vs the reference I/O, apply.sql vs loading the same rows.
+(h) a changed-heavy school on MariaDB at several sizes: plan vs the reference I/O, apply.sql vs loading
+    the same rows (:mod:`benchmarks.budgets` estimates how long each case takes).
 
 One module per case (``startup`` (a), ``large`` (b, e), ``pandas_diff`` (c), ``batch`` (d),
 ``apply_sql`` (f), ``throughput`` (g), ``changed_heavy`` (h)), each with its measurement, its targets and
@@ -33,11 +42,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Sequence
-from dataclasses import asdict
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +56,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import changed_heavy, throughput  # noqa: E402
+from benchmarks import budgets, changed_heavy, throughput  # noqa: E402
 from benchmarks.apply_sql import bench_apply  # noqa: E402
 from benchmarks.batch import bench_batch  # noqa: E402
 from benchmarks.config import ALLOW_ALL, DOC, FULL, QUICK, TINY, TODAY, Sizes  # noqa: E402
@@ -60,27 +71,81 @@ from benchmarks.text import verdict  # noqa: E402
 __all__ = ["ALLOW_ALL", "FULL", "QUICK", "TINY", "Sizes", "evaluate", "main", "render_markdown", "run_all"]
 
 
-def run_all(work: Path, sizes: Sizes, *, mode: str, with_pandas: bool | None = None) -> dict[str, Any]:
-    """Every measurement, in one run, as a dict (what :func:`render_markdown` needs)."""
+def run_all(
+    work: Path,
+    sizes: Sizes,
+    *,
+    mode: str,
+    with_pandas: bool | None = None,
+    budget: budgets.Budget | None = None,
+    say: Callable[[str], None] = lambda _line: None,
+) -> dict[str, Any]:
+    """Every measurement, in one run, as a dict (what :func:`render_markdown` needs). ``budget`` lets
+    (h) skip an intermediate size that would not fit; ``say`` hears the progress."""
     work.mkdir(parents=True, exist_ok=True)
     if with_pandas is None:
         with_pandas = sizes.pandas and pandas_available()
-    report: dict[str, Any] = {"mode": mode, "machine": machine(), "sizes": asdict(sizes)}
-    report["small"] = bench_startup_and_small(work, sizes)
-    report["large"] = bench_large(work, sizes, with_pandas=with_pandas)
-    report["batch"] = bench_batch(work, sizes)
-    report["apply"] = bench_apply(work, sizes)
-    report["throughput"] = throughput.bench_throughput(
-        work,
-        schools=sizes.throughput_schools,
-        pupils=sizes.throughput_pupils,
-        runs=sizes.throughput_runs,
-        today=TODAY,
+    report: dict[str, Any] = {"mode": mode, "machine": machine(), "sizes": asdict(sizes), "cases": {}}
+    estimated = budgets.estimate(sizes)
+
+    def case(key: str, name: str, measure: Callable[[], Any]) -> None:
+        say(f"({key}) {budgets.TITLES[key]}: about {budgets.minutes(estimated[key])}")
+        load, started = os.getloadavg()[0], time.perf_counter()
+        report[name] = measure()
+        seconds = time.perf_counter() - started
+        report["cases"][key] = {
+            "seconds": round(seconds, 1),
+            "load": [round(load, 1), round(os.getloadavg()[0], 1)],
+        }
+        if budget is not None and key != "h":
+            budget.spend(estimated[key])
+        say(f"({key}) done in {budgets.minutes(seconds)}")
+
+    case("a", "small", lambda: bench_startup_and_small(work, sizes))
+    case("b", "large", lambda: bench_large(work, sizes, with_pandas=with_pandas))
+    case("d", "batch", lambda: bench_batch(work, sizes))
+    case("f", "apply", lambda: bench_apply(work, sizes))
+    case(
+        "g",
+        "throughput",
+        lambda: throughput.bench_throughput(
+            work,
+            schools=sizes.throughput_schools,
+            pupils=sizes.throughput_pupils,
+            runs=sizes.throughput_runs,
+            today=TODAY,
+        ),
     )
-    report["changed"] = changed_heavy.bench_changed_heavy(
-        work, pupils=sizes.changed_pupils, timeout=sizes.changed_timeout, today=TODAY
+    case(
+        "h",
+        "changed",
+        lambda: changed_heavy.bench_changed_sizes(
+            work, sizes.changed_sizes, timeout=sizes.changed_timeout, today=TODAY, budget=budget, say=say
+        ),
     )
     return report
+
+
+def _command(args: argparse.Namespace) -> str:
+    """The command line of this run as the document says it (the options that change what is measured)."""
+    words = ["python benchmarks/run.py"] + (["--quick"] if args.quick else [])
+    if args.changed_sizes is not None:
+        words += ["--changed-sizes", ",".join(str(n) for n in args.changed_sizes)]
+    if args.budget is not None:
+        words += ["--budget", f"{args.budget:g}"]
+    if args.timeout:
+        words += ["--timeout", f"{args.timeout:g}"]
+    return " ".join(words)
+
+
+def _sizes_list(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part.replace("_", "")) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of pupil counts: {text!r}") from None
+    if not sizes or min(sizes) <= 0:
+        raise argparse.ArgumentTypeError(f"not a list of pupil counts: {text!r}")
+    return sizes
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -100,6 +165,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--work", type=Path, default=None, help="work directory (default: a temporary one)")
     parser.add_argument("--timeout", type=float, default=None, help="seconds allowed to the big plan")
+    parser.add_argument(
+        "--changed-sizes",
+        type=_sizes_list,
+        default=None,
+        metavar="N,N,…",
+        help="(h)'s sizes, e.g. 50000,200000: all measured (unless --budget is given too); the targets "
+        "are judged at the largest [full: 50000,100000,200000, intermediate ones as the budget allows]",
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        metavar="MINUTES",
+        help="what the whole run may take: (h)'s intermediate sizes that would not fit are skipped "
+        "(estimated at start, then from this run's own rates) [full: 25, quick: 8]",
+    )
+    parser.add_argument(
+        "--estimate", action="store_true", help="only print how long the run would take, and exit"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the raw measurements here")
     parser.add_argument(
         "--render", type=Path, default=None, help="only rewrite the document from a --json file"
@@ -112,10 +196,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     sizes = QUICK if args.quick else FULL
     if args.timeout:
-        sizes = Sizes(**{**asdict(sizes), "big_timeout": args.timeout})
+        sizes = replace(sizes, big_timeout=args.timeout)
+    minutes = args.budget if args.budget is not None else sizes.budget_minutes
+    sizes = replace(sizes, budget_minutes=minutes)
+    budget_seconds = minutes * 60
+    estimated = budgets.estimate(sizes)
+    others = sum(v for k, v in estimated.items() if k != "h")
+    if args.changed_sizes is not None:
+        sizes = replace(sizes, changed_sizes=args.changed_sizes)
+    limited = args.changed_sizes is None or args.budget is not None
+    chosen = (
+        budgets.fitting_sizes(sizes.changed_sizes, budget_seconds, others)
+        if limited
+        else sorted(set(sizes.changed_sizes))
+    )
+    estimated = budgets.estimate(sizes, chosen)
+    print(budgets.describe(estimated, sizes, chosen, budget_seconds), flush=True)
+    left_out = sorted(set(sizes.changed_sizes) - set(chosen))
+    if left_out:
+        print(f"  (h) left out to fit the budget: {', '.join(f'{n:,}' for n in left_out)} pupils", flush=True)
+    if args.estimate:
+        return 0
+    sizes = replace(sizes, changed_sizes=tuple(chosen))
+    budget = budgets.Budget(budget_seconds) if limited else None
     work = args.work or Path(tempfile.mkdtemp(prefix="onde-bench-"))
+    say = lambda line: print(line, flush=True)  # noqa: E731
     try:
-        report = run_all(work, sizes, mode="quick" if args.quick else "full")
+        report = run_all(work, sizes, mode="quick" if args.quick else "full", budget=budget, say=say)
+        report["command"] = _command(args)
+        if left_out:
+            report["changed"]["left_out"] = left_out
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)

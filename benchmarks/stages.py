@@ -20,7 +20,7 @@ from benchmarks.config import ALLOW_ALL, RUN_PY, TODAY
 from benchmarks.measure import hwm_mb
 
 #: helpers of engine.pipeline too small to be stages (they would only clutter the table)
-NOT_STAGES = frozenset({"plan_dialects", "sql_path", "stale_item_decisions"})
+NOT_STAGES = frozenset({"plan_dialects", "private_dir", "sql_path", "stale_item_decisions"})
 
 
 def stage_child(argv: Sequence[str]) -> None:

@@ -13,7 +13,7 @@ What one school holds
     and some have no INE. Twins (same family name, same birth date, different given names) and homonyms
     (same names, other birth date) are planted on top of the natural ones.
 
-The SACoche state (SQLite, schema by :func:`engine.sacoche_schema.create_sqlite`)
+The SACoche state (SQLite, the schema :func:`engine.sacoche_schema.create_sqlite` writes)
     One class per ONDE class × niveau with the ref and name :func:`engine.plan.class_of` gives (so refs
     match the engine's), groups ``RG_…`` as :func:`engine.plan.group_ref` names them, one account per
     pupil with the values the normaliser produces (so an untouched pupil plans as "unchanged"), logins

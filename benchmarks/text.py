@@ -40,3 +40,16 @@ def leaves(stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def find_stage(stages: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
     """The first timed stage called ``name``, if it ran."""
     return next((s for s in stages if s["stage"] == name), None)
+
+
+def loaded(result: dict[str, Any]) -> str:
+    """What the load average said while a case ran (``load``: at its start and end; older saved reports
+    do not say), and whether that is more than the cores."""
+    load, nproc = result.get("load"), result.get("nproc")
+    if not load or not nproc:
+        return ""
+    state = "above the cores: other work shared them" if max(load) > nproc else "at most the cores"
+    return (
+        f" Load average {load[0]} when this case started and {load[-1]} when it ended, on {nproc} cores "
+        f"({state})."
+    )

@@ -17,9 +17,9 @@ from helpers import REPO
 
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
-from benchmarks import changed_heavy, run
+from benchmarks import budgets, changed_heavy, changed_report, run
 from benchmarks.batch import bench_batch
-from benchmarks.config import TINY, Sizes
+from benchmarks.config import TINY, TODAY, Sizes
 from benchmarks.large import bench_large
 from benchmarks.measure import machine, measure
 from benchmarks.report import evaluate, render_markdown
@@ -29,7 +29,8 @@ from benchmarks.startup import bench_startup_and_small
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    return run.run_all(tmp_path_factory.mktemp("bench"), TINY, mode="tiny", with_pandas=False)
+    work = tmp_path_factory.mktemp("bench")
+    return run.run_all(work, TINY, mode="tiny", with_pandas=False) | {"work": str(work)}
 
 
 def test_every_measurement_is_a_number(report: dict) -> None:
@@ -73,14 +74,17 @@ def test_throughput_counts_schools_per_second(report: dict) -> None:
 
 
 def test_changed_heavy_school_on_mariadb(report: dict) -> None:
-    measured = report["changed"]
+    changed = report["changed"]
+    assert changed["target_pupils"] == 200_000 and changed["skipped"] == []
+    (measured,) = changed["runs"]  # TINY measures one size
+    assert measured["pupils"] == TINY.changed_sizes[0]
     if measured.get("missing"):  # MariaDB not installed: said, never silently skipped on CI
         assert not os.environ.get("CI"), measured["missing"]
         return
     assert measured["plan"]["returncode"] in (0, 3) and not measured["plan"]["timed_out"]
     planted, summary = measured["planted"], measured["summary"]
-    changed = planted["create"] + planted["update"] + planted["deactivate"] + planted["reactivate"]
-    assert changed >= 0.9 * measured["pupils"]  # nearly every pupil changed
+    changed_pupils = planted["create"] + planted["update"] + planted["deactivate"] + planted["reactivate"]
+    assert changed_pupils >= 0.9 * measured["pupils"]  # nearly every pupil changed
     assert summary["update"] > summary["unchanged"]
     assert planted["class_rename"] > 0
     assert measured["reference_seconds"] > 0 and measured["reference_joined"] > 0
@@ -88,7 +92,41 @@ def test_changed_heavy_school_on_mariadb(report: dict) -> None:
     assert measured["plan_ratio"] > 0 and measured["apply_ratio"] > 0
     assert {"read_state", "render_sql"} <= {s["stage"] for s in measured["stages"]}
     assert len(measured["load"]) == 2 and measured["nproc"] >= 1  # a shared machine says so
-    assert f"Load average {measured['load'][0]} when this case started" in changed_heavy.markdown(measured)
+    assert measured["dialects"] == ["mysql"]  # a MariaDB state: the MySQL scripts only
+    shape = measured["apply_shape"]
+    assert shape["data_statements"] > 0 and shape["statements"] > shape["data_statements"]
+    assert 0 < measured["accepted_items"] <= measured["load_rows"]
+    profiled = measured["apply_profile"]  # apply.sql once more, every statement's server time logged
+    assert profiled["statements"] >= shape["statements"] and profiled["server_seconds"] > 0
+    assert any(k["kind"].startswith("data: rows into onde_sacoche_") for k in profiled["kinds"])
+    assert {"generate", "copy_state", "plan", "apply"} <= set(measured["phases"])
+    assert measured["wall_seconds"] >= sum(measured["phases"].values()) - 0.1
+    assert not (Path(report["work"]) / f"changed-heavy-{measured['pupils']}").exists()  # removed after
+    text = changed_report.markdown(changed)
+    assert f"| {measured['pupils']:,} | " in text and "Its apply.sql: " in text
+
+
+def test_changed_heavy_skips_an_intermediate_size_that_does_not_fit(tmp_path: Path) -> None:
+    heard: list[str] = []
+    budget = budgets.Budget(0)  # nothing left: only the largest size, where the targets are judged
+    changed = changed_heavy.bench_changed_sizes(
+        tmp_path, (60, 20), timeout=120, today=TODAY, budget=budget, say=heard.append
+    )
+    assert [r["pupils"] for r in changed["runs"]] == [60]
+    assert [s["pupils"] for s in changed["skipped"]] == [20]
+    assert heard[0].startswith("(h) 20 pupils skipped")
+    assert "20 (skipped: about" in changed_report.markdown(changed)
+
+
+def test_the_run_records_each_case_and_its_load(report: dict) -> None:
+    assert list(report["cases"]) == ["a", "b", "d", "f", "g", "h"]
+    for case in report["cases"].values():
+        assert case["seconds"] >= 0 and len(case["load"]) == 2
+    text = render_markdown(report)
+    assert "| changed-heavy school on MariaDB (h) | " in text and "The whole run: " in text
+    for row in report["apply"]["databases"]:
+        assert row["apply_shape"]["statements"] > 0 and row["accepted_items"] > 0
+    assert "statements for" in text
 
 
 def test_the_document_renders_every_target(report: dict, tmp_path: Path) -> None:
@@ -210,3 +248,22 @@ def test_the_shipped_document_has_its_dated_part() -> None:
     text = DOC.read_text(encoding="utf-8")
     assert text.count(DATED_MARKER) == 1
     assert "Set-based SQL for the pupils' families" in text.split(DATED_MARKER)[1]
+
+
+def test_a_report_saved_before_these_fields_existed_still_renders(report: dict) -> None:
+    old = json.loads(json.dumps(report))
+    for key in ("cases", "command", "work"):
+        old.pop(key, None)
+    old["changed"] = old["changed"]["runs"][0]  # (h) measured one size
+    for key in ("dialects", "apply_shape", "apply_profile", "phases", "wall_seconds", "accepted_items"):
+        old["changed"].pop(key, None)
+    for key in ("load", "nproc", "files_per_school"):
+        old["throughput"].pop(key, None)
+        old["batch"].pop(key, None)
+    old["small"].pop("scripts")
+    old["large"].pop("scripts")
+    for row in old["apply"]["databases"]:
+        row.pop("apply_shape")
+    text = render_markdown(old)
+    assert "## (h) Changed-heavy school on MariaDB" in text and "## Notes" in text
+    assert "Measured by `python benchmarks/run.py` on" in text
