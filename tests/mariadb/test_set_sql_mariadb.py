@@ -160,3 +160,34 @@ def test_verify_gives_a_row_per_item_not_done_unexpected_or_ok(
     rows = _verify_rows(school, out)
     assert all(ok == "1" for _, ok, _ in rows), [r for r in rows if r[1] != "1"]
     assert rows[-1][2] == f"OK: {len(rows) - 1} checks passed"
+
+
+def test_group_creates_cut_part_way_converge_both_ways(school: SacocheDatabase, tmp_path: Path) -> None:
+    """apply.sql killed inside its INSERT of the classes and groups to create (the first row written):
+    run again it finishes (its guard accepts the class it created), once more writes nothing, and
+    revert.sql gives every table back."""
+    out = tmp_path / "plan"
+    doc = plan(school, out)
+    assert sum(i["kind"] in ("class_create", "group_create") and i["accepted"] for i in doc["items"]) >= 2
+    render_sql(out, ["mysql"], revert_deletes_created=True)
+    full = sql_path(out, "mysql", "apply")
+    text = full.read_text(encoding="utf-8")
+    writes = text.index("-- 1. Classes and groups to create")
+    end = text.index(";\n", text.index("INSERT INTO sacoche_groupe", writes)) + 2
+    cut = tmp_path / "cut.sql"
+    cut.write_text(
+        text[:writes] + "DELETE FROM onde_sacoche_group_new WHERE n > 1;\n" + text[writes:end],
+        encoding="utf-8",
+    )
+    original = checksums(school)
+    groups = len(school.query("SELECT groupe_id FROM sacoche_groupe"))
+    assert school.execute_file(cut).returncode == 0
+    assert len(school.query("SELECT groupe_id FROM sacoche_groupe")) == groups + 1  # one written
+    again = school.execute_file(full)
+    assert again.returncode == 0, again.stderr[-600:]
+    assert verified(school, out).startswith("RESULT\t1\tOK")
+    done = checksums(school)
+    assert school.execute_file(full).returncode == 0
+    assert checksums(school) == done
+    assert school.execute_file(sql_path(out, "mysql", "revert")).returncode == 0
+    assert checksums(school) == original
