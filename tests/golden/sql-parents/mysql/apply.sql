@@ -216,7 +216,7 @@ INSERT INTO onde_sacoche_group_id (groupe_type, groupe_ref, groupe_id, n)
   WHERE g.groupe_type IN ('classe', 'groupe') GROUP BY g.groupe_type, g.groupe_ref;
 
 -- ---------------------------------------------------------------------------------------------------
--- GUARDS: 37 checks, all before the first write (MyISAM cannot roll back).
+-- GUARDS: 38 checks, all before the first write (MyISAM cannot roll back).
 -- A failing guard inserts its key twice into a temporary table whose primary key is that key: the
 -- server answers "ERROR 1062 (23000) at line L: Duplicate entry 'GUARD n/N <item id>: <why>' …", the
 -- client stops there and exits non-zero, nothing has been written. The line L of this file and the
@@ -229,12 +229,12 @@ CREATE TEMPORARY TABLE onde_sacoche_guard (
   explanation VARCHAR(255) CHARACTER SET utf8 NOT NULL
 );
 
--- ONDE-SACOCHE GUARD 1/37 <item>: ref exists. a class or group of this type and ref exists, not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.
+-- ONDE-SACOCHE GUARD 1/38 <item>: ref exists. a class or group of this type and ref exists, not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.
 -- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
 -- state apply.sql leaves it in, so a run cut anywhere can be run again)
 INSERT INTO onde_sacoche_guard (failed, explanation)
-  SELECT LEFT(CONCAT('GUARD 1/37 ', bad.item, ': ref exists'), 64),
-  LEFT(CONCAT('ONDE-SACOCHE GUARD 1/37 ', bad.item, ': ref exists. ', bad.detail, ': a class or group of this type and ref exists, not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
+  SELECT LEFT(CONCAT('GUARD 1/38 ', bad.item, ': ref exists'), 64),
+  LEFT(CONCAT('ONDE-SACOCHE GUARD 1/38 ', bad.item, ': ref exists. ', bad.detail, ': a class or group of this type and ref exists, not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
   FROM (SELECT t.item, CONCAT(t.kind, ' ', t.ref) AS detail FROM onde_sacoche_group_new t
     JOIN onde_sacoche_group_id c ON c.groupe_type = t.kind AND c.groupe_ref = t.ref
     LEFT JOIN sacoche_groupe g ON g.groupe_id = c.groupe_id
@@ -242,290 +242,300 @@ INSERT INTO onde_sacoche_guard (failed, explanation)
       WHERE g3.groupe_type = t.kind AND g3.groupe_ref = t.ref AND CAST(g3.groupe_nom AS BINARY) = CAST(t.nom AS BINARY) AND g3.niveau_id = t.niveau_id) = 1 END) IS NOT TRUE
     ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
 
--- ONDE-SACOCHE GUARD 2/37 <item>: niveau unknown. the niveau_id of this class is not in sacoche_niveau; the first such row is named. Nothing was written.
+-- ONDE-SACOCHE GUARD 2/38 <item>: niveau unknown. the niveau_id of this class is not in sacoche_niveau; the first such row is named. Nothing was written.
 -- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
 -- state apply.sql leaves it in, so a run cut anywhere can be run again)
 INSERT INTO onde_sacoche_guard (failed, explanation)
-  SELECT LEFT(CONCAT('GUARD 2/37 ', bad.item, ': niveau unknown'), 64),
-  LEFT(CONCAT('ONDE-SACOCHE GUARD 2/37 ', bad.item, ': niveau unknown. ', bad.detail, ': the niveau_id of this class is not in sacoche_niveau; the first such row is named. Nothing was written.'), 255)
+  SELECT LEFT(CONCAT('GUARD 2/38 ', bad.item, ': niveau unknown'), 64),
+  LEFT(CONCAT('ONDE-SACOCHE GUARD 2/38 ', bad.item, ': niveau unknown. ', bad.detail, ': the niveau_id of this class is not in sacoche_niveau; the first such row is named. Nothing was written.'), 255)
   FROM (SELECT t.item, CONCAT('niveau_id ', t.niveau_id) AS detail FROM onde_sacoche_group_new t
     LEFT JOIN sacoche_niveau ON sacoche_niveau.niveau_id = t.niveau_id
     WHERE t.niveau_id <> 0 AND sacoche_niveau.niveau_id IS NULL
     ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
 
--- ONDE-SACOCHE GUARD 3/37 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the plan's ref and name. Nothing was written.
+-- ONDE-SACOCHE GUARD 3/38 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the plan's ref and name. Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 Mme Ancoli' AS BINARY)))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 3/37 class_rename-75cfc3d095: class changed', 'ONDE-SACOCHE GUARD 3/37 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the plan''s ref and name. Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 3/38 class_rename-75cfc3d095: class changed', 'ONDE-SACOCHE GUARD 3/38 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the plan''s ref and name. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 M. Ancien' AS BINARY))) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 4/37 <item>: login taken. the login of this new pupil is taken (case and accents ignored) by an account that is not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.
+-- ONDE-SACOCHE GUARD 4/38 <item>: login taken. the login of this new pupil is taken (case and accents ignored) by an account that is not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.
 -- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
 -- state apply.sql leaves it in, so a run cut anywhere can be run again)
 INSERT INTO onde_sacoche_guard (failed, explanation)
-  SELECT LEFT(CONCAT('GUARD 4/37 ', bad.item, ': login taken'), 64),
-  LEFT(CONCAT('ONDE-SACOCHE GUARD 4/37 ', bad.item, ': login taken. ', bad.detail, ': the login of this new pupil is taken (case and accents ignored) by an account that is not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
+  SELECT LEFT(CONCAT('GUARD 4/38 ', bad.item, ': login taken'), 64),
+  LEFT(CONCAT('ONDE-SACOCHE GUARD 4/38 ', bad.item, ': login taken. ', bad.detail, ': the login of this new pupil is taken (case and accents ignored) by an account that is not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
   FROM (SELECT t.item, CONCAT('login ', t.user_login) AS detail FROM onde_sacoche_pupil_new t
     JOIN sacoche_user u ON u.user_login = t.user_login
     LEFT JOIN onde_sacoche_group_id c ON c.groupe_type = 'classe' AND c.groupe_ref = t.class_ref
     WHERE (CAST(u.user_reference AS BINARY) <=> CAST(t.user_reference AS BINARY) AND CAST(u.user_profil_sigle AS BINARY) <=> CAST(t.user_profil_sigle AS BINARY) AND CAST(u.user_genre AS BINARY) <=> CAST(t.user_genre AS BINARY) AND CAST(u.user_nom AS BINARY) <=> CAST(t.user_nom AS BINARY) AND CAST(u.user_prenom AS BINARY) <=> CAST(t.user_prenom AS BINARY) AND u.user_naissance_date <=> t.user_naissance_date AND CAST(u.user_email AS BINARY) <=> CAST(t.user_email AS BINARY) AND CAST(u.user_email_origine AS BINARY) <=> CAST(t.user_email_origine AS BINARY) AND CAST(u.user_login AS BINARY) <=> CAST(t.user_login AS BINARY) AND CAST(u.user_password AS BINARY) <=> CAST(t.user_password AS BINARY) AND u.user_sortie_date <=> t.user_sortie_date AND u.eleve_classe_id <=> c.groupe_id) IS NOT TRUE
     ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
 
--- ONDE-SACOCHE GUARD 5/37 <item>: row changed. this account no longer holds the values the plan saw (nor those this script writes); the first such row of the plan is named: make the plan again. Nothing was written.
+-- ONDE-SACOCHE GUARD 5/38 <item>: logins alike. two new pupils have logins SACoche holds for one (utf8_unicode_ci ignores case and accents); the first such row of the plan is named: make the plan again. Nothing was written.
 -- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
 -- state apply.sql leaves it in, so a run cut anywhere can be run again)
 INSERT INTO onde_sacoche_guard (failed, explanation)
-  SELECT LEFT(CONCAT('GUARD 5/37 ', bad.item, ': row changed'), 64),
-  LEFT(CONCAT('ONDE-SACOCHE GUARD 5/37 ', bad.item, ': row changed. ', bad.detail, ': this account no longer holds the values the plan saw (nor those this script writes); the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
+  SELECT LEFT(CONCAT('GUARD 5/38 ', bad.item, ': logins alike'), 64),
+  LEFT(CONCAT('ONDE-SACOCHE GUARD 5/38 ', bad.item, ': logins alike. ', bad.detail, ': two new pupils have logins SACoche holds for one (utf8_unicode_ci ignores case and accents); the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
+  FROM (SELECT t.item, t.detail FROM (SELECT MIN(t.n) AS n, MIN(t.item) AS item, CONCAT('login ', MIN(t.user_login)) AS detail
+      FROM onde_sacoche_pupil_new t GROUP BY t.user_login HAVING COUNT(*) > 1) AS t
+    ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
+
+-- ONDE-SACOCHE GUARD 6/38 <item>: row changed. this account no longer holds the values the plan saw (nor those this script writes); the first such row of the plan is named: make the plan again. Nothing was written.
+-- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
+-- state apply.sql leaves it in, so a run cut anywhere can be run again)
+INSERT INTO onde_sacoche_guard (failed, explanation)
+  SELECT LEFT(CONCAT('GUARD 6/38 ', bad.item, ': row changed'), 64),
+  LEFT(CONCAT('ONDE-SACOCHE GUARD 6/38 ', bad.item, ': row changed. ', bad.detail, ': this account no longer holds the values the plan saw (nor those this script writes); the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
   FROM (SELECT t.item, CONCAT('user_id ', t.user_id) AS detail FROM onde_sacoche_pupil_change t
     LEFT JOIN sacoche_user u ON u.user_id = t.user_id AND CAST(u.user_login AS BINARY) = CAST(t.login AS BINARY) AND u.user_profil_sigle = 'ELV'
     LEFT JOIN onde_sacoche_group_id c ON c.groupe_type = 'classe' AND c.groupe_ref = t.v_eleve_classe_id
     WHERE u.user_id IS NULL OR (((t.c_user_reference = 0 OR CAST(u.user_reference AS BINARY) <=> CAST(t.o_user_reference AS BINARY)) AND (t.c_user_prenom = 0 OR CAST(u.user_prenom AS BINARY) <=> CAST(t.o_user_prenom AS BINARY)) AND (t.c_user_sortie_date = 0 OR u.user_sortie_date <=> t.o_user_sortie_date) AND (t.c_eleve_classe_id = 0 OR u.eleve_classe_id <=> t.o_eleve_classe_id)) IS NOT TRUE AND ((t.c_user_reference = 0 OR CAST(u.user_reference AS BINARY) <=> CAST(t.v_user_reference AS BINARY)) AND (t.c_user_prenom = 0 OR CAST(u.user_prenom AS BINARY) <=> CAST(t.v_user_prenom AS BINARY)) AND (t.c_user_sortie_date = 0 OR u.user_sortie_date <=> t.v_user_sortie_date) AND (t.c_eleve_classe_id = 0 OR u.eleve_classe_id <=> c.groupe_id)) IS NOT TRUE)
     ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
 
--- ONDE-SACOCHE GUARD 6/37 <item>: user changed. this pupil is gone or has another login; the first such row of the plan is named: make the plan again. Nothing was written.
+-- ONDE-SACOCHE GUARD 7/38 <item>: user changed. this pupil is gone or has another login; the first such row of the plan is named: make the plan again. Nothing was written.
 -- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
 -- state apply.sql leaves it in, so a run cut anywhere can be run again)
 INSERT INTO onde_sacoche_guard (failed, explanation)
-  SELECT LEFT(CONCAT('GUARD 6/37 ', bad.item, ': user changed'), 64),
-  LEFT(CONCAT('ONDE-SACOCHE GUARD 6/37 ', bad.item, ': user changed. ', bad.detail, ': this pupil is gone or has another login; the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
+  SELECT LEFT(CONCAT('GUARD 7/38 ', bad.item, ': user changed'), 64),
+  LEFT(CONCAT('ONDE-SACOCHE GUARD 7/38 ', bad.item, ': user changed. ', bad.detail, ': this pupil is gone or has another login; the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
   FROM (SELECT t.item, CONCAT('user_id ', t.user_id) AS detail FROM onde_sacoche_membership t
     LEFT JOIN sacoche_user u ON u.user_id = t.user_id AND CAST(u.user_login AS BINARY) = CAST(t.login AS BINARY) AND u.user_profil_sigle = 'ELV'
     WHERE t.user_id IS NOT NULL AND u.user_id IS NULL
     ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
 
--- ONDE-SACOCHE GUARD 7/37 parent_create-7219b73071: login taken. login noe.aubepine of the new parent is taken (case and accents ignored). Nothing was written.
+-- ONDE-SACOCHE GUARD 8/38 parent_create-7219b73071: login taken. login noe.aubepine of the new parent is taken (case and accents ignored). Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = (((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_reference AS BINARY) = CAST('' AS BINARY) AND CAST(user_profil_sigle AS BINARY) = CAST('TUT' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('F' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('AUBÉPINE' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Noémie' AS BINARY) AND user_naissance_date IS NULL AND CAST(user_email AS BINARY) = CAST('noemie.0@exemple.invalid' AS BINARY) AND CAST(user_email_origine AS BINARY) = CAST('admin' AS BINARY) AND user_login = 'noe.aubepine' AND CAST(user_login AS BINARY) = CAST('noe.aubepine' AS BINARY) AND CAST(user_password AS BINARY) = CAST('82128e3c1bdf718439d8b812acf5a67a' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = 0) = 1)) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 7/37 parent_create-7219b73071: login taken', 'ONDE-SACOCHE GUARD 7/37 parent_create-7219b73071: login taken. login noe.aubepine of the new parent is taken (case and accents ignored). Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 8/38 parent_create-7219b73071: login taken', 'ONDE-SACOCHE GUARD 8/38 parent_create-7219b73071: login taken. login noe.aubepine of the new parent is taken (case and accents ignored). Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'noe.aubepine')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 8/37 parent_create-30c507909a: login taken. login noe.aubepine1 of the new parent is taken (case and accents ignored). Nothing was written.
+-- ONDE-SACOCHE GUARD 9/38 parent_create-30c507909a: login taken. login noe.aubepine1 of the new parent is taken (case and accents ignored). Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = (((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_reference AS BINARY) = CAST('' AS BINARY) AND CAST(user_profil_sigle AS BINARY) = CAST('TUT' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('M' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('AUBÉPINE' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Noé' AS BINARY) AND user_naissance_date IS NULL AND CAST(user_email AS BINARY) = CAST('' AS BINARY) AND CAST(user_email_origine AS BINARY) = CAST('' AS BINARY) AND user_login = 'noe.aubepine1' AND CAST(user_login AS BINARY) = CAST('noe.aubepine1' AS BINARY) AND CAST(user_password AS BINARY) = CAST('c5a5dbada8b8f53cc698998a929b76d4' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = 0) = 1)) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 8/37 parent_create-30c507909a: login taken', 'ONDE-SACOCHE GUARD 8/37 parent_create-30c507909a: login taken. login noe.aubepine1 of the new parent is taken (case and accents ignored). Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 9/38 parent_create-30c507909a: login taken', 'ONDE-SACOCHE GUARD 9/38 parent_create-30c507909a: login taken. login noe.aubepine1 of the new parent is taken (case and accents ignored). Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'noe.aubepine1')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 9/37 parent_create-23bde6f6d2: login taken. login hel.berthelo of the new parent is taken (case and accents ignored). Nothing was written.
+-- ONDE-SACOCHE GUARD 10/38 parent_create-23bde6f6d2: login taken. login hel.berthelo of the new parent is taken (case and accents ignored). Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = (((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_reference AS BINARY) = CAST('' AS BINARY) AND CAST(user_profil_sigle AS BINARY) = CAST('TUT' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('F' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('BERTHELOT-NAÏM' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Héloïse' AS BINARY) AND user_naissance_date IS NULL AND CAST(user_email AS BINARY) = CAST('heloise.1@exemple.invalid' AS BINARY) AND CAST(user_email_origine AS BINARY) = CAST('admin' AS BINARY) AND user_login = 'hel.berthelo' AND CAST(user_login AS BINARY) = CAST('hel.berthelo' AS BINARY) AND CAST(user_password AS BINARY) = CAST('494455e89d9bb27a22e58d6dbf443f11' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = 0) = 1)) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 9/37 parent_create-23bde6f6d2: login taken', 'ONDE-SACOCHE GUARD 9/37 parent_create-23bde6f6d2: login taken. login hel.berthelo of the new parent is taken (case and accents ignored). Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 10/38 parent_create-23bde6f6d2: login taken', 'ONDE-SACOCHE GUARD 10/38 parent_create-23bde6f6d2: login taken. login hel.berthelo of the new parent is taken (case and accents ignored). Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'hel.berthelo')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 10/37 parent_create-e5d3f49006: login taken. login mat.berthelo of the new parent is taken (case and accents ignored). Nothing was written.
+-- ONDE-SACOCHE GUARD 11/38 parent_create-e5d3f49006: login taken. login mat.berthelo of the new parent is taken (case and accents ignored). Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = (((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_reference AS BINARY) = CAST('' AS BINARY) AND CAST(user_profil_sigle AS BINARY) = CAST('TUT' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('M' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('BERTHELOT-NAÏM' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Mathis' AS BINARY) AND user_naissance_date IS NULL AND CAST(user_email AS BINARY) = CAST('' AS BINARY) AND CAST(user_email_origine AS BINARY) = CAST('' AS BINARY) AND user_login = 'mat.berthelo' AND CAST(user_login AS BINARY) = CAST('mat.berthelo' AS BINARY) AND CAST(user_password AS BINARY) = CAST('f941c7dddb863a8977d653de02296f99' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = 0) = 1)) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 10/37 parent_create-e5d3f49006: login taken', 'ONDE-SACOCHE GUARD 10/37 parent_create-e5d3f49006: login taken. login mat.berthelo of the new parent is taken (case and accents ignored). Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 11/38 parent_create-e5d3f49006: login taken', 'ONDE-SACOCHE GUARD 11/38 parent_create-e5d3f49006: login taken. login mat.berthelo of the new parent is taken (case and accents ignored). Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'mat.berthelo')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 11/37 parent_create-2e2f661c35: login taken. login ros.champfle of the new parent is taken (case and accents ignored). Nothing was written.
+-- ONDE-SACOCHE GUARD 12/38 parent_create-2e2f661c35: login taken. login ros.champfle of the new parent is taken (case and accents ignored). Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = (((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_reference AS BINARY) = CAST('' AS BINARY) AND CAST(user_profil_sigle AS BINARY) = CAST('TUT' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('F' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('CHAMPFLEURY' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Rose' AS BINARY) AND user_naissance_date IS NULL AND CAST(user_email AS BINARY) = CAST('rose.2@exemple.invalid' AS BINARY) AND CAST(user_email_origine AS BINARY) = CAST('admin' AS BINARY) AND user_login = 'ros.champfle' AND CAST(user_login AS BINARY) = CAST('ros.champfle' AS BINARY) AND CAST(user_password AS BINARY) = CAST('e420f321cdce97d95ba67af72c4584a6' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = 0) = 1)) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 11/37 parent_create-2e2f661c35: login taken', 'ONDE-SACOCHE GUARD 11/37 parent_create-2e2f661c35: login taken. login ros.champfle of the new parent is taken (case and accents ignored). Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 12/38 parent_create-2e2f661c35: login taken', 'ONDE-SACOCHE GUARD 12/38 parent_create-2e2f661c35: login taken. login ros.champfle of the new parent is taken (case and accents ignored). Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'ros.champfle')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 12/37 parent_create-acb2813a13: login taken. login gae.champfle of the new parent is taken (case and accents ignored). Nothing was written.
+-- ONDE-SACOCHE GUARD 13/38 parent_create-acb2813a13: login taken. login gae.champfle of the new parent is taken (case and accents ignored). Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = (((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_reference AS BINARY) = CAST('' AS BINARY) AND CAST(user_profil_sigle AS BINARY) = CAST('TUT' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('M' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('CHAMPFLEURY' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Gaël' AS BINARY) AND user_naissance_date IS NULL AND CAST(user_email AS BINARY) = CAST('' AS BINARY) AND CAST(user_email_origine AS BINARY) = CAST('' AS BINARY) AND user_login = 'gae.champfle' AND CAST(user_login AS BINARY) = CAST('gae.champfle' AS BINARY) AND CAST(user_password AS BINARY) = CAST('ed657fdc398e3140350200d1e9f9389b' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = 0) = 1)) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 12/37 parent_create-acb2813a13: login taken', 'ONDE-SACOCHE GUARD 12/37 parent_create-acb2813a13: login taken. login gae.champfle of the new parent is taken (case and accents ignored). Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 13/38 parent_create-acb2813a13: login taken', 'ONDE-SACOCHE GUARD 13/38 parent_create-acb2813a13: login taken. login gae.champfle of the new parent is taken (case and accents ignored). Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'gae.champfle')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 13/37 parent_create-576af77964: login taken. login mar.cormoran of the new parent is taken (case and accents ignored). Nothing was written.
+-- ONDE-SACOCHE GUARD 14/38 parent_create-576af77964: login taken. login mar.cormoran of the new parent is taken (case and accents ignored). Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = (((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_reference AS BINARY) = CAST('' AS BINARY) AND CAST(user_profil_sigle AS BINARY) = CAST('TUT' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('F' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('CORMORAN' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Marie-Lou' AS BINARY) AND user_naissance_date IS NULL AND CAST(user_email AS BINARY) = CAST('marie-lou.3@exemple.invalid' AS BINARY) AND CAST(user_email_origine AS BINARY) = CAST('admin' AS BINARY) AND user_login = 'mar.cormoran' AND CAST(user_login AS BINARY) = CAST('mar.cormoran' AS BINARY) AND CAST(user_password AS BINARY) = CAST('9d1c3bff6491b101b924d28d52281621' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = 0) = 1)) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 13/37 parent_create-576af77964: login taken', 'ONDE-SACOCHE GUARD 13/37 parent_create-576af77964: login taken. login mar.cormoran of the new parent is taken (case and accents ignored). Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 14/38 parent_create-576af77964: login taken', 'ONDE-SACOCHE GUARD 14/38 parent_create-576af77964: login taken. login mar.cormoran of the new parent is taken (case and accents ignored). Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'mar.cormoran')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 14/37 parent_create-e0fc370b96: login taken. login ibr.cormoran of the new parent is taken (case and accents ignored). Nothing was written.
+-- ONDE-SACOCHE GUARD 15/38 parent_create-e0fc370b96: login taken. login ibr.cormoran of the new parent is taken (case and accents ignored). Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = (((SELECT COUNT(*) FROM sacoche_user WHERE CAST(user_reference AS BINARY) = CAST('' AS BINARY) AND CAST(user_profil_sigle AS BINARY) = CAST('TUT' AS BINARY) AND CAST(user_genre AS BINARY) = CAST('M' AS BINARY) AND CAST(user_nom AS BINARY) = CAST('CORMORAN' AS BINARY) AND CAST(user_prenom AS BINARY) = CAST('Ibrahim' AS BINARY) AND user_naissance_date IS NULL AND CAST(user_email AS BINARY) = CAST('' AS BINARY) AND CAST(user_email_origine AS BINARY) = CAST('' AS BINARY) AND user_login = 'ibr.cormoran' AND CAST(user_login AS BINARY) = CAST('ibr.cormoran' AS BINARY) AND CAST(user_password AS BINARY) = CAST('c0d36243110714fdd7067af545d86b69' AS BINARY) AND user_sortie_date = '9999-12-31' AND eleve_classe_id = 0) = 1)) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 14/37 parent_create-e0fc370b96: login taken', 'ONDE-SACOCHE GUARD 14/37 parent_create-e0fc370b96: login taken. login ibr.cormoran of the new parent is taken (case and accents ignored). Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 15/38 parent_create-e0fc370b96: login taken', 'ONDE-SACOCHE GUARD 15/38 parent_create-e0fc370b96: login taken. login ibr.cormoran of the new parent is taken (case and accents ignored). Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_user WHERE user_login = 'ibr.cormoran')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 15/37 parent_link-5485772f01: pupil changed. the pupil's account user_id 23 is gone or has another login. Nothing was written.
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 15/37 parent_link-5485772f01: pupil changed', 'ONDE-SACOCHE GUARD 15/37 parent_link-5485772f01: pupil changed. the pupil''s account user_id 23 is gone or has another login. Nothing was written.'
+-- ONDE-SACOCHE GUARD 16/38 parent_link-5485772f01: pupil changed. the pupil's account user_id 23 is gone or has another login. Nothing was written.
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 16/38 parent_link-5485772f01: pupil changed', 'ONDE-SACOCHE GUARD 16/38 parent_link-5485772f01: pupil changed. the pupil''s account user_id 23 is gone or has another login. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 23 AND CAST(user_login AS BINARY) = CAST('noe.berthelo26' AS BINARY) AND user_profil_sigle = 'ELV')) IS NOT TRUE;
 
--- ONDE-SACOCHE GUARD 16/37 parent_link-3b33eb0c99: pupil changed. the pupil's account user_id 45 is gone or has another login. Nothing was written.
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 16/37 parent_link-3b33eb0c99: pupil changed', 'ONDE-SACOCHE GUARD 16/37 parent_link-3b33eb0c99: pupil changed. the pupil''s account user_id 45 is gone or has another login. Nothing was written.'
+-- ONDE-SACOCHE GUARD 17/38 parent_link-3b33eb0c99: pupil changed. the pupil's account user_id 45 is gone or has another login. Nothing was written.
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 17/38 parent_link-3b33eb0c99: pupil changed', 'ONDE-SACOCHE GUARD 17/38 parent_link-3b33eb0c99: pupil changed. the pupil''s account user_id 45 is gone or has another login. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 45 AND CAST(user_login AS BINARY) = CAST('enz.champfle49' AS BINARY) AND user_profil_sigle = 'ELV')) IS NOT TRUE;
 
--- ONDE-SACOCHE GUARD 17/37 parent_link-a1b292ce7d: pupil changed. the pupil's account user_id 36 is gone or has another login. Nothing was written.
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 17/37 parent_link-a1b292ce7d: pupil changed', 'ONDE-SACOCHE GUARD 17/37 parent_link-a1b292ce7d: pupil changed. the pupil''s account user_id 36 is gone or has another login. Nothing was written.'
+-- ONDE-SACOCHE GUARD 18/38 parent_link-a1b292ce7d: pupil changed. the pupil's account user_id 36 is gone or has another login. Nothing was written.
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 18/38 parent_link-a1b292ce7d: pupil changed', 'ONDE-SACOCHE GUARD 18/38 parent_link-a1b292ce7d: pupil changed. the pupil''s account user_id 36 is gone or has another login. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 36 AND CAST(user_login AS BINARY) = CAST('jul.champfle39' AS BINARY) AND user_profil_sigle = 'ELV')) IS NOT TRUE;
 
--- ONDE-SACOCHE GUARD 18/37 parent_link-d8de22fa73: pupil changed. the pupil's account user_id 42 is gone or has another login. Nothing was written.
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 18/37 parent_link-d8de22fa73: pupil changed', 'ONDE-SACOCHE GUARD 18/37 parent_link-d8de22fa73: pupil changed. the pupil''s account user_id 42 is gone or has another login. Nothing was written.'
+-- ONDE-SACOCHE GUARD 19/38 parent_link-d8de22fa73: pupil changed. the pupil's account user_id 42 is gone or has another login. Nothing was written.
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 19/38 parent_link-d8de22fa73: pupil changed', 'ONDE-SACOCHE GUARD 19/38 parent_link-d8de22fa73: pupil changed. the pupil''s account user_id 42 is gone or has another login. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_user WHERE user_id = 42 AND CAST(user_login AS BINARY) = CAST('ine.cormoran46' AS BINARY) AND user_profil_sigle = 'ELV')) IS NOT TRUE;
 
--- ONDE-SACOCHE GUARD 19/37 parent_address-9f64004983: address changed. the address of noe.aubepine is no longer as the plan saw it. Nothing was written.
+-- ONDE-SACOCHE GUARD 20/38 parent_address-9f64004983: address changed. the address of noe.aubepine is no longer as the plan saw it. Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_parent_adresse pa JOIN sacoche_user p ON p.user_id = pa.parent_id WHERE p.user_login = 'noe.aubepine' AND CAST(p.user_login AS BINARY) = CAST('noe.aubepine' AS BINARY) AND p.user_profil_sigle = 'TUT' AND CAST(pa.adresse_ligne1 AS BINARY) = CAST('11 place du Lavoir' AS BINARY) AND CAST(pa.adresse_ligne2 AS BINARY) = CAST('' AS BINARY) AND CAST(pa.adresse_ligne3 AS BINARY) = CAST('' AS BINARY) AND CAST(pa.adresse_ligne4 AS BINARY) = CAST('' AS BINARY) AND CAST(pa.adresse_postal_code AS BINARY) = CAST('14990' AS BINARY) AND CAST(pa.adresse_postal_libelle AS BINARY) = CAST('BOURG-FICTIF' AS BINARY) AND CAST(pa.adresse_pays_nom AS BINARY) = CAST('FRANCE' AS BINARY)))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 19/37 parent_address-9f64004983: address changed', 'ONDE-SACOCHE GUARD 19/37 parent_address-9f64004983: address changed. the address of noe.aubepine is no longer as the plan saw it. Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 20/38 parent_address-9f64004983: address changed', 'ONDE-SACOCHE GUARD 20/38 parent_address-9f64004983: address changed. the address of noe.aubepine is no longer as the plan saw it. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_parent_adresse pa JOIN sacoche_user p ON p.user_id = pa.parent_id WHERE p.user_login = 'noe.aubepine' AND CAST(p.user_login AS BINARY) = CAST('noe.aubepine' AS BINARY) AND p.user_profil_sigle = 'TUT')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 20/37 parent_address-5625062a9b: address changed. the address of noe.aubepine1 is no longer as the plan saw it. Nothing was written.
+-- ONDE-SACOCHE GUARD 21/38 parent_address-5625062a9b: address changed. the address of noe.aubepine1 is no longer as the plan saw it. Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_parent_adresse pa JOIN sacoche_user p ON p.user_id = pa.parent_id WHERE p.user_login = 'noe.aubepine1' AND CAST(p.user_login AS BINARY) = CAST('noe.aubepine1' AS BINARY) AND p.user_profil_sigle = 'TUT' AND CAST(pa.adresse_ligne1 AS BINARY) = CAST('11 place du Lavoir' AS BINARY) AND CAST(pa.adresse_ligne2 AS BINARY) = CAST('' AS BINARY) AND CAST(pa.adresse_ligne3 AS BINARY) = CAST('' AS BINARY) AND CAST(pa.adresse_ligne4 AS BINARY) = CAST('' AS BINARY) AND CAST(pa.adresse_postal_code AS BINARY) = CAST('14990' AS BINARY) AND CAST(pa.adresse_postal_libelle AS BINARY) = CAST('BOURG-FICTIF' AS BINARY) AND CAST(pa.adresse_pays_nom AS BINARY) = CAST('FRANCE' AS BINARY)))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 20/37 parent_address-5625062a9b: address changed', 'ONDE-SACOCHE GUARD 20/37 parent_address-5625062a9b: address changed. the address of noe.aubepine1 is no longer as the plan saw it. Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 21/38 parent_address-5625062a9b: address changed', 'ONDE-SACOCHE GUARD 21/38 parent_address-5625062a9b: address changed. the address of noe.aubepine1 is no longer as the plan saw it. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_parent_adresse pa JOIN sacoche_user p ON p.user_id = pa.parent_id WHERE p.user_login = 'noe.aubepine1' AND CAST(p.user_login AS BINARY) = CAST('noe.aubepine1' AS BINARY) AND p.user_profil_sigle = 'TUT')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 21/37 parent_address-9abe3c57c1: address changed. the address of hel.berthelo is no longer as the plan saw it. Nothing was written.
+-- ONDE-SACOCHE GUARD 22/38 parent_address-9abe3c57c1: address changed. the address of hel.berthelo is no longer as the plan saw it. Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_parent_adresse pa JOIN sacoche_user p ON p.user_id = pa.parent_id WHERE p.user_login = 'hel.berthelo' AND CAST(p.user_login AS BINARY) = CAST('hel.berthelo' AS BINARY) AND p.user_profil_sigle = 'TUT' AND CAST(pa.adresse_ligne1 AS BINARY) = CAST('9 place du Lavoir' AS BINARY) AND CAST(pa.adresse_ligne2 AS BINARY) = CAST('' AS BINARY) AND CAST(pa.adresse_ligne3 AS BINARY) = CAST('' AS BINARY) AND CAST(pa.adresse_ligne4 AS BINARY) = CAST('' AS BINARY) AND CAST(pa.adresse_postal_code AS BINARY) = CAST('14990' AS BINARY) AND CAST(pa.adresse_postal_libelle AS BINARY) = CAST('BOURG-FICTIF' AS BINARY) AND CAST(pa.adresse_pays_nom AS BINARY) = CAST('FRANCE' AS BINARY)))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 21/37 parent_address-9abe3c57c1: address changed', 'ONDE-SACOCHE GUARD 21/37 parent_address-9abe3c57c1: address changed. the address of hel.berthelo is no longer as the plan saw it. Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 22/38 parent_address-9abe3c57c1: address changed', 'ONDE-SACOCHE GUARD 22/38 parent_address-9abe3c57c1: address changed. the address of hel.berthelo is no longer as the plan saw it. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_parent_adresse pa JOIN sacoche_user p ON p.user_id = pa.parent_id WHERE p.user_login = 'hel.berthelo' AND CAST(p.user_login AS BINARY) = CAST('hel.berthelo' AS BINARY) AND p.user_profil_sigle = 'TUT')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 22/37 parent_address-55deeba50b: address changed. the address of mat.berthelo is no longer as the plan saw it. Nothing was written.
+-- ONDE-SACOCHE GUARD 23/38 parent_address-55deeba50b: address changed. the address of mat.berthelo is no longer as the plan saw it. Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_parent_adresse pa JOIN sacoche_user p ON p.user_id = pa.parent_id WHERE p.user_login = 'mat.berthelo' AND CAST(p.user_login AS BINARY) = CAST('mat.berthelo' AS BINARY) AND p.user_profil_sigle = 'TUT' AND CAST(pa.adresse_ligne1 AS BINARY) = CAST('9 place du Lavoir' AS BINARY) AND CAST(pa.adresse_ligne2 AS BINARY) = CAST('' AS BINARY) AND CAST(pa.adresse_ligne3 AS BINARY) = CAST('' AS BINARY) AND CAST(pa.adresse_ligne4 AS BINARY) = CAST('' AS BINARY) AND CAST(pa.adresse_postal_code AS BINARY) = CAST('14990' AS BINARY) AND CAST(pa.adresse_postal_libelle AS BINARY) = CAST('BOURG-FICTIF' AS BINARY) AND CAST(pa.adresse_pays_nom AS BINARY) = CAST('FRANCE' AS BINARY)))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 22/37 parent_address-55deeba50b: address changed', 'ONDE-SACOCHE GUARD 22/37 parent_address-55deeba50b: address changed. the address of mat.berthelo is no longer as the plan saw it. Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 23/38 parent_address-55deeba50b: address changed', 'ONDE-SACOCHE GUARD 23/38 parent_address-55deeba50b: address changed. the address of mat.berthelo is no longer as the plan saw it. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_parent_adresse pa JOIN sacoche_user p ON p.user_id = pa.parent_id WHERE p.user_login = 'mat.berthelo' AND CAST(p.user_login AS BINARY) = CAST('mat.berthelo' AS BINARY) AND p.user_profil_sigle = 'TUT')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 23/37 parent_address-1f49d148bc: address changed. the address of ros.champfle is no longer as the plan saw it. Nothing was written.
+-- ONDE-SACOCHE GUARD 24/38 parent_address-1f49d148bc: address changed. the address of ros.champfle is no longer as the plan saw it. Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_parent_adresse pa JOIN sacoche_user p ON p.user_id = pa.parent_id WHERE p.user_login = 'ros.champfle' AND CAST(p.user_login AS BINARY) = CAST('ros.champfle' AS BINARY) AND p.user_profil_sigle = 'TUT' AND CAST(pa.adresse_ligne1 AS BINARY) = CAST('1 chemin du Moulin Vert' AS BINARY) AND CAST(pa.adresse_ligne2 AS BINARY) = CAST('' AS BINARY) AND CAST(pa.adresse_ligne3 AS BINARY) = CAST('' AS BINARY) AND CAST(pa.adresse_ligne4 AS BINARY) = CAST('' AS BINARY) AND CAST(pa.adresse_postal_code AS BINARY) = CAST('14990' AS BINARY) AND CAST(pa.adresse_postal_libelle AS BINARY) = CAST('BOURG-FICTIF' AS BINARY) AND CAST(pa.adresse_pays_nom AS BINARY) = CAST('FRANCE' AS BINARY)))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 23/37 parent_address-1f49d148bc: address changed', 'ONDE-SACOCHE GUARD 23/37 parent_address-1f49d148bc: address changed. the address of ros.champfle is no longer as the plan saw it. Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 24/38 parent_address-1f49d148bc: address changed', 'ONDE-SACOCHE GUARD 24/38 parent_address-1f49d148bc: address changed. the address of ros.champfle is no longer as the plan saw it. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_parent_adresse pa JOIN sacoche_user p ON p.user_id = pa.parent_id WHERE p.user_login = 'ros.champfle' AND CAST(p.user_login AS BINARY) = CAST('ros.champfle' AS BINARY) AND p.user_profil_sigle = 'TUT')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 24/37 parent_address-0b61fd6154: address changed. the address of gae.champfle is no longer as the plan saw it. Nothing was written.
+-- ONDE-SACOCHE GUARD 25/38 parent_address-0b61fd6154: address changed. the address of gae.champfle is no longer as the plan saw it. Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_parent_adresse pa JOIN sacoche_user p ON p.user_id = pa.parent_id WHERE p.user_login = 'gae.champfle' AND CAST(p.user_login AS BINARY) = CAST('gae.champfle' AS BINARY) AND p.user_profil_sigle = 'TUT' AND CAST(pa.adresse_ligne1 AS BINARY) = CAST('1 chemin du Moulin Vert' AS BINARY) AND CAST(pa.adresse_ligne2 AS BINARY) = CAST('' AS BINARY) AND CAST(pa.adresse_ligne3 AS BINARY) = CAST('' AS BINARY) AND CAST(pa.adresse_ligne4 AS BINARY) = CAST('' AS BINARY) AND CAST(pa.adresse_postal_code AS BINARY) = CAST('14990' AS BINARY) AND CAST(pa.adresse_postal_libelle AS BINARY) = CAST('BOURG-FICTIF' AS BINARY) AND CAST(pa.adresse_pays_nom AS BINARY) = CAST('FRANCE' AS BINARY)))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 24/37 parent_address-0b61fd6154: address changed', 'ONDE-SACOCHE GUARD 24/37 parent_address-0b61fd6154: address changed. the address of gae.champfle is no longer as the plan saw it. Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 25/38 parent_address-0b61fd6154: address changed', 'ONDE-SACOCHE GUARD 25/38 parent_address-0b61fd6154: address changed. the address of gae.champfle is no longer as the plan saw it. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_parent_adresse pa JOIN sacoche_user p ON p.user_id = pa.parent_id WHERE p.user_login = 'gae.champfle' AND CAST(p.user_login AS BINARY) = CAST('gae.champfle' AS BINARY) AND p.user_profil_sigle = 'TUT')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 25/37 parent_address-bd44d3e371: address changed. the address of mar.cormoran is no longer as the plan saw it. Nothing was written.
+-- ONDE-SACOCHE GUARD 26/38 parent_address-bd44d3e371: address changed. the address of mar.cormoran is no longer as the plan saw it. Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_parent_adresse pa JOIN sacoche_user p ON p.user_id = pa.parent_id WHERE p.user_login = 'mar.cormoran' AND CAST(p.user_login AS BINARY) = CAST('mar.cormoran' AS BINARY) AND p.user_profil_sigle = 'TUT' AND CAST(pa.adresse_ligne1 AS BINARY) = CAST('22 impasse des Glycines' AS BINARY) AND CAST(pa.adresse_ligne2 AS BINARY) = CAST('' AS BINARY) AND CAST(pa.adresse_ligne3 AS BINARY) = CAST('' AS BINARY) AND CAST(pa.adresse_ligne4 AS BINARY) = CAST('' AS BINARY) AND CAST(pa.adresse_postal_code AS BINARY) = CAST('14990' AS BINARY) AND CAST(pa.adresse_postal_libelle AS BINARY) = CAST('BOURG-FICTIF' AS BINARY) AND CAST(pa.adresse_pays_nom AS BINARY) = CAST('FRANCE' AS BINARY)))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 25/37 parent_address-bd44d3e371: address changed', 'ONDE-SACOCHE GUARD 25/37 parent_address-bd44d3e371: address changed. the address of mar.cormoran is no longer as the plan saw it. Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 26/38 parent_address-bd44d3e371: address changed', 'ONDE-SACOCHE GUARD 26/38 parent_address-bd44d3e371: address changed. the address of mar.cormoran is no longer as the plan saw it. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_parent_adresse pa JOIN sacoche_user p ON p.user_id = pa.parent_id WHERE p.user_login = 'mar.cormoran' AND CAST(p.user_login AS BINARY) = CAST('mar.cormoran' AS BINARY) AND p.user_profil_sigle = 'TUT')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 26/37 parent_address-6a279e65bb: address changed. the address of ibr.cormoran is no longer as the plan saw it. Nothing was written.
+-- ONDE-SACOCHE GUARD 27/38 parent_address-6a279e65bb: address changed. the address of ibr.cormoran is no longer as the plan saw it. Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_parent_adresse pa JOIN sacoche_user p ON p.user_id = pa.parent_id WHERE p.user_login = 'ibr.cormoran' AND CAST(p.user_login AS BINARY) = CAST('ibr.cormoran' AS BINARY) AND p.user_profil_sigle = 'TUT' AND CAST(pa.adresse_ligne1 AS BINARY) = CAST('22 impasse des Glycines' AS BINARY) AND CAST(pa.adresse_ligne2 AS BINARY) = CAST('' AS BINARY) AND CAST(pa.adresse_ligne3 AS BINARY) = CAST('' AS BINARY) AND CAST(pa.adresse_ligne4 AS BINARY) = CAST('' AS BINARY) AND CAST(pa.adresse_postal_code AS BINARY) = CAST('14990' AS BINARY) AND CAST(pa.adresse_postal_libelle AS BINARY) = CAST('BOURG-FICTIF' AS BINARY) AND CAST(pa.adresse_pays_nom AS BINARY) = CAST('FRANCE' AS BINARY)))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 26/37 parent_address-6a279e65bb: address changed', 'ONDE-SACOCHE GUARD 26/37 parent_address-6a279e65bb: address changed. the address of ibr.cormoran is no longer as the plan saw it. Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 27/38 parent_address-6a279e65bb: address changed', 'ONDE-SACOCHE GUARD 27/38 parent_address-6a279e65bb: address changed. the address of ibr.cormoran is no longer as the plan saw it. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_parent_adresse pa JOIN sacoche_user p ON p.user_id = pa.parent_id WHERE p.user_login = 'ibr.cormoran' AND CAST(p.user_login AS BINARY) = CAST('ibr.cormoran' AS BINARY) AND p.user_profil_sigle = 'TUT')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 27/37 parent_link-4c965271bf: already linked. new parent (noe.aubepine) - new pupil (sal.aubepine), resp_legal_num 1: already linked. Nothing was written.
+-- ONDE-SACOCHE GUARD 28/38 parent_link-4c965271bf: already linked. new parent (noe.aubepine) - new pupil (sal.aubepine), resp_legal_num 1: already linked. Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_jointure_parent_eleve l JOIN sacoche_user p ON p.user_id = l.parent_id JOIN sacoche_user e ON e.user_id = l.eleve_id WHERE p.user_login = 'noe.aubepine' AND CAST(p.user_login AS BINARY) = CAST('noe.aubepine' AS BINARY) AND p.user_profil_sigle = 'TUT' AND e.user_login = 'sal.aubepine' AND CAST(e.user_login AS BINARY) = CAST('sal.aubepine' AS BINARY) AND e.user_profil_sigle = 'ELV' AND l.resp_legal_num = 1))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 27/37 parent_link-4c965271bf: already linked', 'ONDE-SACOCHE GUARD 27/37 parent_link-4c965271bf: already linked. new parent (noe.aubepine) - new pupil (sal.aubepine), resp_legal_num 1: already linked. Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 28/38 parent_link-4c965271bf: already linked', 'ONDE-SACOCHE GUARD 28/38 parent_link-4c965271bf: already linked. new parent (noe.aubepine) - new pupil (sal.aubepine), resp_legal_num 1: already linked. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_jointure_parent_eleve l JOIN sacoche_user p ON p.user_id = l.parent_id JOIN sacoche_user e ON e.user_id = l.eleve_id WHERE p.user_login = 'noe.aubepine' AND CAST(p.user_login AS BINARY) = CAST('noe.aubepine' AS BINARY) AND p.user_profil_sigle = 'TUT' AND e.user_login = 'sal.aubepine' AND CAST(e.user_login AS BINARY) = CAST('sal.aubepine' AS BINARY) AND e.user_profil_sigle = 'ELV')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 28/37 parent_link-b5af0a596e: already linked. new parent (noe.aubepine1) - new pupil (sal.aubepine), resp_legal_num 2: already linked. Nothing was written.
+-- ONDE-SACOCHE GUARD 29/38 parent_link-b5af0a596e: already linked. new parent (noe.aubepine1) - new pupil (sal.aubepine), resp_legal_num 2: already linked. Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_jointure_parent_eleve l JOIN sacoche_user p ON p.user_id = l.parent_id JOIN sacoche_user e ON e.user_id = l.eleve_id WHERE p.user_login = 'noe.aubepine1' AND CAST(p.user_login AS BINARY) = CAST('noe.aubepine1' AS BINARY) AND p.user_profil_sigle = 'TUT' AND e.user_login = 'sal.aubepine' AND CAST(e.user_login AS BINARY) = CAST('sal.aubepine' AS BINARY) AND e.user_profil_sigle = 'ELV' AND l.resp_legal_num = 2))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 28/37 parent_link-b5af0a596e: already linked', 'ONDE-SACOCHE GUARD 28/37 parent_link-b5af0a596e: already linked. new parent (noe.aubepine1) - new pupil (sal.aubepine), resp_legal_num 2: already linked. Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 29/38 parent_link-b5af0a596e: already linked', 'ONDE-SACOCHE GUARD 29/38 parent_link-b5af0a596e: already linked. new parent (noe.aubepine1) - new pupil (sal.aubepine), resp_legal_num 2: already linked. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_jointure_parent_eleve l JOIN sacoche_user p ON p.user_id = l.parent_id JOIN sacoche_user e ON e.user_id = l.eleve_id WHERE p.user_login = 'noe.aubepine1' AND CAST(p.user_login AS BINARY) = CAST('noe.aubepine1' AS BINARY) AND p.user_profil_sigle = 'TUT' AND e.user_login = 'sal.aubepine' AND CAST(e.user_login AS BINARY) = CAST('sal.aubepine' AS BINARY) AND e.user_profil_sigle = 'ELV')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 29/37 parent_link-5485772f01: already linked. new parent (hel.berthelo) - pupil user_id 23 (noe.berthelo26), resp_legal_num 1: already linked. Nothing was written.
+-- ONDE-SACOCHE GUARD 30/38 parent_link-5485772f01: already linked. new parent (hel.berthelo) - pupil user_id 23 (noe.berthelo26), resp_legal_num 1: already linked. Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_jointure_parent_eleve l JOIN sacoche_user p ON p.user_id = l.parent_id JOIN sacoche_user e ON e.user_id = l.eleve_id WHERE p.user_login = 'hel.berthelo' AND CAST(p.user_login AS BINARY) = CAST('hel.berthelo' AS BINARY) AND p.user_profil_sigle = 'TUT' AND e.user_id = 23 AND CAST(e.user_login AS BINARY) = CAST('noe.berthelo26' AS BINARY) AND e.user_profil_sigle = 'ELV' AND l.resp_legal_num = 1))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 29/37 parent_link-5485772f01: already linked', 'ONDE-SACOCHE GUARD 29/37 parent_link-5485772f01: already linked. new parent (hel.berthelo) - pupil user_id 23 (noe.berthelo26), resp_legal_num 1: already linked. Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 30/38 parent_link-5485772f01: already linked', 'ONDE-SACOCHE GUARD 30/38 parent_link-5485772f01: already linked. new parent (hel.berthelo) - pupil user_id 23 (noe.berthelo26), resp_legal_num 1: already linked. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_jointure_parent_eleve l JOIN sacoche_user p ON p.user_id = l.parent_id JOIN sacoche_user e ON e.user_id = l.eleve_id WHERE p.user_login = 'hel.berthelo' AND CAST(p.user_login AS BINARY) = CAST('hel.berthelo' AS BINARY) AND p.user_profil_sigle = 'TUT' AND e.user_id = 23 AND CAST(e.user_login AS BINARY) = CAST('noe.berthelo26' AS BINARY) AND e.user_profil_sigle = 'ELV')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 30/37 parent_link-ef1ea231a6: already linked. new parent (mat.berthelo) - pupil user_id 23 (noe.berthelo26), resp_legal_num 2: already linked. Nothing was written.
+-- ONDE-SACOCHE GUARD 31/38 parent_link-ef1ea231a6: already linked. new parent (mat.berthelo) - pupil user_id 23 (noe.berthelo26), resp_legal_num 2: already linked. Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_jointure_parent_eleve l JOIN sacoche_user p ON p.user_id = l.parent_id JOIN sacoche_user e ON e.user_id = l.eleve_id WHERE p.user_login = 'mat.berthelo' AND CAST(p.user_login AS BINARY) = CAST('mat.berthelo' AS BINARY) AND p.user_profil_sigle = 'TUT' AND e.user_id = 23 AND CAST(e.user_login AS BINARY) = CAST('noe.berthelo26' AS BINARY) AND e.user_profil_sigle = 'ELV' AND l.resp_legal_num = 2))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 30/37 parent_link-ef1ea231a6: already linked', 'ONDE-SACOCHE GUARD 30/37 parent_link-ef1ea231a6: already linked. new parent (mat.berthelo) - pupil user_id 23 (noe.berthelo26), resp_legal_num 2: already linked. Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 31/38 parent_link-ef1ea231a6: already linked', 'ONDE-SACOCHE GUARD 31/38 parent_link-ef1ea231a6: already linked. new parent (mat.berthelo) - pupil user_id 23 (noe.berthelo26), resp_legal_num 2: already linked. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_jointure_parent_eleve l JOIN sacoche_user p ON p.user_id = l.parent_id JOIN sacoche_user e ON e.user_id = l.eleve_id WHERE p.user_login = 'mat.berthelo' AND CAST(p.user_login AS BINARY) = CAST('mat.berthelo' AS BINARY) AND p.user_profil_sigle = 'TUT' AND e.user_id = 23 AND CAST(e.user_login AS BINARY) = CAST('noe.berthelo26' AS BINARY) AND e.user_profil_sigle = 'ELV')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 31/37 parent_link-3b33eb0c99: already linked. new parent (ros.champfle) - pupil user_id 45 (enz.champfle49), resp_legal_num 1: already linked. Nothing was written.
+-- ONDE-SACOCHE GUARD 32/38 parent_link-3b33eb0c99: already linked. new parent (ros.champfle) - pupil user_id 45 (enz.champfle49), resp_legal_num 1: already linked. Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_jointure_parent_eleve l JOIN sacoche_user p ON p.user_id = l.parent_id JOIN sacoche_user e ON e.user_id = l.eleve_id WHERE p.user_login = 'ros.champfle' AND CAST(p.user_login AS BINARY) = CAST('ros.champfle' AS BINARY) AND p.user_profil_sigle = 'TUT' AND e.user_id = 45 AND CAST(e.user_login AS BINARY) = CAST('enz.champfle49' AS BINARY) AND e.user_profil_sigle = 'ELV' AND l.resp_legal_num = 1))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 31/37 parent_link-3b33eb0c99: already linked', 'ONDE-SACOCHE GUARD 31/37 parent_link-3b33eb0c99: already linked. new parent (ros.champfle) - pupil user_id 45 (enz.champfle49), resp_legal_num 1: already linked. Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 32/38 parent_link-3b33eb0c99: already linked', 'ONDE-SACOCHE GUARD 32/38 parent_link-3b33eb0c99: already linked. new parent (ros.champfle) - pupil user_id 45 (enz.champfle49), resp_legal_num 1: already linked. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_jointure_parent_eleve l JOIN sacoche_user p ON p.user_id = l.parent_id JOIN sacoche_user e ON e.user_id = l.eleve_id WHERE p.user_login = 'ros.champfle' AND CAST(p.user_login AS BINARY) = CAST('ros.champfle' AS BINARY) AND p.user_profil_sigle = 'TUT' AND e.user_id = 45 AND CAST(e.user_login AS BINARY) = CAST('enz.champfle49' AS BINARY) AND e.user_profil_sigle = 'ELV')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 32/37 parent_link-a1b292ce7d: already linked. new parent (ros.champfle) - pupil user_id 36 (jul.champfle39), resp_legal_num 1: already linked. Nothing was written.
+-- ONDE-SACOCHE GUARD 33/38 parent_link-a1b292ce7d: already linked. new parent (ros.champfle) - pupil user_id 36 (jul.champfle39), resp_legal_num 1: already linked. Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_jointure_parent_eleve l JOIN sacoche_user p ON p.user_id = l.parent_id JOIN sacoche_user e ON e.user_id = l.eleve_id WHERE p.user_login = 'ros.champfle' AND CAST(p.user_login AS BINARY) = CAST('ros.champfle' AS BINARY) AND p.user_profil_sigle = 'TUT' AND e.user_id = 36 AND CAST(e.user_login AS BINARY) = CAST('jul.champfle39' AS BINARY) AND e.user_profil_sigle = 'ELV' AND l.resp_legal_num = 1))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 32/37 parent_link-a1b292ce7d: already linked', 'ONDE-SACOCHE GUARD 32/37 parent_link-a1b292ce7d: already linked. new parent (ros.champfle) - pupil user_id 36 (jul.champfle39), resp_legal_num 1: already linked. Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 33/38 parent_link-a1b292ce7d: already linked', 'ONDE-SACOCHE GUARD 33/38 parent_link-a1b292ce7d: already linked. new parent (ros.champfle) - pupil user_id 36 (jul.champfle39), resp_legal_num 1: already linked. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_jointure_parent_eleve l JOIN sacoche_user p ON p.user_id = l.parent_id JOIN sacoche_user e ON e.user_id = l.eleve_id WHERE p.user_login = 'ros.champfle' AND CAST(p.user_login AS BINARY) = CAST('ros.champfle' AS BINARY) AND p.user_profil_sigle = 'TUT' AND e.user_id = 36 AND CAST(e.user_login AS BINARY) = CAST('jul.champfle39' AS BINARY) AND e.user_profil_sigle = 'ELV')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 33/37 parent_link-026a87dc1b: already linked. new parent (gae.champfle) - pupil user_id 45 (enz.champfle49), resp_legal_num 2: already linked. Nothing was written.
+-- ONDE-SACOCHE GUARD 34/38 parent_link-026a87dc1b: already linked. new parent (gae.champfle) - pupil user_id 45 (enz.champfle49), resp_legal_num 2: already linked. Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_jointure_parent_eleve l JOIN sacoche_user p ON p.user_id = l.parent_id JOIN sacoche_user e ON e.user_id = l.eleve_id WHERE p.user_login = 'gae.champfle' AND CAST(p.user_login AS BINARY) = CAST('gae.champfle' AS BINARY) AND p.user_profil_sigle = 'TUT' AND e.user_id = 45 AND CAST(e.user_login AS BINARY) = CAST('enz.champfle49' AS BINARY) AND e.user_profil_sigle = 'ELV' AND l.resp_legal_num = 2))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 33/37 parent_link-026a87dc1b: already linked', 'ONDE-SACOCHE GUARD 33/37 parent_link-026a87dc1b: already linked. new parent (gae.champfle) - pupil user_id 45 (enz.champfle49), resp_legal_num 2: already linked. Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 34/38 parent_link-026a87dc1b: already linked', 'ONDE-SACOCHE GUARD 34/38 parent_link-026a87dc1b: already linked. new parent (gae.champfle) - pupil user_id 45 (enz.champfle49), resp_legal_num 2: already linked. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_jointure_parent_eleve l JOIN sacoche_user p ON p.user_id = l.parent_id JOIN sacoche_user e ON e.user_id = l.eleve_id WHERE p.user_login = 'gae.champfle' AND CAST(p.user_login AS BINARY) = CAST('gae.champfle' AS BINARY) AND p.user_profil_sigle = 'TUT' AND e.user_id = 45 AND CAST(e.user_login AS BINARY) = CAST('enz.champfle49' AS BINARY) AND e.user_profil_sigle = 'ELV')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 34/37 parent_link-e63b528127: already linked. new parent (gae.champfle) - pupil user_id 36 (jul.champfle39), resp_legal_num 2: already linked. Nothing was written.
+-- ONDE-SACOCHE GUARD 35/38 parent_link-e63b528127: already linked. new parent (gae.champfle) - pupil user_id 36 (jul.champfle39), resp_legal_num 2: already linked. Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_jointure_parent_eleve l JOIN sacoche_user p ON p.user_id = l.parent_id JOIN sacoche_user e ON e.user_id = l.eleve_id WHERE p.user_login = 'gae.champfle' AND CAST(p.user_login AS BINARY) = CAST('gae.champfle' AS BINARY) AND p.user_profil_sigle = 'TUT' AND e.user_id = 36 AND CAST(e.user_login AS BINARY) = CAST('jul.champfle39' AS BINARY) AND e.user_profil_sigle = 'ELV' AND l.resp_legal_num = 2))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 34/37 parent_link-e63b528127: already linked', 'ONDE-SACOCHE GUARD 34/37 parent_link-e63b528127: already linked. new parent (gae.champfle) - pupil user_id 36 (jul.champfle39), resp_legal_num 2: already linked. Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 35/38 parent_link-e63b528127: already linked', 'ONDE-SACOCHE GUARD 35/38 parent_link-e63b528127: already linked. new parent (gae.champfle) - pupil user_id 36 (jul.champfle39), resp_legal_num 2: already linked. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_jointure_parent_eleve l JOIN sacoche_user p ON p.user_id = l.parent_id JOIN sacoche_user e ON e.user_id = l.eleve_id WHERE p.user_login = 'gae.champfle' AND CAST(p.user_login AS BINARY) = CAST('gae.champfle' AS BINARY) AND p.user_profil_sigle = 'TUT' AND e.user_id = 36 AND CAST(e.user_login AS BINARY) = CAST('jul.champfle39' AS BINARY) AND e.user_profil_sigle = 'ELV')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 35/37 parent_link-d8de22fa73: already linked. new parent (mar.cormoran) - pupil user_id 42 (ine.cormoran46), resp_legal_num 1: already linked. Nothing was written.
+-- ONDE-SACOCHE GUARD 36/38 parent_link-d8de22fa73: already linked. new parent (mar.cormoran) - pupil user_id 42 (ine.cormoran46), resp_legal_num 1: already linked. Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_jointure_parent_eleve l JOIN sacoche_user p ON p.user_id = l.parent_id JOIN sacoche_user e ON e.user_id = l.eleve_id WHERE p.user_login = 'mar.cormoran' AND CAST(p.user_login AS BINARY) = CAST('mar.cormoran' AS BINARY) AND p.user_profil_sigle = 'TUT' AND e.user_id = 42 AND CAST(e.user_login AS BINARY) = CAST('ine.cormoran46' AS BINARY) AND e.user_profil_sigle = 'ELV' AND l.resp_legal_num = 1))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 35/37 parent_link-d8de22fa73: already linked', 'ONDE-SACOCHE GUARD 35/37 parent_link-d8de22fa73: already linked. new parent (mar.cormoran) - pupil user_id 42 (ine.cormoran46), resp_legal_num 1: already linked. Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 36/38 parent_link-d8de22fa73: already linked', 'ONDE-SACOCHE GUARD 36/38 parent_link-d8de22fa73: already linked. new parent (mar.cormoran) - pupil user_id 42 (ine.cormoran46), resp_legal_num 1: already linked. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_jointure_parent_eleve l JOIN sacoche_user p ON p.user_id = l.parent_id JOIN sacoche_user e ON e.user_id = l.eleve_id WHERE p.user_login = 'mar.cormoran' AND CAST(p.user_login AS BINARY) = CAST('mar.cormoran' AS BINARY) AND p.user_profil_sigle = 'TUT' AND e.user_id = 42 AND CAST(e.user_login AS BINARY) = CAST('ine.cormoran46' AS BINARY) AND e.user_profil_sigle = 'ELV')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 36/37 parent_link-8eebac142d: already linked. new parent (ibr.cormoran) - pupil user_id 42 (ine.cormoran46), resp_legal_num 2: already linked. Nothing was written.
+-- ONDE-SACOCHE GUARD 37/38 parent_link-8eebac142d: already linked. new parent (ibr.cormoran) - pupil user_id 42 (ine.cormoran46), resp_legal_num 2: already linked. Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_jointure_parent_eleve l JOIN sacoche_user p ON p.user_id = l.parent_id JOIN sacoche_user e ON e.user_id = l.eleve_id WHERE p.user_login = 'ibr.cormoran' AND CAST(p.user_login AS BINARY) = CAST('ibr.cormoran' AS BINARY) AND p.user_profil_sigle = 'TUT' AND e.user_id = 42 AND CAST(e.user_login AS BINARY) = CAST('ine.cormoran46' AS BINARY) AND e.user_profil_sigle = 'ELV' AND l.resp_legal_num = 2))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 36/37 parent_link-8eebac142d: already linked', 'ONDE-SACOCHE GUARD 36/37 parent_link-8eebac142d: already linked. new parent (ibr.cormoran) - pupil user_id 42 (ine.cormoran46), resp_legal_num 2: already linked. Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 37/38 parent_link-8eebac142d: already linked', 'ONDE-SACOCHE GUARD 37/38 parent_link-8eebac142d: already linked. new parent (ibr.cormoran) - pupil user_id 42 (ine.cormoran46), resp_legal_num 2: already linked. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_jointure_parent_eleve l JOIN sacoche_user p ON p.user_id = l.parent_id JOIN sacoche_user e ON e.user_id = l.eleve_id WHERE p.user_login = 'ibr.cormoran' AND CAST(p.user_login AS BINARY) = CAST('ibr.cormoran' AS BINARY) AND p.user_profil_sigle = 'TUT' AND e.user_id = 42 AND CAST(e.user_login AS BINARY) = CAST('ine.cormoran46' AS BINARY) AND e.user_profil_sigle = 'ELV')) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 37/37 <item>: ref not single. no single class or group with this type and ref; the first such row of the plan is named. Nothing was written.
+-- ONDE-SACOCHE GUARD 38/38 <item>: ref not single. no single class or group with this type and ref; the first such row of the plan is named. Nothing was written.
 -- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
 -- state apply.sql leaves it in, so a run cut anywhere can be run again)
 INSERT INTO onde_sacoche_guard (failed, explanation)
-  SELECT LEFT(CONCAT('GUARD 37/37 ', bad.item, ': ref not single'), 64),
-  LEFT(CONCAT('ONDE-SACOCHE GUARD 37/37 ', bad.item, ': ref not single. ', bad.detail, ': no single class or group with this type and ref; the first such row of the plan is named. Nothing was written.'), 255)
+  SELECT LEFT(CONCAT('GUARD 38/38 ', bad.item, ': ref not single'), 64),
+  LEFT(CONCAT('ONDE-SACOCHE GUARD 38/38 ', bad.item, ': ref not single. ', bad.detail, ': no single class or group with this type and ref; the first such row of the plan is named. Nothing was written.'), 255)
   FROM (SELECT t.item, CONCAT(t.kind, ' ', t.ref) AS detail FROM onde_sacoche_ref_needed t
     LEFT JOIN onde_sacoche_group_id c ON c.groupe_type = t.kind AND c.groupe_ref = t.ref
     WHERE c.n IS NULL OR c.n <> 1

@@ -214,7 +214,7 @@ INSERT INTO onde_sacoche_group_id (groupe_type, groupe_ref, groupe_id, n)
   WHERE g.groupe_type IN ('classe', 'groupe') GROUP BY g.groupe_type, g.groupe_ref;
 
 -- ---------------------------------------------------------------------------------------------------
--- GUARDS: 7 checks, all before the first write (MyISAM cannot roll back).
+-- GUARDS: 8 checks, all before the first write (MyISAM cannot roll back).
 -- A failing guard inserts its key twice into a temporary table whose primary key is that key: the
 -- server answers "ERROR 1062 (23000) at line L: Duplicate entry 'GUARD n/N <item id>: <why>' …", the
 -- client stops there and exits non-zero, nothing has been written. The line L of this file and the
@@ -227,12 +227,12 @@ CREATE TEMPORARY TABLE onde_sacoche_guard (
   explanation VARCHAR(255) CHARACTER SET utf8 NOT NULL
 );
 
--- ONDE-SACOCHE GUARD 1/7 <item>: ref exists. a class or group of this type and ref exists, not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.
+-- ONDE-SACOCHE GUARD 1/8 <item>: ref exists. a class or group of this type and ref exists, not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.
 -- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
 -- state apply.sql leaves it in, so a run cut anywhere can be run again)
 INSERT INTO onde_sacoche_guard (failed, explanation)
-  SELECT LEFT(CONCAT('GUARD 1/7 ', bad.item, ': ref exists'), 64),
-  LEFT(CONCAT('ONDE-SACOCHE GUARD 1/7 ', bad.item, ': ref exists. ', bad.detail, ': a class or group of this type and ref exists, not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
+  SELECT LEFT(CONCAT('GUARD 1/8 ', bad.item, ': ref exists'), 64),
+  LEFT(CONCAT('ONDE-SACOCHE GUARD 1/8 ', bad.item, ': ref exists. ', bad.detail, ': a class or group of this type and ref exists, not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
   FROM (SELECT t.item, CONCAT(t.kind, ' ', t.ref) AS detail FROM onde_sacoche_group_new t
     JOIN onde_sacoche_group_id c ON c.groupe_type = t.kind AND c.groupe_ref = t.ref
     LEFT JOIN sacoche_groupe g ON g.groupe_id = c.groupe_id
@@ -240,66 +240,76 @@ INSERT INTO onde_sacoche_guard (failed, explanation)
       WHERE g3.groupe_type = t.kind AND g3.groupe_ref = t.ref AND CAST(g3.groupe_nom AS BINARY) = CAST(t.nom AS BINARY) AND g3.niveau_id = t.niveau_id) = 1 END) IS NOT TRUE
     ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
 
--- ONDE-SACOCHE GUARD 2/7 <item>: niveau unknown. the niveau_id of this class is not in sacoche_niveau; the first such row is named. Nothing was written.
+-- ONDE-SACOCHE GUARD 2/8 <item>: niveau unknown. the niveau_id of this class is not in sacoche_niveau; the first such row is named. Nothing was written.
 -- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
 -- state apply.sql leaves it in, so a run cut anywhere can be run again)
 INSERT INTO onde_sacoche_guard (failed, explanation)
-  SELECT LEFT(CONCAT('GUARD 2/7 ', bad.item, ': niveau unknown'), 64),
-  LEFT(CONCAT('ONDE-SACOCHE GUARD 2/7 ', bad.item, ': niveau unknown. ', bad.detail, ': the niveau_id of this class is not in sacoche_niveau; the first such row is named. Nothing was written.'), 255)
+  SELECT LEFT(CONCAT('GUARD 2/8 ', bad.item, ': niveau unknown'), 64),
+  LEFT(CONCAT('ONDE-SACOCHE GUARD 2/8 ', bad.item, ': niveau unknown. ', bad.detail, ': the niveau_id of this class is not in sacoche_niveau; the first such row is named. Nothing was written.'), 255)
   FROM (SELECT t.item, CONCAT('niveau_id ', t.niveau_id) AS detail FROM onde_sacoche_group_new t
     LEFT JOIN sacoche_niveau ON sacoche_niveau.niveau_id = t.niveau_id
     WHERE t.niveau_id <> 0 AND sacoche_niveau.niveau_id IS NULL
     ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
 
--- ONDE-SACOCHE GUARD 3/7 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the plan's ref and name. Nothing was written.
+-- ONDE-SACOCHE GUARD 3/8 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the plan's ref and name. Nothing was written.
 -- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
 -- a separate statement, since under LOCK TABLES one statement may not name a table twice)
 SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 Mme Ancoli' AS BINARY)))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 3/7 class_rename-75cfc3d095: class changed', 'ONDE-SACOCHE GUARD 3/7 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the plan''s ref and name. Nothing was written.'
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 3/8 class_rename-75cfc3d095: class changed', 'ONDE-SACOCHE GUARD 3/8 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the plan''s ref and name. Nothing was written.'
   FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 M. Ancien' AS BINARY))) IS NOT TRUE
   AND NOT @onde_sacoche_other_state;
 
--- ONDE-SACOCHE GUARD 4/7 <item>: login taken. the login of this new pupil is taken (case and accents ignored) by an account that is not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.
+-- ONDE-SACOCHE GUARD 4/8 <item>: login taken. the login of this new pupil is taken (case and accents ignored) by an account that is not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.
 -- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
 -- state apply.sql leaves it in, so a run cut anywhere can be run again)
 INSERT INTO onde_sacoche_guard (failed, explanation)
-  SELECT LEFT(CONCAT('GUARD 4/7 ', bad.item, ': login taken'), 64),
-  LEFT(CONCAT('ONDE-SACOCHE GUARD 4/7 ', bad.item, ': login taken. ', bad.detail, ': the login of this new pupil is taken (case and accents ignored) by an account that is not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
+  SELECT LEFT(CONCAT('GUARD 4/8 ', bad.item, ': login taken'), 64),
+  LEFT(CONCAT('ONDE-SACOCHE GUARD 4/8 ', bad.item, ': login taken. ', bad.detail, ': the login of this new pupil is taken (case and accents ignored) by an account that is not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
   FROM (SELECT t.item, CONCAT('login ', t.user_login) AS detail FROM onde_sacoche_pupil_new t
     JOIN sacoche_user u ON u.user_login = t.user_login
     LEFT JOIN onde_sacoche_group_id c ON c.groupe_type = 'classe' AND c.groupe_ref = t.class_ref
     WHERE (CAST(u.user_reference AS BINARY) <=> CAST(t.user_reference AS BINARY) AND CAST(u.user_profil_sigle AS BINARY) <=> CAST(t.user_profil_sigle AS BINARY) AND CAST(u.user_genre AS BINARY) <=> CAST(t.user_genre AS BINARY) AND CAST(u.user_nom AS BINARY) <=> CAST(t.user_nom AS BINARY) AND CAST(u.user_prenom AS BINARY) <=> CAST(t.user_prenom AS BINARY) AND u.user_naissance_date <=> t.user_naissance_date AND CAST(u.user_email AS BINARY) <=> CAST(t.user_email AS BINARY) AND CAST(u.user_email_origine AS BINARY) <=> CAST(t.user_email_origine AS BINARY) AND CAST(u.user_login AS BINARY) <=> CAST(t.user_login AS BINARY) AND CAST(u.user_password AS BINARY) <=> CAST(t.user_password AS BINARY) AND u.user_sortie_date <=> t.user_sortie_date AND u.eleve_classe_id <=> c.groupe_id) IS NOT TRUE
     ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
 
--- ONDE-SACOCHE GUARD 5/7 <item>: row changed. this account no longer holds the values the plan saw (nor those this script writes); the first such row of the plan is named: make the plan again. Nothing was written.
+-- ONDE-SACOCHE GUARD 5/8 <item>: logins alike. two new pupils have logins SACoche holds for one (utf8_unicode_ci ignores case and accents); the first such row of the plan is named: make the plan again. Nothing was written.
 -- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
 -- state apply.sql leaves it in, so a run cut anywhere can be run again)
 INSERT INTO onde_sacoche_guard (failed, explanation)
-  SELECT LEFT(CONCAT('GUARD 5/7 ', bad.item, ': row changed'), 64),
-  LEFT(CONCAT('ONDE-SACOCHE GUARD 5/7 ', bad.item, ': row changed. ', bad.detail, ': this account no longer holds the values the plan saw (nor those this script writes); the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
+  SELECT LEFT(CONCAT('GUARD 5/8 ', bad.item, ': logins alike'), 64),
+  LEFT(CONCAT('ONDE-SACOCHE GUARD 5/8 ', bad.item, ': logins alike. ', bad.detail, ': two new pupils have logins SACoche holds for one (utf8_unicode_ci ignores case and accents); the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
+  FROM (SELECT t.item, t.detail FROM (SELECT MIN(t.n) AS n, MIN(t.item) AS item, CONCAT('login ', MIN(t.user_login)) AS detail
+      FROM onde_sacoche_pupil_new t GROUP BY t.user_login HAVING COUNT(*) > 1) AS t
+    ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
+
+-- ONDE-SACOCHE GUARD 6/8 <item>: row changed. this account no longer holds the values the plan saw (nor those this script writes); the first such row of the plan is named: make the plan again. Nothing was written.
+-- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
+-- state apply.sql leaves it in, so a run cut anywhere can be run again)
+INSERT INTO onde_sacoche_guard (failed, explanation)
+  SELECT LEFT(CONCAT('GUARD 6/8 ', bad.item, ': row changed'), 64),
+  LEFT(CONCAT('ONDE-SACOCHE GUARD 6/8 ', bad.item, ': row changed. ', bad.detail, ': this account no longer holds the values the plan saw (nor those this script writes); the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
   FROM (SELECT t.item, CONCAT('user_id ', t.user_id) AS detail FROM onde_sacoche_pupil_change t
     LEFT JOIN sacoche_user u ON u.user_id = t.user_id AND CAST(u.user_login AS BINARY) = CAST(t.login AS BINARY) AND u.user_profil_sigle = 'ELV'
     LEFT JOIN onde_sacoche_group_id c ON c.groupe_type = 'classe' AND c.groupe_ref = t.v_eleve_classe_id
     WHERE u.user_id IS NULL OR (((t.c_user_reference = 0 OR CAST(u.user_reference AS BINARY) <=> CAST(t.o_user_reference AS BINARY)) AND (t.c_user_prenom = 0 OR CAST(u.user_prenom AS BINARY) <=> CAST(t.o_user_prenom AS BINARY)) AND (t.c_user_sortie_date = 0 OR u.user_sortie_date <=> t.o_user_sortie_date) AND (t.c_eleve_classe_id = 0 OR u.eleve_classe_id <=> t.o_eleve_classe_id)) IS NOT TRUE AND ((t.c_user_reference = 0 OR CAST(u.user_reference AS BINARY) <=> CAST(t.v_user_reference AS BINARY)) AND (t.c_user_prenom = 0 OR CAST(u.user_prenom AS BINARY) <=> CAST(t.v_user_prenom AS BINARY)) AND (t.c_user_sortie_date = 0 OR u.user_sortie_date <=> t.v_user_sortie_date) AND (t.c_eleve_classe_id = 0 OR u.eleve_classe_id <=> c.groupe_id)) IS NOT TRUE)
     ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
 
--- ONDE-SACOCHE GUARD 6/7 <item>: user changed. this pupil is gone or has another login; the first such row of the plan is named: make the plan again. Nothing was written.
+-- ONDE-SACOCHE GUARD 7/8 <item>: user changed. this pupil is gone or has another login; the first such row of the plan is named: make the plan again. Nothing was written.
 -- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
 -- state apply.sql leaves it in, so a run cut anywhere can be run again)
 INSERT INTO onde_sacoche_guard (failed, explanation)
-  SELECT LEFT(CONCAT('GUARD 6/7 ', bad.item, ': user changed'), 64),
-  LEFT(CONCAT('ONDE-SACOCHE GUARD 6/7 ', bad.item, ': user changed. ', bad.detail, ': this pupil is gone or has another login; the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
+  SELECT LEFT(CONCAT('GUARD 7/8 ', bad.item, ': user changed'), 64),
+  LEFT(CONCAT('ONDE-SACOCHE GUARD 7/8 ', bad.item, ': user changed. ', bad.detail, ': this pupil is gone or has another login; the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
   FROM (SELECT t.item, CONCAT('user_id ', t.user_id) AS detail FROM onde_sacoche_membership t
     LEFT JOIN sacoche_user u ON u.user_id = t.user_id AND CAST(u.user_login AS BINARY) = CAST(t.login AS BINARY) AND u.user_profil_sigle = 'ELV'
     WHERE t.user_id IS NOT NULL AND u.user_id IS NULL
     ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
 
--- ONDE-SACOCHE GUARD 7/7 <item>: ref not single. no single class or group with this type and ref; the first such row of the plan is named. Nothing was written.
+-- ONDE-SACOCHE GUARD 8/8 <item>: ref not single. no single class or group with this type and ref; the first such row of the plan is named. Nothing was written.
 -- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
 -- state apply.sql leaves it in, so a run cut anywhere can be run again)
 INSERT INTO onde_sacoche_guard (failed, explanation)
-  SELECT LEFT(CONCAT('GUARD 7/7 ', bad.item, ': ref not single'), 64),
-  LEFT(CONCAT('ONDE-SACOCHE GUARD 7/7 ', bad.item, ': ref not single. ', bad.detail, ': no single class or group with this type and ref; the first such row of the plan is named. Nothing was written.'), 255)
+  SELECT LEFT(CONCAT('GUARD 8/8 ', bad.item, ': ref not single'), 64),
+  LEFT(CONCAT('ONDE-SACOCHE GUARD 8/8 ', bad.item, ': ref not single. ', bad.detail, ': no single class or group with this type and ref; the first such row of the plan is named. Nothing was written.'), 255)
   FROM (SELECT t.item, CONCAT(t.kind, ' ', t.ref) AS detail FROM onde_sacoche_ref_needed t
     LEFT JOIN onde_sacoche_group_id c ON c.groupe_type = t.kind AND c.groupe_ref = t.ref
     WHERE c.n IS NULL OR c.n <> 1
