@@ -23,18 +23,68 @@ from engine.readset import (
 #: the temporary table apply.sql loads the plan's touched logins and refs into, to resolve them by joins
 TOUCHED_KEYS = "onde_sacoche_touched_key"
 
+#: the kinds whose accepted items apply.sql (MySQL) has loaded into its data blocks before the guards
+#: (engine.render.sets_data): their touched keys are read from those tables, not loaded a second time
+IN_DATA_BLOCKS = frozenset(
+    {"update", "reactivate", "deactivate", "create", "membership_add", "membership_remove"}
+)
+#: the data blocks' tables and the class and group id map (engine.render.sets_data, phrases_sets: a
+#: later stage, so spelled again here; tests/unit/test_readset_sql.py checks they agree)
+CHANGES, NEW, MEMBERS, GROUP_IDS = (
+    "onde_sacoche_pupil_change",
+    "onde_sacoche_pupil_new",
+    "onde_sacoche_membership",
+    "onde_sacoche_group_id",
+)
+
+
+#: table → its rows left out of the read set, besides EXCLUDED_SQL's, when apply.sql has them in a data
+#: block: the accounts to change, looked up there by user_id (a key lookup per row, instead of copying
+#: their ids into the touched table)
+BLOCK_EXCLUDED = {
+    "sacoche_user": f"NOT EXISTS (SELECT 1 FROM {CHANGES} t WHERE t.user_id = sacoche_user.user_id)",
+}
+
+
+def blocks_of(items: Iterable[Any]) -> set[str]:
+    """The tables of BLOCK_EXCLUDED whose rows apply.sql finds in a data block: sacoche_user when it
+    has an accepted update, reactivation or deactivation."""
+    kinds = {_kind(i) for i in items if _accepted(i)}
+    return {"sacoche_user"} if kinds & {"update", "reactivate", "deactivate"} else set()
+
+
+def _kind(item: Any) -> str:
+    return str(item["kind"] if isinstance(item, Mapping) else item.kind)
+
+
+def _accepted(item: Any) -> bool:
+    return bool(item.get("accepted") if isinstance(item, Mapping) else getattr(item, "accepted", False))
+
 
 def touched_sql(
-    items: Iterable[Any], literal: Any, batch: int = 2000, *, parents: bool | None = None
+    items: Iterable[Any],
+    literal: Any,
+    batch: int = 2000,
+    *,
+    parents: bool | None = None,
+    data_blocks: bool = True,
 ) -> list[str]:
     """The statements of apply.sql that fill the temporary table of touched keys (``what``: u account,
     g class or group, j membership (user_id, groupe_id), r memberships of a retired group), resolving
     logins and refs in SQL as :func:`read_set_without` resolves them in Python: ids as multi-row INSERTs,
     logins and refs loaded into :data:`TOUCHED_KEYS` (multi-row INSERTs too) and resolved by four joins.
-    The number of statements grows with the bytes of the keys, a few thousand rows per INSERT."""
+    The number of statements grows with the bytes of the keys, a few thousand rows per INSERT.
+
+    With ``data_blocks`` (apply.sql: the pupils' data blocks and the class and group id map exist
+    when the guards run) the accepted items of :data:`IN_DATA_BLOCKS` are not loaded again: their keys
+    are read from those tables by :func:`block_touched_sql`, a statement per family."""
+    items = list(items)
+    covered = [i for i in items if data_blocks and _accepted(i) and _kind(i) in IN_DATA_BLOCKS]
+    if covered:
+        items = [i for i in items if not (_accepted(i) and _kind(i) in IN_DATA_BLOCKS)]
     t = touched(items)
     into = f"INSERT IGNORE INTO {TOUCHED} (what, a, b)"
-    found: list[str] = []
+    found: list[str] = block_touched_sql({_kind(i) for i in covered}, into)
     for what, ids in (("u", t.user_ids), ("g", t.groupe_ids), ("r", t.retired_ids)):
         ordered = sorted(ids)
         for start in range(0, len(ordered), batch):
@@ -56,6 +106,28 @@ def touched_sql(
         found += _touched_keys_sql(keys, into, batch)
     if parents if parents is not None else "sacoche_jointure_parent_eleve" in GUARDED_IN_SQL:
         found += _parent_touched_sql(t, into, literal)
+    return found
+
+
+def block_touched_sql(kinds: set[str], into: str) -> list[str]:
+    """The touched keys of the accepted items already in apply.sql's data blocks, one statement per
+    family, resolved as :func:`read_set_without` resolves them (logins by the UNIQUE index, a group's
+    ref through the id map: sacoche_groupe has no index on its ref). The accounts to change are not
+    copied: the user table's read guard looks them up in their block (:data:`BLOCK_EXCLUDED`)."""
+    found = []
+    member = f"JOIN {GROUP_IDS} c ON c.groupe_type = 'groupe' AND c.groupe_ref = t.ref"
+    if "create" in kinds:
+        found.append(
+            f"{into} SELECT 'u', u.user_id, 0 FROM {NEW} t JOIN sacoche_user u ON u.user_login = t.user_login"
+        )
+    if kinds & {"membership_add", "membership_remove"}:
+        found.append(
+            f"{into} SELECT 'j', t.user_id, c.groupe_id FROM {MEMBERS} t {member} WHERE t.user_id IS NOT NULL"
+        )
+        found.append(
+            f"{into} SELECT 'j', u.user_id, c.groupe_id FROM {MEMBERS} t "
+            f"JOIN sacoche_user u ON u.user_login = t.login {member} WHERE t.user_id IS NULL"
+        )
     return found
 
 
@@ -94,9 +166,14 @@ class ReadGuard:
     setup: tuple[str, ...] = ()
     statement = ""
 
-    def __init__(self, table: str, rows: int, checksum: str, literal: Any) -> None:
+    def __init__(
+        self, table: str, rows: int, checksum: str, literal: Any, *, in_blocks: Iterable[str] = ()
+    ) -> None:
         count, total = checksum_sql(table)
-        where = f" WHERE {EXCLUDED_SQL[table]}" if table in EXCLUDED_SQL else ""
+        excluded = [EXCLUDED_SQL[table]] if table in EXCLUDED_SQL else []
+        if table in in_blocks:
+            excluded.append(BLOCK_EXCLUDED[table])
+        where = f" WHERE {' AND '.join(excluded)}" if excluded else ""
         self.table = table
         self.key = _KEY.format(table=table)
         self.message = (
@@ -163,8 +240,9 @@ class AccountGuard:
 def read_guards(doc: Mapping[str, Any], literal: Any) -> list[Any]:
     """The read-set guards for a plan (none when the plan was made on SQLite, or before read sets)."""
     found = (doc.get("state") or {}).get("read_set") or {}
+    blocks = blocks_of(doc["items"])
     guards: list[Any] = [
-        ReadGuard(table, int(info["rows"]), str(info["checksum"]), literal)
+        ReadGuard(table, int(info["rows"]), str(info["checksum"]), literal, in_blocks=blocks)
         for table, info in found.items()
         if table in GUARDED_IN_SQL and isinstance(info, dict)
     ]

@@ -11,6 +11,17 @@ NEW_STATES = {"group_absent": "group_created", "rename": "renamed", "retire": "r
 
 
 def apply_created(ctx: GuardContext) -> list[Check]:
+    creates = ctx.model.group_creates
+    if ctx.sets:  # MySQL: two set guards over the block of engine.render.phrases_group_sets
+        if not creates:
+            return []
+        text = "a class or group of this type and ref exists, not the one this script creates; the first "
+        text += "such row of the plan is named: make the plan again"
+        guards = [SetCheck("group_create", "ref exists", text, "set_groups_new", ctx.model)]
+        if any(g.niveau_id for g in creates):
+            text = "the niveau_id of this class is not in sacoche_niveau; the first such row is named"
+            guards.append(SetCheck("group_create", "niveau unknown", text, "set_groups_niveau", ctx.model))
+        return guards
     guards = []
     for g in ctx.model.group_creates:
         guards.append(

@@ -30,26 +30,26 @@ DATA = re.compile(
 
 
 def every_other_row(text: str) -> tuple[str, int]:
-    """The script with only the odd rows of each pupil data block: its set statements then do what the
-    full statements do when the client is killed part-way through them (MyISAM keeps what they wrote)."""
-    lines, out, dropped = text.split("\n"), [], 0
-    at = 0
-    while at < len(lines):
-        line = lines[at]
-        out.append(line)
-        at += 1
-        if not DATA.match(line):
+    """The script with only the odd rows of each pupil data block left once its guards passed: its set
+    statements then do what the full statements do when the client is killed part-way through them
+    (MyISAM keeps what they wrote). The blocks are loaded whole, as a run that reaches its guards
+    always has them (the read guards find the touched accounts there)."""
+    tables, dropped = [], 0
+    lines = text.split("\n")
+    for at, line in enumerate(lines):
+        found = DATA.match(line)
+        if not found:
             continue
-        rows = []
-        while True:
-            rows.append(lines[at])
-            at += 1
-            if rows[-1].endswith(";"):
+        tables.append(found.group(1))
+        rows = 0
+        for row in lines[at + 1 :]:
+            rows += 1
+            if row.endswith(";"):
                 break
-        kept = rows[::2]
-        dropped += len(rows) - len(kept)
-        out += [row.rstrip(",;") + "," for row in kept[:-1]] + [kept[-1].rstrip(",;") + ";"]
-    return "\n".join(out), dropped
+        dropped += rows // 2
+    deletes = "".join(f"DELETE FROM {t} WHERE n % 2 = 0;\n" for t in dict.fromkeys(tables))
+    writes = text.index("-- All guards passed")
+    return text[:writes] + deletes + text[writes:], dropped
 
 
 def verified(db: SacocheDatabase, out: Path) -> str:
@@ -160,3 +160,34 @@ def test_verify_gives_a_row_per_item_not_done_unexpected_or_ok(
     rows = _verify_rows(school, out)
     assert all(ok == "1" for _, ok, _ in rows), [r for r in rows if r[1] != "1"]
     assert rows[-1][2] == f"OK: {len(rows) - 1} checks passed"
+
+
+def test_group_creates_cut_part_way_converge_both_ways(school: SacocheDatabase, tmp_path: Path) -> None:
+    """apply.sql killed inside its INSERT of the classes and groups to create (the first row written):
+    run again it finishes (its guard accepts the class it created), once more writes nothing, and
+    revert.sql gives every table back."""
+    out = tmp_path / "plan"
+    doc = plan(school, out)
+    assert sum(i["kind"] in ("class_create", "group_create") and i["accepted"] for i in doc["items"]) >= 2
+    render_sql(out, ["mysql"], revert_deletes_created=True)
+    full = sql_path(out, "mysql", "apply")
+    text = full.read_text(encoding="utf-8")
+    writes = text.index("-- 1. Classes and groups to create")
+    end = text.index(";\n", text.index("INSERT INTO sacoche_groupe", writes)) + 2
+    cut = tmp_path / "cut.sql"
+    cut.write_text(
+        text[:writes] + "DELETE FROM onde_sacoche_group_new WHERE n > 1;\n" + text[writes:end],
+        encoding="utf-8",
+    )
+    original = checksums(school)
+    groups = len(school.query("SELECT groupe_id FROM sacoche_groupe"))
+    assert school.execute_file(cut).returncode == 0
+    assert len(school.query("SELECT groupe_id FROM sacoche_groupe")) == groups + 1  # one written
+    again = school.execute_file(full)
+    assert again.returncode == 0, again.stderr[-600:]
+    assert verified(school, out).startswith("RESULT\t1\tOK")
+    done = checksums(school)
+    assert school.execute_file(full).returncode == 0
+    assert checksums(school) == done
+    assert school.execute_file(sql_path(out, "mysql", "revert")).returncode == 0
+    assert checksums(school) == original

@@ -53,10 +53,30 @@ SET NAMES utf8;
 -- EMPTY_STRING_IS_NULL, ANSI_QUOTES… would change their meaning), and given back at the end.
 SET @onde_sacoche_sql_mode = @@SESSION.sql_mode;
 SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION';
+-- The id map of classes and groups below is a MEMORY table (one hash probe per lookup): the session may
+-- hold a big one while the script runs (max_heap_table_size, given back at the end).
+SET @onde_sacoche_heap = @@SESSION.max_heap_table_size;
+SET SESSION max_heap_table_size = GREATEST(@onde_sacoche_heap, 268435456);
 
--- DATA: the plan's pupil rows, loaded into temporary tables of this session (they need no lock and
--- vanish with the session), a few thousand rows per INSERT. The guards and writes below read them:
--- one set statement per family of rows instead of one per item.
+-- DATA: the plan's rows (classes and groups to create, pupils), loaded into temporary tables of this
+-- session (they need no lock and vanish with the session), a few thousand rows per INSERT. The guards
+-- and writes below read them: one set statement per family of rows instead of one per item.
+
+-- onde_sacoche_group_new: classes (kind classe) and groups (kind groupe) to create: ref, name (nom),
+-- niveau_id (0: none)
+DROP TEMPORARY TABLE IF EXISTS onde_sacoche_group_new;
+CREATE TEMPORARY TABLE onde_sacoche_group_new (
+  n INT NOT NULL PRIMARY KEY,
+  item VARCHAR(40) CHARACTER SET ascii NOT NULL,
+  kind VARCHAR(10) NOT NULL,
+  ref VARCHAR(255) NOT NULL,
+  nom VARCHAR(255) NOT NULL,
+  niveau_id INT NOT NULL,
+  UNIQUE KEY (kind, ref)
+) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
+INSERT INTO onde_sacoche_group_new (n, item, kind, ref, nom, niveau_id) VALUES
+(1, 'class_create-749c789a11', 'classe', '104515_CM2', '[CM2] CM1-CM2 Mme Ég', 30002),
+(2, 'group_create-daa8ebfb92', 'groupe', 'RG_ANGLAIS_RENFORCE', 'Anglais renforcé', 0);
 
 -- onde_sacoche_ref_needed: classes and groups the rows below need to exist once (by type and ref), and
 -- the first item needing each
@@ -187,13 +207,13 @@ LOCK TABLES sacoche_user WRITE, sacoche_user AS u WRITE, sacoche_user AS u2 WRIT
   sacoche_user AS p WRITE, sacoche_user AS e WRITE, sacoche_jointure_parent_eleve WRITE,
   sacoche_jointure_parent_eleve AS l WRITE, sacoche_parent_adresse WRITE, sacoche_parent_adresse AS pa WRITE;
 
--- Every class and group's id and count by type and ref, in a temporary table: the guards on the
--- pupils' rows look classes and groups up there by primary key (sacoche_groupe has no index on its ref).
+-- Every class and group's id and count by type and ref, in a temporary table: the guards (and the
+-- classes and groups to create) look them up there by primary key (sacoche_groupe has no index on its ref).
 DROP TEMPORARY TABLE IF EXISTS onde_sacoche_group_id;
-CREATE TEMPORARY TABLE onde_sacoche_group_id (groupe_type VARCHAR(10) NOT NULL, groupe_ref VARCHAR(255) NOT NULL, groupe_id INT NOT NULL, n INT NOT NULL, PRIMARY KEY (groupe_type, groupe_ref)) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
+CREATE TEMPORARY TABLE onde_sacoche_group_id (groupe_type VARCHAR(10) NOT NULL, groupe_ref VARCHAR(255) NOT NULL, groupe_id INT NOT NULL, n INT NOT NULL, PRIMARY KEY (groupe_type, groupe_ref)) ENGINE=MEMORY DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
 INSERT INTO onde_sacoche_group_id (groupe_type, groupe_ref, groupe_id, n)
   SELECT g.groupe_type, g.groupe_ref, MIN(g.groupe_id), COUNT(*) FROM sacoche_groupe g
-  GROUP BY g.groupe_type, g.groupe_ref;
+  WHERE g.groupe_type IN ('classe', 'groupe') GROUP BY g.groupe_type, g.groupe_ref;
 
 -- ---------------------------------------------------------------------------------------------------
 -- GUARDS: 38 checks, all before the first write (MyISAM cannot roll back).
@@ -209,44 +229,58 @@ CREATE TEMPORARY TABLE onde_sacoche_guard (
   explanation VARCHAR(255) CHARACTER SET utf8 NOT NULL
 );
 
--- ONDE-SACOCHE GUARD 1/38 class_create-749c789a11: ref exists. a classe with ref 104515_CM2 exists already. Nothing was written.
--- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
--- a separate statement, since under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_other_state = (((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2' AND CAST(groupe_nom AS BINARY) = CAST('[CM2] CM1-CM2 Mme Ég' AS BINARY) AND niveau_id = 30002) = 1)) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 1/38 class_create-749c789a11: ref exists', 'ONDE-SACOCHE GUARD 1/38 class_create-749c789a11: ref exists. a classe with ref 104515_CM2 exists already. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_type = 'classe' AND groupe_ref = '104515_CM2')) IS NOT TRUE
-  AND NOT @onde_sacoche_other_state;
-
--- ONDE-SACOCHE GUARD 2/38 class_create-749c789a11: niveau unknown. niveau_id 30002 is not in sacoche_niveau. Nothing was written.
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 2/38 class_create-749c789a11: niveau unknown', 'ONDE-SACOCHE GUARD 2/38 class_create-749c789a11: niveau unknown. niveau_id 30002 is not in sacoche_niveau. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_niveau WHERE niveau_id = 30002)) IS NOT TRUE;
-
--- ONDE-SACOCHE GUARD 3/38 group_create-daa8ebfb92: ref exists. a groupe with ref RG_ANGLAIS_RENFORCE exists already. Nothing was written.
--- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
--- a separate statement, since under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_other_state = (((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_ANGLAIS_RENFORCE' AND CAST(groupe_nom AS BINARY) = CAST('Anglais renforcé' AS BINARY) AND niveau_id = 0) = 1)) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 3/38 group_create-daa8ebfb92: ref exists', 'ONDE-SACOCHE GUARD 3/38 group_create-daa8ebfb92: ref exists. a groupe with ref RG_ANGLAIS_RENFORCE exists already. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (NOT EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_ANGLAIS_RENFORCE')) IS NOT TRUE
-  AND NOT @onde_sacoche_other_state;
-
--- ONDE-SACOCHE GUARD 4/38 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the plan's ref and name. Nothing was written.
--- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
--- a separate statement, since under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 Mme Ancoli' AS BINARY)))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 4/38 class_rename-75cfc3d095: class changed', 'ONDE-SACOCHE GUARD 4/38 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the plan''s ref and name. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 M. Ancien' AS BINARY))) IS NOT TRUE
-  AND NOT @onde_sacoche_other_state;
-
--- ONDE-SACOCHE GUARD 5/38 <item>: login taken. the login of this new pupil is taken (case and accents ignored) by an account that is not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.
+-- ONDE-SACOCHE GUARD 1/38 <item>: ref exists. a class or group of this type and ref exists, not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.
 -- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
 -- state apply.sql leaves it in, so a run cut anywhere can be run again)
 INSERT INTO onde_sacoche_guard (failed, explanation)
-  SELECT LEFT(CONCAT('GUARD 5/38 ', bad.item, ': login taken'), 64),
-  LEFT(CONCAT('ONDE-SACOCHE GUARD 5/38 ', bad.item, ': login taken. ', bad.detail, ': the login of this new pupil is taken (case and accents ignored) by an account that is not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
+  SELECT LEFT(CONCAT('GUARD 1/38 ', bad.item, ': ref exists'), 64),
+  LEFT(CONCAT('ONDE-SACOCHE GUARD 1/38 ', bad.item, ': ref exists. ', bad.detail, ': a class or group of this type and ref exists, not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
+  FROM (SELECT t.item, CONCAT(t.kind, ' ', t.ref) AS detail FROM onde_sacoche_group_new t
+    JOIN onde_sacoche_group_id c ON c.groupe_type = t.kind AND c.groupe_ref = t.ref
+    LEFT JOIN sacoche_groupe g ON g.groupe_id = c.groupe_id
+    WHERE (CASE WHEN c.n = 1 THEN CAST(g.groupe_nom AS BINARY) = CAST(t.nom AS BINARY) AND g.niveau_id = t.niveau_id ELSE (SELECT COUNT(*) FROM sacoche_groupe g3
+      WHERE g3.groupe_type = t.kind AND g3.groupe_ref = t.ref AND CAST(g3.groupe_nom AS BINARY) = CAST(t.nom AS BINARY) AND g3.niveau_id = t.niveau_id) = 1 END) IS NOT TRUE
+    ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
+
+-- ONDE-SACOCHE GUARD 2/38 <item>: niveau unknown. the niveau_id of this class is not in sacoche_niveau; the first such row is named. Nothing was written.
+-- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
+-- state apply.sql leaves it in, so a run cut anywhere can be run again)
+INSERT INTO onde_sacoche_guard (failed, explanation)
+  SELECT LEFT(CONCAT('GUARD 2/38 ', bad.item, ': niveau unknown'), 64),
+  LEFT(CONCAT('ONDE-SACOCHE GUARD 2/38 ', bad.item, ': niveau unknown. ', bad.detail, ': the niveau_id of this class is not in sacoche_niveau; the first such row is named. Nothing was written.'), 255)
+  FROM (SELECT t.item, CONCAT('niveau_id ', t.niveau_id) AS detail FROM onde_sacoche_group_new t
+    LEFT JOIN sacoche_niveau ON sacoche_niveau.niveau_id = t.niveau_id
+    WHERE t.niveau_id <> 0 AND sacoche_niveau.niveau_id IS NULL
+    ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
+
+-- ONDE-SACOCHE GUARD 3/38 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the plan's ref and name. Nothing was written.
+-- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
+-- a separate statement, since under LOCK TABLES one statement may not name a table twice)
+SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 Mme Ancoli' AS BINARY)))) IS TRUE;
+INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 3/38 class_rename-75cfc3d095: class changed', 'ONDE-SACOCHE GUARD 3/38 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the plan''s ref and name. Nothing was written.'
+  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 M. Ancien' AS BINARY))) IS NOT TRUE
+  AND NOT @onde_sacoche_other_state;
+
+-- ONDE-SACOCHE GUARD 4/38 <item>: login taken. the login of this new pupil is taken (case and accents ignored) by an account that is not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.
+-- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
+-- state apply.sql leaves it in, so a run cut anywhere can be run again)
+INSERT INTO onde_sacoche_guard (failed, explanation)
+  SELECT LEFT(CONCAT('GUARD 4/38 ', bad.item, ': login taken'), 64),
+  LEFT(CONCAT('ONDE-SACOCHE GUARD 4/38 ', bad.item, ': login taken. ', bad.detail, ': the login of this new pupil is taken (case and accents ignored) by an account that is not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
   FROM (SELECT t.item, CONCAT('login ', t.user_login) AS detail FROM onde_sacoche_pupil_new t
     JOIN sacoche_user u ON u.user_login = t.user_login
     LEFT JOIN onde_sacoche_group_id c ON c.groupe_type = 'classe' AND c.groupe_ref = t.class_ref
     WHERE (CAST(u.user_reference AS BINARY) <=> CAST(t.user_reference AS BINARY) AND CAST(u.user_profil_sigle AS BINARY) <=> CAST(t.user_profil_sigle AS BINARY) AND CAST(u.user_genre AS BINARY) <=> CAST(t.user_genre AS BINARY) AND CAST(u.user_nom AS BINARY) <=> CAST(t.user_nom AS BINARY) AND CAST(u.user_prenom AS BINARY) <=> CAST(t.user_prenom AS BINARY) AND u.user_naissance_date <=> t.user_naissance_date AND CAST(u.user_email AS BINARY) <=> CAST(t.user_email AS BINARY) AND CAST(u.user_email_origine AS BINARY) <=> CAST(t.user_email_origine AS BINARY) AND CAST(u.user_login AS BINARY) <=> CAST(t.user_login AS BINARY) AND CAST(u.user_password AS BINARY) <=> CAST(t.user_password AS BINARY) AND u.user_sortie_date <=> t.user_sortie_date AND u.eleve_classe_id <=> c.groupe_id) IS NOT TRUE
+    ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
+
+-- ONDE-SACOCHE GUARD 5/38 <item>: logins alike. two new pupils have logins SACoche holds for one (utf8_unicode_ci ignores case and accents); the first such row of the plan is named: make the plan again. Nothing was written.
+-- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
+-- state apply.sql leaves it in, so a run cut anywhere can be run again)
+INSERT INTO onde_sacoche_guard (failed, explanation)
+  SELECT LEFT(CONCAT('GUARD 5/38 ', bad.item, ': logins alike'), 64),
+  LEFT(CONCAT('ONDE-SACOCHE GUARD 5/38 ', bad.item, ': logins alike. ', bad.detail, ': two new pupils have logins SACoche holds for one (utf8_unicode_ci ignores case and accents); the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
+  FROM (SELECT t.item, t.detail FROM (SELECT MIN(t.n) AS n, MIN(t.item) AS item, CONCAT('login ', MIN(t.user_login)) AS detail
+      FROM onde_sacoche_pupil_new t GROUP BY t.user_login HAVING COUNT(*) > 1) AS t
     ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
 
 -- ONDE-SACOCHE GUARD 6/38 <item>: row changed. this account no longer holds the values the plan saw (nor those this script writes); the first such row of the plan is named: make the plan again. Nothing was written.
@@ -512,16 +546,12 @@ DROP TEMPORARY TABLE onde_sacoche_guard;
 
 SET @onde_sacoche_rows = 0;
 
--- 1. Classes and groups to create ------------------------------------------------------------------
--- class_create-749c789a11: classe 104515_CM2 "[CM2] CM1-CM2 Mme Ég"
+-- 1. Classes and groups to create, every row of onde_sacoche_group_new whose type and ref are still
+--    free, in the plan's order ---------------------------------------------------------------------
 INSERT INTO sacoche_groupe (groupe_type, groupe_ref, groupe_nom, niveau_id, groupe_chef_id)
-  SELECT 'classe', '104515_CM2', '[CM2] CM1-CM2 Mme Ég', 30002, 0 FROM DUAL
-  WHERE NOT EXISTS (SELECT 1 FROM sacoche_groupe g WHERE g.groupe_type = 'classe' AND g.groupe_ref = '104515_CM2');
-SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
--- group_create-daa8ebfb92: groupe RG_ANGLAIS_RENFORCE "Anglais renforcé"
-INSERT INTO sacoche_groupe (groupe_type, groupe_ref, groupe_nom, niveau_id, groupe_chef_id)
-  SELECT 'groupe', 'RG_ANGLAIS_RENFORCE', 'Anglais renforcé', 0, 0 FROM DUAL
-  WHERE NOT EXISTS (SELECT 1 FROM sacoche_groupe g WHERE g.groupe_type = 'groupe' AND g.groupe_ref = 'RG_ANGLAIS_RENFORCE');
+  SELECT t.kind, t.ref, t.nom, t.niveau_id, 0 FROM onde_sacoche_group_new t
+  LEFT JOIN onde_sacoche_group_id c ON c.groupe_type = t.kind AND c.groupe_ref = t.ref
+  WHERE c.groupe_id IS NULL ORDER BY t.n;
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 
 -- 2. Classes to rename ------------------------------------------------------------------------------
@@ -533,10 +563,10 @@ SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 -- Every class and group's id by type and ref, in a temporary table (made again: the plan's classes
 -- exist now): the writes below look a class up there by primary key. Not a write to SACoche's tables.
 DROP TEMPORARY TABLE IF EXISTS onde_sacoche_group_id;
-CREATE TEMPORARY TABLE onde_sacoche_group_id (groupe_type VARCHAR(10) NOT NULL, groupe_ref VARCHAR(255) NOT NULL, groupe_id INT NOT NULL, n INT NOT NULL, PRIMARY KEY (groupe_type, groupe_ref)) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
+CREATE TEMPORARY TABLE onde_sacoche_group_id (groupe_type VARCHAR(10) NOT NULL, groupe_ref VARCHAR(255) NOT NULL, groupe_id INT NOT NULL, n INT NOT NULL, PRIMARY KEY (groupe_type, groupe_ref)) ENGINE=MEMORY DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
 INSERT INTO onde_sacoche_group_id (groupe_type, groupe_ref, groupe_id, n)
   SELECT g.groupe_type, g.groupe_ref, MIN(g.groupe_id), COUNT(*) FROM sacoche_groupe g
-  GROUP BY g.groupe_type, g.groupe_ref;
+  WHERE g.groupe_type IN ('classe', 'groupe') GROUP BY g.groupe_type, g.groupe_ref;
 
 -- 3. Pupils to create, every row of onde_sacoche_pupil_new whose login is still free (the class looked
 --    up by ref here, never guessed), in the plan's order --------------------------------------------
@@ -734,5 +764,6 @@ SELECT 'apply.sql done' AS onde_sacoche, 58 AS rows_expected, @onde_sacoche_rows
 -- Now run verify.sql: every line should say ok = 1, the last one RESULT … OK.
 
 UNLOCK TABLES;
-DROP TEMPORARY TABLE IF EXISTS onde_sacoche_ref_needed, onde_sacoche_pupil_change, onde_sacoche_pupil_new, onde_sacoche_membership, onde_sacoche_group_id;
+DROP TEMPORARY TABLE IF EXISTS onde_sacoche_group_new, onde_sacoche_ref_needed, onde_sacoche_pupil_change, onde_sacoche_pupil_new, onde_sacoche_membership, onde_sacoche_group_id;
 SET SESSION sql_mode = @onde_sacoche_sql_mode;
+SET SESSION max_heap_table_size = @onde_sacoche_heap;

@@ -46,6 +46,10 @@ SET NAMES utf8;
 -- EMPTY_STRING_IS_NULL, ANSI_QUOTES… would change their meaning), and given back at the end.
 SET @onde_sacoche_sql_mode = @@SESSION.sql_mode;
 SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION';
+-- The id map of classes and groups below is a MEMORY table (one hash probe per lookup): the session may
+-- hold a big one while the script runs (max_heap_table_size, given back at the end).
+SET @onde_sacoche_heap = @@SESSION.max_heap_table_size;
+SET SESSION max_heap_table_size = GREATEST(@onde_sacoche_heap, 268435456);
 SET SESSION group_concat_max_len = 1000000;
 
 -- DATA: the plan's pupil rows, loaded into temporary tables of this session (they vanish with it), a
@@ -155,10 +159,10 @@ INSERT INTO onde_sacoche_membership (n, item, op, user_id, login, ref) VALUES
 
 -- Every class and group's id and count by type and ref (the checks look classes up there by key).
 DROP TEMPORARY TABLE IF EXISTS onde_sacoche_group_id;
-CREATE TEMPORARY TABLE onde_sacoche_group_id (groupe_type VARCHAR(10) NOT NULL, groupe_ref VARCHAR(255) NOT NULL, groupe_id INT NOT NULL, n INT NOT NULL, PRIMARY KEY (groupe_type, groupe_ref)) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
+CREATE TEMPORARY TABLE onde_sacoche_group_id (groupe_type VARCHAR(10) NOT NULL, groupe_ref VARCHAR(255) NOT NULL, groupe_id INT NOT NULL, n INT NOT NULL, PRIMARY KEY (groupe_type, groupe_ref)) ENGINE=MEMORY DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
 INSERT INTO onde_sacoche_group_id (groupe_type, groupe_ref, groupe_id, n)
   SELECT g.groupe_type, g.groupe_ref, MIN(g.groupe_id), COUNT(*) FROM sacoche_groupe g
-  GROUP BY g.groupe_type, g.groupe_ref;
+  WHERE g.groupe_type IN ('classe', 'groupe') GROUP BY g.groupe_type, g.groupe_ref;
 
 DROP TEMPORARY TABLE IF EXISTS onde_sacoche_verify;
 CREATE TEMPORARY TABLE onde_sacoche_verify (
@@ -427,3 +431,4 @@ INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
 SELECT check_name, ok, details FROM onde_sacoche_verify ORDER BY n;
 DROP TEMPORARY TABLE onde_sacoche_verify, onde_sacoche_pupil_change, onde_sacoche_pupil_new, onde_sacoche_membership, onde_sacoche_group_id;
 SET SESSION sql_mode = @onde_sacoche_sql_mode;
+SET SESSION max_heap_table_size = @onde_sacoche_heap;

@@ -51,6 +51,10 @@ SET NAMES utf8;
 -- EMPTY_STRING_IS_NULL, ANSI_QUOTES… would change their meaning), and given back at the end.
 SET @onde_sacoche_sql_mode = @@SESSION.sql_mode;
 SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION';
+-- The id map of classes and groups below is a MEMORY table (one hash probe per lookup): the session may
+-- hold a big one while the script runs (max_heap_table_size, given back at the end).
+SET @onde_sacoche_heap = @@SESSION.max_heap_table_size;
+SET SESSION max_heap_table_size = GREATEST(@onde_sacoche_heap, 268435456);
 
 -- DATA: the plan's pupil rows, loaded into temporary tables of this session (they need no lock and
 -- vanish with the session), a few thousand rows per INSERT. The guards and writes below read them:
@@ -170,10 +174,10 @@ LOCK TABLES sacoche_user WRITE, sacoche_user AS u WRITE, sacoche_user AS u2 WRIT
 -- Every class and group's id and count by type and ref, in a temporary table: the guards on the
 -- pupils' rows look classes and groups up there by primary key (sacoche_groupe has no index on its ref).
 DROP TEMPORARY TABLE IF EXISTS onde_sacoche_group_id;
-CREATE TEMPORARY TABLE onde_sacoche_group_id (groupe_type VARCHAR(10) NOT NULL, groupe_ref VARCHAR(255) NOT NULL, groupe_id INT NOT NULL, n INT NOT NULL, PRIMARY KEY (groupe_type, groupe_ref)) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
+CREATE TEMPORARY TABLE onde_sacoche_group_id (groupe_type VARCHAR(10) NOT NULL, groupe_ref VARCHAR(255) NOT NULL, groupe_id INT NOT NULL, n INT NOT NULL, PRIMARY KEY (groupe_type, groupe_ref)) ENGINE=MEMORY DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
 INSERT INTO onde_sacoche_group_id (groupe_type, groupe_ref, groupe_id, n)
   SELECT g.groupe_type, g.groupe_ref, MIN(g.groupe_id), COUNT(*) FROM sacoche_groupe g
-  GROUP BY g.groupe_type, g.groupe_ref;
+  WHERE g.groupe_type IN ('classe', 'groupe') GROUP BY g.groupe_type, g.groupe_ref;
 
 -- ---------------------------------------------------------------------------------------------------
 -- GUARDS: 5 checks, all before the first write (MyISAM cannot roll back).
@@ -251,10 +255,10 @@ SET @onde_sacoche_rows = 0;
 -- Every class and group's id by type and ref, in a temporary table: the writes below look a class up
 -- there by primary key (sacoche_groupe has no index on its ref). Not a write to SACoche's tables.
 DROP TEMPORARY TABLE IF EXISTS onde_sacoche_group_id;
-CREATE TEMPORARY TABLE onde_sacoche_group_id (groupe_type VARCHAR(10) NOT NULL, groupe_ref VARCHAR(255) NOT NULL, groupe_id INT NOT NULL, n INT NOT NULL, PRIMARY KEY (groupe_type, groupe_ref)) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
+CREATE TEMPORARY TABLE onde_sacoche_group_id (groupe_type VARCHAR(10) NOT NULL, groupe_ref VARCHAR(255) NOT NULL, groupe_id INT NOT NULL, n INT NOT NULL, PRIMARY KEY (groupe_type, groupe_ref)) ENGINE=MEMORY DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
 INSERT INTO onde_sacoche_group_id (groupe_type, groupe_ref, groupe_id, n)
   SELECT g.groupe_type, g.groupe_ref, MIN(g.groupe_id), COUNT(*) FROM sacoche_groupe g
-  GROUP BY g.groupe_type, g.groupe_ref;
+  WHERE g.groupe_type IN ('classe', 'groupe') GROUP BY g.groupe_type, g.groupe_ref;
 
 -- Removed memberships (rows op = 'r' of onde_sacoche_membership): inserted again ---------------------
 INSERT IGNORE INTO sacoche_jointure_user_groupe (user_id, groupe_id, jointure_pp)
@@ -307,3 +311,4 @@ SELECT 'revert.sql done' AS onde_sacoche, @onde_sacoche_rows AS rows_changed;
 UNLOCK TABLES;
 DROP TEMPORARY TABLE IF EXISTS onde_sacoche_pupil_change, onde_sacoche_pupil_new, onde_sacoche_membership, onde_sacoche_group_id;
 SET SESSION sql_mode = @onde_sacoche_sql_mode;
+SET SESSION max_heap_table_size = @onde_sacoche_heap;
