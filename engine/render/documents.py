@@ -9,19 +9,24 @@ Each document has its own module that builds its view and calls :func:`write_doc
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from engine.plan.planio import private_dir, write_chunks_atomic
 from engine.render.french import markdown_escape, plural
 
-__all__ = ["TEMPLATES", "environment", "private_dir", "write_document"]
+__all__ = ["TEMPLATES", "environment", "escape_all", "filled", "private_dir", "write_document"]
 
 TEMPLATES = Path(__file__).parent / "templates" / "report"
+#: between two values of :func:`escape_all` (escaping leaves it as it is)
+SEPARATOR = "\x00"
+_SPECIAL = re.compile("[&<>'\"]")  # what escaping changes
 
 
 class DocumentEnvironment(Environment):
@@ -51,6 +56,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         bytecode_cache=template_cache(),
+        auto_reload=False,  # the templates are the package's: no stat of each file at every document
     )
     env.filters["md"] = markdown_escape
     env.filters["plural"] = lambda n, one, many: plural(int(n), one, many)
@@ -61,3 +67,29 @@ def write_document(path: Path, template: str, view: Mapping[str, Any]) -> Path:
     """Render ``template`` with ``view`` into ``path`` (a private file), streamed, atomically."""
     chunks: Iterable[str] = environment().get_template(template).generate(view)
     return write_chunks_atomic(path, chunks)
+
+
+# --- rows built in Python (the documents' hot loops) ---------------------------------------------------
+
+
+def escape_all(values: Sequence[Any]) -> list[str]:
+    """``[str(escape(v)) for v in values]`` (what autoescape prints for each value), in one call of
+    ``escape`` on the values joined (one at a time should a value hold the separator)."""
+    if not values:
+        return []
+    try:
+        joined = SEPARATOR.join(values)
+    except TypeError:  # not all text (the builders give text; a hand-edited plan may not)
+        values = list(map(str, values))
+        joined = SEPARATOR.join(values)
+    if _SPECIAL.search(joined) is None:  # most tables: nothing to escape
+        return list(values)
+    if joined.count(SEPARATOR) != len(values) - 1:
+        return [str(escape(value)) for value in values]
+    return str(escape(joined)).split(SEPARATOR)
+
+
+def filled(shape: str, values: Sequence[Any]) -> Markup:
+    """``shape`` (HTML with a ``{}`` per value, literal braces doubled) with ``values`` escaped in it, in
+    order: the HTML of a table's rows (or a sheet's cards) in one ``str.format``."""
+    return Markup(shape.format(*escape_all(values)))
