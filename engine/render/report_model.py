@@ -49,6 +49,7 @@ STRUCTURE_KINDS = (
     "group_retire",
     "archive",
 )
+_PUPIL_KINDS, _STRUCTURE_KINDS = frozenset(PUPIL_KINDS), frozenset(STRUCTURE_KINDS)
 
 # (kind, singular, plural) in the order the summary line gives them.
 PUPIL_PHRASES = (
@@ -186,11 +187,11 @@ def build_view(
             questions[names.classe(item.get("subject", {}).get("classe_ref"))] += 1
             continue
         (accepted if item.get("accepted") else unchecked)[kind] += 1
-        if kind in STRUCTURE_KINDS:
+        if kind in _STRUCTURE_KINDS:
             structure.append(structure_row(item, names))
             if kind == "archive" and archive is None:
                 archive = item
-        if kind not in PUPIL_KINDS:
+        if kind not in _PUPIL_KINDS:
             continue
         if kind == "create" and item.get("accepted"):
             accepted_creates.append(item["id"])

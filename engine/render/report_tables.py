@@ -62,7 +62,7 @@ class Row(NamedTuple):
     value, no newline) and values (not escaped), whether an update moves the pupil to another class, and
     a membership's ``ajout`` or ``retrait`` (what the class's summary line counts)."""
 
-    key: tuple[Any, ...]
+    key: tuple[Any, ...]  # a class's tables: nom, prénom, item id (homonyms in a stable order)
     accepted: bool
     shape: str
     values: tuple[Any, ...]
@@ -101,10 +101,11 @@ def _pupil_row(
     changes but ``skip``'s (before → after)."""
     subject, reason, accepted = item.get("subject", {}), item.get("reason", {}), bool(item.get("accepted"))
     line, how = names.line(reason.get("line")), _how(reason)
+    key = (subject.get("nom", ""), subject.get("prenom", ""), item.get("id", ""))
     values = [
-        item.get("id", ""),
-        subject.get("nom", ""),
-        subject.get("prenom", ""),
+        key[2],
+        key[0],
+        key[1],
         date_fr(subject.get("naissance")),
         item.get("target", {}).get("login") or "—",
     ]
@@ -128,29 +129,24 @@ def _pupil_row(
             count += 1
     shape = STATUS_SHAPE[accepted] + PUPIL_CELL_SHAPE[bool(line)] + how_shape + "</span></td>" + cells
     shape += _changes_shape(count)
-    return Row(_key(item), accepted, shape + "</tr>", tuple(values), moves)
-
-
-def _key(item: Mapping[str, Any]) -> tuple[Any, ...]:
-    """A class's tables are sorted by nom, prénom, then item id (homonyms in a stable order)."""
-    subject = item.get("subject", {})
-    return (subject.get("nom", ""), subject.get("prenom", ""), item.get("id", ""))
+    return Row(key, accepted, shape + "</tr>", tuple(values), moves)
 
 
 def create_row(item: Mapping[str, Any], names: Names) -> Row:
     """Arrivées: status, then :data:`CREATE_SHAPE`'s cells."""
     subject, accepted = item.get("subject", {}), bool(item.get("accepted"))
+    key = (subject.get("nom", ""), subject.get("prenom", ""), item.get("id", ""))
     values = (
-        item.get("id", ""),
-        subject.get("nom", ""),
-        subject.get("prenom", ""),
+        key[2],
+        key[0],
+        key[1],
         date_fr(subject.get("naissance")),
         value_fr("user_genre", item.get("changes", {}).get("user_genre", {}).get("new"), names),
         subject.get("ine") or "—",
         item.get("target", {}).get("login") or "—",
         _text(names.line(item.get("reason", {}).get("line"))),
     )
-    return Row(_key(item), accepted, STATUS_SHAPE[accepted] + CREATE_SHAPE, values)
+    return Row(key, accepted, STATUS_SHAPE[accepted] + CREATE_SHAPE, values)
 
 
 def deactivate_row(item: Mapping[str, Any], names: Names) -> Row:
@@ -160,15 +156,16 @@ def deactivate_row(item: Mapping[str, Any], names: Names) -> Row:
     leaves_on = date_fr(item.get("changes", {}).get("user_sortie_date", {}).get("new"))
     if item.get("reason", {}).get("situation") == "active_without_class":
         leaves_on += " (dans le fichier, mais sans classe)"
+    key = (subject.get("nom", ""), subject.get("prenom", ""), item.get("id", ""))
     values = (
-        item.get("id", ""),
-        subject.get("nom", ""),
-        subject.get("prenom", ""),
+        key[2],
+        key[0],
+        key[1],
         date_fr(subject.get("naissance")),
         item.get("target", {}).get("login") or "—",
         leaves_on,
     )
-    return Row(_key(item), accepted, STATUS_SHAPE[accepted] + DEACTIVATE_SHAPE, values)
+    return Row(key, accepted, STATUS_SHAPE[accepted] + DEACTIVATE_SHAPE, values)
 
 
 def reactivate_row(item: Mapping[str, Any], names: Names) -> Row:
