@@ -16,6 +16,7 @@ from typing import Any
 
 from engine.plan.parents_rules import PARENT_KINDS, SITUATIONS
 from engine.render.french import NO_CLASS, class_sort_key, date_fr, join_fr, plural
+from engine.render.report_parents_rows import PARENT_TABLES
 from engine.state import ACTIVE, ADDRESS_COLUMNS
 
 #: (kind, singular, plural) after « Responsables : » in the summary, in this order
@@ -318,6 +319,8 @@ def parents_view(
         classes.append(
             {"name": name or UNKNOWN_CLASS, "known": bool(name), "line": join_fr(phrases(counts))}
             | {key: groups.get(key, []) for key, _ in GROUPS}
+            # each table's rows, as HTML (engine.render.report_parents_rows)
+            | {f"{key}_html": PARENT_TABLES[key](groups.get(key, [])) for key, _ in GROUPS}
         )
     summary = plan.get("summary", {})
     decide = sum(1 for i in items if i["kind"] == "parent_decide")

@@ -13,6 +13,7 @@ from markupsafe import escape
 
 from engine.render.documents import environment, escape_all, filled
 from engine.render.report import render_reports
+from engine.render.report_parents_rows import PARENT_TABLES
 from engine.render.sheets import cards_html
 
 STATUS = (
@@ -243,3 +244,81 @@ def test_cards_are_the_template_loop_s_cards() -> None:
     ]
     loop = environment().from_string("{% for c in cards %}" + card + "{% endfor %}").render(cards=cards)
     assert cards_html(cards) + "\n" == loop
+
+
+#: the former macros of templates/report/rapport_parents.html and its four row loops' rows
+PARENT_MACROS = (
+    '{% macro etat_p(r) %}<td class="etat"><span class="id">n° {{ r.id }}</span>'
+    '{% if r.accepted %}<span class="coche">coché</span>{% else %}<span class="non-coche">'
+    "non coché</span>{% endif %}</td>{% endmacro %}{% macro responsable(r) %}<b>{{ r.name }}</b>"
+    '<br><span class="discret">{% if r.new_account %}nouveau compte, {% endif %}'
+    "identifiant {{ r.login }}{% if r.line %} · ligne {{ r.line }}{% endif %}{% if r.how %}"
+    ", {{ r.how }}{% endif %}</span>{% endmacro %}{% macro enfants(children) %}"
+    "{% for c in children %}{{ c.prenom }} {{ c.nom }}{% if c.classe %} ({{ c.classe }}"
+    '){% endif %}{% if c.new %} <span class="discret">nouvel élève</span>{% endif %}'
+    "{% if not loop.last %}<br>{% endif %}{% else %}—{% endfor %}{% endmacro %}"
+)
+PARENT_TEMPLATE_ROWS = {
+    "creates": (
+        '<tr{% if not r.accepted %} class="non-coche"{% endif %}>{{ etat_p(r) }}<td><b>{{ r.name }}'
+        '</b><br><span class="discret">identifiant {{ r.login }}</span></td><td>'
+        "{{ enfants(r.children) }}</td><td>{{ r.email }}</td><td>{{ r.line }}</td></tr>"
+    ),
+    "links": (
+        '<tr{% if not r.accepted %} class="non-coche"{% endif %}>{{ etat_p(r) }}<td>'
+        "{{ responsable(r) }}</td><td>{{ r.child.prenom }} {{ r.child.nom }}{% if r.child.classe %}"
+        " ({{ r.child.classe }}){% endif %}{% if not r.child.nom and r.child.login %}"
+        "identifiant {{ r.child.login }}{% endif %}</td><td>{{ r.action }}</td></tr>"
+    ),
+    "details": (
+        '<tr{% if not r.accepted %} class="non-coche"{% endif %}>{{ etat_p(r) }}<td>'
+        '{{ responsable(r) }}</td><td>{% if r.kind == "parent_reactivate" %}'
+        "Retour d'un ancien responsable (sorti le {{ r.left_on }}){% if r.changes %}<br>{% endif %}"
+        '{% endif %}{% if r.changes %}<ul class="changements">{% for ch in r.changes %}<li>'
+        '{{ ch.label }} : {{ ch.old }}<span class="fleche">→</span>{{ ch.new }}</li>{% endfor %}</ul>'
+        '{% elif r.kind != "parent_reactivate" %}—{% endif %}</td></tr>'
+    ),
+    "deactivates": (
+        '<tr{% if not r.accepted %} class="non-coche"{% endif %}>{{ etat_p(r) }}<td>'
+        "{{ responsable(r) }}</td><td>{{ r.why }}{% if r.active_children %}"
+        " : {{ enfants(r.active_children) }}{% elif r.active_count %}"
+        ' ({{ r.active_count|plural("enfant", "enfants") }}){% endif %}</td><td>{{ r.leaves_on }}'
+        "</td></tr>"
+    ),
+}
+
+
+def parent(**row: Any) -> dict[str, Any]:
+    base = {"id": "parent-x1", "accepted": True, "kind": "parent_update", "name": ODD, "login": "p<"}
+    return base | {"new_account": False, "line": None, "how": "", "changes": []} | row
+
+
+def test_parents_rows_are_the_template_loops_rows() -> None:
+    child = {"nom": ODD, "prenom": "Léa", "classe": CLASSE, "login": "l'a", "new": True}
+    plain = {"nom": "", "prenom": "", "classe": "", "login": "x&y", "new": False}
+    change = {"label": "Courriel", "old": "(vide)", "new": "a&b@c"}
+    tables = {
+        "creates": [
+            parent(kind="parent_create", accepted=False, children=[child, plain], email="a<b", line=3),
+            parent(kind="parent_create", children=[], email="(vide)", line=None),
+        ],
+        "links": [
+            parent(kind="parent_link", child=child, action="rattaché(e)", new_account=True, line=4),
+            parent(kind="parent_unlink", child=plain, action="détaché(e)", how="reconnu par son courriel"),
+        ],
+        "details": [
+            parent(changes=[change, change]),
+            parent(kind="parent_reactivate", left_on="04/07/2025", changes=[change]),
+            parent(kind="parent_reactivate", left_on="04/07/2025"),
+            parent(kind="parent_address"),
+        ],
+        "deactivates": [
+            parent(why="plus d'enfant", active_children=[child], active_count=1, leaves_on="—"),
+            parent(why="why", active_children=[], active_count=2, leaves_on="01/09/2026"),
+            parent(why="why", active_children=[], active_count=0, leaves_on="01/09/2026"),
+        ],
+    }
+    for key, rows in tables.items():
+        loop = "{% for r in rows %}" + PARENT_TEMPLATE_ROWS[key] + "\n{% endfor %}"
+        expected = environment().from_string(PARENT_MACROS + loop).render(rows=rows)
+        assert PARENT_TABLES[key](rows) + "\n" == expected, key
