@@ -10,8 +10,9 @@ Each document has its own module that builds its view and calls :func:`write_doc
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,15 @@ def environment() -> Environment:
 def write_document(path: Path, template: str, view: Mapping[str, Any]) -> Path:
     """Render ``template`` with ``view`` into ``path`` (a private file), streamed, atomically."""
     chunks: Iterable[str] = environment().get_template(template).generate(view)
-    return write_chunks_atomic(path, chunks)
+    return write_chunks_atomic(path, _batched(chunks))
+
+
+def _batched(chunks: Iterable[str], size: int = 256) -> Iterator[str]:
+    """The template's output ``size`` pieces at a time, joined: Jinja yields a piece per text and value,
+    and the writer's loop over each cost more than the join (a piece is at most a table's rows)."""
+    pieces = iter(chunks)
+    while batch := list(islice(pieces, size)):
+        yield "".join(batch)
 
 
 # --- rows built in Python (the documents' hot loops) ---------------------------------------------------
