@@ -125,12 +125,16 @@ class _Children:
             if kind in ("create", "update", "reactivate") and subject.get("classe"):
                 for key in _keys(target.get("user_id"), target.get("login")):
                     self.classes.setdefault(key, str(subject["classe"]))
-                    self.names.setdefault(key, self.child(subject | {"user_id": target.get("user_id")}))
+                    if key not in self.names:  # the first item naming a child names it
+                        self.names[key] = self.child(subject | {"user_id": target.get("user_id")})
             if str(kind).startswith("parent_"):
                 found = [*subject.get("children", []), *([subject["child"]] if subject.get("child") else [])]
                 for c in found:
+                    shown = None
                     for key in _keys(c.get("user_id"), c.get("login")):
-                        shown = self.child(c)
+                        if key in self.names and key in self.classes:
+                            continue  # known already: setdefault would keep what is there
+                        shown = shown or self.child(c)
                         if shown["classe"]:
                             self.classes.setdefault(key, shown["classe"])
                         self.names.setdefault(key, shown)
