@@ -5,6 +5,10 @@ any later one such as a letter per family) are templates in ``engine/render/temp
 rendered by one environment (HTML autoescaped, Markdown not; ``md`` and ``plural`` filters) and
 written atomically with the mode of private files (0600, in a 0700 directory): they hold minors' names.
 Each document has its own module that builds its view and calls :func:`write_document`.
+
+A document's hot loops (the rows of the report's tables, the cards of the login sheet) are HTML built in
+Python instead: a *shape* (the template's markup, a ``{}`` per value) filled by :func:`filled`, every
+value escaped as autoescape does, so that the output is the template loop's, byte for byte.
 """
 
 from __future__ import annotations
