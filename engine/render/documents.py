@@ -5,23 +5,33 @@ any later one such as a letter per family) are templates in ``engine/render/temp
 rendered by one environment (HTML autoescaped, Markdown not; ``md`` and ``plural`` filters) and
 written atomically with the mode of private files (0600, in a 0700 directory): they hold minors' names.
 Each document has its own module that builds its view and calls :func:`write_document`.
+
+A document's hot loops (the rows of the report's tables, the cards of the login sheet) are HTML built in
+Python instead: a *shape* (the template's markup, a ``{}`` per value) filled by :func:`filled`, every
+value escaped as autoescape does, so that the output is the template loop's, byte for byte.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from engine.plan.planio import private_dir, write_chunks_atomic
 from engine.render.french import markdown_escape, plural
 
-__all__ = ["TEMPLATES", "environment", "private_dir", "write_document"]
+__all__ = ["TEMPLATES", "environment", "escape_all", "filled", "private_dir", "write_document"]
 
 TEMPLATES = Path(__file__).parent / "templates" / "report"
+#: between two values of :func:`escape_all` (escaping leaves it as it is)
+SEPARATOR = "\x00"
+_SPECIAL = re.compile("[&<>'\"]")  # what escaping changes
 
 
 class DocumentEnvironment(Environment):
@@ -51,6 +61,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         bytecode_cache=template_cache(),
+        auto_reload=False,  # the templates are the package's: no stat of each file at every document
     )
     env.filters["md"] = markdown_escape
     env.filters["plural"] = lambda n, one, many: plural(int(n), one, many)
@@ -60,4 +71,38 @@ def environment() -> Environment:
 def write_document(path: Path, template: str, view: Mapping[str, Any]) -> Path:
     """Render ``template`` with ``view`` into ``path`` (a private file), streamed, atomically."""
     chunks: Iterable[str] = environment().get_template(template).generate(view)
-    return write_chunks_atomic(path, chunks)
+    return write_chunks_atomic(path, _batched(chunks))
+
+
+def _batched(chunks: Iterable[str], size: int = 256) -> Iterator[str]:
+    """The template's output ``size`` pieces at a time, joined: Jinja yields a piece per text and value,
+    and the writer's loop over each cost more than the join (a piece is at most a table's rows)."""
+    pieces = iter(chunks)
+    while batch := list(islice(pieces, size)):
+        yield "".join(batch)
+
+
+# --- rows built in Python (the documents' hot loops) ---------------------------------------------------
+
+
+def escape_all(values: Sequence[Any]) -> list[str]:
+    """``[str(escape(v)) for v in values]`` (what autoescape prints for each value), in one call of
+    ``escape`` on the values joined (one at a time should a value hold the separator)."""
+    if not values:
+        return []
+    try:
+        joined = SEPARATOR.join(values)
+    except TypeError:  # not all text (the builders give text; a hand-edited plan may not)
+        values = list(map(str, values))
+        joined = SEPARATOR.join(values)
+    if _SPECIAL.search(joined) is None:  # most tables: nothing to escape
+        return list(values)
+    if joined.count(SEPARATOR) != len(values) - 1:
+        return [str(escape(value)) for value in values]
+    return str(escape(joined)).split(SEPARATOR)
+
+
+def filled(shape: str, values: Sequence[Any]) -> Markup:
+    """``shape`` (HTML with a ``{}`` per value, literal braces doubled) with ``values`` escaped in it, in
+    order: the HTML of a table's rows (or a sheet's cards) in one ``str.format``."""
+    return Markup(shape.format(*escape_all(values)))

@@ -10,6 +10,8 @@ The pieces, one module each (a new document adds its own module beside them):
 
 - :mod:`~engine.render.report_model` — the report's view of the plan (summary, questions, one section
   per class), from the rows of :mod:`~engine.render.report_rows`;
+- :mod:`~engine.render.report_tables` and :mod:`~engine.render.report_parents_rows` — the rows of the
+  report's tables as HTML, built in Python (its hot loops; the page itself is a template);
 - :mod:`~engine.render.report_fr` — the tool's English (guards, warnings, the matcher) in French;
 - :mod:`~engine.render.french` — French wording shared by every document (plurals, dates, class order);
 - :mod:`~engine.render.documents` — the Jinja environment and private writing shared by every document;

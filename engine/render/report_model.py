@@ -36,7 +36,8 @@ from engine.render.report_fr import (
     warning_fr,
 )
 from engine.render.report_parents import PARENT_KINDS, parents_view
-from engine.render.report_rows import Names, changes_class, decision_row, pupil_row, structure_row
+from engine.render.report_rows import Names, decision_row, structure_row
+from engine.render.report_tables import ROW_BUILDERS, Row, membership_row, structure_html, table_html
 from engine.render.sheets import SHEET_FILE, notice_fr, sheet_cards
 
 PUPIL_KINDS = ("create", "deactivate", "reactivate", "update", "membership_add", "membership_remove")
@@ -48,6 +49,7 @@ STRUCTURE_KINDS = (
     "group_retire",
     "archive",
 )
+_PUPIL_KINDS, _STRUCTURE_KINDS = frozenset(PUPIL_KINDS), frozenset(STRUCTURE_KINDS)
 
 # (kind, singular, plural) in the order the summary line gives them.
 PUPIL_PHRASES = (
@@ -93,23 +95,23 @@ def structure_phrases(counts: Mapping[str, int]) -> list[str]:
     return [plural(counts[k], one, many) for k, one, many in STRUCTURE_PHRASES if counts.get(k)]
 
 
-def counted(rows: list[Mapping[str, Any]], one: str, many: str) -> str:
+def counted(rows: list[Row], one: str, many: str) -> str:
     """« 2 départs (dont 1 non coché) »: every line of a table is counted, the unchecked ones said."""
     text = plural(len(rows), one, many)
-    unchecked = sum(1 for r in rows if not r["accepted"])
+    unchecked = sum(1 for r in rows if not r.accepted)
     if unchecked:
         text += f" (dont {unchecked} non coché{'s' if unchecked > 1 else ''})"
     return text
 
 
 def class_lines(
-    groups: Mapping[str, list[dict[str, Any]]], stats: Mapping[str, Any] | None, questions: int
+    groups: Mapping[str, list[Row]], stats: Mapping[str, Any] | None, questions: int
 ) -> dict[str, str]:
     """A class's counts, each the number of lines of its table. ``in_file``: the pupils of the file by
     what happens to them (new, updated, back, to decide, unchanged: they add up to the class's pupils);
     ``out_of_file``: departures; ``groups``: group memberships."""
     updates = groups.get("update", [])
-    moved = sum(1 for r in updates if r["moves"])
+    moved = sum(1 for r in updates if r.moves)
     parts = []
     if groups.get("create"):
         parts.append(counted(groups["create"], "nouvel élève", "nouveaux élèves"))
@@ -134,8 +136,8 @@ def class_lines(
     elif parts:
         in_file = f"Dans le fichier : {join_fr(parts)}"
     members = groups.get("memberships", [])
-    adds = [r for r in members if r["action"] == "ajout"]
-    removes = [r for r in members if r["action"] == "retrait"]
+    adds = [r for r in members if r.action == "ajout"]
+    removes = [r for r in members if r.action == "retrait"]
     group_parts = [
         counted(rows, one, many)
         for rows, one, many in (
@@ -151,14 +153,9 @@ def class_lines(
     }
 
 
-def _pupil_order(row: Mapping[str, Any]) -> tuple[str, str, str]:
-    """A class's other tables: by nom, prénom, then item id (homonyms in a stable order)."""
-    return (row["nom"], row["prenom"], row["id"])
-
-
-def _membership_order(row: Mapping[str, Any]) -> tuple[str, str, str, str, str]:
-    """A class's group table: by group, additions first, then by pupil."""
-    return (row["groupe"], row["action"], row["nom"], row["prenom"], row["id"])
+def _row_order(row: Row) -> tuple[Any, ...]:
+    """A table's order: its :class:`~engine.render.report_tables.Row`'s key (stable for equal keys)."""
+    return row.key
 
 
 def build_view(
@@ -180,8 +177,9 @@ def build_view(
     decisions: list[Mapping[str, Any]] = []
     structure: list[dict[str, Any]] = []
     accepted_creates: list[str] = []
-    by_class: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
-    loose_members: list[dict[str, Any]] = []
+    by_class: dict[str, dict[str, list[Row]]] = defaultdict(lambda: defaultdict(list))
+    loose_members: list[Row] = []
+    archive: Mapping[str, Any] | None = None
     for item in items:  # one pass: counts, questions, structure rows, and each pupil row in its class
         kind = item.get("kind")
         if kind == "decide":
@@ -189,25 +187,29 @@ def build_view(
             questions[names.classe(item.get("subject", {}).get("classe_ref"))] += 1
             continue
         (accepted if item.get("accepted") else unchecked)[kind] += 1
-        if kind in STRUCTURE_KINDS:
+        if kind in _STRUCTURE_KINDS:
             structure.append(structure_row(item, names))
-        if kind not in PUPIL_KINDS:
+            if kind == "archive" and archive is None:
+                archive = item
+        if kind not in _PUPIL_KINDS:
             continue
         if kind == "create" and item.get("accepted"):
             accepted_creates.append(item["id"])
-        elif kind == "update" and changes_class(item):
-            moves[bool(item.get("accepted"))] += 1
         if kind.startswith("membership_"):
             classe = names.class_of_member(item)
+            row = membership_row(item, names)
             if classe is None:
-                loose_members.append(pupil_row(item, names))
+                loose_members.append(row)
                 continue
-            by_class[classe]["memberships"].append(pupil_row(item, names))
+            by_class[classe]["memberships"].append(row)
         else:
             classe = str(item.get("subject", {}).get("classe") or NO_CLASS)
             if kind == "deactivate":
                 classe = names.renamed.get(classe, classe)
-            by_class[classe][kind].append(pupil_row(item, names))
+            row = ROW_BUILDERS[kind](item, names)
+            if row.moves:
+                moves[row.accepted] += 1
+            by_class[classe][kind].append(row)
     unchecked_parts = pupil_phrases(unchecked, moves[False]) + structure_phrases(unchecked)
     # parent items were only counted above (kinds no pupil phrase names): the parents' part is theirs
     parents = None
@@ -229,8 +231,8 @@ def build_view(
     classes = []
     for name in sorted(by_class, key=class_sort_key):
         groups = by_class[name]
-        for kind, rows in groups.items():
-            rows.sort(key=_membership_order if kind == "memberships" else _pupil_order)
+        for rows in groups.values():
+            rows.sort(key=_row_order)
         members = groups.get("memberships", [])
         classes.append(
             {
@@ -238,17 +240,18 @@ def build_view(
                 "label": labels.get(name, ""),
                 "formerly": formerly.get(name, []),
                 **class_lines(groups, stats.get(name), questions.get(name, 0)),
-                "creates": groups.get("create", []),
-                "deactivates": groups.get("deactivate", []),
-                "reactivates": groups.get("reactivate", []),
-                "updates": groups.get("update", []),
-                "memberships": members,
+                # each table's rows, as HTML (engine.render.report_tables)
+                "creates": table_html(groups.get("create", [])),
+                "deactivates": table_html(groups.get("deactivate", [])),
+                "reactivates": table_html(groups.get("reactivate", [])),
+                "updates": table_html(groups.get("update", [])),
+                "memberships": table_html(members),
                 "stats": stats.get(name),
                 "counts": {k: len(groups.get(k, [])) for k in PUPIL_KINDS[:4]}
                 | {"memberships": len(members)},
             }
         )
-    loose_members.sort(key=lambda r: (r["groupe"], r["action"], r["nom"], r["prenom"]))  # then plan order
+    loose_members.sort(key=lambda r: r.key[:4])  # by group, action, nom, prénom, then plan order
 
     # the rest ----------------------------------------------------------------------------------------
     holds = [
@@ -291,7 +294,7 @@ def build_view(
         + (parents["unchecked_count"] if parents else 0),
         "unchanged": summary.get("unchanged"),
         "without_class": _without_class(plan),
-        "archive": _archive_line(items),
+        "archive": _archive_line(archive),
         "held": any(not h["allowed"] for h in holds),
         "holds": [h for h in holds if not h["allowed"]],
         "hold_blocks": hold_blocks([h for h in holds if not h["allowed"]]),
@@ -300,9 +303,9 @@ def build_view(
         "stale": [stale_fr(str(s)) for s in plan.get("stale_decisions", [])],
         "warnings": [warning_fr(str(w)) for w in plan.get("warnings", [])],
         "sheet_notice": notice_fr(plan.get("login_sheet")),
-        "structure": structure,
+        "structure": structure_html(structure),
         "left_alone": left_alone,
-        "loose_members": loose_members,
+        "loose_members": table_html(loose_members),
         "structure_page": bool(structure or left_alone["classes"] or left_alone["groups"] or loose_members),
         "classes": classes,
         "new_pupils": len(accepted_creates),
@@ -313,16 +316,16 @@ def build_view(
     }
 
 
-def _archive_line(items: Iterable[Mapping[str, Any]]) -> str | None:
-    """What the report says of SACoche's archive of the imported file (row Onde of sacoche_siecle_import)."""
-    for item in items:
-        if item.get("kind") == "archive":
-            what = "sera gardé" if item.get("accepted") else "ne sera pas gardé (non coché)"
-            return (
-                f"Le fichier importé {what} dans l'archive de SACoche, comme le fait son propre import "
-                "(SACoche y relit les libellés des classes pour le livret scolaire)"
-            )
-    return None
+def _archive_line(item: Mapping[str, Any] | None) -> str | None:
+    """What the report says of SACoche's archive of the imported file (row Onde of sacoche_siecle_import),
+    from the plan's first ``archive`` item (None without one)."""
+    if item is None:
+        return None
+    what = "sera gardé" if item.get("accepted") else "ne sera pas gardé (non coché)"
+    return (
+        f"Le fichier importé {what} dans l'archive de SACoche, comme le fait son propre import "
+        "(SACoche y relit les libellés des classes pour le livret scolaire)"
+    )
 
 
 def _without_class(plan: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from engine.plan.parents_rules import PARENT_KINDS, SITUATIONS
 from engine.render.french import NO_CLASS, class_sort_key, date_fr, join_fr, plural
+from engine.render.report_parents_rows import PARENT_TABLES
 from engine.state import ACTIVE, ADDRESS_COLUMNS
 
 #: (kind, singular, plural) after « Responsables : » in the summary, in this order
@@ -124,12 +125,16 @@ class _Children:
             if kind in ("create", "update", "reactivate") and subject.get("classe"):
                 for key in _keys(target.get("user_id"), target.get("login")):
                     self.classes.setdefault(key, str(subject["classe"]))
-                    self.names.setdefault(key, self.child(subject | {"user_id": target.get("user_id")}))
+                    if key not in self.names:  # the first item naming a child names it
+                        self.names[key] = self.child(subject | {"user_id": target.get("user_id")})
             if str(kind).startswith("parent_"):
                 found = [*subject.get("children", []), *([subject["child"]] if subject.get("child") else [])]
                 for c in found:
+                    shown = None
                     for key in _keys(c.get("user_id"), c.get("login")):
-                        shown = self.child(c)
+                        if key in self.names and key in self.classes:
+                            continue  # known already: setdefault would keep what is there
+                        shown = shown or self.child(c)
                         if shown["classe"]:
                             self.classes.setdefault(key, shown["classe"])
                         self.names.setdefault(key, shown)
@@ -318,6 +323,8 @@ def parents_view(
         classes.append(
             {"name": name or UNKNOWN_CLASS, "known": bool(name), "line": join_fr(phrases(counts))}
             | {key: groups.get(key, []) for key, _ in GROUPS}
+            # each table's rows, as HTML (engine.render.report_parents_rows)
+            | {f"{key}_html": PARENT_TABLES[key](groups.get(key, [])) for key, _ in GROUPS}
         )
     summary = plan.get("summary", {})
     decide = sum(1 for i in items if i["kind"] == "parent_decide")

@@ -2,12 +2,12 @@
 from the plan itself, dates, values before → after, how a pupil was recognised).
 
 Pure functions of the plan's items; :mod:`engine.render.report_model` puts the rows into classes and
-sections.
+sections, and :mod:`engine.render.report_tables` writes the pupils' rows as HTML.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from engine.render.french import date_fr, plural
@@ -43,6 +43,9 @@ RULE_TEXT = {
     "nom_prenom": "mêmes nom et prénom",
 }
 
+_PUPIL_KINDS = frozenset(("create", "update", "reactivate"))  # their subject's class is the pupil's
+_STRUCTURE_KINDS = frozenset(("class_create", "class_rename", "class_retire", "group_create", "group_retire"))
+
 
 class Names:
     """Display names for class and group refs, gathered from the plan itself; file lines as directors
@@ -59,7 +62,7 @@ class Names:
     def __init__(self, plan: Mapping[str, Any]) -> None:
         self.classes: dict[str, str] = {}
         self.groups: dict[str, str] = {}
-        self.pupil_class: dict[Any, str] = {}
+        self._pupil_class: dict[Any, str] | None = None  # made when a membership first needs it
         self.renamed: dict[str, str] = {}  # old class name → new name (a leaver's class is its old name)
         source = plan.get("source", {})
         self.sheets: list[str] = list(source.get("sheets") or [])
@@ -73,8 +76,18 @@ class Names:
         for entry in plan.get("left_alone", {}).get("groups", []):
             if entry.get("ref"):
                 self.groups.setdefault(str(entry["ref"]).upper(), entry.get("nom", ""))
-        for item in plan.get("items", []):
-            kind, subject, target = item.get("kind"), item.get("subject", {}), item.get("target", {})
+        self._items = plan.get("items", [])
+        for item in self._items:
+            kind = item.get("kind")
+            if kind in _PUPIL_KINDS:  # most items: the class a pupil goes to names its ref
+                classe = item.get("subject", {}).get("classe")
+                ref = item.get("changes", {}).get("eleve_classe_id", {}).get("new") if classe else None
+                if ref:
+                    self.classes.setdefault(str(ref).upper(), classe)
+                continue
+            if kind not in _STRUCTURE_KINDS:
+                continue
+            subject, target = item.get("subject", {}), item.get("target", {})
             if kind in ("class_create", "class_rename") and target.get("groupe_ref"):
                 self.classes[str(target["groupe_ref"]).upper()] = subject.get("classe", "")
             if kind == "class_rename":
@@ -85,13 +98,19 @@ class Names:
                 self.classes.setdefault(str(target["groupe_ref"]).upper(), subject.get("classe", ""))
             elif kind in ("group_create", "group_retire") and target.get("groupe_ref"):
                 self.groups[str(target["groupe_ref"]).upper()] = subject.get("groupe", "")
-            if kind in ("create", "update", "reactivate") and subject.get("classe"):
-                ref = item.get("changes", {}).get("eleve_classe_id", {}).get("new")
-                if ref:
-                    self.classes.setdefault(str(ref).upper(), subject["classe"])
-                for key in ("user_id", "login"):
-                    if target.get(key) is not None:
-                        self.pupil_class[(key, target[key])] = subject["classe"]
+
+    @property
+    def pupil_class(self) -> dict[Any, str]:
+        """(``user_id`` or ``login``, value) → the class of that pupil's create, update or return."""
+        if self._pupil_class is None:
+            self._pupil_class = {}
+            for item in self._items:
+                subject, target = item.get("subject", {}), item.get("target", {})
+                if item.get("kind") in _PUPIL_KINDS and subject.get("classe"):
+                    for key in ("user_id", "login"):
+                        if target.get(key) is not None:
+                            self._pupil_class[(key, target[key])] = subject["classe"]
+        return self._pupil_class
 
     def classe(self, ref: Any) -> str:
         if not ref:
@@ -112,7 +131,8 @@ class Names:
         return None
 
 
-def _value_fr(column: str, value: Any, names: Names) -> str:
+def value_fr(column: str, value: Any, names: Names) -> str:
+    """A value of a change as the report shows it (class names, dates, « (vide) »)."""
     if column == "eleve_classe_id":
         return names.classe(value)
     if column == "user_sortie_date":
@@ -129,58 +149,6 @@ def _value_fr(column: str, value: Any, names: Names) -> str:
 def changes_class(item: Mapping[str, Any]) -> bool:
     """An update that changes the pupil's class."""
     return "eleve_classe_id" in item.get("changes", {})
-
-
-def _changes_fr(item: Mapping[str, Any], names: Names, skip: Iterable[str] = ()) -> list[dict[str, str]]:
-    return [
-        {
-            "label": FIELD_LABELS.get(column, column),
-            "old": _value_fr(column, change.get("old"), names),
-            "new": _value_fr(column, change.get("new"), names),
-        }
-        for column, change in item.get("changes", {}).items()
-        if column not in skip
-    ]
-
-
-def pupil_row(item: Mapping[str, Any], names: Names) -> dict[str, Any]:
-    """What every template row needs: the item, its id, its state, and French renderings."""
-    subject, target, reason = item.get("subject", {}), item.get("target", {}), item.get("reason", {})
-    kind = item.get("kind", "")
-    row: dict[str, Any] = {
-        "id": item.get("id", ""),
-        "accepted": bool(item.get("accepted")),
-        "kind": kind,
-        "nom": subject.get("nom", ""),
-        "prenom": subject.get("prenom", ""),
-        "naissance": date_fr(subject.get("naissance")),
-        "ine": subject.get("ine") or "—",
-        "login": target.get("login") or "—",
-        "line": names.line(reason.get("line")),
-        "how": TIER_TEXT.get(reason.get("tier") or "", f"reconnu par la règle {reason.get('tier')}")
-        if reason.get("tier")
-        else "",
-        "changes": [],
-        "moves": changes_class(item),
-    }
-    if kind == "create":
-        row["genre"] = _value_fr(
-            "user_genre", item.get("changes", {}).get("user_genre", {}).get("new"), names
-        )
-    elif kind == "update":
-        row["changes"] = _changes_fr(item, names)
-    elif kind == "reactivate":
-        row["left_on"] = date_fr(item.get("changes", {}).get("user_sortie_date", {}).get("old"))
-        row["changes"] = _changes_fr(item, names, skip=("user_sortie_date",))
-    elif kind == "deactivate":
-        row["ine"] = "—"
-        row["leaves_on"] = date_fr(item.get("changes", {}).get("user_sortie_date", {}).get("new"))
-        if item.get("reason", {}).get("situation") == "active_without_class":
-            row["leaves_on"] += " (dans le fichier, mais sans classe)"
-    elif kind.startswith("membership_"):
-        row["groupe"] = names.groupe(subject.get("groupe") or target.get("groupe_ref"))
-        row["action"] = "ajout" if kind == "membership_add" else "retrait"
-    return row
 
 
 def structure_row(item: Mapping[str, Any], names: Names) -> dict[str, Any]:

@@ -25,11 +25,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
 from engine.dburl import public_url
 from engine.plan import Plan
 from engine.plan.logins import password_hash
 from engine.plan.planio import PLAN_FILE, read_credentials
-from engine.render.documents import write_document
+from engine.render.documents import filled, write_document
 from engine.render.french import class_sort_key
 
 SHEET_FILE = "identifiants.html"
@@ -242,5 +244,32 @@ def write_sheet(out_dir: Path, cards: list[dict[str, str]], today: str) -> Path 
     by_class: dict[str, list[dict[str, str]]] = {}
     for card in cards:  # one pass: classes in the order of their first card
         by_class.setdefault(card["classe"], []).append(card)
-    pages = [{"classe": classe or "Élèves sans classe", "cards": group} for classe, group in by_class.items()]
+    pages = [
+        {"classe": classe or "Élèves sans classe", "cards": group, "html": cards_html(group)}
+        for classe, group in by_class.items()
+    ]
     return write_document(sheet, "identifiants.html", {"today": today, "pages": pages, "count": len(cards)})
+
+
+#: one card of the sheet (prénom, nom, then nom, prénom, classe, identifiant, mot de passe)
+CARD_SHAPE = """<div class="carte">
+<span class="ciseaux">✂</span>
+<div class="titre">SACoche — {} {}</div>
+<table>
+<tr><th>Nom</th><td>{}</td></tr>
+<tr><th>Prénom</th><td>{}</td></tr>
+<tr><th>Classe</th><td>{}</td></tr>
+<tr><th>Identifiant</th><td class="secret">{}</td></tr>
+<tr><th>Mot de passe</th><td class="secret">{}</td></tr>
+</table>
+<p class="adresse">Se connecter à l'adresse de votre SACoche : ______________________________</p>
+</div>"""
+
+
+def cards_html(cards: list[dict[str, str]]) -> Markup:
+    """A class's cards, one :data:`CARD_SHAPE` each, one after the other (the sheet's hot loop: the
+    template prints them inside ``<div class="cartes">``)."""
+    values = []
+    for c in cards:
+        values += (c["prenom"], c["nom"], c["nom"], c["prenom"], c["classe"], c["login"], c["password"])
+    return filled("\n".join([CARD_SHAPE] * len(cards)), values)

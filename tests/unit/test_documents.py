@@ -11,6 +11,7 @@ from jinja2 import UndefinedError
 
 from engine.render.documents import environment, write_document
 from engine.render.french import class_sort_key, date_fr, join_fr, plural, pupils_fr
+from engine.render.sheets import cards_html
 
 
 def render(source: str, **view: object) -> str:
@@ -27,26 +28,14 @@ def test_a_view_key_is_read_first_and_jinja_attributes_still_work() -> None:
 
 
 def test_write_document_is_private_and_autoescapes_html(tmp_path: Path) -> None:
+    cards = [{"nom": "A&B", "prenom": "Zoé", "classe": "CP <b>", "login": "zoe.a", "password": "x<y"}]
     path = write_document(
         tmp_path / "identifiants.html",
         "identifiants.html",
         {
             "today": "1er décembre 2026",
             "count": 1,
-            "pages": [
-                {
-                    "classe": "CP <b>",
-                    "cards": [
-                        {
-                            "nom": "A&B",
-                            "prenom": "Zoé",
-                            "classe": "CP <b>",
-                            "login": "zoe.a",
-                            "password": "x<y",
-                        }
-                    ],
-                }
-            ],
+            "pages": [{"classe": "CP <b>", "cards": cards, "html": cards_html(cards)}],  # cards: in Python
         },
     )
     html = path.read_text(encoding="utf-8")
