@@ -81,6 +81,10 @@ ORDER_BY = {
     "sacoche_jointure_parent_eleve": "parent_id, eleve_id",
     "sacoche_parent_adresse": "parent_id",
 }
+#: MySQL reads a table in chunks of rows by this integer column (engine.state_rows); "" in one chunk
+CHUNK_BY = {
+    table: "" if table == "sacoche_user_profil" else order.split(",")[0] for table, order in ORDER_BY.items()
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,7 +291,7 @@ def read_state(url: str) -> State:
             widths = _read_widths(conn, dialect)
             for table, columns in TABLE_COLUMNS.items():
                 sink = _Users if table == "sacoche_user" else _Table
-                fed = read_rows(conn, dialect, table, columns, ORDER_BY[table], sink)
+                fed = read_rows(conn, dialect, table, columns, ORDER_BY[table], sink, CHUNK_BY[table])
                 fingerprint[table] = fed.print.result()  # type: ignore[attr-defined]
                 if isinstance(fed, _Users):
                     users = fed

@@ -22,8 +22,17 @@ from engine.errors import OndeError
 #: joins a row's values into its line (the fingerprint's field separator)
 SEP = "\x1f"
 
+#: joins the lines of a chunk of rows (MySQL's GROUP_CONCAT)
+ROW_SEP = "\x1e"
+
 #: rows hashed at a time: the user table is streamed, never held whole in memory
 FETCH = 20_000
+
+#: rows per chunk (MySQL): a few hundred KiB, far below the server's max_allowed_packet
+CHUNK = 1_000
+
+#: GROUP_CONCAT's limit for this session: above any chunk's lines (a chunk cut short is read again)
+CHUNK_LENGTH = 16 * 2**20
 
 
 def text(value: Any) -> str:
@@ -77,14 +86,27 @@ class _Unreadable(Exception):
     """The driver failed reading the table column by column."""
 
 
-def _line_sql(dialect: str, table: str, columns: tuple[str, ...], order_by: str) -> str:
-    """One text value per row: the columns' text joined by :data:`SEP`, NULL as ''."""
+def _line(dialect: str, columns: tuple[str, ...]) -> str:
+    """The expression of a row's line: the columns' text joined by :data:`SEP`, NULL as ''."""
     values = [f"IFNULL({c}, '')" for c in columns]
     # the separator is a plain literal (the connection's character set, coercible): the columns'
     # character set wins, as when each column is read on its own
     sep = f"'{SEP}'"
-    line = f"CONCAT_WS({sep}, {', '.join(values)})" if dialect == "mysql" else f" || {sep} || ".join(values)
-    return f"SELECT {line} FROM {table} ORDER BY {order_by}"
+    return f"CONCAT_WS({sep}, {', '.join(values)})" if dialect == "mysql" else f" || {sep} || ".join(values)
+
+
+def _lines_sql(
+    dialect: str, table: str, columns: tuple[str, ...], order_by: str, chunk_by: str | None
+) -> str:
+    """SQLite: one line per row. MySQL: (row count, their lines' length, the lines joined by
+    :data:`ROW_SEP`) per chunk of :data:`CHUNK` rows (``chunk_by``: an integer column, its values DIV
+    CHUNK; "" for one chunk). GROUP_CONCAT cuts silently at the session's length: the length says so."""
+    line = _line(dialect, columns)
+    if dialect != "mysql":
+        return f"SELECT {line} FROM {table} ORDER BY {order_by}"
+    lines = f"GROUP_CONCAT({line} ORDER BY {order_by} SEPARATOR '{ROW_SEP}')"
+    by = f" GROUP BY {chunk_by} DIV {CHUNK} ORDER BY {chunk_by} DIV {CHUNK}" if chunk_by else ""
+    return f"SELECT COUNT(*), SUM(CHAR_LENGTH({line})), {lines} FROM {table}{by}"
 
 
 def _streamed(conn: Any, dialect: str, sql: str, failed: type[Exception]) -> Iterator[tuple[Any, ...]]:
@@ -117,20 +139,49 @@ def _streamed(conn: Any, dialect: str, sql: str, failed: type[Exception]) -> Ite
             raise failed(str(exc)) from exc
 
 
-def read_rows(
-    conn: Any, dialect: str, table: str, columns: tuple[str, ...], order_by: str, sink: type[Sink]
-) -> Sink:
-    """A new ``sink()`` fed every row of ``table`` in ``order_by`` order (see the module's docstring)."""
-    fed, width = sink(), len(columns)
-    rows = _streamed(conn, dialect, _line_sql(dialect, table, columns, order_by), _Retry)
+def _set_chunk_length(conn: Any) -> None:
     try:
-        for (line,) in rows:
-            if type(line) is not str:
-                line = text(line)  # bytes when a column is binary
-            values = line.split(SEP)
-            if len(values) != width:  # a value holds the separator
-                raise _Retry
-            fed.add(line, values)
+        with conn.cursor() as cursor:
+            cursor.execute(f"SET SESSION group_concat_max_len = {CHUNK_LENGTH}")
+    except Exception as exc:  # driver-specific error classes
+        raise _Retry from exc
+
+
+def read_rows(
+    conn: Any,
+    dialect: str,
+    table: str,
+    columns: tuple[str, ...],
+    order_by: str,
+    sink: type[Sink],
+    chunk_by: str = "",
+) -> Sink:
+    """A new ``sink()`` fed every row of ``table`` in ``order_by`` order (see the module's docstring);
+    ``chunk_by`` (MySQL): the integer column leading ``order_by``, "" when it is not one (a small table,
+    read in one chunk)."""
+    fed, width, chunked = sink(), len(columns), dialect == "mysql"
+    rows = _streamed(conn, dialect, _lines_sql(dialect, table, columns, order_by, chunk_by), _Retry)
+    try:
+        if chunked:
+            _set_chunk_length(conn)
+        for row in rows:
+            if chunked:
+                count, length, chunk = row
+                if not count:
+                    continue  # an empty table's one row
+                chunk = chunk if type(chunk) is str else text(chunk)
+                if len(chunk) != int(length) + count - 1:  # cut at the session's GROUP_CONCAT length
+                    raise _Retry
+                lines = chunk.split(ROW_SEP)
+                if len(lines) != count:  # a value holds ROW_SEP
+                    raise _Retry
+            else:
+                lines = [row[0] if type(row[0]) is str else text(row[0])]
+            for line in lines:
+                values = line.split(SEP)
+                if len(values) != width:  # a value holds the separator
+                    raise _Retry
+                fed.add(line, values)
         return fed
     except _Retry:
         with contextlib.suppress(_Retry):  # the table is read again below, which says any error

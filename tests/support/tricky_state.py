@@ -14,8 +14,9 @@ from engine.state import ORDER_BY, TABLE_COLUMNS
 from engine.state_rows import SEP
 
 
-def fill_tricky(path: Path) -> None:
-    """Rows whose text is easy to get wrong: NULL, accents, the separator inside a name, a parent."""
+def fill_tricky(path: Path, nom: str = f"DE{SEP}LA TOUR") -> None:
+    """Rows whose text is easy to get wrong: NULL, accents, ``nom`` (by default one holding the line's
+    separator) for account 3, a parent."""
     db = sqlite3.connect(path)
     with db:
         db.execute(
@@ -25,7 +26,7 @@ def fill_tricky(path: Path) -> None:
         users = [
             (1, "ELV", "203451870GH", "F", "ÉLODIE-NOËL", "Zoé", "2018-05-07", "", "", "zoe.elodie", 7),
             (2, "ELV", " 12345678a", "I", "SANS", "Date", None, "", "", "date.sans", 0),
-            (3, "ELV", "", "M", f"DE{SEP}LA TOUR", "Jean", "2017-01-02", "", "", "jean.delatour", 7),
+            (3, "ELV", "", "M", nom, "Jean", "2017-01-02", "", "", "jean.delatour", 7),
             (4, "TUT", "", "F", "MÈRE", "Anne", None, "anne@example.org", "user", "Anne.Mere", 0),
             (5, "DIR", "", "I", "DIRECTRICE", "Irène", None, "", "", "", 0),
         ]
