@@ -279,28 +279,32 @@ def read_state(url: str) -> State:
 
     Every table is streamed (engine.state_rows): each row is hashed into the fingerprint and, for the
     user table, turned into an account as it comes, so memory holds the accounts only (not the raw
-    table beside them). The cyclic GC is paused meanwhile (millions of acyclic objects would make
-    every collection walk them all).
+    table beside them). The cyclic GC is paused until the state is built (millions of acyclic objects
+    would make every collection walk them all).
     """
-    fingerprint: dict[str, Any] = {}
-    small: dict[str, list[list[str]]] = {}
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        with connect(url) as (conn, dialect):
-            widths = _read_widths(conn, dialect)
-            for table, columns in TABLE_COLUMNS.items():
-                sink = _Users if table == "sacoche_user" else _Table
-                fed = read_rows(conn, dialect, table, columns, ORDER_BY[table], sink, CHUNK_BY[table])
-                fingerprint[table] = fed.print.result()  # type: ignore[attr-defined]
-                if isinstance(fed, _Users):
-                    users = fed
-                else:
-                    small[table] = fed.rows  # type: ignore[attr-defined]
-            archive = read_archive(conn, ARCHIVE_OBJET)
+        return _read_state(url)
     finally:
         if gc_was_enabled:
             gc.enable()
+
+
+def _read_state(url: str) -> State:
+    fingerprint: dict[str, Any] = {}
+    small: dict[str, list[list[str]]] = {}
+    with connect(url) as (conn, dialect):
+        widths = _read_widths(conn, dialect)
+        for table, columns in TABLE_COLUMNS.items():
+            sink = _Users if table == "sacoche_user" else _Table
+            fed = read_rows(conn, dialect, table, columns, ORDER_BY[table], sink, CHUNK_BY[table])
+            fingerprint[table] = fed.print.result()  # type: ignore[attr-defined]
+            if isinstance(fed, _Users):
+                users = fed
+            else:
+                small[table] = fed.rows  # type: ignore[attr-defined]
+        archive = read_archive(conn, ARCHIVE_OBJET)
     groups = tuple(
         Group(int(gid), gtype, ref, nom, _number(niveau))
         for gid, gtype, ref, nom, niveau in small["sacoche_groupe"]
