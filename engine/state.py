@@ -12,16 +12,15 @@ tell, later, whether the database is still the one it was computed from.
 from __future__ import annotations
 
 import gc
-import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any
 
 from engine.archive import OBJET as ARCHIVE_OBJET
 from engine.archive import Archive, read_archive
 from engine.connection import connect, redact_url
 from engine.errors import OndeError
+from engine.state_rows import Fingerprint, read_rows
 from engine.widths import DEFAULT_WIDTHS, read_widths
 
 ACTIVE = "9999-12-31"
@@ -81,6 +80,10 @@ ORDER_BY = {
     "sacoche_user_profil": "user_profil_sigle",
     "sacoche_jointure_parent_eleve": "parent_id, eleve_id",
     "sacoche_parent_adresse": "parent_id",
+}
+#: MySQL reads a table in chunks of rows by this integer column (engine.state_rows); "" in one chunk
+CHUNK_BY = {
+    table: "" if table == "sacoche_user_profil" else order.split(",")[0] for table, order in ORDER_BY.items()
 }
 
 
@@ -186,48 +189,6 @@ class State:
         return {g.groupe_id: g for g in self.groups}
 
 
-def _text(value: Any) -> str:
-    if type(value) is str:  # nearly always: checked first (a million accounts, a dozen columns each)
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()[:10]
-    if isinstance(value, bytes):
-        return value.decode("utf-8")
-    return str(value)
-
-
-#: rows fetched (and hashed) at a time: the user table is streamed, never held whole in memory
-_FETCH = 20_000
-
-
-def _iter_table(conn: Any, dialect: str, table: str) -> Iterator[tuple[Any, ...]]:
-    """The rows of one table, in ORDER_BY order, streamed from the cursor (MySQL: unbuffered cursor)."""
-    columns = TABLE_COLUMNS[table]
-    sql = f"SELECT {', '.join(columns)} FROM {table} ORDER BY {ORDER_BY[table]}"
-
-    def cursor() -> Any:
-        if dialect == "mysql":
-            import pymysql.cursors
-
-            return conn.cursor(pymysql.cursors.SSCursor)
-        return conn.cursor()
-
-    try:
-        cur = cursor()
-        try:
-            cur.execute(sql)
-            yield from cur  # rows as the driver gives them (what petl.fromdb yielded; petl costs ~12 ms)
-        finally:
-            cur.close()
-    except Exception as exc:  # driver-specific error classes
-        raise OndeError(
-            f"cannot read table {table}: {exc}",
-            hint="is this a SACoche database? the tables of the target sheet must exist",
-        ) from exc
-
-
 def _read_widths(conn: Any, dialect: str) -> dict[str, int]:
     """The column widths (engine.widths), read before the tables are streamed."""
     try:
@@ -239,135 +200,138 @@ def _read_widths(conn: Any, dialect: str) -> dict[str, int]:
         ) from exc
 
 
-class _Fingerprint:
-    """Row count and SHA-256 of one table's columns read, dialect-independent, fed row by row."""
+class _Table:
+    """A small table's rows, as text, and its fingerprint."""
 
     def __init__(self) -> None:
-        self.digest = hashlib.sha256()
-        self.pending: list[str] = []
-        self.rows = 0
+        self.print = Fingerprint()
+        self.rows: list[list[str]] = []
 
-    def add(self, row: tuple[Any, ...]) -> None:
-        self.pending.append("\x1f".join([v if type(v) is str else _text(v) for v in row]))
-        self.rows += 1
-        if len(self.pending) >= _FETCH:
-            self._flush()
+    def add(self, line: str, values: list[str]) -> None:
+        self.print.add(line)
+        self.rows.append(values)
 
-    def _flush(self) -> None:
-        if self.pending:
-            self.digest.update(("\x1e".join(self.pending) + "\x1e").encode("utf-8"))
-            self.pending = []
 
-    def result(self) -> dict[str, Any]:
-        self._flush()
-        return {"rows": self.rows, "sha256": self.digest.hexdigest()}
+class _Users:
+    """sacoche_user's rows → pupil accounts (ELV), parent accounts (TUT), every login (lower-cased);
+    values many accounts share (names, birth dates, sortie dates) are kept once."""
+
+    def __init__(self) -> None:
+        self.print = Fingerprint()
+        self.accounts: list[Account] = []
+        self.parents: list[ParentAccount] = []
+        self.logins: set[str] = set()
+        self.shared: dict[str, str] = {}
+
+    def add(self, line: str, values: list[str]) -> None:
+        self.print.add(line)
+        (
+            user_id,
+            profil,
+            ine,
+            genre,
+            nom,
+            prenom,
+            naissance,
+            email,
+            email_origine,
+            login,
+            sortie,
+            classe_id,
+            sconet_id,
+            elenoet,
+        ) = values
+        if login:
+            folded = login.lower()
+            self.logins.add(login if folded == login else folded)  # one string, not two, per account
+        if profil == "TUT":
+            self.parents.append(_parent_account(values))
+        if profil != "ELV":
+            return
+        one = self.shared.setdefault
+        genre, sortie = genre or "I", sortie or ACTIVE
+        self.accounts.append(
+            Account(
+                user_id=int(user_id),
+                ine=ine.strip().upper(),
+                nom=one(nom, nom),
+                prenom=one(prenom, prenom),
+                naissance=one(naissance, naissance),
+                genre=one(genre, genre),
+                email=email,
+                email_origine=email_origine,
+                login=login,
+                sortie_date=one(sortie, sortie),
+                classe_id=int(classe_id or 0),
+                sconet_id=int(sconet_id or 0),
+                sconet_elenoet=int(elenoet or 0),
+            )
+        )
+
+
+def _number(value: str, default: int = 0) -> int:
+    """An integer column's text ("" for NULL) as a number; ``default`` for "" and 0."""
+    return int(value or 0) or default
 
 
 def read_state(url: str) -> State:
     """Read every table the plan needs; nothing is written.
 
-    The user table is streamed: each row is hashed into the fingerprint and turned into an Account as it
-    comes, so memory holds the accounts only (not the raw table beside them); values many accounts share
-    (names, birth dates, sortie dates) are kept once. The cyclic GC is paused meanwhile (millions of
-    acyclic objects would make every collection walk them all).
+    Every table is streamed (engine.state_rows): each row is hashed into the fingerprint and, for the
+    user table, turned into an account as it comes, so memory holds the accounts only (not the raw
+    table beside them). The cyclic GC is paused until the state is built (millions of acyclic objects
+    would make every collection walk them all).
     """
-    fingerprint: dict[str, Any] = {}
-    small: dict[str, list[tuple[Any, ...]]] = {}
-    accounts: list[Account] = []
-    logins: set[str] = set()
-    parents: list[ParentAccount] = []
-    shared: dict[str, str] = {}
-    one = shared.setdefault
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        with connect(url) as (conn, dialect):
-            widths = _read_widths(conn, dialect)
-            for table in TABLE_COLUMNS:
-                table_print = _Fingerprint()
-                if table != "sacoche_user":
-                    rows = []
-                    for row in _iter_table(conn, dialect, table):
-                        table_print.add(row)
-                        rows.append(row)
-                    small[table] = rows
-                    fingerprint[table] = table_print.result()
-                    continue
-                for row in _iter_table(conn, dialect, table):
-                    table_print.add(row)
-                    (
-                        user_id,
-                        profil,
-                        ine,
-                        genre,
-                        nom,
-                        prenom,
-                        naissance,
-                        email,
-                        email_origine,
-                        login,
-                        sortie,
-                        classe_id,
-                        sconet_id,
-                        elenoet,
-                    ) = row
-                    login = _text(login)
-                    if login:
-                        folded = login.lower()
-                        logins.add(login if folded == login else folded)  # one string, not two, per account
-                    if profil == "TUT":
-                        parents.append(_parent_account(row, login))
-                    if profil != "ELV":
-                        continue
-                    nom, prenom, naissance = _text(nom), _text(prenom), _text(naissance)
-                    genre, sortie = _text(genre) or "I", _text(sortie) or ACTIVE
-                    accounts.append(
-                        Account(
-                            user_id=int(user_id),
-                            ine=_text(ine).strip().upper(),
-                            nom=one(nom, nom),
-                            prenom=one(prenom, prenom),
-                            naissance=one(naissance, naissance),
-                            genre=one(genre, genre),
-                            email=_text(email),
-                            email_origine=_text(email_origine),
-                            login=login,
-                            sortie_date=one(sortie, sortie),
-                            classe_id=int(classe_id or 0),
-                            sconet_id=int(sconet_id or 0),
-                            sconet_elenoet=int(elenoet or 0),
-                        )
-                    )
-                fingerprint[table] = table_print.result()
-            archive = read_archive(conn, ARCHIVE_OBJET)
+        return _read_state(url)
     finally:
         if gc_was_enabled:
             gc.enable()
+
+
+def _read_state(url: str) -> State:
+    fingerprint: dict[str, Any] = {}
+    small: dict[str, list[list[str]]] = {}
+    with connect(url) as (conn, dialect):
+        widths = _read_widths(conn, dialect)
+        for table, columns in TABLE_COLUMNS.items():
+            sink = _Users if table == "sacoche_user" else _Table
+            fed = read_rows(conn, dialect, table, columns, ORDER_BY[table], sink, CHUNK_BY[table])
+            fingerprint[table] = fed.print.result()  # type: ignore[attr-defined]
+            if isinstance(fed, _Users):
+                users = fed
+            else:
+                small[table] = fed.rows  # type: ignore[attr-defined]
+        archive = read_archive(conn, ARCHIVE_OBJET)
     groups = tuple(
-        Group(int(gid), _text(gtype), _text(ref), _text(nom), int(niveau or 0))
+        Group(int(gid), gtype, ref, nom, _number(niveau))
         for gid, gtype, ref, nom, niveau in small["sacoche_groupe"]
     )
     niveaux = tuple(
-        Niveau(int(nid), _text(ref), _text(nom), bool(actif))
-        for nid, ref, nom, actif in small["sacoche_niveau"]
+        Niveau(int(nid), ref, nom, bool(_number(actif))) for nid, ref, nom, actif in small["sacoche_niveau"]
     )
     profile = parent_profile = LoginProfile()
     for sigle, model, min_length, birth in small["sacoche_user_profil"]:
         if sigle in ("ELV", "TUT"):
-            found = LoginProfile(_text(model) or profile.model, int(min_length or 6), bool(int(birth or 0)))
+            found = LoginProfile(model or profile.model, _number(min_length, 6), bool(_number(birth)))
             if sigle == "ELV":
                 profile = found
             else:
                 parent_profile = found
+    accounts = users.accounts
     pupil_ids = {a.user_id for a in accounts}
     memberships = frozenset(
-        (int(uid), int(gid)) for uid, gid in small["sacoche_jointure_user_groupe"] if int(uid) in pupil_ids
+        (uid, gid)
+        for uid, gid in ((int(u), int(g)) for u, g in small["sacoche_jointure_user_groupe"])
+        if uid in pupil_ids
     )
     return State(
         url=redact_url(url),
         dialect=dialect,
         accounts=tuple(accounts),
-        taken_logins=frozenset(logins),
+        taken_logins=frozenset(users.logins),
         groups=groups,
         memberships=memberships,
         niveaux=niveaux,
@@ -375,28 +339,25 @@ def read_state(url: str) -> State:
         fingerprint=fingerprint,
         archive=archive,
         widths=widths,
-        parents=tuple(parents),
+        parents=tuple(users.parents),
         parent_links={
-            (int(pid), int(eid)): int(num or 0) for pid, eid, num in small["sacoche_jointure_parent_eleve"]
+            (int(pid), int(eid)): _number(num) for pid, eid, num in small["sacoche_jointure_parent_eleve"]
         },
-        parent_addresses={
-            int(row[0]): tuple(_text(v) for v in row[1:]) for row in small["sacoche_parent_adresse"]
-        },
+        parent_addresses={int(row[0]): tuple(row[1:]) for row in small["sacoche_parent_adresse"]},
         parent_profile=parent_profile,
     )
 
 
-def _parent_account(row: tuple[Any, ...], login: str) -> ParentAccount:
-    """A TUT row of sacoche_user (READ_COLUMNS order) as a :class:`ParentAccount`."""
-    user_id, _profil, _ine, genre, nom, prenom, _naissance, email, email_origine = row[:9]
-    sortie = row[10]
+def _parent_account(values: list[str]) -> ParentAccount:
+    """A TUT row of sacoche_user (READ_COLUMNS order, as text) as a :class:`ParentAccount`."""
+    user_id, _profil, _ine, genre, nom, prenom, _naissance, email, email_origine, login, sortie = values[:11]
     return ParentAccount(
         user_id=int(user_id),
-        nom=_text(nom),
-        prenom=_text(prenom),
-        genre=_text(genre) or "I",
-        email=_text(email),
-        email_origine=_text(email_origine),
+        nom=nom,
+        prenom=prenom,
+        genre=genre or "I",
+        email=email,
+        email_origine=email_origine,
         login=login,
-        sortie_date=_text(sortie) or ACTIVE,
+        sortie_date=sortie or ACTIVE,
     )

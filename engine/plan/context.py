@@ -70,6 +70,8 @@ class PlanContext:
         #: a plan only touches what its source format carries: no groups column, no group or membership item
         self.carries_groups = "regroupements" in export.header.columns
         self._group_refs: dict[str, str] = {}
+        self._wanted_of: dict[tuple[str, str, str], tuple[WantedClass, str]] = {}
+        self._wanted_of_for: dict[str, WantedClass] | None = None
         self._niveau_ids: dict[str, int] = {}
         self._members_by_group: dict[int, list[int]] | None = None
         self._logins: LoginAllocator | None = None
@@ -112,7 +114,19 @@ class PlanContext:
 
     def wanted_for(self, pupil: Pupil) -> WantedClass:
         """The class a pupil of the file belongs to (its ref the stored one when the class exists)."""
-        return self.wanted[ref_key(self.class_of(pupil)[0])]
+        return self.wanted_with_key(pupil)[0]
+
+    def wanted_with_key(self, pupil: Pupil) -> tuple[WantedClass, str]:
+        """:meth:`wanted_for` and the :func:`~engine.match.ref_key` of its ref, memoised per
+        (classe_id, niveau, classe_label) for the ``wanted`` classes in place."""
+        if self._wanted_of_for is not self.wanted:
+            self._wanted_of, self._wanted_of_for = {}, self.wanted
+        key = (pupil.classe_id, pupil.niveau, pupil.classe_label)  # engine.plan.refs.class_key
+        found = self._wanted_of.get(key)
+        if found is None:
+            cls = self.wanted[ref_key(self.class_of(pupil)[0])]
+            found = self._wanted_of[key] = (cls, ref_key(cls.ref))
+        return found
 
     def class_name(self, account: Account) -> str:
         """The name of an account's SACoche class now ("" when it has none)."""

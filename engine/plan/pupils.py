@@ -38,7 +38,7 @@ def plan_matched(ctx: PlanContext) -> None:
     for a former pupil back in the file, else unchanged; then their memberships."""
     field_changes = FieldChanges(ctx.policy.get("fields", {}))
     memberships_index = owned_memberships(ctx)
-    old_refs: dict[int, str] = {}  # classe_id → ref of that SACoche class ("" if none)
+    old_refs: dict[int, tuple[str, str]] = {}  # classe_id → (ref of that SACoche class or "", its ref_key)
     reactivate = ctx.situations.get("reappeared", "reactivate") == "reactivate"
     update = ctx.situations.get("matched_changed", "update") == "update"
     no_groups: set[str] = set()
@@ -48,13 +48,14 @@ def plan_matched(ctx: PlanContext) -> None:
             plan_without_class(ctx, pupil, account)
             continue
         changes = field_changes(pupil, account)
-        cls = ctx.wanted_for(pupil)
-        old_ref = old_refs.get(account.classe_id)
-        if old_ref is None:
+        cls, cls_key = ctx.wanted_with_key(pupil)
+        old = old_refs.get(account.classe_id)
+        if old is None:
             old_class = ctx.groups_by_id.get(account.classe_id)
             old_ref = old_class.ref if old_class and old_class.type == "classe" else ""
-            old_refs[account.classe_id] = old_ref
-        if ref_key(old_ref) != ref_key(cls.ref):
+            old = old_refs[account.classe_id] = (old_ref, ref_key(old_ref))
+        old_ref, old_key = old
+        if old_key != cls_key:
             changes["eleve_classe_id"] = {"old": old_ref, "new": cls.ref, "old_id": account.classe_id}
         classe = cls.name
         if not account.active and reactivate:

@@ -40,6 +40,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "engine.read",
             "engine.connection",
             "engine.state",
+            "engine.state_rows",
             "engine.archive",
             "engine.widths",
             "engine.readset",

@@ -1,0 +1,200 @@
+"""The rows of the state's tables as text, each with the line the fingerprint hashes (engine.state).
+
+A row is read as its values' text (NULL as "", a date as ``yyyy-mm-dd``, a number in decimal), joined
+by U+001F into one *line*: the row's part of its table's fingerprint. The database builds that line
+itself (MySQL ``CONCAT_WS``, SQLite ``||``) and sends one value per row, which the driver decodes
+once instead of once per column (PyMySQL's per-column decoding was most of ``read_state``'s time);
+the values are the line split again. When a value itself holds U+001F (the split then gives too many
+values) or the database refuses the expression, the table is read again column by column, as before,
+and the line joined here: the same lines and values either way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from engine.errors import OndeError
+
+#: joins a row's values into its line (the fingerprint's field separator)
+SEP = "\x1f"
+
+#: joins the lines of a chunk of rows (MySQL's GROUP_CONCAT)
+ROW_SEP = "\x1e"
+
+#: rows hashed at a time: the user table is streamed, never held whole in memory
+FETCH = 20_000
+
+#: rows per chunk (MySQL): a few hundred KiB, far below the server's max_allowed_packet
+CHUNK = 1_000
+
+#: GROUP_CONCAT's limit for this session: above any chunk's lines (a chunk cut short is read again)
+CHUNK_LENGTH = 16 * 2**20
+
+
+def text(value: Any) -> str:
+    """A value as the fingerprint and the state read it (NULL as "", a date's ``yyyy-mm-dd``)."""
+    if type(value) is str:  # nearly always: checked first
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()[:10]
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    return str(value)
+
+
+class Sink(Protocol):
+    """What one table's rows are fed to: each row's line and values."""
+
+    def add(self, line: str, values: list[str]) -> None: ...
+
+
+class Fingerprint:
+    """Row count and SHA-256 of one table's lines, dialect-independent, fed line by line."""
+
+    def __init__(self) -> None:
+        self.digest = hashlib.sha256()
+        self.pending: list[str] = []
+        self.rows = 0
+
+    def add(self, line: str) -> None:
+        self.pending.append(line)
+        self.rows += 1
+        if len(self.pending) >= FETCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.pending:
+            self.digest.update(("\x1e".join(self.pending) + "\x1e").encode("utf-8"))
+            self.pending = []
+
+    def result(self) -> dict[str, Any]:
+        self._flush()
+        return {"rows": self.rows, "sha256": self.digest.hexdigest()}
+
+
+class _Retry(Exception):
+    """The lines the database built cannot be used for this table: read it column by column."""
+
+
+class _Unreadable(Exception):
+    """The driver failed reading the table column by column."""
+
+
+def _line(dialect: str, columns: tuple[str, ...]) -> str:
+    """The expression of a row's line: the columns' text joined by :data:`SEP`, NULL as ''."""
+    values = [f"IFNULL({c}, '')" for c in columns]
+    # the separator is a plain literal (the connection's character set, coercible): the columns'
+    # character set wins, as when each column is read on its own
+    sep = f"'{SEP}'"
+    return f"CONCAT_WS({sep}, {', '.join(values)})" if dialect == "mysql" else f" || {sep} || ".join(values)
+
+
+def _lines_sql(
+    dialect: str, table: str, columns: tuple[str, ...], order_by: str, chunk_by: str | None
+) -> str:
+    """SQLite: one line per row. MySQL: (row count, their lines' length, the lines joined by
+    :data:`ROW_SEP`) per chunk of :data:`CHUNK` rows (``chunk_by``: an integer column, its values DIV
+    CHUNK; "" for one chunk). GROUP_CONCAT cuts silently at the session's length: the length says so."""
+    line = _line(dialect, columns)
+    if dialect != "mysql":
+        return f"SELECT {line} FROM {table} ORDER BY {order_by}"
+    lines = f"GROUP_CONCAT({line} ORDER BY {order_by} SEPARATOR '{ROW_SEP}')"
+    by = f" GROUP BY {chunk_by} DIV {CHUNK} ORDER BY {chunk_by} DIV {CHUNK}" if chunk_by else ""
+    return f"SELECT COUNT(*), SUM(CHAR_LENGTH({line})), {lines} FROM {table}{by}"
+
+
+def _streamed(conn: Any, dialect: str, sql: str, failed: type[Exception]) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``sql`` from a cursor (MySQL: unbuffered, rows come as the server sends them); a
+    driver's error raised as ``failed`` (what the caller does with a row is not caught)."""
+    try:
+        if dialect == "mysql":
+            import pymysql.cursors
+
+            cur = conn.cursor(pymysql.cursors.SSCursor)
+        else:
+            cur = conn.cursor()
+        cur.execute(sql)
+        rows = iter(cur)
+    except Exception as exc:  # driver-specific error classes
+        raise failed(str(exc)) from exc
+    try:
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except Exception as exc:  # driver-specific error classes
+                raise failed(str(exc)) from exc
+            yield row
+    finally:
+        try:
+            cur.close()  # an unbuffered cursor reads what is left of the result first
+        except Exception as exc:  # driver-specific error classes
+            raise failed(str(exc)) from exc
+
+
+def _set_chunk_length(conn: Any) -> None:
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(f"SET SESSION group_concat_max_len = {CHUNK_LENGTH}")
+    except Exception as exc:  # driver-specific error classes
+        raise _Retry from exc
+
+
+def read_rows(
+    conn: Any,
+    dialect: str,
+    table: str,
+    columns: tuple[str, ...],
+    order_by: str,
+    sink: type[Sink],
+    chunk_by: str = "",
+) -> Sink:
+    """A new ``sink()`` fed every row of ``table`` in ``order_by`` order (see the module's docstring);
+    ``chunk_by`` (MySQL): the integer column leading ``order_by``, "" when it is not one (a small table,
+    read in one chunk)."""
+    fed, width, chunked = sink(), len(columns), dialect == "mysql"
+    rows = _streamed(conn, dialect, _lines_sql(dialect, table, columns, order_by, chunk_by), _Retry)
+    try:
+        if chunked:
+            _set_chunk_length(conn)
+        for row in rows:
+            if chunked:
+                count, length, chunk = row
+                if not count:
+                    continue  # an empty table's one row
+                chunk = chunk if type(chunk) is str else text(chunk)
+                if len(chunk) != int(length) + count - 1:  # cut at the session's GROUP_CONCAT length
+                    raise _Retry
+                lines = chunk.split(ROW_SEP)
+                if len(lines) != count:  # a value holds ROW_SEP
+                    raise _Retry
+            else:
+                lines = [row[0] if type(row[0]) is str else text(row[0])]
+            for line in lines:
+                values = line.split(SEP)
+                if len(values) != width:  # a value holds the separator
+                    raise _Retry
+                fed.add(line, values)
+        return fed
+    except _Retry:
+        with contextlib.suppress(_Retry):  # the table is read again below, which says any error
+            rows.close()
+    fed = sink()  # what the first reading fed is dropped
+    sql = f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order_by}"
+    try:
+        for row in _streamed(conn, dialect, sql, _Unreadable):
+            values = [v if type(v) is str else text(v) for v in row]
+            fed.add(SEP.join(values), values)
+    except _Unreadable as exc:
+        raise OndeError(
+            f"cannot read table {table}: {exc}",
+            hint="is this a SACoche database? the tables of the target sheet must exist",
+        ) from exc.__cause__
+    return fed
