@@ -105,8 +105,17 @@ class Touched:
     parent_addresses: set[tuple[Any, str]] = field(default_factory=set)
 
 
+#: whether a type of item is a Mapping (plan.json dicts) or not (engine.plan.Item): an ABC check per
+#: call was a quarter of plan_read_set
+_MAPPING_TYPES: dict[type, bool] = {}
+
+
 def _field(item: Any, name: str) -> Any:
-    return item[name] if isinstance(item, Mapping) else getattr(item, name)
+    kind = type(item)
+    mapping = _MAPPING_TYPES.get(kind)
+    if mapping is None:
+        mapping = _MAPPING_TYPES[kind] = isinstance(item, Mapping)
+    return item[name] if mapping else getattr(item, name)
 
 
 def touched(items: Iterable[Any]) -> Touched:
