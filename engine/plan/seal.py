@@ -121,10 +121,20 @@ def document_seal(body: Mapping[str, Any], item_seals: Iterable[str]) -> dict[st
     return {"header": header_seal(body), "items": count, "items_sha256": items.hexdigest()}
 
 
-def seal_problems(doc: Mapping[str, Any], recheck: Collection[int] | None = None) -> list[tuple[str, str]]:
+def _item_problem(item: Mapping[str, Any], index: int, what: str) -> tuple[str, str]:
+    if isinstance(item.get("id"), str):
+        return json.dumps(item["id"], ensure_ascii=False), f"item {item['id']} {what}"
+    return '"items"', f"item #{index + 1} {what}"
+
+
+def seal_problems(
+    doc: Mapping[str, Any], recheck: Collection[int] | None = None, *, checked: bool = False
+) -> list[tuple[str, str]]:
     """(needle to find the line in plan.json, message) for each place the seal does not match. Every
     item's seal is computed again, or with ``recheck`` only those of the items at these indexes: the
-    others are known to hold (engine.render.loading.check_written_plan)."""
+    others are known to hold (engine.render.loading.check_written_plan). ``checked``: every value of
+    ``doc`` is known to be of JSON's own types (:func:`plain_values`: json.loads read no number with a
+    fraction or an exponent, nor NaN or Infinity)."""
     seal = doc.get(SEAL)
     if not isinstance(seal, dict) or not isinstance(seal.get("header"), dict):
         return [('"format_version"', "plan.json carries no seal (made by hand, or by another tool?)")]
@@ -142,13 +152,11 @@ def seal_problems(doc: Mapping[str, Any], recheck: Collection[int] | None = None
     for index, item in enumerate(doc.get("items") or []):
         if not isinstance(item, dict):
             continue
-        name = item.get("id") if isinstance(item.get("id"), str) else f"#{index + 1}"
-        needle = json.dumps(item["id"], ensure_ascii=False) if isinstance(item.get("id"), str) else '"items"'
         given = item.get(SEAL)
         if not isinstance(given, str):
-            found.append((needle, f"item {name} was added by hand (it has no seal)"))
-        elif (recheck is None or index in recheck) and given != item_seal(item):
-            found.append((needle, f"item {name} was changed after the plan was made"))
+            found.append(_item_problem(item, index, "was added by hand (it has no seal)"))
+        elif (recheck is None or index in recheck) and given != item_seal(item, checked):
+            found.append(_item_problem(item, index, "was changed after the plan was made"))
         seals.append(given if isinstance(given, str) else "")
     if not found:
         whole = document_seal({}, seals)

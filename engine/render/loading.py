@@ -76,8 +76,14 @@ def load_plan(plan_dir: Path) -> LoadedPlan:
     except UnicodeDecodeError as exc:
         raise OndeError(f"plan.json is not UTF-8 ({exc.reason})", file=path) from None
     del raw  # a million-pupil plan.json is hundreds of MiB: hold one copy at a time
+    fractions: list[str] = []  # numbers json reads as floats: none in a plan `plan` writes
+
+    def number(literal: str) -> float:
+        fractions.append(literal)
+        return float(literal)  # NaN, Infinity and -Infinity too: json's own values
+
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_float=number, parse_constant=number)
     except json.JSONDecodeError as exc:
         raise OndeError(
             f"plan.json is not valid JSON: {exc.msg}",
@@ -90,7 +96,7 @@ def load_plan(plan_dir: Path) -> LoadedPlan:
         raise OndeError(
             "plan.json is nested far too deeply to be a plan", file=path, line=1, hint=PLAN_HINT
         ) from None
-    validate_plan(doc, text, path)
+    validate_plan(doc, text, path, plain=not fractions)
     return LoadedPlan(path, doc, sha256)
 
 
@@ -108,10 +114,13 @@ def check_written_plan(written: WrittenPlan) -> LoadedPlan:
     return LoadedPlan(written.path, written.doc, written.sha256)
 
 
-def validate_plan(doc: Any, text: str | None, path: Path, *, recheck: Collection[int] | None = None) -> None:
+def validate_plan(
+    doc: Any, text: str | None, path: Path, *, recheck: Collection[int] | None = None, plain: bool = False
+) -> None:
     """Check what the renderers rely on; every problem names the line of the item in plan.json (``text``:
     the file's text, else read from ``path`` if a problem needs a line). ``recheck``: the items whose
-    seals are computed again (engine.plan.seal.seal_problems), all by default."""
+    seals are computed again (engine.plan.seal.seal_problems), all by default; ``plain``: ``doc`` was
+    read by json.loads and holds no float (every value is plain JSON, as the seals then know)."""
     line_of = _lines(text, path)
     if not isinstance(doc, dict):
         raise OndeError("plan.json must hold one JSON object", file=path, line=1, hint=PLAN_HINT)
@@ -162,7 +171,7 @@ def validate_plan(doc: Any, text: str | None, path: Path, *, recheck: Collection
             name = item.get("id") if isinstance(item, dict) else None
             errors.append(OndeError(f"item {name or index}: {problem}", file=path, line=line, hint=PLAN_HINT))
     if not errors:  # the seal is checked on a plan that is otherwise sound: its own messages are clearer
-        seal = seal_problems(doc, recheck)
+        seal = seal_problems(doc, recheck, checked=plain)
         errors = [OndeError(m, file=path, line=line_of(n) or 1, hint=SEAL_HINT) for n, m in seal]
     if errors:
         raise OndeErrorGroup(errors) if len(errors) > 1 else errors[0]

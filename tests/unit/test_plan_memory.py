@@ -132,3 +132,20 @@ def test_a_reread_item_changed_in_memory_is_caught_by_its_seal(tmp_path: Path) -
     written.doc["items"][0]["subject"]["nom"] = "C"
     with pytest.raises(OndeError, match="changed after the plan was made"):
         check_written_plan(written)
+
+
+@pytest.mark.parametrize("number", [1e16, 1e-7, float("nan"), float("inf"), 0.5])
+def test_numbers_orjson_writes_otherwise_are_sealed_and_checked_by_json(
+    tmp_path: Path, number: float
+) -> None:
+    """orjson writes 1e16 as 1e16 and NaN as null, json as 1e+16 and NaN: a plan.json holding such a
+    number is sealed, written and checked in json's form, from memory and from the file alike."""
+    written = write_plan(tmp_path, _plan((_item(1, autre=[number]), _item(2))), {})
+    assert json.dumps(number) in (tmp_path / "plan.json").read_text(encoding="utf-8")
+    assert written.reread == (0,)
+    check_written_plan(written)
+    load_plan(tmp_path)
+    text = (tmp_path / "plan.json").read_text(encoding="utf-8")
+    (tmp_path / "plan.json").write_text(text.replace(json.dumps(number), "2.25"), encoding="utf-8")
+    with pytest.raises(OndeError, match="item update-0000000001 was changed after the plan was made"):
+        load_plan(tmp_path)
