@@ -25,6 +25,7 @@ from engine.match import Decisions as MatchDecisions
 from engine.plan.items import Decisions as ItemDecisions
 from engine.plan.items import Plan
 from engine.plan.seal import SEAL, document_seal, pretty_bytes, sealed_plain
+from engine.read import paused_gc
 from engine.yamlpos import load_located
 
 PLAN_FILE = "plan.json"
@@ -355,7 +356,8 @@ def write_plan(out: Path, plan: Plan, meta: Mapping[str, Any]) -> WrittenPlan:
     body = {"format_version": FORMAT_VERSION, **meta, **plan.to_dict(items=False)}
     doc: dict[str, Any] = {}
     reread: list[int] = []
-    sha256 = _write_bytes_atomic(out / PLAN_FILE, plan_json_chunks(body, plan.items, doc, reread))
+    with paused_gc():  # the items' dicts kept for rendering are acyclic: no collection need walk them
+        sha256 = _write_bytes_atomic(out / PLAN_FILE, plan_json_chunks(body, plan.items, doc, reread))
     rows = credentials_rows(plan)
     credentials = out / CREDENTIALS_FILE
     if rows:
