@@ -73,7 +73,9 @@ def plain_bytes(value: Any, option: int, *, checked: bool = False) -> bytes | No
 def canonical(value: Any, checked: bool = False) -> bytes:
     """The canonical form of ``value`` as UTF-8 (``checked``: as in :func:`plain_bytes`)."""
     data = plain_bytes(value, orjson.OPT_SORT_KEYS, checked=checked)
-    return _CANON.encode(value).encode("utf-8") if data is None else data
+    # a lone surrogate (``"\ud800"`` typed into plan.json) is digested, not a traceback: `plan` never wrote
+    # one (UTF-8 has none), so its seal cannot match and the edit is named
+    return _CANON.encode(value).encode("utf-8", "surrogatepass") if data is None else data
 
 
 def _digest(value: Any, checked: bool = False) -> str:
@@ -149,6 +151,7 @@ def seal_problems(
         elif header[key] != actual[key]:
             found.append((json.dumps(key), f"'{key}' was changed after the plan was made"))
     seals: list[str] = []
+    recheck = None if recheck is None else frozenset(recheck)
     for index, item in enumerate(doc.get("items") or []):
         if not isinstance(item, dict):
             continue

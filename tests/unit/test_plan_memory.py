@@ -149,3 +149,14 @@ def test_numbers_orjson_writes_otherwise_are_sealed_and_checked_by_json(
     (tmp_path / "plan.json").write_text(text.replace(json.dumps(number), "2.25"), encoding="utf-8")
     with pytest.raises(OndeError, match="item update-0000000001 was changed after the plan was made"):
         load_plan(tmp_path)
+
+
+def test_a_lone_surrogate_typed_into_plan_json_is_an_edit_not_a_traceback(tmp_path: Path) -> None:
+    """json reads ``"\\ud800"`` as a lone surrogate, which UTF-8 cannot encode: the seal check raised
+    UnicodeEncodeError; it now names the item changed by hand."""
+    write_plan(tmp_path, _plan((_item(1), _item(2))), {})
+    path = tmp_path / "plan.json"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('"nom": "B"', '"nom": "B\\ud800"', 1), encoding="utf-8")
+    with pytest.raises(OndeError, match="item update-0000000001 was changed after the plan was made"):
+        load_plan(tmp_path)

@@ -13,9 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.plan.seal import canonical, item_seal, plain_bytes, plain_values
+from engine.plan.seal import canonical, item_seal, plain_bytes, plain_values, pretty_bytes
 from engine.plan.seal import pretty as _pretty
-from engine.plan.seal import pretty_bytes as _pretty_bytes
 
 INDENT, SORTED = orjson.OPT_INDENT_2, orjson.OPT_SORT_KEYS
 
@@ -52,6 +51,15 @@ ODD = st.recursive(
 
 def _json_indent(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _encoded(text: str) -> bytes:
+    """A lone surrogate is digested too (engine.plan.seal.canonical): no plan.json `plan` wrote has one."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 def _json_canonical(value: Any) -> bytes:
@@ -102,11 +110,11 @@ def test_other_values_are_left_to_json(value: Any) -> None:
         if data is not None:  # what orjson wrote is json's and reads back as it was
             assert data == expected(value)
             assert strictly_equal(json.loads(data), value)
-    assert _outcome(canonical, value) == _outcome(_json_canonical, value)
+    assert _outcome(canonical, value) == _outcome(lambda v: _encoded(_json_text(v)), value)
     expected_pretty = _outcome(
         lambda v: json.dumps(v, ensure_ascii=False, indent=2).replace("\n", "\n    "), value
     )
-    pretty = _outcome(lambda v: _pretty_bytes(v, 2)[0], value)
+    pretty = _outcome(lambda v: pretty_bytes(v, 2)[0], value)
     if expected_pretty[0] == "ok":
         assert pretty == ("ok", expected_pretty[1].encode("utf-8"))
     else:
@@ -140,6 +148,9 @@ def test_every_character_is_escaped_as_json_does() -> None:
     assert plain_bytes({"k": text}, INDENT) == _json_indent({"k": text})
     assert plain_bytes([text], SORTED) == _json_canonical([text])
     assert plain_bytes("\ud800", INDENT) is None  # a lone surrogate: json's own error when encoded
+    assert canonical(["\ud800"]) == _encoded('["\ud800"]')
+    with pytest.raises(UnicodeEncodeError):  # never written: `plan` refuses as it always did
+        pretty_bytes(["\ud800"], 2)
 
 
 def test_plan_item_shapes() -> None:
@@ -158,6 +169,6 @@ def test_plan_item_shapes() -> None:
         "changes": {"user_prenom": {"old": "Zoe", "new": "Zoé\\\n\t\u2028"}},
     }
     assert plain_values(item)
-    assert _pretty_bytes(item, 2) == (_pretty(item, 2).encode("utf-8"), True)
+    assert pretty_bytes(item, 2) == (_pretty(item, 2).encode("utf-8"), True)
     assert item_seal(item) == item_seal(item, checked=True)
     assert canonical(item) == _json_canonical(item)
