@@ -48,8 +48,9 @@ from engine.plan.planio import (
 )
 from engine.read import SHEET_STRIDE, Export, ParentsExport, visible
 from engine.readset import plan_read_set, read_set
-from engine.render import DIALECTS, SCRIPTS, load_plan, plan_dialects, render_sql, sql_path
+from engine.render import DIALECTS, SCRIPTS, LoadedPlan, load_plan, plan_dialects, render_sql, sql_path
 from engine.render.letters import LETTERS_FILE
+from engine.render.loading import check_written_plan
 from engine.render.report import render_reports
 from engine.render.sheets import keep_passwords, previous_cards
 from engine.render.sheets import summary_line as sheet_summary_line
@@ -217,12 +218,12 @@ def make_plan(
     del export, state  # a million pupils and accounts: not needed to render
     staging = Path(tempfile.mkdtemp(prefix="onde-sacoche-"))
     try:
-        write_plan(staging, plan, meta)
+        written = write_plan(staging, plan, meta)
         parent_rows = parent_credentials_rows(plan)
         if parent_rows:
             _write_atomic(staging / PARENT_CREDENTIALS_FILE, credentials_csv(parent_rows))
         del plan
-        render_outputs(staging)
+        render_outputs(staging, loaded=check_written_plan(written))  # not read back: what was written
         publish(staging, out)
         if replay_notes:  # answers for the plan of another database (--force) must not outlive it
             (out / DECISIONS_FILE).unlink(missing_ok=True)
@@ -379,11 +380,16 @@ OPTIONAL_OUTPUTS = ("identifiants.csv", "identifiants.html", PARENT_CREDENTIALS_
 
 
 def render_outputs(
-    plan_dir: Path, dialects: Iterable[str] | None = None, *, revert_deletes_created: bool = False
+    plan_dir: Path,
+    dialects: Iterable[str] | None = None,
+    *,
+    revert_deletes_created: bool = False,
+    loaded: LoadedPlan | None = None,
 ) -> list[Path]:
-    """Render everything from ``plan_dir/plan.json`` alone (read once): SQL scripts (by default in the
-    dialects of :func:`engine.render.plan_dialects`), report, summary, login sheet."""
-    loaded = load_plan(plan_dir)
+    """Render everything from ``plan_dir/plan.json`` alone (read once, unless ``loaded`` is it, checked):
+    SQL scripts (by default in the dialects of :func:`engine.render.plan_dialects`), report, summary,
+    login sheet."""
+    loaded = loaded or load_plan(plan_dir)
     dialects = plan_dialects(loaded.doc) if dialects is None else tuple(dialects)
     paths = render_sql(plan_dir, dialects, revert_deletes_created=revert_deletes_created, loaded=loaded)
     paths += render_reports(loaded.doc, plan_dir)

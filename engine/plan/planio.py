@@ -10,11 +10,12 @@ failure never leaves half a plan.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from json.encoder import encode_basestring as _json_text
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -23,7 +24,8 @@ from engine.errors import OndeError, OndeErrorGroup
 from engine.match import Decisions as MatchDecisions
 from engine.plan.items import Decisions as ItemDecisions
 from engine.plan.items import Plan
-from engine.plan.seal import SEAL, document_seal, sealed_item
+from engine.plan.seal import SEAL, document_seal, pretty_bytes, sealed_plain
+from engine.read import paused_gc
 from engine.yamlpos import load_located
 
 PLAN_FILE = "plan.json"
@@ -220,65 +222,62 @@ def credentials_rows(plan: Plan) -> list[dict[str, str]]:
     return sorted(rows, key=lambda r: (r["classe"], r["nom"], r["prenom"]))
 
 
-#: json.dumps(..., ensure_ascii=False, indent=2), without building an encoder per call
-_PRETTY = json.JSONEncoder(ensure_ascii=False, indent=2)
-
-
-def _pretty(value: Any, level: int) -> str:
-    """``value`` as json.dumps(indent=2, ensure_ascii=False) writes it ``level`` levels deep."""
-    return _indented(value, "\n" + "  " * level)
-
-
-def _indented(value: Any, newline: str) -> str:
-    """json.dumps(indent=2, ensure_ascii=False) byte for byte, twice as fast on the plain shapes of plan
-    items (dicts with text keys, lists, text, int, bool, None); anything else goes to json's encoder.
-    ``newline`` is a line break and the current indentation."""
-    kind = type(value)
-    if kind is str:
-        return _json_text(value)
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if kind is int:
-        return int.__repr__(value)
-    if kind is dict and all(type(key) is str for key in value):
-        if not value:
-            return "{}"
-        inner = newline + "  "
-        members = [_json_text(key) + ": " + _indented(item, inner) for key, item in value.items()]
-        return "{" + inner + ("," + inner).join(members) + newline + "}"
-    if kind is list or kind is tuple:
-        if not value:
-            return "[]"
-        inner = newline + "  "
-        return "[" + inner + ("," + inner).join([_indented(item, inner) for item in value]) + newline + "]"
-    return _PRETTY.encode(value).replace("\n", newline)
-
-
-def plan_json_chunks(body: Mapping[str, Any], items: Any) -> Iterator[str]:
-    """The text of json.dumps({**body, "items": [sealed item dicts], "seal": …}, ensure_ascii=False,
-    indent=2) + "\n" (engine.plan.seal),
-    byte for byte, one item at a time: the items are never all turned into dicts, nor the file into one
-    string (a million-pupil plan.json is hundreds of MiB)."""
+def plan_json_chunks(
+    body: Mapping[str, Any], items: Any, doc: dict[str, Any], reread: list[int]
+) -> Iterator[bytes]:
+    """The bytes of json.dumps({**body, "items": [sealed item dicts], "seal": …}, ensure_ascii=False,
+    indent=2) + "\n" (engine.plan.seal), byte for byte, one item at a time: the items are never all
+    turned into one string (a million-pupil plan.json is hundreds of MiB). Meanwhile ``doc`` receives what
+    json.loads reads back of these bytes: a plain item (engine.plan.seal.plain_bytes) as it is, anything
+    else parsed from its own bytes, its index added to ``reread`` (tests/unit/test_plan_memory.py)."""
     seals: list[str] = []
-    yield "{"
+    yield b"{"
     for index, (key, value) in enumerate(body.items()):
-        yield ("," if index else "") + "\n  " + json.dumps(key, ensure_ascii=False) + ": "
+        yield (("," if index else "") + "\n  " + json.dumps(key, ensure_ascii=False) + ": ").encode("utf-8")
         if key != "items":
-            yield _pretty(value, 1)
+            data = pretty_bytes(value, 1)[0]
+            doc[key] = json.loads(data)  # a copy: the renderers never share the caller's meta
+            yield data
             continue
         first = True
+        doc[key] = written = []
         for item in items:
-            sealed = sealed_item(item.to_dict())
+            sealed, checked = sealed_plain(item.to_dict())
             seals.append(sealed[SEAL])
-            yield ("[\n    " if first else ",\n    ") + _pretty(sealed, 2)
+            data, plain = pretty_bytes(sealed, 2, checked)
+            if not plain:
+                reread.append(len(written))
+            written.append(sealed if plain else json.loads(data))
+            yield (b"[\n    " if first else b",\n    ") + data
             first = False
-        yield "[]" if first else "\n  ]"
-    yield ",\n  " + json.dumps(SEAL) + ": " + _pretty(document_seal(body, seals), 1)
-    yield "\n}\n"
+        yield b"[]" if first else b"\n  ]"
+    data = pretty_bytes(document_seal(body, seals), 1)[0]
+    doc[SEAL] = json.loads(data)
+    yield b",\n  " + json.dumps(SEAL).encode("ascii") + b": " + data
+    yield b"\n}\n"
+
+
+def _write_bytes_atomic(path: Path, chunks: Iterable[bytes]) -> str:
+    """Byte chunks written a MiB at a time through :func:`_atomically`; the sha256 of the file."""
+    digest = hashlib.sha256()
+
+    def write(handle: BinaryIO) -> None:
+        buffer: list[bytes] = []
+        size = 0
+        for chunk in chunks:
+            buffer.append(chunk)
+            size += len(chunk)
+            if size > 1 << 20:
+                data = b"".join(buffer)
+                digest.update(data)
+                handle.write(data)
+                buffer, size = [], 0
+        data = b"".join(buffer)
+        digest.update(data)
+        handle.write(data)
+
+    _atomically(path, PRIVATE_FILE, write)
+    return digest.hexdigest()
 
 
 def write_chunks_atomic(
@@ -340,15 +339,29 @@ def read_credentials(out_dir: Path) -> list[dict[str, str]]:
         return []
 
 
-def write_plan(out: Path, plan: Plan, meta: Mapping[str, Any]) -> Path:
+@dataclass(frozen=True, slots=True)
+class WrittenPlan:
+    """plan.json as just written: its path, what json.loads reads back of it, the sha256 of its bytes."""
+
+    path: Path
+    doc: dict[str, Any]
+    sha256: str
+    #: indexes of the items that are not plain JSON (read back from their bytes: their seals are checked)
+    reread: tuple[int, ...]
+
+
+def write_plan(out: Path, plan: Plan, meta: Mapping[str, Any]) -> WrittenPlan:
     """Write plan.json (and identifiants.csv when there are new pupils) into ``out`` (made 0700)."""
     private_dir(out)
     body = {"format_version": FORMAT_VERSION, **meta, **plan.to_dict(items=False)}
-    write_chunks_atomic(out / PLAN_FILE, plan_json_chunks(body, plan.items))
+    doc: dict[str, Any] = {}
+    reread: list[int] = []
+    with paused_gc():  # the items' dicts kept for rendering are acyclic: no collection need walk them
+        sha256 = _write_bytes_atomic(out / PLAN_FILE, plan_json_chunks(body, plan.items, doc, reread))
     rows = credentials_rows(plan)
     credentials = out / CREDENTIALS_FILE
     if rows:
         _write_atomic(credentials, credentials_csv(rows))
     else:
         credentials.unlink(missing_ok=True)
-    return out / PLAN_FILE
+    return WrittenPlan(out / PLAN_FILE, doc, sha256, tuple(reread))

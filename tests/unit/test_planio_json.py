@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.plan.planio import _pretty
+from engine.plan.seal import pretty as _pretty
 
 SCALARS = (
     st.none()
