@@ -121,6 +121,9 @@ class MariaDBServer:
                 self.binaries["mariadb-install-db"],
                 "--no-defaults",  # must come first
                 f"--datadir={self.datadir}",
+                # its bootstrap server's temporary tables too (in /tmp, two servers set up at once can
+                # trip over each other's files: "Could not remove temporary table", then it aborts)
+                f"--tmpdir={self.tmpdir}",
                 "--auth-root-authentication-method=normal",
                 "--skip-test-db",
                 "--skip-name-resolve",
