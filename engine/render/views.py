@@ -158,14 +158,19 @@ class NewAccount:
     @property
     def columns(self) -> list[Fact]:
         changes = self.item["changes"]
+        # NewAccount.fixed fixes nothing: a kind that does not override it skips a call per column
+        fixed = None if type(self).fixed is NewAccount.fixed else self.fixed
         facts = []
         for column, ctype, default in CREATE_COLUMNS:
-            fact = self.fixed(column, ctype)
+            fact = fixed(column, ctype) if fixed is not None else None
             if fact is None:
-                value = changes[column]["new"] if column in changes else default
-                if column == "user_email_origine" and column not in changes:
+                if column in changes:
+                    value = changes[column]["new"]
+                elif column == "user_email_origine":
                     value = "admin" if changes.get("user_email", {}).get("new") else ""
-                fact = _fact(column, ctype, value)
+                else:
+                    value = default
+                fact = Fact(column, ctype, None if ctype == DATE and value == "" else value)
             facts.append(fact)
         return facts
 
@@ -231,9 +236,24 @@ class UserChange:
             for column, change in self.item["changes"].items()
         ]
 
+    def pairs(self) -> dict[str, tuple[Any, Any]]:
+        """column → (old, new) value, as :attr:`olds` and :attr:`news` give them (the set rows' path)."""
+        pairs = {}
+        for column, change in self.item["changes"].items():
+            if column == "eleve_classe_id":
+                pairs[column] = (change["old_id"], change["new"])
+            elif USER_COLUMNS[column][0] == DATE:
+                old, new = change["old"], change["new"]
+                pairs[column] = (None if old == "" else old, None if new == "" else new)
+            else:
+                pairs[column] = (change["old"], change["new"])
+        return pairs
+
     @property
     def new_class_refs(self) -> list[str]:
-        return [f.value for f in self.news if f.type == CLASS]
+        """The class refs among the new values (eleve_classe_id, sacoche_user's only CLASS column)."""
+        change = self.item["changes"].get("eleve_classe_id")
+        return [] if change is None else [change["new"]]
 
     @property
     def describe(self) -> str:
