@@ -7,7 +7,7 @@ its views, its list here and its guards there.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -65,6 +65,14 @@ class SqlModel:
         self.left_alone = LeftAlone.all_of(doc)
         self.new_refs = {(g.type, g.ref.upper()) for g in self.group_creates}
         self.retired_refs = {(r.type, r.ref.upper()) for r in self.retires}
+        self._shared: dict[str, Any] = {}
+
+    def shared(self, name: str, make: Callable[[SqlModel], Any]) -> Any:
+        """``make(self)``, made once for every script rendered from this model (what does not depend on
+        the script nor the dialect, as verify's old states of the items)."""
+        if name not in self._shared:
+            self._shared[name] = make(self)
+        return self._shared[name]
 
     def expected_rows(self) -> int:
         """Rows apply.sql changes when every write lands (printed at the end of the MySQL script)."""

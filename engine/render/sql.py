@@ -64,6 +64,7 @@ def _environment(dialect: str) -> Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # the templates are part of the package: no stat of each file per script
         bytecode_cache=template_cache(),
     )
     env.filters["sql"] = LITERALS[dialect]
@@ -106,7 +107,6 @@ def _redact(url: str) -> str:
     return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
-_BLANK_RUN = re.compile(r"\n{3,}")
 BLOCK_PIECES = 4096
 
 
@@ -119,31 +119,37 @@ def _blocks(chunks: Iterable[str]) -> Iterator[str]:
 
 
 def _squeeze_blank_lines(chunks: Iterable[str]) -> Iterator[str]:
-    """``re.sub(r"\n{3,}", "\n\n", "".join(chunks))``, chunk by chunk (runs may span chunks)."""
+    """``re.sub(r"\n{3,}", "\n\n", "".join(chunks))``, chunk by chunk (runs may span chunks).
+
+    Runs of three newlines or more are rare (most blocks hold none): a substring search finds them, and
+    each pass of ``replace`` shortens every run by a third until it is two newlines long."""
     pending = 0  # newlines held back from the end of what came so far (at most 2 matter)
     for chunk in chunks:
         if not chunk:
             continue
-        text = "\n" * pending + chunk
+        text = "\n" * pending + chunk if pending else chunk
         body = text.rstrip("\n")
         pending = min(len(text) - len(body), 2)
         if body:
-            yield _BLANK_RUN.sub("\n\n", body)
+            while "\n\n\n" in body:
+                body = body.replace("\n\n\n", "\n\n")
+            yield body
     if pending:
         yield "\n" * pending
 
 
 _ACCOUNT_DELETES = ("DELETE FROM sacoche_user ", "DELETE FROM sacoche_user\n", "DELETE u ")
+_LONGEST_DELETE = max(len(needle) for needle in _ACCOUNT_DELETES)
 
 
 def _refusing_account_deletes(chunks: Iterable[str]) -> Iterator[str]:
     """Passes apply.sql's chunks through, failing if it would ever delete from sacoche_user."""
-    tail = ""
+    tail = ""  # the end of what came so far: a needle may begin there and end in the next chunk
     for chunk in chunks:
-        window = tail + chunk
-        if any(needle in window for needle in _ACCOUNT_DELETES):
+        edge = tail + chunk[: _LONGEST_DELETE - 1]
+        if any(needle in chunk or needle in edge for needle in _ACCOUNT_DELETES):
             raise AssertionError("apply.sql must never delete accounts")  # pragma: no cover
-        tail = window[-len(_ACCOUNT_DELETES[0]) :]
+        tail = (tail + chunk)[-_LONGEST_DELETE:] if len(chunk) < _LONGEST_DELETE else chunk[-_LONGEST_DELETE:]
         yield chunk
 
 
@@ -187,7 +193,7 @@ def script_chunks(loaded: LoadedPlan, model: SqlModel, dialect: str, name: str) 
         context["guards"] = revert_guards(model, sets=dialect == "mysql")
     else:
         context["checks"] = verify_checks(model, sets=dialect == "mysql")
-        context["old_states"] = old_states(model)
+        context["old_states"] = model.shared("old_states", old_states)
     template = _environment(dialect).get_template(f"{name}.sql.j2")
     chunks = _squeeze_blank_lines(_blocks(template.generate(context)))
     return _refusing_account_deletes(chunks) if name == "apply" else chunks
