@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
+from functools import cache
 from typing import Any
 
 from engine.render.columns import CLASS, CREATE_COLUMNS, DATE, INT, TEXT, USER_COLUMNS
@@ -40,6 +41,12 @@ def sql_type(column: str, ctype: str) -> str:
     if ctype == TEXT and column in _LONG_TEXT:
         return "TEXT"
     return "VARCHAR(255)"
+
+
+@cache
+def _wrapped(text: str) -> list[str]:
+    """A block's comment lines (the same few texts for every script)."""
+    return textwrap.wrap(text, 100)
 
 
 #: characters of data statements a model keeps for its next scripts (apply, revert and verify load the
@@ -74,7 +81,7 @@ class DataBlock:
         memo: Memo | None = None,
     ) -> None:
         self.table, self.columns, self.keys = table, list(columns), list(keys)
-        self.what = textwrap.wrap(f"{table}: {what}", 100)
+        self.what = _wrapped(f"{table}: {what}")
         #: the rows, each its text ``(value, …)``
         self.rows: Callable[[], Iterator[str]] = rows
         self.memo = memo

@@ -74,6 +74,11 @@ def _environment(dialect: str) -> Environment:
 
 
 def _header(loaded: LoadedPlan, model: SqlModel, dialect: str) -> dict[str, Any]:
+    """What a script's header says (the same for every script of a model but the dialect)."""
+    return {**model.shared("header", lambda _: _plan_header(loaded, model)), "dialect": dialect}
+
+
+def _plan_header(loaded: LoadedPlan, model: SqlModel) -> dict[str, Any]:
     doc = loaded.doc
     counts = Counter(i["kind"] for i in model.accepted)
     state = doc.get("state") or {}
@@ -98,7 +103,6 @@ def _header(loaded: LoadedPlan, model: SqlModel, dialect: str) -> dict[str, Any]
         "skipped_ids": [i["id"] for i in model.skipped],
         "decide": len(model.decide),
         "held": bool(doc.get("held")),
-        "dialect": dialect,
         "deletes_created": model.deletes_created,
     }
 

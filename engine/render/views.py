@@ -140,6 +140,10 @@ class LeftAlone:
         return result
 
 
+#: the last new account whose columns were asked for, and its facts (see NewAccount.columns)
+_LAST_COLUMNS: list[Any] = [None, None]
+
+
 class NewAccount:
     """A new account: every column of sacoche_user, from the item or the column's default; a kind of
     account (pupil, parent) fixes some columns through :meth:`fixed`."""
@@ -157,6 +161,16 @@ class NewAccount:
 
     @property
     def columns(self) -> list[Fact]:
+        """Every column's fact, in table order (not to be changed: the last account's are kept, as a
+        script asks for them a few times in a row, and each account holding its own would cost memory)."""
+        last = _LAST_COLUMNS
+        if last[0] is self:
+            return last[1]
+        facts = self._columns()
+        last[0], last[1] = self, facts
+        return facts
+
+    def _columns(self) -> list[Fact]:
         changes = self.item["changes"]
         # NewAccount.fixed fixes nothing: a kind that does not override it skips a call per column
         fixed = None if type(self).fixed is NewAccount.fixed else self.fixed
