@@ -187,11 +187,14 @@ class PupilSets:
         columns += [(c, sql_type(c, t)) for c, t in self.new_columns]
         lit = self.lit
 
+        # a pupil fixes no column: its values are its columns' (CREATE_COLUMNS order), but the class
+        class_at = [t for _, t, _ in CREATE_COLUMNS].index(CLASS)
+
         def rows() -> Iterator[str]:
             for n, c in enumerate(self.model.creates, 1):
-                # Create.columns lists CREATE_COLUMNS in order: new_columns are those but the class
-                values = [lit(f.value) for f in c.columns if f.type != CLASS]
-                yield f"({n}, {lit(c.id)}, {lit(c.class_ref)}, " + ", ".join(values) + ")"
+                values = c.values()
+                del values[class_at]
+                yield f"({n}, {lit(c.id)}, {lit(c.class_ref)}, " + ", ".join(map(lit, values)) + ")"
 
         what = "pupils to create: every column of sacoche_user but user_id, the class by ref"
         return DataBlock(NEW, what, columns, ["KEY (user_login)"], rows, self.memo)

@@ -170,6 +170,21 @@ class NewAccount:
         last[0], last[1] = self, facts
         return facts
 
+    def values(self) -> list[Any]:
+        """Every column's value (CREATE_COLUMNS order) from the item or the column's default, for a kind
+        that fixes nothing (:attr:`columns`' values then; the set rows of new pupils read these)."""
+        changes = self.item["changes"]
+        values = []
+        for column, ctype, default in CREATE_COLUMNS:
+            if column in changes:
+                value = changes[column]["new"]
+            elif column == "user_email_origine":
+                value = "admin" if changes.get("user_email", {}).get("new") else ""
+            else:
+                value = default
+            values.append(None if ctype == DATE and value == "" else value)
+        return values
+
     def _columns(self) -> list[Fact]:
         changes = self.item["changes"]
         # NewAccount.fixed fixes nothing: a kind that does not override it skips a call per column
