@@ -42,7 +42,7 @@ from engine.render.guards import apply_guards, old_states, revert_guards, verify
 from engine.render.literals import BIG_LITERALS, LITERALS, sql_comment
 from engine.render.loading import LoadedPlan, load_plan
 from engine.render.model import SqlModel
-from engine.render.sqlphrases import PHRASES
+from engine.render.sqlphrases import PHRASES, Phrases
 from engine.state import ACTIVE
 
 TEMPLATES = Path(__file__).parent / "templates" / "sql"
@@ -173,15 +173,20 @@ def _check_dialect(dialect: str) -> None:
         raise OndeError(f"unknown SQL dialect {dialect!r}", hint=f"use one of: {', '.join(DIALECTS)}")
 
 
+def _phrases(model: SqlModel, dialect: str) -> Phrases:
+    """The dialect's phrases for a model's scripts (they keep no state of their own: one for all)."""
+    return PHRASES[dialect](
+        LITERALS[dialect], deletes_created=model.deletes_created, big=BIG_LITERALS[dialect]
+    )
+
+
 def script_chunks(loaded: LoadedPlan, model: SqlModel, dialect: str, name: str) -> Iterator[str]:
     """The text of one script, piece by piece (a million-pupil script is hundreds of MiB)."""
     _check_dialect(dialect)
     context: dict[str, Any] = {
         "h": _header(loaded, model, dialect),
         "m": model,
-        "q": PHRASES[dialect](
-            LITERALS[dialect], deletes_created=model.deletes_created, big=BIG_LITERALS[dialect]
-        ),
+        "q": model.shared(f"phrases/{dialect}", lambda m: _phrases(m, dialect)),
         "script": name,
         "ACTIVE": ACTIVE,
     }
