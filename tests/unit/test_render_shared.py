@@ -223,3 +223,18 @@ def test_literals_of_other_kinds() -> None:
                 literal(wrong)
         with pytest.raises(ValueError, match="BMP"):
             literal("a\U0001f600")
+
+
+def test_the_templates_context_calls_phrases_and_other_callables() -> None:
+    from jinja2 import pass_context
+
+    from engine.render.sqlphrases import PHRASES
+
+    @pass_context
+    def script_of(context: Any) -> str:
+        return str(context["script"])
+
+    env = render._environment("mysql")
+    q = PHRASES["mysql"](mysql_literal, deletes_created=False)
+    template = env.from_string("{% for x in xs %}{{ q.ref_is('g.groupe_ref', x) }} {{ f() }};{% endfor %}")
+    assert template.render(q=q, xs=["A'B"], f=script_of, script="apply") == "g.groupe_ref = 'A''B' apply;"
