@@ -253,17 +253,22 @@ class UserChange:
         facts = []
         for column, change in self.item["changes"].items():
             if column == "eleve_classe_id":
-                facts.append(_fact(column, INT, change["old_id"]))
+                facts.append(Fact(column, INT, change["old_id"]))
             else:
-                facts.append(_fact(column, USER_COLUMNS[column][0], change["old"]))
+                ctype, old = USER_COLUMNS[column][0], change["old"]
+                facts.append(Fact(column, ctype, None if ctype == DATE and old == "" else old))
         return facts
 
     @property
     def news(self) -> list[Fact]:
-        return [
-            _fact(column, CLASS if column == "eleve_classe_id" else USER_COLUMNS[column][0], change["new"])
-            for column, change in self.item["changes"].items()
-        ]
+        facts = []
+        for column, change in self.item["changes"].items():
+            if column == "eleve_classe_id":
+                facts.append(Fact(column, CLASS, change["new"]))
+            else:
+                ctype, new = USER_COLUMNS[column][0], change["new"]
+                facts.append(Fact(column, ctype, None if ctype == DATE and new == "" else new))
+        return facts
 
     def pairs(self) -> dict[str, tuple[Any, Any]]:
         """column → (old, new) value, as :attr:`olds` and :attr:`news` give them (the set rows' path)."""
