@@ -55,11 +55,22 @@ def mysql_literal(value: Any) -> str:
     on the client's character set (the hex form names its charset), and no backslash ever appears
     inside a quoted literal. ``None`` is NULL; integers are written as such.
     """
+    kind = type(value)  # the three kinds inline: the filter runs once per value of a script
+    if kind is str:
+        return _mysql_text(value)
+    if kind is int:
+        return str(value)
     return _literal(value, _mysql_text)
+
+
+#: printable ASCII but the backslash: quoted as it is by both dialects (and inside the BMP)
+_SIMPLE_MYSQL = re.compile(r"[\x20-\x5b\x5d-\x7e]*")
 
 
 @lru_cache(maxsize=65536)
 def _mysql_text(value: str) -> str:
+    if _SIMPLE_MYSQL.fullmatch(value):
+        return "'" + value.replace("'", "''") + "'"
     _check_bmp(value)
     if "\\" not in value and _all_plain(value):
         return "'" + value.replace("'", "''") + "'"
@@ -70,11 +81,18 @@ def sqlite_literal(value: Any) -> str:
     """The one SQLite literal filter: ``'…'`` with ``'`` doubled (SQLite has no backslash escapes);
     text holding control or invisible characters (newline, NUL, zero-width…) as ``CAST(X'…' AS TEXT)``.
     """
+    kind = type(value)
+    if kind is str:
+        return _sqlite_text(value)
+    if kind is int:
+        return str(value)
     return _literal(value, _sqlite_text)
 
 
 @lru_cache(maxsize=65536)
 def _sqlite_text(value: str) -> str:
+    if _PRINTABLE_ASCII.fullmatch(value):
+        return "'" + value.replace("'", "''") + "'"
     _check_bmp(value)
     if _all_plain(value):
         return "'" + value.replace("'", "''") + "'"

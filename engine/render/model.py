@@ -7,7 +7,7 @@ its views, its list here and its guards there.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -38,17 +38,29 @@ class SqlModel:
     def __init__(self, doc: Mapping[str, Any], *, revert_deletes_created: bool) -> None:
         self.doc = doc
         self.deletes_created = revert_deletes_created
-        items = [i for i in doc["items"] if i["kind"] not in QUESTIONS]
-        self.accepted = [i for i in items if i["accepted"]]
-        self.skipped = [i for i in items if not i["accepted"]]
-        self.decide = [i for i in doc["items"] if i["kind"] in QUESTIONS]
+        items: list[dict[str, Any]] = []
+        self.accepted: list[dict[str, Any]] = []
+        self.skipped: list[dict[str, Any]] = []
+        self.decide: list[dict[str, Any]] = []
         by_kind: dict[str, list[dict[str, Any]]] = {k: [] for k in ITEM_KINDS}
-        for item in self.accepted:
-            by_kind[item["kind"]].append(item)
+        kinds = set()
+        for item in doc["items"]:  # one pass (a large plan has hundreds of thousands of items)
+            kind = item["kind"]
+            if kind in QUESTIONS:
+                self.decide.append(item)
+                continue
+            items.append(item)
+            kinds.add(kind)
+            if item["accepted"]:
+                self.accepted.append(item)
+                by_kind[kind].append(item)
+            else:
+                self.skipped.append(item)
         self.by_kind = by_kind
         self.today = str(doc.get("today") or "")
         check_dependencies(items, self.accepted, by_kind["create"])
-        check_parent_dependencies(items, self.accepted)
+        if any(kind.startswith("parent_") for kind in kinds):  # else nothing to check there
+            check_parent_dependencies(items, self.accepted)
         self.group_creates = [GroupCreate.of(i) for i in by_kind["class_create"] + by_kind["group_create"]]
         self.renames = [Rename.of(i) for i in by_kind["class_rename"]]
         self.creates = [Create(i) for i in by_kind["create"]]
@@ -65,6 +77,14 @@ class SqlModel:
         self.left_alone = LeftAlone.all_of(doc)
         self.new_refs = {(g.type, g.ref.upper()) for g in self.group_creates}
         self.retired_refs = {(r.type, r.ref.upper()) for r in self.retires}
+        self._shared: dict[str, Any] = {}
+
+    def shared(self, name: str, make: Callable[[SqlModel], Any]) -> Any:
+        """``make(self)``, made once for every script rendered from this model (what does not depend on
+        the script nor the dialect, as verify's old states of the items)."""
+        if name not in self._shared:
+            self._shared[name] = make(self)
+        return self._shared[name]
 
     def expected_rows(self) -> int:
         """Rows apply.sql changes when every write lands (printed at the end of the MySQL script)."""
@@ -134,11 +154,14 @@ def check_dependencies(
             )
 
     for item in accepted:
-        changes, target = item["changes"], item["target"]
-        if "eleve_classe_id" in changes:
+        changes = item["changes"]
+        if creations and "eleve_classe_id" in changes:
             ref = str(changes["eleve_classe_id"]["new"]).upper()
-            need(item, creations.get(("classe", ref)), f"class {ref}")
+            other = creations.get(("classe", ref))
+            if other is not None:
+                need(item, other, f"class {ref}")
         if item["kind"] == "membership_add":
+            target = item["target"]
             need(item, creations.get(("groupe", target["groupe_ref"].upper())), "its group")
             if "user_id" not in target:
                 need(item, logins.get(target["login"].lower()), "its new pupil")

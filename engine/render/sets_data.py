@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
+from functools import cache
 from typing import Any
 
 from engine.render.columns import CLASS, CREATE_COLUMNS, DATE, INT, TEXT, USER_COLUMNS
@@ -42,15 +43,48 @@ def sql_type(column: str, ctype: str) -> str:
     return "VARCHAR(255)"
 
 
+@cache
+def _wrapped(text: str) -> list[str]:
+    """A block's comment lines (the same few texts for every script)."""
+    return textwrap.wrap(text, 100)
+
+
+#: characters of data statements a model keeps for its next scripts (apply, revert and verify load the
+#: same rows); past that budget (a plan of hundreds of thousands of pupils) each script renders them again
+MEMO_CHARS = 64 * 1024 * 1024
+
+
+class Memo:
+    """The rendered INSERTs of a model's data blocks, by table, within :data:`MEMO_CHARS` characters."""
+
+    def __init__(self, budget: int = MEMO_CHARS) -> None:
+        self.kept: dict[str, list[str]] = {}
+        self.left = budget
+
+    def keep(self, table: str, statements: list[str], chars: int) -> None:
+        if chars <= self.left:
+            self.kept[table] = statements
+            self.left -= chars
+
+
 class DataBlock:
-    """One temporary table and its rows: ``CREATE TEMPORARY TABLE``, then the multi-row INSERTs."""
+    """One temporary table and its rows: ``CREATE TEMPORARY TABLE``, then the multi-row INSERTs (kept in
+    ``memo`` once rendered, when given: the rows of a model never change)."""
 
     def __init__(
-        self, table: str, what: str, columns: Sequence[tuple[str, str]], keys: Sequence[str], rows: Any
+        self,
+        table: str,
+        what: str,
+        columns: Sequence[tuple[str, str]],
+        keys: Sequence[str],
+        rows: Any,
+        memo: Memo | None = None,
     ) -> None:
         self.table, self.columns, self.keys = table, list(columns), list(keys)
-        self.what = textwrap.wrap(f"{table}: {what}", 100)
-        self.rows: Callable[[], Iterator[Sequence[str]]] = rows
+        self.what = _wrapped(f"{table}: {what}")
+        #: the rows, each its text ``(value, …)``
+        self.rows: Callable[[], Iterator[str]] = rows
+        self.memo = memo
 
     def statements(self) -> Iterator[str]:
         """The block's statements, each without its ``;`` (the template ends them)."""
@@ -58,12 +92,31 @@ class DataBlock:
         keys = "".join(f",\n  {key}" for key in self.keys)
         yield f"DROP TEMPORARY TABLE IF EXISTS {self.table}"
         yield f"CREATE TEMPORARY TABLE {self.table} (\n  {definition}{keys}\n) {TABLE_OPTIONS}"
+        kept = self.memo.kept.get(self.table) if self.memo is not None else None
+        if kept is not None:
+            yield from kept
+            return
+        memo = self.memo
+        inserts: list[str] | None = [] if memo is not None else None
+        chars = 0
+        for statement in self._inserts():
+            if inserts is not None:
+                chars += len(statement)
+                if memo is None or chars > memo.left:
+                    inserts = None  # past the budget: the next script renders them again
+                else:
+                    inserts.append(statement)
+            yield statement
+        if memo is not None and inserts is not None:
+            memo.keep(self.table, inserts, chars)
+
+    def _inserts(self) -> Iterator[str]:
         head = f"INSERT INTO {self.table} ({', '.join(name for name, _ in self.columns)}) VALUES\n"
         batch: list[str] = []
         size = 0
         for row in self.rows():
-            batch.append("(" + ", ".join(row) + ")")
-            size += len(batch[-1])
+            batch.append(row)
+            size += len(row)
             if len(batch) == ROWS_PER_INSERT or size >= BYTES_PER_INSERT:
                 yield head + ",\n".join(batch)
                 batch, size = [], 0
@@ -86,6 +139,8 @@ class PupilSets:
         #: apply.sql: (kind, ref, first item needing it) of the classes and groups these rows need
         #: single and the plan does not create (set by the guards, guards_groups.apply_refs_single)
         self.refs: list[tuple[str, str, str]] = []
+        #: the INSERTs of the blocks every script loads, rendered once for the model's three scripts
+        self.memo = Memo()
 
     # the blocks ----------------------------------------------------------------------------------------
     def blocks(self, script: str = "apply") -> list[DataBlock]:
@@ -111,47 +166,47 @@ class PupilSets:
             columns += [(f"c_{c}", "TINYINT NOT NULL"), (f"o_{c}", old), (f"v_{c}", new)]
         lit = self.lit
 
-        def rows() -> Iterator[list[str]]:
+        def rows() -> Iterator[str]:
+            changed = self.changed
             for n, u in enumerate(self.model.user_changes, 1):
-                olds = {f.col: f.value for f in u.olds}
-                news = {f.col: f.value for f in u.news}
+                pairs = u.pairs()
                 row = [str(n), lit(u.id), lit(u.user_id), lit(u.login)]
-                for c in self.changed:
-                    if c in news:
-                        row += ["1", lit(olds[c]), lit(news[c])]
-                    else:
-                        row += ["0", "NULL", "NULL"]
-                yield row
+                for c in changed:
+                    pair = pairs.get(c)
+                    row.append("0, NULL, NULL" if pair is None else f"1, {lit(pair[0])}, {lit(pair[1])}")
+                yield "(" + ", ".join(row) + ")"
 
         what = (
             "accounts to update, reactivate or deactivate: c_<column> = 1 when the item changes that "
             "column, o_<column> its old value, v_<column> its new one (a class by ref)"
         )
-        return DataBlock(CHANGES, what, columns, ["KEY (user_id)"], rows)
+        return DataBlock(CHANGES, what, columns, ["KEY (user_id)"], rows, self.memo)
 
     def new_block(self) -> DataBlock:
         columns = [("n", "INT NOT NULL PRIMARY KEY"), ITEM, ("class_ref", "VARCHAR(255) NOT NULL")]
         columns += [(c, sql_type(c, t)) for c, t in self.new_columns]
         lit = self.lit
 
-        def rows() -> Iterator[list[str]]:
+        # a pupil fixes no column: its values are its columns' (CREATE_COLUMNS order), but the class
+        class_at = [t for _, t, _ in CREATE_COLUMNS].index(CLASS)
+
+        def rows() -> Iterator[str]:
             for n, c in enumerate(self.model.creates, 1):
-                values = {f.col: f.value for f in c.columns}
-                yield [str(n), lit(c.id), lit(c.class_ref)] + [
-                    lit(values[col]) for col, _ in self.new_columns
-                ]
+                values = c.values()
+                del values[class_at]
+                yield f"({n}, {lit(c.id)}, {lit(c.class_ref)}, " + ", ".join(map(lit, values)) + ")"
 
         what = "pupils to create: every column of sacoche_user but user_id, the class by ref"
-        return DataBlock(NEW, what, columns, ["KEY (user_login)"], rows)
+        return DataBlock(NEW, what, columns, ["KEY (user_login)"], rows, self.memo)
 
     def refs_block(self) -> DataBlock:
         columns = [("n", "INT NOT NULL PRIMARY KEY"), ITEM, ("kind", "VARCHAR(10) NOT NULL")]
         columns.append(("ref", "VARCHAR(255) NOT NULL"))
         lit = self.lit
 
-        def rows() -> Iterator[list[str]]:
+        def rows() -> Iterator[str]:
             for n, (kind, ref, item) in enumerate(self.refs, 1):
-                yield [str(n), lit(item), lit(kind), lit(ref)]
+                yield f"({n}, {lit(item)}, {lit(kind)}, {lit(ref)})"
 
         what = (
             "classes and groups the rows below need to exist once (by type and ref), and the first item "
@@ -168,14 +223,14 @@ class PupilSets:
         ]
         lit = self.lit
 
-        def rows() -> Iterator[list[str]]:
+        def rows() -> Iterator[str]:
             m = self.model
             ops = [("a", x) for x in m.memberships_add] + [("r", x) for x in m.memberships_remove]
             for n, (op, x) in enumerate(ops, 1):
-                yield [str(n), lit(x.id), f"'{op}'", lit(x.user_id), lit(x.login), lit(x.ref)]
+                yield f"({n}, {lit(x.id)}, '{op}', {lit(x.user_id)}, {lit(x.login)}, {lit(x.ref)})"
 
         what = (
             "group memberships to add (op a; user_id NULL for a pupil this plan creates, found by login) "
             "or remove (op r)"
         )
-        return DataBlock(MEMBERS, what, columns, ["KEY (user_id)"], rows)
+        return DataBlock(MEMBERS, what, columns, ["KEY (user_id)"], rows, self.memo)

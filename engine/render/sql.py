@@ -20,6 +20,7 @@ Safety rules the scripts follow (see docs in each script header):
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -28,25 +29,41 @@ from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from itertools import islice
 from pathlib import Path
+from types import MethodType
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2.runtime import Context
 
 from engine.errors import OndeError
 from engine.plan import ITEM_KINDS
+from engine.read import paused_gc
 from engine.readset_sql import read_guards, touched_sql
 from engine.render.columns import DIALECTS, SCRIPTS, SQL_DIR
 from engine.render.guards import apply_guards, old_states, revert_guards, verify_checks
 from engine.render.literals import BIG_LITERALS, LITERALS, sql_comment
 from engine.render.loading import LoadedPlan, load_plan
 from engine.render.model import SqlModel
-from engine.render.sqlphrases import PHRASES
+from engine.render.sqlphrases import PHRASES, Phrases
 from engine.state import ACTIVE
 
 TEMPLATES = Path(__file__).parent / "templates" / "sql"
 
 
 # --- rendering --------------------------------------------------------------------------------------------
+
+
+class _PhrasesContext(Context):
+    """Jinja's context, calling the phrases' methods (``q.…()``) straight away. Jinja asks every callable
+    first whether it wants the context passed (two failing attribute lookups per call: a tenth of a
+    small plan's rendering); a phrase never does."""
+
+    def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # Jinja's names (kwargs may hold self)
+        if type(__obj) is MethodType and isinstance(__obj.__self__, Phrases):
+            kwargs.pop("_block_vars", None)  # what Jinja adds for the callables that take a context
+            kwargs.pop("_loop_vars", None)
+            return __obj(*args, **kwargs)
+        return super().call(__obj, *args, **kwargs)
 
 
 @cache
@@ -62,8 +79,10 @@ def _environment(dialect: str) -> Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # the templates are part of the package: no stat of each file per script
         bytecode_cache=template_cache(),
     )
+    env.context_class = _PhrasesContext
     env.filters["sql"] = LITERALS[dialect]
     env.filters["sqltext"] = BIG_LITERALS[dialect]
     env.filters["comment"] = sql_comment
@@ -71,6 +90,11 @@ def _environment(dialect: str) -> Environment:
 
 
 def _header(loaded: LoadedPlan, model: SqlModel, dialect: str) -> dict[str, Any]:
+    """What a script's header says (the same for every script of a model but the dialect)."""
+    return {**model.shared("header", lambda _: _plan_header(loaded, model)), "dialect": dialect}
+
+
+def _plan_header(loaded: LoadedPlan, model: SqlModel) -> dict[str, Any]:
     doc = loaded.doc
     counts = Counter(i["kind"] for i in model.accepted)
     state = doc.get("state") or {}
@@ -95,7 +119,6 @@ def _header(loaded: LoadedPlan, model: SqlModel, dialect: str) -> dict[str, Any]
         "skipped_ids": [i["id"] for i in model.skipped],
         "decide": len(model.decide),
         "held": bool(doc.get("held")),
-        "dialect": dialect,
         "deletes_created": model.deletes_created,
     }
 
@@ -104,7 +127,6 @@ def _redact(url: str) -> str:
     return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
-_BLANK_RUN = re.compile(r"\n{3,}")
 BLOCK_PIECES = 4096
 
 
@@ -117,31 +139,37 @@ def _blocks(chunks: Iterable[str]) -> Iterator[str]:
 
 
 def _squeeze_blank_lines(chunks: Iterable[str]) -> Iterator[str]:
-    """``re.sub(r"\n{3,}", "\n\n", "".join(chunks))``, chunk by chunk (runs may span chunks)."""
+    """``re.sub(r"\n{3,}", "\n\n", "".join(chunks))``, chunk by chunk (runs may span chunks).
+
+    Runs of three newlines or more are rare (most blocks hold none): a substring search finds them, and
+    each pass of ``replace`` shortens every run by a third until it is two newlines long."""
     pending = 0  # newlines held back from the end of what came so far (at most 2 matter)
     for chunk in chunks:
         if not chunk:
             continue
-        text = "\n" * pending + chunk
+        text = "\n" * pending + chunk if pending else chunk
         body = text.rstrip("\n")
         pending = min(len(text) - len(body), 2)
         if body:
-            yield _BLANK_RUN.sub("\n\n", body)
+            while "\n\n\n" in body:
+                body = body.replace("\n\n\n", "\n\n")
+            yield body
     if pending:
         yield "\n" * pending
 
 
 _ACCOUNT_DELETES = ("DELETE FROM sacoche_user ", "DELETE FROM sacoche_user\n", "DELETE u ")
+_LONGEST_DELETE = max(len(needle) for needle in _ACCOUNT_DELETES)
 
 
 def _refusing_account_deletes(chunks: Iterable[str]) -> Iterator[str]:
     """Passes apply.sql's chunks through, failing if it would ever delete from sacoche_user."""
-    tail = ""
+    tail = ""  # the end of what came so far: a needle may begin there and end in the next chunk
     for chunk in chunks:
-        window = tail + chunk
-        if any(needle in window for needle in _ACCOUNT_DELETES):
+        edge = tail + chunk[: _LONGEST_DELETE - 1]
+        if any(needle in chunk or needle in edge for needle in _ACCOUNT_DELETES):
             raise AssertionError("apply.sql must never delete accounts")  # pragma: no cover
-        tail = window[-len(_ACCOUNT_DELETES[0]) :]
+        tail = (tail + chunk)[-_LONGEST_DELETE:] if len(chunk) < _LONGEST_DELETE else chunk[-_LONGEST_DELETE:]
         yield chunk
 
 
@@ -161,15 +189,20 @@ def _check_dialect(dialect: str) -> None:
         raise OndeError(f"unknown SQL dialect {dialect!r}", hint=f"use one of: {', '.join(DIALECTS)}")
 
 
+def _phrases(model: SqlModel, dialect: str) -> Phrases:
+    """The dialect's phrases for a model's scripts (they keep no state of their own: one for all)."""
+    return PHRASES[dialect](
+        LITERALS[dialect], deletes_created=model.deletes_created, big=BIG_LITERALS[dialect]
+    )
+
+
 def script_chunks(loaded: LoadedPlan, model: SqlModel, dialect: str, name: str) -> Iterator[str]:
     """The text of one script, piece by piece (a million-pupil script is hundreds of MiB)."""
     _check_dialect(dialect)
     context: dict[str, Any] = {
         "h": _header(loaded, model, dialect),
         "m": model,
-        "q": PHRASES[dialect](
-            LITERALS[dialect], deletes_created=model.deletes_created, big=BIG_LITERALS[dialect]
-        ),
+        "q": model.shared(f"phrases/{dialect}", lambda m: _phrases(m, dialect)),
         "script": name,
         "ACTIVE": ACTIVE,
     }
@@ -185,7 +218,7 @@ def script_chunks(loaded: LoadedPlan, model: SqlModel, dialect: str, name: str) 
         context["guards"] = revert_guards(model, sets=dialect == "mysql")
     else:
         context["checks"] = verify_checks(model, sets=dialect == "mysql")
-        context["old_states"] = old_states(model)
+        context["old_states"] = model.shared("old_states", old_states)
     template = _environment(dialect).get_template(f"{name}.sql.j2")
     chunks = _squeeze_blank_lines(_blocks(template.generate(context)))
     return _refusing_account_deletes(chunks) if name == "apply" else chunks
@@ -229,12 +262,27 @@ def render_sql(
     Scripts are streamed to temporary files beside their final names and renamed only once every script
     rendered: on any error no script is written or replaced. ``loaded`` spares reading plan.json again.
     """
-    from engine.plan.planio import write_chunks_atomic
-
     loaded = loaded or load_plan(Path(plan_dir))
     dialects = list(dialects)
     for dialect in dialects:
         _check_dialect(dialect)  # before any directory is made
+    # Rendering makes hundreds of thousands of views, checks and rows, and each collection they set off
+    # would walk the loaded plan's items again (a third of a large render). Paused meanwhile, then one
+    # collection of the young generation only (what was made meanwhile, not the plan): the cycles left
+    # (a verify template's macro keeps its context, so the model) are freed now, not at some later stage.
+    collecting = gc.isenabled()
+    with paused_gc():
+        paths = _render_sql(loaded, plan_dir, dialects, revert_deletes_created)
+    if collecting:
+        gc.collect(0)
+    return paths
+
+
+def _render_sql(
+    loaded: LoadedPlan, plan_dir: Path, dialects: list[str], revert_deletes_created: bool
+) -> list[Path]:
+    from engine.plan.planio import write_chunks_atomic
+
     model = _model(loaded, revert_deletes_created)
     staged: list[tuple[Path, Path]] = []
     try:

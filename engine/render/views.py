@@ -140,6 +140,10 @@ class LeftAlone:
         return result
 
 
+#: the last new account whose columns were asked for, and its facts (see NewAccount.columns)
+_LAST_COLUMNS: list[Any] = [None, None]
+
+
 class NewAccount:
     """A new account: every column of sacoche_user, from the item or the column's default; a kind of
     account (pupil, parent) fixes some columns through :meth:`fixed`."""
@@ -157,15 +161,45 @@ class NewAccount:
 
     @property
     def columns(self) -> list[Fact]:
+        """Every column's fact, in table order (not to be changed: the last account's are kept, as a
+        script asks for them a few times in a row, and each account holding its own would cost memory)."""
+        last = _LAST_COLUMNS
+        if last[0] is self:
+            return last[1]
+        facts = self._columns()
+        last[0], last[1] = self, facts
+        return facts
+
+    def values(self) -> list[Any]:
+        """Every column's value (CREATE_COLUMNS order) from the item or the column's default, for a kind
+        that fixes nothing (:attr:`columns`' values then; the set rows of new pupils read these)."""
         changes = self.item["changes"]
+        values = []
+        for column, ctype, default in CREATE_COLUMNS:
+            if column in changes:
+                value = changes[column]["new"]
+            elif column == "user_email_origine":
+                value = "admin" if changes.get("user_email", {}).get("new") else ""
+            else:
+                value = default
+            values.append(None if ctype == DATE and value == "" else value)
+        return values
+
+    def _columns(self) -> list[Fact]:
+        changes = self.item["changes"]
+        # NewAccount.fixed fixes nothing: a kind that does not override it skips a call per column
+        fixed = None if type(self).fixed is NewAccount.fixed else self.fixed
         facts = []
         for column, ctype, default in CREATE_COLUMNS:
-            fact = self.fixed(column, ctype)
+            fact = fixed(column, ctype) if fixed is not None else None
             if fact is None:
-                value = changes[column]["new"] if column in changes else default
-                if column == "user_email_origine" and column not in changes:
+                if column in changes:
+                    value = changes[column]["new"]
+                elif column == "user_email_origine":
                     value = "admin" if changes.get("user_email", {}).get("new") else ""
-                fact = _fact(column, ctype, value)
+                else:
+                    value = default
+                fact = Fact(column, ctype, None if ctype == DATE and value == "" else value)
             facts.append(fact)
         return facts
 
@@ -219,21 +253,41 @@ class UserChange:
         facts = []
         for column, change in self.item["changes"].items():
             if column == "eleve_classe_id":
-                facts.append(_fact(column, INT, change["old_id"]))
+                facts.append(Fact(column, INT, change["old_id"]))
             else:
-                facts.append(_fact(column, USER_COLUMNS[column][0], change["old"]))
+                ctype, old = USER_COLUMNS[column][0], change["old"]
+                facts.append(Fact(column, ctype, None if ctype == DATE and old == "" else old))
         return facts
 
     @property
     def news(self) -> list[Fact]:
-        return [
-            _fact(column, CLASS if column == "eleve_classe_id" else USER_COLUMNS[column][0], change["new"])
-            for column, change in self.item["changes"].items()
-        ]
+        facts = []
+        for column, change in self.item["changes"].items():
+            if column == "eleve_classe_id":
+                facts.append(Fact(column, CLASS, change["new"]))
+            else:
+                ctype, new = USER_COLUMNS[column][0], change["new"]
+                facts.append(Fact(column, ctype, None if ctype == DATE and new == "" else new))
+        return facts
+
+    def pairs(self) -> dict[str, tuple[Any, Any]]:
+        """column → (old, new) value, as :attr:`olds` and :attr:`news` give them (the set rows' path)."""
+        pairs = {}
+        for column, change in self.item["changes"].items():
+            if column == "eleve_classe_id":
+                pairs[column] = (change["old_id"], change["new"])
+            elif USER_COLUMNS[column][0] == DATE:
+                old, new = change["old"], change["new"]
+                pairs[column] = (None if old == "" else old, None if new == "" else new)
+            else:
+                pairs[column] = (change["old"], change["new"])
+        return pairs
 
     @property
     def new_class_refs(self) -> list[str]:
-        return [f.value for f in self.news if f.type == CLASS]
+        """The class refs among the new values (eleve_classe_id, sacoche_user's only CLASS column)."""
+        change = self.item["changes"].get("eleve_classe_id")
+        return [] if change is None else [change["new"]]
 
     @property
     def describe(self) -> str:
