@@ -29,16 +29,10 @@ def group_creates_block(views: list[Any], literal: Any) -> DataBlock:
     columns += [("ref", "VARCHAR(255) NOT NULL"), ("nom", "VARCHAR(255) NOT NULL")]
     columns.append(("niveau_id", "INT NOT NULL"))
 
-    def rows() -> Iterator[list[str]]:
+    def rows() -> Iterator[str]:  # each row's text, as DataBlock takes them
         for n, g in enumerate(views, 1):
-            yield [
-                str(n),
-                literal(g.id),
-                literal(g.type),
-                literal(g.ref),
-                literal(g.nom),
-                literal(g.niveau_id),
-            ]
+            values = (literal(g.id), literal(g.type), literal(g.ref), literal(g.nom), literal(g.niveau_id))
+            yield f"({n}, " + ", ".join(values) + ")"
 
     what = "classes (kind classe) and groups (kind groupe) to create: ref, name (nom), niveau_id (0: none)"
     return DataBlock(GROUP_NEW, what, columns, ["UNIQUE KEY (kind, ref)"], rows)
