@@ -109,7 +109,7 @@ def revert_guards(model: SqlModel, *, sets: bool = False) -> list[Check]:
     guards = _run(REVERT_STEPS, GuardContext(model, sets=sets))
     # After a partial apply a row may be in the plan's old state: nothing to revert there, and every
     # write of revert.sql is conditioned on the new state, so such a row is left as it is.
-    olds = old_states(model)
+    olds = model.shared("old_states", old_states)  # verify.sql's too: made once per model
     for g in guards:
         old = olds.get(g.item)
         if isinstance(old, list):
