@@ -87,15 +87,15 @@ def write_state(
             if klass.new:
                 planted["class_create"] += 1
                 continue
-            old_label = ""
+            label = klass.label  # its label in the previous import
             if klass.renamed:
-                old_label = f"{'-'.join(n or 'ULIS' for n in klass.niveaux)} M. Ancien"
-                old_name = gen.class_of(klass, niveau, old_label)[1]
+                label = f"{'-'.join(n or 'ULIS' for n in klass.niveaux)} M. Ancien"
+                old_name = gen.class_of(klass, niveau, label)[1]
                 planted["class_rename"] += old_name != cls_name  # a name cut short may not change
                 cls_name = old_name
             gid = next(groupe_id)
             klass.groupe_ids[niveau] = gid
-            archived_class[gid] = (klass.classe_id, niveau, old_label if klass.renamed else klass.label)
+            archived_class[gid] = (klass.classe_id, niveau, label)
             existing.append(gid)
             group_rows.append((gid, "classe", ref, cls_name, niveau_ids.get(cls_niveau.upper(), 0)))
     vanished = next(groupe_id)
