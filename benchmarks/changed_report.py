@@ -245,12 +245,19 @@ def markdown(changed: dict[str, Any]) -> str:
 
 
 def _renames(run: dict[str, Any]) -> str:
-    """Why a planted rename is not planned, when none is (the synthetic states archive no import)."""
-    if not run["planted"].get("class_rename") or (run.get("summary") or {}).get("classes_rename"):
+    """Why the planted renames are not planned, when none is: a class is renamed only when SACoche's
+    archive of the previous import gave it another name, and a school's too big for the archive has none
+    (a report saved before the synthetic states held an archive does not say ``archived``)."""
+    planted = run["planted"]
+    if not planted.get("class_rename") or (run.get("summary") or {}).get("classes_rename"):
         return ""
+    if planted.get("archived") == 0:
+        why = "its previous import is too big for SACoche's archive (MEDIUMTEXT), which keeps none"
+    else:
+        why = "the state held no archive of the previous import"
     return (
         " (the plan renames none: a class is renamed only when SACoche's archive of the previous import "
-        "gave it another name, and the synthetic states archive none)"
+        f"gave it another name, and {why})"
     )
 
 

@@ -17,7 +17,10 @@ The SACoche state (SQLite, the schema :func:`engine.sacoche_schema.create_sqlite
     One class per ONDE class × niveau with the ref and name :func:`engine.plan.class_of` gives (so refs
     match the engine's), groups ``RG_…`` as :func:`engine.plan.group_ref` names them, one account per
     pupil with the values the normaliser produces (so an untouched pupil plans as "unchanged"), logins
-    made like SACoche's, a hand-made group, a retired group, a class that vanished, two staff accounts.
+    made like SACoche's, a hand-made group, a retired group, a class that vanished, two staff accounts,
+    and SACoche's archive of the previous import as its own wizard leaves it (row ``Onde`` of
+    ``sacoche_siecle_import``: an ONDE v1 file of the active accounts in their classes, with those
+    classes' labels of the time; none from about 100,000 pupils, too big for SACoche's MEDIUMTEXT).
     Then the chosen :class:`Shares` of situations are planted:
 
     ========================  ==================================================================
@@ -28,7 +31,8 @@ The SACoche state (SQLite, the schema :func:`engine.sacoche_schema.create_sqlite
     ``class_changes``         accounts in another class of the school (plan: update)
     ``updates``               accounts with a stale field: accents missing from the prénom, INE
                               not yet known, or genre unknown (plan: update)
-    ``renamed_classes``       classes whose SACoche name is last year's (plan: class_rename)
+    ``renamed_classes``       classes whose SACoche name and archived ONDE label are last year's
+                              (plan: class_rename)
     ``new_classes``           classes SACoche does not have yet; their pupils' accounts sit in
                               another class (plan: class_create, and updates)
     ``membership_changes``    accounts with one regroupement more or less than the export says

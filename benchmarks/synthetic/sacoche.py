@@ -4,7 +4,9 @@ One class per ONDE class × niveau with the ref and name the engine gives, the e
 groups, one account per pupil with the values the normaliser produces (so that an untouched pupil plans
 as "unchanged"), logins made like SACoche's, a hand-made group, a retired group, a class that vanished
 and two staff accounts; then the :class:`~benchmarks.synthetic.people.Shares` of arrivals, leavers,
-returning and former pupils, class changes, stale fields and membership changes. A MariaDB copy is made
+returning and former pupils, class changes, renamed classes, stale fields and membership changes; last,
+SACoche's archive of the previous import (:mod:`benchmarks.synthetic.archive`: the active accounts in
+their classes, a renamed class with its old label, so that the plan renames it). A MariaDB copy is made
 from this file by tests/support/state_copy.py.
 """
 
@@ -14,6 +16,7 @@ import itertools
 import sqlite3
 from pathlib import Path
 
+from benchmarks.synthetic.archive import onde1_line, write_archive
 from benchmarks.synthetic.names import (
     GROUP_LABELS,
     HAND_MADE_GROUP,
@@ -46,7 +49,8 @@ def write_state(
     db: Path, gen: Generator, name: str, pupils: int, classes: list[Klass], kids: list[Kid]
 ) -> tuple[int, dict[str, int]]:
     """Write the state of school ``name`` into ``db`` (replaced); its number of pupil accounts and
-    the counts of what was planted (``create``, ``update``, ``deactivate``, ``class_rename``…)."""
+    the counts of what was planted (``create``, ``update``, ``deactivate``, ``class_rename``…, and
+    ``archived``: the lines of the previous import kept in SACoche's archive, 0 when it has none)."""
     rng, shares = gen.rng, gen.shares
     db.unlink(missing_ok=True)
     conn = sqlite3.connect(db)
@@ -71,6 +75,7 @@ def write_state(
         0,
     )
     existing: list[int] = []
+    archived_class: dict[int, tuple[str, str, str]] = {}  # groupe_id -> its class in the previous import
     present: dict[str, list[str]] = {}
     for kid in kids:
         niveaux = present.setdefault(kid.klass.classe_id, [])
@@ -82,12 +87,15 @@ def write_state(
             if klass.new:
                 planted["class_create"] += 1
                 continue
+            label = klass.label  # its label in the previous import
             if klass.renamed:
-                old_label = f"{'-'.join(n or 'ULIS' for n in klass.niveaux)} M. Ancien"
-                cls_name = gen.class_of(klass, niveau, old_label)[1]
-                planted["class_rename"] += 1
+                label = f"{'-'.join(n or 'ULIS' for n in klass.niveaux)} M. Ancien"
+                old_name = gen.class_of(klass, niveau, label)[1]
+                planted["class_rename"] += old_name != cls_name  # a name cut short may not change
+                cls_name = old_name
             gid = next(groupe_id)
             klass.groupe_ids[niveau] = gid
+            archived_class[gid] = (klass.classe_id, niveau, label)
             existing.append(gid)
             group_rows.append((gid, "classe", ref, cls_name, niveau_ids.get(cls_niveau.upper(), 0)))
     vanished = next(groupe_id)
@@ -118,6 +126,7 @@ def write_state(
     rng.shuffle(user_ids)
     next_id = iter(user_ids)
     fold_cache: dict[str, str] = {}
+    previous_file: list[tuple[str, ...]] = []  # the lines of the previous import (its archive)
 
     def add(kid: Kid, *, ine: str, prenom: str, genre: str, sortie: str, classe_id: int) -> int:
         uid = next(next_id)
@@ -136,6 +145,8 @@ def write_state(
                 classe_id,
             )
         )
+        if sortie == "9999-12-31" and classe_id in archived_class:
+            previous_file.append(onde1_line(kid, ine, prenom, archived_class[classe_id]))
         return uid
 
     arrivals = shares.arrivals
@@ -221,6 +232,7 @@ def write_state(
         "INSERT INTO sacoche_jointure_user_groupe (user_id, groupe_id) VALUES (?, ?)",
         sorted(set(memberships)),
     )
+    planted["archived"] = write_archive(conn, previous_file)
     conn.commit()
     conn.close()
     return len(users), planted

@@ -206,6 +206,7 @@ def test_changed_heavy_targets_are_judged_at_the_largest_size_with_the_trend() -
     assert "| read set: checksums (SHA1) | 1.50 s | 6 |" in text
     assert "0 classes rename" in text  # what the plan did, next to what was planted
     assert "5 classes still named as last year in SACoche (the plan renames none:" in text
+    assert "the state held no archive of the previous import)" in text  # a report saved before 2026-12
     assert "on 2 cores (the plan and the MariaDB server" in text  # load 1.6 ≤ 2 cores: not "shared"
 
 
@@ -218,6 +219,19 @@ def test_a_smaller_judged_size_says_where_the_target_is_and_an_old_report_still_
     text = changed_report.markdown(old)
     assert "| 50,000 | 2.00 s | 100.00 s | 50.0× |" in text
     assert "above the cores, other work shared the machine" in text
+
+
+def test_the_renames_planned_or_why_none_is() -> None:
+    renamed = changed_run(20_000, 10.0, 1.0)
+    renamed["planted"]["archived"] = 19_000
+    renamed["summary"]["classes_rename"] = 5
+    text = changed_report.markdown({"runs": [renamed], "skipped": []})
+    assert "5 classes still named as last year in SACoche. Plan:" in text and "5 classes rename" in text
+    too_big = changed_run(200_000, 100.0, 5.0)
+    too_big["planted"]["archived"] = 0  # the previous file does not fit SACoche's MEDIUMTEXT
+    text = changed_report.markdown({"runs": [too_big], "skipped": []})
+    assert "(the plan renames none: a class is renamed only when SACoche's archive" in text
+    assert "too big for SACoche's archive (MEDIUMTEXT), which keeps none)" in text
 
 
 def test_an_unfinished_or_missing_changed_case_is_said() -> None:

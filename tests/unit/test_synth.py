@@ -150,6 +150,25 @@ def test_plan_finds_what_was_planted(schools: list[synth.SchoolFiles]) -> None:
         assert not s["held"]
 
 
+def test_state_archives_the_previous_import_and_the_plan_renames_what_was_planted(tmp_path: Path) -> None:
+    shares = synth.Shares(renamed_classes=0.5, class_changes=0.3)
+    (school,) = synth.generate(tmp_path, pupils=600, seed=7, shares=shares)
+    state = read_state(school.db_url)
+    lines = state.archive.lines() if state.archive is not None else None
+    assert lines is not None and lines[0][:3] == ["Nom élève", "Nom d'usage élève", "Prénom élève"]
+    active = [a for a in state.accounts if a.sortie_date == "9999-12-31" and a.classe_id]
+    assert len(lines) - 1 == school.planted["archived"] == len(active)  # last year's file: one line each
+    assert (state.archive.date, state.archive.annee) == ("2025-09-08", "2025")
+    exported = read_export(school.export, RULES)
+    matching = match(exported.pupils, state.accounts, RULES.policy["matching"])
+    plan = build_plan(exported, state, matching, RULES, today="2026-11-29", rng=random.Random(1))
+    renames = [i for i in plan.items if i.kind == "class_rename"]
+    assert len(renames) == plan.summary["classes_rename"] == school.planted["class_rename"] > 0
+    assert {i.reason["situation"] for i in renames} == {"class_label_changed"}
+    assert all(i.accepted and "Ancien" in i.reason["previous_label"] for i in renames)
+    assert plan.summary["archive"] == 0  # an ONDE 2 export is not archived: the old file stays
+
+
 def test_db_map_lists_every_school(tmp_path: Path, schools: list[synth.SchoolFiles]) -> None:
     import yaml
 
