@@ -147,11 +147,15 @@ def previous_classes(
             return {}
         columns[name] = found[0]
     found_classes: dict[str, tuple[str, str]] = {}
+    seen: set[tuple[str, ...]] = set()  # a school has a few hundred triples for thousands of lines
     for cells in _rows(lines[1:]):
+        triple = tuple(cells[column] if column < len(cells) else "" for column in columns.values())
+        if triple in seen:
+            continue  # the rules give it what they gave its first line: nothing new to find
+        seen.add(triple)
         values = {}
         try:
-            for name, column in columns.items():
-                cell = cells[column] if column < len(cells) else ""
+            for name, cell in zip(columns, triple, strict=True):
                 value = run_steps(cell, fields[name].steps, ctx)
                 values[name] = value if isinstance(value, str) else " ".join(value)
         except ValueRejected:
