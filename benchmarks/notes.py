@@ -11,13 +11,19 @@ from benchmarks.text import find_stage, leaves, mib, seconds
 #: the stages after planning, and what each does (the figures are this run's, from (b))
 OUTSIDE = (
     ("read_state", "streams the user table, fingerprinting each row as it arrives"),
-    ("write_plan", "writes plan.json item by item (a small indenter giving json.dumps's bytes)"),
     (
-        "load_plan",
-        "reads plan.json back once, for the SQL and the report (what is rendered is what a reviewer reads)",
+        "write_plan",
+        "writes plan.json item by item (orjson where its bytes are json.dumps's, a small indenter "
+        "elsewhere) and keeps the document for rendering",
     ),
+    (
+        "check_written_plan",
+        "checks that document as `render` checks a plan.json (every check but the seals of its plain "
+        "items, made a moment earlier from the same values): `plan` does not read plan.json back",
+    ),
+    ("load_plan", "reads plan.json back (only in `render` and `apply` of a plan directory)"),
     ("render_sql", "streams each script to a temporary file, renamed once every script is written"),
-    ("render_reports", "renders the report and the login sheet from the same loaded plan"),
+    ("render_reports", "renders the report and the login sheet from the same document"),
 )
 
 NOTES = """## Notes
@@ -71,9 +77,9 @@ def _memory(report: dict[str, Any]) -> str:
     reached = next((s for s in stages if s.get("peak_mb") and s["peak_mb"] >= peak - 1), None)
     where = f"is reached in `{reached['stage']}`" if reached else "was not reached by a finished stage"
     return (
-        f"- Memory: (b)'s peak ({mib(peak)}) {where}. Everything but plan.json is released before "
-        "rendering, which reads plan.json back once and streams every script and the report to disk (the "
-        "first measurement held the six scripts in memory: 5.99 GiB).\n"
+        f"- Memory: (b)'s peak ({mib(peak)}) {where}. Everything but the plan's document (what plan.json "
+        "holds) is released before rendering, which works from that document and streams every script "
+        "and the report to disk (the first measurement held the six scripts in memory: 5.99 GiB).\n"
     )
 
 
