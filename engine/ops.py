@@ -25,13 +25,28 @@ class ValueRejected(ValueError):
     """A value a step cannot accept; the message never contains the value itself."""
 
 
+class _Marks(dict[int, int | None]):
+    """A ``str.translate`` table dropping combining marks (``unicodedata.combining``), filled as met."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_MARKS = _Marks()
+
+
 def fold(text: str) -> str:
     """Comparison key that forgives case, accents, ligatures, apostrophe styles and spacing."""
+    if text.isascii():  # NFKD leaves ASCII as is, with no mark to drop; casefold() is lower() there
+        return " ".join(text.replace("`", "'").lower().split())
     text = text.replace("\ufeff", "").replace("’", "'").replace("`", "'")
     text = text.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae").replace("Æ", "ae")
     decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(stripped.casefold().split())
+    if not decomposed.isascii():
+        decomposed = decomposed.translate(_MARKS)
+    return " ".join(decomposed.casefold().split())
 
 
 @dataclass(frozen=True, slots=True)

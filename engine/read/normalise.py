@@ -20,6 +20,7 @@ from engine.ops import ValueRejected, run_steps
 from engine.read import damage
 from engine.read.cells import INVISIBLE, OUTSIDE_BMP, without_invisible
 from engine.read.formats import HeaderMatch, detect, header_hint
+from engine.read.memos import count_rows, new_memo
 from engine.read.records import PUPIL_FIELDS, Export, Pupil
 from engine.read.sources import open_sources
 from engine.rules import RuleSet
@@ -79,8 +80,9 @@ class _RowReader:
 
     Every rule step is a pure function of the cell and the rule set's tables, so each field keeps a memo
     of cell → (value as the Pupil holds it, value not empty): equal cells skip the steps and share one
-    string. A rejected cell is never memoised (each line gets its own error), nor is a value that needs
-    the outside-BMP treatment. A field whose cells are nearly all different (INE) drops its memo.
+    string (a batch worker keeps it for the next school: engine.read.memos). A rejected cell is never
+    memoised (each line gets its own error), nor is a value that needs the outside-BMP treatment. A field
+    whose cells are nearly all different (INE) drops its memo.
     """
 
     def __init__(self, match: HeaderMatch, rules: RuleSet) -> None:
@@ -99,7 +101,14 @@ class _RowReader:
         self.rows = 0
         #: (field, column index, memo or None, steps, required, text field)
         self.columns: list[tuple[str, int, dict[str, tuple[Any, bool]] | None, Any, bool, bool]] = [
-            (name, column, {}, rule.steps, rule.required and not rule.may_be_empty, name in TEXT_FIELDS)
+            (
+                name,
+                column,
+                new_memo(rule),
+                rule.steps,
+                rule.required and not rule.may_be_empty,
+                name in TEXT_FIELDS,
+            )
             for name, column in match.columns.items()
             for rule in (match.source.fields[name],)
         ]
@@ -309,6 +318,7 @@ def normalise(match: HeaderMatch, rules: RuleSet) -> Export:
             pupil = reader.pupil(line, cells)
             if pupil is not None:
                 pupils.append(pupil)
+    count_rows([match.source.fields[name] for name in match.columns], reader.rows)
     if last[0]:
         cut = damage.cut_last_row(match, *last)
         if cut is not None:
