@@ -105,6 +105,14 @@ def _signature(source: SourceRules, folded: Sequence[str]) -> tuple[dict[str, li
     return matched, tuple(name for name in source.signature_fields if not matched[name])
 
 
+def _has_signature(source: SourceRules, folded: set[str]) -> bool:
+    """Whether folded cells hold every signature part of ``source`` (none missing, as :func:`_signature`)."""
+    if source.kind == "other":
+        return all(fold(h) in folded for h in source.signature_headers)
+    fields = source.fields
+    return all(not folded.isdisjoint(fields[name].folded_headers) for name in source.signature_fields)
+
+
 def _scores(
     raw: RawSource, sources: Sequence[SourceRules], line: int, cells: Sequence[str]
 ) -> list[_Candidate]:
@@ -130,8 +138,8 @@ def header_hint(rules: RuleSet, format_id: str | None = None) -> tuple[Callable[
     signed = [s for s in sources if s.signature_fields or s.signature_headers]
 
     def is_header(cells: Sequence[str]) -> bool:
-        folded = [fold(visible(c)) for c in cells]
-        return any(not _signature(source, folded)[1] for source in signed)
+        folded = {fold(visible(c)) for c in cells}
+        return any(_has_signature(source, folded) for source in signed)
 
     return is_header, max((s.header_search_lines for s in sources), default=0)
 
