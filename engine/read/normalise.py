@@ -28,7 +28,16 @@ from engine.rules import RuleSet
 #: fields whose text ends up in SACoche's 3-byte utf8 columns
 TEXT_FIELDS = ("nom", "nom_usage", "prenom", "classe_label", "dispositif", "regroupements", "email")
 
-__all__ = ["PUPIL_FIELDS", "TEXT_FIELDS", "Export", "Pupil", "normalise", "paused_gc", "read_export"]
+__all__ = [
+    "PUPIL_FIELDS",
+    "TEXT_FIELDS",
+    "Export",
+    "Pupil",
+    "normalise",
+    "paused_gc",
+    "read_export",
+    "read_source",
+]
 
 
 #: rows after which a field's memo is dropped if nearly every cell was different (INE)
@@ -354,8 +363,11 @@ def normalise(match: HeaderMatch, rules: RuleSet) -> Export:
     return Export(match.raw.path, match.source, match.raw, match, tuple(pupils), tuple(warnings))
 
 
-def read_export(path: str | Path, rules: RuleSet, format_id: str | None = None) -> Export:
-    """Read, detect and normalise one export file: the entry point of the pipeline's first two stages."""
+def read_source(
+    path: str | Path, rules: RuleSet, format_id: str | None, kinds: tuple[str, ...] = ("pupils",)
+) -> HeaderMatch:
+    """Open a file, find its header and its format among those of ``kinds`` (engine.read.formats.detect):
+    the first stage for a pupils export (:func:`read_export`) and a parents one (engine.read.parents)."""
     encodings = tuple(dict.fromkeys(e for s in rules.sources.values() for e in s.encodings))
     delimiters = tuple(dict.fromkeys(d for s in rules.sources.values() for d in s.delimiters))
     if format_id in rules.sources:
@@ -368,4 +380,9 @@ def read_export(path: str | Path, rules: RuleSet, format_id: str | None = None) 
         is_header=is_header,
         header_lines=header_lines,
     )
-    return normalise(detect(raws, rules, format_id), rules)
+    return detect(raws, rules, format_id, kinds)
+
+
+def read_export(path: str | Path, rules: RuleSet, format_id: str | None = None) -> Export:
+    """Read, detect and normalise one export file: the entry point of the pipeline's first two stages."""
+    return normalise(read_source(path, rules, format_id), rules)

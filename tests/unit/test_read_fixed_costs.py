@@ -4,6 +4,9 @@ when scoring the formats, and the memos a batch worker keeps from one school to 
 from __future__ import annotations
 
 import csv
+import json
+import os
+import subprocess
 import sys
 import unicodedata
 from pathlib import Path
@@ -111,3 +114,19 @@ def test_kept_memos_are_bounded_and_given_up_for_cells_that_all_differ(
     for name in ("prenom", "genre", "niveau"):
         cells = by_field[name].cells
         assert cells is not None and len(cells) < 150 + 120  # bounded: emptied when full, one school more
+
+
+def test_the_pupils_side_of_the_pipeline_imports_no_parents_module() -> None:
+    script = "import json, sys\nimport engine.pipeline_parents\nprint(json.dumps(sorted(sys.modules)))\n"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    loaded = json.loads(done.stdout)
+    assert [m for m in loaded if m.startswith(("engine.plan.parents", "engine.read.parents"))] == []
+
+
+def test_a_parents_export_alone_is_still_read(tmp_path: Path) -> None:
+    from engine.pipeline_parents import read_exports
+
+    parents = REPO / "examples" / "onde1-responsables-ecole-des-tilleuls.csv"
+    export, read = read_exports(parents, RULES, None, None)
+    assert export is None and read is not None and read.parents
