@@ -130,3 +130,23 @@ def test_a_parents_export_alone_is_still_read(tmp_path: Path) -> None:
     parents = REPO / "examples" / "onde1-responsables-ecole-des-tilleuls.csv"
     export, read = read_exports(parents, RULES, None, None)
     assert export is None and read is not None and read.parents
+
+
+@pytest.mark.parametrize("fmt", ["%d/%m/%Y", "%Y-%m-%d", "%Y%m%d"])
+@pytest.mark.parametrize(
+    "value", ["22/07/2023", "2023-07-22", "20230722", "22/07/2023\n", " 22/07/2023", "٢2/07/2023"]
+)
+def test_a_date_read_by_its_pattern_is_the_one_strptime_reads(fmt: str, value: str) -> None:
+    from datetime import datetime
+
+    from engine.ops import _digits_shape, _parse_date
+
+    try:
+        expected = datetime.strptime(value, fmt).date().isoformat()
+    except ValueError:
+        expected = "refused"
+    try:
+        got = _parse_date(value, fmt, _digits_shape(fmt))
+    except ValueError:
+        got = "refused"
+    assert got == expected
