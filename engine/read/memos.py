@@ -20,7 +20,7 @@ __all__ = ["KEPT_MAX", "count_rows", "kept_memos", "new_memo"]
 Memo = dict[str, tuple[Any, bool]]
 
 #: cells a kept memo holds at most: past that it starts again empty
-KEPT_MAX = 50_000
+KEPT_MAX = 20_000  # a family name memo of that size is about 5 MiB
 #: rows after which a kept memo is given up if nearly every cell was different
 _PROBE = 20_000
 _MAX_DISTINCT = 0.9
