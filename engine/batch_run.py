@@ -104,17 +104,19 @@ def plan_school(job: SchoolJob, out_root: Path, options: Options) -> dict[str, A
     }
     try:
         from engine.pipeline import make_plan
+        from engine.read.memos import kept_memos
 
-        planned = make_plan(
-            job.export,
-            job.db,
-            out_root / job.out,
-            rules=_rules(options.rules_dir),
-            format_id=options.format_id,
-            today=options.today,
-            allow=options.allow,
-            force=options.force,
-        )
+        with kept_memos():  # this worker's next school, read with the same rules, reuses the values
+            planned = make_plan(
+                job.export,
+                job.db,
+                out_root / job.out,
+                rules=_rules(options.rules_dir),
+                format_id=options.format_id,
+                today=options.today,
+                allow=options.allow,
+                force=options.force,
+            )
     except Exception as exc:  # one school's failure, whatever it is, must not stop the others
         result.update(status="error", summary=None, holds=[], warnings=[], **_error_fields(exc))
     else:

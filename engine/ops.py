@@ -25,13 +25,28 @@ class ValueRejected(ValueError):
     """A value a step cannot accept; the message never contains the value itself."""
 
 
+class _Marks(dict[int, int | None]):
+    """A ``str.translate`` table dropping combining marks (``unicodedata.combining``), filled as met."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_MARKS = _Marks()
+
+
 def fold(text: str) -> str:
     """Comparison key that forgives case, accents, ligatures, apostrophe styles and spacing."""
+    if text.isascii():  # NFKD leaves ASCII as is, with no mark to drop; casefold() is lower() there
+        return " ".join(text.replace("`", "'").lower().split())
     text = text.replace("\ufeff", "").replace("’", "'").replace("`", "'")
     text = text.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae").replace("Æ", "ae")
     decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(stripped.casefold().split())
+    if not decomposed.isascii():
+        decomposed = decomposed.translate(_MARKS)
+    return " ".join(decomposed.casefold().split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,39 +103,34 @@ def _pattern(arg: str | dict[str, str]) -> Step:
 _FIXED_WIDTH = {"%d": 2, "%m": 2, "%Y": 4}
 
 
-def _digits_shape(fmt: str) -> tuple[str, tuple[tuple[str, int], ...]] | None:
+def _digits_shape(fmt: str) -> re.Pattern[str] | None:
     """For a format made of ``%d``, ``%m`` and ``%Y`` once each between one-character separators
-    (``%d/%m/%Y``): the shape of a value written with every digit (``dd/mm/yyyy``, ``#`` for a digit)
-    and where each field starts; None for any other format."""
-    shape, starts, index = "", [], 0
+    (``%d/%m/%Y``): a pattern matching exactly the values written with every digit (ASCII), the fields
+    named ``d``, ``m`` and ``Y`` (``dd/mm/yyyy``); None for any other format."""
+    parts, names, index = [], [], 0
     while index < len(fmt):
         directive = fmt[index : index + 2]
         if directive in _FIXED_WIDTH:
-            starts.append((directive[1], len(shape)))
-            shape += "#" * _FIXED_WIDTH[directive]
+            names.append(directive[1])
+            parts.append(f"(?P<{directive[1]}>[0-9]{{{_FIXED_WIDTH[directive]}}})")
             index += 2
         elif fmt[index] in "%#" or fmt[index].isalnum() or fmt[index].isspace():
             return None
         else:
-            shape += fmt[index]
+            parts.append(re.escape(fmt[index]))
             index += 1
-    if sorted(name for name, _ in starts) != ["Y", "d", "m"]:
+    if sorted(names) != ["Y", "d", "m"]:
         return None
-    return shape, tuple(starts)
+    return re.compile("".join(parts))
 
 
-def _parse_date(value: str, fmt: str, shape: tuple[str, tuple[tuple[str, int], ...]] | None) -> str:
+def _parse_date(value: str, fmt: str, shape: re.Pattern[str] | None) -> str:
     """``datetime.strptime(value, fmt).date().isoformat()``, ValueError alike. A value with every digit
     (ASCII) of a :func:`_digits_shape` format is read directly: strptime gives the same date or the
     same refusal for it, and importing and setting it up is a few milliseconds of a small ``plan``."""
-    if shape is not None and len(value) == len(shape[0]):
-        pattern, starts = shape
-        if all(
-            ("0" <= char <= "9") if want == "#" else char == want
-            for char, want in zip(value, pattern, strict=True)
-        ):
-            parts = {name: int(value[start : start + (4 if name == "Y" else 2)]) for name, start in starts}
-            return date(parts["Y"], parts["m"], parts["d"]).isoformat()
+    found = shape.fullmatch(value) if shape is not None else None
+    if found is not None:
+        return date(int(found["Y"]), int(found["m"]), int(found["d"])).isoformat()
     return datetime.strptime(value, fmt).date().isoformat()
 
 

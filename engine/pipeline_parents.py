@@ -9,24 +9,20 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine import __version__
-from engine.dburl import public_url
 from engine.errors import OndeError
-from engine.match import Decisions as MatchDecisions
-from engine.plan import GUARDS, Plan
-from engine.plan import Decisions as ItemDecisions
-from engine.plan.logins import password_hash
-from engine.plan.parents import PARENT_GUARDS, ParentDecisions, ParentPlan, plan_parents, planned_pupils
-from engine.plan.parents_build import parents_only_plan
-from engine.plan.parents_rules import load_parent_answers
-from engine.plan.planio import PLAN_FILE, restore_cell
-from engine.read import Export, ParentsExport, read_parents
-from engine.read.normalise import normalise
-from engine.read.parents import read_source
-from engine.rules import RuleSet
-from engine.state import State
+from engine.read.normalise import normalise, read_source
+
+if TYPE_CHECKING:  # the parents' modules are imported when a plan has parents: a pupils plan needs none
+    from engine.match import Decisions as MatchDecisions
+    from engine.plan import Decisions as ItemDecisions
+    from engine.plan import Plan
+    from engine.plan.parents import ParentDecisions, ParentPlan
+    from engine.read import Export, ParentsExport
+    from engine.rules import RuleSet
+    from engine.state import State
 
 
 def sha256_of(path: Path) -> str:
@@ -51,7 +47,7 @@ def read_exports(
                 hint="run `onde-sacoche plan PUPILS_EXPORT --parents RESPONSABLES_EXPORT`, or give the "
                 "responsables export alone (its children must already be SACoche pupils)",
             )
-        return None, read_parents(match, rules)
+        return None, _read_parents(match, rules)
     export = normalise(match, rules)
     if parents_path is None:
         return export, None
@@ -62,11 +58,21 @@ def read_exports(
             file=parents_path,
             hint="export the responsables from ONDE (all of them, no filter) and give that file to --parents",
         )
-    return export, read_parents(other, rules)
+    return export, _read_parents(other, rules)
+
+
+def _read_parents(match: Any, rules: RuleSet) -> ParentsExport:
+    from engine.read.parents import read_parents
+
+    return read_parents(match, rules)
 
 
 def split_allow(allow: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(pupils' guards, parents' guards) of --allow; an unknown name is left to build_plan to refuse."""
+    if not allow:
+        return (), ()
+    from engine.plan.parents import PARENT_GUARDS
+
     return tuple(a for a in allow if a not in PARENT_GUARDS), tuple(a for a in allow if a in PARENT_GUARDS)
 
 
@@ -95,6 +101,8 @@ def plan_parents_for(
 ) -> ParentPlan:
     """The parents' plan against the pupils (``planned_pupils`` arguments in ``pupils``), with the
     accept/reject answers of the decisions and the questions' ``answers``."""
+    from engine.plan.parents import ParentDecisions, plan_parents, planned_pupils
+
     decisions = ParentDecisions(
         children=answers.children if answers else {},
         parents=answers.parents if answers else {},
@@ -126,6 +134,10 @@ def parents_alone(
     answers: ParentDecisions | None = None,
 ) -> Plan:
     """A responsables export against the database: the children are SACoche's active pupils."""
+    from engine.plan import GUARDS
+    from engine.plan.parents import PARENT_GUARDS
+    from engine.plan.parents_build import parents_only_plan
+
     pupil_allow, parent_allow = split_allow(allow)
     unknown = set(pupil_allow) - set(GUARDS)
     if unknown:
@@ -165,6 +177,9 @@ def parents_meta(
 def parent_answers(decisions_file: Path | None, replayed: Path | None) -> ParentDecisions | None:
     """The questions' answers of ``replayed`` (the plan directory's decisions.yaml) and of
     ``--decisions`` (which wins for the same parent or child)."""
+    from engine.plan.parents import ParentDecisions
+    from engine.plan.parents_rules import load_parent_answers
+
     found = [load_parent_answers(p) for p in (replayed, decisions_file) if p is not None and p.is_file()]
     if not found:
         return None
@@ -181,6 +196,8 @@ def keep_parent_passwords(
     when its ``parent_create`` has the same id and login as before and the previous plan.json holds that
     password's hash (a credentials file that does not match its plan is never trusted). Returns the
     plan and how many passwords were kept."""
+    from engine.plan.logins import password_hash
+
     previous = _previous_parent_cards(out, state_url, salt)
     if not previous:
         return plan, 0
@@ -202,7 +219,10 @@ def keep_parent_passwords(
 def _previous_parent_cards(out: Path, state_url: str, salt: str) -> dict[str, tuple[str, str]]:
     """item id → (login, password) of the previous family letters in ``out``, verified against the
     previous plan.json of the same database; {} when there is none or it does not match."""
+    from engine.dburl import public_url
+    from engine.plan.logins import password_hash
     from engine.plan.parents_build import PARENT_CREDENTIALS_FILE
+    from engine.plan.planio import PLAN_FILE, restore_cell
 
     rows, plan_file = out / PARENT_CREDENTIALS_FILE, out / PLAN_FILE
     if not rows.is_file() or not plan_file.is_file():

@@ -65,6 +65,8 @@ class SourceRules:
     children: ChildRules | None = None
     #: kind parents: folded first cells of a row that starts another table (reading stops there)
     stop_markers: tuple[str, ...] = ()
+    #: folded header → the fields it feeds, in field order (how a row's cells are matched to fields)
+    header_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,4 +150,13 @@ def _compile_source(doc: Located) -> SourceRules:
         message=data.get("message"),
         children=ChildRules(_compile_fields(children["fields"])) if children else None,
         stop_markers=tuple(fold(m) for m in data.get("stop_at_row_starting", ())),
+        header_fields=_header_fields(fields),
     )
+
+
+def _header_fields(fields: Mapping[str, FieldRule]) -> dict[str, tuple[str, ...]]:
+    found: dict[str, list[str]] = {}
+    for name, rule in fields.items():
+        for header in rule.folded_headers:
+            found.setdefault(header, []).append(name)
+    return {header: tuple(names) for header, names in found.items()}

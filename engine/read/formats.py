@@ -97,17 +97,29 @@ def _signature(source: SourceRules, folded: Sequence[str]) -> tuple[dict[str, li
         wanted = [fold(h) for h in source.signature_headers]
         matched = {h: [i for i, f in enumerate(folded) if f == h] for h in wanted}
         return matched, tuple(h for h, cols in matched.items() if not cols)
-    matched = {
-        name: [i for i, f in enumerate(folded) if f in rule.folded_headers]
-        for name, rule in source.fields.items()
-    }
+    matched: dict[str, list[int]] = {name: [] for name in source.fields}
+    fields_of = source.header_fields
+    for index, cell in enumerate(folded):
+        for name in fields_of.get(cell, ()):
+            matched[name].append(index)
     return matched, tuple(name for name in source.signature_fields if not matched[name])
 
 
-def _score(raw: RawSource, source: SourceRules, line: int, cells: Sequence[str]) -> _Candidate:
-    cells = [visible(c) for c in cells]  # a header holding an ESC or a zero-width space is still known
-    matched, missing = _signature(source, [fold(c) for c in cells])
-    return _Candidate(raw, source, line, tuple(cells), matched, missing)
+def _has_signature(source: SourceRules, folded: set[str]) -> bool:
+    """Whether folded cells hold every signature part of ``source`` (none missing, as :func:`_signature`)."""
+    if source.kind == "other":
+        return all(fold(h) in folded for h in source.signature_headers)
+    fields = source.fields
+    return all(not folded.isdisjoint(fields[name].folded_headers) for name in source.signature_fields)
+
+
+def _scores(
+    raw: RawSource, sources: Sequence[SourceRules], line: int, cells: Sequence[str]
+) -> list[_Candidate]:
+    """Every source format tried on one row, its cells made visible and folded once for all of them."""
+    shown = tuple(visible(c) for c in cells)  # a header holding an ESC or a zero-width space is still known
+    folded = [fold(c) for c in shown]
+    return [_Candidate(raw, source, line, shown, *_signature(source, folded)) for source in sources]
 
 
 def _sources(rules: RuleSet, format_id: str | None) -> list[SourceRules]:
@@ -126,8 +138,8 @@ def header_hint(rules: RuleSet, format_id: str | None = None) -> tuple[Callable[
     signed = [s for s in sources if s.signature_fields or s.signature_headers]
 
     def is_header(cells: Sequence[str]) -> bool:
-        folded = [fold(visible(c)) for c in cells]
-        return any(not _signature(source, folded)[1] for source in signed)
+        folded = {fold(visible(c)) for c in cells}
+        return any(_has_signature(source, folded) for source in signed)
 
     return is_header, max((s.header_search_lines for s in sources), default=0)
 
@@ -163,7 +175,7 @@ def detect(
     for raw in raws:
         for line, cells in islice(raw.rows(), depth):
             saw_rows = True
-            candidates.extend(_score(raw, s, line, cells) for s in sources)
+            candidates.extend(_scores(raw, sources, line, cells))
     file = raws[0].path if raws else None
     if not saw_rows:
         raise OndeError("the file holds no rows", file=file, hint="export the pupils again from ONDE")

@@ -20,6 +20,7 @@ from engine.ops import ValueRejected, run_steps
 from engine.read import damage
 from engine.read.cells import INVISIBLE, OUTSIDE_BMP, without_invisible
 from engine.read.formats import HeaderMatch, detect, header_hint
+from engine.read.memos import count_rows, new_memo
 from engine.read.records import PUPIL_FIELDS, Export, Pupil
 from engine.read.sources import open_sources
 from engine.rules import RuleSet
@@ -27,7 +28,16 @@ from engine.rules import RuleSet
 #: fields whose text ends up in SACoche's 3-byte utf8 columns
 TEXT_FIELDS = ("nom", "nom_usage", "prenom", "classe_label", "dispositif", "regroupements", "email")
 
-__all__ = ["PUPIL_FIELDS", "TEXT_FIELDS", "Export", "Pupil", "normalise", "paused_gc", "read_export"]
+__all__ = [
+    "PUPIL_FIELDS",
+    "TEXT_FIELDS",
+    "Export",
+    "Pupil",
+    "normalise",
+    "paused_gc",
+    "read_export",
+    "read_source",
+]
 
 
 #: rows after which a field's memo is dropped if nearly every cell was different (INE)
@@ -79,8 +89,9 @@ class _RowReader:
 
     Every rule step is a pure function of the cell and the rule set's tables, so each field keeps a memo
     of cell → (value as the Pupil holds it, value not empty): equal cells skip the steps and share one
-    string. A rejected cell is never memoised (each line gets its own error), nor is a value that needs
-    the outside-BMP treatment. A field whose cells are nearly all different (INE) drops its memo.
+    string (a batch worker keeps it for the next school: engine.read.memos). A rejected cell is never
+    memoised (each line gets its own error), nor is a value that needs the outside-BMP treatment. A field
+    whose cells are nearly all different (INE) drops its memo.
     """
 
     def __init__(self, match: HeaderMatch, rules: RuleSet) -> None:
@@ -99,7 +110,14 @@ class _RowReader:
         self.rows = 0
         #: (field, column index, memo or None, steps, required, text field)
         self.columns: list[tuple[str, int, dict[str, tuple[Any, bool]] | None, Any, bool, bool]] = [
-            (name, column, {}, rule.steps, rule.required and not rule.may_be_empty, name in TEXT_FIELDS)
+            (
+                name,
+                column,
+                new_memo(rule),
+                rule.steps,
+                rule.required and not rule.may_be_empty,
+                name in TEXT_FIELDS,
+            )
             for name, column in match.columns.items()
             for rule in (match.source.fields[name],)
         ]
@@ -309,6 +327,7 @@ def normalise(match: HeaderMatch, rules: RuleSet) -> Export:
             pupil = reader.pupil(line, cells)
             if pupil is not None:
                 pupils.append(pupil)
+    count_rows([match.source.fields[name] for name in match.columns], reader.rows)
     if last[0]:
         cut = damage.cut_last_row(match, *last)
         if cut is not None:
@@ -344,8 +363,11 @@ def normalise(match: HeaderMatch, rules: RuleSet) -> Export:
     return Export(match.raw.path, match.source, match.raw, match, tuple(pupils), tuple(warnings))
 
 
-def read_export(path: str | Path, rules: RuleSet, format_id: str | None = None) -> Export:
-    """Read, detect and normalise one export file: the entry point of the pipeline's first two stages."""
+def read_source(
+    path: str | Path, rules: RuleSet, format_id: str | None, kinds: tuple[str, ...] = ("pupils",)
+) -> HeaderMatch:
+    """Open a file, find its header and its format among those of ``kinds`` (engine.read.formats.detect):
+    the first stage for a pupils export (:func:`read_export`) and a parents one (engine.read.parents)."""
     encodings = tuple(dict.fromkeys(e for s in rules.sources.values() for e in s.encodings))
     delimiters = tuple(dict.fromkeys(d for s in rules.sources.values() for d in s.delimiters))
     if format_id in rules.sources:
@@ -358,4 +380,9 @@ def read_export(path: str | Path, rules: RuleSet, format_id: str | None = None) 
         is_header=is_header,
         header_lines=header_lines,
     )
-    return normalise(detect(raws, rules, format_id), rules)
+    return detect(raws, rules, format_id, kinds)
+
+
+def read_export(path: str | Path, rules: RuleSet, format_id: str | None = None) -> Export:
+    """Read, detect and normalise one export file: the entry point of the pipeline's first two stages."""
+    return normalise(read_source(path, rules, format_id), rules)

@@ -23,8 +23,9 @@ from engine.errors import OndeError, OndeErrorGroup
 from engine.ops import ValueRejected, fold, run_steps
 from engine.read import damage
 from engine.read.cells import INVISIBLE, OUTSIDE_BMP, visible, without_invisible
-from engine.read.formats import HeaderMatch, detect, header_hint
-from engine.read.sources import RawSource, open_sources
+from engine.read.formats import HeaderMatch
+from engine.read.normalise import read_source
+from engine.read.sources import RawSource
 from engine.rules import FieldRule, RuleSet
 
 __all__ = ["Child", "ChildGroup", "Parent", "ParentsExport", "child_groups", "read_parents", "read_source"]
@@ -341,21 +342,6 @@ def _warnings(
     if match.raw.ends_mid_line():
         warnings.append("the file does not end with a line break: check that its last parent is complete")
     return warnings
-
-
-def read_source(
-    path: str | Path, rules: RuleSet, format_id: str | None, kinds: tuple[str, ...]
-) -> HeaderMatch:
-    """Open a file, find its header and format among ``kinds`` (as :func:`engine.read.read_export`)."""
-    encodings = tuple(dict.fromkeys(e for s in rules.sources.values() for e in s.encodings))
-    delimiters = tuple(dict.fromkeys(d for s in rules.sources.values() for d in s.delimiters))
-    if format_id in rules.sources:
-        encodings, delimiters = rules.sources[format_id].encodings, rules.sources[format_id].delimiters
-    is_header, header_lines = header_hint(rules, format_id)
-    raws = open_sources(
-        Path(path), encodings=encodings, delimiters=delimiters, is_header=is_header, header_lines=header_lines
-    )
-    return detect(raws, rules, format_id, kinds)
 
 
 def overview(export: ParentsExport) -> dict[str, Any]:
