@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine import __version__
 from engine.dburl import public_url
@@ -46,7 +46,7 @@ from engine.plan.planio import (
     tighten_tree,
     write_plan,
 )
-from engine.read import SHEET_STRIDE, Export, ParentsExport, visible
+from engine.read import SHEET_STRIDE, Export, visible
 from engine.readset import plan_read_set, read_set
 from engine.render import DIALECTS, SCRIPTS, LoadedPlan, load_plan, plan_dialects, render_sql, sql_path
 from engine.render.letters import LETTERS_FILE
@@ -56,6 +56,9 @@ from engine.render.sheets import keep_passwords, previous_cards
 from engine.render.sheets import summary_line as sheet_summary_line
 from engine.render.summary import summary_text
 from engine.rules import RuleSet, load_rules
+
+if TYPE_CHECKING:  # annotations only: a plan without parents never imports their reader
+    from engine.read import ParentsExport
 from engine.state import State, read_state
 from engine.target import db_identity
 from engine.widths import fit_export

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.plan.items import ITEM_KINDS, SUMMARY_KEYS, Plan
-from engine.plan.parents import ParentPlan
+
+if TYPE_CHECKING:  # annotations only: a plan without parents never imports their planner
+    from engine.plan.parents import ParentPlan
 
 #: the private file beside identifiants.csv holding new parents' passwords, for the family letters
 PARENT_CREDENTIALS_FILE = "identifiants-parents.csv"

@@ -7,13 +7,15 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import OndeErrorGroup
 from engine.plan.items import GUARDS, ITEM_KINDS
-from engine.plan.parents_match import FileParent, Pupils
 from engine.state import State
 from engine.yamlpos import load_located
+
+if TYPE_CHECKING:  # annotations only: a plan without parents never imports their matcher
+    from engine.plan.parents_match import FileParent, Pupils
 
 #: the parents' item kinds and guards, in engine.plan.items' order (its ITEM_KINDS and GUARDS hold them)
 PARENT_KINDS = tuple(kind for kind in ITEM_KINDS if kind.startswith("parent_"))
