@@ -124,6 +124,21 @@ def test_the_pupils_side_of_the_pipeline_imports_no_parents_module() -> None:
     assert [m for m in loaded if m.startswith(("engine.plan.parents", "engine.read.parents"))] == []
 
 
+def test_the_pipeline_imports_the_parents_reader_and_matcher_only_for_a_plan_with_parents() -> None:
+    script = "import json, sys\nimport engine.pipeline\nprint(json.dumps(sorted(sys.modules)))\n"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    loaded = set(json.loads(done.stdout))
+    heavy = {
+        "engine.read.parents",
+        "engine.plan.parents",
+        "engine.plan.parents_accounts",
+        "engine.plan.parents_match",
+    }
+    assert "engine.plan.parents_build" in loaded  # the pipeline itself is there
+    assert sorted(heavy & loaded) == []
+
+
 def test_a_parents_export_alone_is_still_read(tmp_path: Path) -> None:
     from engine.pipeline_parents import read_exports
 
