@@ -25,6 +25,7 @@ apply.sql puts the same keys, resolved in SQL, into a temporary table and sums t
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -326,14 +327,11 @@ def read_set_without(
     return found, whole
 
 
-class _Terms:
-    """The touched accounts' own terms, fed (user_id, term) as text."""
-
-    def __init__(self) -> None:
-        self.terms: dict[str, str] = {}
+class _Terms(dict[str, str]):
+    """The touched accounts' own terms by user_id, fed (user_id, term) as text."""
 
     def add(self, line: str, values: list[str]) -> None:
-        self.terms[values[0]] = values[1]
+        self[values[0]] = values[1]
 
 
 def _touched_terms(connection: Any, exclude: Touched) -> dict[str, Any]:
@@ -355,7 +353,8 @@ def _touched_terms(connection: Any, exclude: Touched) -> dict[str, Any]:
                 _Terms,
                 where=f"user_id IN ({chunk})",
             )
-            terms.update(fed.terms)  # type: ignore[attr-defined]
+            assert isinstance(fed, _Terms)
+            terms.update(fed)
     return {"rows": len(terms), "terms": terms}
 
 
@@ -382,11 +381,15 @@ def plan_read_set(url: str, early: Mapping[str, Any], items: Iterable[Any]) -> d
     from engine.errors import OndeError
 
     items = list(items)
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # the touched keys and the rows' texts are acyclic: no collection walking the plan
     connection = connect_mysql(parse_url(url).resolved())
     try:
         found, whole = read_set_without(connection, touched(items), guarded_tables(items))
     finally:
         connection.close()  # type: ignore[attr-defined]
+        if gc_was_enabled:
+            gc.enable()
     moved = sorted(t for t in whole if whole[t] != early.get(t))
     if moved:
         raise OndeError(
