@@ -7,6 +7,9 @@ once instead of once per column (PyMySQL's per-column decoding was most of ``rea
 the values are the line split again. When a value itself holds U+001F (the split then gives too many
 values) or the database refuses the expression, the table is read again column by column, as before,
 and the line joined here: the same lines and values either way.
+
+engine.readset reads its per-row keys and terms the same way (a column may be any expression, a
+condition may pick the rows, the sink may be any factory).
 """
 
 from __future__ import annotations
