@@ -25,11 +25,13 @@ apply.sql puts the same keys, resolved in SQL, into a temporary table and sums t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import gc
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.state import READ_COLUMNS, TABLE_COLUMNS
+from engine.state import CHUNK_BY, ORDER_BY, READ_COLUMNS, TABLE_COLUMNS
+from engine.state_rows import read_rows
 
 #: a key of the guard table is at most 64 ASCII characters
 _KEY = "GUARD READ {table}: table moved"
@@ -208,14 +210,6 @@ def _parent_touched_sql(t: Touched, into: str, literal: Any) -> list[str]:
     return found
 
 
-def _stream(connection: Any, sql: str) -> Iterable[tuple[Any, ...]]:
-    import pymysql.cursors
-
-    with connection.cursor(pymysql.cursors.SSCursor) as cursor:
-        cursor.execute(sql)
-        yield from cursor
-
-
 def read_set_mysql(connection: Any, *, parents: bool = False) -> dict[str, dict[str, Any]]:
     """table → {rows, checksum} of the whole tables, on an open PyMySQL connection (SELECTs only); the
     parents' tables too with ``parents`` (a plan that plans parents, see :func:`guarded_tables`)."""
@@ -237,69 +231,64 @@ def guarded_tables(items: Iterable[Any]) -> tuple[str, ...]:
     return tuple(READ_COLUMNS)
 
 
-def read_set_without(
-    connection: Any, exclude: Touched, tables: Iterable[str] = tuple(READ_COLUMNS)
-) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-    """(the read set without the rows the plan touches, the whole tables' read set), from one pass over
-    each table: the server computes every row's term with the script's expression, summed here as exact
-    integers (the same sum as the server's SUM, whose DECIMAL is exact too)."""
-    found: dict[str, dict[str, Any]] = {}
-    whole: dict[str, dict[str, Any]] = {}
-    user_of: dict[str, int] = {}
-    group_of: dict[tuple[str, str], int] = {}
-    keys = {
-        "sacoche_user": "user_id, user_login",
-        "sacoche_groupe": "groupe_id, groupe_type, groupe_ref",
-        "sacoche_jointure_user_groupe": "user_id, groupe_id",
-        "sacoche_jointure_parent_eleve": "parent_id, eleve_id",
-        "sacoche_parent_adresse": "parent_id",
-    }
-    pairs: set[tuple[int, int]] = set()
-    parent_links: set[tuple[int, int]] | None = None
-    parent_addresses: set[int] = set()
-    for table in tables:
-        rows = total = all_rows = all_total = 0
-        key = keys.get(table, "NULL")
-        if table == "sacoche_jointure_user_groupe":
-            pairs = _pairs(exclude, user_of, group_of)
-        for *k, term in _stream(connection, f"SELECT {key}, {term_sql(table)} FROM {table}"):
-            all_rows += 1
-            all_total += int(term)
-            if table == "sacoche_user":
-                user_of[str(k[1]).lower()] = int(k[0])
-                if int(k[0]) in exclude.user_ids or str(k[1]).lower() in exclude.logins:
-                    continue
-            elif table == "sacoche_groupe":
-                group_of[(str(k[1]), str(k[2]).upper())] = int(k[0])
-                if int(k[0]) in exclude.groupe_ids or (str(k[1]), str(k[2]).upper()) in exclude.group_refs:
-                    continue
-            elif table == "sacoche_jointure_user_groupe" and (
-                int(k[1]) in exclude.retired_ids or (int(k[0]), int(k[1])) in pairs
-            ):
-                continue
-            elif table in ("sacoche_jointure_parent_eleve", "sacoche_parent_adresse"):
-                if parent_links is None:
-                    parent_links, parent_addresses = _parent_rows(exclude, user_of)
-                if (int(k[0]), int(k[1])) in parent_links if len(k) == 2 else int(k[0]) in parent_addresses:
-                    continue
-            rows += 1
-            total += int(term)
-        found[table] = {"rows": rows, "checksum": str(total)}
-        whole[table] = {"rows": all_rows, "checksum": str(all_total)}
-    by_mask: dict[frozenset[str], list[int]] = {}
-    for user_id, columns in exclude.written.items():
-        by_mask.setdefault(frozenset(columns), []).append(user_id)
-    terms: dict[str, str] = {}
-    with connection.cursor() as cursor:
-        for columns, ids in by_mask.items():
-            for start in range(0, len(ids), 1000):
-                chunk = ", ".join(str(int(i)) for i in ids[start : start + 1000])
-                cursor.execute(
-                    f"SELECT user_id, {masked_term_sql(columns)} FROM sacoche_user WHERE user_id IN ({chunk})"
-                )
-                terms.update((str(uid), str(term)) for uid, term in cursor.fetchall())
-    found[TOUCHED_USERS] = {"rows": len(terms), "terms": terms}
-    return found, whole
+#: table → the key columns leading each row's term in :func:`read_set_without` (the touched rows are
+#: found by them)
+_KEYS: dict[str, tuple[str, ...]] = {
+    "sacoche_user": ("user_id", "user_login"),
+    "sacoche_groupe": ("groupe_id", "groupe_type", "groupe_ref"),
+    "sacoche_jointure_user_groupe": ("user_id", "groupe_id"),
+    "sacoche_jointure_parent_eleve": ("parent_id", "eleve_id"),
+    "sacoche_parent_adresse": ("parent_id",),
+}
+
+
+class _Sums:
+    """One table's row count and sum of terms, of every row and of those ``skip`` keeps; fed each row's
+    keys and term as text (engine.state_rows), the term last."""
+
+    def __init__(self, skip: Callable[[list[str]], bool] = lambda values: False) -> None:
+        self.skip = skip
+        self.rows = self.total = self.all_rows = self.all_total = 0
+
+    def add(self, line: str, values: list[str]) -> None:
+        term = int(values[-1])
+        self.all_rows += 1
+        self.all_total += term
+        if not self.skip(values):
+            self.rows += 1
+            self.total += term
+
+
+def _sink(
+    table: str, exclude: Touched, user_of: dict[str, int], group_of: dict[tuple[str, str], int]
+) -> Callable[[], _Sums]:
+    """The sinks of one table's rows, skipping its touched rows by key; ``user_of`` and ``group_of``
+    are filled from the user and group tables (read first; each new sink starts them again)."""
+    if table == "sacoche_user":
+
+        def user(values: list[str]) -> bool:
+            user_id, login = int(values[0]), values[1].lower()
+            user_of[login] = user_id
+            return user_id in exclude.user_ids or login in exclude.logins
+
+        return lambda: (user_of.clear(), _Sums(user))[1]
+    if table == "sacoche_groupe":
+
+        def group(values: list[str]) -> bool:
+            groupe_id, key = int(values[0]), (values[1], values[2].upper())
+            group_of[key] = groupe_id
+            return groupe_id in exclude.groupe_ids or key in exclude.group_refs
+
+        return lambda: (group_of.clear(), _Sums(group))[1]
+    if table == "sacoche_jointure_user_groupe":
+        pairs, retired = _pairs(exclude, user_of, group_of), exclude.retired_ids
+        return lambda: _Sums(lambda v: int(v[1]) in retired or (int(v[0]), int(v[1])) in pairs)
+    links, addresses = _parent_rows(exclude, user_of)
+    if table == "sacoche_jointure_parent_eleve":
+        return lambda: _Sums(lambda v: (int(v[0]), int(v[1])) in links)
+    if table == "sacoche_parent_adresse":
+        return lambda: _Sums(lambda v: int(v[0]) in addresses)
+    return _Sums
 
 
 def _pairs(
@@ -313,6 +302,60 @@ def _pairs(
         if uid is not None and gid is not None:
             found.add((int(uid), gid))
     return found
+
+
+def read_set_without(
+    connection: Any, exclude: Touched, tables: Iterable[str] = tuple(READ_COLUMNS)
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """(the read set without the rows the plan touches, the whole tables' read set), from one pass over
+    each table: the server computes every row's term with the script's expression and sends it with the
+    row's keys, joined into one text per row in chunks of rows (engine.state_rows: PyMySQL's decoding of
+    every value was most of the time), summed here as exact integers (the same sum as the server's SUM,
+    whose DECIMAL is exact too)."""
+    found: dict[str, dict[str, Any]] = {}
+    whole: dict[str, dict[str, Any]] = {}
+    user_of: dict[str, int] = {}
+    group_of: dict[tuple[str, str], int] = {}
+    for table in tables:
+        columns = (*_KEYS.get(table, ()), term_sql(table))
+        sink = _sink(table, exclude, user_of, group_of)
+        fed = read_rows(connection, "mysql", table, columns, ORDER_BY[table], sink, CHUNK_BY[table])
+        assert isinstance(fed, _Sums)
+        found[table] = {"rows": fed.rows, "checksum": str(fed.total)}
+        whole[table] = {"rows": fed.all_rows, "checksum": str(fed.all_total)}
+    found[TOUCHED_USERS] = _touched_terms(connection, exclude)
+    return found, whole
+
+
+class _Terms(dict[str, str]):
+    """The touched accounts' own terms by user_id, fed (user_id, term) as text."""
+
+    def add(self, line: str, values: list[str]) -> None:
+        self[values[0]] = values[1]
+
+
+def _touched_terms(connection: Any, exclude: Touched) -> dict[str, Any]:
+    """The read set's entry of the touched accounts: each one's term without the columns the plan
+    writes on it, read by chunks of 1,000 ids (one text per chunk, engine.state_rows)."""
+    by_mask: dict[frozenset[str], list[int]] = {}
+    for user_id, columns in exclude.written.items():
+        by_mask.setdefault(frozenset(columns), []).append(user_id)
+    terms: dict[str, str] = {}
+    for columns, ids in by_mask.items():
+        for start in range(0, len(ids), 1000):
+            chunk = ", ".join(str(int(i)) for i in ids[start : start + 1000])
+            fed = read_rows(
+                connection,
+                "mysql",
+                "sacoche_user",
+                ("user_id", masked_term_sql(columns)),
+                "user_id",
+                _Terms,
+                where=f"user_id IN ({chunk})",
+            )
+            assert isinstance(fed, _Terms)
+            terms.update(fed)
+    return {"rows": len(terms), "terms": terms}
 
 
 def read_set(url: str, *, parents: bool = False) -> dict[str, dict[str, Any]] | None:
@@ -338,11 +381,15 @@ def plan_read_set(url: str, early: Mapping[str, Any], items: Iterable[Any]) -> d
     from engine.errors import OndeError
 
     items = list(items)
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # the touched keys and the rows' texts are acyclic: no collection walking the plan
     connection = connect_mysql(parse_url(url).resolved())
     try:
         found, whole = read_set_without(connection, touched(items), guarded_tables(items))
     finally:
         connection.close()  # type: ignore[attr-defined]
+        if gc_was_enabled:
+            gc.enable()
     moved = sorted(t for t in whole if whole[t] != early.get(t))
     if moved:
         raise OndeError(

@@ -7,13 +7,16 @@ once instead of once per column (PyMySQL's per-column decoding was most of ``rea
 the values are the line split again. When a value itself holds U+001F (the split then gives too many
 values) or the database refuses the expression, the table is read again column by column, as before,
 and the line joined here: the same lines and values either way.
+
+engine.readset reads its per-row keys and terms the same way (a column may be any expression, a
+condition may pick the rows, the sink may be any factory).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -96,12 +99,14 @@ def _line(dialect: str, columns: tuple[str, ...]) -> str:
 
 
 def _lines_sql(
-    dialect: str, table: str, columns: tuple[str, ...], order_by: str, chunk_by: str | None
+    dialect: str, table: str, columns: tuple[str, ...], order_by: str, chunk_by: str | None, where: str = ""
 ) -> str:
     """SQLite: one line per row. MySQL: (row count, their lines' length, the lines joined by
     :data:`ROW_SEP`) per chunk of :data:`CHUNK` rows (``chunk_by``: an integer column, its values DIV
-    CHUNK; "" for one chunk). GROUP_CONCAT cuts silently at the session's length: the length says so."""
+    CHUNK; "" for one chunk). GROUP_CONCAT cuts silently at the session's length: the length says so.
+    ``where``: the rows' condition, "" for all."""
     line = _line(dialect, columns)
+    table = f"{table} WHERE {where}" if where else table
     if dialect != "mysql":
         return f"SELECT {line} FROM {table} ORDER BY {order_by}"
     lines = f"GROUP_CONCAT({line} ORDER BY {order_by} SEPARATOR '{ROW_SEP}')"
@@ -153,14 +158,17 @@ def read_rows(
     table: str,
     columns: tuple[str, ...],
     order_by: str,
-    sink: type[Sink],
+    sink: Callable[[], Sink],
     chunk_by: str = "",
+    where: str = "",
 ) -> Sink:
     """A new ``sink()`` fed every row of ``table`` in ``order_by`` order (see the module's docstring);
     ``chunk_by`` (MySQL): the integer column leading ``order_by``, "" when it is not one (a small table,
-    read in one chunk)."""
+    read in one chunk); ``where``: the rows' condition, "" for every row. A column may be any
+    expression of the row."""
     fed, width, chunked = sink(), len(columns), dialect == "mysql"
-    rows = _streamed(conn, dialect, _lines_sql(dialect, table, columns, order_by, chunk_by), _Retry)
+    sql = _lines_sql(dialect, table, columns, order_by, chunk_by, where)
+    rows = _streamed(conn, dialect, sql, _Retry)
     try:
         if chunked:
             _set_chunk_length(conn)
@@ -187,7 +195,8 @@ def read_rows(
         with contextlib.suppress(_Retry):  # the table is read again below, which says any error
             rows.close()
     fed = sink()  # what the first reading fed is dropped
-    sql = f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order_by}"
+    condition = f" WHERE {where}" if where else ""
+    sql = f"SELECT {', '.join(columns)} FROM {table}{condition} ORDER BY {order_by}"
     try:
         for row in _streamed(conn, dialect, sql, _Unreadable):
             values = [v if type(v) is str else text(v) for v in row]
