@@ -31,6 +31,16 @@ from engine.render.phrases_sets import SetPhrases
 class Phrases(GroupPhrases, AccountPhrases, ArchivePhrases, ParentPhrases):
     """Every family's phrases; subclasses say how text is compared and what is true/false."""
 
+    def was(self, old_states: dict[str, Any], c: Any) -> str:
+        """verify.sql: a check's database is still as the plan found its item (``1 = 0`` for an item with
+        no old state to look for)."""
+        old = old_states.get(c.item, "never")
+        if old == "absent":
+            return f"NOT ({self.condition(c)})"
+        if old == "never":
+            return "1 = 0"
+        return " AND ".join(f"({self.condition(g)})" for g in old)
+
 
 class MySQLPhrases(SetPhrases, Phrases):
     counted = "SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();"
@@ -112,6 +122,42 @@ class SQLitePhrases(Phrases):
     def prefix_is(self, size: int, digest: str) -> str:
         # the SQLite script runs in one transaction: a cut between pieces is rolled back
         return f"length(CAST(siecle_import_contenu AS BLOB)) = {self.lit(size)}"
+
+    def found(self, c: Any) -> str:
+        """verify.sql: what an UNEXPECTED row holds, appended to the check's details (`` || …``, or
+        nothing): by column names only, never a value (they are pupil data)."""
+        lit, same, u = self.lit, self.same, c.subject
+        if c.check == "user_new":
+            cases = " || ', '".join(
+                f" || CASE WHEN {same('', p)} THEN {lit(p.col + ' as planned')} "
+                f"WHEN {same('', u.olds[i])} THEN {lit(p.col + ' as the plan found it')} "
+                f"ELSE {lit(p.col + ' neither as the plan found it nor as planned')} END"
+                for i, p in enumerate(u.news)
+            )
+            return (
+                f" || coalesce((SELECT {lit(f'; found: user_id {u.user_id} with ')}{cases} FROM sacoche_user "
+                f"WHERE {self.user_is('', u.user_id, u.login)}), "
+                f"{lit(f'; found: no ELV account user_id {u.user_id} with login {u.login}')})"
+            )
+        if c.check == "created_all":
+            cases = "".join(
+                f" || CASE WHEN {same('', p)} THEN '' ELSE {lit(p.col + ', ')} END"
+                for p in u.all
+                if p.col != "user_login"
+            )
+            login = "".join(same("", p) for p in u.all if p.col == "user_login")
+            return (
+                f" || coalesce((SELECT {lit(f'; found: account {u.login} with ')} || rtrim(''{cases}, ', ') "
+                f"|| {lit(' not as planned')} FROM sacoche_user WHERE {login} LIMIT 1), "
+                f"{lit(f'; found: no account {u.login}')})"
+            )
+        if c.check == "archive_new":
+            return (
+                f" || coalesce((SELECT {lit('; found: row Onde, ')} || length(CAST(siecle_import_contenu AS BLOB)) "
+                f"|| {lit(' bytes')} FROM sacoche_siecle_import WHERE {self.ARCHIVE_WHERE}), "
+                f"{lit('; found: no row Onde')})"
+            )
+        return ""
 
 
 PHRASES: dict[str, type[Phrases]] = {"mysql": MySQLPhrases, "sqlite": SQLitePhrases}
