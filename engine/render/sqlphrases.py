@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.render.literals import sql_comment
 from engine.render.phrases_accounts import AccountPhrases
 from engine.render.phrases_archive import ArchivePhrases
 from engine.render.phrases_groups import GroupPhrases
@@ -123,6 +124,25 @@ class SQLitePhrases(Phrases):
         # the SQLite script runs in one transaction: a cut between pieces is rolled back
         return f"length(CAST(siecle_import_contenu AS BLOB)) = {self.lit(size)}"
 
+    def guard(self, g: Any) -> str:
+        """apply.sql / revert.sql: one guard, its own trigger armed around the INSERT that fails it (see
+        guards.sql.j2)::
+
+            -- guard N: KEY
+            CREATE TEMP TRIGGER onde_sacoche_guard_fail … RAISE(ABORT, 'MESSAGE'); END;
+            INSERT INTO onde_sacoche_guard (n) SELECT N WHERE (CONDITION) IS NOT 1 [AND (EITHER) IS NOT 1];
+            DROP TRIGGER onde_sacoche_guard_fail;
+        """
+        n = self.lit(g.n)
+        either = f" AND ({self.either(g)}) IS NOT 1" if g.either else ""
+        return (
+            f"\n-- guard {g.n}: {sql_comment(g.key)}\n"
+            "CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT "
+            f"RAISE(ABORT, {self.lit(g.message)}); END;\n"
+            f"INSERT INTO onde_sacoche_guard (n) SELECT {n} WHERE ({self.condition(g)}) IS NOT 1{either};\n"
+            "DROP TRIGGER onde_sacoche_guard_fail;\n"
+        )
+
     def found(self, c: Any) -> str:
         """verify.sql: what an UNEXPECTED row holds, appended to the check's details (`` || …``, or
         nothing): by column names only, never a value (they are pupil data)."""
@@ -153,8 +173,8 @@ class SQLitePhrases(Phrases):
             )
         if c.check == "archive_new":
             return (
-                f" || coalesce((SELECT {lit('; found: row Onde, ')} || length(CAST(siecle_import_contenu AS BLOB)) "
-                f"|| {lit(' bytes')} FROM sacoche_siecle_import WHERE {self.ARCHIVE_WHERE}), "
+                f" || coalesce((SELECT {lit('; found: row Onde, ')} || "
+                f"length(CAST(siecle_import_contenu AS BLOB)) || {lit(' bytes')} FROM sacoche_siecle_import WHERE {self.ARCHIVE_WHERE}), "
                 f"{lit('; found: no row Onde')})"
             )
         return ""
