@@ -174,7 +174,8 @@ class SQLitePhrases(Phrases):
         if c.check == "archive_new":
             return (
                 f" || coalesce((SELECT {lit('; found: row Onde, ')} || "
-                f"length(CAST(siecle_import_contenu AS BLOB)) || {lit(' bytes')} FROM sacoche_siecle_import WHERE {self.ARCHIVE_WHERE}), "
+                f"length(CAST(siecle_import_contenu AS BLOB)) || {lit(' bytes')} "
+                f"FROM sacoche_siecle_import WHERE {self.ARCHIVE_WHERE}), "
                 f"{lit('; found: no row Onde')})"
             )
         return ""
