@@ -138,24 +138,32 @@ def _blocks(chunks: Iterable[str]) -> Iterator[str]:
         yield "".join(batch)
 
 
+_BLANK_RUN = re.compile(r"\n{3,}")
+
+
 def _squeeze_blank_lines(chunks: Iterable[str]) -> Iterator[str]:
     """``re.sub(r"\n{3,}", "\n\n", "".join(chunks))``, chunk by chunk (runs may span chunks).
 
-    Runs of three newlines or more are rare (most blocks hold none): a substring search finds them, and
-    each pass of ``replace`` shortens every run by a third until it is two newlines long."""
-    pending = 0  # newlines held back from the end of what came so far (at most 2 matter)
+    The templates make no such run for most plans: a chunk is passed on as it is (no copy), unless it holds
+    a run or its leading newlines would make one with the ones the output ends with so far."""
+    held = 0  # newlines the output ends with so far (at most 2)
     for chunk in chunks:
         if not chunk:
             continue
-        text = "\n" * pending + chunk if pending else chunk
-        body = text.rstrip("\n")
-        pending = min(len(text) - len(body), 2)
-        if body:
-            while "\n\n\n" in body:
-                body = body.replace("\n\n\n", "\n\n")
-            yield body
-    if pending:
-        yield "\n" * pending
+        if "\n\n\n" in chunk:
+            chunk = _BLANK_RUN.sub("\n\n", chunk)
+        if held and chunk[0] == "\n":
+            excess = held + (2 if chunk[:2] == "\n\n" else 1) - 2
+            if excess > 0:
+                chunk = chunk[excess:]
+                if not chunk:
+                    continue
+        if chunk[-1] != "\n":
+            held = 0
+        else:
+            trailing = 2 if chunk[-2:] == "\n\n" else 1
+            held = min(held + trailing, 2) if trailing == len(chunk) else trailing
+        yield chunk
 
 
 _ACCOUNT_DELETES = ("DELETE FROM sacoche_user ", "DELETE FROM sacoche_user\n", "DELETE u ")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.render.literals import sql_comment
 from engine.render.phrases_accounts import AccountPhrases
 from engine.render.phrases_archive import ArchivePhrases
 from engine.render.phrases_groups import GroupPhrases
@@ -30,6 +31,16 @@ from engine.render.phrases_sets import SetPhrases
 
 class Phrases(GroupPhrases, AccountPhrases, ArchivePhrases, ParentPhrases):
     """Every family's phrases; subclasses say how text is compared and what is true/false."""
+
+    def was(self, old_states: dict[str, Any], c: Any) -> str:
+        """verify.sql: a check's database is still as the plan found its item (``1 = 0`` for an item with
+        no old state to look for)."""
+        old = old_states.get(c.item, "never")
+        if old == "absent":
+            return f"NOT ({self.condition(c)})"
+        if old == "never":
+            return "1 = 0"
+        return " AND ".join(f"({self.condition(g)})" for g in old)
 
 
 class MySQLPhrases(SetPhrases, Phrases):
@@ -112,6 +123,62 @@ class SQLitePhrases(Phrases):
     def prefix_is(self, size: int, digest: str) -> str:
         # the SQLite script runs in one transaction: a cut between pieces is rolled back
         return f"length(CAST(siecle_import_contenu AS BLOB)) = {self.lit(size)}"
+
+    def guard(self, g: Any) -> str:
+        """apply.sql / revert.sql: one guard, its own trigger armed around the INSERT that fails it (see
+        guards.sql.j2)::
+
+            -- guard N: KEY
+            CREATE TEMP TRIGGER onde_sacoche_guard_fail … RAISE(ABORT, 'MESSAGE'); END;
+            INSERT INTO onde_sacoche_guard (n) SELECT N WHERE (CONDITION) IS NOT 1 [AND (EITHER) IS NOT 1];
+            DROP TRIGGER onde_sacoche_guard_fail;
+        """
+        n = self.lit(g.n)
+        either = f" AND ({self.either(g)}) IS NOT 1" if g.either else ""
+        return (
+            f"\n-- guard {g.n}: {sql_comment(g.key)}\n"
+            "CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT "
+            f"RAISE(ABORT, {self.lit(g.message)}); END;\n"
+            f"INSERT INTO onde_sacoche_guard (n) SELECT {n} WHERE ({self.condition(g)}) IS NOT 1{either};\n"
+            "DROP TRIGGER onde_sacoche_guard_fail;\n"
+        )
+
+    def found(self, c: Any) -> str:
+        """verify.sql: what an UNEXPECTED row holds, appended to the check's details (`` || …``, or
+        nothing): by column names only, never a value (they are pupil data)."""
+        lit, same, u = self.lit, self.same, c.subject
+        if c.check == "user_new":
+            cases = " || ', '".join(
+                f" || CASE WHEN {same('', p)} THEN {lit(p.col + ' as planned')} "
+                f"WHEN {same('', u.olds[i])} THEN {lit(p.col + ' as the plan found it')} "
+                f"ELSE {lit(p.col + ' neither as the plan found it nor as planned')} END"
+                for i, p in enumerate(u.news)
+            )
+            return (
+                f" || coalesce((SELECT {lit(f'; found: user_id {u.user_id} with ')}{cases} FROM sacoche_user "
+                f"WHERE {self.user_is('', u.user_id, u.login)}), "
+                f"{lit(f'; found: no ELV account user_id {u.user_id} with login {u.login}')})"
+            )
+        if c.check == "created_all":
+            cases = "".join(
+                f" || CASE WHEN {same('', p)} THEN '' ELSE {lit(p.col + ', ')} END"
+                for p in u.all
+                if p.col != "user_login"
+            )
+            login = "".join(same("", p) for p in u.all if p.col == "user_login")
+            return (
+                f" || coalesce((SELECT {lit(f'; found: account {u.login} with ')} || rtrim(''{cases}, ', ') "
+                f"|| {lit(' not as planned')} FROM sacoche_user WHERE {login} LIMIT 1), "
+                f"{lit(f'; found: no account {u.login}')})"
+            )
+        if c.check == "archive_new":
+            return (
+                f" || coalesce((SELECT {lit('; found: row Onde, ')} || "
+                f"length(CAST(siecle_import_contenu AS BLOB)) || {lit(' bytes')} "
+                f"FROM sacoche_siecle_import WHERE {self.ARCHIVE_WHERE}), "
+                f"{lit('; found: no row Onde')})"
+            )
+        return ""
 
 
 PHRASES: dict[str, type[Phrases]] = {"mysql": MySQLPhrases, "sqlite": SQLitePhrases}
