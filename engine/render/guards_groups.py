@@ -34,6 +34,10 @@ def apply_created(ctx: GuardContext) -> list[Check]:
 
 
 def apply_renamed(ctx: GuardContext) -> list[Check]:
+    if ctx.sets:  # MySQL: one set guard over the block of engine.render.phrases_rename_sets
+        text = "this class is gone or has neither the plan's ref and name nor the new name; the first such "
+        text += "row of the plan is named: make the plan again"
+        return [SetCheck("class_rename", "class changed", text, "set_renames")] if ctx.model.renames else []
     return each(
         ctx.model.renames,
         "class changed",

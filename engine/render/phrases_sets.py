@@ -20,6 +20,7 @@ from typing import Any
 
 from engine.render.columns import CLASS, CREATE_COLUMNS, CREATED_IDENTITY, TEXT, USER_COLUMNS
 from engine.render.phrases_group_sets import GroupSetPhrases
+from engine.render.phrases_rename_sets import RenameSetPhrases
 from engine.render.sets_data import CHANGES, MEMBERS, NEW, REFS
 
 #: a pupil this plan changes or whose membership it changes: still the account the plan saw
@@ -46,9 +47,10 @@ def _same(column: str, ctype: str, left: str, right: str) -> str:
     return f"{left} <=> {right}"
 
 
-class SetPhrases(GroupSetPhrases):
+class SetPhrases(GroupSetPhrases, RenameSetPhrases):
     """Mixed into the MySQL phrases: the pupils' set guards (``set_guard``) and writes (and, through
-    :class:`GroupSetPhrases`, the classes and groups to create)."""
+    :class:`GroupSetPhrases` and :class:`RenameSetPhrases`, the classes and groups to create and the
+    classes to rename)."""
 
     lit: Any
 

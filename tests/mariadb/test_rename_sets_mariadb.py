@@ -1,0 +1,92 @@
+"""apply.sql's classes to rename as a set (MySQL: a data block, one guard, one ``UPDATE … JOIN``) on a
+real MariaDB: a run cut right after the rename converges both ways, and the guard stops the script
+before any write naming the item whose class moved to a third name."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from support.mariadb import SacocheDatabase
+from support.state_copy import copy_sqlite_to_mysql
+from test_apply_safety_mariadb import EXAMPLES, checksums, plan
+
+from engine.render import render_sql, sql_path
+
+pytestmark = pytest.mark.mariadb
+
+
+@pytest.fixture
+def school(sacoche_mysql: SacocheDatabase) -> SacocheDatabase:
+    copy_sqlite_to_mysql(EXAMPLES / "sacoche-ecole-des-tilleuls.db", sacoche_mysql)
+    return sacoche_mysql
+
+
+def _verified(db: SacocheDatabase, out: Path) -> str:
+    rows = db.execute_file(sql_path(out, "mysql", "verify"), "--batch", "--skip-column-names").stdout
+    return rows.splitlines()[-1]
+
+
+def _name(db: SacocheDatabase, groupe_id: int) -> str:
+    return str(db.query(f"SELECT groupe_nom FROM sacoche_groupe WHERE groupe_id = {groupe_id}")[0][0])
+
+
+def test_renames_are_one_block_one_guard_one_update(school: SacocheDatabase, tmp_path: Path) -> None:
+    out = tmp_path / "plan"
+    doc = plan(school, out)
+    renames = [i for i in doc["items"] if i["kind"] == "class_rename" and i["accepted"]]
+    assert renames
+    text = sql_path(out, "mysql", "apply").read_text(encoding="utf-8")
+    assert text.count("UPDATE sacoche_groupe g JOIN onde_sacoche_class_rename t") == 1
+    assert text.count("FROM onde_sacoche_class_rename t") == 1  # the one guard
+    assert "UPDATE sacoche_groupe SET groupe_nom" not in text
+
+
+def test_apply_cut_after_the_renames_converges_both_ways(school: SacocheDatabase, tmp_path: Path) -> None:
+    """apply.sql killed right after its UPDATE of the classes to rename: run again it finishes (its
+    guard accepts the class holding the new name), once more writes nothing, and revert.sql (run from
+    the cut too) gives every table back."""
+    out = tmp_path / "plan"
+    doc = plan(school, out)
+    rename = next(i for i in doc["items"] if i["kind"] == "class_rename" and i["accepted"])
+    groupe_id, new = rename["target"]["groupe_id"], rename["changes"]["groupe_nom"]["new"]
+    render_sql(out, ["mysql"], revert_deletes_created=True)  # to restore the tables exactly
+    full = sql_path(out, "mysql", "apply")
+    text = full.read_text(encoding="utf-8")
+    end = text.index(";\n", text.index("UPDATE sacoche_groupe g JOIN onde_sacoche_class_rename")) + 2
+    cut = tmp_path / "cut.sql"
+    cut.write_text(text[:end], encoding="utf-8")
+    original = checksums(school)
+
+    assert school.execute_file(cut).returncode == 0
+    assert _name(school, groupe_id) == new  # renamed, the rest of the plan not written
+    assert _verified(school, out).startswith("RESULT\t0\tDIFFERS")
+    reverted = school.execute_file(sql_path(out, "mysql", "revert"))  # revert from the cut
+    assert reverted.returncode == 0, reverted.stderr[-600:]
+    assert checksums(school) == original
+
+    assert school.execute_file(cut).returncode == 0
+    again = school.execute_file(full)
+    assert again.returncode == 0, again.stderr[-600:]
+    assert _verified(school, out).startswith("RESULT\t1\tOK")
+    done = checksums(school)
+    assert school.execute_file(full).returncode == 0  # applied twice: nothing more written
+    assert checksums(school) == done
+    assert school.execute_file(sql_path(out, "mysql", "revert")).returncode == 0
+    assert checksums(school) == original
+
+
+def test_rename_guard_names_a_class_with_a_third_name(school: SacocheDatabase, tmp_path: Path) -> None:
+    out = tmp_path / "plan"
+    doc = plan(school, out)
+    rename = next(i for i in doc["items"] if i["kind"] == "class_rename" and i["accepted"])
+    groupe_id = rename["target"]["groupe_id"]
+    school.query(f"UPDATE sacoche_groupe SET groupe_nom = 'Autre nom' WHERE groupe_id = {groupe_id}")
+    before = checksums(school)
+    run = school.execute_file(sql_path(out, "mysql", "apply"))
+    assert run.returncode != 0
+    assert re.search(rf"Duplicate entry 'GUARD \d+/\d+ {rename['id']}: class changed'", run.stderr), (
+        run.stderr[-600:]
+    )
+    assert checksums(school) == before
