@@ -1,18 +1,30 @@
 """apply.sql's classes to rename as a set (MySQL: a data block, one guard, one ``UPDATE … JOIN``) on a
-real MariaDB: a run cut right after the rename converges both ways, and the guard stops the script
-before any write naming the item whose class moved to a third name."""
+real MariaDB: a run cut right after the rename, or inside it (MyISAM keeps the rows a killed statement
+wrote), converges both ways, and the guard stops the script before any write naming the item whose class
+moved to a third name."""
 
 from __future__ import annotations
 
+import json
+import random
 import re
+import sys
 from pathlib import Path
 
 import pytest
+from helpers import REPO
 from support.mariadb import SacocheDatabase
 from support.state_copy import copy_sqlite_to_mysql
-from test_apply_safety_mariadb import EXAMPLES, checksums, plan
+from test_apply_safety_mariadb import EXAMPLES, TODAY, checksums, plan
 
+from engine.pipeline import make_plan
 from engine.render import render_sql, sql_path
+
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+from benchmarks import synth
+from benchmarks.changed_heavy import CHANGED_HEAVY
+from benchmarks.config import ALLOW_ALL
 
 pytestmark = pytest.mark.mariadb
 
@@ -90,3 +102,48 @@ def test_rename_guard_names_a_class_with_a_third_name(school: SacocheDatabase, t
         run.stderr[-600:]
     )
     assert checksums(school) == before
+
+
+def test_renames_cut_inside_their_update_converge_both_ways(
+    sacoche_mysql: SacocheDatabase, tmp_path: Path
+) -> None:
+    """A synthetic changed-heavy school (several classes still named as last year): apply.sql killed
+    inside its UPDATE of the classes to rename (every other row written) converges — revert.sql from
+    there restores the tables, apply.sql run again finishes, once more writes nothing."""
+    school = synth.generate(tmp_path / "school", pupils=200, seed=11, shares=CHANGED_HEAVY, prefix="c")[0]
+    copy_sqlite_to_mysql(school.db, sacoche_mysql)
+    out = tmp_path / "plan"
+    make_plan(school.export, sacoche_mysql.url, out, today=TODAY, allow=ALLOW_ALL, rng=random.Random(7))
+    doc = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    renames = [i for i in doc["items"] if i["kind"] == "class_rename" and i["accepted"]]
+    assert len(renames) >= 3
+    render_sql(out, ["mysql"], revert_deletes_created=True)  # to restore the tables exactly
+    full = sql_path(out, "mysql", "apply")
+    text = full.read_text(encoding="utf-8")
+    writes = text.index("-- All guards passed")
+    end = text.index(";\n", text.index("UPDATE sacoche_groupe g JOIN onde_sacoche_class_rename")) + 2
+    cut = tmp_path / "cut.sql"
+    deletes = "DELETE FROM onde_sacoche_class_rename WHERE n % 2 = 0;\n"
+    cut.write_text(text[:writes] + deletes + text[writes:end], encoding="utf-8")
+    original = checksums(sacoche_mysql)
+    db = sacoche_mysql
+
+    def renamed() -> list[bool]:
+        return [_name(db, r["target"]["groupe_id"]) == r["changes"]["groupe_nom"]["new"] for r in renames]
+
+    assert db.execute_file(cut).returncode == 0
+    assert renamed() == [n % 2 == 1 for n in range(1, len(renames) + 1)]  # the odd rows only
+    reverted = db.execute_file(sql_path(out, "mysql", "revert"))
+    assert reverted.returncode == 0, reverted.stderr[-600:]
+    assert checksums(db) == original
+
+    assert db.execute_file(cut).returncode == 0
+    again = db.execute_file(full)
+    assert again.returncode == 0, again.stderr[-600:]
+    assert all(renamed())
+    assert _verified(db, out).startswith("RESULT\t1\tOK")
+    done = checksums(db)
+    assert db.execute_file(full).returncode == 0
+    assert checksums(db) == done
+    assert db.execute_file(sql_path(out, "mysql", "revert")).returncode == 0
+    assert checksums(db) == original
