@@ -1,10 +1,11 @@
-"""apply.sql's classes to rename as a set (MySQL / MariaDB): the plan's renames in a temporary table (a
-data block, as the pupils' families of :mod:`~engine.render.sets_data`), one guard as an anti-join over
-it and one ``UPDATE … JOIN``, instead of a guard and an ``UPDATE`` per item.
+"""The classes to rename as a set (MySQL / MariaDB): the plan's renames in a temporary table (a data
+block, as the pupils' families of :mod:`~engine.render.sets_data`), one guard as an anti-join over it
+and one ``UPDATE … JOIN`` (apply.sql: new names; revert.sql: old names back), and one verify statement
+giving a row per item, instead of a guard and an ``UPDATE`` (or a check) per item.
 
 Convergent as the per-item statements were: the guard passes for a row whose class (by groupe_id, type
-``classe`` and ref as bytes) still has its old name or already has the new one (after an interrupted
-run); the write renames only the classes still holding their old name. Classes are found by
+``classe`` and ref as bytes) has its old name or its new one (apply.sql or revert.sql cut part-way);
+each write moves only the classes still holding the name it starts from. Classes are found by
 ``groupe_id``, sacoche_groupe's primary key.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from engine.render.sets_data import ITEM, DataBlock
+from engine.render.sets_data import ITEM, DataBlock, Memo
 
 #: the temporary table of the classes apply.sql renames
 RENAMES = "onde_sacoche_class_rename"
@@ -29,7 +30,7 @@ def _named(column: str) -> str:
     return f"CAST(g.groupe_nom AS BINARY) = CAST(t.{column} AS BINARY)"
 
 
-def renames_block(views: list[Any], literal: Any) -> DataBlock:
+def renames_block(views: list[Any], literal: Any, memo: Memo | None = None) -> DataBlock:
     """The block of the plan's accepted class renames, in the plan's order. Its unique key on groupe_id
     makes two renames of one class (which the planner never makes) stop the script while it loads,
     before the lock and any write."""
@@ -43,32 +44,46 @@ def renames_block(views: list[Any], literal: Any) -> DataBlock:
             yield f"({n}, " + ", ".join(values) + ")"
 
     what = "classes to rename: groupe_id, ref, the name the plan found (old_nom) and the new one (new_nom)"
-    return DataBlock(RENAMES, what, columns, ["UNIQUE KEY (groupe_id)"], rows)
+    return DataBlock(RENAMES, what, columns, ["UNIQUE KEY (groupe_id)"], rows, memo)
 
 
 class RenameSetPhrases:
-    """Mixed into the MySQL set phrases: the data block, guard and write of the classes to rename."""
+    """Mixed into the MySQL set phrases: the data block, guard, writes and verify rows of the classes to
+    rename."""
 
     lit: Any
 
     def rename_blocks(self, model: Any, script: str) -> list[DataBlock]:
-        """apply.sql's block of classes to rename (none in the other scripts)."""
-        if script != "apply" or not model.renames:
+        """The block of classes to rename (its rows rendered once for the model's three scripts)."""
+        if not model.renames:
             return []
-        return [renames_block(model.renames, self.lit)]
+        return [renames_block(model.renames, self.lit, model.pupil_sets.memo)]
 
     def _bad_set_renames(self, s: Any) -> str:
         """A class to rename that is gone, changed type or ref, or holds neither its old name nor its
-        new one (the one this script writes, after an interrupted run)."""
+        new one (apply.sql writes the new one, revert.sql the old one: either may have been cut)."""
         return (
             f"SELECT t.item, CONCAT('groupe_id ', t.groupe_id) AS detail FROM {RENAMES} t\n"
             f"    LEFT JOIN sacoche_groupe g ON {_CLASS}\n"
             f"    WHERE g.groupe_id IS NULL OR ({_named('old_nom')} OR {_named('new_nom')}) IS NOT TRUE"
         )
 
-    def set_rename(self) -> str:
-        """Every class of the block still holding its old name renamed (a renamed one is left as it is)."""
+    def set_rename(self, to: str = "new") -> str:
+        """Every class of the block renamed to its ``new`` name (apply.sql) or back to its ``old`` one
+        (revert.sql), only where it still holds the other (one already there is left as it is)."""
+        start = "old" if to == "new" else "new"
         return (
             f"UPDATE sacoche_groupe g JOIN {RENAMES} t ON {_CLASS}\n"
-            f"  SET g.groupe_nom = t.new_nom\n  WHERE {_named('old_nom')}"
+            f"  SET g.groupe_nom = t.{to}_nom\n  WHERE {_named(start + '_nom')}"
+        )
+
+    def rename_verify(self, c: Any) -> str:
+        """verify.sql: a row per class to rename, numbered from ``c.n`` on: ok when it has its new
+        name, NOT DONE when it still has the old one."""
+        return self._verify(  # type: ignore[attr-defined, no-any-return]
+            c.n - 1,
+            "CONCAT('class groupe_id ', t.groupe_id, ' renamed')",
+            f"g.groupe_id IS NOT NULL AND {_named('new_nom')}",
+            f"g.groupe_id IS NOT NULL AND {_named('old_nom')}",
+            f"{RENAMES} t\n    LEFT JOIN sacoche_groupe g ON {_CLASS}",
         )

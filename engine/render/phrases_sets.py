@@ -269,6 +269,8 @@ class SetPhrases(GroupSetPhrases, RenameSetPhrases):
         """One row of onde_sacoche_verify per row of the family's table, numbered from ``c.n`` on: ok
         when the row is as planned, else NOT DONE (as the plan found it) or UNEXPECTED."""
         s, first = c.subject, c.n
+        if c.check == "set_v_renamed":
+            return [self.rename_verify(c)]
         if c.check == "set_v_changed":
             return [
                 self._verify(

@@ -40,6 +40,11 @@ def _verified(db: SacocheDatabase, out: Path) -> str:
     return rows.splitlines()[-1]
 
 
+def _verify_lines(db: SacocheDatabase, out: Path) -> list[str]:
+    args = ("--batch", "--skip-column-names", "--raw")
+    return db.execute_file(sql_path(out, "mysql", "verify"), *args).stdout.splitlines()
+
+
 def _name(db: SacocheDatabase, groupe_id: int) -> str:
     return str(db.query(f"SELECT groupe_nom FROM sacoche_groupe WHERE groupe_id = {groupe_id}")[0][0])
 
@@ -132,7 +137,13 @@ def test_renames_cut_inside_their_update_converge_both_ways(
         return [_name(db, r["target"]["groupe_id"]) == r["changes"]["groupe_nom"]["new"] for r in renames]
 
     assert db.execute_file(cut).returncode == 0
-    assert renamed() == [n % 2 == 1 for n in range(1, len(renames) + 1)]  # the odd rows only
+    odd = [n % 2 == 1 for n in range(1, len(renames) + 1)]
+    assert renamed() == odd  # the odd rows only
+    rows = {line.split("\t")[0]: line.split("\t")[1:] for line in _verify_lines(db, out)}
+    for r, done in zip(renames, odd, strict=True):  # verify.sql: a row per rename, done or NOT DONE
+        ok, details = rows[r["id"]]
+        assert ok == ("1" if done else "0"), (r["id"], details)
+        assert done or details.startswith("NOT DONE (still as the plan found it)"), details
     reverted = db.execute_file(sql_path(out, "mysql", "revert"))
     assert reverted.returncode == 0, reverted.stderr[-600:]
     assert checksums(db) == original
@@ -145,5 +156,34 @@ def test_renames_cut_inside_their_update_converge_both_ways(
     done = checksums(db)
     assert db.execute_file(full).returncode == 0
     assert checksums(db) == done
-    assert db.execute_file(sql_path(out, "mysql", "revert")).returncode == 0
+
+    revert = sql_path(out, "mysql", "revert").read_text(encoding="utf-8")  # revert.sql cut inside too
+    writes = revert.index("-- All guards passed")
+    end = revert.index(";\n", revert.index("UPDATE sacoche_groupe g JOIN onde_sacoche_class_rename")) + 2
+    cut.write_text(revert[:writes] + deletes + revert[writes:end], encoding="utf-8")
+    assert db.execute_file(cut).returncode == 0
+    assert renamed() == [not o for o in odd]  # the odd rows back to their old names
+    reverted = db.execute_file(sql_path(out, "mysql", "revert"))
+    assert reverted.returncode == 0, reverted.stderr[-600:]
     assert checksums(db) == original
+
+
+def test_revert_guard_names_a_renamed_class_with_a_third_name(
+    school: SacocheDatabase, tmp_path: Path
+) -> None:
+    out = tmp_path / "plan"
+    doc = plan(school, out)
+    rename = next(i for i in doc["items"] if i["kind"] == "class_rename" and i["accepted"])
+    assert school.execute_file(sql_path(out, "mysql", "apply")).returncode == 0
+    groupe_id = rename["target"]["groupe_id"]
+    school.query(f"UPDATE sacoche_groupe SET groupe_nom = 'Autre nom' WHERE groupe_id = {groupe_id}")
+    before = checksums(school)
+    run = school.execute_file(sql_path(out, "mysql", "revert"))
+    assert run.returncode != 0
+    assert re.search(rf"Duplicate entry 'GUARD \d+/\d+ {rename['id']}: class changed'", run.stderr), (
+        run.stderr[-600:]
+    )
+    assert checksums(school) == before
+    rows = {line.split("\t")[0]: line.split("\t")[1:] for line in _verify_lines(school, out)}
+    ok, details = rows[rename["id"]]
+    assert ok == "0" and details.startswith("UNEXPECTED (neither as the plan found it nor as planned)")
