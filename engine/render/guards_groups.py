@@ -3,7 +3,7 @@ alone, and the refs other items need to be single."""
 
 from __future__ import annotations
 
-from engine.render.check import Check, GuardContext, SetCheck, each
+from engine.render.check import Check, GuardContext, SetCheck, each, verify_rows
 from engine.render.model import SqlModel
 
 #: apply guard on an item's own row → the condition that says the row is already as apply.sql leaves it
@@ -34,6 +34,10 @@ def apply_created(ctx: GuardContext) -> list[Check]:
 
 
 def apply_renamed(ctx: GuardContext) -> list[Check]:
+    if ctx.sets:  # MySQL: one set guard over the block of engine.render.phrases_rename_sets
+        text = "this class is gone or has neither the plan's ref and name nor the new name; the first such "
+        text += "row of the plan is named: make the plan again"
+        return [SetCheck("class_rename", "class changed", text, "set_renames")] if ctx.model.renames else []
     return each(
         ctx.model.renames,
         "class changed",
@@ -83,6 +87,10 @@ def revert_retired(ctx: GuardContext) -> list[Check]:
 
 
 def revert_renamed(ctx: GuardContext) -> list[Check]:
+    if ctx.sets:  # MySQL: one set guard over the block of engine.render.phrases_rename_sets
+        text = "this class is gone or has neither the name apply.sql wrote nor the plan's old one; the "
+        text += "first such row of the plan is named"
+        return [SetCheck("class_rename", "class changed", text, "set_renames")] if ctx.model.renames else []
     return each(
         ctx.model.renames,
         "class changed",
@@ -136,6 +144,8 @@ def verify_created(ctx: GuardContext) -> list[Check]:
 
 
 def verify_renamed(ctx: GuardContext) -> list[Check]:
+    if ctx.sets:  # MySQL: one statement over the block of engine.render.phrases_rename_sets
+        return verify_rows(ctx, ctx.model.renames, "set_v_renamed")
     return each(ctx.model.renames, "", "renamed", lambda r: f"class groupe_id {r.groupe_id} renamed")
 
 

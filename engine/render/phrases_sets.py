@@ -20,6 +20,7 @@ from typing import Any
 
 from engine.render.columns import CLASS, CREATE_COLUMNS, CREATED_IDENTITY, TEXT, USER_COLUMNS
 from engine.render.phrases_group_sets import GroupSetPhrases
+from engine.render.phrases_rename_sets import RenameSetPhrases
 from engine.render.sets_data import CHANGES, MEMBERS, NEW, REFS
 
 #: a pupil this plan changes or whose membership it changes: still the account the plan saw
@@ -46,9 +47,10 @@ def _same(column: str, ctype: str, left: str, right: str) -> str:
     return f"{left} <=> {right}"
 
 
-class SetPhrases(GroupSetPhrases):
+class SetPhrases(GroupSetPhrases, RenameSetPhrases):
     """Mixed into the MySQL phrases: the pupils' set guards (``set_guard``) and writes (and, through
-    :class:`GroupSetPhrases`, the classes and groups to create)."""
+    :class:`GroupSetPhrases` and :class:`RenameSetPhrases`, the classes and groups to create and the
+    classes to rename)."""
 
     lit: Any
 
@@ -267,6 +269,8 @@ class SetPhrases(GroupSetPhrases):
         """One row of onde_sacoche_verify per row of the family's table, numbered from ``c.n`` on: ok
         when the row is as planned, else NOT DONE (as the plan found it) or UNEXPECTED."""
         s, first = c.subject, c.n
+        if c.check == "set_v_renamed":
+            return [self.rename_verify(c)]
         if c.check == "set_v_changed":
             return [
                 self._verify(

@@ -125,8 +125,8 @@ def test_verify_names_the_items_a_partial_apply_did_not_do(school: SacocheDataba
     cut.write_text(text[:end], encoding="utf-8")
     assert school.execute_file(cut).returncode == 0
     written = {line[3:].split(":")[0] for line in text[writes:end].splitlines() if line.startswith("-- ")}
-    # every row of their set statements (classes and groups to create too)
-    in_sets = {"class_create", "group_create", "create", "update", "deactivate", "reactivate"}
+    # every row of their set statements (classes and groups to create, classes to rename too)
+    in_sets = {"class_create", "class_rename", "group_create", "create", "update", "deactivate", "reactivate"}
     accepted = [i["id"] for i in doc["items"] if i["accepted"] and i["kind"] != "decide"]
     kinds = {i["id"]: i["kind"] for i in doc["items"]}
     done = [i for i in accepted if i in written or kinds[i] in in_sets]

@@ -58,9 +58,10 @@ SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE
 SET @onde_sacoche_heap = @@SESSION.max_heap_table_size;
 SET SESSION max_heap_table_size = GREATEST(@onde_sacoche_heap, 268435456);
 
--- DATA: the plan's rows (classes and groups to create, pupils), loaded into temporary tables of this
--- session (they need no lock and vanish with the session), a few thousand rows per INSERT. The guards
--- and writes below read them: one set statement per family of rows instead of one per item.
+-- DATA: the plan's rows (classes and groups to create, classes to rename, pupils), loaded into
+-- temporary tables of this session (they need no lock and vanish with the session), a few thousand rows
+-- per INSERT. The guards and writes below read them: one set statement per family of rows instead of
+-- one per item.
 
 -- onde_sacoche_group_new: classes (kind classe) and groups (kind groupe) to create: ref, name (nom),
 -- niveau_id (0: none)
@@ -77,6 +78,21 @@ CREATE TEMPORARY TABLE onde_sacoche_group_new (
 INSERT INTO onde_sacoche_group_new (n, item, kind, ref, nom, niveau_id) VALUES
 (1, 'class_create-749c789a11', 'classe', '104515_CM2', '[CM2] CM1-CM2 Mme Ég', 30002),
 (2, 'group_create-daa8ebfb92', 'groupe', 'RG_ANGLAIS_RENFORCE', 'Anglais renforcé', 0);
+
+-- onde_sacoche_class_rename: classes to rename: groupe_id, ref, the name the plan found (old_nom) and
+-- the new one (new_nom)
+DROP TEMPORARY TABLE IF EXISTS onde_sacoche_class_rename;
+CREATE TEMPORARY TABLE onde_sacoche_class_rename (
+  n INT NOT NULL PRIMARY KEY,
+  item VARCHAR(40) CHARACTER SET ascii NOT NULL,
+  groupe_id INT NOT NULL,
+  ref VARCHAR(255) NOT NULL,
+  old_nom VARCHAR(255) NOT NULL,
+  new_nom VARCHAR(255) NOT NULL,
+  UNIQUE KEY (groupe_id)
+) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
+INSERT INTO onde_sacoche_class_rename (n, item, groupe_id, ref, old_nom, new_nom) VALUES
+(1, 'class_rename-75cfc3d095', 5, '104513_CE1', '[CE1] CE1 M. Ancien', '[CE1] CE1 Mme Ancoli');
 
 -- onde_sacoche_ref_needed: classes and groups the rows below need to exist once (by type and ref), and
 -- the first item needing each
@@ -253,13 +269,16 @@ INSERT INTO onde_sacoche_guard (failed, explanation)
     WHERE t.niveau_id <> 0 AND sacoche_niveau.niveau_id IS NULL
     ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
 
--- ONDE-SACOCHE GUARD 3/38 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the plan's ref and name. Nothing was written.
--- (or the item was applied already, by a run that was interrupted: its row is as this script leaves it;
--- a separate statement, since under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 Mme Ancoli' AS BINARY)))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 3/38 class_rename-75cfc3d095: class changed', 'ONDE-SACOCHE GUARD 3/38 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the plan''s ref and name. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 M. Ancien' AS BINARY))) IS NOT TRUE
-  AND NOT @onde_sacoche_other_state;
+-- ONDE-SACOCHE GUARD 3/38 <item>: class changed. this class is gone or has neither the plan's ref and name nor the new name; the first such row of the plan is named: make the plan again. Nothing was written.
+-- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
+-- state apply.sql leaves it in, so a run cut anywhere can be run again)
+INSERT INTO onde_sacoche_guard (failed, explanation)
+  SELECT LEFT(CONCAT('GUARD 3/38 ', bad.item, ': class changed'), 64),
+  LEFT(CONCAT('ONDE-SACOCHE GUARD 3/38 ', bad.item, ': class changed. ', bad.detail, ': this class is gone or has neither the plan''s ref and name nor the new name; the first such row of the plan is named: make the plan again. Nothing was written.'), 255)
+  FROM (SELECT t.item, CONCAT('groupe_id ', t.groupe_id) AS detail FROM onde_sacoche_class_rename t
+    LEFT JOIN sacoche_groupe g ON g.groupe_id = t.groupe_id AND g.groupe_type = 'classe' AND CAST(g.groupe_ref AS BINARY) = CAST(t.ref AS BINARY)
+    WHERE g.groupe_id IS NULL OR (CAST(g.groupe_nom AS BINARY) = CAST(t.old_nom AS BINARY) OR CAST(g.groupe_nom AS BINARY) = CAST(t.new_nom AS BINARY)) IS NOT TRUE
+    ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
 
 -- ONDE-SACOCHE GUARD 4/38 <item>: login taken. the login of this new pupil is taken (case and accents ignored) by an account that is not the one this script creates; the first such row of the plan is named: make the plan again. Nothing was written.
 -- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
@@ -554,10 +573,11 @@ INSERT INTO sacoche_groupe (groupe_type, groupe_ref, groupe_nom, niveau_id, grou
   WHERE c.groupe_id IS NULL ORDER BY t.n;
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 
--- 2. Classes to rename ------------------------------------------------------------------------------
--- class_rename-75cfc3d095: groupe_id 5 104513_CE1 "[CE1] CE1 M. Ancien" -> "[CE1] CE1 Mme Ancoli"
-UPDATE sacoche_groupe SET groupe_nom = '[CE1] CE1 Mme Ancoli'
-  WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 M. Ancien' AS BINARY);
+-- 2. Classes to rename, every row of onde_sacoche_class_rename whose class (by groupe_id, type and
+--    ref) still has the name the plan found ---------------------------------------------------------
+UPDATE sacoche_groupe g JOIN onde_sacoche_class_rename t ON g.groupe_id = t.groupe_id AND g.groupe_type = 'classe' AND CAST(g.groupe_ref AS BINARY) = CAST(t.ref AS BINARY)
+  SET g.groupe_nom = t.new_nom
+  WHERE CAST(g.groupe_nom AS BINARY) = CAST(t.old_nom AS BINARY);
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 
 -- Every class and group's id by type and ref, in a temporary table (made again: the plan's classes
@@ -764,6 +784,6 @@ SELECT 'apply.sql done' AS onde_sacoche, 58 AS rows_expected, @onde_sacoche_rows
 -- Now run verify.sql: every line should say ok = 1, the last one RESULT … OK.
 
 UNLOCK TABLES;
-DROP TEMPORARY TABLE IF EXISTS onde_sacoche_group_new, onde_sacoche_ref_needed, onde_sacoche_pupil_change, onde_sacoche_pupil_new, onde_sacoche_membership, onde_sacoche_group_id;
+DROP TEMPORARY TABLE IF EXISTS onde_sacoche_group_new, onde_sacoche_class_rename, onde_sacoche_ref_needed, onde_sacoche_pupil_change, onde_sacoche_pupil_new, onde_sacoche_membership, onde_sacoche_group_id;
 SET SESSION sql_mode = @onde_sacoche_sql_mode;
 SET SESSION max_heap_table_size = @onde_sacoche_heap;

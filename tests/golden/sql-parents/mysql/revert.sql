@@ -56,9 +56,24 @@ SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE
 SET @onde_sacoche_heap = @@SESSION.max_heap_table_size;
 SET SESSION max_heap_table_size = GREATEST(@onde_sacoche_heap, 268435456);
 
--- DATA: the plan's pupil rows, loaded into temporary tables of this session (they need no lock and
--- vanish with the session), a few thousand rows per INSERT. The guards and writes below read them:
--- one set statement per family of rows instead of one per item.
+-- DATA: the plan's rows (classes to rename, pupils), loaded into temporary tables of this session
+-- (they need no lock and vanish with the session), a few thousand rows per INSERT. The guards and
+-- writes below read them: one set statement per family of rows instead of one per item.
+
+-- onde_sacoche_class_rename: classes to rename: groupe_id, ref, the name the plan found (old_nom) and
+-- the new one (new_nom)
+DROP TEMPORARY TABLE IF EXISTS onde_sacoche_class_rename;
+CREATE TEMPORARY TABLE onde_sacoche_class_rename (
+  n INT NOT NULL PRIMARY KEY,
+  item VARCHAR(40) CHARACTER SET ascii NOT NULL,
+  groupe_id INT NOT NULL,
+  ref VARCHAR(255) NOT NULL,
+  old_nom VARCHAR(255) NOT NULL,
+  new_nom VARCHAR(255) NOT NULL,
+  UNIQUE KEY (groupe_id)
+) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
+INSERT INTO onde_sacoche_class_rename (n, item, groupe_id, ref, old_nom, new_nom) VALUES
+(1, 'class_rename-75cfc3d095', 5, '104513_CE1', '[CE1] CE1 M. Ancien', '[CE1] CE1 Mme Ancoli');
 
 -- onde_sacoche_pupil_change: accounts to update, reactivate or deactivate: c_<column> = 1 when the
 -- item changes that column, o_<column> its old value, v_<column> its new one (a class by ref)
@@ -481,13 +496,16 @@ INSERT INTO onde_sacoche_guard (failed, explanation)
     WHERE ((CAST(u.user_profil_sigle AS BINARY) <=> CAST(t.user_profil_sigle AS BINARY) AND CAST(u.user_reference AS BINARY) <=> CAST(t.user_reference AS BINARY) AND CAST(u.user_nom AS BINARY) <=> CAST(t.user_nom AS BINARY) AND CAST(u.user_prenom AS BINARY) <=> CAST(t.user_prenom AS BINARY) AND CAST(u.user_genre AS BINARY) <=> CAST(t.user_genre AS BINARY) AND u.user_naissance_date <=> t.user_naissance_date AND CAST(u.user_login AS BINARY) <=> CAST(t.user_login AS BINARY) AND u.user_sortie_date <=> t.user_sortie_date AND u.eleve_classe_id <=> c.groupe_id)) IS NOT TRUE
     ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
 
--- ONDE-SACOCHE GUARD 35/35 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the name apply.sql wrote. Nothing was written.
--- (or the item was never applied: its row is still as the plan found it; a separate statement, since
--- under LOCK TABLES one statement may not name a table twice)
-SET @onde_sacoche_other_state = ((EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 M. Ancien' AS BINARY)))) IS TRUE;
-INSERT INTO onde_sacoche_guard (failed, explanation) SELECT 'GUARD 35/35 class_rename-75cfc3d095: class changed', 'ONDE-SACOCHE GUARD 35/35 class_rename-75cfc3d095: class changed. class groupe_id 5 no longer has the name apply.sql wrote. Nothing was written.'
-  FROM (SELECT 1 AS n UNION ALL SELECT 2) AS twice WHERE (EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 Mme Ancoli' AS BINARY))) IS NOT TRUE
-  AND NOT @onde_sacoche_other_state;
+-- ONDE-SACOCHE GUARD 35/35 <item>: class changed. this class is gone or has neither the name apply.sql wrote nor the plan's old one; the first such row of the plan is named. Nothing was written.
+-- (one statement for every row of its temporary table; a row passes in the plan's old state or in the
+-- state revert.sql leaves it in, so a run cut anywhere can be run again)
+INSERT INTO onde_sacoche_guard (failed, explanation)
+  SELECT LEFT(CONCAT('GUARD 35/35 ', bad.item, ': class changed'), 64),
+  LEFT(CONCAT('ONDE-SACOCHE GUARD 35/35 ', bad.item, ': class changed. ', bad.detail, ': this class is gone or has neither the name apply.sql wrote nor the plan''s old one; the first such row of the plan is named. Nothing was written.'), 255)
+  FROM (SELECT t.item, CONCAT('groupe_id ', t.groupe_id) AS detail FROM onde_sacoche_class_rename t
+    LEFT JOIN sacoche_groupe g ON g.groupe_id = t.groupe_id AND g.groupe_type = 'classe' AND CAST(g.groupe_ref AS BINARY) = CAST(t.ref AS BINARY)
+    WHERE g.groupe_id IS NULL OR (CAST(g.groupe_nom AS BINARY) = CAST(t.old_nom AS BINARY) OR CAST(g.groupe_nom AS BINARY) = CAST(t.new_nom AS BINARY)) IS NOT TRUE
+    ORDER BY t.n LIMIT 1) AS bad, (SELECT 1 AS n UNION ALL SELECT 2) AS twice;
 
 DROP TEMPORARY TABLE onde_sacoche_guard;
 -- All guards passed: revert.sql now writes.
@@ -666,10 +684,11 @@ UPDATE onde_sacoche_pupil_new t
   WHERE (CAST(u.user_profil_sigle AS BINARY) <=> CAST(t.user_profil_sigle AS BINARY) AND CAST(u.user_reference AS BINARY) <=> CAST(t.user_reference AS BINARY) AND CAST(u.user_nom AS BINARY) <=> CAST(t.user_nom AS BINARY) AND CAST(u.user_prenom AS BINARY) <=> CAST(t.user_prenom AS BINARY) AND CAST(u.user_genre AS BINARY) <=> CAST(t.user_genre AS BINARY) AND u.user_naissance_date <=> t.user_naissance_date AND CAST(u.user_login AS BINARY) <=> CAST(t.user_login AS BINARY) AND u.user_sortie_date <=> t.user_sortie_date AND u.eleve_classe_id <=> c.groupe_id);
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 
--- Renamed classes: old name back --------------------------------------------------------------------
--- class_rename-75cfc3d095: groupe_id 5 "[CE1] CE1 Mme Ancoli" -> "[CE1] CE1 M. Ancien"
-UPDATE sacoche_groupe SET groupe_nom = '[CE1] CE1 M. Ancien'
-  WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 Mme Ancoli' AS BINARY);
+-- Renamed classes (onde_sacoche_class_rename): old name back, on each class still holding the name
+-- apply.sql wrote -----------------------------------------------------------------------------------
+UPDATE sacoche_groupe g JOIN onde_sacoche_class_rename t ON g.groupe_id = t.groupe_id AND g.groupe_type = 'classe' AND CAST(g.groupe_ref AS BINARY) = CAST(t.ref AS BINARY)
+  SET g.groupe_nom = t.old_nom
+  WHERE CAST(g.groupe_nom AS BINARY) = CAST(t.new_nom AS BINARY);
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 
 -- Created classes and groups are left in place:
@@ -679,6 +698,6 @@ SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 SELECT 'revert.sql done' AS onde_sacoche, @onde_sacoche_rows AS rows_changed;
 
 UNLOCK TABLES;
-DROP TEMPORARY TABLE IF EXISTS onde_sacoche_pupil_change, onde_sacoche_pupil_new, onde_sacoche_membership, onde_sacoche_group_id;
+DROP TEMPORARY TABLE IF EXISTS onde_sacoche_class_rename, onde_sacoche_pupil_change, onde_sacoche_pupil_new, onde_sacoche_membership, onde_sacoche_group_id;
 SET SESSION sql_mode = @onde_sacoche_sql_mode;
 SET SESSION max_heap_table_size = @onde_sacoche_heap;

@@ -52,8 +52,24 @@ SET @onde_sacoche_heap = @@SESSION.max_heap_table_size;
 SET SESSION max_heap_table_size = GREATEST(@onde_sacoche_heap, 268435456);
 SET SESSION group_concat_max_len = 1000000;
 
--- DATA: the plan's pupil rows, loaded into temporary tables of this session (they vanish with it), a
--- few thousand rows per INSERT: each family of rows below is checked by one statement, a row per item.
+-- DATA: the plan's rows (classes to rename, pupils), loaded into temporary tables of this session (they
+-- vanish with it), a few thousand rows per INSERT: each family of rows below is checked by one
+-- statement, a row per item.
+
+-- onde_sacoche_class_rename: classes to rename: groupe_id, ref, the name the plan found (old_nom) and
+-- the new one (new_nom)
+DROP TEMPORARY TABLE IF EXISTS onde_sacoche_class_rename;
+CREATE TEMPORARY TABLE onde_sacoche_class_rename (
+  n INT NOT NULL PRIMARY KEY,
+  item VARCHAR(40) CHARACTER SET ascii NOT NULL,
+  groupe_id INT NOT NULL,
+  ref VARCHAR(255) NOT NULL,
+  old_nom VARCHAR(255) NOT NULL,
+  new_nom VARCHAR(255) NOT NULL,
+  UNIQUE KEY (groupe_id)
+) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
+INSERT INTO onde_sacoche_class_rename (n, item, groupe_id, ref, old_nom, new_nom) VALUES
+(1, 'class_rename-75cfc3d095', 5, '104513_CE1', '[CE1] CE1 M. Ancien', '[CE1] CE1 Mme Ancoli');
 
 -- onde_sacoche_pupil_change: accounts to update, reactivate or deactivate: c_<column> = 1 when the
 -- item changes that column, o_<column> its old value, v_<column> its new one (a class by ref)
@@ -186,12 +202,15 @@ INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
     ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'one groupe RG_ANGLAIS_RENFORCE with the plan''s name') END
   FROM (SELECT (((SELECT COUNT(*) FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_ANGLAIS_RENFORCE' AND CAST(groupe_nom AS BINARY) = CAST('Anglais renforcé' AS BINARY) AND niveau_id = 0) = 1) IS TRUE) AS ok, ((NOT EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_type = 'groupe' AND groupe_ref = 'RG_ANGLAIS_RENFORCE'))) IS TRUE AS was) AS d;
 
--- check 3: class_rename-75cfc3d095
+-- checks 3 to 3: one per row of its temporary table, in the plan's order
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
-  SELECT 3, 'class_rename-75cfc3d095', d.ok, CASE WHEN d.ok THEN 'class groupe_id 5 renamed'
-    WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', 'class groupe_id 5 renamed')
-    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', 'class groupe_id 5 renamed') END
-  FROM (SELECT ((EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 Mme Ancoli' AS BINARY))) IS TRUE) AS ok, ((EXISTS (SELECT 1 FROM sacoche_groupe WHERE groupe_id = 5 AND groupe_type = 'classe' AND CAST(groupe_ref AS BINARY) = CAST('104513_CE1' AS BINARY) AND CAST(groupe_nom AS BINARY) = CAST('[CE1] CE1 M. Ancien' AS BINARY)))) IS TRUE AS was) AS d;
+  SELECT d.n, d.item, d.ok, CASE WHEN d.ok THEN d.details WHEN d.was THEN CONCAT('NOT DONE (still as the plan found it), expected: ', d.details)
+    ELSE CONCAT('UNEXPECTED (neither as the plan found it nor as planned), expected: ', d.details, d.found) END
+  FROM (SELECT 2 + t.n AS n, t.item, CONCAT('class groupe_id ', t.groupe_id, ' renamed') AS details, '' AS found,
+    (g.groupe_id IS NOT NULL AND CAST(g.groupe_nom AS BINARY) = CAST(t.new_nom AS BINARY)) IS TRUE AS ok,
+    (g.groupe_id IS NOT NULL AND CAST(g.groupe_nom AS BINARY) = CAST(t.old_nom AS BINARY)) IS TRUE AS was
+    FROM onde_sacoche_class_rename t
+    LEFT JOIN sacoche_groupe g ON g.groupe_id = t.groupe_id AND g.groupe_type = 'classe' AND CAST(g.groupe_ref AS BINARY) = CAST(t.ref AS BINARY)) AS d;
 
 -- checks 4 to 6: one per row of its temporary table, in the plan's order
 INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
@@ -247,6 +266,6 @@ INSERT INTO onde_sacoche_verify (n, check_name, ok, details)
   IF(@onde_sacoche_failed = 0, CONCAT('OK: ', @onde_sacoche_checks, ' checks passed'),
      CONCAT('DIFFERS: ', @onde_sacoche_failed, ' of ', @onde_sacoche_checks, ' checks failed: ', @onde_sacoche_list));
 SELECT check_name, ok, details FROM onde_sacoche_verify ORDER BY n;
-DROP TEMPORARY TABLE onde_sacoche_verify, onde_sacoche_pupil_change, onde_sacoche_pupil_new, onde_sacoche_membership, onde_sacoche_group_id;
+DROP TEMPORARY TABLE onde_sacoche_verify, onde_sacoche_class_rename, onde_sacoche_pupil_change, onde_sacoche_pupil_new, onde_sacoche_membership, onde_sacoche_group_id;
 SET SESSION sql_mode = @onde_sacoche_sql_mode;
 SET SESSION max_heap_table_size = @onde_sacoche_heap;
