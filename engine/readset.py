@@ -25,11 +25,11 @@ apply.sql puts the same keys, resolved in SQL, into a temporary table and sums t
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.read.normalise import paused_gc
 from engine.state import CHUNK_BY, ORDER_BY, READ_COLUMNS, TABLE_COLUMNS
 from engine.state_rows import read_rows
 
@@ -381,15 +381,13 @@ def plan_read_set(url: str, early: Mapping[str, Any], items: Iterable[Any]) -> d
     from engine.errors import OndeError
 
     items = list(items)
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # the touched keys and the rows' texts are acyclic: no collection walking the plan
-    connection = connect_mysql(parse_url(url).resolved())
-    try:
-        found, whole = read_set_without(connection, touched(items), guarded_tables(items))
-    finally:
-        connection.close()  # type: ignore[attr-defined]
-        if gc_was_enabled:
-            gc.enable()
+    # the touched keys and the rows' texts are acyclic: no collection walking the plan
+    with paused_gc():
+        connection = connect_mysql(parse_url(url).resolved())
+        try:
+            found, whole = read_set_without(connection, touched(items), guarded_tables(items))
+        finally:
+            connection.close()  # type: ignore[attr-defined]
     moved = sorted(t for t in whole if whole[t] != early.get(t))
     if moved:
         raise OndeError(

@@ -11,7 +11,6 @@ tell, later, whether the database is still the one it was computed from.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +19,7 @@ from engine.archive import OBJET as ARCHIVE_OBJET
 from engine.archive import Archive, read_archive
 from engine.connection import connect, redact_url
 from engine.errors import OndeError
+from engine.read.normalise import paused_gc
 from engine.state_rows import Fingerprint, read_rows
 from engine.widths import DEFAULT_WIDTHS, read_widths
 
@@ -282,13 +282,8 @@ def read_state(url: str) -> State:
     table beside them). The cyclic GC is paused until the state is built (millions of acyclic objects
     would make every collection walk them all).
     """
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return _read_state(url)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 def _read_state(url: str) -> State:
