@@ -11,10 +11,9 @@ made after ``LOCK TABLES`` and before the guards, so it is the state the guards 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from engine.render.sets_data import ITEM, DataBlock
+from engine.render.sets_data import ITEM, DataBlock, view_rows
 
 #: the temporary table of the classes and groups apply.sql creates
 GROUP_NEW = "onde_sacoche_group_new"
@@ -29,11 +28,7 @@ def group_creates_block(views: list[Any], literal: Any) -> DataBlock:
     columns += [("ref", "VARCHAR(255) NOT NULL"), ("nom", "VARCHAR(255) NOT NULL")]
     columns.append(("niveau_id", "INT NOT NULL"))
 
-    def rows() -> Iterator[str]:  # each row's text, as DataBlock takes them
-        for n, g in enumerate(views, 1):
-            values = (literal(g.id), literal(g.type), literal(g.ref), literal(g.nom), literal(g.niveau_id))
-            yield f"({n}, " + ", ".join(values) + ")"
-
+    rows = view_rows(views, literal, "id", "type", "ref", "nom", "niveau_id")
     what = "classes (kind classe) and groups (kind groupe) to create: ref, name (nom), niveau_id (0: none)"
     return DataBlock(GROUP_NEW, what, columns, ["UNIQUE KEY (kind, ref)"], rows)
 

@@ -11,10 +11,9 @@ each write moves only the classes still holding the name it starts from. Classes
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from engine.render.sets_data import ITEM, DataBlock, Memo
+from engine.render.sets_data import ITEM, DataBlock, Memo, view_rows
 
 #: the temporary table of the classes apply.sql renames
 RENAMES = "onde_sacoche_class_rename"
@@ -38,11 +37,7 @@ def renames_block(views: list[Any], literal: Any, memo: Memo | None = None) -> D
     columns += [("ref", "VARCHAR(255) NOT NULL"), ("old_nom", "VARCHAR(255) NOT NULL")]
     columns.append(("new_nom", "VARCHAR(255) NOT NULL"))
 
-    def rows() -> Iterator[str]:  # each row's text, as DataBlock takes them
-        for n, r in enumerate(views, 1):
-            values = (literal(r.id), literal(r.groupe_id), literal(r.ref), literal(r.old), literal(r.new))
-            yield f"({n}, " + ", ".join(values) + ")"
-
+    rows = view_rows(views, literal, "id", "groupe_id", "ref", "old", "new")
     what = "classes to rename: groupe_id, ref, the name the plan found (old_nom) and the new one (new_nom)"
     return DataBlock(RENAMES, what, columns, ["UNIQUE KEY (groupe_id)"], rows, memo)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from functools import cache
+from operator import attrgetter
 from typing import Any
 
 from engine.render.columns import CLASS, CREATE_COLUMNS, DATE, INT, TEXT, USER_COLUMNS
@@ -65,6 +66,20 @@ class Memo:
         if chars <= self.left:
             self.kept[table] = statements
             self.left -= chars
+
+
+def view_rows(
+    views: Sequence[Any], literal: Callable[[Any], str], *fields: str
+) -> Callable[[], Iterator[str]]:
+    """A :class:`DataBlock`'s rows: each view numbered from 1 (column ``n``), then its ``fields`` (two or
+    more attribute names) as literals, in the views' order."""
+    values = attrgetter(*fields)
+
+    def rows() -> Iterator[str]:
+        for n, view in enumerate(views, 1):
+            yield f"({n}, " + ", ".join(map(literal, values(view))) + ")"
+
+    return rows
 
 
 class DataBlock:
