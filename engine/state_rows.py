@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import weakref
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -144,12 +145,20 @@ def _streamed(conn: Any, dialect: str, sql: str, failed: type[Exception]) -> Ite
             raise failed(str(exc)) from exc
 
 
+#: the GROUP_CONCAT length each open MySQL connection's session was given (set once per connection and
+#: length, not once per table read)
+_CHUNK_LENGTHS: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+
+
 def _set_chunk_length(conn: Any) -> None:
+    if _CHUNK_LENGTHS.get(conn) == CHUNK_LENGTH:
+        return
     try:
         with conn.cursor() as cursor:
             cursor.execute(f"SET SESSION group_concat_max_len = {CHUNK_LENGTH}")
     except Exception as exc:  # driver-specific error classes
         raise _Retry from exc
+    _CHUNK_LENGTHS[conn] = CHUNK_LENGTH
 
 
 def read_rows(
