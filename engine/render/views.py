@@ -250,28 +250,22 @@ class UserChange:
 
     @property
     def olds(self) -> list[Fact]:
-        facts = []
-        for column, change in self.item["changes"].items():
-            if column == "eleve_classe_id":
-                facts.append(Fact(column, INT, change["old_id"]))
-            else:
-                ctype, old = USER_COLUMNS[column][0], change["old"]
-                facts.append(Fact(column, ctype, None if ctype == DATE and old == "" else old))
-        return facts
+        return self._facts(0, INT)  # the old class by its id
 
     @property
     def news(self) -> list[Fact]:
-        facts = []
-        for column, change in self.item["changes"].items():
-            if column == "eleve_classe_id":
-                facts.append(Fact(column, CLASS, change["new"]))
-            else:
-                ctype, new = USER_COLUMNS[column][0], change["new"]
-                facts.append(Fact(column, ctype, None if ctype == DATE and new == "" else new))
-        return facts
+        return self._facts(1, CLASS)  # the new class by its ref
+
+    def _facts(self, side: int, class_type: str) -> list[Fact]:
+        """The changed columns' facts, their values one side of :meth:`pairs`."""
+        return [
+            Fact(column, class_type if column == "eleve_classe_id" else USER_COLUMNS[column][0], pair[side])
+            for column, pair in self.pairs().items()
+        ]
 
     def pairs(self) -> dict[str, tuple[Any, Any]]:
-        """column → (old, new) value, as :attr:`olds` and :attr:`news` give them (the set rows' path)."""
+        """column → (old, new) value, as :attr:`olds` and :attr:`news` give them (the set rows read it): the
+        old class by its id, the new one by its ref, an empty date as NULL."""
         pairs = {}
         for column, change in self.item["changes"].items():
             if column == "eleve_classe_id":
