@@ -15,15 +15,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["KEPT_MAX", "count_rows", "kept_memos", "new_memo"]
+__all__ = ["KEPT_MAX", "MAX_DISTINCT", "PROBE", "count_rows", "kept_memos", "new_memo"]
 
 Memo = dict[str, tuple[Any, bool]]
 
 #: cells a kept memo holds at most: past that it starts again empty
 KEPT_MAX = 20_000  # a family name memo of that size is about 5 MiB
-#: rows after which a kept memo is given up if nearly every cell was different
-_PROBE = 20_000
-_MAX_DISTINCT = 0.9
+#: rows after which a memo (one export's, or a kept one) is given up if nearly every cell was different
+#: (INE): more than MAX_DISTINCT of them distinct
+PROBE = 20_000
+MAX_DISTINCT = 0.9
 
 
 class _Kept:
@@ -63,7 +64,7 @@ def new_memo(rule: Any) -> Memo:
     cells = kept.cells
     if cells is None:
         return {}
-    if kept.rows >= _PROBE and len(cells) > kept.rows * _MAX_DISTINCT:
+    if kept.rows >= PROBE and len(cells) > kept.rows * MAX_DISTINCT:
         kept.cells = None  # nearly every cell different: not worth keeping
         return {}
     if len(cells) >= KEPT_MAX:

@@ -20,7 +20,7 @@ from engine.ops import ValueRejected, run_steps
 from engine.read import damage
 from engine.read.cells import INVISIBLE, OUTSIDE_BMP, without_invisible
 from engine.read.formats import HeaderMatch, detect, header_hint
-from engine.read.memos import count_rows, new_memo
+from engine.read.memos import MAX_DISTINCT, PROBE, count_rows, new_memo
 from engine.read.records import PUPIL_FIELDS, Export, Pupil
 from engine.read.sources import open_sources
 from engine.rules import RuleSet
@@ -38,11 +38,6 @@ __all__ = [
     "read_export",
     "read_source",
 ]
-
-
-#: rows after which a field's memo is dropped if nearly every cell was different (INE)
-_MEMO_PROBE = 20_000
-_MEMO_MAX_DISTINCT = 0.9
 
 
 @contextmanager
@@ -140,7 +135,7 @@ class _RowReader:
         self.errors.append(damage.RowError(error, line, field if grouped else None, two_digit_year))
 
     def _probe_memos(self) -> None:
-        limit = _MEMO_PROBE * _MEMO_MAX_DISTINCT
+        limit = PROBE * MAX_DISTINCT
         self.columns = [
             (name, column, None if memo is not None and len(memo) > limit else memo, steps, required, text)
             for name, column, memo, steps, required, text in self.columns
@@ -149,7 +144,7 @@ class _RowReader:
     def pupil(self, line: int, cells: Sequence[str]) -> Pupil | None:
         """The pupil of one row, or None (the row's errors are recorded)."""
         self.rows += 1
-        if self.rows == _MEMO_PROBE:
+        if self.rows == PROBE:
             self._probe_memos()
         values: dict[str, Any] = {}
         ok = True

@@ -103,7 +103,7 @@ def test_kept_memos_are_bounded_and_given_up_for_cells_that_all_differ(
 ) -> None:
     monkeypatch.setattr(memos, "_store", {})
     monkeypatch.setattr(memos, "KEPT_MAX", 150)
-    monkeypatch.setattr(memos, "_PROBE", 200)
+    monkeypatch.setattr(memos, "PROBE", 200)
     plain = [read_export(s.export, RULES) for s in schools]
     with kept_memos():
         kept = [read_export(s.export, RULES) for s in schools]

@@ -194,8 +194,8 @@ def test_memoised_normaliser_equals_plain_one(
     tmp_path: Path, schools: list[synth.SchoolFiles], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fast = read_export(schools[0].export, RULES)
-    monkeypatch.setattr(normalise_module, "_MEMO_PROBE", 1)
-    monkeypatch.setattr(normalise_module, "_MEMO_MAX_DISTINCT", 0)  # every memo dropped after row 1
+    monkeypatch.setattr(normalise_module, "PROBE", 1)
+    monkeypatch.setattr(normalise_module, "MAX_DISTINCT", 0)  # every memo dropped after row 1
     plain = read_export(schools[0].export, RULES)
     assert fast.pupils == plain.pupils
     assert fast.warnings == plain.warnings
@@ -218,8 +218,8 @@ def test_memoised_normaliser_reports_every_bad_line(tmp_path: Path, monkeypatch:
 
     fast = errors()
     assert [line for line, _, _ in fast] == [4, 4, 8, 8, 9, 9]
-    monkeypatch.setattr(normalise_module, "_MEMO_PROBE", 1)
-    monkeypatch.setattr(normalise_module, "_MEMO_MAX_DISTINCT", 0)
+    monkeypatch.setattr(normalise_module, "PROBE", 1)
+    monkeypatch.setattr(normalise_module, "MAX_DISTINCT", 0)
     assert errors() == fast
 
 
