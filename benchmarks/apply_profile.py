@@ -18,9 +18,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from benchmarks.sqlshape import DATA_INSERT
+
 _QUERY_TIME = re.compile(r"^# Query_time: ([0-9.]+)")
 _GUARD_REASON = re.compile(r":\s*([a-z][a-z ]{2,40})'")
-_DATA = re.compile(r"^INSERT\s+(?:IGNORE\s+)?INTO\s+(onde_sacoche_\w+)\s*\([^)]*\)\s*VALUES\b", re.I | re.S)
 _WRITE = re.compile(
     r"^(INSERT(?:\s+IGNORE)?\s+INTO|UPDATE|DELETE\s+\w+\s+FROM|DELETE\s+FROM)\s+(sacoche_\w+)", re.I
 )
@@ -50,7 +51,7 @@ def entries(lines: Iterable[str]) -> Iterator[tuple[float, str]]:
 def kind(statement: str) -> str:
     """What a statement of apply.sql does, in a few words (no value of the data)."""
     text = statement.lstrip()
-    data = _DATA.match(text)
+    data = DATA_INSERT.match(text)
     if data:
         return f"data: rows into {data.group(1)}"
     if "SHA1(" in text:

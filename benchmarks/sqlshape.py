@@ -14,8 +14,10 @@ from typing import Any
 
 #: a plan item's id as the renderer prints it in comments and guard messages: ``<kind>-<10 hex digits>``
 ITEM_ID = re.compile(r"\b([a-z][a-z_]*)-([0-9a-f]{10})\b")
-#: a multi-row INSERT loading the plan's rows into one of the script's temporary tables
-_DATA = re.compile(r"^\s*INSERT\s+(?:IGNORE\s+)?INTO\s+onde_sacoche_\w+\s*\([^)]*\)\s*VALUES\b", re.I | re.S)
+#: a multi-row INSERT loading the plan's rows into one of the script's temporary tables (group 1: its name)
+DATA_INSERT = re.compile(
+    r"^\s*INSERT\s+(?:IGNORE\s+)?INTO\s+(onde_sacoche_\w+)\s*\([^)]*\)\s*VALUES\b", re.I | re.S
+)
 
 
 def statements(lines: Iterable[str]) -> Iterable[tuple[str, str]]:
@@ -58,7 +60,7 @@ def script_shape(path: Path, kinds: Mapping[str, str]) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
         for comments, body in statements(handle):
             shape["statements"] += 1
-            if _DATA.match(body):
+            if DATA_INSERT.match(body):
                 shape["data_statements"] += 1
                 shape["data_bytes"] += len(body.encode("utf-8"))
                 continue
