@@ -86,6 +86,12 @@ class SqlModel:
             self._shared[name] = make(self)
         return self._shared[name]
 
+    def release(self) -> None:
+        """Forget what :meth:`shared` made once every script is rendered: the phrases refer back to the
+        model, a cycle that only the cyclic collector (paused while a plan is made) would free."""
+        self._shared.clear()
+        self.__dict__.pop("pupil_sets", None)  # it refers back to the model too
+
     def expected_rows(self) -> int:
         """Rows apply.sql changes when every write lands (printed at the end of the MySQL script)."""
         return (

@@ -32,7 +32,7 @@ from pathlib import Path
 from types import MethodType
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from jinja2.runtime import Context
 
 from engine.errors import OndeError
@@ -228,8 +228,22 @@ def script_chunks(loaded: LoadedPlan, model: SqlModel, dialect: str, name: str) 
         context["checks"] = verify_checks(model, sets=dialect == "mysql")
         context["old_states"] = model.shared("old_states", old_states)
     template = _environment(dialect).get_template(f"{name}.sql.j2")
-    chunks = _squeeze_blank_lines(_blocks(template.generate(context)))
+    chunks = _squeeze_blank_lines(_blocks(_generate(template, context)))
     return _refusing_account_deletes(chunks) if name == "apply" else chunks
+
+
+def _generate(template: Template, context: dict[str, Any]) -> Iterator[str]:
+    """``template.generate(context)``, then the cycle it leaves broken: the template's macros keep its
+    context (so the model and its hundreds of thousands of views) alive until the cyclic collector runs,
+    which a plan keeps paused (:func:`engine.pipeline.make_plan`); cleared, they are freed at once."""
+    ctx = template.new_context(context)
+    try:
+        yield from template.root_render_func(ctx)
+    except Exception:
+        yield template.environment.handle_exception()
+    finally:
+        ctx.vars.clear()
+        ctx.exported_vars.clear()
 
 
 def render_scripts(
@@ -243,6 +257,7 @@ def render_scripts(
             scripts[name] = "".join(script_chunks(loaded, model, dialect, name))
         except (ValueError, TypeError) as exc:
             raise OndeError(f"cannot render {dialect}/{name}.sql: {exc}", file=loaded.path) from exc
+    model.release()
     return scripts
 
 
@@ -309,6 +324,8 @@ def _render_sql(
         for temporary, _ in staged:
             temporary.unlink(missing_ok=True)
         raise
+    finally:
+        model.release()
     for temporary, path in staged:
         os.replace(temporary, path)
     return [path for _, path in staged]
