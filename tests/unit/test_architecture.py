@@ -26,6 +26,7 @@ SHARED = (
     "engine.rules_check",
     "engine.rules_model",
     "engine.cache",
+    "engine.codecache",
     "engine.yamlpos",
     "engine.dburl",
     "engine.sacoche_schema",
