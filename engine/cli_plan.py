@@ -84,9 +84,9 @@ def plan_cmd(
         onde-sacoche plan examples/onde2-ecole-des-tilleuls.csv \\
             --db sqlite:///examples/sacoche-ecole-des-tilleuls.db --out /tmp/plan
     """
-    from engine.codecache import remembered_dataclass_code
+    from engine.codecache import remembered_code
 
-    with collector_paused(), remembered_dataclass_code():
+    with collector_paused(), remembered_code():
         from engine.pipeline import make_plan
 
     try:

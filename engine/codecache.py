@@ -1,96 +1,155 @@
-"""The methods ``dataclasses`` writes for each class (``__init__``, ``__repr__``, ``__eq__``…), compiled
-once per user instead of at every start.
+"""Code that the standard library compiles at every start — the methods ``dataclasses`` writes for each
+class, the regular expressions modules compile when imported — compiled once per user instead.
 
-``@dataclass`` writes each method as Python source and compiles it with ``exec`` when the class is
-created: for the forty-odd classes a ``plan`` imports, that compilation was the largest fixed cost of a
-small school's plan after the interpreter's own start-up (about a tenth of it). While a command imports
-its stages (:func:`remembered_dataclass_code`), the ``exec`` that ``dataclasses`` calls looks each source
-text up in a file of the user's cache (engine.cache) holding the code objects compiled from those texts
-by this very interpreter, as Python keeps a module's compiled code in its ``.pyc``. The same text always
-gives the same code, so the classes are exactly those ``@dataclass`` makes; a text never seen is compiled
-as before and remembered. An unreadable, foreign or damaged file is ignored, and without a cache nothing
-changes.
+``@dataclass`` writes each method (``__init__``, ``__repr__``, ``__eq__``…) as Python source and
+compiles it with ``exec`` when the class is created; ``re.compile`` parses a pattern and compiles it to
+the matcher's code in Python. For the forty-odd classes and the sixty-odd patterns a ``plan`` imports
+(its modules', Jinja's), that was the largest fixed cost of a small school's plan after the interpreter's
+own start-up. While a command imports its stages (:func:`remembered_code`), both look their input up in
+a file of the user's cache (engine.cache) that holds what this very interpreter made of it, as Python
+keeps a module's compiled code in its ``.pyc``: the code objects compiled from each source text, the
+arguments each pattern was given to the matcher's constructor (``_sre.compile``, which checks them).
+The same input always gives the same output, so the classes and patterns are exactly those made
+without the cache; an input never seen is compiled as before and remembered. The file is named by the
+interpreter's exact version; an unreadable, foreign or damaged file is ignored, and without a cache
+nothing changes. Only imports run in the block: a pattern compiled later may be made from a pupil's
+data, and nothing about pupils is ever stored.
 """
 
 from __future__ import annotations
 
+import _sre
 import contextlib
 import dataclasses
+import hashlib
 import marshal
 import os
+import re
 import sys
-from collections.abc import Iterator
-from importlib.util import MAGIC_NUMBER
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from engine.cache import cache_dir
 
-#: beyond this many remembered texts, the file keeps only those of the run that writes it
+#: beyond this many remembered inputs, the file keeps only those of the run that writes it
 MAX_ENTRIES = 5000
 
 _MISSING = object()
+_CODE = type(compile("", "", "exec"))
 
 
 def _cache_file() -> Path | None:
     folder = cache_dir("code")
     if folder is None:
         return None
-    # code objects are only valid for the interpreter (and bytecode version) that compiled them
-    return folder / f"dataclasses-{sys.implementation.cache_tag}-{MAGIC_NUMBER.hex()}.marshal"
+    # compiled code is only valid for the interpreter (down to its build) and matcher that made it
+    made_by = hashlib.sha256(f"{sys.version}|{sys.implementation.cache_tag}|{_sre.MAGIC}".encode())
+    return folder / f"code-{made_by.hexdigest()[:16]}.marshal"
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _read(path: Path) -> tuple[dict[str, Any], dict[tuple[Any, int], tuple[Any, ...]]]:
+    """The remembered code objects (by source text) and pattern arguments (by pattern and flags)."""
     try:
-        loaded = marshal.loads(path.read_bytes())
+        texts, patterns = marshal.loads(path.read_bytes())
     except (OSError, EOFError, ValueError, TypeError):
-        return {}
-    if not isinstance(loaded, dict):
-        return {}
-    return {k: v for k, v in loaded.items() if isinstance(k, str) and isinstance(v, type(_read.__code__))}
+        return {}, {}
+    if not (isinstance(texts, dict) and isinstance(patterns, dict)):
+        return {}, {}
+    texts = {k: v for k, v in texts.items() if isinstance(k, str) and isinstance(v, _CODE)}
+    patterns = {k: v for k, v in patterns.items() if isinstance(k, tuple) and isinstance(v, tuple)}
+    return texts, patterns
 
 
-def _write(path: Path, entries: dict[str, Any]) -> None:
+def _write(path: Path, entries: tuple[dict[str, Any], dict[tuple[Any, int], tuple[Any, ...]]]) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with contextlib.suppress(OSError):  # the cache is an optimisation only
+    with contextlib.suppress(OSError, ValueError):  # the cache is an optimisation only
         temporary.write_bytes(marshal.dumps(entries))
         os.replace(temporary, path)
     with contextlib.suppress(OSError):
         temporary.unlink(missing_ok=True)
 
 
+class _Recorder:
+    """``_sre`` as ``re``'s compiler sees it while it compiles one pattern: the arguments of its
+    ``_sre.compile`` call are kept."""
+
+    def __init__(self) -> None:
+        self.arguments: tuple[Any, ...] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_sre, name)
+
+    def compile(self, *arguments: Any) -> Any:
+        self.arguments = arguments
+        return _sre.compile(*arguments)
+
+
 @contextlib.contextmanager
-def remembered_dataclass_code() -> Iterator[None]:
-    """Within the block, dataclasses created reuse the code remembered for their methods' source texts
-    (see the module's documentation); texts compiled for the first time are remembered at its end."""
+def remembered_code() -> Iterator[None]:
+    """Within the block, dataclasses created and patterns compiled reuse what is remembered for their
+    input (see the module's documentation); inputs compiled for the first time are remembered at its
+    end."""
     path = _cache_file()
     if path is None:
         yield
         return
-    known = _read(path)
-    used: dict[str, Any] = {}
-    added: list[str] = []
+    texts, patterns = _read(path)
+    used_texts: dict[str, Any] = {}
+    used_patterns: dict[tuple[Any, int], tuple[Any, ...]] = {}
+    added = [0]
 
     def remembered_exec(source: Any, globals_: Any = None, locals_: Any = None) -> None:
         if isinstance(source, str):
-            code = known.get(source)
+            code = texts.get(source)
             if code is None:
                 # dont_inherit: compiled as dataclasses' own exec compiles it, without this module's
                 # ``from __future__ import annotations``
                 code = compile(source, "<string>", "exec", dont_inherit=True)
-                added.append(source)
-            used[source] = code
+                added[0] += 1
+            used_texts[source] = code
             source = code
         exec(source, globals_, locals_)
 
+    compiler = re._compiler  # type: ignore[attr-defined]
+    plain_compile: Callable[..., Any] = compiler.compile
+
+    def remembered_compile(pattern: Any, flags: int = 0) -> Any:
+        if not isinstance(pattern, (str, bytes)) or flags & re.DEBUG:
+            return plain_compile(pattern, flags)
+        key = (pattern, flags)
+        arguments = patterns.get(key)
+        if arguments is not None:
+            compiled = _sre.compile(*arguments)
+        else:
+            recorder = _Recorder()
+            compiler._sre = recorder
+            try:
+                compiled = plain_compile(pattern, flags)
+            finally:
+                compiler._sre = _sre
+            if recorder.arguments is None:
+                return compiled
+            text, all_flags, code, *groups = recorder.arguments
+            # the compiler's opcodes are int subclasses, which marshal does not write: plain ints
+            arguments = (text, int(all_flags), [int(op) for op in code], *groups)
+            added[0] += 1
+        used_patterns[key] = arguments
+        return compiled
+
     before = getattr(dataclasses, "exec", _MISSING)
     dataclasses.exec = remembered_exec  # type: ignore[attr-defined]  # found before the builtin exec
+    compiler.compile = remembered_compile
     try:
         yield
     finally:
+        compiler.compile = plain_compile
         if before is _MISSING:
             del dataclasses.exec  # type: ignore[attr-defined]
         else:
             dataclasses.exec = before  # type: ignore[attr-defined]
-        if added:
-            _write(path, used if len(known) + len(added) > MAX_ENTRIES else {**known, **used})
+        if added[0]:
+            if len(texts) + len(patterns) + added[0] > MAX_ENTRIES:
+                _write(path, (used_texts, used_patterns))
+            else:
+                _write(path, ({**texts, **used_texts}, {**patterns, **used_patterns}))

@@ -1,10 +1,11 @@
-"""Dataclasses made while their generated code is remembered (engine.codecache) are the classes
-``@dataclass`` makes: same behaviour, the code read back from the cache on the next run, a damaged cache
-file ignored, nothing left patched after the block."""
+"""Dataclasses made and patterns compiled while their code is remembered (engine.codecache) are those
+made without: same behaviour, the code read back from the cache on the next run, a damaged cache file
+ignored, nothing left patched after the block."""
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any
 
@@ -45,37 +46,85 @@ def _behaves_as_a_dataclass(card_class: Any) -> None:
     assert card_class.__init__.__annotations__["return"] is None  # no future import inherited
 
 
+#: patterns of every kind the matcher knows: groups, names, flags, bytes, look-arounds, classes
+PATTERNS: list[tuple[Any, int]] = [
+    (r"(?P<Y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})", 0),
+    (r"\b(?:ine|id):[^↔]*?(?= ↔)", 0),
+    (r"caf[ée]\s+(\w+)", re.IGNORECASE),
+    (rb"\xc3[\x80-\xbf]|\xc2[\xa0-\xbf]", 0),
+    (r"^\s*(?:national\s+)?(?:var)?char\s*\(\s*(\d+)\s*\)", re.IGNORECASE | re.VERBOSE),
+    ("[\x00-\x08\u200b-\u200f\U0001d173-\U0001d17a]", 0),
+]
+TEXTS: list[Any] = [
+    "2026-11-29 x",
+    "id:Dupont|Léa ↔ 12",
+    "CAFÉ  crème",
+    b"\xc3\xa9t\xc3\xa9",
+    " Char( 40 )",
+    "a\u200bb",
+]
+
+
+def _compile_all() -> list[re.Pattern[Any]]:
+    re.purge()  # re's own memo would answer before the compiler is asked
+    return [re.compile(pattern, flags) for pattern, flags in PATTERNS]
+
+
+def _match_all(patterns: list[re.Pattern[Any]]) -> list[Any]:
+    found = []
+    for pattern in patterns:
+        for text in TEXTS:
+            if isinstance(text, str) == isinstance(pattern.pattern, str):
+                found.extend((m.span(), m.groups(), m.groupdict()) for m in pattern.finditer(text))
+        found.append((pattern.pattern, pattern.flags, pattern.groups, dict(pattern.groupindex)))
+    return found
+
+
 def test_the_code_is_remembered_and_read_back(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with codecache.remembered_dataclass_code():
+    plain = _match_all(_compile_all())
+    with codecache.remembered_code():
         first = _make()
+        remembered = _compile_all()
     _behaves_as_a_dataclass(first)
-    assert len(list((cache).rglob("dataclasses-*.marshal"))) == 1
+    assert _match_all(remembered) == plain
+    assert len(list(cache.rglob("code-*.marshal"))) == 1
 
     def no_compiling(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("compiled again")
 
     monkeypatch.setattr(codecache, "compile", no_compiling, raising=False)
-    with codecache.remembered_dataclass_code():
+    monkeypatch.setattr(codecache, "_Recorder", no_compiling)
+    with codecache.remembered_code():
         again = _make()
+        read_back = _compile_all()
     _behaves_as_a_dataclass(again)
+    assert _match_all(read_back) == plain
     assert not hasattr(dataclasses, "exec")  # the builtin exec again after the block
+    assert re._compiler.compile is codecache.re._compiler.compile  # type: ignore[attr-defined]
+    assert re._compiler._sre is codecache._sre  # type: ignore[attr-defined]
+
+
+def test_a_bad_pattern_is_refused_as_before(cache: Path) -> None:
+    with codecache.remembered_code(), pytest.raises(re.error):
+        re.compile("(unclosed")
+    assert re._compiler._sre is codecache._sre  # type: ignore[attr-defined]
 
 
 def test_a_damaged_cache_file_is_ignored(cache: Path) -> None:
     path = codecache._cache_file()
     assert path is not None
     path.write_bytes(b"\x00not marshal")
-    with codecache.remembered_dataclass_code():
+    with codecache.remembered_code():
         card_class = _make()
     _behaves_as_a_dataclass(card_class)
-    assert codecache._read(path)  # rewritten with what this block compiled
+    assert codecache._read(path)[0]  # rewritten with what this block compiled
 
 
 def test_without_a_cache_nothing_is_patched(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENV_VAR, "off")
     cache_dir.cache_clear()
     try:
-        with codecache.remembered_dataclass_code():
+        with codecache.remembered_code():
             assert not hasattr(dataclasses, "exec")
             card_class = _make()
     finally:
