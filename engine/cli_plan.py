@@ -144,8 +144,11 @@ def render_cmd(plan_dir: Path, dialect: str, revert_deletes_created: bool) -> No
         onde-sacoche render /tmp/plan
         onde-sacoche render /tmp/plan --dialect mysql --revert-deletes-created
     """
-    from engine.pipeline import render_outputs
-    from engine.render import DIALECTS
+    from engine.codecache import remembered_code
+
+    with collector_paused(), remembered_code():
+        from engine.pipeline import render_outputs
+        from engine.render import DIALECTS
 
     dialects = {"auto": None, "both": DIALECTS}.get(dialect, (dialect,))
     try:

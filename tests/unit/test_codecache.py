@@ -130,3 +130,33 @@ def test_without_a_cache_nothing_is_patched(monkeypatch: pytest.MonkeyPatch) -> 
     finally:
         cache_dir.cache_clear()
     _behaves_as_a_dataclass(card_class)
+
+
+def test_a_plan_from_the_command_line_remembers_its_stages_code(tmp_path: Path) -> None:
+    """Two runs of ``plan``: the first remembers the code, the second finds every class's and pattern's
+    code remembered (the file unchanged)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.helpers import REPO
+
+    db = tmp_path / "sacoche.db"
+    shutil.copy(REPO / "examples" / "sacoche-ecole-des-tilleuls.db", db)
+    env = {**os.environ, "PYTHONPATH": str(REPO), ENV_VAR: str(tmp_path / "cache")}
+    env.pop("ONDE_SACOCHE_DEBUG", None)
+
+    def plan(out: str) -> None:
+        args = [str(REPO / "examples" / "onde2-ecole-des-tilleuls.csv"), "--db", f"sqlite:///{db}"]
+        command = [sys.executable, "-m", "engine.cli", "plan", *args, "--out", str(tmp_path / out)]
+        done = subprocess.run([*command, "--today", "2026-11-29"], env=env, capture_output=True)
+        assert done.returncode in (0, 3), done.stderr
+
+    plan("first")
+    [remembered] = (tmp_path / "cache").rglob("code-*.marshal")
+    texts, patterns = codecache._read(remembered)
+    assert any("__create_fn__" in text for text in texts) and patterns
+    before = remembered.read_bytes()
+    plan("second")
+    assert remembered.read_bytes() == before
