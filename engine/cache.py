@@ -11,13 +11,10 @@ else ``~/.cache/onde-sacoche``; one subdirectory per tool version. Nothing about
 
 from __future__ import annotations
 
+import contextlib
 import os
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from jinja2 import BytecodeCache
 
 from engine import __version__
 
@@ -45,9 +42,15 @@ def cache_dir(name: str) -> Path | None:
     return path
 
 
-def template_cache() -> BytecodeCache | None:
-    """Where Jinja keeps compiled templates between runs (keyed by each template's source), or None."""
-    from jinja2 import FileSystemBytecodeCache
-
-    folder = cache_dir("jinja")
-    return FileSystemBytecodeCache(str(folder)) if folder else None
+def write_entry(path: Path, data: bytes) -> None:
+    """Write a cache file readable by its owner only, beside then renamed (a concurrent run never reads
+    half an entry); a failure leaves nothing (the cache is an optimisation only)."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(descriptor, "wb") as handle:
+            handle.write(data)
+        os.replace(partial, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            partial.unlink()

@@ -23,14 +23,13 @@ import contextlib
 import dataclasses
 import hashlib
 import marshal
-import os
 import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from engine.cache import cache_dir
+from engine.cache import cache_dir, write_entry
 
 #: beyond this many remembered inputs, the file keeps only those of the run that writes it
 MAX_ENTRIES = 5000
@@ -62,12 +61,8 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[tuple[Any, int], tuple[Any, 
 
 
 def _write(path: Path, entries: tuple[dict[str, Any], dict[tuple[Any, int], tuple[Any, ...]]]) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with contextlib.suppress(OSError, ValueError):  # the cache is an optimisation only
-        temporary.write_bytes(marshal.dumps(entries))
-        os.replace(temporary, path)
-    with contextlib.suppress(OSError):
-        temporary.unlink(missing_ok=True)
+    with contextlib.suppress(ValueError):  # not marshallable: nothing is remembered
+        write_entry(path, marshal.dumps(entries))
 
 
 class _Recorder:

@@ -51,7 +51,7 @@ class DocumentEnvironment(Environment):
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """One environment per process; compiled templates are kept in the user's cache (engine.cache)."""
-    from engine.cache import template_cache
+    from engine.templatecache import template_cache
 
     env = DocumentEnvironment(
         loader=FileSystemLoader(str(TEMPLATES)),

@@ -70,7 +70,7 @@ class _PhrasesContext(Context):
 def _environment(dialect: str) -> Environment:
     """One Jinja environment per dialect and process; compiled templates are kept in the user's cache
     (:mod:`engine.cache`) so that a run does not compile them again."""
-    from engine.cache import template_cache
+    from engine.templatecache import template_cache
 
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES / dialect)),

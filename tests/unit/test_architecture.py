@@ -27,6 +27,7 @@ SHARED = (
     "engine.rules_model",
     "engine.cache",
     "engine.codecache",
+    "engine.templatecache",
     "engine.yamlpos",
     "engine.dburl",
     "engine.sacoche_schema",
