@@ -129,7 +129,9 @@ def _why(small: dict[str, Any]) -> str:
         "are compared) and urllib.request; dataclasses without a docstring (each cost an "
         "inspect.signature at import); then PyYAML (a remembered rule set's documents are read back "
         "from the cache), _strptime (dates of every digit are read directly), subprocess, and the "
-        "collector's walks over the imported modules (frozen once imported)."
+        "collector's walks over the imported modules (frozen once imported); then compiling the "
+        "methods of dataclasses and the patterns compiled at import (remembered in the cache, "
+        "engine.codecache) and reading cached templates piece by piece (engine.templatecache)."
     )
 
 
