@@ -31,9 +31,6 @@ from typing import Any
 
 from engine.cache import cache_dir, write_entry
 
-#: beyond this many remembered inputs, the file keeps only those of the run that writes it
-MAX_ENTRIES = 5000
-
 _MISSING = object()
 _CODE = type(compile("", "", "exec"))
 
@@ -144,7 +141,8 @@ def remembered_code() -> Iterator[None]:
         else:
             dataclasses.exec = before  # type: ignore[attr-defined]
         if added[0]:
-            if len(texts) + len(patterns) + added[0] > MAX_ENTRIES:
+            # what no run uses any more (edited code) is dropped once it outweighs what this run used
+            if len(texts) + len(patterns) + added[0] > 2 * (len(used_texts) + len(used_patterns)):
                 _write(path, (used_texts, used_patterns))
             else:
                 _write(path, ({**texts, **used_texts}, {**patterns, **used_patterns}))

@@ -160,3 +160,21 @@ def test_a_plan_from_the_command_line_remembers_its_stages_code(tmp_path: Path) 
     before = remembered.read_bytes()
     plan("second")
     assert remembered.read_bytes() == before
+
+
+def test_entries_no_run_uses_are_dropped_once_they_outweigh_the_run_s(cache: Path) -> None:
+    path = codecache._cache_file()
+    assert path is not None
+    stale = {f"x = {n}": compile(f"x = {n}", "<string>", "exec") for n in range(3)}
+    codecache._write(path, (stale, {}))
+    with codecache.remembered_code():
+        _make()
+    texts, _ = codecache._read(path)
+    assert set(stale) <= set(texts)  # a few: kept (another command may use them)
+    many = {f"x = {n}": compile(f"x = {n}", "<string>", "exec") for n in range(100)}
+    codecache._write(path, (many, {}))
+    with codecache.remembered_code():
+        _make()
+    texts, _ = codecache._read(path)
+    assert texts and not set(many) & set(texts)  # outweighing this run's: dropped
+    _behaves_as_a_dataclass(_make())
