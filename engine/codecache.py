@@ -107,13 +107,15 @@ def remembered_code() -> Iterator[None]:
     plain_compile: Callable[..., Any] = compiler.compile
 
     def remembered_compile(pattern: Any, flags: int = 0) -> Any:
-        if not isinstance(pattern, (str, bytes)) or flags & re.DEBUG:
-            return plain_compile(pattern, flags)
+        if type(pattern) not in (str, bytes) or type(flags) is not int or flags & re.DEBUG:
+            return plain_compile(pattern, flags)  # only what marshal writes as it is
         key = (pattern, flags)
         arguments = patterns.get(key)
+        compiled = None
         if arguments is not None:
-            compiled = _sre.compile(*arguments)
-        else:
+            with contextlib.suppress(Exception):  # a damaged entry: compiled as usual
+                compiled = _sre.compile(*arguments)
+        if compiled is None:
             recorder = _Recorder()
             compiler._sre = recorder
             try:

@@ -178,3 +178,14 @@ def test_entries_no_run_uses_are_dropped_once_they_outweigh_the_run_s(cache: Pat
     texts, _ = codecache._read(path)
     assert texts and not set(many) & set(texts)  # outweighing this run's: dropped
     _behaves_as_a_dataclass(_make())
+
+
+def test_a_damaged_pattern_entry_is_compiled_as_usual(cache: Path) -> None:
+    path = codecache._cache_file()
+    assert path is not None
+    pattern, flags = PATTERNS[0]
+    codecache._write(path, ({}, {(pattern, flags): (pattern, flags, [999_999, 1, 2], 0, {}, (None,))}))
+    with codecache.remembered_code():
+        compiled = _compile_all()
+    assert _match_all(compiled) == _match_all(_compile_all())
+    assert codecache._read(path)[1][(pattern, flags)][2] != [999_999, 1, 2]  # remembered right this time
