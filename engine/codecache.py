@@ -32,6 +32,7 @@ from typing import Any
 from engine.cache import cache_dir, write_entry
 
 _MISSING = object()
+_DEBUG = int(re.DEBUG)  # a plain int: ``flags & re.DEBUG`` goes through the enum's Python code
 _CODE = type(compile("", "", "exec"))
 
 
@@ -107,7 +108,7 @@ def remembered_code() -> Iterator[None]:
     plain_compile: Callable[..., Any] = compiler.compile
 
     def remembered_compile(pattern: Any, flags: int = 0) -> Any:
-        if type(pattern) not in (str, bytes) or type(flags) is not int or flags & re.DEBUG:
+        if type(pattern) not in (str, bytes) or type(flags) is not int or flags & _DEBUG:
             return plain_compile(pattern, flags)  # only what marshal writes as it is
         key = (pattern, flags)
         arguments = patterns.get(key)
