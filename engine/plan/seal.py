@@ -95,6 +95,23 @@ def item_seal(item: Mapping[str, Any], checked: bool = False) -> str:
     return _digest({k: v for k, v in item.items() if k not in free}, checked)[:32]
 
 
+def seal_plain_item(item: dict[str, Any]) -> bool:
+    """Add ``item``'s seal to it, in place and last, when it is plain JSON (:func:`plain_values`) and
+    orjson writes its content: :func:`sealed_plain` without its copies, for a dict of one's own (a plan
+    item's). False, ``item`` left as it was, when it is not (or already has a seal)."""
+    if SEAL in item or not plain_values(item):
+        return False
+    content = item.copy()
+    for key in REVIEWED_DECIDE if item.get("kind") in ("decide", "parent_decide") else REVIEWED:
+        content.pop(key, None)
+    try:
+        data = orjson.dumps(content, option=orjson.OPT_SORT_KEYS | _STRICT)
+    except orjson.JSONEncodeError:
+        return False
+    item[SEAL] = hashlib.sha256(data).hexdigest()[:32]
+    return True
+
+
 def sealed_item(item: Mapping[str, Any]) -> dict[str, Any]:
     """The item with its ``seal`` field (last)."""
     return sealed_plain(item)[0]
@@ -115,12 +132,11 @@ def header_seal(body: Mapping[str, Any]) -> dict[str, str]:
 def document_seal(body: Mapping[str, Any], item_seals: Iterable[str]) -> dict[str, Any]:
     """The top-level ``seal`` object: the header's digests, the number of items, the digest of the items'
     seals in order."""
+    seals = list(item_seals)
     items = hashlib.sha256()
-    count = 0
-    for seal in item_seals:
-        items.update(seal.encode("ascii") + b"\n")
-        count += 1
-    return {"header": header_seal(body), "items": count, "items_sha256": items.hexdigest()}
+    for start in range(0, len(seals), 4096):  # a digest call per 4096 seals, not per seal
+        items.update(("\n".join(seals[start : start + 4096]) + "\n").encode("ascii"))
+    return {"header": header_seal(body), "items": len(seals), "items_sha256": items.hexdigest()}
 
 
 def _item_problem(item: Mapping[str, Any], index: int, what: str) -> tuple[str, str]:
@@ -229,3 +245,19 @@ def pretty_bytes(value: Any, level: int, checked: bool = False) -> tuple[bytes, 
     if data is None:
         return pretty(value, level).encode("utf-8"), False
     return (data.replace(b"\n", b"\n" + b"  " * level) if level else data), True
+
+
+#: json.dumps({"items": [...]}, indent=2) around the items themselves (:func:`pretty_items`)
+_ITEMS_OPEN, _ITEMS_CLOSE = b'{\n  "items": [\n    ', b"\n  ]\n}"
+
+
+def pretty_items(items: list[dict[str, Any]]) -> bytes | None:
+    """Plain items (:func:`plain_values` known to hold for each) as elements of plan.json's ``items``:
+    each as :func:`pretty` writes it 2 levels deep, joined by ``",\\n    "``; or None when orjson refuses
+    one (an integer beyond 64 bits, a lone surrogate). One orjson call writes a whole batch of items
+    already indented 2 levels deep, instead of one call and one re-indenting copy per item."""
+    try:
+        data = orjson.dumps({"items": items}, option=orjson.OPT_INDENT_2 | _STRICT)
+    except orjson.JSONEncodeError:
+        return None
+    return data[len(_ITEMS_OPEN) : -len(_ITEMS_CLOSE)]
