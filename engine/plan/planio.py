@@ -16,6 +16,7 @@ import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -24,7 +25,15 @@ from engine.errors import OndeError, OndeErrorGroup
 from engine.match import Decisions as MatchDecisions
 from engine.plan.items import Decisions as ItemDecisions
 from engine.plan.items import Plan
-from engine.plan.seal import SEAL, document_seal, pretty_bytes, pretty_items, seal_plain_item, sealed_plain
+from engine.plan.seal import (
+    SEAL,
+    all_plain,
+    document_seal,
+    pretty_bytes,
+    pretty_items,
+    seal_plain_item,
+    sealed_plain,
+)
 from engine.read import paused_gc
 from engine.yamlpos import load_located
 
@@ -256,26 +265,28 @@ def _items_chunks(items: Any, written: list[Any], seals: list[str], reread: list
     """The bytes of the ``items`` list of plan.json (:func:`plan_json_chunks`): the plain items a batch
     at a time, any other alone; each item's document appended to ``written``, its seal to ``seals``."""
     batch: list[dict[str, Any]] = []
-    for item in items:
-        sealed = item.to_dict()
-        plain = seal_plain_item(sealed)
-        if plain:
-            batch.append(sealed)
-            written.append(sealed)
-            seals.append(sealed[SEAL])
-        if batch and (not plain or len(batch) == ITEMS_PER_BATCH):
-            yield b"[\n    " if len(written) == len(batch) else b",\n    "
-            yield from _batch_chunks(batch, written, reread)
-            batch = []
-        if not plain:  # sealed and written alone
-            sealed, checked = sealed_plain(sealed)
-            seals.append(sealed[SEAL])
-            data, plain = pretty_bytes(sealed, 2, checked)
-            yield b",\n    " if written else b"[\n    "
-            if not plain:
-                reread.append(len(written))
-            written.append(sealed if plain else json.loads(data))
-            yield data
+    remaining = iter(items)
+    while dicts := [item.to_dict() for item in islice(remaining, ITEMS_PER_BATCH)]:
+        known = all_plain(dicts)  # else each item is walked alone
+        for sealed in dicts:
+            plain = seal_plain_item(sealed, known)
+            if plain:
+                batch.append(sealed)
+                written.append(sealed)
+                seals.append(sealed[SEAL])
+            if batch and (not plain or len(batch) == ITEMS_PER_BATCH):
+                yield b"[\n    " if len(written) == len(batch) else b",\n    "
+                yield from _batch_chunks(batch, written, reread)
+                batch = []
+            if not plain:  # sealed and written alone
+                sealed, checked = sealed_plain(sealed)
+                seals.append(sealed[SEAL])
+                data, plain = pretty_bytes(sealed, 2, checked)
+                yield b",\n    " if written else b"[\n    "
+                if not plain:
+                    reread.append(len(written))
+                written.append(sealed if plain else json.loads(data))
+                yield data
     if batch:
         yield b"[\n    " if len(written) == len(batch) else b",\n    "
         yield from _batch_chunks(batch, written, reread)

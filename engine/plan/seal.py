@@ -16,6 +16,7 @@ by orjson likewise.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 from collections.abc import Collection, Iterable, Mapping
@@ -57,6 +58,28 @@ def plain_values(value: Any) -> bool:
         return False
 
 
+#: JSON's own types, containers included; the containers a walk of plain values goes into
+_PLAIN_TYPES = _PLAIN_SCALARS | {dict, list}
+#: levels :func:`all_plain` walks down before it gives up (a deeper value is left to plain_values)
+_LEVELS = 64
+
+
+def all_plain(values: list[Any]) -> bool:
+    """Whether :func:`plain_values` holds for every one of ``values``, walked a level at a time for all of
+    them at once: gc.get_referents gives, in one C call, the values of all the dicts and the elements of all
+    the lists of a level (and nothing of text, numbers, true, false and null), where a walk value by value
+    is a Python loop. False when one is not plain, or is nested deeper than a plan item (or holds itself):
+    ask plain_values of each then."""
+    level = values
+    for _ in range(_LEVELS):
+        if not _PLAIN_TYPES.issuperset(map(type, level)):
+            return False
+        level = gc.get_referents(*level)
+        if not level:
+            return True
+    return False
+
+
 def plain_bytes(value: Any, option: int, *, checked: bool = False) -> bytes | None:
     """orjson's bytes of a plain JSON ``value`` (``checked``: :func:`plain_values` is known to hold), or
     None when it is not plain JSON. Those bytes are json's: ``OPT_SORT_KEYS`` gives the canonical form,
@@ -95,11 +118,11 @@ def item_seal(item: Mapping[str, Any], checked: bool = False) -> str:
     return _digest({k: v for k, v in item.items() if k not in free}, checked)[:32]
 
 
-def seal_plain_item(item: dict[str, Any]) -> bool:
-    """Add ``item``'s seal to it, in place and last, when it is plain JSON (:func:`plain_values`) and
-    orjson writes its content: :func:`sealed_plain` without its copies, for a dict of one's own (a plan
-    item's). False, ``item`` left as it was, when it is not (or already has a seal)."""
-    if SEAL in item or not plain_values(item):
+def seal_plain_item(item: dict[str, Any], checked: bool = False) -> bool:
+    """Add ``item``'s seal to it, in place and last, when it is plain JSON (:func:`plain_values`; known to
+    be when ``checked``) and orjson writes its content: :func:`sealed_plain` without its copies, for a dict
+    of one's own (a plan item's). False, ``item`` left as it was, when it is not (or has a seal already)."""
+    if SEAL in item or not (checked or plain_values(item)):
         return False
     content = item.copy()
     for key in REVIEWED_DECIDE if item.get("kind") in ("decide", "parent_decide") else REVIEWED:

@@ -18,7 +18,16 @@ from test_plan_orjson import ODD, PLAIN, strictly_equal
 
 import engine.plan.planio as planio
 from engine.plan.items import Item
-from engine.plan.seal import SEAL, document_seal, pretty, pretty_items, seal_plain_item, sealed_item
+from engine.plan.seal import (
+    SEAL,
+    all_plain,
+    document_seal,
+    plain_values,
+    pretty,
+    pretty_items,
+    seal_plain_item,
+    sealed_item,
+)
 from engine.render.loading import check_written_plan
 
 KINDS = st.sampled_from(["update", "decide", "parent_decide", "create"])
@@ -45,6 +54,28 @@ def test_other_items_are_sealed_as_alone_or_left_alone(item: dict[str, Any], kin
         assert sealed == sealed_item(item)
     else:
         assert sealed == item
+
+
+@given(st.lists(PLAIN, max_size=6))
+def test_a_batch_of_plain_values_is_plain(values: list[Any]) -> None:
+    assert all_plain(values)
+
+
+@given(st.lists(PLAIN | ODD, max_size=6))
+def test_a_batch_is_plain_only_when_each_value_is(values: list[Any]) -> None:
+    """(and not always then: a key that is not text, which orjson refuses, makes it ask each value)"""
+    if all_plain(values):
+        assert all(plain_values(v) for v in values)
+
+
+def test_a_batch_too_deep_or_holding_itself_is_left_to_each_walk() -> None:
+    deep: list[Any] = []
+    for _ in range(100):
+        deep = [deep]
+    looped: list[Any] = []
+    looped.append(looped)
+    assert plain_values(deep) and not all_plain([deep])
+    assert not all_plain([{"x": looped}]) and not plain_values(looped)
 
 
 def test_an_item_with_a_seal_is_left_alone() -> None:
