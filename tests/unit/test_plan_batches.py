@@ -1,5 +1,5 @@
 """plan.json's items are sealed in place and written a batch per orjson call (engine.plan.seal
-seal_plain_item, pretty_items; engine.plan.planio.plan_json_chunks): the seals and bytes must be those
+seal_plain_item, pretty_items; engine.plan.planjson.plan_json_chunks): the seals and bytes must be those
 of sealing and writing each item alone, whatever the mix of plain and other items and batch sizes."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from test_plan_memory import _item, _plan
 from test_plan_orjson import ODD, PLAIN, strictly_equal
 
 import engine.plan.planio as planio
+import engine.plan.planjson as planjson
 from engine.plan.items import Item
 from engine.plan.seal import (
     SEAL,
@@ -117,8 +118,8 @@ def test_plan_json_is_json_dumps_whatever_the_batches(kinds: list[str], batch: i
     doc: dict[str, Any] = {}
     reread: list[int] = []
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(planio, "ITEMS_PER_BATCH", batch)
-        raw = b"".join(planio.plan_json_chunks(body, items, doc, reread))
+        patch.setattr(planjson, "ITEMS_PER_BATCH", batch)
+        raw = b"".join(planjson.plan_json_chunks(body, items, doc, reread))
     sealed = [sealed_item(i.to_dict()) for i in items]
     whole = {**body, "items": sealed, SEAL: document_seal(body, [i[SEAL] for i in sealed])}
     assert raw == json.dumps(whole, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
@@ -127,7 +128,7 @@ def test_plan_json_is_json_dumps_whatever_the_batches(kinds: list[str], batch: i
 
 
 def test_a_plan_of_several_batches_is_written_and_checked(tmp_path: Path) -> None:
-    items = tuple(_item(i) for i in range(2 * planio.ITEMS_PER_BATCH + 5))
+    items = tuple(_item(i) for i in range(2 * planjson.ITEMS_PER_BATCH + 5))
     written = planio.write_plan(tmp_path, _plan(items), {"format_version": 1})
     raw = (tmp_path / "plan.json").read_bytes()
     assert written.sha256 == hashlib.sha256(raw).hexdigest()
