@@ -14,7 +14,7 @@ import hashlib
 import io
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -24,7 +24,7 @@ from engine.errors import OndeError, OndeErrorGroup
 from engine.match import Decisions as MatchDecisions
 from engine.plan.items import Decisions as ItemDecisions
 from engine.plan.items import Plan
-from engine.plan.seal import SEAL, document_seal, pretty_bytes, sealed_plain
+from engine.plan.planjson import plan_json_chunks
 from engine.read import paused_gc
 from engine.yamlpos import load_located
 
@@ -222,59 +222,14 @@ def credentials_rows(plan: Plan) -> list[dict[str, str]]:
     return sorted(rows, key=lambda r: (r["classe"], r["nom"], r["prenom"]))
 
 
-def plan_json_chunks(
-    body: Mapping[str, Any], items: Any, doc: dict[str, Any], reread: list[int]
-) -> Iterator[bytes]:
-    """The bytes of json.dumps({**body, "items": [sealed item dicts], "seal": …}, ensure_ascii=False,
-    indent=2) + "\n" (engine.plan.seal), byte for byte, one item at a time: the items are never all
-    turned into one string (a million-pupil plan.json is hundreds of MiB). Meanwhile ``doc`` receives what
-    json.loads reads back of these bytes: a plain item (engine.plan.seal.plain_bytes) as it is, anything
-    else parsed from its own bytes, its index added to ``reread`` (tests/unit/test_plan_memory.py)."""
-    seals: list[str] = []
-    yield b"{"
-    for index, (key, value) in enumerate(body.items()):
-        yield (("," if index else "") + "\n  " + json.dumps(key, ensure_ascii=False) + ": ").encode("utf-8")
-        if key != "items":
-            data = pretty_bytes(value, 1)[0]
-            doc[key] = json.loads(data)  # a copy: the renderers never share the caller's meta
-            yield data
-            continue
-        first = True
-        doc[key] = written = []
-        for item in items:
-            sealed, checked = sealed_plain(item.to_dict())
-            seals.append(sealed[SEAL])
-            data, plain = pretty_bytes(sealed, 2, checked)
-            if not plain:
-                reread.append(len(written))
-            written.append(sealed if plain else json.loads(data))
-            yield (b"[\n    " if first else b",\n    ") + data
-            first = False
-        yield b"[]" if first else b"\n  ]"
-    data = pretty_bytes(document_seal(body, seals), 1)[0]
-    doc[SEAL] = json.loads(data)
-    yield b",\n  " + json.dumps(SEAL).encode("ascii") + b": " + data
-    yield b"\n}\n"
-
-
 def _write_bytes_atomic(path: Path, chunks: Iterable[bytes]) -> str:
-    """Byte chunks written a MiB at a time through :func:`_atomically`; the sha256 of the file."""
+    """Byte chunks written through :func:`_atomically`; the sha256 of the file."""
     digest = hashlib.sha256()
 
     def write(handle: BinaryIO) -> None:
-        buffer: list[bytes] = []
-        size = 0
-        for chunk in chunks:
-            buffer.append(chunk)
-            size += len(chunk)
-            if size > 1 << 20:
-                data = b"".join(buffer)
-                digest.update(data)
-                handle.write(data)
-                buffer, size = [], 0
-        data = b"".join(buffer)
-        digest.update(data)
-        handle.write(data)
+        for chunk in chunks:  # the items come a MiB a batch: no buffer of our own to join them in
+            digest.update(chunk)
+            handle.write(chunk)
 
     _atomically(path, PRIVATE_FILE, write)
     return digest.hexdigest()

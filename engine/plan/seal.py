@@ -16,6 +16,7 @@ by orjson likewise.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 from collections.abc import Collection, Iterable, Mapping
@@ -57,6 +58,28 @@ def plain_values(value: Any) -> bool:
         return False
 
 
+#: JSON's own types, containers included; the containers a walk of plain values goes into
+_PLAIN_TYPES = _PLAIN_SCALARS | {dict, list}
+#: levels :func:`all_plain` walks down before it gives up (a deeper value is left to plain_values)
+_LEVELS = 64
+
+
+def all_plain(values: list[Any]) -> bool:
+    """Whether :func:`plain_values` holds for every one of ``values``, walked a level at a time for all of
+    them at once: gc.get_referents gives, in one C call, the values of all the dicts and the elements of all
+    the lists of a level (and nothing of text, numbers, true, false and null), where a walk value by value
+    is a Python loop. False when one is not plain, or is nested deeper than a plan item (or holds itself):
+    ask plain_values of each then."""
+    level = values
+    for _ in range(_LEVELS):
+        if not _PLAIN_TYPES.issuperset(map(type, level)):
+            return False
+        level = gc.get_referents(*level)
+        if not level:
+            return True
+    return False
+
+
 def plain_bytes(value: Any, option: int, *, checked: bool = False) -> bytes | None:
     """orjson's bytes of a plain JSON ``value`` (``checked``: :func:`plain_values` is known to hold), or
     None when it is not plain JSON. Those bytes are json's: ``OPT_SORT_KEYS`` gives the canonical form,
@@ -95,6 +118,23 @@ def item_seal(item: Mapping[str, Any], checked: bool = False) -> str:
     return _digest({k: v for k, v in item.items() if k not in free}, checked)[:32]
 
 
+def seal_plain_item(item: dict[str, Any], checked: bool = False) -> bool:
+    """Add ``item``'s seal to it, in place and last, when it is plain JSON (:func:`plain_values`; known to
+    be when ``checked``) and orjson writes its content: :func:`sealed_plain` without its copies, for a dict
+    of one's own (a plan item's). False, ``item`` left as it was, when it is not (or has a seal already)."""
+    if SEAL in item or not (checked or plain_values(item)):
+        return False
+    content = item.copy()
+    for key in REVIEWED_DECIDE if item.get("kind") in ("decide", "parent_decide") else REVIEWED:
+        content.pop(key, None)
+    try:
+        data = orjson.dumps(content, option=orjson.OPT_SORT_KEYS | _STRICT)
+    except orjson.JSONEncodeError:
+        return False
+    item[SEAL] = hashlib.sha256(data).hexdigest()[:32]
+    return True
+
+
 def sealed_item(item: Mapping[str, Any]) -> dict[str, Any]:
     """The item with its ``seal`` field (last)."""
     return sealed_plain(item)[0]
@@ -115,12 +155,11 @@ def header_seal(body: Mapping[str, Any]) -> dict[str, str]:
 def document_seal(body: Mapping[str, Any], item_seals: Iterable[str]) -> dict[str, Any]:
     """The top-level ``seal`` object: the header's digests, the number of items, the digest of the items'
     seals in order."""
+    seals = list(item_seals)
     items = hashlib.sha256()
-    count = 0
-    for seal in item_seals:
-        items.update(seal.encode("ascii") + b"\n")
-        count += 1
-    return {"header": header_seal(body), "items": count, "items_sha256": items.hexdigest()}
+    for start in range(0, len(seals), 4096):  # a digest call per 4096 seals, not per seal
+        items.update(("\n".join(seals[start : start + 4096]) + "\n").encode("ascii"))
+    return {"header": header_seal(body), "items": len(seals), "items_sha256": items.hexdigest()}
 
 
 def _item_problem(item: Mapping[str, Any], index: int, what: str) -> tuple[str, str]:
@@ -229,3 +268,19 @@ def pretty_bytes(value: Any, level: int, checked: bool = False) -> tuple[bytes, 
     if data is None:
         return pretty(value, level).encode("utf-8"), False
     return (data.replace(b"\n", b"\n" + b"  " * level) if level else data), True
+
+
+#: json.dumps({"items": [...]}, indent=2) around the items themselves (:func:`pretty_items`)
+_ITEMS_OPEN, _ITEMS_CLOSE = b'{\n  "items": [\n    ', b"\n  ]\n}"
+
+
+def pretty_items(items: list[dict[str, Any]]) -> bytes | None:
+    """Plain items (:func:`plain_values` known to hold for each) as elements of plan.json's ``items``:
+    each as :func:`pretty` writes it 2 levels deep, joined by ``",\\n    "``; or None when orjson refuses
+    one (an integer beyond 64 bits, a lone surrogate). One orjson call writes a whole batch of items
+    already indented 2 levels deep, instead of one call and one re-indenting copy per item."""
+    try:
+        data = orjson.dumps({"items": items}, option=orjson.OPT_INDENT_2 | _STRICT)
+    except orjson.JSONEncodeError:
+        return None
+    return data[len(_ITEMS_OPEN) : -len(_ITEMS_CLOSE)]

@@ -56,6 +56,13 @@ def is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def beyond_bmp(text: str) -> bool:
+    """Whether ``text`` holds a character beyond U+FFFF, which SACoche's utf8 cannot store. ASCII text
+    (most of a plan) is answered at once by the flag str keeps; max() is the C loop of any(ord(ch) >
+    0xFFFF) for the rest."""
+    return not text.isascii() and max(text) > "\uffff"
+
+
 def _value_problem(
     column: str, value: Any, *, nullable_date: bool, widths: dict[str, int], stored: bool = False
 ) -> str | None:
@@ -67,21 +74,19 @@ def _value_problem(
             return f"{column} must be text"
         if isinstance(spec, tuple) and value not in spec:
             return f"{column} must be one of {', '.join(repr(v) for v in spec)}"
-        if isinstance(spec, int) and not stored and len(value) > (width := _width(widths, column, spec)):
+        if isinstance(spec, int) and not stored and len(value) > (width := widths.get(column, spec)):
             return f"{column} holds {len(value)} characters, more than the database's {width}"
-        if value and max(value) > "\uffff":  # max() is the C loop of any(ord(ch) > 0xFFFF)
+        if beyond_bmp(value):
             return f"{column} holds a character outside the BMP (emoji…) that SACoche's utf8 cannot store"
     elif ctype == DATE:
         if value in (None, "") and nullable_date:
             return None
         if not real_date(value):
             return f"{column} must be a real date yyyy-mm-dd"
-    elif ctype == CLASS and (
-        not is_text(value)
-        or not value
-        or len(value) > (width := _width(widths, "groupe_ref", GROUP_REF_LENGTH))
-    ):
-        return f"{column} must be a class ref (1 to {width} characters)"
+    elif ctype == CLASS:
+        width = _width(widths, "groupe_ref", GROUP_REF_LENGTH)
+        if not is_text(value) or not value or len(value) > width:
+            return f"{column} must be a class ref (1 to {width} characters)"
     return None
 
 
@@ -92,7 +97,8 @@ def item_value_problems(item: Any, widths: dict[str, int] | None = None) -> list
         return ["an item must be an object"]
     problems: list[str] = []
     kind = item.get("kind")
-    if not isinstance(item.get("id"), str) or not ITEM_ID_RE.match(item["id"]):
+    ident = item.get("id")
+    if not isinstance(ident, str) or not ITEM_ID_RE.match(ident):
         problems.append("'id' must be kind-<hex> (letters, digits, '_', '-', '.'; at most 40)")
     if kind not in ITEM_KINDS:
         return [*problems, f"unknown kind {kind!r} (one of {', '.join(ITEM_KINDS)})"]
@@ -113,8 +119,9 @@ def item_value_problems(item: Any, widths: dict[str, int] | None = None) -> list
                 "with `onde-sacoche decide PLAN ID same|different`"
             )
         return problems
-    if any(not isinstance(c, dict) for c in changes.values()):
-        return [*problems, "each change must be an object {old, new}"]
+    for change in changes.values():  # a plain loop: a generator costs more than one change's check
+        if not isinstance(change, dict):
+            return [*problems, "each change must be an object {old, new}"]
     check = KIND_PROBLEMS.get(kind)
     return problems + check(kind, target, changes, widths) if check else problems
 
@@ -143,11 +150,13 @@ def _user_change_problems(
             if side not in change:
                 problems.append(f"{column}: '{side}' is missing")
                 continue
-            problem = _value_problem(
-                column, change[side], nullable_date=True, widths=widths, stored=side == "old"
-            )
-            if column == "user_sortie_date" and change[side] in (None, ""):
-                problem = "user_sortie_date must be a date yyyy-mm-dd"
+            value = change[side]
+            if column == "user_sortie_date" and value in (None, ""):
+                problem: str | None = "user_sortie_date must be a date yyyy-mm-dd"
+            else:
+                problem = _value_problem(
+                    column, value, nullable_date=True, widths=widths, stored=side == "old"
+                )
             if problem:
                 problems.append(f"{side} {problem}")
     if kind == "deactivate" and set(changes) != {"user_sortie_date"}:
@@ -196,11 +205,11 @@ def _group_problems(
     name_width = 10**9 if stored else _width(widths, "groupe_nom", GROUP_NAME_LENGTH)
     if not is_text(ref) or (not ref and not allow_empty_ref) or len(ref) > ref_width:
         problems.append(f"groupe_ref must be text of 1 to {ref_width} characters")
-    elif ref and max(ref) > "\uffff":
+    elif beyond_bmp(ref):
         problems.append("groupe_ref holds a character outside the BMP")
     if not is_text(name) or len(name) > name_width:
         problems.append(f"name must be text of at most {name_width} characters")
-    elif name and max(name) > "\uffff":
+    elif beyond_bmp(name):
         problems.append("name holds a character outside the BMP (emoji…)")
     return problems
 
@@ -359,7 +368,7 @@ def _parent_address_problems(
             continue
         new, old = change.get("new"), change.get("old", "missing")
         width = _width(widths, column, ADDRESS_COLUMN_TYPES[column])
-        if not is_text(new) or len(new) > width or (new and max(new) > "\uffff"):
+        if not is_text(new) or len(new) > width or beyond_bmp(new):
             problems.append(f"new {column} must be text of at most {width} characters (no emoji)")
         if row_exists and not is_text(old):
             problems.append(f"old {column} must be text (the row exists)")

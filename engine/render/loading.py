@@ -159,17 +159,22 @@ def validate_plan(
         widths = {}
     seen: set[str] = set()
     for index, item in enumerate(doc["items"]):
-        problems = item_value_problems(item, widths) + item_problems(item)
-        if isinstance(item, dict) and item.get("id") in seen:
-            problems.append("the same id appears twice")
-        if isinstance(item, dict) and isinstance(item.get("id"), str):
-            seen.add(item["id"])
+        problems = item_value_problems(item, widths)
+        problems += item_problems(item)
+        ident = item.get("id") if isinstance(item, dict) else None
+        if isinstance(ident, str):  # other ids are refused by item_value_problems (and may be unhashable)
+            if ident in seen:
+                problems.append("the same id appears twice")
+            seen.add(ident)
+        if not problems:
+            continue
         line = None  # searched only for a faulty item: a search per item is quadratic on big plans
-        if problems and isinstance(item, dict) and isinstance(item.get("id"), str):
-            line = line_of(json.dumps(item["id"], ensure_ascii=False))
+        if isinstance(ident, str):
+            line = line_of(json.dumps(ident, ensure_ascii=False))
         for problem in problems:
-            name = item.get("id") if isinstance(item, dict) else None
-            errors.append(OndeError(f"item {name or index}: {problem}", file=path, line=line, hint=PLAN_HINT))
+            errors.append(
+                OndeError(f"item {ident or index}: {problem}", file=path, line=line, hint=PLAN_HINT)
+            )
     if not errors:  # the seal is checked on a plan that is otherwise sound: its own messages are clearer
         seal = seal_problems(doc, recheck, checked=plain)
         errors = [OndeError(m, file=path, line=line_of(n) or 1, hint=SEAL_HINT) for n, m in seal]
