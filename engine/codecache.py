@@ -34,6 +34,7 @@ from engine.cache import cache_dir, write_entry
 _MISSING = object()
 _DEBUG = int(re.DEBUG)  # a plain int: ``flags & re.DEBUG`` goes through the enum's Python code
 _CODE = type(compile("", "", "exec"))
+_DIGEST = 32  # a cache file: the SHA-256 of what follows, then the marshalled entries
 
 
 def _cache_file() -> Path | None:
@@ -48,7 +49,11 @@ def _cache_file() -> Path | None:
 def _read(path: Path) -> tuple[dict[str, Any], dict[tuple[Any, int], tuple[Any, ...]]]:
     """The remembered code objects (by source text) and pattern arguments (by pattern and flags)."""
     try:
-        texts, patterns = marshal.loads(path.read_bytes())
+        data = path.read_bytes()
+        # a flipped bit could still unmarshal into a valid but different matcher: the digest says not
+        if hashlib.sha256(data[_DIGEST:]).digest() != data[:_DIGEST]:
+            return {}, {}
+        texts, patterns = marshal.loads(data[_DIGEST:])
     except (OSError, EOFError, ValueError, TypeError):
         return {}, {}
     if not (isinstance(texts, dict) and isinstance(patterns, dict)):
@@ -60,7 +65,8 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[tuple[Any, int], tuple[Any, 
 
 def _write(path: Path, entries: tuple[dict[str, Any], dict[tuple[Any, int], tuple[Any, ...]]]) -> None:
     with contextlib.suppress(ValueError):  # not marshallable: nothing is remembered
-        write_entry(path, marshal.dumps(entries))
+        data = marshal.dumps(entries)
+        write_entry(path, hashlib.sha256(data).digest() + data)
 
 
 class _Recorder:

@@ -98,7 +98,8 @@ def test_changed_heavy_school_on_mariadb(report: dict) -> None:
     assert 0 < measured["accepted_items"] <= measured["load_rows"]
     profiled = measured["apply_profile"]  # apply.sql once more, every statement's server time logged
     assert profiled["statements"] >= shape["statements"] and profiled["server_seconds"] > 0
-    assert any(k["kind"].startswith("data: rows into onde_sacoche_") for k in profiled["kinds"])
+    # every kind, not only the heaviest: a tiny school's data statements may rank low under load
+    assert any(k.startswith("data: rows into onde_sacoche_") for k in profiled["every_kind"])
     assert {"generate", "copy_state", "plan", "apply"} <= set(measured["phases"])
     assert measured["wall_seconds"] >= sum(measured["phases"].values()) - 0.1
     assert not (Path(report["work"]) / f"changed-heavy-{measured['pupils']}").exists()  # removed after

@@ -120,6 +120,19 @@ def test_a_damaged_cache_file_is_ignored(cache: Path) -> None:
     assert codecache._read(path)[0]  # rewritten with what this block compiled
 
 
+def test_a_file_changed_after_it_was_written_is_ignored(cache: Path) -> None:
+    """A changed byte may still unmarshal (an opcode of a pattern's code): its digest refuses it."""
+    path = codecache._cache_file()
+    assert path is not None
+    with codecache.remembered_code():
+        _compile_all()
+    data = bytearray(path.read_bytes())
+    assert codecache._read(path)[1]
+    data[-8] ^= 1
+    path.write_bytes(bytes(data))
+    assert codecache._read(path) == ({}, {})
+
+
 def test_without_a_cache_nothing_is_patched(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENV_VAR, "off")
     cache_dir.cache_clear()
