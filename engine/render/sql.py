@@ -40,7 +40,7 @@ from engine.plan import ITEM_KINDS
 from engine.read import paused_gc
 from engine.readset_sql import read_guards, touched_sql
 from engine.render.columns import DIALECTS, SCRIPTS, SQL_DIR
-from engine.render.guards import apply_guards, old_states, revert_guards, verify_checks
+from engine.render.guards import apply_guards, revert_guards, shared_old_states, verify_checks
 from engine.render.literals import BIG_LITERALS, LITERALS, sql_comment
 from engine.render.loading import LoadedPlan, load_plan
 from engine.render.model import SqlModel
@@ -226,7 +226,7 @@ def script_chunks(loaded: LoadedPlan, model: SqlModel, dialect: str, name: str) 
         context["guards"] = revert_guards(model, sets=dialect == "mysql")
     else:
         context["checks"] = verify_checks(model, sets=dialect == "mysql")
-        context["old_states"] = model.shared("old_states", old_states)
+        context["old_states"] = shared_old_states(model, sets=dialect == "mysql")
     template = _environment(dialect).get_template(f"{name}.sql.j2")
     chunks = _squeeze_blank_lines(_blocks(_generate(template, context)))
     return _refusing_account_deletes(chunks) if name == "apply" else chunks
