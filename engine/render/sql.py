@@ -24,7 +24,6 @@ import gc
 import json
 import os
 import re
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from itertools import islice
@@ -96,7 +95,7 @@ def _header(loaded: LoadedPlan, model: SqlModel, dialect: str) -> dict[str, Any]
 
 def _plan_header(loaded: LoadedPlan, model: SqlModel) -> dict[str, Any]:
     doc = loaded.doc
-    counts = Counter(i["kind"] for i in model.accepted)
+    counts = {kind: len(accepted) for kind, accepted in model.by_kind.items()}  # the accepted, by kind
     state = doc.get("state") or {}
     fingerprint = state.get("fingerprint") or {}
     return {

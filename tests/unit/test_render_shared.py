@@ -94,6 +94,15 @@ def test_old_states_of_set_scripts_leave_out_only_the_pupils_items(school: Path)
         assert [(g.check, g.subject) for g in checks] == [(g.check, g.subject) for g in full[item]]
 
 
+def test_the_new_classes_are_each_ref_s_first_change(school: Path) -> None:
+    model = SqlModel(load_plan(school).doc, revert_deletes_created=False)
+    first: dict[str, str] = {}
+    for u in model.user_changes:
+        for ref in u.new_class_refs:
+            first.setdefault(ref, u.id)
+    assert first and list(model.pupil_sets.new_classes.items()) == list(first.items())
+
+
 def test_the_last_account_s_columns_follow_the_account(school: Path) -> None:
     model = SqlModel(load_plan(school).doc, revert_deletes_created=False)
     a, b = model.creates[0], model.creates[1]
