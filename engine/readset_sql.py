@@ -210,12 +210,10 @@ class AccountGuard:
         ids = sorted(written)  # the ids alone: sorting (id, columns) pairs took four times as long
         masks = [frozenset(written[user_id]) for user_id in ids]
         number = {columns: n for n, columns in enumerate(sorted(set(masks), key=sorted))}
-        rows = []
-        for user_id, columns in zip(ids, masks, strict=True):
-            term = terms.get(str(user_id))
-            rows.append(
-                f"({literal(user_id)}, {number[columns]}, {literal(term if term is not None else '-')})"
-            )
+        rows = [
+            f"({literal(user_id)}, {number[columns]}, {literal(term if term is not None else '-')})"
+            for user_id, columns, term in zip(ids, masks, map(terms.get, map(str, ids)), strict=True)
+        ]
         self.key = "GUARD READ user_id <user_id>: row moved"
         self.message = (
             f"ONDE-SACOCHE {self.key}. The account user_id <user_id> changed since the plan (a column the "
@@ -261,7 +259,7 @@ def read_guards(doc: Mapping[str, Any], literal: Any) -> list[Any]:
     ]
     if guards and isinstance(found.get(TOUCHED_USERS), dict):
         terms = found[TOUCHED_USERS].get("terms") or {}
-        written = touched(i for i in doc["items"] if i["kind"] != "decide").written
+        written = touched(doc["items"]).written  # decide items touch nothing
         if written:
             guards.append(AccountGuard(written, terms, literal))
     return guards

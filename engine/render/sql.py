@@ -217,9 +217,8 @@ def script_chunks(loaded: LoadedPlan, model: SqlModel, dialect: str, name: str) 
     if name == "apply":
         context["read_guards"] = read_guards(loaded.doc, LITERALS[dialect]) if dialect == "mysql" else []
         if context["read_guards"]:
-            context["touched"] = touched_sql(
-                (i for i in loaded.doc["items"] if i["kind"] != "decide"), LITERALS[dialect]
-            )
+            # every item: a decide item touches nothing (engine.readset.touched)
+            context["touched"] = touched_sql(loaded.doc["items"], LITERALS[dialect])
         context["guards"] = apply_guards(model, new_states=dialect == "mysql", sets=dialect == "mysql")
     elif name == "revert":
         context["guards"] = revert_guards(model, sets=dialect == "mysql")
