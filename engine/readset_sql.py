@@ -49,16 +49,20 @@ BLOCK_EXCLUDED = {
 def blocks_of(items: Iterable[Any]) -> set[str]:
     """The tables of BLOCK_EXCLUDED whose rows apply.sql finds in a data block: sacoche_user when it
     has an accepted update, reactivation or deactivation."""
-    kinds = {_kind(i) for i in items if _accepted(i)}
-    return {"sacoche_user"} if kinds & {"update", "reactivate", "deactivate"} else set()
+    changes = ("update", "reactivate", "deactivate")
+    # any(): stops at the first such item (a plan of hundreds of thousands has one among its first)
+    return {"sacoche_user"} if any(_kind(i) in changes and _accepted(i) for i in items) else set()
 
 
 def _kind(item: Any) -> str:
-    return str(item["kind"] if isinstance(item, Mapping) else item.kind)
+    # a plan.json dict first: the ABC check of Mapping costs more than the lookup
+    return str(item["kind"] if type(item) is dict or isinstance(item, Mapping) else item.kind)
 
 
 def _accepted(item: Any) -> bool:
-    return bool(item.get("accepted") if isinstance(item, Mapping) else getattr(item, "accepted", False))
+    if type(item) is dict or isinstance(item, Mapping):
+        return bool(item.get("accepted"))
+    return bool(getattr(item, "accepted", False))
 
 
 def touched_sql(
@@ -78,13 +82,17 @@ def touched_sql(
     With ``data_blocks`` (apply.sql: the pupils' data blocks and the class and group id map exist
     when the guards run) the accepted items of :data:`IN_DATA_BLOCKS` are not loaded again: their keys
     are read from those tables by :func:`block_touched_sql`, a statement per family."""
-    items = list(items)
-    covered = [i for i in items if data_blocks and _accepted(i) and _kind(i) in IN_DATA_BLOCKS]
-    if covered:
-        items = [i for i in items if not (_accepted(i) and _kind(i) in IN_DATA_BLOCKS)]
-    t = touched(items)
+    covered: set[str] = set()  # the kinds of the items left to their data blocks
+    rest = []
+    for i in items:
+        kind = _kind(i)
+        if data_blocks and kind in IN_DATA_BLOCKS and _accepted(i):
+            covered.add(kind)
+        else:
+            rest.append(i)
+    t = touched(rest)
     into = f"INSERT IGNORE INTO {TOUCHED} (what, a, b)"
-    found: list[str] = block_touched_sql({_kind(i) for i in covered}, into)
+    found: list[str] = block_touched_sql(covered, into)
     for what, ids in (("u", t.user_ids), ("g", t.groupe_ids), ("r", t.retired_ids)):
         ordered = sorted(ids)
         for start in range(0, len(ordered), batch):
@@ -196,12 +204,15 @@ class AccountGuard:
 
     statement_kind = "set"
 
-    def __init__(self, accounts: list[tuple[int, str | None, frozenset[str]]], literal: Any) -> None:
-        masks = sorted({columns for _, _, columns in accounts}, key=sorted)
-        number = {columns: n for n, columns in enumerate(masks)}
+    def __init__(self, written: Mapping[int, Iterable[str]], terms: Mapping[str, str], literal: Any) -> None:
+        """``written``: user_id → the columns the plan writes on it; ``terms``: str(user_id) → the
+        account's own term as the plan read it (none: ``-``, which no term equals)."""
+        ids = sorted(written)  # the ids alone: sorting (id, columns) pairs took four times as long
+        masks = [frozenset(written[user_id]) for user_id in ids]
+        number = {columns: n for n, columns in enumerate(sorted(set(masks), key=sorted))}
         rows = [
             f"({literal(user_id)}, {number[columns]}, {literal(term if term is not None else '-')})"
-            for user_id, term, columns in accounts
+            for user_id, columns, term in zip(ids, masks, map(terms.get, map(str, ids)), strict=True)
         ]
         self.key = "GUARD READ user_id <user_id>: row moved"
         self.message = (
@@ -248,8 +259,7 @@ def read_guards(doc: Mapping[str, Any], literal: Any) -> list[Any]:
     ]
     if guards and isinstance(found.get(TOUCHED_USERS), dict):
         terms = found[TOUCHED_USERS].get("terms") or {}
-        written = touched(i for i in doc["items"] if i["kind"] != "decide").written
-        accounts = [(uid, terms.get(str(uid)), frozenset(cols)) for uid, cols in sorted(written.items())]
-        if accounts:
-            guards.append(AccountGuard(accounts, literal))
+        written = touched(doc["items"]).written  # decide items touch nothing
+        if written:
+            guards.append(AccountGuard(written, terms, literal))
     return guards

@@ -109,7 +109,7 @@ def revert_guards(model: SqlModel, *, sets: bool = False) -> list[Check]:
     guards = _run(REVERT_STEPS, GuardContext(model, sets=sets))
     # After a partial apply a row may be in the plan's old state: nothing to revert there, and every
     # write of revert.sql is conditioned on the new state, so such a row is left as it is.
-    olds = model.shared("old_states", old_states)  # verify.sql's too: made once per model
+    olds = shared_old_states(model, sets=sets)  # verify.sql's too: made once per model
     for g in guards:
         old = olds.get(g.item)
         if isinstance(old, list):
@@ -125,15 +125,36 @@ def verify_checks(model: SqlModel, *, sets: bool = False) -> list[Check]:
     return numbered(_run(VERIFY_STEPS, GuardContext(model, sets=sets)))
 
 
-def old_states(model: SqlModel) -> dict[str, str]:
+#: the apply steps of the pupils' families, which MySQL guards and checks as sets (SetCheck)
+SET_FAMILY_STEPS = frozenset(
+    {accounts.apply_created, accounts.apply_changed, memberships.apply_users, memberships.apply_removed}
+)
+
+
+def old_states(model: SqlModel, *, sets: bool = False) -> dict[str, Any]:
     """item id → how verify.sql tells "not done" (the item's row still as the plan found it) from an
     unexpected state: the apply guards about the item's own row, or "absent" (a membership to add:
-    not done while absent) or "never" (a hand-made group: only ever done or unexpected)."""
+    not done while absent) or "never" (a hand-made group: only ever done or unexpected).
+
+    With ``sets`` (MySQL) the pupils' items are left out: their revert guards and verify checks are set
+    checks, named by their family, which look up no item here (a plan's most items, spared a guard each).
+    """
     found: dict[str, list[Check]] = {}
-    for g in apply_guards(model):
+    if sets:
+        steps = tuple(step for step in APPLY_STEPS if step not in SET_FAMILY_STEPS)
+        guards = _run(steps, GuardContext(model))
+    else:
+        guards = apply_guards(model)
+    for g in guards:
         if g.check in OWN_ROWS:
             found.setdefault(g.item, []).append(g)
     states: dict[str, Any] = {item: checks for item, checks in found.items()}
-    for m in model.memberships_add:
-        states.setdefault(m.id, "absent")
+    if not sets:
+        for m in model.memberships_add:
+            states.setdefault(m.id, "absent")
     return states
+
+
+def shared_old_states(model: SqlModel, *, sets: bool = False) -> dict[str, Any]:
+    """:func:`old_states`, made once per model for revert.sql and verify.sql (and per ``sets``)."""
+    return model.shared(f"old_states/{sets}", lambda m: old_states(m, sets=sets))

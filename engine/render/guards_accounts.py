@@ -32,10 +32,9 @@ def apply_created(ctx: GuardContext) -> list[Check]:
 
 
 def apply_changed(ctx: GuardContext) -> list[Check]:
-    if ctx.sets:
-        for u in ctx.model.user_changes:
-            for ref in u.new_class_refs:
-                ctx.refs_needed.setdefault(("classe", ref), u.id)
+    if ctx.sets:  # the first change needing each class, as the loop below finds it
+        for ref, item in ctx.model.pupil_sets.new_classes.items():
+            ctx.refs_needed.setdefault(("classe", ref), item)
         text = "this account no longer holds the values the plan saw (nor those this script writes)"
         return _set(ctx, ctx.model.user_changes, "update", "row changed", text, "set_changes")
     guards = []

@@ -44,6 +44,7 @@ class SqlModel:
         self.decide: list[dict[str, Any]] = []
         by_kind: dict[str, list[dict[str, Any]]] = {k: [] for k in ITEM_KINDS}
         kinds = set()
+        needed: list[dict[str, Any]] = []  # the creations other items may need, accepted or not
         for item in doc["items"]:  # one pass (a large plan has hundreds of thousands of items)
             kind = item["kind"]
             if kind in QUESTIONS:
@@ -51,14 +52,18 @@ class SqlModel:
                 continue
             items.append(item)
             kinds.add(kind)
+            if kind in NEEDED_KINDS:
+                needed.append(item)
             if item["accepted"]:
                 self.accepted.append(item)
                 by_kind[kind].append(item)
             else:
                 self.skipped.append(item)
         self.by_kind = by_kind
+        #: the kinds of the plan's items, questions included
+        self.kinds = kinds | {item["kind"] for item in self.decide}
         self.today = str(doc.get("today") or "")
-        check_dependencies(items, self.accepted, by_kind["create"])
+        check_dependencies(needed, self.accepted, by_kind["create"], by_kind["membership_add"])
         if any(kind.startswith("parent_") for kind in kinds):  # else nothing to check there
             check_parent_dependencies(items, self.accepted)
         self.group_creates = [GroupCreate.of(i) for i in by_kind["class_create"] + by_kind["group_create"]]
@@ -120,7 +125,7 @@ class SqlModel:
     def parents_locked(self) -> bool:
         """Whether the MySQL scripts lock the parents' tables: the plan has parent items (accepted or not:
         apply.sql's read set then covers those tables, and finds its touched rows under aliases p, e)."""
-        return any(str(i["kind"]).startswith("parent_") for i in self.doc["items"])
+        return any(str(kind).startswith("parent_") for kind in self.kinds)
 
     @property
     def parents(self) -> bool:
@@ -138,19 +143,29 @@ class SqlModel:
         return bool(self.accepted)
 
 
+#: the kinds of items others may need (a class, a group, a pupil created by the plan)
+NEEDED_KINDS = frozenset({"class_create", "group_create", "create"})
+
+
 def check_dependencies(
-    items: Sequence[Mapping[str, Any]],
+    needed: Sequence[Mapping[str, Any]],
     accepted: Sequence[Mapping[str, Any]],
     created: Sequence[Mapping[str, Any]],
+    members: Sequence[Mapping[str, Any]],
 ) -> None:
     """An accepted item may not need an item the reviewer rejected (the script would stop anyway), and
-    two accepted create items may not make the same login."""
+    two accepted create items may not make the same login. ``needed``: the plan's items of
+    :data:`NEEDED_KINDS`, accepted or not, in order; ``accepted``: its accepted items, ``created`` and
+    ``members`` those of them that create a pupil or add a membership."""
     creations = {
         ("classe" if i["kind"] == "class_create" else "groupe", i["target"]["groupe_ref"].upper()): i
-        for i in items
+        for i in needed
         if i["kind"] in ("class_create", "group_create")
     }
-    logins = {i["target"]["login"].lower(): i for i in items if i["kind"] == "create"}
+    # only a rejected creation makes a problem of an item needing it (need()): most plans have none,
+    # and then only the memberships to add are looked at (hundreds of thousands of items spared)
+    creations = {key: i for key, i in creations.items() if not i["accepted"]}
+    logins = {i["target"]["login"].lower(): i for i in needed if i["kind"] == "create"}
     problems = []
 
     def need(item: Mapping[str, Any], other: Mapping[str, Any] | None, what: str) -> None:
@@ -159,7 +174,7 @@ def check_dependencies(
                 f"{item['id']} is accepted but needs {what}, whose item {other['id']} is not accepted"
             )
 
-    for item in accepted:
+    for item in accepted if creations else members:
         changes = item["changes"]
         if creations and "eleve_classe_id" in changes:
             ref = str(changes["eleve_classe_id"]["new"]).upper()

@@ -145,8 +145,13 @@ class PupilSets:
     def __init__(self, model: Any, literal: Callable[[Any], str]) -> None:
         self.model, self.lit = model, literal
         changed: set[str] = set()
-        for u in model.user_changes:
+        #: new class ref → the first account change moving a pupil there (apply.sql's refs needed)
+        self.new_classes: dict[str, str] = {}
+        new_classes = self.new_classes
+        for u in model.user_changes:  # one pass over the changes for both
             changed.update(u.item["changes"])
+            for ref in u.new_class_refs:
+                new_classes.setdefault(ref, u.id)
         #: the columns any account change of the plan writes, in sacoche_user's order
         self.changed = [c for c in USER_COLUMNS if c in changed]
         #: the columns of a new pupil but its class (resolved by ref), in table order
@@ -182,13 +187,13 @@ class PupilSets:
         lit = self.lit
 
         def rows() -> Iterator[str]:
-            changed = self.changed
+            at = {c: i for i, c in enumerate(self.changed, 4)}  # after n, item, user_id, login
+            unchanged = ["0, NULL, NULL"] * len(at)
             for n, u in enumerate(self.model.user_changes, 1):
-                pairs = u.pairs()
-                row = [str(n), lit(u.id), lit(u.user_id), lit(u.login)]
-                for c in changed:
-                    pair = pairs.get(c)
-                    row.append("0, NULL, NULL" if pair is None else f"1, {lit(pair[0])}, {lit(pair[1])}")
+                # every column unchanged, then the item's few (most change one column of several)
+                row = [str(n), lit(u.id), lit(u.user_id), lit(u.login), *unchanged]
+                for c, (old, new) in u.pairs().items():
+                    row[at[c]] = f"1, {lit(old)}, {lit(new)}"
                 yield "(" + ", ".join(row) + ")"
 
         what = (

@@ -24,7 +24,6 @@ import gc
 import json
 import os
 import re
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from itertools import islice
@@ -40,7 +39,7 @@ from engine.plan import ITEM_KINDS
 from engine.read import paused_gc
 from engine.readset_sql import read_guards, touched_sql
 from engine.render.columns import DIALECTS, SCRIPTS, SQL_DIR
-from engine.render.guards import apply_guards, old_states, revert_guards, verify_checks
+from engine.render.guards import apply_guards, revert_guards, shared_old_states, verify_checks
 from engine.render.literals import BIG_LITERALS, LITERALS, sql_comment
 from engine.render.loading import LoadedPlan, load_plan
 from engine.render.model import SqlModel
@@ -96,7 +95,7 @@ def _header(loaded: LoadedPlan, model: SqlModel, dialect: str) -> dict[str, Any]
 
 def _plan_header(loaded: LoadedPlan, model: SqlModel) -> dict[str, Any]:
     doc = loaded.doc
-    counts = Counter(i["kind"] for i in model.accepted)
+    counts = {kind: len(accepted) for kind, accepted in model.by_kind.items()}  # the accepted, by kind
     state = doc.get("state") or {}
     fingerprint = state.get("fingerprint") or {}
     return {
@@ -218,15 +217,14 @@ def script_chunks(loaded: LoadedPlan, model: SqlModel, dialect: str, name: str) 
     if name == "apply":
         context["read_guards"] = read_guards(loaded.doc, LITERALS[dialect]) if dialect == "mysql" else []
         if context["read_guards"]:
-            context["touched"] = touched_sql(
-                (i for i in loaded.doc["items"] if i["kind"] != "decide"), LITERALS[dialect]
-            )
+            # every item: a decide item touches nothing (engine.readset.touched)
+            context["touched"] = touched_sql(loaded.doc["items"], LITERALS[dialect])
         context["guards"] = apply_guards(model, new_states=dialect == "mysql", sets=dialect == "mysql")
     elif name == "revert":
         context["guards"] = revert_guards(model, sets=dialect == "mysql")
     else:
         context["checks"] = verify_checks(model, sets=dialect == "mysql")
-        context["old_states"] = model.shared("old_states", old_states)
+        context["old_states"] = shared_old_states(model, sets=dialect == "mysql")
     template = _environment(dialect).get_template(f"{name}.sql.j2")
     chunks = _squeeze_blank_lines(_blocks(_generate(template, context)))
     return _refusing_account_deletes(chunks) if name == "apply" else chunks

@@ -53,3 +53,17 @@ def test_the_user_read_guard_leaves_out_the_accounts_of_the_change_block() -> No
     assert readset_sql.EXCLUDED_SQL["sacoche_user"] in guard.condition
     groups = readset_sql.ReadGuard("sacoche_groupe", 3, "9", mysql_literal, in_blocks={"sacoche_user"})
     assert sets_data.CHANGES not in groups.condition
+
+
+def test_only_an_accepted_account_change_puts_sacoche_user_in_a_block() -> None:
+    assert readset_sql.blocks_of(ITEMS[1:]) == set()  # a rejected deactivation, creates, a membership
+    assert readset_sql.blocks_of([*ITEMS[1:], ITEMS[0]]) == {"sacoche_user"}
+
+
+def test_the_account_guard_numbers_masks_in_order_and_marks_a_missing_term() -> None:
+    written = {9: {"user_prenom"}, 3: {"user_nom", "user_prenom"}, 5: {"user_prenom"}}
+    guard = readset_sql.AccountGuard(written, {"3": "12", "9": "7"}, mysql_literal)
+    rows = guard.setup[2].split("\n")[1:]
+    # masks sorted by their sorted columns: (user_nom, user_prenom) 0, (user_prenom) 1; ids in order
+    assert rows == ["(3, 0, '12'),", "(5, 1, '-'),", "(9, 1, '7')"]
+    assert guard.statement.index("WHEN 0 THEN") < guard.statement.index("WHEN 1 THEN")

@@ -81,6 +81,28 @@ def test_new_pupils_values_and_changes_pairs_are_their_facts(school: Path) -> No
         assert u.new_class_refs == [f.value for f in news if f.type == CLASS]
 
 
+def test_old_states_of_set_scripts_leave_out_only_the_pupils_items(school: Path) -> None:
+    from engine.render.guards import old_states
+
+    model = SqlModel(load_plan(school).doc, revert_deletes_created=False)
+    pupils = {v.id for v in model.creates + model.user_changes + model.memberships_add}
+    pupils |= {v.id for v in model.memberships_remove}
+    full, sets = old_states(model), old_states(model, sets=True)
+    assert pupils & set(full) and not pupils & set(sets)  # the set scripts' checks look none up
+    assert set(sets) == set(full) - pupils and set(sets)  # groups created and retired still there
+    for item, checks in sets.items():
+        assert [(g.check, g.subject) for g in checks] == [(g.check, g.subject) for g in full[item]]
+
+
+def test_the_new_classes_are_each_ref_s_first_change(school: Path) -> None:
+    model = SqlModel(load_plan(school).doc, revert_deletes_created=False)
+    first: dict[str, str] = {}
+    for u in model.user_changes:
+        for ref in u.new_class_refs:
+            first.setdefault(ref, u.id)
+    assert first and list(model.pupil_sets.new_classes.items()) == list(first.items())
+
+
 def test_the_last_account_s_columns_follow_the_account(school: Path) -> None:
     model = SqlModel(load_plan(school).doc, revert_deletes_created=False)
     a, b = model.creates[0], model.creates[1]
@@ -212,6 +234,15 @@ def _reference_literal(value: str, dialect: str) -> str:
 def test_literal_fast_paths_follow_the_rules(value: str) -> None:
     assert mysql_literal(value) == _reference_literal(value, "mysql")
     assert sqlite_literal(value) == _reference_literal(value, "sqlite")
+
+
+def test_the_quoted_fast_path_takes_printable_ascii_only() -> None:
+    from engine.render.literals import _simple
+
+    for code in range(0x100):
+        assert _simple(chr(code) * 2) == (0x20 <= code < 0x7F)
+    assert _simple("") and not _simple("é") and not _simple("a\u200b")
+    assert mysql_literal("a\\b") == "_utf8 X'615C62'" and sqlite_literal("a\\b") == "'a\\b'"
 
 
 def test_literals_of_other_kinds() -> None:
