@@ -58,6 +58,7 @@ Passwords
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import re
 import secrets
@@ -279,7 +280,21 @@ def make_password(
         raise ValueError("password alphabet is empty")
     length = max(PASSWORD_MIN_LENGTH, int(min_length))
     source = rng if rng is not None else secrets.SystemRandom()
+    if type(source) is random.SystemRandom and len(chars) <= 256:
+        return _system_choices(chars, length)
     return "".join(source.choice(chars) for _ in range(length))
+
+
+def _system_choices(chars: str, length: int) -> str:
+    """``length`` characters drawn independently and uniformly from ``chars`` with the operating system's
+    secure source, as :class:`secrets.SystemRandom` ``.choice`` does, from one ``os.urandom`` call per
+    password instead of one per character (a byte at or above the largest multiple of ``len(chars)``
+    under 256 is dropped, so every character stays equally likely)."""
+    limit = 256 - 256 % len(chars)
+    drawn: list[str] = []
+    while len(drawn) < length:
+        drawn += [chars[byte % len(chars)] for byte in os.urandom(2 * length) if byte < limit]
+    return "".join(drawn[:length])
 
 
 def birth_date_password(naissance_iso: str) -> str:

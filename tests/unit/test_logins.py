@@ -6,6 +6,7 @@ import random
 import re
 import secrets
 import time
+from collections import Counter
 
 import pytest
 from hypothesis import given, settings
@@ -366,6 +367,21 @@ def test_password_default_is_secure_random_and_varies() -> None:
 def test_password_injectable_rng_is_deterministic() -> None:
     assert make_password(rng=random.Random(7)) == make_password(rng=random.Random(7))
     assert len(make_password(min_length=8, rng=secrets.SystemRandom())) == 8
+
+
+def test_password_from_the_system_source_drops_biased_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 27 characters: a byte of 243 (9 * 27) or more would favour the first 13; it is drawn again
+    drawn = iter([bytes([243, 255, 0, 26, 27, 242, 100, 244, 1, 2, 3, 4, 5, 6, 7, 8])])
+    monkeypatch.setattr("engine.plan.logins.os.urandom", lambda size: next(drawn)[:size])
+    alphabet = PASSWORD_ALPHABET
+    expected = [0, 26, 0, 242 % 27, 100 % 27, 1, 2, 3]
+    assert make_password(rng=secrets.SystemRandom()) == "".join(alphabet[i] for i in expected)
+
+
+def test_password_from_the_system_source_is_uniform() -> None:
+    counts = Counter(char for _ in range(2000) for char in make_password(alphabet="abc", min_length=9))
+    assert set(counts) == {"a", "b", "c"}
+    assert all(5400 < count < 6600 for count in counts.values())  # 6000 each; sigma is 63
 
 
 def test_password_custom_alphabet() -> None:
