@@ -170,7 +170,7 @@ _ID_CHUNKS = (
 )
 
 
-def _id_payload(parts: list[Any]) -> str:
+def _id_payload(parts: Any) -> str:
     """``_ID_ENCODER.encode(parts)``."""
     if _ID_CHUNKS is None:  # pragma: no cover - CPython has the C encoder
         return _ID_ENCODER.encode(parts)
@@ -179,5 +179,25 @@ def _id_payload(parts: list[Any]) -> str:
 
 def stable_id(kind: str, *parts: Any) -> str:
     """``kind-<10 hex>`` from what the item changes: the same change gets the same id on every run."""
-    payload = _id_payload([kind, *parts])
+    return _hashed(kind, _id_payload([kind, *parts]))
+
+
+def _hashed(kind: str, payload: str) -> str:
     return f"{kind}-{hashlib.sha256(payload.encode('utf-8')).hexdigest()[:10]}"
+
+
+def id_entry(key: str, value: Any) -> str:
+    """The ``"key": value`` entry of a dict as :func:`stable_id` writes it, for
+    :func:`stable_id_of_entries`."""
+    return _id_payload({key: value})[1:-1]
+
+
+def stable_id_of_entries(kind: str, number: int, entries: Mapping[str, str]) -> str:
+    """``stable_id(kind, number, {key: value, …})`` from each entry's :func:`id_entry` (key → entry).
+
+    An update's changes are mostly a class move many pupils share: its entry is written once, not once
+    per item (encoding the whole changes dict was a fifth of the cost of planning a big school).
+    """
+    assert type(number) is int  # json writes an int as int.__repr__ does (not a bool, not a float)
+    body = ", ".join([entries[key] for key in sorted(entries)])  # json's sort_keys: by key
+    return _hashed(kind, f"[{encode_basestring(kind)}, {int.__repr__(number)}, {{{body}}}]")

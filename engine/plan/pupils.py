@@ -14,10 +14,11 @@ from engine.match import Ambiguity, Pair, pupil_key, ref_key
 from engine.plan.context import PlanContext, account_subject, person
 from engine.plan.fields import FieldChanges
 from engine.plan.groups import owned_memberships, plan_memberships
+from engine.plan.items import id_entry, stable_id_of_entries
 from engine.plan.logins import (
     birth_date_password,
-    make_password,
     new_password_length,
+    new_passwords,
     password_hash,
 )
 from engine.read import Pupil
@@ -39,6 +40,10 @@ def plan_matched(ctx: PlanContext) -> None:
     field_changes = FieldChanges(ctx.policy.get("fields", {}))
     memberships_index = owned_memberships(ctx)
     old_refs: dict[int, tuple[str, str]] = {}  # classe_id → (ref of that SACoche class or "", its ref_key)
+    # the change entries many items share (a class move, a return), each with its id entry (id_entry),
+    # made once: the same dict in every item that has it (plan items are never changed in place)
+    moves: dict[tuple[int, str], tuple[dict[str, Any], str]] = {}
+    returns: dict[str, tuple[dict[str, Any], str]] = {}
     reactivate = ctx.situations.get("reappeared", "reactivate") == "reactivate"
     update = ctx.situations.get("matched_changed", "update") == "update"
     no_groups: set[str] = set()
@@ -48,6 +53,7 @@ def plan_matched(ctx: PlanContext) -> None:
             plan_without_class(ctx, pupil, account)
             continue
         changes = field_changes(pupil, account)
+        entries = {column: id_entry(column, change) for column, change in changes.items()}
         cls, cls_key = ctx.wanted_with_key(pupil)
         old = old_refs.get(account.classe_id)
         if old is None:
@@ -56,13 +62,21 @@ def plan_matched(ctx: PlanContext) -> None:
             old = old_refs[account.classe_id] = (old_ref, ref_key(old_ref))
         old_ref, old_key = old
         if old_key != cls_key:
-            changes["eleve_classe_id"] = {"old": old_ref, "new": cls.ref, "old_id": account.classe_id}
+            move = moves.get((account.classe_id, cls.ref))
+            if move is None:
+                change = {"old": old_ref, "new": cls.ref, "old_id": account.classe_id}
+                move = moves[(account.classe_id, cls.ref)] = (change, id_entry("eleve_classe_id", change))
+            changes["eleve_classe_id"], entries["eleve_classe_id"] = move
         classe = cls.name
         if not account.active and reactivate:
-            changes["user_sortie_date"] = {"old": account.sortie_date, "new": ACTIVE}
-            _add_pupil_item(ctx, "reactivate", "reappeared", pair, changes, classe)
+            back = returns.get(account.sortie_date)
+            if back is None:
+                change = {"old": account.sortie_date, "new": ACTIVE}
+                back = returns[account.sortie_date] = (change, id_entry("user_sortie_date", change))
+            changes["user_sortie_date"], entries["user_sortie_date"] = back
+            _add_pupil_item(ctx, "reactivate", "reappeared", pair, changes, entries, classe)
         elif account.active and changes and update:
-            _add_pupil_item(ctx, "update", "matched_changed", pair, changes, classe)
+            _add_pupil_item(ctx, "update", "matched_changed", pair, changes, entries, classe)
         else:
             ctx.unchanged += 1
             ctx.unchanged_by_class[classe] += 1
@@ -74,16 +88,26 @@ def plan_matched(ctx: PlanContext) -> None:
 
 
 def _add_pupil_item(
-    ctx: PlanContext, kind: str, situation: str, pair: Pair, changes: dict[str, dict[str, Any]], classe: str
+    ctx: PlanContext,
+    kind: str,
+    situation: str,
+    pair: Pair,
+    changes: dict[str, dict[str, Any]],
+    entries: dict[str, str],
+    classe: str,
 ) -> None:
+    """An update or a reactivation; ``entries``: the id entries of ``changes`` (id_entry)."""
     pupil, account = pair.pupil, pair.account
-    ctx.add(
+    subject = person(pupil)  # filled in place: a dict per item, not a copy of one
+    subject["classe"] = classe
+    subject["account"] = account_subject(account)
+    ctx.add_with_id(
+        stable_id_of_entries(kind, account.user_id, entries),  # stable_id(kind, user_id, changes)
         kind,
         {"table": "sacoche_user", "user_id": account.user_id, "login": account.login},
         changes,
         {"tier": pair.tier, "line": pupil.line, "situation": situation},
-        {**person(pupil), "classe": classe, "account": account_subject(account)},
-        (account.user_id, changes),
+        subject,
     )
 
 
@@ -95,6 +119,11 @@ def plan_new(ctx: PlanContext) -> None:
     accounts = ctx.policy.get("accounts", {})
     allocator = ctx.logins()
     profile = ctx.state.profile
+    passwords = new_passwords(
+        min_length=new_password_length(profile.password_min_length, accounts.get("password_min_length")),
+        alphabet=accounts.get("password_alphabet", "23456789abcdfghknpqrstuvxyz"),
+        rng=ctx.rng,
+    )
     for pupil in ctx.matching.new:
         if not pupil.classe_id:
             plan_without_class(ctx, pupil, None)
@@ -104,13 +133,7 @@ def plan_new(ctx: PlanContext) -> None:
         if profile.password_is_birth_date and pupil.naissance:
             password = birth_date_password(pupil.naissance)
         else:
-            password = make_password(
-                min_length=new_password_length(
-                    profile.password_min_length, accounts.get("password_min_length")
-                ),
-                alphabet=accounts.get("password_alphabet", "23456789abcdfghknpqrstuvxyz"),
-                rng=ctx.rng,
-            )
+            password = next(passwords)
         values = {
             "user_profil_sigle": "ELV",
             "user_reference": pupil.ine,
