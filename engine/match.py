@@ -9,6 +9,7 @@ into a silent creation.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,6 +23,9 @@ from engine.read import Pupil, paused_gc
 from engine.state import Account
 
 _LINE = attrgetter("line")
+#: what str.isalnum() refuses: re's \w is isalnum() or "_" (sre's SRE_UNI_IS_WORD), so this removes
+#: exactly the characters ``"".join(c for c in text if c.isalnum())`` drops, in C
+_NOT_ALNUM = re.compile(r"[\W_]+")
 _PUPIL_LINE = attrgetter("pupil.line")
 
 
@@ -124,8 +128,13 @@ def _apply_decisions(
 def _tier_keys(records: Sequence[Pupil | Account], keys: Sequence[str]) -> list[Any]:
     """Each record's tier key (its exact-compared values, a str for one key, else a tuple), or None when
     one of them is empty."""
+    # _exact inline (no call per value); an alphanumeric value (an INE, most names) has no space to
+    # fold, and casefold() puts none in any letter or digit, so it is only case-folded
     columns = [
-        [" ".join(value.casefold().split()) if value else "" for value in map(attrgetter(name), records)]
+        [
+            (value.casefold() if value.isalnum() else " ".join(value.casefold().split())) if value else ""
+            for value in map(attrgetter(name), records)
+        ]
         for name in keys
     ]
     if len(columns) == 1:
@@ -144,6 +153,11 @@ def _positions(keys: list[Any]) -> dict[Any, Any]:
         for position in [i for i, key in enumerate(keys) if key in shared]:
             index[keys[position]].append(position)
     return index
+
+
+def _wanted(row: Pupil, unless_different: Sequence[str]) -> list[tuple[str, str]]:
+    """(field, exact-compared value) of the row's non-empty ``unless_different`` fields."""
+    return [(f, v) for f in unless_different if (v := _value(row, f))]
 
 
 def _differs(account: Account, wanted: Sequence[tuple[str, str]]) -> bool:
@@ -177,11 +191,18 @@ def _tier(
     rows_left, pool_left = bytearray(b"\x01") * len(rows), bytearray(b"\x01") * len(pool)
     pairs = []
     for at in rows_of.values():  # each key's rows, in the order of its first row
+        if type(at) is int and type(hits[at]) is int:  # one row, one account: the common case, first
+            first, account = rows[at], pool[hits[at]]
+            if unless_different and _differs(account, _wanted(first, unless_different)):
+                continue
+            pairs.append(Pair(first, account, name))
+            rows_left[at] = pool_left[hits[at]] = 0
+            continue
         row_positions = at if type(at) is list else [at]
         hit = hits[row_positions[0]]
         positions = hit if type(hit) is list else [hit]  # its accounts, in pool order
         first = rows[row_positions[0]]
-        wanted = [(f, v) for f in unless_different if (v := _value(first, f))]
+        wanted = _wanted(first, unless_different)
         if wanted:
             positions = [i for i in positions if not _differs(pool[i], wanted)]
         candidates = [pool[i] for i in positions]
@@ -247,7 +268,7 @@ def _fuzzy(
     def squash(text: str) -> str:
         value = squashed.get(text)
         if value is None:
-            value = squashed[text] = "".join(c for c in fold(text) if c.isalnum())
+            value = squashed[text] = _NOT_ALNUM.sub("", fold(text))
         return value
 
     by_birth: dict[str, list[Account]] = defaultdict(list)

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.match import Ambiguity, Pair, _tier, pupil_key
+from engine.match import _NOT_ALNUM, Ambiguity, Pair, _tier, pupil_key
 from engine.read import Pupil
 from engine.state import ACTIVE, Account
 
@@ -92,3 +92,9 @@ def test_each_tier_pairs_and_questions_as_its_definition(rows: list[Any], accoun
         assert sorted(got, key=lambda p: p.pupil.line) == sorted(want, key=lambda p: p.pupil.line)
         assert got_rows == list(want_pupils.values()) and got_pool == list(want_pool.values())
         assert list(got_ambiguous.items()) == list(want_ambiguous.items())
+
+
+@settings(max_examples=500)
+@given(st.text())
+def test_squashing_keeps_exactly_the_alphanumeric_characters(text: str) -> None:
+    assert _NOT_ALNUM.sub("", text) == "".join(c for c in text if c.isalnum())
