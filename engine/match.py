@@ -9,10 +9,12 @@ into a silent creation.
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 from operator import attrgetter
 from typing import Any
 
@@ -21,6 +23,9 @@ from engine.read import Pupil, paused_gc
 from engine.state import Account
 
 _LINE = attrgetter("line")
+#: what str.isalnum() refuses: re's \w is isalnum() or "_" (sre's SRE_UNI_IS_WORD), so this removes
+#: exactly the characters ``"".join(c for c in text if c.isalnum())`` drops, in C
+_NOT_ALNUM = re.compile(r"[\W_]+")
 _PUPIL_LINE = attrgetter("pupil.line")
 
 
@@ -48,13 +53,23 @@ def _value(record: Pupil | Account, name: str) -> str:
     return _exact(getattr(record, name))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Pair:
     """A pupil of the export matched to an account, and the tier that matched them."""
 
     pupil: Pupil
     account: Account
     tier: str
+
+    def __init__(self, pupil: Pupil, account: Account, tier: str) -> None:
+        # the slots' own setters, not object.__setattr__ per field as a frozen dataclass does: a pair
+        # per pupil of the file
+        _SET_PUPIL(self, pupil)
+        _SET_ACCOUNT(self, account)
+        _SET_TIER(self, tier)
+
+
+_SET_PUPIL, _SET_ACCOUNT, _SET_TIER = (getattr(Pair, name).__set__ for name in ("pupil", "account", "tier"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +102,15 @@ class Matching:
 
 
 def _apply_decisions(
-    pupils: dict[int, Pupil], accounts: dict[int, Account], decisions: Decisions
-) -> tuple[list[Pair], list[str]]:
-    pairs, stale = [], []
+    rows: list[Pupil], pool: list[Account], decisions: Decisions
+) -> tuple[list[Pair], list[str], list[Pupil], list[Account]]:
+    """The pairs a person decided, the stale answers, and the rows and accounts left to the tiers."""
+    pairs: list[Pair] = []
+    stale: list[str] = []
+    if not decisions.same:
+        return pairs, stale, rows, pool
+    pupils = {p.line: p for p in rows}
+    accounts = {a.user_id: a for a in pool}
     by_key = {pupil_key(p): p for p in pupils.values()}
     for key, user_id in decisions.same.items():
         pupil, account = by_key.get(key), accounts.get(user_id)
@@ -101,91 +122,105 @@ def _apply_decisions(
         pairs.append(Pair(pupil, account, "decision"))
         del pupils[pupil.line]
         del accounts[user_id]
-    return pairs, stale
+    return pairs, stale, list(pupils.values()), list(accounts.values())
 
 
-def _key_function(keys: Sequence[str]) -> Any:
-    """record → its tier key (the exact-compared values), or None when one of them is empty."""
-    if len(keys) == 1:
-        (attr,) = keys
+def _tier_keys(records: Sequence[Pupil | Account], keys: Sequence[str]) -> list[Any]:
+    """Each record's tier key (its exact-compared values, a str for one key, else a tuple), or None when
+    one of them is empty."""
+    # _exact inline (no call per value); an alphanumeric value (an INE, most names) has no space to
+    # fold, and casefold() puts none in any letter or digit, so it is only case-folded
+    columns = [
+        [
+            (value.casefold() if value.isalnum() else " ".join(value.casefold().split())) if value else ""
+            for value in map(attrgetter(name), records)
+        ]
+        for name in keys
+    ]
+    if len(columns) == 1:
+        return [key or None for key in columns[0]]
+    return [key if all(key) else None for key in zip(*columns, strict=True)]
 
-        def one(record: Pupil | Account) -> str | None:
-            value = getattr(record, attr)
-            return (_exact(value) or None) if value else None
 
-        return one
+def _positions(keys: list[Any]) -> dict[Any, Any]:
+    """key → its position in ``keys``, or the list of its positions when several have it (None left out)."""
+    index = dict(zip(keys, range(len(keys)), strict=True))
+    index.pop(None, None)
+    if len(index) < len(keys) - keys.count(None):  # some key is shared
+        shared = {key for key, count in Counter(keys).items() if count > 1 and key is not None}
+        for key in shared:
+            index[key] = []
+        for position in [i for i, key in enumerate(keys) if key in shared]:
+            index[keys[position]].append(position)
+    return index
 
-    def several(record: Pupil | Account) -> tuple[str, ...] | None:
-        key = tuple(_exact(getattr(record, k)) for k in keys)
-        return key if all(key) else None
 
-    return several
+def _wanted(row: Pupil, unless_different: Sequence[str]) -> list[tuple[str, str]]:
+    """(field, exact-compared value) of the row's non-empty ``unless_different`` fields."""
+    return [(f, v) for f in unless_different if (v := _value(row, f))]
 
 
-def _grouped(index: dict[Any, Any], key: Any, record: Any) -> None:
-    """index[key] is a record, or a list once a second record has the same key (saves a list per key)."""
-    found = index.get(key)
-    if found is None:
-        index[key] = record
-    elif type(found) is list:
-        found.append(record)
-    else:
-        index[key] = [found, record]
+def _differs(account: Account, wanted: Sequence[tuple[str, str]]) -> bool:
+    """Whether the account has another non-empty value than a row's (``wanted``: (field, the row's
+    exact-compared value) for the row's non-empty ``unless_different`` fields)."""
+    for name, value in wanted:
+        theirs = _value(account, name)
+        if theirs and theirs != value:
+            return True
+    return False
 
 
 def _tier(
     name: str,
     keys: Sequence[str],
     unless_different: Sequence[str],
-    pupils: dict[int, Pupil],
-    accounts: dict[int, Account],
+    rows: list[Pupil],
+    pool: list[Account],
     ambiguous: dict[str, Ambiguity],
-) -> list[Pair]:
-    key_of = _key_function(keys)
-    index: dict[Any, Any] = {}  # key → account, or list of accounts in pool order
-    for account in accounts.values():
-        key = key_of(account)
-        if key is not None:
-            _grouped(index, key, account)
-    wanted: dict[Any, Any] = {}  # key → pupil, or list of pupils in row order
-    for pupil in pupils.values():
-        key = key_of(pupil)
-        if key is not None and key in index:
-            _grouped(wanted, key, pupil)
+) -> tuple[list[Pair], list[Pupil], list[Account]]:
+    """The pairs of one tier, and the rows and accounts it leaves (in their order).
+
+    Whole columns at a time (every tier keys all the remaining rows and accounts, hundreds of thousands
+    in a big school): keys by comprehensions, look-ups by ``map``, rows and accounts left by ``compress``,
+    positions rather than dicts of records.
+    """
+    index = _positions(_tier_keys(pool, keys))  # key → position in pool, or positions in pool order
+    row_keys = _tier_keys(rows, keys)
+    hits = list(map(index.get, row_keys))
+    rows_of = _positions([key if hit is not None else None for key, hit in zip(row_keys, hits, strict=True)])
+    rows_left, pool_left = bytearray(b"\x01") * len(rows), bytearray(b"\x01") * len(pool)
     pairs = []
-    for key, found in wanted.items():
-        rows = found if type(found) is list else [found]
-        accounts_found = index[key]
-        same_key = accounts_found if type(accounts_found) is list else [accounts_found]
-        if unless_different:
-            first = rows[0]
-            candidates = [
-                a
-                for a in same_key
-                if not any(
-                    _value(a, f) and _value(first, f) and _value(a, f) != _value(first, f)
-                    for f in unless_different
-                )
-            ]
-        else:
-            candidates = same_key
-        if len(rows) == 1 and len(candidates) == 1:
-            pairs.append(Pair(rows[0], candidates[0], name))
+    for at in rows_of.values():  # each key's rows, in the order of its first row
+        if type(at) is int and type(hits[at]) is int:  # one row, one account: the common case, first
+            first, account = rows[at], pool[hits[at]]
+            if unless_different and _differs(account, _wanted(first, unless_different)):
+                continue
+            pairs.append(Pair(first, account, name))
+            rows_left[at] = pool_left[hits[at]] = 0
+            continue
+        row_positions = at if type(at) is list else [at]
+        hit = hits[row_positions[0]]
+        positions = hit if type(hit) is list else [hit]  # its accounts, in pool order
+        first = rows[row_positions[0]]
+        wanted = _wanted(first, unless_different)
+        if wanted:
+            positions = [i for i in positions if not _differs(pool[i], wanted)]
+        candidates = [pool[i] for i in positions]
+        if len(row_positions) == 1 and len(candidates) == 1:
+            pairs.append(Pair(first, candidates[0], name))
+            rows_left[row_positions[0]] = 0
+            pool_left[positions[0]] = 0
             continue
         if not candidates:
             continue
-        for row in rows:
-            if len(rows) > 1:
-                reason = (
-                    f"{len(rows)} rows and {len(candidates)} account(s) share the same {' + '.join(keys)}"
-                )
+        for row in (rows[i] for i in row_positions):
+            if len(row_positions) > 1:
+                shared = f"{len(candidates)} account(s) share the same {' + '.join(keys)}"
+                reason = f"{len(row_positions)} rows and {shared}"
             else:
                 reason = f"{len(candidates)} accounts have the same {' + '.join(keys)}"
             ambiguous.setdefault(pupil_key(row), Ambiguity(row, tuple(candidates), reason, name))
-    for pair in pairs:
-        del pupils[pair.pupil.line]
-        del accounts[pair.account.user_id]
-    return pairs
+    return pairs, list(compress(rows, rows_left)), list(compress(pool, pool_left))
 
 
 #: a birth-date block at least this big, asked by at least _INDEX_MIN_ROWS rows, gets a deletion index
@@ -233,7 +268,7 @@ def _fuzzy(
     def squash(text: str) -> str:
         value = squashed.get(text)
         if value is None:
-            value = squashed[text] = "".join(c for c in fold(text) if c.isalnum())
+            value = squashed[text] = _NOT_ALNUM.sub("", fold(text))
         return value
 
     by_birth: dict[str, list[Account]] = defaultdict(list)
@@ -321,16 +356,14 @@ def match(
 def _match(
     pupils: Sequence[Pupil], accounts: Sequence[Account], policy: Mapping[str, Any], decisions: Decisions
 ) -> Matching:
-    remaining = {p.line: p for p in sorted(pupils, key=_LINE)}
-    pool = {a.user_id: a for a in accounts}
-    pairs, stale = _apply_decisions(remaining, pool, decisions)
+    pairs, stale, remaining, pool = _apply_decisions(sorted(pupils, key=_LINE), list(accounts), decisions)
     ambiguous: dict[str, Ambiguity] = {}
     for tier in policy["tiers"]:
-        pairs.extend(
-            _tier(tier["name"], tier["keys"], tier.get("unless_different", ()), remaining, pool, ambiguous)
-        )
-    unresolved = [p for p in remaining.values() if pupil_key(p) not in ambiguous]
-    _fuzzy(policy.get("fuzzy", {}), unresolved, pool.values(), ambiguous, decisions)
+        unless = tier.get("unless_different", ())
+        found, remaining, pool = _tier(tier["name"], tier["keys"], unless, remaining, pool, ambiguous)
+        pairs.extend(found)
+    unresolved = [p for p in remaining if pupil_key(p) not in ambiguous]
+    _fuzzy(policy.get("fuzzy", {}), unresolved, pool, ambiguous, decisions)
     if decisions.different:
         keys = {pupil_key(p) for p in pupils}
         user_ids = {a.user_id for a in accounts}
@@ -340,8 +373,8 @@ def _match(
     in_question = {a.user_id for amb in ambiguous.values() for a in amb.candidates}
     return Matching(
         pairs=tuple(sorted(pairs, key=_PUPIL_LINE)),
-        new=tuple(p for p in remaining.values() if pupil_key(p) not in ambiguous),
-        missing=tuple(a for a in pool.values() if a.user_id not in in_question),
+        new=tuple(p for p in remaining if pupil_key(p) not in ambiguous),
+        missing=tuple(a for a in pool if a.user_id not in in_question),
         ambiguities=tuple(sorted(ambiguous.values(), key=_PUPIL_LINE)),
         stale=tuple(stale),
     )

@@ -43,6 +43,7 @@ class PlanContext:
         self.today = today
         self.allow = set(allow)
         self.decisions = decisions
+        self._decided = bool(decisions.accept or decisions.reject)
         self.rng = rng
         self.defaults: Mapping[str, bool] = self.policy.get("accepted_by_default", {})
         self.situations: Mapping[str, str] = self.policy.get("situations", {})
@@ -88,12 +89,25 @@ class PlanContext:
     ) -> Item:
         """Add one item: its id from ``kind`` and ``id_parts``, accepted as the policy's default for its
         kind (or ``default``), then as the reviewer's decisions say."""
-        item_id = stable_id(kind, *id_parts)
+        return self.add_with_id(stable_id(kind, *id_parts), kind, target, changes, reason, subject, default)
+
+    def add_with_id(
+        self,
+        item_id: str,
+        kind: str,
+        target: dict[str, Any],
+        changes: dict[str, dict[str, Any]],
+        reason: dict[str, Any],
+        subject: dict[str, Any],
+        default: bool | None = None,
+    ) -> Item:
+        """:meth:`add` with the item's id already made (``stable_id(kind, *id_parts)``)."""
         accepted = bool(self.defaults.get(kind, kind != "decide")) if default is None else default
-        if item_id in self.decisions.accept:
-            accepted = True
-        if item_id in self.decisions.reject:
-            accepted = False
+        if self._decided:
+            if item_id in self.decisions.accept:
+                accepted = True
+            if item_id in self.decisions.reject:
+                accepted = False
         item = Item(item_id, kind, target, changes, reason, accepted, subject)
         self.items.append(item)
         return item

@@ -57,7 +57,7 @@ def field_specs(fields: Mapping[str, Mapping[str, Any]]) -> list[FieldSpec]:
 
 def _same_fields(specs: Sequence[FieldSpec]) -> tuple[Any, Any] | None:
     """Getters of every compared field on both sides, for a one-comparison "nothing changed" test."""
-    if not specs or any(attr is None for _, _, _, _, attr, _ in specs):
+    if len(specs) < 2 or any(attr is None for _, _, _, _, attr, _ in specs):  # one attr: no tuple
         return None
     return (
         attrgetter(*(source for _, _, _, source, _, _ in specs)),
@@ -75,12 +75,22 @@ class FieldChanges:
         self.same = _same_fields(self.specs)
 
     def __call__(self, pupil: Pupil, account: Account) -> dict[str, dict[str, Any]]:
+        if self.same is None:
+            return self._changes(pupil, account, None)
+        pupil_values, account_values = self.same
+        news, olds = pupil_values(pupil), account_values(account)
+        if news == olds:  # nothing differs: no change, protected or not
+            return {}
+        return self._changes(pupil, account, (news, olds))
+
+    def _changes(
+        self, pupil: Pupil, account: Account, read: tuple[tuple[Any, ...], tuple[Any, ...]] | None
+    ) -> dict[str, dict[str, Any]]:
+        """The changes; ``read``: every field's (new values, old values) when already read."""
         changes: dict[str, dict[str, Any]] = {}
-        if self.same is not None:
-            pupil_values, account_values = self.same
-            if pupil_values(pupil) == account_values(account):  # nothing differs: no change, protected or not
-                return changes
-        for column, policy, protect, source, attr, absent in self.specs:
+        for position, (column, policy, protect, source, attr, absent) in enumerate(self.specs):
+            if read is not None and read[0][position] == read[1][position]:
+                continue  # the values just read (not read again): no change
             if protect and any(getattr(account, a, "") == v for a, v in protect):
                 continue
             new = getattr(pupil, source)

@@ -90,12 +90,24 @@ def retire_target(ctx: PlanContext, group: Group) -> dict[str, Any]:
 
 def owned_memberships(ctx: PlanContext) -> dict[int, set[str]]:
     """user_id → refs (upper case) of the groups the import owns that the account belongs to now."""
+    owned = {
+        groupe_id: group.ref.upper()
+        for groupe_id, group in ctx.groups_by_id.items()
+        if group.type == "groupe" and ctx.owned_group.match(group.ref.upper())
+    }
     index: dict[int, set[str]] = defaultdict(set)
     for user_id, groupe_id in ctx.state.memberships:
-        group = ctx.groups_by_id.get(groupe_id)
-        if group and group.type == "groupe" and ctx.owned_group.match(group.ref.upper()):
-            index[user_id].add(group.ref.upper())
+        ref = owned.get(groupe_id)
+        if ref is not None:
+            index[user_id].add(ref)
     return index
+
+
+def _subject(pupil: Pupil, ref: str, classe: str) -> dict[str, Any]:
+    subject = person(pupil)  # filled in place: a dict per item, not a copy of one
+    subject["groupe"] = ref
+    subject["classe"] = classe
+    return subject
 
 
 def plan_memberships(
@@ -112,7 +124,7 @@ def plan_memberships(
             {"table": "sacoche_jointure_user_groupe", **who, "groupe_ref": ref},
             {},
             {"rule": "regroupements", "line": line, "situation": "listed_in_file"},
-            {**person(pupil), "groupe": ref, "classe": classe},
+            _subject(pupil, ref, classe),
             (who, ref),
         )
     for ref in sorted(current - desired):
@@ -121,6 +133,6 @@ def plan_memberships(
             {"table": "sacoche_jointure_user_groupe", **who, "groupe_ref": ref},
             {},
             {"rule": "regroupements", "line": line, "situation": "not_listed_in_file"},
-            {**person(pupil), "groupe": ref, "classe": classe},
+            _subject(pupil, ref, classe),
             (who, ref),
         )

@@ -5,14 +5,18 @@ reviewer passes ``--allow <guard>``. Limits come from ``guards`` in the policy.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable
+from itertools import compress
+from operator import attrgetter
 from typing import Any
 
 from engine.errors import OndeError
 from engine.plan.context import PlanContext
 from engine.plan.items import GUARDS
-from engine.state import Account
+
+_PUPIL_CLASS, _ACCOUNT_ID = attrgetter("pupil.classe_id"), attrgetter("account.user_id")
+_CLASSE_ID, _NIVEAU = attrgetter("classe_id"), attrgetter("niveau")
 
 
 def check_allow(allow: Iterable[str]) -> None:
@@ -43,10 +47,14 @@ def guards(ctx: PlanContext) -> list[dict[str, Any]]:
     policy = ctx.policy.get("guards", {})
     holds: list[dict[str, Any]] = []
     active = ctx.active_accounts
-    # pupils without a class count as absent: they leave their class like leavers do
-    present = {p.account.user_id for p in ctx.matching.pairs if p.pupil.classe_id}
+    # pupils without a class count as absent: they leave their class like leavers do (map and compress:
+    # no Python call per pair or account, hundreds of thousands in a big school)
+    pairs = ctx.matching.pairs
+    classed_pairs = list(compress(pairs, map(_PUPIL_CLASS, pairs)))
+    present = set(map(_ACCOUNT_ID, classed_pairs))
     present |= {a.user_id for amb in ctx.matching.ambiguities for a in amb.candidates}
     file_count = len(ctx.classed)
+    active_by_class = Counter(map(_CLASSE_ID, active))
 
     def hold(guard: str, message: str, **figures: Any) -> None:
         holds.append(make_hold(ctx, guard, message, **figures))
@@ -66,30 +74,29 @@ def guards(ctx: PlanContext) -> list[dict[str, Any]]:
                 min_percent=coverage["min_percent"],
             )
     if policy.get("class_missing", True):
-        by_class: dict[int, list[Account]] = defaultdict(list)
-        for account in active:
-            by_class[account.classe_id].append(account)
-        for classe_id, members in sorted(by_class.items()):
+        # classes with an active pupil in the file
+        found = {a.classe_id for a in active if a.user_id in present}
+        for classe_id, count in sorted(active_by_class.items()):
             group = ctx.groups_by_id.get(classe_id)
             if group is None or group.type != "classe":
                 continue
-            if not any(a.user_id in present for a in members):
+            if classe_id not in found:
                 hold(
                     "class_missing",
-                    f"class {group.nom} ({group.ref}) has {len(members)} active pupils in "
+                    f"class {group.nom} ({group.ref}) has {count} active pupils in "
                     "SACoche and none of them is in the file: they would all be deactivated",
                     classe=group.nom,
                     ref=group.ref,
-                    active=len(members),
+                    active=count,
                 )
     if policy.get("niveau_missing", True):
         niveau_refs = {n.niveau_id: n.ref for n in ctx.state.niveaux}
-        file_niveaux = {ctx.niveau_id(p.niveau) for p in ctx.classed if p.niveau}
+        file_niveaux = {ctx.niveau_id(niveau) for niveau in set(map(_NIVEAU, ctx.classed)) if niveau}
         active_niveaux: Counter[int] = Counter()
-        for account in active:
-            group = ctx.groups_by_id.get(account.classe_id)
+        for classe_id, count in active_by_class.items():
+            group = ctx.groups_by_id.get(classe_id)
             if group and group.niveau_id:
-                active_niveaux[group.niveau_id] += 1
+                active_niveaux[group.niveau_id] += count
         for niveau_id, count in sorted(active_niveaux.items()):
             if niveau_id not in file_niveaux:
                 hold(
@@ -101,7 +108,7 @@ def guards(ctx: PlanContext) -> list[dict[str, Any]]:
                 )
     known = policy.get("other_school", {})
     if active and file_count and "min_known_percent" in known:
-        recognised = sum(1 for p in ctx.matching.pairs if p.pupil.classe_id)
+        recognised = len(classed_pairs)
         recognised += sum(1 for a in ctx.matching.ambiguities if a.pupil.classe_id)
         share = 100.0 * recognised / file_count
         if share < float(known["min_known_percent"]):

@@ -65,7 +65,7 @@ GUARDS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Item:
     """One reviewable change."""
 
@@ -77,6 +77,26 @@ class Item:
     accepted: bool
     subject: dict[str, Any] = field(default_factory=dict)
 
+    def __init__(
+        self,
+        id: str,
+        kind: str,
+        target: dict[str, Any],
+        changes: dict[str, dict[str, Any]],
+        reason: dict[str, Any],
+        accepted: bool,
+        subject: dict[str, Any] | None = None,
+    ) -> None:
+        # the slots' own setters: a frozen dataclass's __init__ goes through object.__setattr__ once per
+        # field, a quarter of the cost of making an item (hundreds of thousands in a big school's plan)
+        _SET_ID(self, id)
+        _SET_KIND(self, kind)
+        _SET_TARGET(self, target)
+        _SET_CHANGES(self, changes)
+        _SET_REASON(self, reason)
+        _SET_ACCEPTED(self, accepted)
+        _SET_SUBJECT(self, {} if subject is None else subject)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -87,6 +107,12 @@ class Item:
             "changes": self.changes,
             "reason": self.reason,
         }
+
+
+_SET_ID, _SET_KIND, _SET_TARGET, _SET_CHANGES, _SET_REASON, _SET_ACCEPTED, _SET_SUBJECT = (
+    getattr(Item, name).__set__
+    for name in ("id", "kind", "target", "changes", "reason", "accepted", "subject")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +170,7 @@ _ID_CHUNKS = (
 )
 
 
-def _id_payload(parts: list[Any]) -> str:
+def _id_payload(parts: Any) -> str:
     """``_ID_ENCODER.encode(parts)``."""
     if _ID_CHUNKS is None:  # pragma: no cover - CPython has the C encoder
         return _ID_ENCODER.encode(parts)
@@ -153,5 +179,25 @@ def _id_payload(parts: list[Any]) -> str:
 
 def stable_id(kind: str, *parts: Any) -> str:
     """``kind-<10 hex>`` from what the item changes: the same change gets the same id on every run."""
-    payload = _id_payload([kind, *parts])
+    return _hashed(kind, _id_payload([kind, *parts]))
+
+
+def _hashed(kind: str, payload: str) -> str:
     return f"{kind}-{hashlib.sha256(payload.encode('utf-8')).hexdigest()[:10]}"
+
+
+def id_entry(key: str, value: Any) -> str:
+    """The ``"key": value`` entry of a dict as :func:`stable_id` writes it, for
+    :func:`stable_id_of_entries`."""
+    return _id_payload({key: value})[1:-1]
+
+
+def stable_id_of_entries(kind: str, number: int, entries: Mapping[str, str]) -> str:
+    """``stable_id(kind, number, {key: value, …})`` from each entry's :func:`id_entry` (key → entry).
+
+    An update's changes are mostly a class move many pupils share: its entry is written once, not once
+    per item (encoding the whole changes dict was a fifth of the cost of planning a big school).
+    """
+    assert type(number) is int  # json writes an int as int.__repr__ does (not a bool, not a float)
+    body = ", ".join([entries[key] for key in sorted(entries)])  # json's sort_keys: by key
+    return _hashed(kind, f"[{encode_basestring(kind)}, {int.__repr__(number)}, {{{body}}}]")

@@ -58,11 +58,12 @@ Passwords
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import re
 import secrets
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -92,6 +93,7 @@ SEPARATORS = "._-"
 _LITERAL_OK = re.compile(r"[a-z0-9._-]+")
 _NOT_LOGIN_CHAR = re.compile(r"[^a-z0-9]+")
 _PLAIN_LOGIN = re.compile(r"[A-Za-z0-9._-]*")
+_PLAIN_LOGINS = re.compile(r"[A-Za-z0-9._\n-]*")  # plain logins, one a line
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _MODEL_TOKENS = re.compile(r"p+|n+|[^pn]+")
 # Latin letters NFKD leaves whole (applied after fold, so lower case only)
@@ -203,6 +205,18 @@ def login_key(login: str) -> str:
     return fold(visible)
 
 
+def _login_keys(logins: Iterable[str]) -> set[str]:
+    """:func:`login_key` of every login but blank ones; when all are plain (what SACoche and this
+    module make), lower-cased all at once, one string for all (a big school has hundreds of thousands)."""
+    logins = list(logins)
+    text = "\n".join(logins)
+    if _PLAIN_LOGINS.fullmatch(text):  # no blank login but "", and "\n" is in none of them
+        keys = set(text.lower().split("\n"))
+        keys.discard("")
+        return keys
+    return {login_key(login) for login in logins if login and login.strip()}
+
+
 class LoginAllocator:
     """Hands out logins unique against the database and against every login it handed out before.
 
@@ -220,7 +234,7 @@ class LoginAllocator:
         _check_fallback(fallback)
         self.max_length = max_length
         self.fallback = fallback
-        self._taken: set[str] = {login_key(login) for login in taken if login and login.strip()}
+        self._taken: set[str] = _login_keys(taken)
         self._next_number: dict[str, int] = {}
 
     def is_taken(self, login: str) -> bool:
@@ -279,7 +293,42 @@ def make_password(
         raise ValueError("password alphabet is empty")
     length = max(PASSWORD_MIN_LENGTH, int(min_length))
     source = rng if rng is not None else secrets.SystemRandom()
+    if type(source) is random.SystemRandom and len(chars) <= 256:
+        return _system_choices(chars, length)
     return "".join(source.choice(chars) for _ in range(length))
+
+
+def new_passwords(
+    *,
+    min_length: int = DEFAULT_PASSWORD_LENGTH,
+    alphabet: str = PASSWORD_ALPHABET,
+    rng: secrets.SystemRandom | random.Random | None = None,
+) -> Iterator[str]:
+    """:func:`make_password` again and again, as many as asked; from the system's source, the random bytes
+    of a few hundred passwords drawn at once (one ``os.urandom`` call per password was still 5 % of
+    planning a big school), none kept once the iterator is dropped."""
+    chars = "".join(dict.fromkeys(alphabet))
+    source = rng if rng is not None else secrets.SystemRandom()
+    if not chars or type(source) is not random.SystemRandom or len(chars) > 256:
+        while True:
+            yield make_password(min_length=min_length, alphabet=alphabet, rng=source)
+    length = max(PASSWORD_MIN_LENGTH, int(min_length))
+    while True:
+        drawn = _system_choices(chars, 256 * length)
+        for start in range(0, len(drawn), length):
+            yield drawn[start : start + length]
+
+
+def _system_choices(chars: str, length: int) -> str:
+    """``length`` characters drawn independently and uniformly from ``chars`` with the operating system's
+    secure source, as :class:`secrets.SystemRandom` ``.choice`` does, from one ``os.urandom`` call per
+    password instead of one per character (a byte at or above the largest multiple of ``len(chars)``
+    under 256 is dropped, so every character stays equally likely)."""
+    limit = 256 - 256 % len(chars)
+    drawn: list[str] = []
+    while len(drawn) < length:
+        drawn += [chars[byte % len(chars)] for byte in os.urandom(2 * length) if byte < limit]
+    return "".join(drawn[:length])
 
 
 def birth_date_password(naissance_iso: str) -> str:

@@ -8,16 +8,18 @@ pupils (login and password), pupils of the file without a class, accounts missin
 
 from __future__ import annotations
 
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from engine.match import Ambiguity, Pair, pupil_key, ref_key
 from engine.plan.context import PlanContext, account_subject, person
 from engine.plan.fields import FieldChanges
 from engine.plan.groups import owned_memberships, plan_memberships
+from engine.plan.items import id_entry, stable_id, stable_id_of_entries
 from engine.plan.logins import (
     birth_date_password,
-    make_password,
     new_password_length,
+    new_passwords,
     password_hash,
 )
 from engine.read import Pupil
@@ -38,7 +40,10 @@ def plan_matched(ctx: PlanContext) -> None:
     for a former pupil back in the file, else unchanged; then their memberships."""
     field_changes = FieldChanges(ctx.policy.get("fields", {}))
     memberships_index = owned_memberships(ctx)
-    old_refs: dict[int, tuple[str, str]] = {}  # classe_id → (ref of that SACoche class or "", its ref_key)
+    # classe_id → (ref of that SACoche class or "", its ref_key, the end of a move's id entry from it)
+    old_refs: dict[int, tuple[str, str, str]] = {}
+    move_heads: dict[str, str] = {}  # ref of a class of the file → the start of a move's id entry to it
+    returns: dict[str, tuple[dict[str, Any], str]] = {}  # sortie date → a return's change and id entry
     reactivate = ctx.situations.get("reappeared", "reactivate") == "reactivate"
     update = ctx.situations.get("matched_changed", "update") == "update"
     no_groups: set[str] = set()
@@ -48,21 +53,38 @@ def plan_matched(ctx: PlanContext) -> None:
             plan_without_class(ctx, pupil, account)
             continue
         changes = field_changes(pupil, account)
+        # the id entries of the changes (stable_id_of_entries) while only a move or a return: no field
+        entries: dict[str, str] | None = None if changes else {}
         cls, cls_key = ctx.wanted_with_key(pupil)
         old = old_refs.get(account.classe_id)
         if old is None:
             old_class = ctx.groups_by_id.get(account.classe_id)
             old_ref = old_class.ref if old_class and old_class.type == "classe" else ""
-            old = old_refs[account.classe_id] = (old_ref, ref_key(old_ref))
-        old_ref, old_key = old
+            old = old_refs[account.classe_id] = (
+                old_ref,
+                ref_key(old_ref),
+                move_tail(old_ref, account.classe_id),
+            )
+        old_ref, old_key, tail = old
         if old_key != cls_key:
             changes["eleve_classe_id"] = {"old": old_ref, "new": cls.ref, "old_id": account.classe_id}
+            if entries is not None:
+                head = move_heads.get(cls.ref)
+                if head is None:
+                    head = move_heads[cls.ref] = move_head(cls.ref)
+                entries["eleve_classe_id"] = head + tail
         classe = cls.name
         if not account.active and reactivate:
-            changes["user_sortie_date"] = {"old": account.sortie_date, "new": ACTIVE}
-            _add_pupil_item(ctx, "reactivate", "reappeared", pair, changes, classe)
+            back = returns.get(account.sortie_date)
+            if back is None:
+                change = {"old": account.sortie_date, "new": ACTIVE}
+                back = returns[account.sortie_date] = (change, id_entry("user_sortie_date", change))
+            changes["user_sortie_date"] = back[0]  # the same dict for every return from that date
+            if entries is not None:
+                entries["user_sortie_date"] = back[1]
+            _add_pupil_item(ctx, "reactivate", "reappeared", pair, changes, entries, classe)
         elif account.active and changes and update:
-            _add_pupil_item(ctx, "update", "matched_changed", pair, changes, classe)
+            _add_pupil_item(ctx, "update", "matched_changed", pair, changes, entries, classe)
         else:
             ctx.unchanged += 1
             ctx.unchanged_by_class[classe] += 1
@@ -73,17 +95,41 @@ def plan_matched(ctx: PlanContext) -> None:
             )
 
 
+def move_head(new_ref: str) -> str:
+    """With :func:`move_tail`, the id entry (id_entry) of the class move
+    ``{"old": old_ref, "new": new_ref, "old_id": old_id}``, from halves made once per class."""
+    return f'"eleve_classe_id": {{"new": {encode_basestring(new_ref)}'
+
+
+def move_tail(old_ref: str, old_id: int) -> str:
+    """The end of a class move's id entry (:func:`move_head`)."""
+    assert type(old_ref) is str and type(old_id) is int  # written as json writes them
+    return f', "old": {encode_basestring(old_ref)}, "old_id": {int.__repr__(old_id)}}}'
+
+
 def _add_pupil_item(
-    ctx: PlanContext, kind: str, situation: str, pair: Pair, changes: dict[str, dict[str, Any]], classe: str
+    ctx: PlanContext,
+    kind: str,
+    situation: str,
+    pair: Pair,
+    changes: dict[str, dict[str, Any]],
+    entries: dict[str, str] | None,
+    classe: str,
 ) -> None:
+    """An update or a reactivation; ``entries``: the id entries of ``changes`` (id_entry), if made."""
     pupil, account = pair.pupil, pair.account
-    ctx.add(
+    subject = person(pupil)  # filled in place: a dict per item, not a copy of one
+    subject["classe"] = classe
+    subject["account"] = account_subject(account)
+    ctx.add_with_id(
+        stable_id(kind, account.user_id, changes)
+        if entries is None
+        else stable_id_of_entries(kind, account.user_id, entries),  # the same id, from the entries
         kind,
         {"table": "sacoche_user", "user_id": account.user_id, "login": account.login},
         changes,
         {"tier": pair.tier, "line": pupil.line, "situation": situation},
-        {**person(pupil), "classe": classe, "account": account_subject(account)},
-        (account.user_id, changes),
+        subject,
     )
 
 
@@ -95,6 +141,11 @@ def plan_new(ctx: PlanContext) -> None:
     accounts = ctx.policy.get("accounts", {})
     allocator = ctx.logins()
     profile = ctx.state.profile
+    passwords = new_passwords(
+        min_length=new_password_length(profile.password_min_length, accounts.get("password_min_length")),
+        alphabet=accounts.get("password_alphabet", "23456789abcdfghknpqrstuvxyz"),
+        rng=ctx.rng,
+    )
     for pupil in ctx.matching.new:
         if not pupil.classe_id:
             plan_without_class(ctx, pupil, None)
@@ -104,13 +155,7 @@ def plan_new(ctx: PlanContext) -> None:
         if profile.password_is_birth_date and pupil.naissance:
             password = birth_date_password(pupil.naissance)
         else:
-            password = make_password(
-                min_length=new_password_length(
-                    profile.password_min_length, accounts.get("password_min_length")
-                ),
-                alphabet=accounts.get("password_alphabet", "23456789abcdfghknpqrstuvxyz"),
-                rng=ctx.rng,
-            )
+            password = next(passwords)
         values = {
             "user_profil_sigle": "ELV",
             "user_reference": pupil.ine,

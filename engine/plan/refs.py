@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 from engine.errors import OndeError
@@ -79,6 +80,10 @@ class ClassOf:
         return found
 
 
+#: :func:`class_key` as an attrgetter, for ``map`` over many pupils
+CLASS_KEY = attrgetter("classe_id", "niveau", "classe_label")
+
+
 def class_key(pupil: Pupil) -> tuple[str, str, str]:
     """What :func:`class_of` depends on: (classe_id, niveau, classe_label), the key of :class:`ClassOf`."""
     return (pupil.classe_id, pupil.niveau, pupil.classe_label)
@@ -91,7 +96,11 @@ def wanted_classes(
     MySQL compares refs) are an error."""
     classes: dict[str, WantedClass] = {}
     class_of_pupil = memo or ClassOf(policy, ctx)
-    for pupil in export.pupils:
+    # the first pupil of each (classe_id, niveau, classe_label), in file order: the class depends on
+    # nothing else, so the others would only repeat it (found by map and dict, no Python loop per pupil)
+    keys = list(map(CLASS_KEY, export.pupils))
+    first = dict(zip(reversed(keys), reversed(export.pupils), strict=True))
+    for pupil in map(first.__getitem__, dict.fromkeys(keys)):
         if not pupil.classe_id:  # admitted, not yet in a class: no class to make
             continue
         ref, name, niveau = class_of_pupil(pupil)

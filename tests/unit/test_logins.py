@@ -6,6 +6,7 @@ import random
 import re
 import secrets
 import time
+from collections import Counter
 
 import pytest
 from hypothesis import given, settings
@@ -23,6 +24,7 @@ from engine.plan.logins import (
     login_key,
     make_password,
     new_credentials,
+    new_passwords,
     password_hash,
 )
 
@@ -366,6 +368,37 @@ def test_password_default_is_secure_random_and_varies() -> None:
 def test_password_injectable_rng_is_deterministic() -> None:
     assert make_password(rng=random.Random(7)) == make_password(rng=random.Random(7))
     assert len(make_password(min_length=8, rng=secrets.SystemRandom())) == 8
+
+
+def test_password_from_the_system_source_drops_biased_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 27 characters: a byte of 243 (9 * 27) or more would favour the first 13; it is drawn again
+    drawn = iter([bytes([243, 255, 0, 26, 27, 242, 100, 244, 1, 2, 3, 4, 5, 6, 7, 8])])
+    monkeypatch.setattr("engine.plan.logins.os.urandom", lambda size: next(drawn)[:size])
+    alphabet = PASSWORD_ALPHABET
+    expected = [0, 26, 0, 242 % 27, 100 % 27, 1, 2, 3]
+    assert make_password(rng=secrets.SystemRandom()) == "".join(alphabet[i] for i in expected)
+
+
+def test_password_from_the_system_source_is_uniform() -> None:
+    counts = Counter(char for _ in range(2000) for char in make_password(alphabet="abc", min_length=9))
+    assert set(counts) == {"a", "b", "c"}
+    assert all(5400 < count < 6600 for count in counts.values())  # 6000 each; sigma is 63
+
+
+def test_passwords_in_a_row_are_make_password_s() -> None:
+    made = new_passwords(min_length=9, rng=random.Random(3))
+    expected = random.Random(3)
+    assert [next(made) for _ in range(5)] == [make_password(min_length=9, rng=expected) for _ in range(5)]
+    many = new_passwords(alphabet="abc", min_length=20)
+    drawn = [next(many) for _ in range(600)]  # more than one draw of the system's source
+    assert all(len(p) == 20 and set(p) <= set("abc") for p in drawn) and len(set(drawn)) == 600
+
+
+@given(st.lists(st.text(alphabet="aZ9._- \t\néÉ\u200b", max_size=6), max_size=8))
+def test_taken_logins_are_keyed_as_login_key_says(logins: list[str]) -> None:
+    allocator = LoginAllocator(logins)
+    assert all(allocator.is_taken(login) for login in logins if login.strip())
+    assert allocator._taken == {login_key(login) for login in logins if login and login.strip()}
 
 
 def test_password_custom_alphabet() -> None:
