@@ -105,6 +105,8 @@ class Touched:
     parent_links: set[tuple[Any, str, Any, str]] = field(default_factory=set)
     #: parent addresses: (parent_id or None, lower parent login)
     parent_addresses: set[tuple[Any, str]] = field(default_factory=set)
+    #: whether an item is a parent one (the read set then covers the parents' tables: guarded_tables)
+    parents: bool = False
 
 
 #: whether a type of item is a Mapping (plan.json dicts) or not (engine.plan.Item): an ABC check per
@@ -120,29 +122,47 @@ def _field(item: Any, name: str) -> Any:
     return item[name] if mapping else getattr(item, name)
 
 
+#: item kinds that write one pupil account (their target's user_id, their changes' columns)
+_ACCOUNT_KINDS = frozenset({"update", "reactivate", "deactivate"})
+#: item kinds that touch a group by id: True for those that retire it
+_GROUP_KINDS = {"class_rename": False, "class_retire": True, "group_retire": True}
+#: item kinds that create a group: the group type
+_CREATE_KINDS = {"class_create": "classe", "group_create": "groupe"}
+
+
 def touched(items: Iterable[Any]) -> Touched:
     """The rows the items (plan.json dicts or engine.plan.Item) touch; ``decide`` items touch nothing."""
     found = Touched()
+    written, mapping_types = found.written, _MAPPING_TYPES
+    # one pass over a few hundred thousand items: the fields are read inline (no _field call), the most
+    # frequent kinds tested first, and user_ids filled from ``written`` at the end (the same ids)
     for item in items:
-        kind, target = _field(item, "kind"), _field(item, "target")
-        if kind in ("update", "reactivate", "deactivate"):
-            found.user_ids.add(int(target["user_id"]))
-            found.written.setdefault(int(target["user_id"]), set()).update(_field(item, "changes"))
-        elif kind == "create":
-            found.logins.add(str(target["login"]).lower())
-        elif kind == "class_rename":
-            found.groupe_ids.add(int(target["groupe_id"]))
-        elif kind in ("class_retire", "group_retire"):
-            found.groupe_ids.add(int(target["groupe_id"]))
-            found.retired_ids.add(int(target["groupe_id"]))
-        elif kind in ("class_create", "group_create"):
-            kind_of = "classe" if kind == "class_create" else "groupe"
-            found.group_refs.add((kind_of, str(target["groupe_ref"]).upper()))
-        elif kind in ("membership_add", "membership_remove"):
+        mapping = mapping_types.get(type(item))
+        if mapping is None:
+            mapping = mapping_types[type(item)] = isinstance(item, Mapping)
+        kind, target = (item["kind"], item["target"]) if mapping else (item.kind, item.target)
+        if kind in _ACCOUNT_KINDS:
+            user_id = int(target["user_id"])
+            columns = written.get(user_id)
+            if columns is None:
+                written[user_id] = set(item["changes"] if mapping else item.changes)
+            else:
+                columns.update(item["changes"] if mapping else item.changes)
+        elif kind == "membership_add" or kind == "membership_remove":
             user_id = target.get("user_id")
             found.members.add((user_id, str(target["login"]).lower(), str(target["groupe_ref"]).upper()))
+        elif kind == "create":
+            found.logins.add(str(target["login"]).lower())
+        elif kind in _GROUP_KINDS:
+            found.groupe_ids.add(int(target["groupe_id"]))
+            if _GROUP_KINDS[kind]:
+                found.retired_ids.add(int(target["groupe_id"]))
+        elif kind in _CREATE_KINDS:
+            found.group_refs.add((_CREATE_KINDS[kind], str(target["groupe_ref"]).upper()))
         elif kind.startswith("parent_"):
-            _touched_parent(found, kind, target, _field(item, "changes"))
+            found.parents = True
+            _touched_parent(found, kind, target, item["changes"] if mapping else item.changes)
+    found.user_ids.update(written)
     return found
 
 
@@ -243,52 +263,77 @@ _KEYS: dict[str, tuple[str, ...]] = {
 
 
 class _Sums:
-    """One table's row count and sum of terms, of every row and of those ``skip`` keeps; fed each row's
-    keys and term as text (engine.state_rows), the term last."""
+    """One table's row count and sum of terms, of every row and of the rows not touched; fed the rows'
+    keys and term as text (engine.state_rows), the term last, ``width`` values a row. ``touched`` gives
+    the terms of a batch's touched rows (from its values and all its terms)."""
 
-    def __init__(self, skip: Callable[[list[str]], bool] = lambda values: False) -> None:
-        self.skip = skip
+    def __init__(self, width: int, touched: _Touching | None = None) -> None:
+        self.width, self.touched = width, touched
         self.rows = self.total = self.all_rows = self.all_total = 0
 
-    def add(self, line: str, values: list[str]) -> None:
-        term = int(values[-1])
-        self.all_rows += 1
-        self.all_total += term
-        if not self.skip(values):
-            self.rows += 1
-            self.total += term
+    def add_rows(self, lines: str, values: list[str]) -> None:
+        terms = list(map(int, values[self.width - 1 :: self.width]))
+        left_out = self.touched(values, terms) if self.touched is not None else []
+        whole = sum(terms)
+        self.all_rows += len(terms)
+        self.all_total += whole
+        self.rows += len(terms) - len(left_out)
+        self.total += whole - sum(left_out)  # exact integers: the sum of the other rows' terms
+
+
+#: a batch's flat values and terms → the terms of its touched rows
+_Touching = Callable[[list[str], list[int]], list[int]]
 
 
 def _sink(
     table: str, exclude: Touched, user_of: dict[str, int], group_of: dict[tuple[str, str], int]
 ) -> Callable[[], _Sums]:
-    """The sinks of one table's rows, skipping its touched rows by key; ``user_of`` and ``group_of``
-    are filled from the user and group tables (read first; each new sink starts them again)."""
+    """The sinks of one table's rows, leaving out its touched rows by key; ``user_of`` and ``group_of``
+    are filled from the user and group tables (read first; each new sink starts them again). A batch's
+    keys are read a column at a time (slices of its values: no list, no call per row)."""
+    width = len(_KEYS.get(table, ())) + 1
     if table == "sacoche_user":
+        user_ids, logins = exclude.user_ids, exclude.logins
 
-        def user(values: list[str]) -> bool:
-            user_id, login = int(values[0]), values[1].lower()
-            user_of[login] = user_id
-            return user_id in exclude.user_ids or login in exclude.logins
+        def user(values: list[str], terms: list[int]) -> list[int]:
+            ids, folded = list(map(int, values[0::3])), list(map(str.lower, values[1::3]))
+            user_of.update(zip(folded, ids, strict=True))
+            return [t for i, f, t in zip(ids, folded, terms, strict=True) if i in user_ids or f in logins]
 
-        return lambda: (user_of.clear(), _Sums(user))[1]
+        return lambda: (user_of.clear(), _Sums(width, user))[1]
     if table == "sacoche_groupe":
+        groupe_ids, refs = exclude.groupe_ids, exclude.group_refs
 
-        def group(values: list[str]) -> bool:
-            groupe_id, key = int(values[0]), (values[1], values[2].upper())
-            group_of[key] = groupe_id
-            return groupe_id in exclude.groupe_ids or key in exclude.group_refs
+        def group(values: list[str], terms: list[int]) -> list[int]:
+            ids = list(map(int, values[0::4]))
+            keys = list(zip(values[1::4], map(str.upper, values[2::4]), strict=True))
+            group_of.update(zip(keys, ids, strict=True))
+            return [t for i, k, t in zip(ids, keys, terms, strict=True) if i in groupe_ids or k in refs]
 
-        return lambda: (group_of.clear(), _Sums(group))[1]
+        return lambda: (group_of.clear(), _Sums(width, group))[1]
     if table == "sacoche_jointure_user_groupe":
         pairs, retired = _pairs(exclude, user_of, group_of), exclude.retired_ids
-        return lambda: _Sums(lambda v: int(v[1]) in retired or (int(v[0]), int(v[1])) in pairs)
+
+        def member(values: list[str], terms: list[int]) -> list[int]:
+            both = zip(map(int, values[0::3]), map(int, values[1::3]), terms, strict=True)
+            return [t for u, g, t in both if g in retired or (u, g) in pairs]
+
+        return lambda: _Sums(width, member)
     links, addresses = _parent_rows(exclude, user_of)
     if table == "sacoche_jointure_parent_eleve":
-        return lambda: _Sums(lambda v: (int(v[0]), int(v[1])) in links)
+
+        def link(values: list[str], terms: list[int]) -> list[int]:
+            both = zip(map(int, values[0::3]), map(int, values[1::3]), terms, strict=True)
+            return [t for p, e, t in both if (p, e) in links]
+
+        return lambda: _Sums(width, link)
     if table == "sacoche_parent_adresse":
-        return lambda: _Sums(lambda v: int(v[0]) in addresses)
-    return _Sums
+
+        def address(values: list[str], terms: list[int]) -> list[int]:
+            return [t for p, t in zip(map(int, values[0::2]), terms, strict=True) if p in addresses]
+
+        return lambda: _Sums(width, address)
+    return lambda: _Sums(width)
 
 
 def _pairs(
@@ -330,8 +375,8 @@ def read_set_without(
 class _Terms(dict[str, str]):
     """The touched accounts' own terms by user_id, fed (user_id, term) as text."""
 
-    def add(self, line: str, values: list[str]) -> None:
-        self[values[0]] = values[1]
+    def add_rows(self, lines: str, values: list[str]) -> None:
+        self.update(zip(values[0::2], values[1::2], strict=True))
 
 
 def _touched_terms(connection: Any, exclude: Touched) -> dict[str, Any]:
@@ -385,7 +430,9 @@ def plan_read_set(url: str, early: Mapping[str, Any], items: Iterable[Any]) -> d
     with paused_gc():
         connection = connect_mysql(parse_url(url).resolved())
         try:
-            found, whole = read_set_without(connection, touched(items), guarded_tables(items))
+            exclude = touched(items)
+            tables = tuple(TABLE_COLUMNS) if exclude.parents else tuple(READ_COLUMNS)  # guarded_tables
+            found, whole = read_set_without(connection, exclude, tables)
         finally:
             connection.close()  # type: ignore[attr-defined]
     moved = sorted(t for t in whole if whole[t] != early.get(t))

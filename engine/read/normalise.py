@@ -10,8 +10,9 @@ reported at once, so a director fixes the export in one go. The records themselv
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from engine.errors import OndeError, OndeErrorGroup
 from engine.ops import ValueRejected, run_steps
 from engine.read import damage
 from engine.read.cells import INVISIBLE, OUTSIDE_BMP, without_invisible
+from engine.read.filechecks import check_duplicates, unknown_niveaux
 from engine.read.formats import HeaderMatch, detect, header_hint
 from engine.read.memos import MAX_DISTINCT, PROBE, count_rows, new_memo
 from engine.read.records import PUPIL_FIELDS, Export, Pupil
@@ -83,9 +85,10 @@ class _RowReader:
     """Applies one format's field rules to rows, collecting errors and warnings.
 
     Every rule step is a pure function of the cell and the rule set's tables, so each field keeps a memo
-    of cell → (value as the Pupil holds it, value not empty): equal cells skip the steps and share one
-    string (a batch worker keeps it for the next school: engine.read.memos). A rejected cell is never
-    memoised (each line gets its own error), nor is a value that needs the outside-BMP treatment. A field
+    of cell → value as the Pupil holds it, for the cells that give a usable value (not empty when the
+    field needs one): equal cells skip the steps and share one string (a batch worker keeps it for the
+    next school: engine.read.memos). A rejected cell is never memoised (each line gets its own error), nor
+    is an empty value of a field that needs one, nor a value that needs the outside-BMP treatment. A field
     whose cells are nearly all different (INE) drops its memo.
     """
 
@@ -103,8 +106,11 @@ class _RowReader:
         self.invisible_lines: list[int] = []  # lines where invisible characters were removed
         self.invisible_removed = 0
         self.rows = 0
+        # the fields read, in the order of Pupil's fields (a row's values are Pupil's arguments)
+        order = {name: index for index, name in enumerate(PUPIL_FIELDS)}
+        fields = sorted(match.columns.items(), key=lambda field: order[field[0]])
         #: (field, column index, memo or None, steps, required, text field)
-        self.columns: list[tuple[str, int, dict[str, tuple[Any, bool]] | None, Any, bool, bool]] = [
+        self.columns: list[tuple[str, int, dict[str, Any] | None, Any, bool, bool]] = [
             (
                 name,
                 column,
@@ -113,9 +119,26 @@ class _RowReader:
                 rule.required and not rule.may_be_empty,
                 name in TEXT_FIELDS,
             )
-            for name, column in match.columns.items()
+            for name, column in fields
             for rule in (match.source.fields[name],)
         ]
+        self.names = tuple(name for name, *_ in self.columns)
+        self.indexes = tuple(column for _, column, *_ in self.columns)
+        self.width = max(self.indexes, default=-1) + 1  # cells a row needs for :attr:`pick`
+        #: a row's cells of the fields read, in one C call (itemgetter of one index gives the cell alone)
+        self.pick: Callable[[Sequence[str]], Sequence[str]] = (
+            itemgetter(*self.indexes)
+            if len(self.indexes) > 1
+            else lambda cells: tuple(cells[c] for c in self.indexes)
+        )
+        self._lookups()
+        #: whether a row's values are Pupil's first arguments after ``line``, in order (the others taking
+        #: their defaults)
+        self.positional = self.names == PUPIL_FIELDS[: len(self.names)]
+
+    def _lookups(self) -> None:
+        """The memos a row's cells are looked up in, a field without one looking up an empty dict."""
+        self.memos = [{} if memo is None else memo for _, _, memo, *_ in self.columns]
 
     def error(
         self,
@@ -140,59 +163,70 @@ class _RowReader:
             (name, column, None if memo is not None and len(memo) > limit else memo, steps, required, text)
             for name, column, memo, steps, required, text in self.columns
         ]
+        self._lookups()
 
     def pupil(self, line: int, cells: Sequence[str]) -> Pupil | None:
         """The pupil of one row, or None (the row's errors are recorded)."""
         self.rows += 1
         if self.rows == PROBE:
             self._probe_memos()
-        values: dict[str, Any] = {}
-        ok = True
-        width = len(cells)
         joined = " ".join(cells)  # isprintable() is false for every INVISIBLE character (and a few others)
         if not joined.isprintable() and INVISIBLE.search(joined) is not None:  # rare: then per cell
             visible = self._visible(line, cells)
             if visible is None:
                 return None
             cells = visible
-        for name, column, memo, steps, required, text in self.columns:
-            cell = cells[column] if column < width else ""
-            if memo is not None:
-                known = memo.get(cell)
-                if known is not None:
-                    if known[1] or not required:
-                        values[name] = known[0]
-                    else:
-                        self._empty(line, name)
-                        ok = False
-                    continue
-            try:
-                value = run_steps(cell, steps, self.ctx)
-            except ValueRejected as exc:
-                self.error(
-                    line,
-                    name,
-                    str(exc),
-                    hint="correct the cell in ONDE and export again",
-                    grouped=True,
-                    two_digit_year=damage.short_year(cell),
-                )
+        width = len(cells)
+        picked = (
+            self.pick(cells) if width >= self.width else [cells[c] if c < width else "" for c in self.indexes]
+        )
+        # every cell looked up in its field's memo at once (map over C calls, no loop here): most rows
+        # find all their values there; the cells missing go through their steps
+        values = list(map(dict.get, self.memos, picked))
+        if None in values and not self._fill(line, picked, values):
+            return None
+        if self.positional:
+            return Pupil(line, *values)
+        return Pupil(line=line, **dict(zip(self.names, values, strict=True)))
+
+    def _fill(self, line: int, picked: Sequence[str], values: list[Any]) -> bool:
+        """Give the values the memos did not (None) from their cells' steps; False when the row has an
+        error (each recorded)."""
+        ok = True
+        for index, value in enumerate(values):
+            if value is None and not self._value(line, picked[index], index, values):
                 ok = False
-                continue
-            storable = not text or _bmp_safe(value)
-            if memo is not None and storable:
-                memo[cell] = (_shaped(name, value), bool(value))
-            if required and not value:
-                self._empty(line, name)
-                ok = False
-                continue
-            if not storable:
-                value = self._storable(line, name, value)
-                if value is None:
-                    ok = False
-                    continue
-            values[name] = _shaped(name, value)
-        return Pupil(line=line, **values) if ok else None
+        return ok
+
+    def _value(self, line: int, cell: str, index: int, values: list[Any]) -> bool:
+        """One field's value from its cell's steps, into ``values`` (memoised when usable as is); False
+        with its error recorded."""
+        name, _, memo, steps, required, text = self.columns[index]
+        try:
+            value = run_steps(cell, steps, self.ctx)
+        except ValueRejected as exc:
+            self.error(
+                line,
+                name,
+                str(exc),
+                hint="correct the cell in ONDE and export again",
+                grouped=True,
+                two_digit_year=damage.short_year(cell),
+            )
+            return False
+        if required and not value:
+            self._empty(line, name)
+            return False
+        if text and not _bmp_safe(value):
+            value = self._storable(line, name, value)
+            if value is None:
+                return False
+            values[index] = _shaped(name, value)
+            return True
+        values[index] = _shaped(name, value)
+        if memo is not None:
+            memo[cell] = values[index]
+        return True
 
     def _visible(self, line: int, cells: Sequence[str]) -> list[str] | None:
         """The row's cells without invisible characters in the fields read (policy ``remove``), or None
@@ -248,56 +282,6 @@ class _RowReader:
         return fixed if isinstance(value, tuple) else fixed[0]
 
 
-def _check_duplicates(pupils: Sequence[Pupil], reader: _RowReader) -> None:
-    policy = reader.rules.policy.get("duplicates", {})
-    by_ine: dict[str, int] = {}
-    by_identity: dict[tuple[str, str, str], int] = {}
-    for pupil in pupils:
-        if pupil.ine:
-            first = by_ine.setdefault(pupil.ine, pupil.line)
-            if first != pupil.line:
-                message = (
-                    f"the same INE as {reader.match.label(first)}: one pupil listed twice, or a typing error"
-                )
-                if policy.get("ine", "error") == "error":
-                    reader.error(
-                        pupil.line, "ine", message, hint="keep one line per pupil; check both INE in ONDE"
-                    )
-                else:
-                    reader.warnings.append(f"{reader.match.label(pupil.line)}: {message}")
-            continue
-        key = (pupil.nom, pupil.prenom, pupil.naissance)
-        first = by_identity.setdefault(key, pupil.line)
-        if first != pupil.line:
-            message = (
-                f"same nom, prénom and birth date as {reader.match.label(first)}, and neither has an INE"
-            )
-            if policy.get("identity_without_ine", "error") == "error":
-                reader.error(
-                    pupil.line, None, message, hint="keep one line per pupil (twins have different prénoms)"
-                )
-            else:
-                reader.warnings.append(f"{reader.match.label(pupil.line)}: {message}")
-
-
-def _unknown_niveaux(pupils: Sequence[Pupil], rules: RuleSet, match: HeaderMatch) -> list[str]:
-    """Warn about niveaux that the 'niveaux' table does not know (SACoche may not find their niveau)."""
-    table = rules.tables.get("niveaux")
-    if table is None:
-        return []
-    known = set(table["lookup"].values())
-    unknown: dict[str, list[int]] = {}
-    for pupil in pupils:
-        if pupil.niveau and pupil.niveau not in known:
-            unknown.setdefault(pupil.niveau, []).append(pupil.line)
-    return [
-        f"niveau '{niveau}' ({damage.lines_text(match, lines)}) "
-        "is not in "
-        "tables/niveaux.yaml: add it there if it is a real niveau"
-        for niveau, lines in unknown.items()
-    ]
-
-
 def _trimmed(cells: Sequence[str]) -> list[str]:
     """The cells without the empty ones at the end."""
     cells = list(cells)
@@ -334,7 +318,7 @@ def normalise(match: HeaderMatch, rules: RuleSet) -> Export:
             line=match.line,
             hint="export the pupils again from ONDE, without any filter",
         )
-    _check_duplicates(pupils, reader)
+    check_duplicates(pupils, reader)
     if reader.errors:
         raise OndeErrorGroup(damage.group(reader.errors, match))
     warnings = list(match.raw.warnings)
@@ -354,7 +338,7 @@ def normalise(match: HeaderMatch, rules: RuleSet) -> Export:
             f"({damage.lines_text(match, reader.invisible_lines)}): check those pupils' names"
         )
     warnings.extend(reader.warnings)
-    warnings.extend(_unknown_niveaux(pupils, rules, match))
+    warnings.extend(unknown_niveaux(pupils, rules, match))
     return Export(match.raw.path, match.source, match.raw, match, tuple(pupils), tuple(warnings))
 
 
