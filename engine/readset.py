@@ -21,15 +21,16 @@ groups it retires — for every item of the plan but ``decide`` ones, accepted o
 ``accepted`` after the read set is sealed). Each touched row is guarded one by one instead, in its old
 or its new state. ``plan`` sums the server's per-row terms in Python, leaving out those rows by key;
 apply.sql puts the same keys, resolved in SQL, into a temporary table and sums the rest on the server.
+The keys of the touched rows are gathered by engine.readset_touched.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from engine.read.normalise import paused_gc
+from engine.readset_touched import Touched, item_field, touched
 from engine.state import CHUNK_BY, ORDER_BY, READ_COLUMNS, TABLE_COLUMNS
 from engine.state_rows import read_rows
 
@@ -66,9 +67,6 @@ EXCLUDED_SQL = {
 #: items, the only plans whose read set records them)
 GUARDED_IN_SQL: tuple[str, ...] = tuple(TABLE_COLUMNS)
 
-#: parent item kinds that write one sacoche_user row (engine.plan.parents)
-PARENT_ACCOUNT_KINDS = ("parent_update", "parent_reactivate", "parent_deactivate")
-
 
 def term_sql(table: str) -> str:
     """One row's 60-bit term (an unsigned integer)."""
@@ -87,103 +85,6 @@ def masked_term_sql(written: Iterable[str], alias: str = "") -> str:
 def checksum_sql(table: str) -> tuple[str, str]:
     """(COUNT expression, checksum expression) over ``table``'s read columns, for ``SELECT … FROM table``."""
     return "COUNT(*)", f"CAST(COALESCE(SUM({term_sql(table)}), 0) AS CHAR)"
-
-
-@dataclass
-class Touched:
-    """The keys of the rows a plan touches, as the plan knows them (ids, logins, refs)."""
-
-    user_ids: set[int] = field(default_factory=set)
-    #: user_id → the columns the plan's items write on it (masked out of the row's own term)
-    written: dict[int, set[str]] = field(default_factory=dict)
-    logins: set[str] = field(default_factory=set)  # lower-cased
-    groupe_ids: set[int] = field(default_factory=set)
-    group_refs: set[tuple[str, str]] = field(default_factory=set)  # (type, upper-cased ref)
-    retired_ids: set[int] = field(default_factory=set)
-    members: set[tuple[Any, str, str]] = field(default_factory=set)  # (user_id or None, lower login, REF)
-    #: parent links: (parent_id or None, lower parent login, eleve_id or None, lower pupil login)
-    parent_links: set[tuple[Any, str, Any, str]] = field(default_factory=set)
-    #: parent addresses: (parent_id or None, lower parent login)
-    parent_addresses: set[tuple[Any, str]] = field(default_factory=set)
-    #: whether an item is a parent one (the read set then covers the parents' tables: guarded_tables)
-    parents: bool = False
-
-
-#: whether a type of item is a Mapping (plan.json dicts) or not (engine.plan.Item): an ABC check per
-#: call was a quarter of plan_read_set
-_MAPPING_TYPES: dict[type, bool] = {}
-
-
-def _field(item: Any, name: str) -> Any:
-    kind = type(item)
-    mapping = _MAPPING_TYPES.get(kind)
-    if mapping is None:
-        mapping = _MAPPING_TYPES[kind] = isinstance(item, Mapping)
-    return item[name] if mapping else getattr(item, name)
-
-
-#: item kinds that write one pupil account (their target's user_id, their changes' columns)
-_ACCOUNT_KINDS = frozenset({"update", "reactivate", "deactivate"})
-#: item kinds that touch a group by id: True for those that retire it
-_GROUP_KINDS = {"class_rename": False, "class_retire": True, "group_retire": True}
-#: item kinds that create a group: the group type
-_CREATE_KINDS = {"class_create": "classe", "group_create": "groupe"}
-
-
-def touched(items: Iterable[Any]) -> Touched:
-    """The rows the items (plan.json dicts or engine.plan.Item) touch; ``decide`` items touch nothing."""
-    found = Touched()
-    written, mapping_types = found.written, _MAPPING_TYPES
-    # one pass over a few hundred thousand items: the fields are read inline (no _field call), the most
-    # frequent kinds tested first, and user_ids filled from ``written`` at the end (the same ids)
-    for item in items:
-        mapping = mapping_types.get(type(item))
-        if mapping is None:
-            mapping = mapping_types[type(item)] = isinstance(item, Mapping)
-        kind, target = (item["kind"], item["target"]) if mapping else (item.kind, item.target)
-        if kind in _ACCOUNT_KINDS:
-            user_id = int(target["user_id"])
-            columns = written.get(user_id)
-            if columns is None:
-                written[user_id] = set(item["changes"] if mapping else item.changes)
-            else:
-                columns.update(item["changes"] if mapping else item.changes)
-        elif kind == "membership_add" or kind == "membership_remove":
-            user_id = target.get("user_id")
-            found.members.add((user_id, str(target["login"]).lower(), str(target["groupe_ref"]).upper()))
-        elif kind == "create":
-            found.logins.add(str(target["login"]).lower())
-        elif kind in _GROUP_KINDS:
-            found.groupe_ids.add(int(target["groupe_id"]))
-            if _GROUP_KINDS[kind]:
-                found.retired_ids.add(int(target["groupe_id"]))
-        elif kind in _CREATE_KINDS:
-            found.group_refs.add((_CREATE_KINDS[kind], str(target["groupe_ref"]).upper()))
-        elif kind.startswith("parent_"):
-            found.parents = True
-            _touched_parent(found, kind, target, item["changes"] if mapping else item.changes)
-    found.user_ids.update(written)
-    return found
-
-
-def _touched_parent(found: Touched, kind: str, target: Mapping[str, Any], changes: Any) -> None:
-    """The rows a parent item touches (docs/parents.md): its account, a link or an address."""
-    if kind in PARENT_ACCOUNT_KINDS:
-        found.user_ids.add(int(target["user_id"]))
-        found.written.setdefault(int(target["user_id"]), set()).update(changes)
-    elif kind == "parent_create":
-        found.logins.add(str(target["login"]).lower())
-    elif kind in ("parent_link", "parent_unlink"):
-        found.parent_links.add(
-            (
-                target.get("parent_id"),
-                str(target.get("parent_login") or "").lower(),
-                target.get("eleve_id"),
-                str(target.get("eleve_login") or "").lower(),
-            )
-        )
-    elif kind == "parent_address":
-        found.parent_addresses.add((target.get("parent_id"), str(target.get("parent_login") or "").lower()))
 
 
 def _parent_rows(exclude: Touched, user_of: Mapping[str, int]) -> tuple[set[tuple[int, int]], set[int]]:
@@ -246,7 +147,7 @@ def read_set_mysql(connection: Any, *, parents: bool = False) -> dict[str, dict[
 def guarded_tables(items: Iterable[Any]) -> tuple[str, ...]:
     """The tables a plan's read set covers: the pupils' ones, and the parents' when it plans parents (a
     pupils-only plan neither reads nor writes a link or an address)."""
-    if any(str(_field(i, "kind")).startswith("parent_") for i in items):
+    if any(str(item_field(i, "kind")).startswith("parent_") for i in items):
         return tuple(TABLE_COLUMNS)
     return tuple(READ_COLUMNS)
 
@@ -288,16 +189,18 @@ _Touching = Callable[[list[str], list[int]], list[int]]
 def _sink(
     table: str, exclude: Touched, user_of: dict[str, int], group_of: dict[tuple[str, str], int]
 ) -> Callable[[], _Sums]:
-    """The sinks of one table's rows, leaving out its touched rows by key; ``user_of`` and ``group_of``
-    are filled from the user and group tables (read first; each new sink starts them again). A batch's
+    """The sinks of one table's rows, leaving out its touched rows by key; ``user_of`` (the logins of
+    :func:`_looked_up`) and ``group_of`` are filled from the user and group tables (read first; each new
+    sink starts them again). A batch's
     keys are read a column at a time (slices of its values: no list, no call per row)."""
     width = len(_KEYS.get(table, ())) + 1
     if table == "sacoche_user":
-        user_ids, logins = exclude.user_ids, exclude.logins
+        user_ids, logins, wanted = exclude.user_ids, exclude.logins, _looked_up(exclude)
 
         def user(values: list[str], terms: list[int]) -> list[int]:
             ids, folded = list(map(int, values[0::3])), list(map(str.lower, values[1::3]))
-            user_of.update(zip(folded, ids, strict=True))
+            if wanted:  # only the logins resolved later: not a dict of every account
+                user_of.update((f, i) for f, i in zip(folded, ids, strict=True) if f in wanted)
             return [t for i, f, t in zip(ids, folded, terms, strict=True) if i in user_ids or f in logins]
 
         return lambda: (user_of.clear(), _Sums(width, user))[1]
@@ -334,6 +237,18 @@ def _sink(
 
         return lambda: _Sums(width, address)
     return lambda: _Sums(width)
+
+
+def _looked_up(exclude: Touched) -> set[str]:
+    """The (lower-cased) logins :func:`_pairs` and :func:`_parent_rows` resolve: those of the touched
+    rows known by login only."""
+    found = {login for user_id, login, _ in exclude.members if user_id is None}
+    for parent_id, parent_login, eleve_id, eleve_login in exclude.parent_links:
+        found.update(
+            ([parent_login] if parent_id is None else []) + ([eleve_login] if eleve_id is None else [])
+        )
+    found.update(login for parent_id, login in exclude.parent_addresses if parent_id is None)
+    return found
 
 
 def _pairs(

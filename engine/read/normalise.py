@@ -183,18 +183,20 @@ class _RowReader:
         # every cell looked up in its field's memo at once (map over C calls, no loop here): most rows
         # find all their values there; the cells missing go through their steps
         values = list(map(dict.get, self.memos, picked))
-        if None in values and not self._fill(line, picked, values):
+        missing = values.count(None)
+        if missing and not self._fill(line, picked, values, missing):
             return None
         if self.positional:
             return Pupil(line, *values)
         return Pupil(line=line, **dict(zip(self.names, values, strict=True)))
 
-    def _fill(self, line: int, picked: Sequence[str], values: list[Any]) -> bool:
-        """Give the values the memos did not (None) from their cells' steps; False when the row has an
-        error (each recorded)."""
-        ok = True
-        for index, value in enumerate(values):
-            if value is None and not self._value(line, picked[index], index, values):
+    def _fill(self, line: int, picked: Sequence[str], values: list[Any], missing: int) -> bool:
+        """Give the ``missing`` values the memos did not (None) from their cells' steps; False when the
+        row has an error (each recorded)."""
+        ok, index = True, -1
+        for _ in range(missing):  # list.index finds them in C (most rows miss only their INE)
+            index = values.index(None, index + 1)
+            if not self._value(line, picked[index], index, values):
                 ok = False
         return ok
 
