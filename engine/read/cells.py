@@ -45,6 +45,7 @@ def may_be_mojibake(text: str) -> bool:
     cheaper than the search, which runs only then."""
     return "Ã" in text or "Â" in text or "Å" in text or "â" in text or "ï" in text
 
+
 #: control (Cc) and format (Cf) characters of Unicode 14, but tab, line feed and carriage return: ESC, BEL,
 #: DEL, C1, bidi overrides and isolates, zero-width spaces and joiners, word joiner, a BOM inside a cell,
 #: soft hyphen... Invisible, or worse (a bidi override shows a name reversed). tests/unit/test_read_text.py
