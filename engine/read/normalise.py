@@ -27,6 +27,9 @@ from engine.read.records import PUPIL_FIELDS, Export, Pupil
 from engine.read.sources import open_sources
 from engine.rules import RuleSet
 
+#: rows read a field at a time (:meth:`_RowReader.pupils`)
+BATCH = 1_000
+
 #: fields whose text ends up in SACoche's 3-byte utf8 columns
 TEXT_FIELDS = ("nom", "nom_usage", "prenom", "classe_label", "dispositif", "regroupements", "email")
 
@@ -131,14 +134,9 @@ class _RowReader:
             if len(self.indexes) > 1
             else lambda cells: tuple(cells[c] for c in self.indexes)
         )
-        self._lookups()
         #: whether a row's values are Pupil's first arguments after ``line``, in order (the others taking
         #: their defaults)
         self.positional = self.names == PUPIL_FIELDS[: len(self.names)]
-
-    def _lookups(self) -> None:
-        """The memos a row's cells are looked up in, a field without one looking up an empty dict."""
-        self.memos = [{} if memo is None else memo for _, _, memo, *_ in self.columns]
 
     def error(
         self,
@@ -163,47 +161,80 @@ class _RowReader:
             (name, column, None if memo is not None and len(memo) > limit else memo, steps, required, text)
             for name, column, memo, steps, required, text in self.columns
         ]
-        self._lookups()
 
-    def pupil(self, line: int, cells: Sequence[str]) -> Pupil | None:
-        """The pupil of one row, or None (the row's errors are recorded)."""
-        self.rows += 1
-        if self.rows == PROBE:
+    def pupils(self, rows: Sequence[tuple[int, list[str]]]) -> list[Pupil]:
+        """The pupils of a batch of rows (a row with errors gives none: they are recorded), read a field
+        at a time: a column's cells looked up in its memo by one map, the pupils made by another (per row,
+        the calls were most of the time)."""
+        before = PROBE - 1 - self.rows  # the rows read before the memos are probed, at row PROBE
+        if 0 <= before < len(rows):
+            found = self._batch(rows[:before])
             self._probe_memos()
-        joined = " ".join(cells)  # isprintable() is false for every INVISIBLE character (and a few others)
-        if not joined.isprintable() and INVISIBLE.search(joined) is not None:  # rare: then per cell
-            visible = self._visible(line, cells)
-            if visible is None:
-                return None
-            cells = visible
-        width = len(cells)
-        picked = (
-            self.pick(cells) if width >= self.width else [cells[c] if c < width else "" for c in self.indexes]
-        )
-        # every cell looked up in its field's memo at once (map over C calls, no loop here): most rows
-        # find all their values there; the cells missing go through their steps
-        values = list(map(dict.get, self.memos, picked))
-        missing = values.count(None)
-        if missing and not self._fill(line, picked, values, missing):
-            return None
+            return found + self._batch(rows[before:])
+        return self._batch(rows)
+
+    def _batch(self, rows: Sequence[tuple[int, list[str]]]) -> list[Pupil]:
+        self.rows += len(rows)
+        if not " ".join(" ".join(cells) for _, cells in rows).isprintable():  # rare: then row by row
+            rows = self._visible_rows(rows)
+        if not rows:
+            return []
+        lines = [line for line, _ in rows]
+        if min(len(cells) for _, cells in rows) >= self.width:
+            picked = list(map(self.pick, (cells for _, cells in rows)))
+        else:  # short rows: their missing cells are empty
+            picked = [[cells[c] if c < len(cells) else "" for c in self.indexes] for _, cells in rows]
+        failed: set[int] = set()  # the rows with an error
+        values = [
+            self._column(index, lines, cells, failed) for index, cells in enumerate(zip(*picked, strict=True))
+        ]
+        if failed:
+            kept = [at for at in range(len(lines)) if at not in failed]
+            lines = [lines[at] for at in kept]
+            values = [[column[at] for at in kept] for column in values]
         if self.positional:
-            return Pupil(line, *values)
-        return Pupil(line=line, **dict(zip(self.names, values, strict=True)))
+            return list(map(Pupil, lines, *values))
+        rows_values = zip(lines, zip(*values, strict=True), strict=True)
+        return [Pupil(line=line, **dict(zip(self.names, row, strict=True))) for line, row in rows_values]
 
-    def _fill(self, line: int, picked: Sequence[str], values: list[Any], missing: int) -> bool:
-        """Give the ``missing`` values the memos did not (None) from their cells' steps; False when the
-        row has an error (each recorded)."""
-        ok, index = True, -1
-        for _ in range(missing):  # list.index finds them in C (most rows miss only their INE)
-            index = values.index(None, index + 1)
-            if not self._value(line, picked[index], index, values):
-                ok = False
-        return ok
+    def _visible_rows(self, rows: Sequence[tuple[int, list[str]]]) -> list[tuple[int, list[str]]]:
+        """The rows without invisible characters (:meth:`_visible`); a refused row left out."""
+        found = []
+        for line, cells in rows:
+            joined = " ".join(
+                cells
+            )  # isprintable() is false for every INVISIBLE character (and a few others)
+            if not joined.isprintable() and INVISIBLE.search(joined) is not None:
+                visible = self._visible(line, cells)
+                if visible is None:
+                    continue
+                cells = visible
+            found.append((line, cells))
+        return found
 
-    def _value(self, line: int, cell: str, index: int, values: list[Any]) -> bool:
-        """One field's value from its cell's steps, into ``values`` (memoised when usable as is); False
-        with its error recorded."""
+    def _column(self, index: int, lines: list[int], cells: Sequence[str], failed: set[int]) -> list[Any]:
+        """One field's values of a batch of rows, None where a cell has an error (recorded, its row put
+        in ``failed``)."""
+        memo = self.columns[index][2]
+        if memo is None:
+            found = [self._value(line, cell, index) for line, cell in zip(lines, cells, strict=True)]
+            if None in found:
+                failed.update(at for at, value in enumerate(found) if value is None)
+            return found
+        found = list(map(memo.get, cells))
+        at = -1
+        for _ in range(found.count(None)):  # list.index finds the cells missing in C
+            at = found.index(None, at + 1)
+            found[at] = self._value(lines[at], cells[at], index)
+            if found[at] is None:
+                failed.add(at)
+        return found
+
+    def _value(self, line: int, cell: str, index: int) -> Any:
+        """One field's value from its cell (memoised when usable as is), or None with its error recorded."""
         name, _, memo, steps, required, text = self.columns[index]
+        if memo is not None and (known := memo.get(cell)) is not None:
+            return known  # the same cell met earlier in the batch
         try:
             value = run_steps(cell, steps, self.ctx)
         except ValueRejected as exc:
@@ -215,20 +246,17 @@ class _RowReader:
                 grouped=True,
                 two_digit_year=damage.short_year(cell),
             )
-            return False
+            return None
         if required and not value:
             self._empty(line, name)
-            return False
+            return None
         if text and not _bmp_safe(value):
             value = self._storable(line, name, value)
-            if value is None:
-                return False
-            values[index] = _shaped(name, value)
-            return True
-        values[index] = _shaped(name, value)
+            return None if value is None else _shaped(name, value)
+        shaped = _shaped(name, value)
         if memo is not None:
-            memo[cell] = values[index]
-        return True
+            memo[cell] = shaped
+        return shaped
 
     def _visible(self, line: int, cells: Sequence[str]) -> list[str] | None:
         """The row's cells without invisible characters in the fields read (policy ``remove``), or None
@@ -302,12 +330,15 @@ def normalise(match: HeaderMatch, rules: RuleSet) -> Export:
     reader = _RowReader(match, rules)
     pupils: list[Pupil] = []
     last = (0, 0, len(_trimmed(match.headers)))  # (line, cells) of the last row, cells of the one above
+    batch: list[tuple[int, list[str]]] = []
     with paused_gc():
         for line, cells in rows_after_header(match):
             last = (line, len(cells), last[1] or last[2])
-            pupil = reader.pupil(line, cells)
-            if pupil is not None:
-                pupils.append(pupil)
+            batch.append((line, cells))
+            if len(batch) == BATCH:
+                pupils += reader.pupils(batch)
+                batch = []
+        pupils += reader.pupils(batch)
     count_rows([match.source.fields[name] for name in match.columns], reader.rows)
     if last[0]:
         cut = damage.cut_last_row(match, *last)
