@@ -303,7 +303,7 @@ def _touched_terms(connection: Any, exclude: Touched) -> dict[str, Any]:
     terms: dict[str, str] = {}
     for columns, ids in by_mask.items():
         for start in range(0, len(ids), 1000):
-            chunk = ", ".join(str(int(i)) for i in ids[start : start + 1000])
+            chunk = ", ".join(map(str, map(int, ids[start : start + 1000])))
             fed = read_rows(
                 connection,
                 "mysql",

@@ -175,15 +175,17 @@ class _RowReader:
 
     def _batch(self, rows: Sequence[tuple[int, list[str]]]) -> list[Pupil]:
         self.rows += len(rows)
-        if not " ".join(" ".join(cells) for _, cells in rows).isprintable():  # rare: then row by row
+        texts = [cells for _, cells in rows]
+        if not " ".join(map(" ".join, texts)).isprintable():  # rare: then row by row
             rows = self._visible_rows(rows)
+            texts = [cells for _, cells in rows]
         if not rows:
             return []
         lines = [line for line, _ in rows]
-        if min(len(cells) for _, cells in rows) >= self.width:
-            picked = list(map(self.pick, (cells for _, cells in rows)))
+        if min(map(len, texts)) >= self.width:
+            picked = list(map(self.pick, texts))
         else:  # short rows: their missing cells are empty
-            picked = [[cells[c] if c < len(cells) else "" for c in self.indexes] for _, cells in rows]
+            picked = [[cells[c] if c < len(cells) else "" for c in self.indexes] for cells in texts]
         failed: set[int] = set()  # the rows with an error
         values = [
             self._column(index, lines, cells, failed) for index, cells in enumerate(zip(*picked, strict=True))
