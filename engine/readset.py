@@ -21,15 +21,16 @@ groups it retires — for every item of the plan but ``decide`` ones, accepted o
 ``accepted`` after the read set is sealed). Each touched row is guarded one by one instead, in its old
 or its new state. ``plan`` sums the server's per-row terms in Python, leaving out those rows by key;
 apply.sql puts the same keys, resolved in SQL, into a temporary table and sums the rest on the server.
+The keys of the touched rows are gathered by engine.readset_touched.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from engine.read.normalise import paused_gc
+from engine.readset_touched import Touched, item_field, touched
 from engine.state import CHUNK_BY, ORDER_BY, READ_COLUMNS, TABLE_COLUMNS
 from engine.state_rows import read_rows
 
@@ -66,9 +67,6 @@ EXCLUDED_SQL = {
 #: items, the only plans whose read set records them)
 GUARDED_IN_SQL: tuple[str, ...] = tuple(TABLE_COLUMNS)
 
-#: parent item kinds that write one sacoche_user row (engine.plan.parents)
-PARENT_ACCOUNT_KINDS = ("parent_update", "parent_reactivate", "parent_deactivate")
-
 
 def term_sql(table: str) -> str:
     """One row's 60-bit term (an unsigned integer)."""
@@ -87,83 +85,6 @@ def masked_term_sql(written: Iterable[str], alias: str = "") -> str:
 def checksum_sql(table: str) -> tuple[str, str]:
     """(COUNT expression, checksum expression) over ``table``'s read columns, for ``SELECT … FROM table``."""
     return "COUNT(*)", f"CAST(COALESCE(SUM({term_sql(table)}), 0) AS CHAR)"
-
-
-@dataclass
-class Touched:
-    """The keys of the rows a plan touches, as the plan knows them (ids, logins, refs)."""
-
-    user_ids: set[int] = field(default_factory=set)
-    #: user_id → the columns the plan's items write on it (masked out of the row's own term)
-    written: dict[int, set[str]] = field(default_factory=dict)
-    logins: set[str] = field(default_factory=set)  # lower-cased
-    groupe_ids: set[int] = field(default_factory=set)
-    group_refs: set[tuple[str, str]] = field(default_factory=set)  # (type, upper-cased ref)
-    retired_ids: set[int] = field(default_factory=set)
-    members: set[tuple[Any, str, str]] = field(default_factory=set)  # (user_id or None, lower login, REF)
-    #: parent links: (parent_id or None, lower parent login, eleve_id or None, lower pupil login)
-    parent_links: set[tuple[Any, str, Any, str]] = field(default_factory=set)
-    #: parent addresses: (parent_id or None, lower parent login)
-    parent_addresses: set[tuple[Any, str]] = field(default_factory=set)
-
-
-#: whether a type of item is a Mapping (plan.json dicts) or not (engine.plan.Item): an ABC check per
-#: call was a quarter of plan_read_set
-_MAPPING_TYPES: dict[type, bool] = {}
-
-
-def _field(item: Any, name: str) -> Any:
-    kind = type(item)
-    mapping = _MAPPING_TYPES.get(kind)
-    if mapping is None:
-        mapping = _MAPPING_TYPES[kind] = isinstance(item, Mapping)
-    return item[name] if mapping else getattr(item, name)
-
-
-def touched(items: Iterable[Any]) -> Touched:
-    """The rows the items (plan.json dicts or engine.plan.Item) touch; ``decide`` items touch nothing."""
-    found = Touched()
-    for item in items:
-        kind, target = _field(item, "kind"), _field(item, "target")
-        if kind in ("update", "reactivate", "deactivate"):
-            found.user_ids.add(int(target["user_id"]))
-            found.written.setdefault(int(target["user_id"]), set()).update(_field(item, "changes"))
-        elif kind == "create":
-            found.logins.add(str(target["login"]).lower())
-        elif kind == "class_rename":
-            found.groupe_ids.add(int(target["groupe_id"]))
-        elif kind in ("class_retire", "group_retire"):
-            found.groupe_ids.add(int(target["groupe_id"]))
-            found.retired_ids.add(int(target["groupe_id"]))
-        elif kind in ("class_create", "group_create"):
-            kind_of = "classe" if kind == "class_create" else "groupe"
-            found.group_refs.add((kind_of, str(target["groupe_ref"]).upper()))
-        elif kind in ("membership_add", "membership_remove"):
-            user_id = target.get("user_id")
-            found.members.add((user_id, str(target["login"]).lower(), str(target["groupe_ref"]).upper()))
-        elif kind.startswith("parent_"):
-            _touched_parent(found, kind, target, _field(item, "changes"))
-    return found
-
-
-def _touched_parent(found: Touched, kind: str, target: Mapping[str, Any], changes: Any) -> None:
-    """The rows a parent item touches (docs/parents.md): its account, a link or an address."""
-    if kind in PARENT_ACCOUNT_KINDS:
-        found.user_ids.add(int(target["user_id"]))
-        found.written.setdefault(int(target["user_id"]), set()).update(changes)
-    elif kind == "parent_create":
-        found.logins.add(str(target["login"]).lower())
-    elif kind in ("parent_link", "parent_unlink"):
-        found.parent_links.add(
-            (
-                target.get("parent_id"),
-                str(target.get("parent_login") or "").lower(),
-                target.get("eleve_id"),
-                str(target.get("eleve_login") or "").lower(),
-            )
-        )
-    elif kind == "parent_address":
-        found.parent_addresses.add((target.get("parent_id"), str(target.get("parent_login") or "").lower()))
 
 
 def _parent_rows(exclude: Touched, user_of: Mapping[str, int]) -> tuple[set[tuple[int, int]], set[int]]:
@@ -226,7 +147,7 @@ def read_set_mysql(connection: Any, *, parents: bool = False) -> dict[str, dict[
 def guarded_tables(items: Iterable[Any]) -> tuple[str, ...]:
     """The tables a plan's read set covers: the pupils' ones, and the parents' when it plans parents (a
     pupils-only plan neither reads nor writes a link or an address)."""
-    if any(str(_field(i, "kind")).startswith("parent_") for i in items):
+    if any(str(item_field(i, "kind")).startswith("parent_") for i in items):
         return tuple(TABLE_COLUMNS)
     return tuple(READ_COLUMNS)
 
@@ -243,52 +164,91 @@ _KEYS: dict[str, tuple[str, ...]] = {
 
 
 class _Sums:
-    """One table's row count and sum of terms, of every row and of those ``skip`` keeps; fed each row's
-    keys and term as text (engine.state_rows), the term last."""
+    """One table's row count and sum of terms, of every row and of the rows not touched; fed the rows'
+    keys and term as text (engine.state_rows), the term last, ``width`` values a row. ``touched`` gives
+    the terms of a batch's touched rows (from its values and all its terms)."""
 
-    def __init__(self, skip: Callable[[list[str]], bool] = lambda values: False) -> None:
-        self.skip = skip
+    def __init__(self, width: int, touched: _Touching | None = None) -> None:
+        self.width, self.touched = width, touched
         self.rows = self.total = self.all_rows = self.all_total = 0
 
-    def add(self, line: str, values: list[str]) -> None:
-        term = int(values[-1])
-        self.all_rows += 1
-        self.all_total += term
-        if not self.skip(values):
-            self.rows += 1
-            self.total += term
+    def add_rows(self, lines: str, values: list[str]) -> None:
+        terms = list(map(int, values[self.width - 1 :: self.width]))
+        left_out = self.touched(values, terms) if self.touched is not None else []
+        whole = sum(terms)
+        self.all_rows += len(terms)
+        self.all_total += whole
+        self.rows += len(terms) - len(left_out)
+        self.total += whole - sum(left_out)  # exact integers: the sum of the other rows' terms
+
+
+#: a batch's flat values and terms → the terms of its touched rows
+_Touching = Callable[[list[str], list[int]], list[int]]
 
 
 def _sink(
     table: str, exclude: Touched, user_of: dict[str, int], group_of: dict[tuple[str, str], int]
 ) -> Callable[[], _Sums]:
-    """The sinks of one table's rows, skipping its touched rows by key; ``user_of`` and ``group_of``
-    are filled from the user and group tables (read first; each new sink starts them again)."""
+    """The sinks of one table's rows, leaving out its touched rows by key; ``user_of`` (the logins of
+    :func:`_looked_up`) and ``group_of`` are filled from the user and group tables (read first; each new
+    sink starts them again). A batch's
+    keys are read a column at a time (slices of its values: no list, no call per row)."""
+    width = len(_KEYS.get(table, ())) + 1
     if table == "sacoche_user":
+        user_ids, logins, wanted = exclude.user_ids, exclude.logins, _looked_up(exclude)
 
-        def user(values: list[str]) -> bool:
-            user_id, login = int(values[0]), values[1].lower()
-            user_of[login] = user_id
-            return user_id in exclude.user_ids or login in exclude.logins
+        def user(values: list[str], terms: list[int]) -> list[int]:
+            ids, folded = list(map(int, values[0::3])), list(map(str.lower, values[1::3]))
+            if wanted:  # only the logins resolved later: not a dict of every account
+                user_of.update((f, i) for f, i in zip(folded, ids, strict=True) if f in wanted)
+            return [t for i, f, t in zip(ids, folded, terms, strict=True) if i in user_ids or f in logins]
 
-        return lambda: (user_of.clear(), _Sums(user))[1]
+        return lambda: (user_of.clear(), _Sums(width, user))[1]
     if table == "sacoche_groupe":
+        groupe_ids, refs = exclude.groupe_ids, exclude.group_refs
 
-        def group(values: list[str]) -> bool:
-            groupe_id, key = int(values[0]), (values[1], values[2].upper())
-            group_of[key] = groupe_id
-            return groupe_id in exclude.groupe_ids or key in exclude.group_refs
+        def group(values: list[str], terms: list[int]) -> list[int]:
+            ids = list(map(int, values[0::4]))
+            keys = list(zip(values[1::4], map(str.upper, values[2::4]), strict=True))
+            group_of.update(zip(keys, ids, strict=True))
+            return [t for i, k, t in zip(ids, keys, terms, strict=True) if i in groupe_ids or k in refs]
 
-        return lambda: (group_of.clear(), _Sums(group))[1]
+        return lambda: (group_of.clear(), _Sums(width, group))[1]
     if table == "sacoche_jointure_user_groupe":
         pairs, retired = _pairs(exclude, user_of, group_of), exclude.retired_ids
-        return lambda: _Sums(lambda v: int(v[1]) in retired or (int(v[0]), int(v[1])) in pairs)
+
+        def member(values: list[str], terms: list[int]) -> list[int]:
+            both = zip(map(int, values[0::3]), map(int, values[1::3]), terms, strict=True)
+            return [t for u, g, t in both if g in retired or (u, g) in pairs]
+
+        return lambda: _Sums(width, member)
     links, addresses = _parent_rows(exclude, user_of)
     if table == "sacoche_jointure_parent_eleve":
-        return lambda: _Sums(lambda v: (int(v[0]), int(v[1])) in links)
+
+        def link(values: list[str], terms: list[int]) -> list[int]:
+            both = zip(map(int, values[0::3]), map(int, values[1::3]), terms, strict=True)
+            return [t for p, e, t in both if (p, e) in links]
+
+        return lambda: _Sums(width, link)
     if table == "sacoche_parent_adresse":
-        return lambda: _Sums(lambda v: int(v[0]) in addresses)
-    return _Sums
+
+        def address(values: list[str], terms: list[int]) -> list[int]:
+            return [t for p, t in zip(map(int, values[0::2]), terms, strict=True) if p in addresses]
+
+        return lambda: _Sums(width, address)
+    return lambda: _Sums(width)
+
+
+def _looked_up(exclude: Touched) -> set[str]:
+    """The (lower-cased) logins :func:`_pairs` and :func:`_parent_rows` resolve: those of the touched
+    rows known by login only."""
+    found = {login for user_id, login, _ in exclude.members if user_id is None}
+    for parent_id, parent_login, eleve_id, eleve_login in exclude.parent_links:
+        found.update(
+            ([parent_login] if parent_id is None else []) + ([eleve_login] if eleve_id is None else [])
+        )
+    found.update(login for parent_id, login in exclude.parent_addresses if parent_id is None)
+    return found
 
 
 def _pairs(
@@ -330,8 +290,8 @@ def read_set_without(
 class _Terms(dict[str, str]):
     """The touched accounts' own terms by user_id, fed (user_id, term) as text."""
 
-    def add(self, line: str, values: list[str]) -> None:
-        self[values[0]] = values[1]
+    def add_rows(self, lines: str, values: list[str]) -> None:
+        self.update(zip(values[0::2], values[1::2], strict=True))
 
 
 def _touched_terms(connection: Any, exclude: Touched) -> dict[str, Any]:
@@ -343,7 +303,7 @@ def _touched_terms(connection: Any, exclude: Touched) -> dict[str, Any]:
     terms: dict[str, str] = {}
     for columns, ids in by_mask.items():
         for start in range(0, len(ids), 1000):
-            chunk = ", ".join(str(int(i)) for i in ids[start : start + 1000])
+            chunk = ", ".join(map(str, map(int, ids[start : start + 1000])))
             fed = read_rows(
                 connection,
                 "mysql",
@@ -385,7 +345,9 @@ def plan_read_set(url: str, early: Mapping[str, Any], items: Iterable[Any]) -> d
     with paused_gc():
         connection = connect_mysql(parse_url(url).resolved())
         try:
-            found, whole = read_set_without(connection, touched(items), guarded_tables(items))
+            exclude = touched(items)
+            tables = tuple(TABLE_COLUMNS) if exclude.parents else tuple(READ_COLUMNS)  # guarded_tables
+            found, whole = read_set_without(connection, exclude, tables)
         finally:
             connection.close()  # type: ignore[attr-defined]
     moved = sorted(t for t in whole if whole[t] != early.get(t))

@@ -11,8 +11,9 @@ tell, later, whether the database is still the one it was computed from.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from engine.archive import OBJET as ARCHIVE_OBJET
@@ -203,13 +204,18 @@ def _read_widths(conn: Any, dialect: str) -> dict[str, int]:
 class _Table:
     """A small table's rows, as text, and its fingerprint."""
 
-    def __init__(self) -> None:
+    def __init__(self, width: int) -> None:
         self.print = Fingerprint()
-        self.rows: list[list[str]] = []
+        self.width = width
+        self.values: list[str] = []
 
-    def add(self, line: str, values: list[str]) -> None:
-        self.print.add(line)
-        self.rows.append(values)
+    def add_rows(self, lines: str, values: list[str]) -> None:
+        self.print.add_rows(lines, len(values) // self.width)
+        self.values += values
+
+    def rows(self) -> Iterator[tuple[str, ...]]:
+        """The rows' values, a tuple per row."""
+        return zip(*[iter(self.values)] * self.width, strict=True)
 
 
 class _Users:
@@ -223,50 +229,53 @@ class _Users:
         self.logins: set[str] = set()
         self.shared: dict[str, str] = {}
 
-    def add(self, line: str, values: list[str]) -> None:
-        self.print.add(line)
-        (
-            user_id,
-            profil,
-            ine,
-            genre,
-            nom,
-            prenom,
-            naissance,
-            email,
-            email_origine,
-            login,
-            sortie,
-            classe_id,
-            sconet_id,
-            elenoet,
-        ) = values
-        if login:
-            folded = login.lower()
-            self.logins.add(login if folded == login else folded)  # one string, not two, per account
-        if profil == "TUT":
-            self.parents.append(_parent_account(values))
-        if profil != "ELV":
-            return
-        one = self.shared.setdefault
-        genre, sortie = genre or "I", sortie or ACTIVE
-        self.accounts.append(
-            Account(
-                user_id=int(user_id),
-                ine=ine.strip().upper(),
-                nom=one(nom, nom),
-                prenom=one(prenom, prenom),
-                naissance=one(naissance, naissance),
-                genre=one(genre, genre),
-                email=email,
-                email_origine=email_origine,
-                login=login,
-                sortie_date=one(sortie, sortie),
-                classe_id=int(classe_id or 0),
-                sconet_id=int(sconet_id or 0),
-                sconet_elenoet=int(elenoet or 0),
+    def add_rows(self, lines: str, values: list[str]) -> None:
+        width = len(READ_COLUMNS["sacoche_user"])
+        self.print.add_rows(lines, len(values) // width)
+        one, add_login, accounts = self.shared.setdefault, self.logins.add, self.accounts
+        # the rows as tuples sliced by zip, the accounts built positionally: a call per row, not three
+        for row in zip(*[iter(values)] * width, strict=True):
+            (
+                user_id,
+                profil,
+                ine,
+                genre,
+                nom,
+                prenom,
+                naissance,
+                email,
+                email_origine,
+                login,
+                sortie,
+                classe_id,
+                sconet_id,
+                elenoet,
+            ) = row
+            if login:
+                folded = login.lower()
+                add_login(login if folded == login else folded)  # one string, not two, per account
+            if profil != "ELV":
+                if profil == "TUT":
+                    self.parents.append(_parent_account(row))
+                continue
+            genre, sortie = genre or "I", sortie or ACTIVE
+            accounts.append(
+                Account(  # positional, in the order of Account's fields
+                    int(user_id),
+                    ine.strip().upper(),
+                    one(nom, nom),
+                    one(prenom, prenom),
+                    one(naissance, naissance),
+                    one(genre, genre),
+                    email,
+                    email_origine,
+                    login,
+                    one(sortie, sortie),
+                    int(classe_id or 0),
+                    int(sconet_id or 0),
+                    int(elenoet or 0),
+                )
             )
-        )
 
 
 def _number(value: str, default: int = 0) -> int:
@@ -288,27 +297,28 @@ def read_state(url: str) -> State:
 
 def _read_state(url: str) -> State:
     fingerprint: dict[str, Any] = {}
-    small: dict[str, list[list[str]]] = {}
+    small: dict[str, _Table] = {}
     with connect(url) as (conn, dialect):
         widths = _read_widths(conn, dialect)
         for table, columns in TABLE_COLUMNS.items():
-            sink = _Users if table == "sacoche_user" else _Table
+            sink = _Users if table == "sacoche_user" else partial(_Table, len(columns))
             fed = read_rows(conn, dialect, table, columns, ORDER_BY[table], sink, CHUNK_BY[table])
             fingerprint[table] = fed.print.result()  # type: ignore[attr-defined]
             if isinstance(fed, _Users):
                 users = fed
             else:
-                small[table] = fed.rows  # type: ignore[attr-defined]
+                small[table] = fed  # type: ignore[assignment]
         archive = read_archive(conn, ARCHIVE_OBJET)
+    rows = {table: fed.rows() for table, fed in small.items()}
     groups = tuple(
         Group(int(gid), gtype, ref, nom, _number(niveau))
-        for gid, gtype, ref, nom, niveau in small["sacoche_groupe"]
+        for gid, gtype, ref, nom, niveau in rows["sacoche_groupe"]
     )
     niveaux = tuple(
-        Niveau(int(nid), ref, nom, bool(_number(actif))) for nid, ref, nom, actif in small["sacoche_niveau"]
+        Niveau(int(nid), ref, nom, bool(_number(actif))) for nid, ref, nom, actif in rows["sacoche_niveau"]
     )
     profile = parent_profile = LoginProfile()
-    for sigle, model, min_length, birth in small["sacoche_user_profil"]:
+    for sigle, model, min_length, birth in rows["sacoche_user_profil"]:
         if sigle in ("ELV", "TUT"):
             found = LoginProfile(model or profile.model, _number(min_length, 6), bool(_number(birth)))
             if sigle == "ELV":
@@ -317,11 +327,9 @@ def _read_state(url: str) -> State:
                 parent_profile = found
     accounts = users.accounts
     pupil_ids = {a.user_id for a in accounts}
-    memberships = frozenset(
-        (uid, gid)
-        for uid, gid in ((int(u), int(g)) for u, g in small["sacoche_jointure_user_groupe"])
-        if uid in pupil_ids
-    )
+    joined = small["sacoche_jointure_user_groupe"].values  # user_id, groupe_id, user_id, …
+    pairs = zip(map(int, joined[0::2]), map(int, joined[1::2]), strict=True)
+    memberships = frozenset(pair for pair in pairs if pair[0] in pupil_ids)
     return State(
         url=redact_url(url),
         dialect=dialect,
@@ -336,14 +344,14 @@ def _read_state(url: str) -> State:
         widths=widths,
         parents=tuple(users.parents),
         parent_links={
-            (int(pid), int(eid)): _number(num) for pid, eid, num in small["sacoche_jointure_parent_eleve"]
+            (int(pid), int(eid)): _number(num) for pid, eid, num in rows["sacoche_jointure_parent_eleve"]
         },
-        parent_addresses={int(row[0]): tuple(row[1:]) for row in small["sacoche_parent_adresse"]},
+        parent_addresses={int(row[0]): tuple(row[1:]) for row in rows["sacoche_parent_adresse"]},
         parent_profile=parent_profile,
     )
 
 
-def _parent_account(values: list[str]) -> ParentAccount:
+def _parent_account(values: Sequence[str]) -> ParentAccount:
     """A TUT row of sacoche_user (READ_COLUMNS order, as text) as a :class:`ParentAccount`."""
     user_id, _profil, _ine, genre, nom, prenom, _naissance, email, email_origine, login, sortie = values[:11]
     return ParentAccount(

@@ -8,6 +8,10 @@ the values are the line split again. When a value itself holds U+001F (the split
 values) or the database refuses the expression, the table is read again column by column, as before,
 and the line joined here: the same lines and values either way.
 
+A sink is fed a batch of rows at a time (a MySQL chunk; up to :data:`CHUNK` rows otherwise): their lines
+joined by U+001E and their values in one flat list, row after row. A call per row (and a list per row)
+was most of the time left of reading a big table.
+
 engine.readset reads its per-row keys and terms the same way (a column may be any expression, a
 condition may pick the rows, the sink may be any factory).
 """
@@ -29,10 +33,8 @@ SEP = "\x1f"
 #: joins the lines of a chunk of rows (MySQL's GROUP_CONCAT)
 ROW_SEP = "\x1e"
 
-#: rows hashed at a time: the user table is streamed, never held whole in memory
-FETCH = 20_000
-
-#: rows per chunk (MySQL): a few hundred KiB, far below the server's max_allowed_packet
+#: rows per chunk (MySQL): a few hundred KiB, far below the server's max_allowed_packet; rows per batch
+#: fed to a sink otherwise (the user table is streamed, never held whole in memory)
 CHUNK = 1_000
 
 #: GROUP_CONCAT's limit for this session: above any chunk's lines (a chunk cut short is read again)
@@ -53,33 +55,50 @@ def text(value: Any) -> str:
 
 
 class Sink(Protocol):
-    """What one table's rows are fed to: each row's line and values."""
+    """What one table's rows are fed to, a batch of rows at a time: their lines joined by
+    :data:`ROW_SEP` (to hash: a value may hold ROW_SEP, so never split it) and their values, row after
+    row, as many a row as columns read."""
 
-    def add(self, line: str, values: list[str]) -> None: ...
+    def add_rows(self, lines: str, values: list[str]) -> None: ...
 
 
 class Fingerprint:
-    """Row count and SHA-256 of one table's lines, dialect-independent, fed line by line."""
+    """Row count and SHA-256 of one table's lines (each followed by U+001E), dialect-independent, fed a
+    batch of rows at a time."""
 
     def __init__(self) -> None:
         self.digest = hashlib.sha256()
-        self.pending: list[str] = []
         self.rows = 0
 
-    def add(self, line: str) -> None:
-        self.pending.append(line)
-        self.rows += 1
-        if len(self.pending) >= FETCH:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self.pending:
-            self.digest.update(("\x1e".join(self.pending) + "\x1e").encode("utf-8"))
-            self.pending = []
+    def add_rows(self, lines: str, rows: int) -> None:
+        """``rows`` lines joined by :data:`ROW_SEP` (one update per batch: the same bytes as per line)."""
+        if rows:
+            self.digest.update((lines + ROW_SEP).encode("utf-8"))
+            self.rows += rows
 
     def result(self) -> dict[str, Any]:
-        self._flush()
         return {"rows": self.rows, "sha256": self.digest.hexdigest()}
+
+
+class _Batch:
+    """Rows fed one by one (SQLite, the column-by-column read), passed on to a sink :data:`CHUNK` rows
+    at a time."""
+
+    def __init__(self, sink: Sink) -> None:
+        self.sink = sink
+        self.lines: list[str] = []
+        self.values: list[str] = []
+
+    def add(self, line: str, values: list[str]) -> None:
+        self.lines.append(line)
+        self.values += values
+        if len(self.lines) >= CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.lines:
+            self.sink.add_rows(ROW_SEP.join(self.lines), self.values)
+            self.lines, self.values = [], []
 
 
 class _Retry(Exception):
@@ -181,38 +200,42 @@ def read_rows(
     try:
         if chunked:
             _set_chunk_length(conn)
-        for row in rows:
-            if chunked:
-                count, length, chunk = row
+            for count, length, chunk in rows:
                 if not count:
                     continue  # an empty table's one row
                 chunk = chunk if type(chunk) is str else text(chunk)
                 if len(chunk) != int(length) + count - 1:  # cut at the session's GROUP_CONCAT length
                     raise _Retry
-                lines = chunk.split(ROW_SEP)
-                if len(lines) != count:  # a value holds ROW_SEP
+                # every line has width - 1 separators: a value holding either separator adds values
+                values = chunk.replace(ROW_SEP, SEP).split(SEP)
+                if len(values) != count * width:
                     raise _Retry
-            else:
-                lines = [row[0] if type(row[0]) is str else text(row[0])]
-            for line in lines:
-                values = line.split(SEP)
-                if len(values) != width:  # a value holds the separator
-                    raise _Retry
-                fed.add(line, values)
+                fed.add_rows(chunk, values)
+            return fed
+        batch = _Batch(fed)
+        for row in rows:
+            line = row[0] if type(row[0]) is str else text(row[0])
+            values = line.split(SEP)
+            if len(values) != width:  # a value holds the separator
+                raise _Retry
+            batch.add(line, values)
+        batch.flush()
         return fed
     except _Retry:
         with contextlib.suppress(_Retry):  # the table is read again below, which says any error
             rows.close()
     fed = sink()  # what the first reading fed is dropped
+    batch = _Batch(fed)
     condition = f" WHERE {where}" if where else ""
     sql = f"SELECT {', '.join(columns)} FROM {table}{condition} ORDER BY {order_by}"
     try:
         for row in _streamed(conn, dialect, sql, _Unreadable):
             values = [v if type(v) is str else text(v) for v in row]
-            fed.add(SEP.join(values), values)
+            batch.add(SEP.join(values), values)
     except _Unreadable as exc:
         raise OndeError(
             f"cannot read table {table}: {exc}",
             hint="is this a SACoche database? the tables of the target sheet must exist",
         ) from exc.__cause__
+    batch.flush()
     return fed

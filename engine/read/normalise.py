@@ -10,8 +10,9 @@ reported at once, so a director fixes the export in one go. The records themselv
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +20,15 @@ from engine.errors import OndeError, OndeErrorGroup
 from engine.ops import ValueRejected, run_steps
 from engine.read import damage
 from engine.read.cells import INVISIBLE, OUTSIDE_BMP, without_invisible
+from engine.read.filechecks import check_duplicates, unknown_niveaux
 from engine.read.formats import HeaderMatch, detect, header_hint
 from engine.read.memos import MAX_DISTINCT, PROBE, count_rows, new_memo
 from engine.read.records import PUPIL_FIELDS, Export, Pupil
 from engine.read.sources import open_sources
 from engine.rules import RuleSet
+
+#: rows read a field at a time (:meth:`_RowReader.pupils`)
+BATCH = 1_000
 
 #: fields whose text ends up in SACoche's 3-byte utf8 columns
 TEXT_FIELDS = ("nom", "nom_usage", "prenom", "classe_label", "dispositif", "regroupements", "email")
@@ -83,9 +88,10 @@ class _RowReader:
     """Applies one format's field rules to rows, collecting errors and warnings.
 
     Every rule step is a pure function of the cell and the rule set's tables, so each field keeps a memo
-    of cell → (value as the Pupil holds it, value not empty): equal cells skip the steps and share one
-    string (a batch worker keeps it for the next school: engine.read.memos). A rejected cell is never
-    memoised (each line gets its own error), nor is a value that needs the outside-BMP treatment. A field
+    of cell → value as the Pupil holds it, for the cells that give a usable value (not empty when the
+    field needs one): equal cells skip the steps and share one string (a batch worker keeps it for the
+    next school: engine.read.memos). A rejected cell is never memoised (each line gets its own error), nor
+    is an empty value of a field that needs one, nor a value that needs the outside-BMP treatment. A field
     whose cells are nearly all different (INE) drops its memo.
     """
 
@@ -103,8 +109,11 @@ class _RowReader:
         self.invisible_lines: list[int] = []  # lines where invisible characters were removed
         self.invisible_removed = 0
         self.rows = 0
+        # the fields read, in the order of Pupil's fields (a row's values are Pupil's arguments)
+        order = {name: index for index, name in enumerate(PUPIL_FIELDS)}
+        fields = sorted(match.columns.items(), key=lambda field: order[field[0]])
         #: (field, column index, memo or None, steps, required, text field)
-        self.columns: list[tuple[str, int, dict[str, tuple[Any, bool]] | None, Any, bool, bool]] = [
+        self.columns: list[tuple[str, int, dict[str, Any] | None, Any, bool, bool]] = [
             (
                 name,
                 column,
@@ -113,9 +122,21 @@ class _RowReader:
                 rule.required and not rule.may_be_empty,
                 name in TEXT_FIELDS,
             )
-            for name, column in match.columns.items()
+            for name, column in fields
             for rule in (match.source.fields[name],)
         ]
+        self.names = tuple(name for name, *_ in self.columns)
+        self.indexes = tuple(column for _, column, *_ in self.columns)
+        self.width = max(self.indexes, default=-1) + 1  # cells a row needs for :attr:`pick`
+        #: a row's cells of the fields read, in one C call (itemgetter of one index gives the cell alone)
+        self.pick: Callable[[Sequence[str]], Sequence[str]] = (
+            itemgetter(*self.indexes)
+            if len(self.indexes) > 1
+            else lambda cells: tuple(cells[c] for c in self.indexes)
+        )
+        #: whether a row's values are Pupil's first arguments after ``line``, in order (the others taking
+        #: their defaults)
+        self.positional = self.names == PUPIL_FIELDS[: len(self.names)]
 
     def error(
         self,
@@ -141,58 +162,103 @@ class _RowReader:
             for name, column, memo, steps, required, text in self.columns
         ]
 
-    def pupil(self, line: int, cells: Sequence[str]) -> Pupil | None:
-        """The pupil of one row, or None (the row's errors are recorded)."""
-        self.rows += 1
-        if self.rows == PROBE:
+    def pupils(self, rows: Sequence[tuple[int, list[str]]]) -> list[Pupil]:
+        """The pupils of a batch of rows (a row with errors gives none: they are recorded), read a field
+        at a time: a column's cells looked up in its memo by one map, the pupils made by another (per row,
+        the calls were most of the time)."""
+        before = PROBE - 1 - self.rows  # the rows read before the memos are probed, at row PROBE
+        if 0 <= before < len(rows):
+            found = self._batch(rows[:before])
             self._probe_memos()
-        values: dict[str, Any] = {}
-        ok = True
-        width = len(cells)
-        joined = " ".join(cells)  # isprintable() is false for every INVISIBLE character (and a few others)
-        if not joined.isprintable() and INVISIBLE.search(joined) is not None:  # rare: then per cell
-            visible = self._visible(line, cells)
-            if visible is None:
-                return None
-            cells = visible
-        for name, column, memo, steps, required, text in self.columns:
-            cell = cells[column] if column < width else ""
-            if memo is not None:
-                known = memo.get(cell)
-                if known is not None:
-                    if known[1] or not required:
-                        values[name] = known[0]
-                    else:
-                        self._empty(line, name)
-                        ok = False
+            return found + self._batch(rows[before:])
+        return self._batch(rows)
+
+    def _batch(self, rows: Sequence[tuple[int, list[str]]]) -> list[Pupil]:
+        self.rows += len(rows)
+        texts = [cells for _, cells in rows]
+        if not " ".join(map(" ".join, texts)).isprintable():  # rare: then row by row
+            rows = self._visible_rows(rows)
+            texts = [cells for _, cells in rows]
+        if not rows:
+            return []
+        lines = [line for line, _ in rows]
+        if min(map(len, texts)) >= self.width:
+            picked = list(map(self.pick, texts))
+        else:  # short rows: their missing cells are empty
+            picked = [[cells[c] if c < len(cells) else "" for c in self.indexes] for cells in texts]
+        failed: set[int] = set()  # the rows with an error
+        values = [
+            self._column(index, lines, cells, failed) for index, cells in enumerate(zip(*picked, strict=True))
+        ]
+        if failed:
+            kept = [at for at in range(len(lines)) if at not in failed]
+            lines = [lines[at] for at in kept]
+            values = [[column[at] for at in kept] for column in values]
+        if self.positional:
+            return list(map(Pupil, lines, *values))
+        rows_values = zip(lines, zip(*values, strict=True), strict=True)
+        return [Pupil(line=line, **dict(zip(self.names, row, strict=True))) for line, row in rows_values]
+
+    def _visible_rows(self, rows: Sequence[tuple[int, list[str]]]) -> list[tuple[int, list[str]]]:
+        """The rows without invisible characters (:meth:`_visible`); a refused row left out."""
+        found = []
+        for line, cells in rows:
+            joined = " ".join(
+                cells
+            )  # isprintable() is false for every INVISIBLE character (and a few others)
+            if not joined.isprintable() and INVISIBLE.search(joined) is not None:
+                visible = self._visible(line, cells)
+                if visible is None:
                     continue
-            try:
-                value = run_steps(cell, steps, self.ctx)
-            except ValueRejected as exc:
-                self.error(
-                    line,
-                    name,
-                    str(exc),
-                    hint="correct the cell in ONDE and export again",
-                    grouped=True,
-                    two_digit_year=damage.short_year(cell),
-                )
-                ok = False
-                continue
-            storable = not text or _bmp_safe(value)
-            if memo is not None and storable:
-                memo[cell] = (_shaped(name, value), bool(value))
-            if required and not value:
-                self._empty(line, name)
-                ok = False
-                continue
-            if not storable:
-                value = self._storable(line, name, value)
-                if value is None:
-                    ok = False
-                    continue
-            values[name] = _shaped(name, value)
-        return Pupil(line=line, **values) if ok else None
+                cells = visible
+            found.append((line, cells))
+        return found
+
+    def _column(self, index: int, lines: list[int], cells: Sequence[str], failed: set[int]) -> list[Any]:
+        """One field's values of a batch of rows, None where a cell has an error (recorded, its row put
+        in ``failed``)."""
+        memo = self.columns[index][2]
+        if memo is None:
+            found = [self._value(line, cell, index) for line, cell in zip(lines, cells, strict=True)]
+            if None in found:
+                failed.update(at for at, value in enumerate(found) if value is None)
+            return found
+        found = list(map(memo.get, cells))
+        at = -1
+        for _ in range(found.count(None)):  # list.index finds the cells missing in C
+            at = found.index(None, at + 1)
+            found[at] = self._value(lines[at], cells[at], index)
+            if found[at] is None:
+                failed.add(at)
+        return found
+
+    def _value(self, line: int, cell: str, index: int) -> Any:
+        """One field's value from its cell (memoised when usable as is), or None with its error recorded."""
+        name, _, memo, steps, required, text = self.columns[index]
+        if memo is not None and (known := memo.get(cell)) is not None:
+            return known  # the same cell met earlier in the batch
+        try:
+            value = run_steps(cell, steps, self.ctx)
+        except ValueRejected as exc:
+            self.error(
+                line,
+                name,
+                str(exc),
+                hint="correct the cell in ONDE and export again",
+                grouped=True,
+                two_digit_year=damage.short_year(cell),
+            )
+            return None
+        if required and not value:
+            self._empty(line, name)
+            return None
+        if text and not _bmp_safe(value):
+            value = self._storable(line, name, value)
+            return None if value is None else _shaped(name, value)
+        shaped = _shaped(name, value)
+        if memo is not None:
+            memo[cell] = shaped
+        return shaped
 
     def _visible(self, line: int, cells: Sequence[str]) -> list[str] | None:
         """The row's cells without invisible characters in the fields read (policy ``remove``), or None
@@ -248,56 +314,6 @@ class _RowReader:
         return fixed if isinstance(value, tuple) else fixed[0]
 
 
-def _check_duplicates(pupils: Sequence[Pupil], reader: _RowReader) -> None:
-    policy = reader.rules.policy.get("duplicates", {})
-    by_ine: dict[str, int] = {}
-    by_identity: dict[tuple[str, str, str], int] = {}
-    for pupil in pupils:
-        if pupil.ine:
-            first = by_ine.setdefault(pupil.ine, pupil.line)
-            if first != pupil.line:
-                message = (
-                    f"the same INE as {reader.match.label(first)}: one pupil listed twice, or a typing error"
-                )
-                if policy.get("ine", "error") == "error":
-                    reader.error(
-                        pupil.line, "ine", message, hint="keep one line per pupil; check both INE in ONDE"
-                    )
-                else:
-                    reader.warnings.append(f"{reader.match.label(pupil.line)}: {message}")
-            continue
-        key = (pupil.nom, pupil.prenom, pupil.naissance)
-        first = by_identity.setdefault(key, pupil.line)
-        if first != pupil.line:
-            message = (
-                f"same nom, prénom and birth date as {reader.match.label(first)}, and neither has an INE"
-            )
-            if policy.get("identity_without_ine", "error") == "error":
-                reader.error(
-                    pupil.line, None, message, hint="keep one line per pupil (twins have different prénoms)"
-                )
-            else:
-                reader.warnings.append(f"{reader.match.label(pupil.line)}: {message}")
-
-
-def _unknown_niveaux(pupils: Sequence[Pupil], rules: RuleSet, match: HeaderMatch) -> list[str]:
-    """Warn about niveaux that the 'niveaux' table does not know (SACoche may not find their niveau)."""
-    table = rules.tables.get("niveaux")
-    if table is None:
-        return []
-    known = set(table["lookup"].values())
-    unknown: dict[str, list[int]] = {}
-    for pupil in pupils:
-        if pupil.niveau and pupil.niveau not in known:
-            unknown.setdefault(pupil.niveau, []).append(pupil.line)
-    return [
-        f"niveau '{niveau}' ({damage.lines_text(match, lines)}) "
-        "is not in "
-        "tables/niveaux.yaml: add it there if it is a real niveau"
-        for niveau, lines in unknown.items()
-    ]
-
-
 def _trimmed(cells: Sequence[str]) -> list[str]:
     """The cells without the empty ones at the end."""
     cells = list(cells)
@@ -316,12 +332,15 @@ def normalise(match: HeaderMatch, rules: RuleSet) -> Export:
     reader = _RowReader(match, rules)
     pupils: list[Pupil] = []
     last = (0, 0, len(_trimmed(match.headers)))  # (line, cells) of the last row, cells of the one above
+    batch: list[tuple[int, list[str]]] = []
     with paused_gc():
         for line, cells in rows_after_header(match):
             last = (line, len(cells), last[1] or last[2])
-            pupil = reader.pupil(line, cells)
-            if pupil is not None:
-                pupils.append(pupil)
+            batch.append((line, cells))
+            if len(batch) == BATCH:
+                pupils += reader.pupils(batch)
+                batch = []
+        pupils += reader.pupils(batch)
     count_rows([match.source.fields[name] for name in match.columns], reader.rows)
     if last[0]:
         cut = damage.cut_last_row(match, *last)
@@ -334,7 +353,7 @@ def normalise(match: HeaderMatch, rules: RuleSet) -> Export:
             line=match.line,
             hint="export the pupils again from ONDE, without any filter",
         )
-    _check_duplicates(pupils, reader)
+    check_duplicates(pupils, reader)
     if reader.errors:
         raise OndeErrorGroup(damage.group(reader.errors, match))
     warnings = list(match.raw.warnings)
@@ -354,7 +373,7 @@ def normalise(match: HeaderMatch, rules: RuleSet) -> Export:
             f"({damage.lines_text(match, reader.invisible_lines)}): check those pupils' names"
         )
     warnings.extend(reader.warnings)
-    warnings.extend(_unknown_niveaux(pupils, rules, match))
+    warnings.extend(unknown_niveaux(pupils, rules, match))
     return Export(match.raw.path, match.source, match.raw, match, tuple(pupils), tuple(warnings))
 
 

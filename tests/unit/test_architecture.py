@@ -46,6 +46,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "engine.archive",
             "engine.widths",
             "engine.readset",
+            "engine.readset_touched",
             "engine.readset_sql",
             "engine.target",
         ),

@@ -14,7 +14,7 @@ from support.tricky_state import column_by_column_print, fill_tricky, prints
 
 from engine.errors import OndeError
 from engine.state import read_state
-from engine.state_rows import SEP, read_rows
+from engine.state_rows import ROW_SEP, SEP, read_rows
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sacoche-ecole-des-tilleuls.db"
 
@@ -53,13 +53,18 @@ def test_tricky_values_are_read_as_text_and_fingerprinted_as_defined(sacoche_sql
 
 
 class _Lines:
-    def __init__(self) -> None:
+    """Each row's line and values, from batches of rows (``width`` values a row)."""
+
+    def __init__(self, width: int = 3) -> None:
+        self.width = width
         self.lines: list[str] = []
         self.values: list[list[str]] = []
 
-    def add(self, line: str, values: list[str]) -> None:
-        self.lines.append(line)
-        self.values.append(values)
+    def add_rows(self, lines: str, values: list[str]) -> None:
+        rows = [values[i : i + self.width] for i in range(0, len(values), self.width)]
+        assert lines == ROW_SEP.join(SEP.join(row) for row in rows)  # the batch's lines, to hash
+        self.lines += [SEP.join(row) for row in rows]
+        self.values += rows
 
 
 def test_a_value_holding_the_separator_gives_the_lines_of_the_column_by_column_read(
@@ -87,10 +92,10 @@ def test_a_sink_s_own_error_is_not_taken_for_the_database_s(sacoche_sqlite: Path
     fill_tricky(sacoche_sqlite)
 
     class Broken(_Lines):
-        def add(self, line: str, values: list[str]) -> None:
+        def add_rows(self, lines: str, values: list[str]) -> None:
             raise ValueError("the sink's")
 
     db = sqlite3.connect(sacoche_sqlite)
     with pytest.raises(ValueError, match="the sink's"):
-        read_rows(db, "sqlite", "sacoche_user", ("user_id", "user_nom"), "user_id", Broken)
+        read_rows(db, "sqlite", "sacoche_user", ("user_id", "user_nom"), "user_id", lambda: Broken(2))
     db.close()

@@ -8,23 +8,27 @@ from pathlib import Path
 
 from support.tricky_state import fill_tricky
 
-from engine.state_rows import SEP, read_rows
+from engine.state_rows import ROW_SEP, SEP, read_rows
 
 
 class _Rows:
-    def __init__(self, seen: list[str]) -> None:
+    def __init__(self, seen: list[str], width: int) -> None:
+        self.width = width
         self.values: list[list[str]] = []
         seen.append("new")  # each reading starts a new sink
 
-    def add(self, line: str, values: list[str]) -> None:
-        assert line == SEP.join(values)
-        self.values.append(values)
+    def add_rows(self, lines: str, values: list[str]) -> None:
+        rows = [values[i : i + self.width] for i in range(0, len(values), self.width)]
+        assert lines == ROW_SEP.join(SEP.join(row) for row in rows)
+        self.values += rows
 
 
 def _read(path: Path, columns: tuple[str, ...], where: str) -> tuple[list[list[str]], list[str]]:
     seen: list[str] = []
     db = sqlite3.connect(path)
-    fed = read_rows(db, "sqlite", "sacoche_user", columns, "user_id", lambda: _Rows(seen), where=where)
+    fed = read_rows(
+        db, "sqlite", "sacoche_user", columns, "user_id", lambda: _Rows(seen, len(columns)), where=where
+    )
     db.close()
     assert isinstance(fed, _Rows)
     return fed.values, seen
