@@ -14,7 +14,7 @@ value escaped as autoescape does, so that the output is the template loop's, byt
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
@@ -26,7 +26,7 @@ from markupsafe import Markup, escape
 from engine.plan.planio import private_dir, write_chunks_atomic
 from engine.render.french import markdown_escape, plural
 
-__all__ = ["TEMPLATES", "environment", "escape_all", "filled", "private_dir", "write_document"]
+__all__ = ["TEMPLATES", "Deferred", "environment", "escape_all", "filled", "private_dir", "write_document"]
 
 TEMPLATES = Path(__file__).parent / "templates" / "report"
 #: between two values of :func:`escape_all` (escaping leaves it as it is)
@@ -100,6 +100,19 @@ def escape_all(values: Sequence[Any]) -> list[str]:
     if joined.count(SEPARATOR) != len(values) - 1:
         return [str(escape(value)) for value in values]
     return str(escape(joined)).split(SEPARATOR)
+
+
+class Deferred:
+    """HTML made by ``make()`` when the template prints it, and not kept: a large document then holds one
+    part's HTML at a time (a class's cards, say), not every part's at once."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], str]) -> None:
+        self.make = make
+
+    def __html__(self) -> str:
+        return self.make()
 
 
 def filled(shape: str, values: Sequence[Any]) -> Markup:

@@ -37,7 +37,7 @@ from engine.render.report_fr import (
 )
 from engine.render.report_parents import PARENT_KINDS, parents_view
 from engine.render.report_rows import Names, decision_row, structure_row
-from engine.render.report_tables import ROW_BUILDERS, Row, membership_row, structure_html, table_html
+from engine.render.report_tables import Table, loose_members_html, structure_html
 from engine.render.sheets import SHEET_FILE, notice_fr, sheet_cards
 
 PUPIL_KINDS = ("create", "deactivate", "reactivate", "update", "membership_add", "membership_remove")
@@ -95,23 +95,27 @@ def structure_phrases(counts: Mapping[str, int]) -> list[str]:
     return [plural(counts[k], one, many) for k, one, many in STRUCTURE_PHRASES if counts.get(k)]
 
 
-def counted(rows: list[Row], one: str, many: str) -> str:
+Items = list[Mapping[str, Any]]
+
+
+def counted(items: Items, one: str, many: str) -> str:
     """« 2 départs (dont 1 non coché) »: every line of a table is counted, the unchecked ones said."""
-    text = plural(len(rows), one, many)
-    unchecked = sum(1 for r in rows if not r.accepted)
+    text = plural(len(items), one, many)
+    unchecked = sum(1 for i in items if not i.get("accepted"))
     if unchecked:
         text += f" (dont {unchecked} non coché{'s' if unchecked > 1 else ''})"
     return text
 
 
 def class_lines(
-    groups: Mapping[str, list[Row]], stats: Mapping[str, Any] | None, questions: int
+    groups: Mapping[str, Items], stats: Mapping[str, Any] | None, questions: int
 ) -> dict[str, str]:
-    """A class's counts, each the number of lines of its table. ``in_file``: the pupils of the file by
-    what happens to them (new, updated, back, to decide, unchanged: they add up to the class's pupils);
-    ``out_of_file``: departures; ``groups``: group memberships."""
+    """A class's counts (``groups``: its items by table), each the number of lines of its table.
+    ``in_file``: the pupils of the file by what happens to them (new, updated, back, to decide,
+    unchanged: they add up to the class's pupils); ``out_of_file``: departures; ``groups``: group
+    memberships."""
     updates = groups.get("update", [])
-    moved = sum(1 for r in updates if r.moves)
+    moved = sum(1 for i in updates if _moves(i))
     parts = []
     if groups.get("create"):
         parts.append(counted(groups["create"], "nouvel élève", "nouveaux élèves"))
@@ -136,8 +140,8 @@ def class_lines(
     elif parts:
         in_file = f"Dans le fichier : {join_fr(parts)}"
     members = groups.get("memberships", [])
-    adds = [r for r in members if r.action == "ajout"]
-    removes = [r for r in members if r.action == "retrait"]
+    adds = [i for i in members if i.get("kind") == "membership_add"]
+    removes = [i for i in members if i.get("kind") != "membership_add"]
     group_parts = [
         counted(rows, one, many)
         for rows, one, many in (
@@ -153,9 +157,9 @@ def class_lines(
     }
 
 
-def _row_order(row: Row) -> tuple[Any, ...]:
-    """A table's order: its :class:`~engine.render.report_tables.Row`'s key (stable for equal keys)."""
-    return row.key
+def _moves(item: Mapping[str, Any]) -> bool:
+    """An update that moves the pupil to another class."""
+    return "eleve_classe_id" in item.get("changes", {})
 
 
 def build_view(
@@ -177,8 +181,9 @@ def build_view(
     decisions: list[Mapping[str, Any]] = []
     structure: list[dict[str, Any]] = []
     accepted_creates: list[str] = []
-    by_class: dict[str, dict[str, list[Row]]] = defaultdict(lambda: defaultdict(list))
-    loose_members: list[Row] = []
+    # each class's items by table (rows are made when the template prints the table: report_tables.Table)
+    by_class: dict[str, dict[str, Items]] = defaultdict(lambda: defaultdict(list))
+    loose_members: Items = []
     archive: Mapping[str, Any] | None = None
     for item in items:  # one pass: counts, questions, structure rows, and each pupil row in its class
         kind = item.get("kind")
@@ -197,19 +202,17 @@ def build_view(
             accepted_creates.append(item["id"])
         if kind.startswith("membership_"):
             classe = names.class_of_member(item)
-            row = membership_row(item, names)
             if classe is None:
-                loose_members.append(row)
+                loose_members.append(item)
                 continue
-            by_class[classe]["memberships"].append(row)
+            by_class[classe]["memberships"].append(item)
         else:
             classe = str(item.get("subject", {}).get("classe") or NO_CLASS)
             if kind == "deactivate":
                 classe = names.renamed.get(classe, classe)
-            row = ROW_BUILDERS[kind](item, names)
-            if row.moves:
-                moves[row.accepted] += 1
-            by_class[classe][kind].append(row)
+            elif kind == "update" and _moves(item):
+                moves[bool(item.get("accepted"))] += 1
+            by_class[classe][kind].append(item)
     unchecked_parts = pupil_phrases(unchecked, moves[False]) + structure_phrases(unchecked)
     # parent items were only counted above (kinds no pupil phrase names): the parents' part is theirs
     parents = None
@@ -231,8 +234,6 @@ def build_view(
     classes = []
     for name in sorted(by_class, key=class_sort_key):
         groups = by_class[name]
-        for rows in groups.values():
-            rows.sort(key=_row_order)
         members = groups.get("memberships", [])
         classes.append(
             {
@@ -240,18 +241,17 @@ def build_view(
                 "label": labels.get(name, ""),
                 "formerly": formerly.get(name, []),
                 **class_lines(groups, stats.get(name), questions.get(name, 0)),
-                # each table's rows, as HTML (engine.render.report_tables)
-                "creates": table_html(groups.get("create", [])),
-                "deactivates": table_html(groups.get("deactivate", [])),
-                "reactivates": table_html(groups.get("reactivate", [])),
-                "updates": table_html(groups.get("update", [])),
-                "memberships": table_html(members),
+                # each table's rows, made as HTML when printed (engine.render.report_tables)
+                "creates": Table("create", groups.get("create", []), names),
+                "deactivates": Table("deactivate", groups.get("deactivate", []), names),
+                "reactivates": Table("reactivate", groups.get("reactivate", []), names),
+                "updates": Table("update", groups.get("update", []), names),
+                "memberships": Table("memberships", members, names),
                 "stats": stats.get(name),
                 "counts": {k: len(groups.get(k, [])) for k in PUPIL_KINDS[:4]}
                 | {"memberships": len(members)},
             }
         )
-    loose_members.sort(key=lambda r: r.key[:4])  # by group, action, nom, prénom, then plan order
 
     # the rest ----------------------------------------------------------------------------------------
     holds = [
@@ -305,7 +305,7 @@ def build_view(
         "sheet_notice": notice_fr(plan.get("login_sheet")),
         "structure": structure_html(structure),
         "left_alone": left_alone,
-        "loose_members": table_html(loose_members),
+        "loose_members": loose_members_html(loose_members, names),
         "structure_page": bool(structure or left_alone["classes"] or left_alone["groups"] or loose_members),
         "classes": classes,
         "new_pupils": len(accepted_creates),

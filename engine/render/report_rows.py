@@ -63,6 +63,7 @@ class Names:
         self.classes: dict[str, str] = {}
         self.groups: dict[str, str] = {}
         self._pupil_class: dict[Any, str] | None = None  # made when a membership first needs it
+        self._class_names: dict[str, str] = {}  # what :meth:`shown` said of each class ref
         self.renamed: dict[str, str] = {}  # old class name → new name (a leaver's class is its old name)
         source = plan.get("source", {})
         self.sheets: list[str] = list(source.get("sheets") or [])
@@ -116,6 +117,15 @@ class Names:
         if not ref:
             return "(aucune)"
         return self.classes.get(str(ref).upper()) or f"réf. {ref}"
+
+    def shown(self, column: str, value: Any) -> str:
+        """:func:`value_fr`, a class ref's name memoised (most changes of a large plan are of class)."""
+        if column != "eleve_classe_id" or type(value) is not str:
+            return value_fr(column, value, self)
+        name = self._class_names.get(value)
+        if name is None:
+            name = self._class_names[value] = self.classe(value)
+        return name
 
     def groupe(self, ref: Any) -> str:
         return self.groups.get(str(ref).upper()) or str(ref)
