@@ -96,42 +96,43 @@ def structure_phrases(counts: Mapping[str, int]) -> list[str]:
 
 
 Items = list[Mapping[str, Any]]
+#: the default of a missing part of an item (only read: a ``{}`` per call cost an allocation per item)
+_NO: Mapping[str, Any] = {}
 
 
-def counted(items: Items, one: str, many: str) -> str:
+def counted(count: int, unchecked: int, one: str, many: str) -> str:
     """« 2 départs (dont 1 non coché) »: every line of a table is counted, the unchecked ones said."""
-    text = plural(len(items), one, many)
-    unchecked = sum(1 for i in items if not i.get("accepted"))
+    text = plural(count, one, many)
     if unchecked:
         text += f" (dont {unchecked} non coché{'s' if unchecked > 1 else ''})"
     return text
 
 
-def class_lines(
-    groups: Mapping[str, Items], stats: Mapping[str, Any] | None, questions: int
-) -> dict[str, str]:
-    """A class's counts (``groups``: its items by table), each the number of lines of its table.
-    ``in_file``: the pupils of the file by what happens to them (new, updated, back, to decide,
-    unchanged: they add up to the class's pupils); ``out_of_file``: departures; ``groups``: group
-    memberships."""
-    updates = groups.get("update", [])
-    moved = sum(1 for i in updates if _moves(i))
+def class_lines(counts: Mapping[str, int], stats: Mapping[str, Any] | None, questions: int) -> dict[str, str]:
+    """A class's counts (``counts``: its items by kind, ``unchecked KIND`` those not accepted, ``moves``
+    the updates that change the pupil's class), each the number of lines of its table. ``in_file``: the
+    pupils of the file by what happens to them (new, updated, back, to decide, unchanged: they add up to
+    the class's pupils); ``out_of_file``: departures; ``groups``: group memberships."""
+
+    def line(kind: str, one: str, many: str) -> str:
+        return counted(counts[kind], counts["unchecked " + kind], one, many)
+
     parts = []
-    if groups.get("create"):
-        parts.append(counted(groups["create"], "nouvel élève", "nouveaux élèves"))
-    if updates:
-        text = counted(updates, "mise à jour", "mises à jour")
-        if moved:
-            text += f", {plural(moved, 'changement de classe', 'changements de classe')} compris"
+    if counts["create"]:
+        parts.append(line("create", "nouvel élève", "nouveaux élèves"))
+    if counts["update"]:
+        text = line("update", "mise à jour", "mises à jour")
+        if counts["moves"]:
+            text += f", {plural(counts['moves'], 'changement de classe', 'changements de classe')} compris"
         parts.append(text)
-    if groups.get("reactivate"):
-        parts.append(counted(groups["reactivate"], "retour", "retours"))
+    if counts["reactivate"]:
+        parts.append(line("reactivate", "retour", "retours"))
     if questions:
         parts.append(f"{questions} à décider")
     in_file = ""
     if stats and isinstance(stats.get("pupils_in_file"), int):
         total, unchanged = stats["pupils_in_file"], stats.get("unchanged")
-        listed = sum(len(groups.get(k, [])) for k in ("create", "update", "reactivate")) + questions
+        listed = counts["create"] + counts["update"] + counts["reactivate"] + questions
         if isinstance(unchanged, int) and listed + unchanged == total:
             parts.append(f"{unchanged} sans changement")
             in_file = f"{_pupils(total)} dans le fichier : {join_fr(parts)}"
@@ -139,27 +140,19 @@ def class_lines(
             in_file = f"{_pupils(total)} dans le fichier" + (f", dont {join_fr(parts)}" if parts else "")
     elif parts:
         in_file = f"Dans le fichier : {join_fr(parts)}"
-    members = groups.get("memberships", [])
-    adds = [i for i in members if i.get("kind") == "membership_add"]
-    removes = [i for i in members if i.get("kind") != "membership_add"]
     group_parts = [
-        counted(rows, one, many)
-        for rows, one, many in (
-            (adds, "inscription dans un groupe", "inscriptions dans des groupes"),
-            (removes, "retrait d'un groupe", "retraits de groupes"),
+        line(kind, one, many)
+        for kind, one, many in (
+            ("membership_add", "inscription dans un groupe", "inscriptions dans des groupes"),
+            ("membership_remove", "retrait d'un groupe", "retraits de groupes"),
         )
-        if rows
+        if counts[kind]
     ]
     return {
         "in_file": in_file,
-        "out_of_file": counted(groups["deactivate"], "départ", "départs") if groups.get("deactivate") else "",
+        "out_of_file": line("deactivate", "départ", "départs") if counts["deactivate"] else "",
         "groups": join_fr(group_parts),
     }
-
-
-def _moves(item: Mapping[str, Any]) -> bool:
-    """An update that moves the pupil to another class."""
-    return "eleve_classe_id" in item.get("changes", {})
 
 
 def build_view(
@@ -172,7 +165,7 @@ def build_view(
     """Everything the templates show, computed from the plan (pure; ``credentials`` only for their ids,
     or the login sheet's ``cards`` when the caller already has them; ``parent_credentials`` only to count
     the family letters). The parents' items are :func:`~engine.render.report_parents.parents_view`'s."""
-    items = list(plan.get("items", []))
+    items = plan.get("items", [])
     names = Names(plan)
     accepted: Counter[str] = Counter()
     unchecked: Counter[str] = Counter()
@@ -183,22 +176,24 @@ def build_view(
     accepted_creates: list[str] = []
     # each class's items by table (rows are made when the template prints the table: report_tables.Table)
     by_class: dict[str, dict[str, Items]] = defaultdict(lambda: defaultdict(list))
+    counts: dict[str, Counter[str]] = defaultdict(Counter)  # each class's: class_lines' counts
     loose_members: Items = []
     archive: Mapping[str, Any] | None = None
-    for item in items:  # one pass: counts, questions, structure rows, and each pupil row in its class
+    for item in items:  # one pass: counts, questions, structure rows, and each pupil's item in its class
         kind = item.get("kind")
         if kind == "decide":
             decisions.append(item)
-            questions[names.classe(item.get("subject", {}).get("classe_ref"))] += 1
+            questions[names.classe(item.get("subject", _NO).get("classe_ref"))] += 1
             continue
-        (accepted if item.get("accepted") else unchecked)[kind] += 1
+        is_accepted = bool(item.get("accepted"))
+        (accepted if is_accepted else unchecked)[kind] += 1
         if kind in _STRUCTURE_KINDS:
             structure.append(structure_row(item, names))
             if kind == "archive" and archive is None:
                 archive = item
         if kind not in _PUPIL_KINDS:
             continue
-        if kind == "create" and item.get("accepted"):
+        if kind == "create" and is_accepted:
             accepted_creates.append(item["id"])
         if kind.startswith("membership_"):
             classe = names.class_of_member(item)
@@ -207,12 +202,17 @@ def build_view(
                 continue
             by_class[classe]["memberships"].append(item)
         else:
-            classe = str(item.get("subject", {}).get("classe") or NO_CLASS)
+            classe = str(item.get("subject", _NO).get("classe") or NO_CLASS)
             if kind == "deactivate":
                 classe = names.renamed.get(classe, classe)
-            elif kind == "update" and _moves(item):
-                moves[bool(item.get("accepted"))] += 1
+            elif kind == "update" and "eleve_classe_id" in item.get("changes", _NO):
+                moves[is_accepted] += 1
+                counts[classe]["moves"] += 1
             by_class[classe][kind].append(item)
+        tally = counts[classe]
+        tally[kind] += 1
+        if not is_accepted:
+            tally["unchecked " + kind] += 1
     unchecked_parts = pupil_phrases(unchecked, moves[False]) + structure_phrases(unchecked)
     # parent items were only counted above (kinds no pupil phrase names): the parents' part is theirs
     parents = None
@@ -240,7 +240,7 @@ def build_view(
                 "name": name or "Élèves sans classe",
                 "label": labels.get(name, ""),
                 "formerly": formerly.get(name, []),
-                **class_lines(groups, stats.get(name), questions.get(name, 0)),
+                **class_lines(counts[name], stats.get(name), questions.get(name, 0)),
                 # each table's rows, made as HTML when printed (engine.render.report_tables)
                 "creates": Table("create", groups.get("create", []), names),
                 "deactivates": Table("deactivate", groups.get("deactivate", []), names),

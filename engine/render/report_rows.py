@@ -43,6 +43,8 @@ RULE_TEXT = {
     "nom_prenom": "mêmes nom et prénom",
 }
 
+#: the default of a missing part of an item (only read: a ``{}`` per call cost an allocation per item)
+_NO: Mapping[str, Any] = {}
 _PUPIL_KINDS = frozenset(("create", "update", "reactivate"))  # their subject's class is the pupil's
 _STRUCTURE_KINDS = frozenset(("class_create", "class_rename", "class_retire", "group_create", "group_retire"))
 
@@ -68,6 +70,7 @@ class Names:
         source = plan.get("source", {})
         self.sheets: list[str] = list(source.get("sheets") or [])
         self.sheet_stride = int(source.get("sheet_stride") or 0)
+        self.sheeted = len(self.sheets) > 1 and self.sheet_stride > 0  # else line() gives each line as is
         names = plan.get("names", {})
         self.classes.update({str(k).upper(): v for k, v in names.get("classes", {}).items()})
         self.groups.update({str(k).upper(): v for k, v in names.get("groups", {}).items()})
@@ -78,13 +81,18 @@ class Names:
             if entry.get("ref"):
                 self.groups.setdefault(str(entry["ref"]).upper(), entry.get("nom", ""))
         self._items = plan.get("items", [])
+        seen: set[str] = set()  # refs already named by a pupil's class (setdefault: the first one wins)
         for item in self._items:
             kind = item.get("kind")
             if kind in _PUPIL_KINDS:  # most items: the class a pupil goes to names its ref
-                classe = item.get("subject", {}).get("classe")
-                ref = item.get("changes", {}).get("eleve_classe_id", {}).get("new") if classe else None
-                if ref:
-                    self.classes.setdefault(str(ref).upper(), classe)
+                classe = item.get("subject", _NO).get("classe")
+                ref = item.get("changes", _NO).get("eleve_classe_id", _NO).get("new") if classe else None
+                if type(ref) is not str:
+                    if ref:
+                        self.classes.setdefault(str(ref).upper(), classe)
+                elif ref and ref not in seen:
+                    seen.add(ref)
+                    self.classes.setdefault(ref.upper(), classe)
                 continue
             if kind not in _STRUCTURE_KINDS:
                 continue

@@ -25,7 +25,7 @@ from engine.render.documents import filled
 from engine.render.french import date_fr
 from engine.render.report_rows import FIELD_LABELS, TIER_TEXT, Names, value_fr
 
-__all__ = ["TABLES", "Table", "loose_members_html", "membership_key", "structure_html"]
+__all__ = ["TABLES", "Table", "loose_members_html", "structure_html"]
 
 #: the opening of every row and its number-and-state cell, for an accepted item and for the others
 STATUS_SHAPE = {
@@ -62,18 +62,56 @@ CHANGE_SHAPE = '<li>{} : {}<span class="fleche">→</span>{}</li>'
 
 #: a row's HTML with a ``{}`` per value; the values are appended to the list it is given
 Fill = Callable[[Mapping[str, Any], Names, list[Any]], str]
-#: a table's order: a row's sort key (stable for equal keys)
-Key = Callable[[Mapping[str, Any], Names], tuple[Any, ...]]
+#: the rows of a table in its order (their numbers), from the values of all rows and where each row's start
+Order = Callable[[list[Any], list[int]], list[int]]
 
 
-def rows_html(items: Iterable[Mapping[str, Any]], names: Names, fill: Fill) -> Markup:
-    """The rows of ``items`` in this order, one a line, each value escaped (the template prints them
-    inside ``<tbody>``)."""
+def rows_html(
+    items: Iterable[Mapping[str, Any]], names: Names, fill: Fill, order: Order | None = None
+) -> Markup:
+    """The rows of ``items`` one a line, each value escaped (the template prints them inside ``<tbody>``),
+    in the order ``order`` gives, else in this order. Rows are sorted once made, by the values they
+    hold: each item is read once (at 200,000 pupils, reading the plan's items is most of the cost)."""
     shapes: list[str] = []
     values: list[Any] = []
+    starts: list[int] = []
     for item in items:
+        starts.append(len(values))
         shapes.append(fill(item, names, values))
-    return filled("\n".join(shapes), values) if shapes else Markup()
+    if not shapes:
+        return Markup()
+    if order is not None and len(shapes) > 1:
+        rows = order(values, starts)
+        ends = [*starts[1:], len(values)]
+        shapes = [shapes[row] for row in rows]
+        values = [value for row in rows for value in values[starts[row] : ends[row]]]
+    return filled("\n".join(shapes), values)
+
+
+def by_pupil(values: list[Any], starts: list[int]) -> list[int]:
+    """A class's pupil tables: by nom, prénom, item id (a row's first values: id, nom, prénom), then
+    plan order."""
+    keys = [(values[s + 1], values[s + 2], values[s], row) for row, s in enumerate(starts)]
+    keys.sort()
+    return [key[-1] for key in keys]
+
+
+def by_group(values: list[Any], starts: list[int]) -> list[int]:
+    """Memberships (:func:`membership_fill`'s values: id, nom, prénom, login, group, action): by group,
+    additions first, then by nom, prénom, item id, then plan order."""
+    keys = [
+        (values[s + 4], values[s + 5], values[s + 1], values[s + 2], values[s], row)
+        for row, s in enumerate(starts)
+    ]
+    keys.sort()
+    return [key[-1] for key in keys]
+
+
+def by_group_then_plan(values: list[Any], starts: list[int]) -> list[int]:
+    """The structure page's memberships: by group, action, nom, prénom, then plan order."""
+    keys = [(values[s + 4], values[s + 5], values[s + 1], values[s + 2], row) for row, s in enumerate(starts)]
+    keys.sort()
+    return [key[-1] for key in keys]
 
 
 class Table:
@@ -93,9 +131,8 @@ class Table:
         return len(self.items)
 
     def __html__(self) -> str:
-        fill, key = TABLES[self.kind]
-        names = self.names
-        return rows_html(sorted(self.items, key=lambda item: key(item, names)), names, fill)
+        fill, order = TABLES[self.kind]
+        return rows_html(self.items, self.names, fill, order)
 
     __str__ = __html__
 
@@ -110,11 +147,18 @@ def _changes_shape(count: int) -> str:
     return f'<td><ul class="changements">{CHANGE_SHAPE * count}</ul></td>' if count else "<td>—</td>"
 
 
-@lru_cache(maxsize=256)
-def _pupil_shape(accepted: bool, line: bool, how_shape: str, cells: str, count: int) -> str:
-    """A return's or an update's row (one shape for all rows alike: a large table's rows share it)."""
+#: a return's or an update's row by (accepted, has a line, how shape, cells, number of changes): rows
+#: alike share one shape (a dict, not an lru_cache: its lookup is a row's hot path)
+_PUPIL_SHAPES: dict[tuple[bool, bool, str, str, int], str] = {}
+#: the default of a missing part of an item (only read: a ``{}`` per call cost an allocation per row)
+_NO: Mapping[str, Any] = {}
+
+
+def _pupil_shape(key: tuple[bool, bool, str, str, int]) -> str:
+    accepted, line, how_shape, cells, count = key
     pupil = STATUS_SHAPE[accepted] + PUPIL_CELL_SHAPE[line] + how_shape + "</span></td>"
-    return pupil + cells + _changes_shape(count) + "</tr>"
+    shape = _PUPIL_SHAPES[key] = pupil + cells + _changes_shape(count) + "</tr>"
+    return shape
 
 
 def _pupil_fill(
@@ -122,14 +166,16 @@ def _pupil_fill(
 ) -> str:
     """A return or an update: status, the pupil cell, ``cells`` with their values ``extra``, then the
     changes but ``skip``'s (before → after)."""
-    subject, reason = item.get("subject", {}), item.get("reason", {})
-    line = names.line(reason.get("line"))
+    subject, reason = item.get("subject", _NO), item.get("reason", _NO)
+    line = reason.get("line")
+    if names.sheeted:
+        line = names.line(line)
     values += (
         item.get("id", ""),
         subject.get("nom", ""),
         subject.get("prenom", ""),
         date_fr(subject.get("naissance")),
-        item.get("target", {}).get("login") or "—",
+        item.get("target", _NO).get("login") or "—",
     )
     if line:
         values.append(_text(line))
@@ -141,7 +187,7 @@ def _pupil_fill(
     values += extra
     count = 0
     shown = names.shown
-    for column, change in item.get("changes", {}).items():
+    for column, change in item.get("changes", _NO).items():
         if column != skip:
             values += (
                 FIELD_LABELS.get(column, column),
@@ -149,7 +195,8 @@ def _pupil_fill(
                 shown(column, change.get("new")),
             )
             count += 1
-    return _pupil_shape(bool(item.get("accepted")), bool(line), how_shape, cells, count)
+    key = (bool(item.get("accepted")), bool(line), how_shape, cells, count)
+    return _PUPIL_SHAPES.get(key) or _pupil_shape(key)
 
 
 #: the rows of the Arrivées and Départs tables, by whether the item is accepted
@@ -160,16 +207,16 @@ MEMBERSHIP_ROW = {accepted: shape + MEMBERSHIP_SHAPE for accepted, shape in STAT
 
 def create_fill(item: Mapping[str, Any], names: Names, values: list[Any]) -> str:
     """Arrivées: status, then :data:`CREATE_SHAPE`'s cells."""
-    subject = item.get("subject", {})
+    subject = item.get("subject", _NO)
     values += (
         item.get("id", ""),
         subject.get("nom", ""),
         subject.get("prenom", ""),
         date_fr(subject.get("naissance")),
-        value_fr("user_genre", item.get("changes", {}).get("user_genre", {}).get("new"), names),
+        value_fr("user_genre", item.get("changes", _NO).get("user_genre", _NO).get("new"), names),
         subject.get("ine") or "—",
-        item.get("target", {}).get("login") or "—",
-        _text(names.line(item.get("reason", {}).get("line"))),
+        item.get("target", _NO).get("login") or "—",
+        _text(names.line(item.get("reason", _NO).get("line"))),
     )
     return CREATE_ROW[bool(item.get("accepted"))]
 
@@ -177,16 +224,16 @@ def create_fill(item: Mapping[str, Any], names: Names, values: list[Any]) -> str
 def deactivate_fill(item: Mapping[str, Any], names: Names, values: list[Any]) -> str:
     """Départs: status, then :data:`DEACTIVATE_SHAPE`'s cells (the date of leaving is followed by « (dans
     le fichier, mais sans classe) » for an active account the file lists without a class)."""
-    subject = item.get("subject", {})
-    leaves_on = date_fr(item.get("changes", {}).get("user_sortie_date", {}).get("new"))
-    if item.get("reason", {}).get("situation") == "active_without_class":
+    subject = item.get("subject", _NO)
+    leaves_on = date_fr(item.get("changes", _NO).get("user_sortie_date", _NO).get("new"))
+    if item.get("reason", _NO).get("situation") == "active_without_class":
         leaves_on += " (dans le fichier, mais sans classe)"
     values += (
         item.get("id", ""),
         subject.get("nom", ""),
         subject.get("prenom", ""),
         date_fr(subject.get("naissance")),
-        item.get("target", {}).get("login") or "—",
+        item.get("target", _NO).get("login") or "—",
         leaves_on,
     )
     return DEACTIVATE_ROW[bool(item.get("accepted"))]
@@ -194,7 +241,7 @@ def deactivate_fill(item: Mapping[str, Any], names: Names, values: list[Any]) ->
 
 def reactivate_fill(item: Mapping[str, Any], names: Names, values: list[Any]) -> str:
     """Retours: status, the pupil cell, the date the pupil left, the other changes."""
-    left_on = date_fr(item.get("changes", {}).get("user_sortie_date", {}).get("old"))
+    left_on = date_fr(item.get("changes", _NO).get("user_sortie_date", _NO).get("old"))
     return _pupil_fill(item, names, values, "<td>{}</td>", (left_on,), "user_sortie_date")
 
 
@@ -210,7 +257,7 @@ def membership_action(item: Mapping[str, Any]) -> str:
 def membership_fill(item: Mapping[str, Any], names: Names, values: list[Any]) -> str:
     """Groupes (and the structure page's memberships without a class): status, then
     :data:`MEMBERSHIP_SHAPE`'s cells."""
-    subject, target = item.get("subject", {}), item.get("target", {})
+    subject, target = item.get("subject", _NO), item.get("target", _NO)
     values += (
         item.get("id", ""),
         subject.get("nom", ""),
@@ -222,34 +269,19 @@ def membership_fill(item: Mapping[str, Any], names: Names, values: list[Any]) ->
     return MEMBERSHIP_ROW[bool(item.get("accepted"))]
 
 
-def pupil_key(item: Mapping[str, Any], names: Names) -> tuple[Any, ...]:
-    """A class's pupil tables: nom, prénom, item id (homonyms in a stable order)."""
-    subject = item.get("subject", {})
-    return (subject.get("nom", ""), subject.get("prenom", ""), item.get("id", ""))
-
-
-def membership_key(item: Mapping[str, Any], names: Names) -> tuple[Any, ...]:
-    """Memberships: by group, additions first, then by pupil and item id."""
-    subject, target = item.get("subject", {}), item.get("target", {})
-    groupe = names.groupe(subject.get("groupe") or target.get("groupe_ref"))
-    nom, prenom = subject.get("nom", ""), subject.get("prenom", "")
-    return (groupe, membership_action(item), nom, prenom, item.get("id", ""))
-
-
 #: a class section's tables: how a row is made, and the table's order
-TABLES: dict[str, tuple[Fill, Key]] = {
-    "create": (create_fill, pupil_key),
-    "deactivate": (deactivate_fill, pupil_key),
-    "reactivate": (reactivate_fill, pupil_key),
-    "update": (update_fill, pupil_key),
-    "memberships": (membership_fill, membership_key),
+TABLES: dict[str, tuple[Fill, Order]] = {
+    "create": (create_fill, by_pupil),
+    "deactivate": (deactivate_fill, by_pupil),
+    "reactivate": (reactivate_fill, by_pupil),
+    "update": (update_fill, by_pupil),
+    "memberships": (membership_fill, by_group),
 }
 
 
 def loose_members_html(items: Iterable[Mapping[str, Any]], names: Names) -> Markup:
     """The structure page's memberships without a class: by group, action and pupil, then plan order."""
-    ordered = sorted(items, key=lambda item: membership_key(item, names)[:4])
-    return rows_html(ordered, names, membership_fill)
+    return rows_html(items, names, membership_fill, by_group_then_plan)
 
 
 def structure_html(rows: Iterable[Mapping[str, Any]]) -> Markup:
