@@ -50,6 +50,8 @@ STRUCTURE_KINDS = (
     "archive",
 )
 _PUPIL_KINDS, _STRUCTURE_KINDS = frozenset(PUPIL_KINDS), frozenset(STRUCTURE_KINDS)
+#: a class section's tables (resume.md's counts in this order)
+TABLE_KINDS = ("create", "deactivate", "reactivate", "update", "memberships")
 
 # (kind, singular, plural) in the order the summary line gives them.
 PUPIL_PHRASES = (
@@ -174,8 +176,7 @@ def build_view(
     decisions: list[Mapping[str, Any]] = []
     structure: list[dict[str, Any]] = []
     accepted_creates: list[str] = []
-    # each class's items by table (rows are made when the template prints the table: report_tables.Table)
-    by_class: dict[str, dict[str, Items]] = defaultdict(lambda: defaultdict(list))
+    by_class: dict[str, dict[str, Table]] = defaultdict(dict)  # each class's tables, by table
     counts: dict[str, Counter[str]] = defaultdict(Counter)  # each class's: class_lines' counts
     loose_members: Items = []
     archive: Mapping[str, Any] | None = None
@@ -200,7 +201,7 @@ def build_view(
             if classe is None:
                 loose_members.append(item)
                 continue
-            by_class[classe]["memberships"].append(item)
+            table = "memberships"
         else:
             classe = str(item.get("subject", _NO).get("classe") or NO_CLASS)
             if kind == "deactivate":
@@ -208,7 +209,11 @@ def build_view(
             elif kind == "update" and "eleve_classe_id" in item.get("changes", _NO):
                 moves[is_accepted] += 1
                 counts[classe]["moves"] += 1
-            by_class[classe][kind].append(item)
+            table = kind
+        tables = by_class[classe]
+        if table not in tables:
+            tables[table] = Table(table, names)
+        tables[table].add(item)
         tally = counts[classe]
         tally[kind] += 1
         if not is_accepted:
@@ -234,7 +239,7 @@ def build_view(
     classes = []
     for name in sorted(by_class, key=class_sort_key):
         groups = by_class[name]
-        members = groups.get("memberships", [])
+        tables = {kind: groups.get(kind) or Table(kind, names) for kind in TABLE_KINDS}
         classes.append(
             {
                 "name": name or "Élèves sans classe",
@@ -242,14 +247,13 @@ def build_view(
                 "formerly": formerly.get(name, []),
                 **class_lines(counts[name], stats.get(name), questions.get(name, 0)),
                 # each table's rows, made as HTML when printed (engine.render.report_tables)
-                "creates": Table("create", groups.get("create", []), names),
-                "deactivates": Table("deactivate", groups.get("deactivate", []), names),
-                "reactivates": Table("reactivate", groups.get("reactivate", []), names),
-                "updates": Table("update", groups.get("update", []), names),
-                "memberships": Table("memberships", members, names),
+                "creates": tables["create"],
+                "deactivates": tables["deactivate"],
+                "reactivates": tables["reactivate"],
+                "updates": tables["update"],
+                "memberships": tables["memberships"],
                 "stats": stats.get(name),
-                "counts": {k: len(groups.get(k, [])) for k in PUPIL_KINDS[:4]}
-                | {"memberships": len(members)},
+                "counts": {kind: len(table) for kind, table in tables.items()},
             }
         )
 

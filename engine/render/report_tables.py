@@ -15,13 +15,13 @@ of the template loops these functions replace (values are escaped as the templat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup, escape
 
-from engine.render.documents import filled
+from engine.render.documents import filled_rows
 from engine.render.french import date_fr
 from engine.render.report_rows import FIELD_LABELS, TIER_TEXT, Names, value_fr
 
@@ -66,26 +66,35 @@ Fill = Callable[[Mapping[str, Any], Names, list[Any]], str]
 Order = Callable[[list[Any], list[int]], list[int]]
 
 
-def rows_html(
-    items: Iterable[Mapping[str, Any]], names: Names, fill: Fill, order: Order | None = None
-) -> Markup:
-    """The rows of ``items`` one a line, each value escaped (the template prints them inside ``<tbody>``),
-    in the order ``order`` gives, else in this order. Rows are sorted once made, by the values they
-    hold: each item is read once (at 200,000 pupils, reading the plan's items is most of the cost)."""
-    shapes: list[str] = []
-    values: list[Any] = []
-    starts: list[int] = []
-    for item in items:
-        starts.append(len(values))
-        shapes.append(fill(item, names, values))
+#: rows per piece of a table's HTML (:meth:`Table.parts`): a 10,000-row table is not one 20 MB string
+PART_ROWS = 500
+
+
+def rows_html(shapes: list[str], values: list[Any], starts: list[int], order: Order | None = None) -> Markup:
+    """Rows one a line, each value escaped (the template prints them inside ``<tbody>``): row ``r``'s shape
+    ``shapes[r]`` and its values from ``values[starts[r]]`` on, in the order ``order`` gives (else as
+    they are)."""
+    return Markup("".join(row_parts(shapes, values, starts, order, len(shapes) or 1)))
+
+
+def row_parts(
+    shapes: list[str], values: list[Any], starts: list[int], order: Order | None, size: int = PART_ROWS
+) -> Iterator[Markup]:
+    """:func:`rows_html` in pieces of ``size`` rows (each but the first starting with its newline)."""
     if not shapes:
-        return Markup()
+        return
     if order is not None and len(shapes) > 1:
-        rows = order(values, starts)
-        ends = [*starts[1:], len(values)]
-        shapes = [shapes[row] for row in rows]
-        values = [value for row in rows for value in values[starts[row] : ends[row]]]
-    return filled("\n".join(shapes), values)
+        rows: Sequence[int] = order(values, starts)
+    else:
+        rows = range(len(shapes))
+    ends = [*starts[1:], len(values)]
+    for first in range(0, len(rows), size):
+        part = rows[first : first + size]
+        lead = [""] if first else []  # "\n".join: the newline between this piece and the previous one
+        yield filled_rows(
+            [*lead, *(shapes[row] for row in part)],
+            [value for row in part for value in values[starts[row] : ends[row]]],
+        )
 
 
 def by_pupil(values: list[Any], starts: list[int]) -> list[int]:
@@ -115,24 +124,38 @@ def by_group_then_plan(values: list[Any], starts: list[int]) -> list[int]:
 
 
 class Table:
-    """A class's table of one kind of item (its items in plan order): true when it has rows; its HTML
-    (the rows sorted by the table's key) is made when the template prints it and not kept, so that a
-    large report holds one table's rows at a time, not every class's (the report's peak memory)."""
+    """A class's table of one kind of item: its rows' shapes and values, made as its items come (in plan
+    order, in :func:`~engine.render.report_model.build_view`'s one pass over the items: each item is
+    read once, where its neighbours in the plan are read); true when it has rows. Its HTML (the rows in
+    the table's order, their values escaped) is made when the template prints it, and not kept: the
+    report never holds every class's HTML at once (its peak memory)."""
 
-    __slots__ = ("items", "kind", "names")
+    __slots__ = ("fill", "names", "order", "shapes", "starts", "values")
 
-    def __init__(self, kind: str, items: Sequence[Mapping[str, Any]], names: Names) -> None:
-        self.kind, self.items, self.names = kind, items, names
+    def __init__(self, kind: str, names: Names) -> None:
+        self.fill, self.order = TABLES[kind]
+        self.names = names
+        self.shapes: list[str] = []
+        self.values: list[Any] = []
+        self.starts: list[int] = []  # where each row's values start
+
+    def add(self, item: Mapping[str, Any]) -> None:
+        """The item's row, last."""
+        self.starts.append(len(self.values))
+        self.shapes.append(self.fill(item, self.names, self.values))
 
     def __bool__(self) -> bool:
-        return bool(self.items)
+        return bool(self.shapes)
 
     def __len__(self) -> int:
-        return len(self.items)
+        return len(self.shapes)
 
     def __html__(self) -> str:
-        fill, order = TABLES[self.kind]
-        return rows_html(self.items, self.names, fill, order)
+        return rows_html(self.shapes, self.values, self.starts, self.order)
+
+    def parts(self) -> Iterator[Markup]:
+        """The HTML in pieces of :data:`PART_ROWS` rows (what the template prints, one after the other)."""
+        return row_parts(self.shapes, self.values, self.starts, self.order)
 
     __str__ = __html__
 
@@ -276,12 +299,16 @@ TABLES: dict[str, tuple[Fill, Order]] = {
     "reactivate": (reactivate_fill, by_pupil),
     "update": (update_fill, by_pupil),
     "memberships": (membership_fill, by_group),
+    "loose_members": (membership_fill, by_group_then_plan),
 }
 
 
 def loose_members_html(items: Iterable[Mapping[str, Any]], names: Names) -> Markup:
     """The structure page's memberships without a class: by group, action and pupil, then plan order."""
-    return rows_html(items, names, membership_fill, by_group_then_plan)
+    table = Table("loose_members", names)
+    for item in items:
+        table.add(item)
+    return Markup(table.__html__())
 
 
 def structure_html(rows: Iterable[Mapping[str, Any]]) -> Markup:
@@ -291,4 +318,4 @@ def structure_html(rows: Iterable[Mapping[str, Any]]) -> Markup:
     for r in rows:
         shapes.append(STATUS_SHAPE[r["accepted"]] + STRUCTURE_SHAPE)
         values += (r["id"], r["what"], r["detail"])
-    return filled("\n".join(shapes), values) if shapes else Markup()
+    return filled_rows(shapes, values) if shapes else Markup()
