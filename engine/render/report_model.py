@@ -52,6 +52,8 @@ STRUCTURE_KINDS = (
 _PUPIL_KINDS, _STRUCTURE_KINDS = frozenset(PUPIL_KINDS), frozenset(STRUCTURE_KINDS)
 #: a class section's tables (resume.md's counts in this order)
 TABLE_KINDS = ("create", "deactivate", "reactivate", "update", "memberships")
+_MEMBERSHIP_KINDS = frozenset(("membership_add", "membership_remove"))
+_TABLE_OF = frozenset(TABLE_KINDS)  # the pupil kinds with a table of their own
 
 # (kind, singular, plural) in the order the summary line gives them.
 PUPIL_PHRASES = (
@@ -176,48 +178,61 @@ def build_view(
     decisions: list[Mapping[str, Any]] = []
     structure: list[dict[str, Any]] = []
     accepted_creates: list[str] = []
-    by_class: dict[str, dict[str, Table]] = defaultdict(dict)  # each class's tables, by table
-    counts: dict[str, Counter[str]] = defaultdict(Counter)  # each class's: class_lines' counts
+    by_class: dict[str, dict[str, Table]] = {}  # each class's tables (TABLE_KINDS)
+    # each class's memberships by kind, pupils' items not accepted by kind (« unchecked KIND »), moves
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
     loose_members: Items = []
     archive: Mapping[str, Any] | None = None
-    for item in items:  # one pass: counts, questions, structure rows, and each pupil's item in its class
+    renamed = names.renamed
+    for item in items:  # one pass: counts, questions, structure rows, and each pupil's row in its class
         kind = item.get("kind")
+        is_accepted = bool(item.get("accepted"))
+        if kind in _PUPIL_KINDS:  # most items; counted as their tables' rows, after the loop
+            if kind in _MEMBERSHIP_KINDS:
+                classe = names.class_of_member(item)
+                if classe is None:
+                    loose_members.append(item)
+                    (accepted if is_accepted else unchecked)[kind] += 1
+                    continue
+                counts[classe][kind] += 1
+                table = "memberships"
+            else:
+                classe = item.get("subject", _NO).get("classe") or NO_CLASS
+                if type(classe) is not str:
+                    classe = str(classe)
+                if kind == "deactivate":
+                    classe = renamed.get(classe, classe)
+                elif kind == "update" and "eleve_classe_id" in item.get("changes", _NO):
+                    moves[is_accepted] += 1
+                    counts[classe]["moves"] += 1
+                elif kind == "create" and is_accepted:
+                    accepted_creates.append(item["id"])
+                table = kind
+            tables = by_class.get(classe)
+            if tables is None:
+                tables = by_class[classe] = {name: Table(name, names) for name in TABLE_KINDS}
+            tables[table].add(item)
+            if not is_accepted:
+                counts[classe]["unchecked " + kind] += 1
+            continue
         if kind == "decide":
             decisions.append(item)
             questions[names.classe(item.get("subject", _NO).get("classe_ref"))] += 1
             continue
-        is_accepted = bool(item.get("accepted"))
         (accepted if is_accepted else unchecked)[kind] += 1
         if kind in _STRUCTURE_KINDS:
             structure.append(structure_row(item, names))
             if kind == "archive" and archive is None:
                 archive = item
-        if kind not in _PUPIL_KINDS:
-            continue
-        if kind == "create" and is_accepted:
-            accepted_creates.append(item["id"])
-        if kind.startswith("membership_"):
-            classe = names.class_of_member(item)
-            if classe is None:
-                loose_members.append(item)
-                continue
-            table = "memberships"
-        else:
-            classe = str(item.get("subject", _NO).get("classe") or NO_CLASS)
-            if kind == "deactivate":
-                classe = names.renamed.get(classe, classe)
-            elif kind == "update" and "eleve_classe_id" in item.get("changes", _NO):
-                moves[is_accepted] += 1
-                counts[classe]["moves"] += 1
-            table = kind
-        tables = by_class[classe]
-        if table not in tables:
-            tables[table] = Table(table, names)
-        tables[table].add(item)
+    for classe, tables in by_class.items():  # the pupils' items of each class, counted
         tally = counts[classe]
-        tally[kind] += 1
-        if not is_accepted:
-            tally["unchecked " + kind] += 1
+        for kind in PUPIL_KINDS:
+            if kind in _TABLE_OF:
+                tally[kind] = len(tables[kind])
+            if tally[kind] - tally["unchecked " + kind]:
+                accepted[kind] += tally[kind] - tally["unchecked " + kind]
+            if tally["unchecked " + kind]:
+                unchecked[kind] += tally["unchecked " + kind]
     unchecked_parts = pupil_phrases(unchecked, moves[False]) + structure_phrases(unchecked)
     # parent items were only counted above (kinds no pupil phrase names): the parents' part is theirs
     parents = None
@@ -238,8 +253,7 @@ def build_view(
         formerly[new].append(old)
     classes = []
     for name in sorted(by_class, key=class_sort_key):
-        groups = by_class[name]
-        tables = {kind: groups.get(kind) or Table(kind, names) for kind in TABLE_KINDS}
+        tables = by_class[name]
         classes.append(
             {
                 "name": name or "Élèves sans classe",
