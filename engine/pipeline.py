@@ -223,14 +223,17 @@ def make_plan(
         meta["state"]["read_set"] = plan_read_set(db_url, read_sums, plan.items)
     if login_sheet is not None:
         meta["login_sheet"] = login_sheet
-    del export, state  # a million pupils and accounts: not needed to render
+    # a million pupils and accounts: not needed to render (``shown`` is one of the exports)
+    del export, parents, shown, state
     staging = Path(tempfile.mkdtemp(prefix="onde-sacoche-"))
     try:
         written = write_plan(staging, plan, meta)
         parent_rows = parent_credentials_rows(plan)
         if parent_rows:
             _write_atomic(staging / PARENT_CREDENTIALS_FILE, credentials_csv(parent_rows))
-        del plan
+        # plan.json's document (``written``) holds it all now: the items, and a copy of ``meta``
+        # (its read set has a term per account written)
+        del plan, meta, parent_rows, read_sums
         render_outputs(staging, loaded=check_written_plan(written))  # not read back: what was written
         publish(staging, out)
         if replay_notes:  # answers for the plan of another database (--force) must not outlive it

@@ -14,9 +14,9 @@ value escaped as autoescape does, so that the output is the template loop's, byt
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import string
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,16 @@ from markupsafe import Markup, escape
 from engine.plan.planio import private_dir, write_chunks_atomic
 from engine.render.french import markdown_escape, plural
 
-__all__ = ["TEMPLATES", "environment", "escape_all", "filled", "private_dir", "write_document"]
+__all__ = [
+    "TEMPLATES",
+    "Deferred",
+    "environment",
+    "escape_all",
+    "filled",
+    "filled_rows",
+    "private_dir",
+    "write_document",
+]
 
 TEMPLATES = Path(__file__).parent / "templates" / "report"
 #: between two values of :func:`escape_all` (escaping leaves it as it is)
@@ -74,12 +83,19 @@ def write_document(path: Path, template: str, view: Mapping[str, Any]) -> Path:
     return write_chunks_atomic(path, _batched(chunks))
 
 
-def _batched(chunks: Iterable[str], size: int = 256) -> Iterator[str]:
-    """The template's output ``size`` pieces at a time, joined: Jinja yields a piece per text and value,
-    and the writer's loop over each cost more than the join (a piece is at most a table's rows)."""
-    pieces = iter(chunks)
-    while batch := list(islice(pieces, size)):
-        yield "".join(batch)
+def _batched(chunks: Iterable[str], size: int = 1 << 16) -> Iterator[str]:
+    """The template's output joined into pieces of about ``size`` characters: Jinja yields a piece per
+    text and value, and the writer's loop over each cost more than the join; a piece is at most a few
+    hundred rows of a table (report_tables.Table.parts), so that no piece is a whole large table."""
+    batch: list[str] = []
+    length = 0
+    for chunk in chunks:
+        batch.append(chunk)
+        length += len(chunk)
+        if length >= size:
+            yield "".join(batch)
+            batch, length = [], 0
+    yield "".join(batch)
 
 
 # --- rows built in Python (the documents' hot loops) ---------------------------------------------------
@@ -102,7 +118,39 @@ def escape_all(values: Sequence[Any]) -> list[str]:
     return str(escape(joined)).split(SEPARATOR)
 
 
+class Deferred:
+    """HTML made by ``make()`` when the template prints it, and not kept: a large document then holds one
+    part's HTML at a time (a class's cards, say), not every part's at once."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], str]) -> None:
+        self.make = make
+
+    def __html__(self) -> str:
+        return self.make()
+
+
 def filled(shape: str, values: Sequence[Any]) -> Markup:
     """``shape`` (HTML with a ``{}`` per value, literal braces doubled) with ``values`` escaped in it, in
     order: the HTML of a table's rows (or a sheet's cards) in one ``str.format``."""
     return Markup(shape.format(*escape_all(values)))
+
+
+@lru_cache(maxsize=1024)
+def printf_shape(shape: str) -> str:
+    """``shape`` (a ``{}`` per value, literal braces doubled) for the ``%`` operator (a ``%s`` per value,
+    literal ``%`` doubled)."""
+    parts = []
+    for literal, field, spec, conversion in string.Formatter().parse(shape):
+        if field or spec or conversion:
+            raise ValueError(f"a shape's fields are all {{}}: {shape!r}")
+        parts.append(literal.replace("%", "%%") + ("" if field is None else "%s"))
+    return "".join(parts)
+
+
+def filled_rows(shapes: Sequence[str], values: Sequence[Any]) -> Markup:
+    """:func:`filled` of the ``shapes`` one a line (rows alike share a shape object), formatted with ``%``
+    (a large report's tables: faster than ``str.format``; each distinct shape is converted once)."""
+    convert = printf_shape
+    return Markup("\n".join([convert(shape) for shape in shapes]) % tuple(escape_all(values)))

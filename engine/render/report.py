@@ -25,6 +25,7 @@ Templates live in ``engine/render/templates/report/``; HTML is autoescaped.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from engine.plan.planio import read_credentials
@@ -61,9 +62,9 @@ def render_reports(plan: dict, out_dir: Path, *, sacoche_url: str | None = None)
     """
     out_dir = Path(out_dir)
     private_dir(out_dir)
-    credentials = read_credentials(out_dir)
-    cards = sheet_cards(plan, credentials)
-    parent_rows = read_parent_credentials(out_dir, credentials)  # no file, no parent: the pupils' rows
+    cards = sheet_cards(plan, read_credentials(out_dir))  # the rows of identifiants.csv, let go once read
+    # read when the plan has parent items only (no file, no parent: the pupils' rows)
+    parent_rows = _ReadOnce(lambda: read_parent_credentials(out_dir))
     with paused_gc():  # the view is acyclic: a large plan's rows made each collection walk them all
         view = build_view(plan, cards=cards, parent_credentials=parent_rows)
         written = [
@@ -78,3 +79,16 @@ def render_reports(plan: dict, out_dir: Path, *, sacoche_url: str | None = None)
             letters = render_letters(plan, out_dir, address=sacoche_url, rows=parent_rows)
     written += [path for path in (sheet, letters) if path is not None]
     return written
+
+
+class _ReadOnce:
+    """Rows read at the first iteration only (then kept)."""
+
+    def __init__(self, read: Callable[[], list[dict[str, str]]]) -> None:
+        self.read = read
+        self.rows: list[dict[str, str]] | None = None
+
+    def __iter__(self) -> Iterator[Mapping[str, str]]:
+        if self.rows is None:
+            self.rows = self.read()
+        return iter(self.rows)

@@ -37,7 +37,7 @@ from engine.render.report_fr import (
 )
 from engine.render.report_parents import PARENT_KINDS, parents_view
 from engine.render.report_rows import Names, decision_row, structure_row
-from engine.render.report_tables import ROW_BUILDERS, Row, membership_row, structure_html, table_html
+from engine.render.report_tables import Table, loose_members_html, structure_html
 from engine.render.sheets import SHEET_FILE, notice_fr, sheet_cards
 
 PUPIL_KINDS = ("create", "deactivate", "reactivate", "update", "membership_add", "membership_remove")
@@ -50,6 +50,10 @@ STRUCTURE_KINDS = (
     "archive",
 )
 _PUPIL_KINDS, _STRUCTURE_KINDS = frozenset(PUPIL_KINDS), frozenset(STRUCTURE_KINDS)
+#: a class section's tables (resume.md's counts in this order)
+TABLE_KINDS = ("create", "deactivate", "reactivate", "update", "memberships")
+_MEMBERSHIP_KINDS = frozenset(("membership_add", "membership_remove"))
+_TABLE_OF = frozenset(TABLE_KINDS)  # the pupil kinds with a table of their own
 
 # (kind, singular, plural) in the order the summary line gives them.
 PUPIL_PHRASES = (
@@ -95,39 +99,44 @@ def structure_phrases(counts: Mapping[str, int]) -> list[str]:
     return [plural(counts[k], one, many) for k, one, many in STRUCTURE_PHRASES if counts.get(k)]
 
 
-def counted(rows: list[Row], one: str, many: str) -> str:
+Items = list[Mapping[str, Any]]
+#: the default of a missing part of an item (only read: a ``{}`` per call cost an allocation per item)
+_NO: Mapping[str, Any] = {}
+
+
+def counted(count: int, unchecked: int, one: str, many: str) -> str:
     """« 2 départs (dont 1 non coché) »: every line of a table is counted, the unchecked ones said."""
-    text = plural(len(rows), one, many)
-    unchecked = sum(1 for r in rows if not r.accepted)
+    text = plural(count, one, many)
     if unchecked:
         text += f" (dont {unchecked} non coché{'s' if unchecked > 1 else ''})"
     return text
 
 
-def class_lines(
-    groups: Mapping[str, list[Row]], stats: Mapping[str, Any] | None, questions: int
-) -> dict[str, str]:
-    """A class's counts, each the number of lines of its table. ``in_file``: the pupils of the file by
-    what happens to them (new, updated, back, to decide, unchanged: they add up to the class's pupils);
-    ``out_of_file``: departures; ``groups``: group memberships."""
-    updates = groups.get("update", [])
-    moved = sum(1 for r in updates if r.moves)
+def class_lines(counts: Mapping[str, int], stats: Mapping[str, Any] | None, questions: int) -> dict[str, str]:
+    """A class's counts (``counts``: its items by kind, ``unchecked KIND`` those not accepted, ``moves``
+    the updates that change the pupil's class), each the number of lines of its table. ``in_file``: the
+    pupils of the file by what happens to them (new, updated, back, to decide, unchanged: they add up to
+    the class's pupils); ``out_of_file``: departures; ``groups``: group memberships."""
+
+    def line(kind: str, one: str, many: str) -> str:
+        return counted(counts[kind], counts["unchecked " + kind], one, many)
+
     parts = []
-    if groups.get("create"):
-        parts.append(counted(groups["create"], "nouvel élève", "nouveaux élèves"))
-    if updates:
-        text = counted(updates, "mise à jour", "mises à jour")
-        if moved:
-            text += f", {plural(moved, 'changement de classe', 'changements de classe')} compris"
+    if counts["create"]:
+        parts.append(line("create", "nouvel élève", "nouveaux élèves"))
+    if counts["update"]:
+        text = line("update", "mise à jour", "mises à jour")
+        if counts["moves"]:
+            text += f", {plural(counts['moves'], 'changement de classe', 'changements de classe')} compris"
         parts.append(text)
-    if groups.get("reactivate"):
-        parts.append(counted(groups["reactivate"], "retour", "retours"))
+    if counts["reactivate"]:
+        parts.append(line("reactivate", "retour", "retours"))
     if questions:
         parts.append(f"{questions} à décider")
     in_file = ""
     if stats and isinstance(stats.get("pupils_in_file"), int):
         total, unchanged = stats["pupils_in_file"], stats.get("unchanged")
-        listed = sum(len(groups.get(k, [])) for k in ("create", "update", "reactivate")) + questions
+        listed = counts["create"] + counts["update"] + counts["reactivate"] + questions
         if isinstance(unchanged, int) and listed + unchanged == total:
             parts.append(f"{unchanged} sans changement")
             in_file = f"{_pupils(total)} dans le fichier : {join_fr(parts)}"
@@ -135,27 +144,19 @@ def class_lines(
             in_file = f"{_pupils(total)} dans le fichier" + (f", dont {join_fr(parts)}" if parts else "")
     elif parts:
         in_file = f"Dans le fichier : {join_fr(parts)}"
-    members = groups.get("memberships", [])
-    adds = [r for r in members if r.action == "ajout"]
-    removes = [r for r in members if r.action == "retrait"]
     group_parts = [
-        counted(rows, one, many)
-        for rows, one, many in (
-            (adds, "inscription dans un groupe", "inscriptions dans des groupes"),
-            (removes, "retrait d'un groupe", "retraits de groupes"),
+        line(kind, one, many)
+        for kind, one, many in (
+            ("membership_add", "inscription dans un groupe", "inscriptions dans des groupes"),
+            ("membership_remove", "retrait d'un groupe", "retraits de groupes"),
         )
-        if rows
+        if counts[kind]
     ]
     return {
         "in_file": in_file,
-        "out_of_file": counted(groups["deactivate"], "départ", "départs") if groups.get("deactivate") else "",
+        "out_of_file": line("deactivate", "départ", "départs") if counts["deactivate"] else "",
         "groups": join_fr(group_parts),
     }
-
-
-def _row_order(row: Row) -> tuple[Any, ...]:
-    """A table's order: its :class:`~engine.render.report_tables.Row`'s key (stable for equal keys)."""
-    return row.key
 
 
 def build_view(
@@ -168,7 +169,7 @@ def build_view(
     """Everything the templates show, computed from the plan (pure; ``credentials`` only for their ids,
     or the login sheet's ``cards`` when the caller already has them; ``parent_credentials`` only to count
     the family letters). The parents' items are :func:`~engine.render.report_parents.parents_view`'s."""
-    items = list(plan.get("items", []))
+    items = plan.get("items", [])
     names = Names(plan)
     accepted: Counter[str] = Counter()
     unchecked: Counter[str] = Counter()
@@ -177,39 +178,61 @@ def build_view(
     decisions: list[Mapping[str, Any]] = []
     structure: list[dict[str, Any]] = []
     accepted_creates: list[str] = []
-    by_class: dict[str, dict[str, list[Row]]] = defaultdict(lambda: defaultdict(list))
-    loose_members: list[Row] = []
+    by_class: dict[str, dict[str, Table]] = {}  # each class's tables (TABLE_KINDS)
+    # each class's memberships by kind, pupils' items not accepted by kind (« unchecked KIND »), moves
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    loose_members: Items = []
     archive: Mapping[str, Any] | None = None
-    for item in items:  # one pass: counts, questions, structure rows, and each pupil row in its class
+    renamed = names.renamed
+    for item in items:  # one pass: counts, questions, structure rows, and each pupil's row in its class
         kind = item.get("kind")
+        is_accepted = bool(item.get("accepted"))
+        if kind in _PUPIL_KINDS:  # most items; counted as their tables' rows, after the loop
+            if kind in _MEMBERSHIP_KINDS:
+                classe = names.class_of_member(item)
+                if classe is None:
+                    loose_members.append(item)
+                    (accepted if is_accepted else unchecked)[kind] += 1
+                    continue
+                counts[classe][kind] += 1
+                table = "memberships"
+            else:
+                classe = item.get("subject", _NO).get("classe") or NO_CLASS
+                if type(classe) is not str:
+                    classe = str(classe)
+                if kind == "deactivate":
+                    classe = renamed.get(classe, classe)
+                elif kind == "update" and "eleve_classe_id" in item.get("changes", _NO):
+                    moves[is_accepted] += 1
+                    counts[classe]["moves"] += 1
+                elif kind == "create" and is_accepted:
+                    accepted_creates.append(item["id"])
+                table = kind
+            tables = by_class.get(classe)
+            if tables is None:
+                tables = by_class[classe] = {name: Table(name, names) for name in TABLE_KINDS}
+            tables[table].add(item)
+            if not is_accepted:
+                counts[classe]["unchecked " + kind] += 1
+            continue
         if kind == "decide":
             decisions.append(item)
-            questions[names.classe(item.get("subject", {}).get("classe_ref"))] += 1
+            questions[names.classe(item.get("subject", _NO).get("classe_ref"))] += 1
             continue
-        (accepted if item.get("accepted") else unchecked)[kind] += 1
+        (accepted if is_accepted else unchecked)[kind] += 1
         if kind in _STRUCTURE_KINDS:
             structure.append(structure_row(item, names))
             if kind == "archive" and archive is None:
                 archive = item
-        if kind not in _PUPIL_KINDS:
-            continue
-        if kind == "create" and item.get("accepted"):
-            accepted_creates.append(item["id"])
-        if kind.startswith("membership_"):
-            classe = names.class_of_member(item)
-            row = membership_row(item, names)
-            if classe is None:
-                loose_members.append(row)
-                continue
-            by_class[classe]["memberships"].append(row)
-        else:
-            classe = str(item.get("subject", {}).get("classe") or NO_CLASS)
-            if kind == "deactivate":
-                classe = names.renamed.get(classe, classe)
-            row = ROW_BUILDERS[kind](item, names)
-            if row.moves:
-                moves[row.accepted] += 1
-            by_class[classe][kind].append(row)
+    for classe, tables in by_class.items():  # the pupils' items of each class, counted
+        tally = counts[classe]
+        for kind in PUPIL_KINDS:
+            if kind in _TABLE_OF:
+                tally[kind] = len(tables[kind])
+            if tally[kind] - tally["unchecked " + kind]:
+                accepted[kind] += tally[kind] - tally["unchecked " + kind]
+            if tally["unchecked " + kind]:
+                unchecked[kind] += tally["unchecked " + kind]
     unchecked_parts = pupil_phrases(unchecked, moves[False]) + structure_phrases(unchecked)
     # parent items were only counted above (kinds no pupil phrase names): the parents' part is theirs
     parents = None
@@ -230,28 +253,23 @@ def build_view(
         formerly[new].append(old)
     classes = []
     for name in sorted(by_class, key=class_sort_key):
-        groups = by_class[name]
-        for rows in groups.values():
-            rows.sort(key=_row_order)
-        members = groups.get("memberships", [])
+        tables = by_class[name]
         classes.append(
             {
                 "name": name or "Élèves sans classe",
                 "label": labels.get(name, ""),
                 "formerly": formerly.get(name, []),
-                **class_lines(groups, stats.get(name), questions.get(name, 0)),
-                # each table's rows, as HTML (engine.render.report_tables)
-                "creates": table_html(groups.get("create", [])),
-                "deactivates": table_html(groups.get("deactivate", [])),
-                "reactivates": table_html(groups.get("reactivate", [])),
-                "updates": table_html(groups.get("update", [])),
-                "memberships": table_html(members),
+                **class_lines(counts[name], stats.get(name), questions.get(name, 0)),
+                # each table's rows, made as HTML when printed (engine.render.report_tables)
+                "creates": tables["create"],
+                "deactivates": tables["deactivate"],
+                "reactivates": tables["reactivate"],
+                "updates": tables["update"],
+                "memberships": tables["memberships"],
                 "stats": stats.get(name),
-                "counts": {k: len(groups.get(k, [])) for k in PUPIL_KINDS[:4]}
-                | {"memberships": len(members)},
+                "counts": {kind: len(table) for kind, table in tables.items()},
             }
         )
-    loose_members.sort(key=lambda r: r.key[:4])  # by group, action, nom, prénom, then plan order
 
     # the rest ----------------------------------------------------------------------------------------
     holds = [
@@ -305,7 +323,7 @@ def build_view(
         "sheet_notice": notice_fr(plan.get("login_sheet")),
         "structure": structure_html(structure),
         "left_alone": left_alone,
-        "loose_members": table_html(loose_members),
+        "loose_members": loose_members_html(loose_members, names),
         "structure_page": bool(structure or left_alone["classes"] or left_alone["groups"] or loose_members),
         "classes": classes,
         "new_pupils": len(accepted_creates),

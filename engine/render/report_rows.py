@@ -43,6 +43,8 @@ RULE_TEXT = {
     "nom_prenom": "mêmes nom et prénom",
 }
 
+#: the default of a missing part of an item (only read: a ``{}`` per call cost an allocation per item)
+_NO: Mapping[str, Any] = {}
 _PUPIL_KINDS = frozenset(("create", "update", "reactivate"))  # their subject's class is the pupil's
 _STRUCTURE_KINDS = frozenset(("class_create", "class_rename", "class_retire", "group_create", "group_retire"))
 
@@ -63,10 +65,12 @@ class Names:
         self.classes: dict[str, str] = {}
         self.groups: dict[str, str] = {}
         self._pupil_class: dict[Any, str] | None = None  # made when a membership first needs it
+        self._class_names: dict[str, str] = {}  # what :meth:`shown` said of each class ref
         self.renamed: dict[str, str] = {}  # old class name → new name (a leaver's class is its old name)
         source = plan.get("source", {})
         self.sheets: list[str] = list(source.get("sheets") or [])
         self.sheet_stride = int(source.get("sheet_stride") or 0)
+        self.sheeted = len(self.sheets) > 1 and self.sheet_stride > 0  # else line() gives each line as is
         names = plan.get("names", {})
         self.classes.update({str(k).upper(): v for k, v in names.get("classes", {}).items()})
         self.groups.update({str(k).upper(): v for k, v in names.get("groups", {}).items()})
@@ -77,13 +81,18 @@ class Names:
             if entry.get("ref"):
                 self.groups.setdefault(str(entry["ref"]).upper(), entry.get("nom", ""))
         self._items = plan.get("items", [])
+        seen: set[str] = set()  # refs already named by a pupil's class (setdefault: the first one wins)
         for item in self._items:
             kind = item.get("kind")
             if kind in _PUPIL_KINDS:  # most items: the class a pupil goes to names its ref
-                classe = item.get("subject", {}).get("classe")
-                ref = item.get("changes", {}).get("eleve_classe_id", {}).get("new") if classe else None
-                if ref:
-                    self.classes.setdefault(str(ref).upper(), classe)
+                classe = item.get("subject", _NO).get("classe")
+                ref = item.get("changes", _NO).get("eleve_classe_id", _NO).get("new") if classe else None
+                if type(ref) is not str:
+                    if ref:
+                        self.classes.setdefault(str(ref).upper(), classe)
+                elif ref and ref not in seen:
+                    seen.add(ref)
+                    self.classes.setdefault(ref.upper(), classe)
                 continue
             if kind not in _STRUCTURE_KINDS:
                 continue
@@ -116,6 +125,15 @@ class Names:
         if not ref:
             return "(aucune)"
         return self.classes.get(str(ref).upper()) or f"réf. {ref}"
+
+    def shown(self, column: str, value: Any) -> str:
+        """:func:`value_fr`, a class ref's name memoised (most changes of a large plan are of class)."""
+        if column != "eleve_classe_id" or type(value) is not str:
+            return value_fr(column, value, self)
+        name = self._class_names.get(value)
+        if name is None:
+            name = self._class_names[value] = self.classe(value)
+        return name
 
     def groupe(self, ref: Any) -> str:
         return self.groups.get(str(ref).upper()) or str(ref)

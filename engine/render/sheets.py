@@ -22,6 +22,7 @@ import json
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from engine.dburl import public_url
 from engine.plan import Plan
 from engine.plan.logins import password_hash
 from engine.plan.planio import PLAN_FILE, read_credentials
-from engine.render.documents import filled, write_document
+from engine.render.documents import Deferred, filled, write_document
 from engine.render.french import class_sort_key
 
 SHEET_FILE = "identifiants.html"
@@ -244,8 +245,12 @@ def write_sheet(out_dir: Path, cards: list[dict[str, str]], today: str) -> Path 
     by_class: dict[str, list[dict[str, str]]] = {}
     for card in cards:  # one pass: classes in the order of their first card
         by_class.setdefault(card["classe"], []).append(card)
-    pages = [
-        {"classe": classe or "Élèves sans classe", "cards": group, "html": cards_html(group)}
+    pages = [  # each class's cards made when printed (documents.Deferred)
+        {
+            "classe": classe or "Élèves sans classe",
+            "cards": group,
+            "html": Deferred(partial(cards_html, group)),
+        }
         for classe, group in by_class.items()
     ]
     return write_document(sheet, "identifiants.html", {"today": today, "pages": pages, "count": len(cards)})

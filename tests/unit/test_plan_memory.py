@@ -160,3 +160,32 @@ def test_a_lone_surrogate_typed_into_plan_json_is_an_edit_not_a_traceback(tmp_pa
     path.write_text(text.replace('"nom": "B"', '"nom": "B\\ud800"', 1), encoding="utf-8")
     with pytest.raises(OndeError, match="item update-0000000001 was changed after the plan was made"):
         load_plan(tmp_path)
+
+
+@pytest.mark.parametrize("case", ["example", "parents"])
+def test_the_exports_and_the_state_are_let_go_before_rendering(
+    tmp_path: Path, case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large school's export and state (its pupils, its accounts) are not alive while the SQL and the
+    report are rendered: the plan's document is all the renderers need."""
+    import gc
+
+    import engine.pipeline as pipeline
+    from engine.read.parents import ParentsExport
+    from engine.read.records import Export, Pupil
+    from engine.state import Account, State
+
+    alive: list[str] = []
+    render = pipeline.render_outputs
+
+    def counting(*args: object, **kwargs: object) -> list[Path]:
+        kinds = (Export, Pupil, ParentsExport, State, Account)
+        alive.extend(type(o).__name__ for o in gc.get_objects() if isinstance(o, kinds))
+        return render(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "render_outputs", counting)
+    parents = PARENTS if case == "parents" else None
+    make_plan(
+        EXAMPLE_CSV, EXAMPLE_DB, tmp_path / "plan", today=TODAY, rng=random.Random(7), parents_path=parents
+    )
+    assert alive == []
