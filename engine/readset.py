@@ -147,9 +147,12 @@ def read_set_mysql(connection: Any, *, parents: bool = False) -> dict[str, dict[
 def guarded_tables(items: Iterable[Any]) -> tuple[str, ...]:
     """The tables a plan's read set covers: the pupils' ones, and the parents' when it plans parents (a
     pupils-only plan neither reads nor writes a link or an address)."""
-    if any(str(item_field(i, "kind")).startswith("parent_") for i in items):
-        return tuple(TABLE_COLUMNS)
-    return tuple(READ_COLUMNS)
+    return tables_read(any(str(item_field(i, "kind")).startswith("parent_") for i in items))
+
+
+def tables_read(parents: bool) -> tuple[str, ...]:
+    """:func:`guarded_tables` once it is known whether the plan has parent items."""
+    return tuple(TABLE_COLUMNS) if parents else tuple(READ_COLUMNS)
 
 
 #: table → the key columns leading each row's term in :func:`read_set_without` (the touched rows are
@@ -346,7 +349,7 @@ def plan_read_set(url: str, early: Mapping[str, Any], items: Iterable[Any]) -> d
         connection = connect_mysql(parse_url(url).resolved())
         try:
             exclude = touched(items)
-            tables = tuple(TABLE_COLUMNS) if exclude.parents else tuple(READ_COLUMNS)  # guarded_tables
+            tables = tables_read(exclude.parents)  # touched() has told whether items are parent ones
             found, whole = read_set_without(connection, exclude, tables)
         finally:
             connection.close()  # type: ignore[attr-defined]
