@@ -20,7 +20,6 @@ Safety rules the scripts follow (see docs in each script header):
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import re
@@ -288,15 +287,10 @@ def render_sql(
     for dialect in dialects:
         _check_dialect(dialect)  # before any directory is made
     # Rendering makes hundreds of thousands of views, checks and rows, and each collection they set off
-    # would walk the loaded plan's items again (a third of a large render). Paused meanwhile, then one
-    # collection of the young generation only (what was made meanwhile, not the plan): the cycles left
-    # (a verify template's macro keeps its context, so the model) are freed now, not at some later stage.
-    collecting = gc.isenabled()
+    # would walk the loaded plan's items again (a third of a large render): paused meanwhile. The model's
+    # cycles are broken when it is done (SqlModel.release, _generate): reference counting frees it.
     with paused_gc():
-        paths = _render_sql(loaded, plan_dir, dialects, revert_deletes_created)
-    if collecting:
-        gc.collect(0)
-    return paths
+        return _render_sql(loaded, plan_dir, dialects, revert_deletes_created)
 
 
 def _render_sql(
