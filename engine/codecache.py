@@ -2,12 +2,14 @@
 class, the regular expressions modules compile when imported — compiled once per user instead.
 
 ``@dataclass`` writes each method (``__init__``, ``__repr__``, ``__eq__``…) as Python source and
-compiles it with ``exec`` when the class is created; ``re.compile`` parses a pattern and compiles it to
-the matcher's code in Python. For the forty-odd classes and the sixty-odd patterns a ``plan`` imports
-(its modules', Jinja's), that was the largest fixed cost of a small school's plan after the interpreter's
-own start-up. While a command imports its stages (:func:`remembered_code`), both look their input up in
-a file of the user's cache (engine.cache) that holds what this very interpreter made of it, as Python
-keeps a module's compiled code in its ``.pyc``: the code objects compiled from each source text, the
+compiles it with ``exec`` when the class is created; ``typing`` compiles the text of every string
+annotation it is given (``ForwardRef``, Jinja's signatures hold dozens) and ``namedtuple`` the source of
+each class's ``__new__``; ``re.compile`` parses a pattern and compiles it to the matcher's code in
+Python. For the forty-odd classes and the sixty-odd patterns a ``plan`` imports (its modules', Jinja's),
+that was the largest fixed cost of a small school's plan after the interpreter's own start-up. While
+a command imports its stages (:func:`remembered_code`), they look their input up in a file of the
+user's cache (engine.cache) that holds what this very interpreter made of it, as Python keeps a
+module's compiled code in its ``.pyc``: the code objects compiled from each source text, the
 arguments each pattern was given to the matcher's constructor (``_sre.compile``, which checks them).
 The same input always gives the same output, so the classes and patterns are exactly those made
 without the cache; an input never seen is compiled as before and remembered. The file is named by the
@@ -19,12 +21,14 @@ data, and nothing about pupils is ever stored.
 from __future__ import annotations
 
 import _sre
+import collections
 import contextlib
 import dataclasses
 import hashlib
 import marshal
 import re
 import sys
+import typing
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +39,10 @@ _MISSING = object()
 _DEBUG = int(re.DEBUG)  # a plain int: ``flags & re.DEBUG`` goes through the enum's Python code
 _CODE = type(compile("", "", "exec"))
 _DIGEST = 32  # a cache file: the SHA-256 of what follows, then the marshalled entries
+#: the key of an expression's code (``eval`` mode) is its text after a NUL, which no source text that
+#: compiles holds: it never names a statement's code (``exec`` mode, keyed by the text itself)
+_EXPRESSION = "\0"
+_FORMAT = 2  # of the entries: part of the file's name, so that a file of another layout is never read
 
 
 def _cache_file() -> Path | None:
@@ -42,7 +50,7 @@ def _cache_file() -> Path | None:
     if folder is None:
         return None
     # compiled code is only valid for the interpreter (down to its build) and matcher that made it
-    made_by = hashlib.sha256(f"{sys.version}|{sys.implementation.cache_tag}|{_sre.MAGIC}".encode())
+    made_by = hashlib.sha256(f"{sys.version}|{sys.implementation.cache_tag}|{_sre.MAGIC}|{_FORMAT}".encode())
     return folder / f"code-{made_by.hexdigest()[:16]}.marshal"
 
 
@@ -98,22 +106,35 @@ def remembered_code() -> Iterator[None]:
     used_patterns: dict[tuple[Any, int], tuple[Any, ...]] = {}
     added = [0]
 
+    def code_of(source: str, mode: str) -> Any:
+        key = source if mode == "exec" else _EXPRESSION + source
+        code = texts.get(key)
+        if code is None:
+            # dont_inherit: compiled as the standard library's own call compiles it, without this
+            # module's ``from __future__ import annotations``
+            code = compile(source, "<string>", mode, dont_inherit=True)
+            added[0] += 1
+        used_texts[key] = code
+        return code
+
     def remembered_exec(source: Any, globals_: Any = None, locals_: Any = None) -> None:
-        if isinstance(source, str):
-            code = texts.get(source)
-            if code is None:
-                # dont_inherit: compiled as dataclasses' own exec compiles it, without this module's
-                # ``from __future__ import annotations``
-                code = compile(source, "<string>", "exec", dont_inherit=True)
-                added[0] += 1
-            used_texts[source] = code
-            source = code
-        exec(source, globals_, locals_)
+        exec(code_of(source, "exec") if isinstance(source, str) else source, globals_, locals_)
+
+    def remembered_eval(source: Any, globals_: Any = None, locals_: Any = None) -> Any:
+        return eval(code_of(source, "eval") if isinstance(source, str) else source, globals_, locals_)
+
+    def remembered_compile(
+        source: Any, filename: Any, mode: Any, flags: int = 0, dont_inherit: bool = False, optimize: int = -1
+    ) -> Any:
+        if type(source) is str and filename == "<string>" and mode == "eval" and (flags, optimize) == (0, -1):
+            return code_of(source, "eval")
+        # typing has no future import: inheriting its flags adds none (dont_inherit is moot)
+        return compile(source, filename, mode, flags, True, optimize)
 
     compiler = re._compiler  # type: ignore[attr-defined]
     plain_compile: Callable[..., Any] = compiler.compile
 
-    def remembered_compile(pattern: Any, flags: int = 0) -> Any:
+    def remembered_pattern(pattern: Any, flags: int = 0) -> Any:
         if type(pattern) not in (str, bytes) or type(flags) is not int or flags & _DEBUG:
             return plain_compile(pattern, flags)  # only what marshal writes as it is
         key = (pattern, flags)
@@ -138,17 +159,24 @@ def remembered_code() -> Iterator[None]:
         used_patterns[key] = arguments
         return compiled
 
-    before = getattr(dataclasses, "exec", _MISSING)
-    dataclasses.exec = remembered_exec  # type: ignore[attr-defined]  # found before the builtin exec
-    compiler.compile = remembered_compile
+    # a module's global is found before the builtin of that name: each module's calls, and only
+    # theirs, go through the cache (typing's only compile is ForwardRef's, collections' only eval is
+    # namedtuple's)
+    patches = ((dataclasses, "exec", remembered_exec), (typing, "compile", remembered_compile))
+    patches += ((collections, "eval", remembered_eval),)
+    before = [getattr(module, name, _MISSING) for module, name, _ in patches]
+    for module, name, replacement in patches:
+        setattr(module, name, replacement)
+    compiler.compile = remembered_pattern
     try:
         yield
     finally:
         compiler.compile = plain_compile
-        if before is _MISSING:
-            del dataclasses.exec  # type: ignore[attr-defined]
-        else:
-            dataclasses.exec = before  # type: ignore[attr-defined]
+        for (module, name, _), value in zip(patches, before, strict=True):
+            if value is _MISSING:
+                delattr(module, name)
+            else:
+                setattr(module, name, value)
         if added[0]:
             # what no run uses any more (edited code) is dropped once it outweighs what this run used
             if len(texts) + len(patterns) + added[0] > 2 * (len(used_texts) + len(used_patterns)):

@@ -13,9 +13,9 @@ sums them up.
 
 from __future__ import annotations
 
-import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable
+from random import SystemRandom  # as secrets.SystemRandom, without importing hmac and base64
 from typing import Any
 
 from engine.match import Matching, ref_key
@@ -51,7 +51,7 @@ def build_plan(
     """The plan for this export and state; ``rng`` only for deterministic tests (default: secrets)."""
     check_allow(allow)
     ctx = PlanContext(
-        export, state, matching, rules, today, allow, decisions or Decisions(), rng or secrets.SystemRandom()
+        export, state, matching, rules, today, allow, decisions or Decisions(), rng or SystemRandom()
     )
     with paused_gc():
         for step in STEPS:

@@ -61,7 +61,6 @@ import hashlib
 import os
 import random
 import re
-import secrets
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -280,7 +279,7 @@ def make_password(
     *,
     min_length: int = DEFAULT_PASSWORD_LENGTH,
     alphabet: str = PASSWORD_ALPHABET,
-    rng: secrets.SystemRandom | random.Random | None = None,
+    rng: random.SystemRandom | random.Random | None = None,
 ) -> str:
     """A random password of ``max(6, min_length)`` characters (8 by default), each drawn independently from
     ``alphabet``.
@@ -292,7 +291,7 @@ def make_password(
     if not chars:
         raise ValueError("password alphabet is empty")
     length = max(PASSWORD_MIN_LENGTH, int(min_length))
-    source = rng if rng is not None else secrets.SystemRandom()
+    source = rng if rng is not None else random.SystemRandom()
     if type(source) is random.SystemRandom and len(chars) <= 256:
         return _system_choices(chars, length)
     return "".join(source.choice(chars) for _ in range(length))
@@ -302,13 +301,13 @@ def new_passwords(
     *,
     min_length: int = DEFAULT_PASSWORD_LENGTH,
     alphabet: str = PASSWORD_ALPHABET,
-    rng: secrets.SystemRandom | random.Random | None = None,
+    rng: random.SystemRandom | random.Random | None = None,
 ) -> Iterator[str]:
     """:func:`make_password` again and again, as many as asked; from the system's source, the random bytes
     of a few hundred passwords drawn at once (one ``os.urandom`` call per password was still 5 % of
     planning a big school), none kept once the iterator is dropped."""
     chars = "".join(dict.fromkeys(alphabet))
-    source = rng if rng is not None else secrets.SystemRandom()
+    source = rng if rng is not None else random.SystemRandom()
     if not chars or type(source) is not random.SystemRandom or len(chars) > 256:
         while True:
             yield make_password(min_length=min_length, alphabet=alphabet, rng=source)
@@ -355,7 +354,7 @@ def new_credentials(
     min_length: int = DEFAULT_PASSWORD_LENGTH,
     naissance_iso: str | None = None,
     use_birth_date: bool = False,
-    rng: secrets.SystemRandom | random.Random | None = None,
+    rng: random.SystemRandom | random.Random | None = None,
 ) -> NewCredentials:
     """Login, password and hash for one new account (the birth date is used only if the profile says so).
 

@@ -9,10 +9,10 @@ state alone), :func:`plan_parents` plans the parents against them. Matching live
 
 from __future__ import annotations
 
-import secrets
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from random import SystemRandom  # as secrets.SystemRandom, without importing hmac and base64
 from typing import Any
 
 from engine.plan.items import Item, stable_id
@@ -312,6 +312,6 @@ def plan_parents(
         today,
         decisions or ParentDecisions(),
         taken_logins,
-        rng or secrets.SystemRandom(),
+        rng or SystemRandom(),
     )
     return planner.run(allow)
