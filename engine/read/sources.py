@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # imported where used
     import petl  # only for .table(): a plan streams rows without it (~12 ms of start-up)
 
-from engine.read import xlsx
 from engine.read.csvrows import HEADER_LINES, check_delimiters, csv_rows, detect_delimiter, ends_mid_line
 from engine.read.encoding import check_encodings, detect_encoding
 from engine.read.sniff import empty_file, read_head, sniff
@@ -126,6 +125,8 @@ def _has_record(records: Iterator[tuple[int, list[str]]]) -> bool:
 
 
 def _xlsx_sources(path: Path, notes: tuple[str, ...]) -> list[RawSource]:
+    from engine.read import xlsx  # a CSV export never imports it (nor zipfile)
+
     with xlsx.workbook(path) as wb:  # opened once here: loading a big workbook's shared strings is costly
         titles = xlsx.sheet_titles(wb)
         has_data = any(_has_record(xlsx.sheet_rows(wb, path, title)) for title in titles)
@@ -135,6 +136,8 @@ def _xlsx_sources(path: Path, notes: tuple[str, ...]) -> list[RawSource]:
 
 
 def _xlsx_rows(path: Path, sheet: str) -> Iterator[tuple[int, list[str]]]:
+    from engine.read import xlsx
+
     with xlsx.workbook(path) as wb:
         yield from xlsx.sheet_rows(wb, path, sheet)
 
