@@ -221,7 +221,8 @@ def _read_rules(
     for path in sorted(
         p for p in directory.rglob("*") if p.is_file() and p.suffix in {".yaml", ".yml", ".json"}
     ):
-        digest.update(path.relative_to(directory).as_posix().encode() + b"\0" + path.read_bytes())
+        data = files.get(path)  # the bytes just loaded: not read a second time
+        digest.update(path.relative_to(directory).as_posix().encode() + b"\0" + (data or path.read_bytes()))
     sources = {doc.data["id"]: _compile_source(doc) for doc in source_docs}
     rules = RuleSet(
         directory,
