@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,22 @@ _CHECKING_CODE = ("rules.py", "rules_check.py", "rules_model.py", "ops.py", "yam
 
 
 def _documents(directory: Path, sub: str) -> list[Path]:
-    return sorted((directory / sub).glob("*.yaml")) + sorted((directory / sub).glob("*.yml"))
+    """``sorted(glob("*.yaml")) + sorted(glob("*.yml"))`` of ``directory / sub``, as pathlib's glob
+    finds them (any entry so named, none when the folder is missing or unreadable), without compiling
+    a pattern for each suffix."""
+    folder = directory / sub
+    if not folder.is_dir():
+        return []
+    try:
+        with os.scandir(folder) as entries:
+            names = [entry.name for entry in entries]
+    except PermissionError:
+        return []
+    return [
+        folder / name
+        for suffix in (".yaml", ".yml")
+        for name in sorted(n for n in names if n.endswith(suffix))
+    ]
 
 
 def _rule_files(directory: Path) -> dict[Path, bytes | None]:
