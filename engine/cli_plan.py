@@ -86,17 +86,21 @@ def plan_cmd(
     """
     from engine.codecache import remembered_code
 
-    with collector_paused(), remembered_code():
-        from engine.pipeline import make_plan
-
     try:
-        check_output_dir(out)
-        check_plan_outputs(out)
+        # the rules are loaded in the block too (after the checks of --out, as make_plan would load
+        # them): the patterns of their fields are the rule files', never a pupil's, and remembered
+        with collector_paused(), remembered_code():
+            from engine.pipeline import make_plan
+            from engine.rules import load_rules
+
+            check_output_dir(out)
+            check_plan_outputs(out)
+            rules = load_rules(rules_dir)
         result = make_plan(
             export,
             db_url,
             out,
-            rules_dir=rules_dir,
+            rules=rules,
             format_id=format_id,
             decisions_file=decisions_file,
             today=today.date() if today else None,

@@ -14,8 +14,8 @@ arguments each pattern was given to the matcher's constructor (``_sre.compile``,
 The same input always gives the same output, so the classes and patterns are exactly those made
 without the cache; an input never seen is compiled as before and remembered. The file is named by the
 interpreter's exact version; an unreadable, foreign or damaged file is ignored, and without a cache
-nothing changes. Only imports run in the block: a pattern compiled later may be made from a pupil's
-data, and nothing about pupils is ever stored.
+nothing changes. Only imports (and ``plan``'s loading of its rules) run in the block: a pattern compiled
+later may be made from a pupil's data, and nothing about pupils is ever stored.
 """
 
 from __future__ import annotations
