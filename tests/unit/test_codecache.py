@@ -202,3 +202,37 @@ def test_a_damaged_pattern_entry_is_compiled_as_usual(cache: Path) -> None:
         compiled = _compile_all()
     assert _match_all(compiled) == _match_all(_compile_all())
     assert codecache._read(path)[1][(pattern, flags)][2] != [999_999, 1, 2]  # remembered right this time
+
+
+def test_annotations_and_named_tuples_are_remembered_too(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """typing's compile of a string annotation and namedtuple's eval of ``__new__``: the same code read
+    back, nothing compiled the second time, the builtins found again after the block."""
+    import collections
+    import typing
+
+    def make() -> tuple[Any, Any]:
+        ref = typing.ForwardRef("dict[str, tuple[int, ...]] | None")
+        point = collections.namedtuple("Point", "x y")
+        return ref, point
+
+    with codecache.remembered_code():
+        ref, point = make()
+    assert ref._evaluate({}, {}, frozenset()) == (dict[str, tuple[int, ...]] | None)
+    assert point(1, 2) == (1, 2) and point(1, 2).y == 2
+    path = codecache._cache_file()
+    assert path is not None
+    texts = codecache._read(path)[0]
+    assert "\0dict[str, tuple[int, ...]] | None" in texts  # an expression's code, keyed apart
+    assert any(text.startswith("\0lambda _cls, x, y:") for text in texts)
+
+    def no_compiling(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(codecache, "compile", no_compiling, raising=False)
+    with codecache.remembered_code():
+        again, point_again = make()
+    assert again.__forward_code__.co_code == ref.__forward_code__.co_code
+    assert point_again(3, 4).x == 3
+    assert not hasattr(typing, "compile") and not hasattr(collections, "eval")
