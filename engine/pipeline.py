@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -42,6 +41,7 @@ from engine.plan.planio import (
     credentials_csv,
     load_decisions,
     publish_files,
+    remove_staging,
     stale_item_decisions,
     tighten_tree,
     write_plan,
@@ -226,6 +226,7 @@ def make_plan(
     # a million pupils and accounts: not needed to render (``shown`` is one of the exports)
     del export, parents, shown, state
     staging = Path(tempfile.mkdtemp(prefix="onde-sacoche-"))
+    emptied: set[tuple[str, ...]] = set()  # its directories once published: empty
     try:
         written = write_plan(staging, plan, meta)
         parent_rows = parent_credentials_rows(plan)
@@ -236,11 +237,11 @@ def make_plan(
         del plan, meta, parent_rows, read_sums
         # not read back: what was written; publish() sets the modes in ``out`` (only files move there)
         render_outputs(staging, loaded=check_written_plan(written), tighten=False)
-        publish(staging, out)
+        emptied = publish(staging, out)
         if replay_notes:  # answers for the plan of another database (--force) must not outlive it
             (out / DECISIONS_FILE).unlink(missing_ok=True)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        remove_staging(staging, emptied)
     return light
 
 
@@ -411,11 +412,12 @@ def render_outputs(
     return paths
 
 
-def publish(staging: Path, out: Path) -> None:
+def publish(staging: Path, out: Path) -> set[tuple[str, ...]]:
     """Move a complete plan directory from ``staging`` into ``out``, removing the optional files (login
-    sheets, scripts of a dialect) an older plan left there and the new one lacks."""
+    sheets, scripts of a dialect) an older plan left there and the new one lacks; the directories of
+    ``staging`` emptied (engine.plan.planio.remove_staging)."""
     optional = [
         *OPTIONAL_OUTPUTS,
         *(sql_path(Path(), d, name).as_posix() for d in DIALECTS for name in SCRIPTS),
     ]
-    publish_files(staging, out, optional)
+    return publish_files(staging, out, optional)

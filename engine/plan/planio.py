@@ -223,10 +223,11 @@ def _staged_files(directory: Path) -> list[tuple[str, ...]]:
     return sorted(found)
 
 
-def publish_files(staging: Path, out: Path, optional: Iterable[str]) -> None:
+def publish_files(staging: Path, out: Path, optional: Iterable[str]) -> set[tuple[str, ...]]:
     """Move every file of ``staging`` to the same place in ``out`` (made 0700, as each directory a file
     goes to), once the ``optional`` files (``/``-separated paths) ``staging`` lacks are removed from
-    ``out``; then :func:`tighten_tree` on ``out``."""
+    ``out``; then :func:`tighten_tree` on ``out``. Returns the directories of ``staging`` the files were
+    moved from, as tuples of path parts (``()`` for ``staging`` itself): see :func:`remove_staging`."""
     private_dir(out)
     files = _staged_files(staging)
     present = {"/".join(parts) for parts in files}
@@ -241,6 +242,20 @@ def publish_files(staging: Path, out: Path, optional: Iterable[str]) -> None:
             made.add(parts[:-1])
         shutil.move(staging.joinpath(*parts), target)  # rename or copy2: keeps the mode (0600)
     tighten_tree(out)
+    return made
+
+
+def remove_staging(staging: Path, emptied: Iterable[tuple[str, ...]] = ()) -> None:
+    """Remove a staging directory whose files were all moved out of the directories ``emptied``
+    (:func:`publish_files`): those directories and their parents, deepest first, then ``staging``,
+    one ``rmdir`` each; whatever else it holds (a plan that failed on the way), with shutil.rmtree."""
+    below = {parts[:depth] for parts in emptied for depth in range(1, len(parts) + 1)}
+    try:
+        for parts in sorted(below, key=len, reverse=True):
+            os.rmdir(staging.joinpath(*parts))
+        os.rmdir(staging)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _atomically(path: Path, mode: int, write: Callable[[BinaryIO], None], *, rename: bool = True) -> Path:
