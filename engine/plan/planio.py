@@ -235,12 +235,14 @@ def publish_files(staging: Path, out: Path, optional: Iterable[str]) -> set[tupl
         if name not in present:
             (out / name).unlink(missing_ok=True)
     made = {()}  # the directories made 0700 so far (``out`` itself)
+    source, destination = os.fspath(staging), os.fspath(out)
     for parts in files:
-        target = out.joinpath(*parts)
         if parts[:-1] not in made:
-            private_dir(target.parent)
+            private_dir(out.joinpath(*parts[:-1]))
             made.add(parts[:-1])
-        shutil.move(staging.joinpath(*parts), target)  # rename or copy2: keeps the mode (0600)
+        name = os.path.join(*parts)
+        # rename or copy2: keeps the mode (0600)
+        shutil.move(os.path.join(source, name), os.path.join(destination, name))
     tighten_tree(out)
     return made
 
