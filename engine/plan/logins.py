@@ -210,7 +210,8 @@ def _login_keys(logins: Iterable[str]) -> set[str]:
     module make), lower-cased all at once, one string for all (a big school has hundreds of thousands)."""
     logins = list(logins)
     text = "\n".join(logins)
-    if _PLAIN_LOGINS.fullmatch(text):  # no blank login but "", and "\n" is in none of them
+    # no blank login but "", and "\n" is in none of them (a login holding one is keyed on its own)
+    if _PLAIN_LOGINS.fullmatch(text) and text.count("\n") == max(len(logins) - 1, 0):
         keys = set(text.lower().split("\n"))
         keys.discard("")
         return keys
