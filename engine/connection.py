@@ -53,6 +53,9 @@ def connect(url: str) -> Iterator[tuple[Any, str]]:
             )
         conn = sqlite3.connect(f"file:{_file_url_path(path)}?mode=ro", uri=True)
         try:
+            # one read transaction for the whole reading: the file locked and its journal looked for
+            # once, not at every statement (and every table read from the same snapshot)
+            conn.execute("BEGIN")
             yield conn, "sqlite"
         finally:
             conn.close()

@@ -74,7 +74,14 @@ class Operation:
 
 
 def _no_arg(func: Callable[[str], str]) -> Callable[[Any], Step]:
-    return lambda _arg: lambda value, _ctx: func(value)
+    def build(_arg: Any) -> Step:
+        def step(value: str, _ctx: Context) -> str:
+            return func(value)
+
+        step.plain = func  # type: ignore[attr-defined]  # called directly by step_runner
+        return step
+
+    return build
 
 
 def _truncate(length: int) -> Step:
@@ -340,6 +347,22 @@ def compile_steps(steps: list[Any]) -> list[tuple[Operation, Step]]:
         op = OPERATIONS[name]
         compiled.append((op, op.build(arg)))
     return compiled
+
+
+def step_runner(steps: list[tuple[Operation, Step]]) -> Callable[[str, Context], Any]:
+    """A function doing what ``run_steps(value, steps, ctx)`` does, each step's dispatch decided once
+    (the normaliser runs a field's steps on every distinct cell)."""
+    if any(op.name == "split" for op, _ in steps):  # the steps after it run on each part
+        return lambda value, ctx: run_steps(value, steps, ctx)
+    chain = tuple((getattr(step, "plain", None), step, op.runs_on_empty) for op, step in steps)
+
+    def run(value: str, ctx: Context) -> Any:
+        for plain, step, on_empty in chain:
+            if value or on_empty:
+                value = plain(value) if plain is not None else step(value, ctx)
+        return value
+
+    return run
 
 
 def run_steps(value: str, steps: list[tuple[Operation, Step]], ctx: Context) -> str | tuple[str, ...]:

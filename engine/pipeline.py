@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -41,7 +40,8 @@ from engine.plan.planio import (
     check_destination,
     credentials_csv,
     load_decisions,
-    private_dir,
+    publish_files,
+    remove_staging,
     stale_item_decisions,
     tighten_tree,
     write_plan,
@@ -226,6 +226,7 @@ def make_plan(
     # a million pupils and accounts: not needed to render (``shown`` is one of the exports)
     del export, parents, shown, state
     staging = Path(tempfile.mkdtemp(prefix="onde-sacoche-"))
+    emptied: set[tuple[str, ...]] = set()  # its directories once published: empty
     try:
         written = write_plan(staging, plan, meta)
         parent_rows = parent_credentials_rows(plan)
@@ -234,12 +235,13 @@ def make_plan(
         # plan.json's document (``written``) holds it all now: the items, and a copy of ``meta``
         # (its read set has a term per account written)
         del plan, meta, parent_rows, read_sums
-        render_outputs(staging, loaded=check_written_plan(written))  # not read back: what was written
-        publish(staging, out)
+        # not read back: what was written; publish() sets the modes in ``out`` (only files move there)
+        render_outputs(staging, loaded=check_written_plan(written), tighten=False)
+        emptied = publish(staging, out)
         if replay_notes:  # answers for the plan of another database (--force) must not outlive it
             (out / DECISIONS_FILE).unlink(missing_ok=True)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        remove_staging(staging, emptied)
     return light
 
 
@@ -396,29 +398,26 @@ def render_outputs(
     *,
     revert_deletes_created: bool = False,
     loaded: LoadedPlan | None = None,
+    tighten: bool = True,
 ) -> list[Path]:
     """Render everything from ``plan_dir/plan.json`` alone (read once, unless ``loaded`` is it, checked):
     SQL scripts (by default in the dialects of :func:`engine.render.plan_dialects`), report, summary,
-    login sheet."""
+    login sheet. ``tighten=False``: the modes are left to :func:`publish` (a staging directory's)."""
     loaded = loaded or load_plan(plan_dir)
     dialects = plan_dialects(loaded.doc) if dialects is None else tuple(dialects)
     paths = render_sql(plan_dir, dialects, revert_deletes_created=revert_deletes_created, loaded=loaded)
     paths += render_reports(loaded.doc, plan_dir)
-    tighten_tree(Path(plan_dir))  # sql/ made under the user's umask, files an older version left 0644
+    if tighten:  # sql/ made under the user's umask, files an older version left 0644
+        tighten_tree(Path(plan_dir))
     return paths
 
 
-def publish(staging: Path, out: Path) -> None:
+def publish(staging: Path, out: Path) -> set[tuple[str, ...]]:
     """Move a complete plan directory from ``staging`` into ``out``, removing the optional files (login
-    sheets, scripts of a dialect) an older plan left there and the new one lacks."""
-    private_dir(out)
-    optional = [*OPTIONAL_OUTPUTS, *(sql_path(Path(), d, name) for d in DIALECTS for name in SCRIPTS)]
-    for name in optional:  # never leave a file of an older plan beside the new plan.json
-        if not (staging / name).exists():
-            (out / name).unlink(missing_ok=True)
-    for path in sorted(staging.rglob("*")):
-        if path.is_file():
-            target = out / path.relative_to(staging)
-            private_dir(target.parent)
-            shutil.move(path, target)  # rename or copy2: keeps the mode (0600)
-    tighten_tree(out)
+    sheets, scripts of a dialect) an older plan left there and the new one lacks; the directories of
+    ``staging`` emptied (engine.plan.planio.remove_staging)."""
+    optional = [
+        *OPTIONAL_OUTPUTS,
+        *(sql_path(Path(), d, name).as_posix() for d in DIALECTS for name in SCRIPTS),
+    ]
+    return publish_files(staging, out, optional)

@@ -209,7 +209,8 @@ def _login_keys(logins: Iterable[str]) -> set[str]:
     module make), lower-cased all at once, one string for all (a big school has hundreds of thousands)."""
     logins = list(logins)
     text = "\n".join(logins)
-    if _PLAIN_LOGINS.fullmatch(text):  # no blank login but "", and "\n" is in none of them
+    # no blank login but "", and "\n" is in none of them (a login holding one is keyed on its own)
+    if _PLAIN_LOGINS.fullmatch(text) and text.count("\n") == max(len(logins) - 1, 0):
         keys = set(text.lower().split("\n"))
         keys.discard("")
         return keys
@@ -312,10 +313,12 @@ def new_passwords(
         while True:
             yield make_password(min_length=min_length, alphabet=alphabet, rng=source)
     length = max(PASSWORD_MIN_LENGTH, int(min_length))
+    count = 16  # a small school needs a few: the batches grow to 256 passwords as they are used up
     while True:
-        drawn = _system_choices(chars, 256 * length)
+        drawn = _system_choices(chars, count * length)
         for start in range(0, len(drawn), length):
             yield drawn[start : start + length]
+        count = min(256, count * 4)
 
 
 def _system_choices(chars: str, length: int) -> str:

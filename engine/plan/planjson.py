@@ -18,6 +18,9 @@ from engine.plan.seal import (
     sealed_plain,
 )
 
+#: json.dumps(key, ensure_ascii=False) of a body key, without building an encoder per call
+_KEY = json.JSONEncoder(ensure_ascii=False).encode
+
 #: plain items written by one orjson call (engine.plan.seal.pretty_items): about a MiB of plan.json
 ITEMS_PER_BATCH = 1024
 
@@ -34,7 +37,7 @@ def plan_json_chunks(
     seals: list[str] = []
     yield b"{"
     for index, (key, value) in enumerate(body.items()):
-        yield (("," if index else "") + "\n  " + json.dumps(key, ensure_ascii=False) + ": ").encode("utf-8")
+        yield (("," if index else "") + "\n  " + _KEY(key) + ": ").encode("utf-8")
         if key != "items":
             data = pretty_bytes(value, 1)[0]
             doc[key] = json.loads(data)  # a copy: the renderers never share the caller's meta

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import OndeError, OndeErrorGroup
-from engine.ops import ValueRejected, run_steps
+from engine.ops import ValueRejected, step_runner
 from engine.read import damage
 from engine.read.cells import INVISIBLE, OUTSIDE_BMP, without_invisible
 from engine.read.filechecks import check_duplicates, unknown_niveaux
@@ -112,13 +112,13 @@ class _RowReader:
         # the fields read, in the order of Pupil's fields (a row's values are Pupil's arguments)
         order = {name: index for index, name in enumerate(PUPIL_FIELDS)}
         fields = sorted(match.columns.items(), key=lambda field: order[field[0]])
-        #: (field, column index, memo or None, steps, required, text field)
+        #: (field, column index, memo or None, its steps' runner, required, text field)
         self.columns: list[tuple[str, int, dict[str, Any] | None, Any, bool, bool]] = [
             (
                 name,
                 column,
                 new_memo(rule),
-                rule.steps,
+                step_runner(rule.steps),
                 rule.required and not rule.may_be_empty,
                 name in TEXT_FIELDS,
             )
@@ -225,20 +225,26 @@ class _RowReader:
             return found
         found = list(map(memo.get, cells))
         at = -1
+        known = memo.get
         for _ in range(found.count(None)):  # list.index finds the cells missing in C
             at = found.index(None, at + 1)
-            found[at] = self._value(lines[at], cells[at], index)
-            if found[at] is None:
-                failed.add(at)
+            cell = cells[at]
+            # the same cell met earlier in the batch: memoised since the batch was looked up
+            value = known(cell)
+            if value is None:
+                value = self._value(lines[at], cell, index)
+                if value is None:
+                    failed.add(at)
+            found[at] = value
         return found
 
     def _value(self, line: int, cell: str, index: int) -> Any:
         """One field's value from its cell (memoised when usable as is), or None with its error recorded."""
-        name, _, memo, steps, required, text = self.columns[index]
+        name, _, memo, run, required, text = self.columns[index]
         if memo is not None and (known := memo.get(cell)) is not None:
             return known  # the same cell met earlier in the batch
         try:
-            value = run_steps(cell, steps, self.ctx)
+            value = run(cell, self.ctx)
         except ValueRejected as exc:
             self.error(
                 line,

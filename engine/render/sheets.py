@@ -26,6 +26,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import orjson
 from markupsafe import Markup
 
 from engine.dburl import public_url
@@ -58,7 +59,7 @@ def previous_cards(out: Path, state_url: str, salt: str) -> list[Card]:
     if not rows:
         return []
     try:
-        doc = json.loads((out / PLAN_FILE).read_text(encoding="utf-8"))
+        doc = _previous_plan(out / PLAN_FILE)
     except (OSError, UnicodeDecodeError, ValueError):
         doc = None
     state = doc.get("state") if isinstance(doc, dict) else None
@@ -84,6 +85,16 @@ def previous_cards(out: Path, state_url: str, salt: str) -> list[Card]:
         verified = hashes.get(item) == (login, password_hash(password, salt)) and bool(password)
         cards.append(Card(item, login, password, row.get("classe", ""), verified))
     return cards
+
+
+def _previous_plan(path: Path) -> Any:
+    """What ``json.loads`` reads of a previous plan.json (orjson reads it several times faster; json
+    reads what orjson refuses and json accepts, or refuses it as before)."""
+    data = path.read_bytes()
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data.decode("utf-8"))
 
 
 def keep_passwords(

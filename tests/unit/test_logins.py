@@ -452,3 +452,10 @@ def test_credentials_repr_hides_the_password() -> None:
     creds = NewCredentials("noe.lavandie", "abc234", password_hash("abc234"))
     assert "abc234" not in repr(creds)
     assert "noe.lavandie" in repr(creds)
+
+
+def test_a_taken_login_holding_a_line_break_is_keyed_whole() -> None:
+    """A login holding a line feed was split in two by the all-plain shortcut ("9\\n9" taken as "9")."""
+    allocator = LoginAllocator(["9\n9", "abc"])
+    assert allocator.is_taken("9\n9") and allocator.is_taken("99") and not allocator.is_taken("9")
+    assert allocator._taken == {login_key("9\n9"), "abc"}

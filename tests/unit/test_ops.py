@@ -114,3 +114,41 @@ def test_clean_spaces_is_idempotent_and_trimmed(value: str) -> None:
     once = run(["clean_spaces"], value)
     assert run(["clean_spaces"], once) == once
     assert once == once.strip()
+
+
+def test_step_runner_does_what_run_steps_does() -> None:
+    """engine.ops.step_runner: the same value or the same refusal as run_steps, for every field rule."""
+    from engine.ops import ValueRejected, run_steps, step_runner
+    from engine.rules import load_rules
+
+    rules = load_rules()
+    cells = [
+        "",
+        " ",
+        "  dupont  ",
+        "jean-éudes",
+        "O'NEIL",
+        "12/03/2017",
+        "2017-03-12",
+        "31/02/2017",
+        "F",
+        "m",
+        "CE1",
+        "Cours élémentaire 1ère année",
+        "Anglais, Chorale / Foot",
+        "x\x07y",
+        "203451870GH",
+    ]
+    for source in rules.sources.values():
+        for rule in source.fields.values():
+            run = step_runner(rule.steps)
+            for cell in cells:
+                try:
+                    expected: object = run_steps(cell, rule.steps, rules.context)
+                except ValueRejected as exc:
+                    expected = ("refused", str(exc))
+                try:
+                    got: object = run(cell, rules.context)
+                except ValueRejected as exc:
+                    got = ("refused", str(exc))
+                assert got == expected, (source.id, cell)
