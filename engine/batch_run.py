@@ -12,9 +12,10 @@ import gc
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -170,28 +171,22 @@ def _warm_parent() -> None:
     gc.freeze()  # undone by run_batch when its pools are done
 
 
-def _run_pool(
-    jobs: Sequence[SchoolJob],
-    indexes: Sequence[int],
-    out_root: Path,
-    options: Options,
-    workers: int,
-    done: Callable[[int, dict[str, Any]], None],
-) -> list[int]:
-    """Run these schools in one pool; return the indexes whose worker died (the pool broke)."""
-    from concurrent.futures import ProcessPoolExecutor, as_completed  # not at start-up: cli imports us
-    from concurrent.futures.process import BrokenProcessPool
+def _plan_index(jobs: Sequence[SchoolJob], out_root: Path, options: Options, index: int) -> dict[str, Any]:
+    """A worker's task (engine.batch_pool): plan the school at ``index`` of the map."""
+    return plan_school(jobs[index], out_root, options)
 
-    broken: list[int] = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(plan_school, jobs[i], out_root, options): i for i in indexes}
-        for future in as_completed(futures):
-            index = futures[future]
-            try:
-                done(index, future.result())
-            except BrokenProcessPool:
-                broken.append(index)
-    return sorted(broken)
+
+def _largest_first(jobs: Sequence[SchoolJob]) -> list[int]:
+    """The schools' indexes, largest export first (map order among equals): the last schools handed out
+    are the quickest, so that the workers finish at about the same time."""
+
+    def size(index: int) -> int:
+        try:
+            return jobs[index].export.stat().st_size
+        except OSError:  # missing: it fails at once, in its turn
+            return 0
+
+    return sorted(range(len(jobs)), key=lambda index: -size(index))
 
 
 def run_batch(
@@ -226,10 +221,12 @@ def run_batch(
             bar.update(1)
             bar.set_postfix_str(f"{result['school']}: {result['status']}", refresh=False)
 
+    from engine.batch_pool import run_pool
+
+    task = partial(_plan_index, jobs, out_root, options)
     try:
-        broken = _run_pool(jobs, range(len(jobs)), out_root, options, max(1, min(workers, len(jobs))), done)
-        for index in broken:  # a worker died and took the pool down: retry each school alone
-            if _run_pool(jobs, [index], out_root, options, 1, done):
+        for index in run_pool(task, _largest_first(jobs), workers, done):
+            if run_pool(task, [index], 1, done):  # its worker died: once more alone, then reported
                 done(index, _died(jobs[index], out_root))
     finally:
         if bar is not None:
