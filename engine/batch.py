@@ -75,7 +75,13 @@ __all__ = [
 ]
 
 
-if __name__ == "__main__":  # pragma: no cover - `python -m engine.batch` until cli.py registers it
+if __name__ == "__main__":  # pragma: no cover - `python -m engine.batch`, as `onde-sacoche batch`
     from engine.batch import batch_command as _command
+    from engine.cliguard import _exit_now
 
-    _command()
+    try:
+        _command()
+    except SystemExit as done:  # click's own exit, its messages printed: skip the interpreter's teardown
+        if done.code is None or isinstance(done.code, int):
+            _exit_now(done.code or 0)
+        raise

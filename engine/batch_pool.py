@@ -78,8 +78,11 @@ class _Pool:
         self.feed(worker)
 
     def feed(self, worker: _Worker) -> None:
-        """Top the worker up to :data:`QUEUED` schools; tell it to stop when there is none left for it."""
-        while self.todo and len(worker.given) < QUEUED:
+        """Top the worker up to :data:`QUEUED` schools, one only once there are fewer left than workers
+        (a school queued behind another would wait while some worker has nothing to do); tell it to
+        stop when there is none left for it."""
+        queued = QUEUED if len(self.todo) >= len(self.live) else 1
+        while self.todo and len(worker.given) < queued:
             index = self.todo.popleft()
             worker.given.append(index)
             worker.conn.send(index)
