@@ -55,6 +55,8 @@ def _serve(conn: Connection, task: Callable[[int], Any]) -> None:
 
 @dataclass(slots=True)
 class _Worker:
+    """One worker process, the parent's end of its pipe, and the schools it was given."""
+
     process: Any  # multiprocessing.Process of the context
     conn: Connection
     given: deque[int] = field(default_factory=deque)  # indexes sent, not answered yet, in order
