@@ -40,8 +40,12 @@ def _context() -> Any:
     return multiprocessing.get_context()
 
 
-def _serve(conn: Connection, task: Callable[[int], Any]) -> None:
-    """A worker: ``task(index)`` for each index received, its result sent back, until ``None`` comes."""
+def _serve(conn: Connection, task: Callable[[int], Any], inherited: Iterable[Connection]) -> None:
+    """A worker: ``task(index)`` for each index received, its result sent back, until ``None`` comes.
+    ``inherited``: the parent's ends of the pipes, its own included, that came with the fork; closed, so
+    that the worker sees the end of its pipe when the parent closes it or dies."""
+    for other in inherited:
+        other.close()
     try:
         while (index := conn.recv()) is not None:
             conn.send_bytes(pickle.dumps((index, task(index)), pickle.HIGHEST_PROTOCOL))
@@ -72,7 +76,8 @@ class _Pool:
 
     def start(self) -> None:
         mine, theirs = self.context.Pipe()
-        process = self.context.Process(target=_serve, args=(theirs, self.task), daemon=True)
+        inherited = (mine, *self.live) if self.context.get_start_method() == "fork" else ()
+        process = self.context.Process(target=_serve, args=(theirs, self.task, inherited), daemon=True)
         process.start()
         theirs.close()  # only the worker holds its end: its death is an end of file here
         worker = _Worker(process, mine)

@@ -3,6 +3,7 @@ batch at once (exit 130, no summary, no traceback)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -60,7 +61,8 @@ def test_a_worker_that_dies_costs_only_its_school(
         assert (out / schools[index].name / "plan.json").is_file()
 
 
-def test_ctrl_c_stops_the_batch_at_once(tmp_path: Path) -> None:
+def _started(tmp_path: Path) -> tuple[subprocess.Popen[str], Path, list[synth.SchoolFiles]]:
+    """A batch of 80 small schools, 2 jobs, in its own process group, once its first plan is written."""
     folder = tmp_path / "schools"
     schools = synth.generate(folder, schools=80, pupils=30, seed=5)
     db_map = synth.write_db_map(folder / "db-map.yaml", schools)
@@ -80,6 +82,23 @@ def test_ctrl_c_stops_the_batch_at_once(tmp_path: Path) -> None:
     while not any((out / s.name / "plan.json").exists() for s in schools):
         assert process.poll() is None and time.monotonic() < deadline, "no school planned"
         time.sleep(0.01)
+    return process, out, schools
+
+
+def _group_ends(group: int) -> bool:
+    """Whether every process of the group has ended within 30 s."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_ctrl_c_stops_the_batch_at_once(tmp_path: Path) -> None:
+    process, out, schools = _started(tmp_path)
     os.killpg(process.pid, signal.SIGINT)
     _out, err = process.communicate(timeout=60)
     assert process.returncode == 130
@@ -87,3 +106,17 @@ def test_ctrl_c_stops_the_batch_at_once(tmp_path: Path) -> None:
     assert not (out / SUMMARY_FILE).exists()
     planned = sum((out / s.name / "plan.json").exists() for s in schools)
     assert planned < len(schools) // 2  # the schools after the interruption are not planned
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL])
+def test_the_workers_end_with_the_parent(tmp_path: Path, how: signal.Signals) -> None:
+    process, _out, _schools = _started(tmp_path)
+    process.send_signal(how)  # the parent only, not its workers
+    try:
+        _out_text, err = process.communicate(timeout=30)  # the workers hold its stdout and stderr too
+        assert process.returncode == (130 if how == signal.SIGINT else -signal.SIGKILL)
+        assert "Traceback" not in err
+        assert _group_ends(process.pid), "a worker process outlived the batch"
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # what is left, when the test fails
+            os.killpg(process.pid, signal.SIGKILL)
