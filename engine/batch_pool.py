@@ -19,6 +19,7 @@ import os
 import pickle
 import signal
 import sys
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -134,8 +135,9 @@ class _Pool:
         for worker in workers:
             worker.conn.close()  # a worker still planning stops after its school: its pipe is closed
         if interrupted:
+            deadline = time.monotonic() + INTERRUPT_GRACE
             for worker in workers:
-                worker.process.join(INTERRUPT_GRACE)
+                worker.process.join(max(0.0, deadline - time.monotonic()))
         for worker in workers:
             if worker.process.is_alive() and worker.process.pid is not None:
                 with contextlib.suppress(OSError):  # ended meanwhile
