@@ -90,12 +90,14 @@ class _Pool:
         (a school queued behind another would wait while some worker has nothing to do); tell it to
         stop when there is none left for it."""
         queued = QUEUED if len(self.todo) >= len(self.live) else 1
-        while self.todo and len(worker.given) < queued:
-            index = self.todo.popleft()
-            worker.given.append(index)
-            worker.conn.send(index)
-        if not worker.given:
-            worker.conn.send(None)
+        try:
+            while self.todo and len(worker.given) < queued:
+                worker.given.append(self.todo.popleft())
+                worker.conn.send(worker.given[-1])
+            if not worker.given:
+                worker.conn.send(None)
+        except OSError:  # it has died since its last answer: the end of its pipe comes next (lost)
+            pass
 
     def lost(self, worker: _Worker) -> None:
         """The worker has ended: a school it had not answered was being planned when it died."""
