@@ -112,7 +112,7 @@ class _Pool:
 
     def run(self, workers: int) -> list[int]:
         try:
-            for _ in range(min(workers, len(self.todo))):
+            for _ in range(min(max(1, workers), len(self.todo))):
                 self.start()
             while self.live:
                 for conn in wait(list(self.live)):

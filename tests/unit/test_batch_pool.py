@@ -19,6 +19,9 @@ def test_every_index_is_done_once_in_any_order() -> None:
     results: dict[int, Any] = {}
     assert run_pool(_tenfold, range(50), 2, results.__setitem__) == []
     assert results == {i: i * 10 for i in range(50)}
+    alone: dict[int, Any] = {}
+    assert run_pool(_tenfold, [7], 0, alone.__setitem__) == []  # one worker at least, as before
+    assert alone == {7: 70}
 
 
 def test_a_worker_dead_between_two_schools_costs_the_next_one_only() -> None:
