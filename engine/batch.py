@@ -20,12 +20,13 @@ path in the map is read relative to the map file's folder. A password is better 
 ``?password_env=NAME`` or ``?option_file=PATH`` per school (engine.dburl); the summaries only ever hold
 the URL without its password.
 
-Each school runs :func:`engine.pipeline.make_plan` in a worker process
-(:class:`concurrent.futures.ProcessPoolExecutor`, ``--jobs`` workers). A failure in one school (a bad
-export, a database that cannot be read, even a crash of its worker) is reported and never stops the
-others. ``--out/batch-summary.json`` records, per school in map order: status ``ok``, ``held`` or
-``error``, the summary counts, the holds, and ``file:line: message`` for errors; the same is printed,
-and kept as text in ``--out/batch-summary.txt`` (counts and messages only, never a pupil's name).
+Each school runs :func:`engine.pipeline.make_plan` in a worker process (``--jobs`` workers, forked
+from the parent once it has loaded what every school needs: engine.batch_pool), largest export first.
+A failure in one school (a bad export, a database that cannot be read, even a crash of its worker) is
+reported and never stops the others. ``--out/batch-summary.json`` records, per school in map order:
+status ``ok``, ``held`` or ``error``, the summary counts, the holds, and ``file:line: message`` for
+errors; the same is printed, and kept as text in ``--out/batch-summary.txt`` (counts and messages only,
+never a pupil's name).
 
 Exit codes: 0 every school planned, 3 at least one plan held by a guard (and no error), 1 at least one
 school failed or the map/rules are wrong (nothing planned then).
@@ -74,7 +75,13 @@ __all__ = [
 ]
 
 
-if __name__ == "__main__":  # pragma: no cover - `python -m engine.batch` until cli.py registers it
+if __name__ == "__main__":  # pragma: no cover - `python -m engine.batch`, as `onde-sacoche batch`
     from engine.batch import batch_command as _command
+    from engine.cliguard import _exit_now
 
-    _command()
+    try:
+        _command()
+    except SystemExit as done:  # click's own exit, its messages printed: skip the interpreter's teardown
+        if done.code is None or isinstance(done.code, int):
+            _exit_now(done.code or 0)
+        raise

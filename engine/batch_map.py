@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -43,6 +45,63 @@ def _check_out_name(name: str) -> str | None:
     if pure.is_absolute() or ".." in pure.parts or name.startswith("~"):
         return f"'out' must be a folder name under --out, not {name!r}"
     return None
+
+
+#: one key of a school in the list form, written the plain way (``  - export: "a.csv"`` or
+#: ``    db: sqlite:///a.db``): a double-quoted value without escapes, a single-quoted one without '', or a
+#: plain one whose first character no YAML resolver reads as anything but a string (not a digit, sign,
+#: dot, ``~``, ``=``, ``<``, nor the first letter of a boolean or null)
+_SIMPLE_KEY = re.compile(
+    r"(?P<indent> *)(?P<dash>- )?(?P<key>export|db|out): "
+    r"(?:\"(?P<double>[^\"\\]*)\"|'(?P<single>[^']*)'"
+    r"|(?P<plain>[a-eg-mp-su-xzA-EG-MP-SU-XZ_/][A-Za-z0-9_./:@?=&%+~-]*))"
+    r" *(?: #.*)?"
+)
+_SIMPLE_SKIP = re.compile(r" *(?:#.*)?")  # a blank or comment line
+_SIMPLE_HEAD = re.compile(r"schools: *(?: #.*)?")
+#: what a simple map may hold: printable characters YAML reads the same everywhere (no tab, no BOM, none
+#: of the line breaks other than \n)
+_SIMPLE_CHARS = re.compile("[\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*")
+
+
+def _entries_from_simple_yaml(text: str) -> list[tuple[dict[str, Any], tuple[int, int]]] | None:
+    """The schools of a map in the list form written the plain way, one key a line (as scripts write
+    it), read without a YAML parser: what PyYAML gives for it, item positions included. None for any
+    other text, which the YAML parser reads (and reports about)."""
+    if not _SIMPLE_CHARS.fullmatch(text):
+        return None
+    lines = text.split("\n")
+    head = 0
+    while head < len(lines) and _SIMPLE_SKIP.fullmatch(lines[head]):
+        head += 1
+    if head == len(lines) or not _SIMPLE_HEAD.fullmatch(lines[head]):
+        return None
+    entries: list[tuple[dict[str, Any], tuple[int, int]]] = []
+    indent: int | None = None
+    for number, line in enumerate(lines[head + 1 :], start=head + 2):
+        if _SIMPLE_SKIP.fullmatch(line):
+            continue
+        found = _SIMPLE_KEY.fullmatch(line)
+        if found is None:
+            return None
+        width = len(found["indent"])
+        value = found["double"] if found["double"] is not None else found["single"]
+        if value is None:
+            value = found["plain"]
+            if value.endswith(":"):
+                return None
+        if found["dash"]:
+            indent = indent if indent is not None else width
+            if width != indent:
+                return None
+            entries.append(({}, (number, width + 3)))
+        elif indent is None or width != indent + 2:
+            return None
+        entry = entries[-1][0]
+        if found["key"] in entry:
+            return None  # written twice: the parser says where
+        entry[found["key"]] = value
+    return entries or None
 
 
 def _entries_from_yaml(path: Path) -> list[tuple[dict[str, Any], tuple[int, int]]]:
@@ -109,8 +168,22 @@ def _entries_from_csv(path: Path) -> list[tuple[dict[str, Any], tuple[int, int]]
 
 def read_db_map(path: Path, directory: Path) -> list[SchoolJob]:
     """The schools of a YAML or CSV db map, checked; :class:`OndeError` (file:line:column) when wrong."""
-    csv_map = path.suffix.lower() == ".csv"
-    entries = _entries_from_csv(path) if csv_map else _entries_from_yaml(path)
+    if path.suffix.lower() == ".csv":
+        return _jobs(path, directory, _entries_from_csv(path))
+    try:
+        simple = _entries_from_simple_yaml(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        simple = None  # the YAML reader says why
+    if simple is not None:
+        with contextlib.suppress(OndeError):  # told again below, from what the YAML parser read
+            return _jobs(path, directory, simple)
+    return _jobs(path, directory, _entries_from_yaml(path))
+
+
+def _jobs(
+    path: Path, directory: Path, entries: list[tuple[dict[str, Any], tuple[int, int]]]
+) -> list[SchoolJob]:
+    """The map's entries checked, as jobs; :class:`OndeError` (file:line:column) when wrong."""
     errors: list[OndeError] = []
     jobs: list[SchoolJob] = []
     seen: dict[str, int] = {}

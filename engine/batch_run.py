@@ -12,9 +12,10 @@ import gc
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -170,28 +171,39 @@ def _warm_parent() -> None:
     gc.freeze()  # undone by run_batch when its pools are done
 
 
-def _run_pool(
-    jobs: Sequence[SchoolJob],
-    indexes: Sequence[int],
-    out_root: Path,
-    options: Options,
-    workers: int,
-    done: Callable[[int, dict[str, Any]], None],
-) -> list[int]:
-    """Run these schools in one pool; return the indexes whose worker died (the pool broke)."""
-    from concurrent.futures import ProcessPoolExecutor, as_completed  # not at start-up: cli imports us
-    from concurrent.futures.process import BrokenProcessPool
+def _encoded(result: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """A school's result and its entry of batch-summary.json, as :func:`_summary_json` places it."""
+    return result, json.dumps(result, ensure_ascii=False, indent=2).replace("\n", "\n    ")
 
-    broken: list[int] = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(plan_school, jobs[i], out_root, options): i for i in indexes}
-        for future in as_completed(futures):
-            index = futures[future]
-            try:
-                done(index, future.result())
-            except BrokenProcessPool:
-                broken.append(index)
-    return sorted(broken)
+
+def _plan_index(
+    jobs: Sequence[SchoolJob], out_root: Path, options: Options, index: int
+) -> tuple[dict[str, Any], str]:
+    """A worker's task (engine.batch_pool): plan the school at ``index`` of the map; its result comes
+    with its summary entry, encoded in the worker rather than by the parent at the end."""
+    return _encoded(plan_school(jobs[index], out_root, options))
+
+
+def _summary_json(body: dict[str, Any], entries: Sequence[str]) -> str:
+    """``json.dumps(body, ensure_ascii=False, indent=2)``, the schools (last) put in as ``entries``
+    (their text, encoded by :func:`_encoded`: a JSON text holds no raw line break to re-indent)."""
+    if not entries or next(reversed(body)) != "schools":
+        return json.dumps(body, ensure_ascii=False, indent=2)
+    head = json.dumps({k: v for k, v in body.items() if k != "schools"}, ensure_ascii=False, indent=2)
+    return head[: -len("\n}")] + ',\n  "schools": [\n    ' + ",\n    ".join(entries) + "\n  ]\n}"
+
+
+def _largest_first(jobs: Sequence[SchoolJob]) -> list[int]:
+    """The schools' indexes, largest export first (map order among equals): the last schools handed out
+    are the quickest, so that the workers finish at about the same time."""
+
+    def size(index: int) -> int:
+        try:
+            return jobs[index].export.stat().st_size
+        except OSError:  # missing: it fails at once, in its turn
+            return 0
+
+    return sorted(range(len(jobs)), key=lambda index: -size(index))
 
 
 def run_batch(
@@ -212,7 +224,7 @@ def run_batch(
     from engine.plan.planio import private_dir
 
     private_dir(out_root)  # plan directories of minors and the summaries: the owner only (0700)
-    results: list[dict[str, Any] | None] = [None] * len(jobs)
+    results: list[tuple[dict[str, Any], str] | None] = [None] * len(jobs)
     bar = None
     if progress:
         from tqdm import tqdm
@@ -220,22 +232,25 @@ def run_batch(
         tqdm.monitor_interval = 0  # no monitor thread in the process the workers are forked from
         bar = tqdm(total=len(jobs), unit="school", desc="planning", file=sys.stderr)
 
-    def done(index: int, result: dict[str, Any]) -> None:
-        results[index] = result
+    def done(index: int, planned: tuple[dict[str, Any], str]) -> None:
+        results[index] = planned
+        result = planned[0]
         if bar is not None:
             bar.update(1)
             bar.set_postfix_str(f"{result['school']}: {result['status']}", refresh=False)
 
+    from engine.batch_pool import run_pool
+
+    task = partial(_plan_index, jobs, out_root, options)
     try:
-        broken = _run_pool(jobs, range(len(jobs)), out_root, options, max(1, min(workers, len(jobs))), done)
-        for index in broken:  # a worker died and took the pool down: retry each school alone
-            if _run_pool(jobs, [index], out_root, options, 1, done):
-                done(index, _died(jobs[index], out_root))
+        for index in run_pool(task, _largest_first(jobs), workers, done):
+            if run_pool(task, [index], 1, done):  # its worker died: once more alone, then reported
+                done(index, _encoded(_died(jobs[index], out_root)))
     finally:
         if bar is not None:
             bar.close()
         gc.unfreeze()  # what _warm_parent froze is collectable again once the workers are gone
-    schools = [r for r in results if r is not None]
+    schools = [r[0] for r in results if r is not None]
     counts = {status: sum(1 for r in schools if r["status"] == status) for status in STATUSES}
     if counts["error"]:
         exit_code = EXIT_ERROR
@@ -256,7 +271,8 @@ def run_batch(
     from engine.plan.planio import _write_atomic  # not at the top: it pulls the whole pipeline into `--help`
 
     summary_path = out_root / SUMMARY_FILE
-    _write_atomic(summary_path, (json.dumps(body, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    text = _summary_json(body, [r[1] for r in results if r is not None])
+    _write_atomic(summary_path, (text + "\n").encode("utf-8"))
     result = BatchResult(schools, summary_path, exit_code, counts)
     _write_atomic(out_root / SUMMARY_TEXT_FILE, (text_report(result) + "\n").encode("utf-8"))
     return result

@@ -70,6 +70,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "engine.draft_yaml",
             "engine.batch_map",
             "engine.batch_run",
+            "engine.batch_pool",
             "engine.batch",
             "engine.cliguard",
             "engine.cli_shared",

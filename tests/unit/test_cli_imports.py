@@ -23,6 +23,7 @@ HEAVY = (
     "engine.draft",
     "engine.batch_map",
     "engine.batch_run",
+    "engine.batch_pool",
     "engine.dburl",
     "jsonschema",
     "yaml",
