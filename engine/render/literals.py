@@ -91,9 +91,11 @@ def sqlite_literal(value: Any) -> str:
     """The one SQLite literal filter: ``'…'`` with ``'`` doubled (SQLite has no backslash escapes);
     text holding control or invisible characters (newline, NUL, zero-width…) as ``CAST(X'…' AS TEXT)``.
     """
-    kind = type(value)
+    kind = type(value)  # inline, as mysql_literal: the filter runs thousands of times per plan
     if kind is str:
-        return _quoted(value) if _simple(value) else _sqlite_other(value)
+        if value.isascii() and value.isprintable():
+            return "'" + value.replace("'", "''") + "'"
+        return _sqlite_other(value)
     if kind is int:
         return str(value)
     return _literal(value, _sqlite_text)

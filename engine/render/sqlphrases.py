@@ -19,6 +19,7 @@ as the planner does.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from engine.render.literals import sql_comment
@@ -97,8 +98,58 @@ class SQLitePhrases(Phrases):
     FALSE = "0"
     INSERT_IGNORE = "INSERT OR IGNORE"
 
+    def __init__(
+        self,
+        literal: Callable[[Any], str],
+        *,
+        deletes_created: bool,
+        big: Callable[[Any], str] | None = None,
+    ) -> None:
+        super().__init__(literal, deletes_created=deletes_created, big=big)
+        self._elv = literal("ELV")
+        #: (check, id(subject)) → (subject, condition): a script's conditions are spelled again by the
+        #: next ones (revert's "never applied", verify's "not done"); the subject is kept, so its id is
+        #: never another's while the memo lives (the phrases live as long as their model)
+        self._spelled: dict[tuple[str, int], tuple[Any, str]] = {}
+
+    def condition(self, g: Any) -> str:
+        """:meth:`PhraseBase.condition`, spelled once per condition and subject."""
+        subject = g.subject
+        key = (g.check, id(subject))
+        spelled = self._spelled.get(key)
+        if spelled is not None and spelled[0] is subject:
+            return spelled[1]
+        text = super().condition(g)
+        self._spelled[key] = (subject, text)
+        return text
+
+    # SQLite compares text as any other value (column = literal): the building blocks most spelled,
+    # without the steps of the generic ones (same output)
     def text_compare(self, column: str, operator: str, value: Any) -> str:
         return f"{column} {operator} {self.lit(value)}"
+
+    def text_is(self, column: str, value: Any) -> str:
+        return f"{column} = {self.lit(value)}"
+
+    def same(self, alias: str, p: Any) -> str:
+        column = f"{alias}.{p.col}" if alias else p.col
+        value = p.value
+        if value is None:
+            return f"{column} IS NULL"
+        if p.type == "class":
+            return f"{column} = {self.class_id(value)}"
+        return f"{column} = {self.lit(value)}"
+
+    def all_same(self, alias: str, preds: Iterable[Any]) -> str:
+        same = self.same
+        return " AND ".join([same(alias, p) for p in preds])
+
+    def user_is(self, alias: str, user_id: Any, login: Any) -> str:
+        a, lit = (alias + "." if alias else ""), self.lit
+        return (
+            f"{a}user_id = {lit(user_id)} AND {a}user_login = {lit(login)} AND "
+            f"{a}user_profil_sigle = {self._elv}"
+        )
 
     def ref_is(self, column: str, ref: Any) -> str:
         return f"upper({column}) = upper({self.lit(ref)})"
