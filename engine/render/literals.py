@@ -115,8 +115,8 @@ def _sqlite_other(value: str) -> str:
 
 def sql_comment(value: Any) -> str:
     """Text safe inside a ``-- …`` comment line: no line break, no control or invisible character."""
-    text = "" if value is None else str(value)
-    if _simple(text):
+    text = value if type(value) is str else "" if value is None else str(value)
+    if text.isascii() and text.isprintable():  # _simple, inline (thousands of comments per plan)
         return text
     return "".join(ch if _plain(ch) else "?" for ch in text)
 

@@ -19,7 +19,7 @@ as the planner does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from engine.render.literals import sql_comment
@@ -123,6 +123,16 @@ class SQLitePhrases(Phrases):
         self._spelled[key] = (subject, text)
         return text
 
+    def created_is(self, c: Any) -> str:
+        """:meth:`AccountPhrases.created_is`, spelled once per account (revert's guard and write)."""
+        key = ("created_is", id(c))
+        spelled = self._spelled.get(key)
+        if spelled is not None and spelled[0] is c:
+            return spelled[1]
+        text = super().created_is(c)
+        self._spelled[key] = (c, text)
+        return text
+
     # SQLite compares text as any other value (column = literal): the building blocks most spelled,
     # without the steps of the generic ones (same output)
     def text_compare(self, column: str, operator: str, value: Any) -> str:
@@ -187,12 +197,29 @@ class SQLitePhrases(Phrases):
         n = self.lit(g.n)
         either = f" AND ({self.either(g)}) IS NOT 1" if g.either else ""
         return (
-            f"\n-- guard {g.n}: {sql_comment(g.key)}\n"
+            f"\n-- guard {g.n}: {g.key}\n"  # the key is comment-safe already (Check.key)
             "CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT "
             f"RAISE(ABORT, {self.lit(g.message)}); END;\n"
             f"INSERT INTO onde_sacoche_guard (n) SELECT {n} WHERE ({self.condition(g)}) IS NOT 1{either};\n"
             "DROP TRIGGER onde_sacoche_guard_fail;\n"
         )
+
+    def guards(self, guards: Iterable[Any]) -> Iterator[str]:
+        """:meth:`guard` of each guard (guards.sql.j2 loops over them: one call for all)."""
+        guard = self.guard
+        for g in guards:
+            yield guard(g)
+
+    def verify_rows(self, checks: Iterable[Any], old_states: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
+        """verify.sql: each check's pieces, as verify.sql.j2 lays them out: its number, its name (as a
+        comment and as a literal), its details (a literal), :meth:`found`, its condition, :meth:`was`."""
+        lit = self.lit
+        for c in checks:
+            name = c.name
+            details = lit(c.details)
+            found = self.found(c)
+            ok, was = self.condition(c), self.was(old_states, c)
+            yield c.n, sql_comment(name), lit(name), details, found, ok, was
 
     def found(self, c: Any) -> str:
         """verify.sql: what an UNEXPECTED row holds, appended to the check's details (`` || …``, or
