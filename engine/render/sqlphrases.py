@@ -28,6 +28,7 @@ from engine.render.phrases_archive import ArchivePhrases
 from engine.render.phrases_groups import GroupPhrases
 from engine.render.phrases_parents import ParentPhrases
 from engine.render.phrases_sets import SetPhrases
+from engine.render.sqlite_rows import SQLiteRows
 
 
 class Phrases(GroupPhrases, AccountPhrases, ArchivePhrases, ParentPhrases):
@@ -94,7 +95,7 @@ class MySQLPhrases(SetPhrases, Phrases):
         return f"@@max_allowed_packet >= {self.lit(size + 1024)}"
 
 
-class SQLitePhrases(Phrases):
+class SQLitePhrases(SQLiteRows, Phrases):
     FALSE = "0"
     INSERT_IGNORE = "INSERT OR IGNORE"
 
