@@ -225,17 +225,18 @@ def script_chunks(loaded: LoadedPlan, model: SqlModel, dialect: str, name: str) 
         context["checks"] = verify_checks(model, sets=dialect == "mysql")
         context["old_states"] = shared_old_states(model, sets=dialect == "mysql")
     template = _environment(dialect).get_template(f"{name}.sql.j2")
-    chunks = _squeeze_blank_lines(_blocks(_generate(template, context)))
+    chunks = _squeeze_blank_lines(_generate(template, context))
     return _refusing_account_deletes(chunks) if name == "apply" else chunks
 
 
 def _generate(template: Template, context: dict[str, Any]) -> Iterator[str]:
-    """``template.generate(context)``, then the cycle it leaves broken: the template's macros keep its
-    context (so the model and its hundreds of thousands of views) alive until the cyclic collector runs,
-    which a plan keeps paused (:func:`engine.pipeline.make_plan`); cleared, they are freed at once."""
+    """``template.generate(context)`` in :func:`_blocks`, then the cycle it leaves broken: the template's
+    macros keep its context (so the model and its hundreds of thousands of views) alive until the cyclic
+    collector runs, which a plan keeps paused (:func:`engine.pipeline.make_plan`); cleared, they are
+    freed at once. (The blocks are joined under this frame: no Python step of it per piece.)"""
     ctx = template.new_context(context)
     try:
-        yield from template.root_render_func(ctx)
+        yield from _blocks(template.root_render_func(ctx))
     except Exception:
         yield template.environment.handle_exception()
     finally:
