@@ -38,7 +38,13 @@ from engine.plan import ITEM_KINDS
 from engine.read import paused_gc
 from engine.readset_sql import read_guards, touched_sql
 from engine.render.columns import DIALECTS, SCRIPTS, SQL_DIR
-from engine.render.guards import apply_guards, revert_guards, shared_old_states, verify_checks
+from engine.render.guards import (
+    apply_guards,
+    revert_guards,
+    shared_apply_guards,
+    shared_old_states,
+    verify_checks,
+)
 from engine.render.literals import BIG_LITERALS, LITERALS, sql_comment
 from engine.render.loading import LoadedPlan, load_plan
 from engine.render.model import SqlModel
@@ -218,7 +224,10 @@ def script_chunks(loaded: LoadedPlan, model: SqlModel, dialect: str, name: str) 
         if context["read_guards"]:
             # every item: a decide item touches nothing (engine.readset.touched)
             context["touched"] = touched_sql(loaded.doc["items"], LITERALS[dialect])
-        context["guards"] = apply_guards(model, new_states=dialect == "mysql", sets=dialect == "mysql")
+        if dialect == "mysql":
+            context["guards"] = apply_guards(model, new_states=True, sets=True)
+        else:  # the same guards as verify's and revert's old states: made once
+            context["guards"] = shared_apply_guards(model)
     elif name == "revert":
         context["guards"] = revert_guards(model, sets=dialect == "mysql")
     else:
