@@ -218,6 +218,8 @@ def script_chunks(loaded: LoadedPlan, model: SqlModel, dialect: str, name: str) 
         "script": name,
         "ACTIVE": ACTIVE,
     }
+    if dialect == "sqlite":
+        context["plan_lines"] = model.shared("plan_lines/sqlite", lambda _: _plan_lines(context["h"]))
     context["read_guards"] = []
     if name == "apply":
         context["read_guards"] = read_guards(loaded.doc, LITERALS[dialect]) if dialect == "mysql" else []
@@ -236,6 +238,11 @@ def script_chunks(loaded: LoadedPlan, model: SqlModel, dialect: str, name: str) 
     template = _environment(dialect).get_template(f"{name}.sql.j2")
     chunks = _squeeze_blank_lines(_generate(template, context))
     return _refusing_account_deletes(chunks) if name == "apply" else chunks
+
+
+def _plan_lines(header: dict[str, Any]) -> str:
+    """What the SQLite scripts' headers say of their plan (header_plan.sql.j2): the same lines in each."""
+    return _environment("sqlite").get_template("header_plan.sql.j2").render(h=header)
 
 
 def _generate(template: Template, context: dict[str, Any]) -> Iterator[str]:
