@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from itertools import islice
 from pathlib import Path
-from types import MethodType
+from types import BuiltinMethodType, MethodType, SimpleNamespace
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
@@ -58,12 +58,13 @@ TEMPLATES = Path(__file__).parent / "templates" / "sql"
 
 
 class _PhrasesContext(Context):
-    """Jinja's context, calling the phrases' methods (``q.…()``) straight away. Jinja asks every callable
-    first whether it wants the context passed (two failing attribute lookups per call: a tenth of a
-    small plan's rendering); a phrase never does."""
+    """Jinja's context, calling the phrases' methods (``q.…()``) and built-in methods (``h.source.get``)
+    straight away. Jinja asks every callable first whether it wants the context passed (two failing
+    attribute lookups per call: a tenth of a small plan's rendering); neither ever does."""
 
     def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # Jinja's names (kwargs may hold self)
-        if type(__obj) is MethodType and isinstance(__obj.__self__, Phrases):
+        kind = type(__obj)
+        if kind is BuiltinMethodType or (kind is MethodType and isinstance(__obj.__self__, Phrases)):
             kwargs.pop("_block_vars", None)  # what Jinja adds for the callables that take a context
             kwargs.pop("_loop_vars", None)
             return __obj(*args, **kwargs)
@@ -93,9 +94,11 @@ def _environment(dialect: str) -> Environment:
     return env
 
 
-def _header(loaded: LoadedPlan, model: SqlModel, dialect: str) -> dict[str, Any]:
-    """What a script's header says (the same for every script of a model but the dialect)."""
-    return {**model.shared("header", lambda _: _plan_header(loaded, model)), "dialect": dialect}
+def _header(loaded: LoadedPlan, model: SqlModel, dialect: str) -> SimpleNamespace:
+    """What a script's header says (the same for every script of a model but the dialect), by attribute:
+    the templates read ``h.today``, which Jinja looks up as an attribute first (on a dict, a failed
+    lookup and its exception each time)."""
+    return SimpleNamespace(**model.shared("header", lambda _: _plan_header(loaded, model)), dialect=dialect)
 
 
 def _plan_header(loaded: LoadedPlan, model: SqlModel) -> dict[str, Any]:
@@ -240,7 +243,7 @@ def script_chunks(loaded: LoadedPlan, model: SqlModel, dialect: str, name: str) 
     return _refusing_account_deletes(chunks) if name == "apply" else chunks
 
 
-def _plan_lines(header: dict[str, Any]) -> str:
+def _plan_lines(header: SimpleNamespace) -> str:
     """What the SQLite scripts' headers say of their plan (header_plan.sql.j2): the same lines in each."""
     return _environment("sqlite").get_template("header_plan.sql.j2").render(h=header)
 
