@@ -6,7 +6,9 @@ they call these phrases as ``q.user_is(…)``, ``q.condition(g)`` and so on. Thi
 families (:mod:`~engine.render.phrases_base`, ``phrases_groups``, ``phrases_accounts``,
 ``phrases_archive``) and says what differs between the two dialects. The phrases are Python rather
 than Jinja macros for speed only: a macro call costs microseconds, and a plan of a million pupils makes
-millions of them (they took about 70 % of the rendering time). Every literal still goes through the one
+millions of them (they took about 70 % of the rendering time); the SQLite scripts' per-item sections
+loop over rows of spelled pieces (:mod:`~engine.render.sqlite_rows`), and a condition spelled for one
+script is reused by the next ones (:meth:`SQLitePhrases.condition`). Every literal still goes through the one
 filter of the dialect (:func:`engine.render.mysql_literal` / :func:`engine.render.sqlite_literal`);
 identifiers come from the renderer's whitelists, never from plan.json.
 
