@@ -144,7 +144,7 @@ def old_states(model: SqlModel, *, sets: bool = False) -> dict[str, Any]:
         steps = tuple(step for step in APPLY_STEPS if step not in SET_FAMILY_STEPS)
         guards = _run(steps, GuardContext(model))
     else:
-        guards = apply_guards(model)
+        guards = shared_apply_guards(model)
     for g in guards:
         if g.check in OWN_ROWS:
             found.setdefault(g.item, []).append(g)
@@ -153,6 +153,12 @@ def old_states(model: SqlModel, *, sets: bool = False) -> dict[str, Any]:
         for m in model.memberships_add:
             states.setdefault(m.id, "absent")
     return states
+
+
+def shared_apply_guards(model: SqlModel) -> list[Check]:
+    """:func:`apply_guards` with neither new states nor sets (SQLite's apply.sql), made once per model:
+    verify's and revert's old states are those guards too (:func:`old_states`)."""
+    return model.shared("apply_guards", apply_guards)
 
 
 def shared_old_states(model: SqlModel, *, sets: bool = False) -> dict[str, Any]:

@@ -91,9 +91,11 @@ def sqlite_literal(value: Any) -> str:
     """The one SQLite literal filter: ``'…'`` with ``'`` doubled (SQLite has no backslash escapes);
     text holding control or invisible characters (newline, NUL, zero-width…) as ``CAST(X'…' AS TEXT)``.
     """
-    kind = type(value)
+    kind = type(value)  # inline, as mysql_literal: the filter runs thousands of times per plan
     if kind is str:
-        return _quoted(value) if _simple(value) else _sqlite_other(value)
+        if value.isascii() and value.isprintable():
+            return "'" + value.replace("'", "''") + "'"
+        return _sqlite_other(value)
     if kind is int:
         return str(value)
     return _literal(value, _sqlite_text)
@@ -113,8 +115,8 @@ def _sqlite_other(value: str) -> str:
 
 def sql_comment(value: Any) -> str:
     """Text safe inside a ``-- …`` comment line: no line break, no control or invisible character."""
-    text = "" if value is None else str(value)
-    if _simple(text):
+    text = value if type(value) is str else "" if value is None else str(value)
+    if text.isascii() and text.isprintable():  # _simple, inline (thousands of comments per plan)
         return text
     return "".join(ch if _plain(ch) else "?" for ch in text)
 

@@ -32,6 +32,10 @@ class AccountPhrases(PhraseBase):
             f"{self.login_taken(login).replace('user_login', alias + '.user_login')})"
         )
 
+    def created_is(self, c: Any) -> str:
+        """The account this plan created, by the columns it is recognised by (revert)."""
+        return self.all_same("", c.identity)
+
     # conditions
     def _login_free(self, g: Any) -> str:
         return f"NOT EXISTS (SELECT 1 FROM sacoche_user WHERE {self.login_taken(g.subject)})"
@@ -54,9 +58,7 @@ class AccountPhrases(PhraseBase):
 
     def _created(self, g: Any) -> str:
         unused = " AND user_connexion_date IS NULL" if self.deletes_created else ""
-        return (
-            f"(SELECT COUNT(*) FROM sacoche_user WHERE {self.all_same('', g.subject.identity)}{unused}) = 1"
-        )
+        return f"(SELECT COUNT(*) FROM sacoche_user WHERE {self.created_is(g.subject)}{unused}) = 1"
 
     def _created_all(self, g: Any) -> str:
         return f"(SELECT COUNT(*) FROM sacoche_user WHERE {self.all_same('', g.subject.all)}) = 1"

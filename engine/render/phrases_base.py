@@ -9,6 +9,7 @@ its ``CONDITIONS`` (check name → method name); a new family of items adds such
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import cache
 from typing import Any, ClassVar
 
 # Facts (engine.render.views.Fact: col, type, value), views of items (engine.render.views.Create,
@@ -37,12 +38,7 @@ class PhraseBase:
         #: the same literal filter, unmemoised, for the archive's big texts
         self.big = big or literal
         self.deletes_created = deletes_created
-        # check name → bound method, gathered from every class's CONDITIONS (a subclass's override of a
-        # method is the one called)
-        self._conditions: dict[str, Callable[[Any], str]] = {}
-        for cls in reversed(type(self).__mro__):
-            for check, method in vars(cls).get("CONDITIONS", {}).items():
-                self._conditions[check] = getattr(self, method)
+        self._conditions = _spellers(type(self))
 
     # text comparisons: what differs between dialects --------------------------------------------------
     def text_compare(self, column: str, operator: str, value: Any) -> str:
@@ -147,7 +143,7 @@ class PhraseBase:
         spell = self._conditions.get(g.check)
         if spell is None:
             raise ValueError(f"unknown check {g.check}")
-        return spell(g)
+        return spell(self, g)
 
     def either(self, g: Any) -> str:
         """A revert guard's other way to pass: the item's own apply guards (never applied), or ``1 = 0``."""
@@ -156,3 +152,15 @@ class PhraseBase:
 
     def _never(self, g: Any) -> str:
         return self.FALSE
+
+
+@cache
+def _spellers(cls: type[PhraseBase]) -> dict[str, Callable[[Any, Any], str]]:
+    """Check name → the function spelling it, gathered from every class's CONDITIONS (a subclass's
+    override of a method is the one called); functions, not bound methods: phrases holding their own
+    methods would be a cycle, which only the cyclic collector (paused while a plan is made) frees."""
+    spellers = {}
+    for klass in reversed(cls.__mro__):
+        for check, method in vars(klass).get("CONDITIONS", {}).items():
+            spellers[check] = getattr(cls, method)
+    return spellers

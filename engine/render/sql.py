@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from itertools import islice
 from pathlib import Path
-from types import MethodType
+from types import BuiltinMethodType, MethodType, SimpleNamespace
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
@@ -38,7 +38,13 @@ from engine.plan import ITEM_KINDS
 from engine.read import paused_gc
 from engine.readset_sql import read_guards, touched_sql
 from engine.render.columns import DIALECTS, SCRIPTS, SQL_DIR
-from engine.render.guards import apply_guards, revert_guards, shared_old_states, verify_checks
+from engine.render.guards import (
+    apply_guards,
+    revert_guards,
+    shared_apply_guards,
+    shared_old_states,
+    verify_checks,
+)
 from engine.render.literals import BIG_LITERALS, LITERALS, sql_comment
 from engine.render.loading import LoadedPlan, load_plan
 from engine.render.model import SqlModel
@@ -52,12 +58,13 @@ TEMPLATES = Path(__file__).parent / "templates" / "sql"
 
 
 class _PhrasesContext(Context):
-    """Jinja's context, calling the phrases' methods (``q.…()``) straight away. Jinja asks every callable
-    first whether it wants the context passed (two failing attribute lookups per call: a tenth of a
-    small plan's rendering); a phrase never does."""
+    """Jinja's context, calling the phrases' methods (``q.…()``) and built-in methods (``h.source.get``)
+    straight away. Jinja asks every callable first whether it wants the context passed (two failing
+    attribute lookups per call: a tenth of a small plan's rendering); neither ever does."""
 
     def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # Jinja's names (kwargs may hold self)
-        if type(__obj) is MethodType and isinstance(__obj.__self__, Phrases):
+        kind = type(__obj)
+        if kind is BuiltinMethodType or (kind is MethodType and isinstance(__obj.__self__, Phrases)):
             kwargs.pop("_block_vars", None)  # what Jinja adds for the callables that take a context
             kwargs.pop("_loop_vars", None)
             return __obj(*args, **kwargs)
@@ -87,9 +94,11 @@ def _environment(dialect: str) -> Environment:
     return env
 
 
-def _header(loaded: LoadedPlan, model: SqlModel, dialect: str) -> dict[str, Any]:
-    """What a script's header says (the same for every script of a model but the dialect)."""
-    return {**model.shared("header", lambda _: _plan_header(loaded, model)), "dialect": dialect}
+def _header(loaded: LoadedPlan, model: SqlModel, dialect: str) -> SimpleNamespace:
+    """What a script's header says (the same for every script of a model but the dialect), by attribute:
+    the templates read ``h.today``, which Jinja looks up as an attribute first (on a dict, a failed
+    lookup and its exception each time)."""
+    return SimpleNamespace(**model.shared("header", lambda _: _plan_header(loaded, model)), dialect=dialect)
 
 
 def _plan_header(loaded: LoadedPlan, model: SqlModel) -> dict[str, Any]:
@@ -212,30 +221,41 @@ def script_chunks(loaded: LoadedPlan, model: SqlModel, dialect: str, name: str) 
         "script": name,
         "ACTIVE": ACTIVE,
     }
+    if dialect == "sqlite":
+        context["plan_lines"] = model.shared("plan_lines/sqlite", lambda _: _plan_lines(context["h"]))
     context["read_guards"] = []
     if name == "apply":
         context["read_guards"] = read_guards(loaded.doc, LITERALS[dialect]) if dialect == "mysql" else []
         if context["read_guards"]:
             # every item: a decide item touches nothing (engine.readset.touched)
             context["touched"] = touched_sql(loaded.doc["items"], LITERALS[dialect])
-        context["guards"] = apply_guards(model, new_states=dialect == "mysql", sets=dialect == "mysql")
+        if dialect == "mysql":
+            context["guards"] = apply_guards(model, new_states=True, sets=True)
+        else:  # the same guards as verify's and revert's old states: made once
+            context["guards"] = shared_apply_guards(model)
     elif name == "revert":
         context["guards"] = revert_guards(model, sets=dialect == "mysql")
     else:
         context["checks"] = verify_checks(model, sets=dialect == "mysql")
         context["old_states"] = shared_old_states(model, sets=dialect == "mysql")
     template = _environment(dialect).get_template(f"{name}.sql.j2")
-    chunks = _squeeze_blank_lines(_blocks(_generate(template, context)))
+    chunks = _squeeze_blank_lines(_generate(template, context))
     return _refusing_account_deletes(chunks) if name == "apply" else chunks
 
 
+def _plan_lines(header: SimpleNamespace) -> str:
+    """What the SQLite scripts' headers say of their plan (header_plan.sql.j2): the same lines in each."""
+    return _environment("sqlite").get_template("header_plan.sql.j2").render(h=header)
+
+
 def _generate(template: Template, context: dict[str, Any]) -> Iterator[str]:
-    """``template.generate(context)``, then the cycle it leaves broken: the template's macros keep its
-    context (so the model and its hundreds of thousands of views) alive until the cyclic collector runs,
-    which a plan keeps paused (:func:`engine.pipeline.make_plan`); cleared, they are freed at once."""
+    """``template.generate(context)`` in :func:`_blocks`, then the cycle it leaves broken: the template's
+    macros keep its context (so the model and its hundreds of thousands of views) alive until the cyclic
+    collector runs, which a plan keeps paused (:func:`engine.pipeline.make_plan`); cleared, they are
+    freed at once. (The blocks are joined under this frame: no Python step of it per piece.)"""
     ctx = template.new_context(context)
     try:
-        yield from template.root_render_func(ctx)
+        yield from _blocks(template.root_render_func(ctx))
     except Exception:
         yield template.environment.handle_exception()
     finally:

@@ -6,7 +6,9 @@ they call these phrases as ``q.user_is(…)``, ``q.condition(g)`` and so on. Thi
 families (:mod:`~engine.render.phrases_base`, ``phrases_groups``, ``phrases_accounts``,
 ``phrases_archive``) and says what differs between the two dialects. The phrases are Python rather
 than Jinja macros for speed only: a macro call costs microseconds, and a plan of a million pupils makes
-millions of them (they took about 70 % of the rendering time). Every literal still goes through the one
+millions of them (they took about 70 % of the rendering time); the SQLite scripts' per-item sections
+loop over rows of spelled pieces (:mod:`~engine.render.sqlite_rows`), and a condition spelled for one
+script is reused by the next ones (:meth:`SQLitePhrases.condition`). Every literal still goes through the one
 filter of the dialect (:func:`engine.render.mysql_literal` / :func:`engine.render.sqlite_literal`);
 identifiers come from the renderer's whitelists, never from plan.json.
 
@@ -19,6 +21,7 @@ as the planner does.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from engine.render.literals import sql_comment
@@ -27,6 +30,7 @@ from engine.render.phrases_archive import ArchivePhrases
 from engine.render.phrases_groups import GroupPhrases
 from engine.render.phrases_parents import ParentPhrases
 from engine.render.phrases_sets import SetPhrases
+from engine.render.sqlite_rows import SQLiteRows
 
 
 class Phrases(GroupPhrases, AccountPhrases, ArchivePhrases, ParentPhrases):
@@ -93,12 +97,72 @@ class MySQLPhrases(SetPhrases, Phrases):
         return f"@@max_allowed_packet >= {self.lit(size + 1024)}"
 
 
-class SQLitePhrases(Phrases):
+class SQLitePhrases(SQLiteRows, Phrases):
     FALSE = "0"
     INSERT_IGNORE = "INSERT OR IGNORE"
 
+    def __init__(
+        self,
+        literal: Callable[[Any], str],
+        *,
+        deletes_created: bool,
+        big: Callable[[Any], str] | None = None,
+    ) -> None:
+        super().__init__(literal, deletes_created=deletes_created, big=big)
+        self._elv = literal("ELV")
+        #: (check, id(subject)) → (subject, condition): a script's conditions are spelled again by the
+        #: next ones (revert's "never applied", verify's "not done"); the subject is kept, so its id is
+        #: never another's while the memo lives (the phrases live as long as their model)
+        self._spelled: dict[tuple[str, int], tuple[Any, str]] = {}
+
+    def condition(self, g: Any) -> str:
+        """:meth:`PhraseBase.condition`, spelled once per condition and subject."""
+        subject = g.subject
+        key = (g.check, id(subject))
+        spelled = self._spelled.get(key)
+        if spelled is not None and spelled[0] is subject:
+            return spelled[1]
+        text = super().condition(g)
+        self._spelled[key] = (subject, text)
+        return text
+
+    def created_is(self, c: Any) -> str:
+        """:meth:`AccountPhrases.created_is`, spelled once per account (revert's guard and write)."""
+        key = ("created_is", id(c))
+        spelled = self._spelled.get(key)
+        if spelled is not None and spelled[0] is c:
+            return spelled[1]
+        text = super().created_is(c)
+        self._spelled[key] = (c, text)
+        return text
+
+    # SQLite compares text as any other value (column = literal): the building blocks most spelled,
+    # without the steps of the generic ones (same output)
     def text_compare(self, column: str, operator: str, value: Any) -> str:
         return f"{column} {operator} {self.lit(value)}"
+
+    def text_is(self, column: str, value: Any) -> str:
+        return f"{column} = {self.lit(value)}"
+
+    def same(self, alias: str, p: Any) -> str:
+        column = f"{alias}.{p.col}" if alias else p.col
+        value = p.value
+        if value is None:
+            return f"{column} IS NULL"
+        if p.type == "class":
+            return f"{column} = {self.class_id(value)}"
+        return f"{column} = {self.lit(value)}"
+
+    def all_same(self, alias: str, preds: Iterable[Any]) -> str:
+        same = self.same
+        return " AND ".join([same(alias, p) for p in preds])
+
+    def user_is(self, alias: str, user_id: Any, login: Any) -> str:
+        a, lit = (alias + "." if alias else ""), self.lit
+        return (
+            f"{a}user_id = {lit(user_id)} AND {a}user_login = {lit(login)} AND "
+            f"{a}user_profil_sigle = {self._elv}"
+        )
 
     def ref_is(self, column: str, ref: Any) -> str:
         return f"upper({column}) = upper({self.lit(ref)})"
@@ -136,12 +200,29 @@ class SQLitePhrases(Phrases):
         n = self.lit(g.n)
         either = f" AND ({self.either(g)}) IS NOT 1" if g.either else ""
         return (
-            f"\n-- guard {g.n}: {sql_comment(g.key)}\n"
+            f"\n-- guard {g.n}: {g.key}\n"  # the key is comment-safe already (Check.key)
             "CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT "
             f"RAISE(ABORT, {self.lit(g.message)}); END;\n"
             f"INSERT INTO onde_sacoche_guard (n) SELECT {n} WHERE ({self.condition(g)}) IS NOT 1{either};\n"
             "DROP TRIGGER onde_sacoche_guard_fail;\n"
         )
+
+    def guards(self, guards: Iterable[Any]) -> Iterator[str]:
+        """:meth:`guard` of each guard (guards.sql.j2 loops over them: one call for all)."""
+        guard = self.guard
+        for g in guards:
+            yield guard(g)
+
+    def verify_rows(self, checks: Iterable[Any], old_states: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
+        """verify.sql: each check's pieces, as verify.sql.j2 lays them out: its number, its name (as a
+        comment and as a literal), its details (a literal), :meth:`found`, its condition, :meth:`was`."""
+        lit = self.lit
+        for c in checks:
+            name = c.name
+            details = lit(c.details)
+            found = self.found(c)
+            ok, was = self.condition(c), self.was(old_states, c)
+            yield c.n, sql_comment(name), lit(name), details, found, ok, was
 
     def found(self, c: Any) -> str:
         """verify.sql: what an UNEXPECTED row holds, appended to the check's details (`` || …``, or

@@ -1,0 +1,72 @@
+"""The rows the SQLite templates loop over for the pupils' families: one tuple of spelled pieces per item,
+which the template lays out (``{% for id, describe, … in q.change_rows(m.user_changes) %}``).
+
+The SQLite scripts write one statement per item; spelled by the template, each piece of each statement
+was a Jinja attribute lookup and a context call (a tenth of a small plan's rendering). The pieces are
+the same phrases (:mod:`~engine.render.phrases_base`), asked for once per item here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from engine.render.literals import sql_comment
+from engine.render.phrases_accounts import AccountPhrases
+
+
+class SQLiteRows(AccountPhrases):
+    """The rows of the SQLite scripts' per-item sections (mixed into the SQLite phrases)."""
+
+    def create_rows(self, creates: Iterable[Any]) -> Iterator[tuple[str, ...]]:
+        """apply.sql: each new pupil's id, description (a comment), columns, values, class and free
+        login conditions."""
+        for c in creates:
+            columns = c.columns
+            yield (
+                c.id,
+                sql_comment(c.describe),
+                self.column_list(columns),
+                self.selected_values(columns, "g.groupe_id"),
+                self.group_is("g", "classe", c.class_ref),
+                self.login_free_as("u", c.login),
+            )
+
+    def created_rows(self, creates: Iterable[Any]) -> Iterator[tuple[str, ...]]:
+        """revert.sql: each new pupil's id, description (a comment) and identity (:meth:`created_is`)."""
+        for c in creates:
+            yield c.id, sql_comment(c.describe), self.created_is(c)
+
+    def change_rows(self, changes: Iterable[Any], *, back: bool = False) -> Iterator[tuple[str, ...]]:
+        """Each account change's id, description (a comment), assignments, account and values it holds
+        before the write: the new values over the old (apply.sql), or ``back`` (revert.sql)."""
+        user_is, all_same, assignments = self.user_is, self.all_same, self.assignments
+        for u in changes:
+            olds, news = u.olds, u.news
+            written, before = (olds, news) if back else (news, olds)
+            yield (
+                u.id,
+                sql_comment(u.describe),
+                assignments(written),
+                user_is("", u.user_id, u.login),
+                all_same("", before),
+            )
+
+    def membership_rows(self, memberships: Iterable[Any], user: str, group: str) -> Iterator[tuple[str, ...]]:
+        """Each membership's id, description (a comment), pupil (``user`` aliases sacoche_user) and group
+        (``group`` aliases sacoche_groupe)."""
+        member_is, group_is = self.member_is, self.group_is
+        for mm in memberships:
+            yield mm.id, sql_comment(mm.describe), member_is(user, mm), group_is(group, "groupe", mm.ref)
+
+    def removal_rows(self, memberships: Iterable[Any]) -> Iterator[tuple[str, ...]]:
+        """apply.sql: each membership to remove: id, description (a comment), user_id, pupil, group."""
+        lit, user_is, group_is = self.lit, self.user_is, self.group_is
+        for mm in memberships:
+            yield (
+                mm.id,
+                sql_comment(mm.describe),
+                lit(mm.user_id),
+                user_is("", mm.user_id, mm.login),
+                group_is("", "groupe", mm.ref),
+            )
