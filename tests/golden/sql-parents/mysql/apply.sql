@@ -629,9 +629,9 @@ SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 
 -- 5b. Group memberships to remove (rows op = 'r'): the membership row only, never the account -------
 DELETE j FROM onde_sacoche_membership t
-  JOIN sacoche_jointure_user_groupe j ON j.user_id = t.user_id AND j.jointure_pp = 0
-  JOIN sacoche_user u ON u.user_id = t.user_id AND CAST(u.user_login AS BINARY) = CAST(t.login AS BINARY) AND u.user_profil_sigle = 'ELV'
-  JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id AND g.groupe_type = 'groupe' AND g.groupe_ref = t.ref
+  STRAIGHT_JOIN sacoche_user u ON u.user_id = t.user_id AND CAST(u.user_login AS BINARY) = CAST(t.login AS BINARY) AND u.user_profil_sigle = 'ELV'
+  STRAIGHT_JOIN sacoche_jointure_user_groupe j ON j.user_id = t.user_id AND j.jointure_pp = 0
+  STRAIGHT_JOIN sacoche_groupe g ON g.groupe_id = j.groupe_id AND g.groupe_type = 'groupe' AND g.groupe_ref = t.ref
   WHERE t.op = 'r';
 SET @onde_sacoche_rows = @onde_sacoche_rows + ROW_COUNT();
 
