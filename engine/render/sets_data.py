@@ -33,6 +33,13 @@ ITEM = ("item", "VARCHAR(40) CHARACTER SET ascii NOT NULL")
 _LONG_TEXT = {"user_param_menu", "user_param_favori"}
 
 
+def _is_default(value: Any, default: Any) -> bool:
+    """``value`` is the column's default (None: NULL), as the same literal would be written."""
+    if default is None:
+        return value is None
+    return type(value) is type(default) and value == default
+
+
 def sql_type(column: str, ctype: str) -> str:
     """The type of a temporary column holding one of sacoche_user's values (or a class ref)."""
     if ctype == DATE:
@@ -239,21 +246,37 @@ class PupilSets:
         return DataBlock(CHANGES, what, columns, ["KEY (user_id)"], rows, self.memo, keyed=True)
 
     def new_block(self) -> DataBlock:
-        columns = [("n", "INT NOT NULL PRIMARY KEY"), ITEM, ("class_ref", "VARCHAR(255) NOT NULL")]
-        columns += [(c, sql_type(c, t)) for c, t in self.new_columns]
         lit = self.lit
+        # each column but the class, with its default (columns.CREATE_COLUMNS) as the temporary column's:
+        # a row names only the columns whose value is not their default (most pupils hold a dozen)
+        defaults = [d for _, t, d in CREATE_COLUMNS if t != CLASS]
+        columns = [("n", "INT NOT NULL PRIMARY KEY"), ITEM, ("class_ref", "VARCHAR(255) NOT NULL")]
+        for (c, t), d in zip(self.new_columns, defaults, strict=True):
+            columns.append((c, sql_type(c, t) + ("" if d is None else f" DEFAULT {lit(d)}")))
+        names = [c for c, _ in self.new_columns]
 
         # a pupil fixes no column: its values are its columns' (CREATE_COLUMNS order), but the class
         class_at = [t for _, t, _ in CREATE_COLUMNS].index(CLASS)
 
-        def rows() -> Iterator[str]:
+        def rows() -> Iterator[tuple[tuple[str, ...], str]]:
+            heads: dict[tuple[int, ...], tuple[str, ...]] = {}
             for n, c in enumerate(self.model.creates, 1):
                 values = c.values()
                 del values[class_at]
-                yield f"({n}, {lit(c.id)}, {lit(c.class_ref)}, " + ", ".join(map(lit, values)) + ")"
+                given = tuple(
+                    i for i, (v, d) in enumerate(zip(values, defaults, strict=True)) if not _is_default(v, d)
+                )
+                head = heads.get(given)
+                if head is None:
+                    head = heads[given] = ("n", "item", "class_ref", *(names[i] for i in given))
+                row = ", ".join([str(n), lit(c.id), lit(c.class_ref), *(lit(values[i]) for i in given)])
+                yield head, f"({row})"
 
-        what = "pupils to create: every column of sacoche_user but user_id, the class by ref"
-        return DataBlock(NEW, what, columns, ["KEY (user_login)"], rows, self.memo)
+        what = (
+            "pupils to create: every column of sacoche_user but user_id, the class by ref; each INSERT "
+            "names the columns whose values are not the column's default"
+        )
+        return DataBlock(NEW, what, columns, ["KEY (user_login)"], rows, self.memo, keyed=True)
 
     def refs_block(self) -> DataBlock:
         columns = [("n", "INT NOT NULL PRIMARY KEY"), ITEM, ("kind", "VARCHAR(10) NOT NULL")]

@@ -120,43 +120,45 @@ INSERT INTO onde_sacoche_pupil_change (n, item, user_id, login, c_user_sortie_da
 (11, 'deactivate-d7f1880049', 54, 'bas.imaginair', 1, '9999-12-31', '2026-11-29'),
 (12, 'reactivate-468a4ec31d', 15, 'sal.genet17', 1, '2025-07-04', '9999-12-31');
 
--- onde_sacoche_pupil_new: pupils to create: every column of sacoche_user but user_id, the class by ref
+-- onde_sacoche_pupil_new: pupils to create: every column of sacoche_user but user_id, the class by
+-- ref; each INSERT names the columns whose values are not the column's default
 DROP TEMPORARY TABLE IF EXISTS onde_sacoche_pupil_new;
 CREATE TEMPORARY TABLE onde_sacoche_pupil_new (
   n INT NOT NULL PRIMARY KEY,
   item VARCHAR(40) CHARACTER SET ascii NOT NULL,
   class_ref VARCHAR(255) NOT NULL,
-  user_sconet_id INT,
-  user_sconet_elenoet INT,
-  user_reference VARCHAR(255),
-  user_profil_sigle VARCHAR(255),
-  user_genre VARCHAR(255),
+  user_sconet_id INT DEFAULT 0,
+  user_sconet_elenoet INT DEFAULT 0,
+  user_reference VARCHAR(255) DEFAULT '',
+  user_profil_sigle VARCHAR(255) DEFAULT 'ELV',
+  user_genre VARCHAR(255) DEFAULT 'I',
   user_nom VARCHAR(255),
   user_prenom VARCHAR(255),
   user_naissance_date DATE,
-  user_email VARCHAR(255),
-  user_email_origine VARCHAR(255),
+  user_email VARCHAR(255) DEFAULT '',
+  user_email_origine VARCHAR(255) DEFAULT '',
   user_login VARCHAR(255),
   user_password VARCHAR(255),
-  user_langue VARCHAR(255),
-  user_daltonisme INT,
+  user_langue VARCHAR(255) DEFAULT '',
+  user_daltonisme INT DEFAULT 0,
   user_connexion_date DATETIME,
-  user_sortie_date DATE,
-  eleve_lv1 INT,
-  eleve_lv2 INT,
-  eleve_uai_origine VARCHAR(255),
-  user_id_ent VARCHAR(255),
-  user_id_gepi VARCHAR(255),
-  user_param_accueil VARCHAR(255),
+  user_sortie_date DATE DEFAULT '9999-12-31',
+  eleve_lv1 INT DEFAULT 100,
+  eleve_lv2 INT DEFAULT 100,
+  eleve_uai_origine VARCHAR(255) DEFAULT '',
+  user_id_ent VARCHAR(255) DEFAULT '',
+  user_id_gepi VARCHAR(255) DEFAULT '',
+  user_param_accueil VARCHAR(255) DEFAULT '',
   user_param_menu TEXT,
   user_param_favori TEXT,
-  user_pass_key VARCHAR(255),
+  user_pass_key VARCHAR(255) DEFAULT '',
   KEY (user_login)
 ) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
-INSERT INTO onde_sacoche_pupil_new (n, item, class_ref, user_sconet_id, user_sconet_elenoet, user_reference, user_profil_sigle, user_genre, user_nom, user_prenom, user_naissance_date, user_email, user_email_origine, user_login, user_password, user_langue, user_daltonisme, user_connexion_date, user_sortie_date, eleve_lv1, eleve_lv2, eleve_uai_origine, user_id_ent, user_id_gepi, user_param_accueil, user_param_menu, user_param_favori, user_pass_key) VALUES
-(1, 'create-ff66a3be72', '104511_PS', 0, 0, '', 'ELV', 'F', 'SAULE', 'Inès', '2022-09-27', '', '', 'ine.saule1', '3b3f43d9ba9cd6d0b2e0f60a137f89f1', '', 0, NULL, '9999-12-31', 100, 100, '', '', '', '', NULL, NULL, ''),
-(2, 'create-18a47637e6', '104512_CP', 0, 0, '', 'ELV', 'M', 'PERVENCHE', 'Loïc', '2019-04-25', '', '', 'loi.pervench', '644a3599c29135f1fd50d7c50ca50367', '', 0, NULL, '9999-12-31', 100, 100, '', '', '', '', NULL, NULL, ''),
-(3, 'create-96e4e57aad', '104514_CM1', 0, 0, '165545849GJ', 'ELV', 'F', 'AUBÉPINE', 'Salomé', '2016-08-05', '', '', 'sal.aubepine', 'a33736172c19105399a36f7e07927fff', '', 0, NULL, '9999-12-31', 100, 100, '', '', '', '', NULL, NULL, '');
+INSERT INTO onde_sacoche_pupil_new (n, item, class_ref, user_genre, user_nom, user_prenom, user_naissance_date, user_login, user_password) VALUES
+(1, 'create-ff66a3be72', '104511_PS', 'F', 'SAULE', 'Inès', '2022-09-27', 'ine.saule1', '3b3f43d9ba9cd6d0b2e0f60a137f89f1'),
+(2, 'create-18a47637e6', '104512_CP', 'M', 'PERVENCHE', 'Loïc', '2019-04-25', 'loi.pervench', '644a3599c29135f1fd50d7c50ca50367');
+INSERT INTO onde_sacoche_pupil_new (n, item, class_ref, user_reference, user_genre, user_nom, user_prenom, user_naissance_date, user_login, user_password) VALUES
+(3, 'create-96e4e57aad', '104514_CM1', '165545849GJ', 'F', 'AUBÉPINE', 'Salomé', '2016-08-05', 'sal.aubepine', 'a33736172c19105399a36f7e07927fff');
 
 -- onde_sacoche_membership: group memberships to add (op a; user_id NULL for a pupil this plan creates,
 -- found by login) or remove (op r)
