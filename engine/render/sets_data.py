@@ -33,6 +33,13 @@ ITEM = ("item", "VARCHAR(40) CHARACTER SET ascii NOT NULL")
 _LONG_TEXT = {"user_param_menu", "user_param_favori"}
 
 
+def _is_default(value: Any, default: Any) -> bool:
+    """``value`` is the column's default (None: NULL), as the same literal would be written."""
+    if default is None:
+        return value is None
+    return type(value) is type(default) and value == default
+
+
 def sql_type(column: str, ctype: str) -> str:
     """The type of a temporary column holding one of sacoche_user's values (or a class ref)."""
     if ctype == DATE:
@@ -94,12 +101,16 @@ class DataBlock:
         keys: Sequence[str],
         rows: Any,
         memo: Memo | None = None,
+        *,
+        keyed: bool = False,
     ) -> None:
         self.table, self.columns, self.keys = table, list(columns), list(keys)
         self.what = _wrapped(f"{table}: {what}")
-        #: the rows, each its text ``(value, …)``
-        self.rows: Callable[[], Iterator[str]] = rows
+        #: the rows, each its text ``(value, …)``; with ``keyed``, each a pair (the names of the columns
+        #: it gives, its text): the INSERTs then name only those columns (the others take their default)
+        self.rows: Callable[[], Iterator[Any]] = rows
         self.memo = memo
+        self.keyed = keyed
 
     def statements(self) -> Iterator[str]:
         """The block's statements, each without its ``;`` (the template ends them)."""
@@ -126,6 +137,9 @@ class DataBlock:
             memo.keep(self.table, inserts, chars)
 
     def _inserts(self) -> Iterator[str]:
+        if self.keyed:
+            yield from self._keyed_inserts()
+            return
         head = f"INSERT INTO {self.table} ({', '.join(name for name, _ in self.columns)}) VALUES\n"
         batch: list[str] = []
         size = 0
@@ -137,6 +151,26 @@ class DataBlock:
                 batch, size = [], 0
         if batch:
             yield head + ",\n".join(batch)
+
+    def _keyed_inserts(self) -> Iterator[str]:
+        """One batch per set of columns named (a row's numbering ``n`` keeps the plan's order): the
+        server parses a few values per row, not every column of the table."""
+        batches: dict[tuple[str, ...], tuple[str, list[str], list[int]]] = {}
+        for names, row in self.rows():
+            found = batches.get(names)
+            if found is None:
+                head = f"INSERT INTO {self.table} ({', '.join(names)}) VALUES\n"
+                found = batches[names] = (head, [], [0])
+            head, batch, size = found
+            batch.append(row)
+            size[0] += len(row)
+            if len(batch) == ROWS_PER_INSERT or size[0] >= BYTES_PER_INSERT:
+                yield head + ",\n".join(batch)
+                batch.clear()
+                size[0] = 0
+        for head, batch, _ in batches.values():
+            if batch:
+                yield head + ",\n".join(batch)
 
 
 class PupilSets:
@@ -183,41 +217,66 @@ class PupilSets:
             ctype = USER_COLUMNS[c][0]
             old = "INT" if ctype == CLASS else sql_type(c, ctype)
             new = "VARCHAR(255)" if ctype == CLASS else sql_type(c, ctype)
-            columns += [(f"c_{c}", "TINYINT NOT NULL"), (f"o_{c}", old), (f"v_{c}", new)]
+            columns += [(f"c_{c}", "TINYINT NOT NULL DEFAULT 0"), (f"o_{c}", old), (f"v_{c}", new)]
         lit = self.lit
+        changed = self.changed
 
-        def rows() -> Iterator[str]:
-            at = {c: i for i, c in enumerate(self.changed, 4)}  # after n, item, user_id, login
-            unchanged = ["0, NULL, NULL"] * len(at)
+        def rows() -> Iterator[tuple[tuple[str, ...], str]]:
+            # a row names only the columns its item changes (most change one of several): the others
+            # take their defaults, c_<column> 0 and NULL values
+            names: dict[tuple[str, ...], tuple[str, ...]] = {}
             for n, u in enumerate(self.model.user_changes, 1):
-                # every column unchanged, then the item's few (most change one column of several)
-                row = [str(n), lit(u.id), lit(u.user_id), lit(u.login), *unchanged]
-                for c, (old, new) in u.pairs().items():
-                    row[at[c]] = f"1, {lit(old)}, {lit(new)}"
-                yield "(" + ", ".join(row) + ")"
+                pairs = u.pairs()
+                mine = tuple(c for c in changed if c in pairs)
+                head = names.get(mine)
+                if head is None:
+                    named = (f"{p}_{c}" for c in mine for p in ("c", "o", "v"))
+                    head = names[mine] = ("n", "item", "user_id", "login", *named)
+                row = [str(n), lit(u.id), lit(u.user_id), lit(u.login)]
+                for c in mine:
+                    old, new = pairs[c]
+                    row.append(f"1, {lit(old)}, {lit(new)}")
+                yield head, "(" + ", ".join(row) + ")"
 
         what = (
             "accounts to update, reactivate or deactivate: c_<column> = 1 when the item changes that "
-            "column, o_<column> its old value, v_<column> its new one (a class by ref)"
+            "column, o_<column> its old value, v_<column> its new one (a class by ref); each INSERT names "
+            "the columns its rows change, the others are 0 and NULL"
         )
-        return DataBlock(CHANGES, what, columns, ["KEY (user_id)"], rows, self.memo)
+        return DataBlock(CHANGES, what, columns, ["KEY (user_id)"], rows, self.memo, keyed=True)
 
     def new_block(self) -> DataBlock:
-        columns = [("n", "INT NOT NULL PRIMARY KEY"), ITEM, ("class_ref", "VARCHAR(255) NOT NULL")]
-        columns += [(c, sql_type(c, t)) for c, t in self.new_columns]
         lit = self.lit
+        # each column but the class, with its default (columns.CREATE_COLUMNS) as the temporary column's:
+        # a row names only the columns whose value is not their default (most pupils hold a dozen)
+        defaults = [d for _, t, d in CREATE_COLUMNS if t != CLASS]
+        columns = [("n", "INT NOT NULL PRIMARY KEY"), ITEM, ("class_ref", "VARCHAR(255) NOT NULL")]
+        for (c, t), d in zip(self.new_columns, defaults, strict=True):
+            columns.append((c, sql_type(c, t) + ("" if d is None else f" DEFAULT {lit(d)}")))
+        names = [c for c, _ in self.new_columns]
 
         # a pupil fixes no column: its values are its columns' (CREATE_COLUMNS order), but the class
         class_at = [t for _, t, _ in CREATE_COLUMNS].index(CLASS)
 
-        def rows() -> Iterator[str]:
+        def rows() -> Iterator[tuple[tuple[str, ...], str]]:
+            heads: dict[tuple[int, ...], tuple[str, ...]] = {}
             for n, c in enumerate(self.model.creates, 1):
                 values = c.values()
                 del values[class_at]
-                yield f"({n}, {lit(c.id)}, {lit(c.class_ref)}, " + ", ".join(map(lit, values)) + ")"
+                given = tuple(
+                    i for i, (v, d) in enumerate(zip(values, defaults, strict=True)) if not _is_default(v, d)
+                )
+                head = heads.get(given)
+                if head is None:
+                    head = heads[given] = ("n", "item", "class_ref", *(names[i] for i in given))
+                row = ", ".join([str(n), lit(c.id), lit(c.class_ref), *(lit(values[i]) for i in given)])
+                yield head, f"({row})"
 
-        what = "pupils to create: every column of sacoche_user but user_id, the class by ref"
-        return DataBlock(NEW, what, columns, ["KEY (user_login)"], rows, self.memo)
+        what = (
+            "pupils to create: every column of sacoche_user but user_id, the class by ref; each INSERT "
+            "names the columns whose values are not the column's default"
+        )
+        return DataBlock(NEW, what, columns, ["KEY (user_login)"], rows, self.memo, keyed=True)
 
     def refs_block(self) -> DataBlock:
         columns = [("n", "INT NOT NULL PRIMARY KEY"), ITEM, ("kind", "VARCHAR(10) NOT NULL")]

@@ -55,6 +55,11 @@ SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE
 -- hold a big one while the script runs (max_heap_table_size, given back at the end).
 SET @onde_sacoche_heap = @@SESSION.max_heap_table_size;
 SET SESSION max_heap_table_size = GREATEST(@onde_sacoche_heap, 268435456);
+-- Its joins may need big internal temporary tables too (an UPDATE … JOIN keeps there the new values of
+-- every row it changes): kept in memory up to that size rather than written to disk (tmp_table_size,
+-- given back at the end too).
+SET @onde_sacoche_tmp = @@SESSION.tmp_table_size;
+SET SESSION tmp_table_size = GREATEST(@onde_sacoche_tmp, 268435456);
 
 -- DATA: the plan's rows (classes to rename, pupils), loaded into temporary tables of this session
 -- (they need no lock and vanish with the session), a few thousand rows per INSERT. The guards and
@@ -76,78 +81,84 @@ INSERT INTO onde_sacoche_class_rename (n, item, groupe_id, ref, old_nom, new_nom
 (1, 'class_rename-75cfc3d095', 5, '104513_CE1', '[CE1] CE1 M. Ancien', '[CE1] CE1 Mme Ancoli');
 
 -- onde_sacoche_pupil_change: accounts to update, reactivate or deactivate: c_<column> = 1 when the
--- item changes that column, o_<column> its old value, v_<column> its new one (a class by ref)
+-- item changes that column, o_<column> its old value, v_<column> its new one (a class by ref); each
+-- INSERT names the columns its rows change, the others are 0 and NULL
 DROP TEMPORARY TABLE IF EXISTS onde_sacoche_pupil_change;
 CREATE TEMPORARY TABLE onde_sacoche_pupil_change (
   n INT NOT NULL PRIMARY KEY,
   item VARCHAR(40) CHARACTER SET ascii NOT NULL,
   user_id INT NOT NULL,
   login VARCHAR(255) NOT NULL,
-  c_user_reference TINYINT NOT NULL,
+  c_user_reference TINYINT NOT NULL DEFAULT 0,
   o_user_reference VARCHAR(255),
   v_user_reference VARCHAR(255),
-  c_user_prenom TINYINT NOT NULL,
+  c_user_prenom TINYINT NOT NULL DEFAULT 0,
   o_user_prenom VARCHAR(255),
   v_user_prenom VARCHAR(255),
-  c_user_sortie_date TINYINT NOT NULL,
+  c_user_sortie_date TINYINT NOT NULL DEFAULT 0,
   o_user_sortie_date DATE,
   v_user_sortie_date DATE,
-  c_eleve_classe_id TINYINT NOT NULL,
+  c_eleve_classe_id TINYINT NOT NULL DEFAULT 0,
   o_eleve_classe_id INT,
   v_eleve_classe_id VARCHAR(255),
   KEY (user_id)
 ) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
-INSERT INTO onde_sacoche_pupil_change (n, item, user_id, login, c_user_reference, o_user_reference, v_user_reference, c_user_prenom, o_user_prenom, v_user_prenom, c_user_sortie_date, o_user_sortie_date, v_user_sortie_date, c_eleve_classe_id, o_eleve_classe_id, v_eleve_classe_id) VALUES
-(1, 'update-03b50611e7', 23, 'noe.berthelo26', 0, NULL, NULL, 1, 'Noe', 'Noé', 0, NULL, NULL, 0, NULL, NULL),
-(2, 'update-1544f6e555', 29, 'gae.vergnoll32', 1, '', '185770660FK', 0, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL),
-(3, 'update-290a2b60fa', 34, 'luc.marronni37', 0, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL, 1, 7, '104514_CE2'),
-(4, 'update-506173bcae', 47, 'lea.vergnoll51', 0, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL, 1, 9, '104515_CM2'),
-(5, 'update-9bbc706f81', 48, 'sac.ouedraog52', 0, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL, 1, 9, '104515_CM2'),
-(6, 'update-6893be147d', 49, 'noe.tisseran53', 0, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL, 1, 9, '104515_CM2'),
-(7, 'update-ee842f25d4', 50, 'mat.ouedraog54', 0, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL, 1, 9, '104515_CM2'),
-(8, 'update-7791fab1c3', 51, 'lou.hirondel55', 0, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL, 1, 9, '104515_CM2'),
-(9, 'update-011196dca9', 52, 'ine.nguyench56', 0, NULL, NULL, 0, NULL, NULL, 0, NULL, NULL, 1, 9, '104515_CM2'),
-(10, 'deactivate-0b1a0ae53d', 53, 'amb.fictif', 0, NULL, NULL, 0, NULL, NULL, 1, '9999-12-31', '2026-11-29', 0, NULL, NULL),
-(11, 'deactivate-d7f1880049', 54, 'bas.imaginair', 0, NULL, NULL, 0, NULL, NULL, 1, '9999-12-31', '2026-11-29', 0, NULL, NULL),
-(12, 'reactivate-468a4ec31d', 15, 'sal.genet17', 0, NULL, NULL, 0, NULL, NULL, 1, '2025-07-04', '9999-12-31', 0, NULL, NULL);
+INSERT INTO onde_sacoche_pupil_change (n, item, user_id, login, c_user_prenom, o_user_prenom, v_user_prenom) VALUES
+(1, 'update-03b50611e7', 23, 'noe.berthelo26', 1, 'Noe', 'Noé');
+INSERT INTO onde_sacoche_pupil_change (n, item, user_id, login, c_user_reference, o_user_reference, v_user_reference) VALUES
+(2, 'update-1544f6e555', 29, 'gae.vergnoll32', 1, '', '185770660FK');
+INSERT INTO onde_sacoche_pupil_change (n, item, user_id, login, c_eleve_classe_id, o_eleve_classe_id, v_eleve_classe_id) VALUES
+(3, 'update-290a2b60fa', 34, 'luc.marronni37', 1, 7, '104514_CE2'),
+(4, 'update-506173bcae', 47, 'lea.vergnoll51', 1, 9, '104515_CM2'),
+(5, 'update-9bbc706f81', 48, 'sac.ouedraog52', 1, 9, '104515_CM2'),
+(6, 'update-6893be147d', 49, 'noe.tisseran53', 1, 9, '104515_CM2'),
+(7, 'update-ee842f25d4', 50, 'mat.ouedraog54', 1, 9, '104515_CM2'),
+(8, 'update-7791fab1c3', 51, 'lou.hirondel55', 1, 9, '104515_CM2'),
+(9, 'update-011196dca9', 52, 'ine.nguyench56', 1, 9, '104515_CM2');
+INSERT INTO onde_sacoche_pupil_change (n, item, user_id, login, c_user_sortie_date, o_user_sortie_date, v_user_sortie_date) VALUES
+(10, 'deactivate-0b1a0ae53d', 53, 'amb.fictif', 1, '9999-12-31', '2026-11-29'),
+(11, 'deactivate-d7f1880049', 54, 'bas.imaginair', 1, '9999-12-31', '2026-11-29'),
+(12, 'reactivate-468a4ec31d', 15, 'sal.genet17', 1, '2025-07-04', '9999-12-31');
 
--- onde_sacoche_pupil_new: pupils to create: every column of sacoche_user but user_id, the class by ref
+-- onde_sacoche_pupil_new: pupils to create: every column of sacoche_user but user_id, the class by
+-- ref; each INSERT names the columns whose values are not the column's default
 DROP TEMPORARY TABLE IF EXISTS onde_sacoche_pupil_new;
 CREATE TEMPORARY TABLE onde_sacoche_pupil_new (
   n INT NOT NULL PRIMARY KEY,
   item VARCHAR(40) CHARACTER SET ascii NOT NULL,
   class_ref VARCHAR(255) NOT NULL,
-  user_sconet_id INT,
-  user_sconet_elenoet INT,
-  user_reference VARCHAR(255),
-  user_profil_sigle VARCHAR(255),
-  user_genre VARCHAR(255),
+  user_sconet_id INT DEFAULT 0,
+  user_sconet_elenoet INT DEFAULT 0,
+  user_reference VARCHAR(255) DEFAULT '',
+  user_profil_sigle VARCHAR(255) DEFAULT 'ELV',
+  user_genre VARCHAR(255) DEFAULT 'I',
   user_nom VARCHAR(255),
   user_prenom VARCHAR(255),
   user_naissance_date DATE,
-  user_email VARCHAR(255),
-  user_email_origine VARCHAR(255),
+  user_email VARCHAR(255) DEFAULT '',
+  user_email_origine VARCHAR(255) DEFAULT '',
   user_login VARCHAR(255),
   user_password VARCHAR(255),
-  user_langue VARCHAR(255),
-  user_daltonisme INT,
+  user_langue VARCHAR(255) DEFAULT '',
+  user_daltonisme INT DEFAULT 0,
   user_connexion_date DATETIME,
-  user_sortie_date DATE,
-  eleve_lv1 INT,
-  eleve_lv2 INT,
-  eleve_uai_origine VARCHAR(255),
-  user_id_ent VARCHAR(255),
-  user_id_gepi VARCHAR(255),
-  user_param_accueil VARCHAR(255),
+  user_sortie_date DATE DEFAULT '9999-12-31',
+  eleve_lv1 INT DEFAULT 100,
+  eleve_lv2 INT DEFAULT 100,
+  eleve_uai_origine VARCHAR(255) DEFAULT '',
+  user_id_ent VARCHAR(255) DEFAULT '',
+  user_id_gepi VARCHAR(255) DEFAULT '',
+  user_param_accueil VARCHAR(255) DEFAULT '',
   user_param_menu TEXT,
   user_param_favori TEXT,
-  user_pass_key VARCHAR(255),
+  user_pass_key VARCHAR(255) DEFAULT '',
   KEY (user_login)
 ) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_unicode_ci;
-INSERT INTO onde_sacoche_pupil_new (n, item, class_ref, user_sconet_id, user_sconet_elenoet, user_reference, user_profil_sigle, user_genre, user_nom, user_prenom, user_naissance_date, user_email, user_email_origine, user_login, user_password, user_langue, user_daltonisme, user_connexion_date, user_sortie_date, eleve_lv1, eleve_lv2, eleve_uai_origine, user_id_ent, user_id_gepi, user_param_accueil, user_param_menu, user_param_favori, user_pass_key) VALUES
-(1, 'create-ff66a3be72', '104511_PS', 0, 0, '', 'ELV', 'F', 'SAULE', 'Inès', '2022-09-27', '', '', 'ine.saule1', '3b3f43d9ba9cd6d0b2e0f60a137f89f1', '', 0, NULL, '9999-12-31', 100, 100, '', '', '', '', NULL, NULL, ''),
-(2, 'create-18a47637e6', '104512_CP', 0, 0, '', 'ELV', 'M', 'PERVENCHE', 'Loïc', '2019-04-25', '', '', 'loi.pervench', '644a3599c29135f1fd50d7c50ca50367', '', 0, NULL, '9999-12-31', 100, 100, '', '', '', '', NULL, NULL, ''),
-(3, 'create-96e4e57aad', '104514_CM1', 0, 0, '165545849GJ', 'ELV', 'F', 'AUBÉPINE', 'Salomé', '2016-08-05', '', '', 'sal.aubepine', 'a33736172c19105399a36f7e07927fff', '', 0, NULL, '9999-12-31', 100, 100, '', '', '', '', NULL, NULL, '');
+INSERT INTO onde_sacoche_pupil_new (n, item, class_ref, user_genre, user_nom, user_prenom, user_naissance_date, user_login, user_password) VALUES
+(1, 'create-ff66a3be72', '104511_PS', 'F', 'SAULE', 'Inès', '2022-09-27', 'ine.saule1', '3b3f43d9ba9cd6d0b2e0f60a137f89f1'),
+(2, 'create-18a47637e6', '104512_CP', 'M', 'PERVENCHE', 'Loïc', '2019-04-25', 'loi.pervench', '644a3599c29135f1fd50d7c50ca50367');
+INSERT INTO onde_sacoche_pupil_new (n, item, class_ref, user_reference, user_genre, user_nom, user_prenom, user_naissance_date, user_login, user_password) VALUES
+(3, 'create-96e4e57aad', '104514_CM1', '165545849GJ', 'F', 'AUBÉPINE', 'Salomé', '2016-08-05', 'sal.aubepine', 'a33736172c19105399a36f7e07927fff');
 
 -- onde_sacoche_membership: group memberships to add (op a; user_id NULL for a pupil this plan creates,
 -- found by login) or remove (op r)
@@ -331,3 +342,4 @@ UNLOCK TABLES;
 DROP TEMPORARY TABLE IF EXISTS onde_sacoche_class_rename, onde_sacoche_pupil_change, onde_sacoche_pupil_new, onde_sacoche_membership, onde_sacoche_group_id;
 SET SESSION sql_mode = @onde_sacoche_sql_mode;
 SET SESSION max_heap_table_size = @onde_sacoche_heap;
+SET SESSION tmp_table_size = @onde_sacoche_tmp;
