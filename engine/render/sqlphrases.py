@@ -115,26 +115,23 @@ class SQLitePhrases(SQLiteRows, Phrases):
         #: never another's while the memo lives (the phrases live as long as their model)
         self._spelled: dict[tuple[str, int], tuple[Any, str]] = {}
 
-    def condition(self, g: Any) -> str:
-        """:meth:`PhraseBase.condition`, spelled once per condition and subject."""
-        subject = g.subject
-        key = (g.check, id(subject))
+    def _once(self, name: str, subject: Any, spell: Callable[[], str]) -> str:
+        """``spell()``, remembered for ``name`` and ``subject`` (kept with its text: see ``_spelled``)."""
+        key = (name, id(subject))
         spelled = self._spelled.get(key)
         if spelled is not None and spelled[0] is subject:
             return spelled[1]
-        text = super().condition(g)
+        text = spell()
         self._spelled[key] = (subject, text)
         return text
 
+    def condition(self, g: Any) -> str:
+        """:meth:`PhraseBase.condition`, spelled once per condition and subject."""
+        return self._once(g.check, g.subject, lambda: super(SQLitePhrases, self).condition(g))
+
     def created_is(self, c: Any) -> str:
         """:meth:`AccountPhrases.created_is`, spelled once per account (revert's guard and write)."""
-        key = ("created_is", id(c))
-        spelled = self._spelled.get(key)
-        if spelled is not None and spelled[0] is c:
-            return spelled[1]
-        text = super().created_is(c)
-        self._spelled[key] = (c, text)
-        return text
+        return self._once("created_is", c, lambda: super(SQLitePhrases, self).created_is(c))
 
     # SQLite compares text as any other value (column = literal): the building blocks most spelled,
     # without the steps of the generic ones (same output)
