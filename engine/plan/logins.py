@@ -91,6 +91,7 @@ SEPARATORS = "._-"
 
 _LITERAL_OK = re.compile(r"[a-z0-9._-]+")
 _NOT_LOGIN_CHAR = re.compile(r"[^a-z0-9]+")
+_FALLBACK_OK = re.compile(r"[a-z0-9]+")
 _PLAIN_LOGIN = re.compile(r"[A-Za-z0-9._-]*")
 _PLAIN_LOGINS = re.compile(r"[A-Za-z0-9._\n-]*")  # plain logins, one a line
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
@@ -164,7 +165,7 @@ def _check_max_length(max_length: int) -> None:
 
 
 def _check_fallback(fallback: str) -> None:
-    if not isinstance(fallback, str) or not re.fullmatch(r"[a-z0-9]+", fallback):
+    if not isinstance(fallback, str) or not _FALLBACK_OK.fullmatch(fallback):
         raise ValueError(f"fallback login must be non-empty and only a-z/0-9, not {fallback!r}")
 
 

@@ -82,6 +82,7 @@ class ClassOf:
 
 #: :func:`class_key` as an attrgetter, for ``map`` over many pupils
 CLASS_KEY = attrgetter("classe_id", "niveau", "classe_label")
+_NOT_REF_CHARS = re.compile(r"[^0-9A-Z]+")
 
 
 def class_key(pupil: Pupil) -> tuple[str, str, str]:
@@ -124,7 +125,7 @@ def group_ref(label: str, policy: Mapping[str, Any]) -> str:
     """A readable, stable ref for an ONDE regroupement: prefix + folded label, hashed when too long."""
     prefix = policy.get("ref_prefix", "RG_")
     length = int(policy.get("ref_length", 20))
-    slug = re.sub(r"[^0-9A-Z]+", "_", fold(label).upper()).strip("_") or "GROUPE"
+    slug = _NOT_REF_CHARS.sub("_", fold(label).upper()).strip("_") or "GROUPE"
     if len(prefix) + len(slug) <= length:
         return prefix + slug
     digest = hashlib.sha1(label.encode("utf-8")).hexdigest()[:6].upper()

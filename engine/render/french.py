@@ -96,9 +96,12 @@ def class_sort_key(name: str) -> tuple[int, int, str]:
     return (0, NIVEAU_ORDER.index(m[1]), name) if m else (1, 0, name)
 
 
+_SQLITE_URL = re.compile(r"sqlite:///(.+)")
+
+
 def database_fr(url: str) -> str:
     """The database in words: « fichier SQLite x.db », « base sacoche sur le serveur h:3306 »."""
-    m = re.fullmatch(r"sqlite:///(.+)", url)
+    m = _SQLITE_URL.fullmatch(url)
     if m:
         return f"fichier SQLite {m[1]}"
     m = re.fullmatch(r"(?:mysql|mariadb)[+\w]*://(?:[^@/]*@)?([^/?]*)/([^?]*)(?:\?.*)?", url)
@@ -117,6 +120,9 @@ def rules_fr(rules: Mapping[str, Any]) -> str:
     return f"{said}, version {version}" if version else said
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_|<])")
+
+
 def markdown_escape(text: Any) -> str:
     """Text for a Markdown document: ``\\ ` * _ | <`` escaped with a backslash."""
-    return re.sub(r"([\\`*_|<])", r"\\\1", str(text))
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))

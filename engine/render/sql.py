@@ -131,7 +131,7 @@ def _plan_header(loaded: LoadedPlan, model: SqlModel) -> dict[str, Any]:
 
 
 def _redact(url: str) -> str:
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+    return _URL_PASSWORD.sub(r"\1***@", url)
 
 
 BLOCK_PIECES = 4096
@@ -146,6 +146,7 @@ def _blocks(chunks: Iterable[str]) -> Iterator[str]:
 
 
 _BLANK_RUN = re.compile(r"\n{3,}")
+_URL_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
 
 
 def _squeeze_blank_lines(chunks: Iterable[str]) -> Iterator[str]:
