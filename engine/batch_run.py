@@ -221,7 +221,7 @@ def run_batch(
     options = options or Options()
     _rules(options.rules_dir)  # a bad rule directory fails here, once, not in every school
     _warm_parent()
-    from engine.plan.planio import private_dir
+    from engine.plan.privatefiles import private_dir
 
     private_dir(out_root)  # plan directories of minors and the summaries: the owner only (0700)
     results: list[tuple[dict[str, Any], str] | None] = [None] * len(jobs)
@@ -268,7 +268,8 @@ def run_batch(
         "exit_code": exit_code,
         "schools": schools,
     }
-    from engine.plan.planio import _write_atomic  # not at the top: it pulls the whole pipeline into `--help`
+    # not at the top: engine.plan pulls the whole pipeline into `--help`
+    from engine.plan.privatefiles import _write_atomic
 
     summary_path = out_root / SUMMARY_FILE
     text = _summary_json(body, [r[1] for r in results if r is not None])

@@ -36,16 +36,13 @@ from engine.plan.parents_build import PARENT_CREDENTIALS_FILE, parent_credential
 from engine.plan.planio import (
     DECISIONS_FILE,
     PLAN_FILE,
-    _write_atomic,
     check_destination,
     credentials_csv,
     load_decisions,
-    publish_files,
-    remove_staging,
     stale_item_decisions,
-    tighten_tree,
     write_plan,
 )
+from engine.plan.privatefiles import _write_atomic, publish_files, remove_staging, tighten_tree
 from engine.read import SHEET_STRIDE, Export, paused_gc, visible
 from engine.readset import plan_read_set, read_set
 from engine.render import DIALECTS, SCRIPTS, LoadedPlan, load_plan, plan_dialects, render_sql, sql_path

@@ -25,15 +25,8 @@ from engine.errors import OndeError, OndeErrorGroup
 from engine.plan import ITEM_KINDS
 from engine.plan.parents_build import PARENT_CREDENTIALS_FILE
 from engine.plan.parents_rules import load_parent_answers
-from engine.plan.planio import (
-    CREDENTIALS_FILE,
-    DECISIONS_FILE,
-    PLAN_FILE,
-    PRIVATE_FILE,
-    _write_atomic,
-    load_decisions,
-    write_chunks_atomic,
-)
+from engine.plan.planio import CREDENTIALS_FILE, DECISIONS_FILE, PLAN_FILE, load_decisions
+from engine.plan.privatefiles import PRIVATE_FILE, _write_atomic, write_chunks_atomic
 from engine.render import load_plan
 from engine.render.summary import summary_text
 

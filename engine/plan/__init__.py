@@ -6,8 +6,8 @@ and the archive), :mod:`~engine.plan.groups` (groups and memberships), :mod:`~en
 (pupils' accounts, with :mod:`~engine.plan.fields`) — then :mod:`~engine.plan.guards`. The values are in
 :mod:`~engine.plan.items`, refs and names in :mod:`~engine.plan.refs`. Beside them:
 :mod:`~engine.plan.logins` (new accounts' logins and passwords), :mod:`~engine.plan.planio` (writing and
-reading the plan files) and :mod:`~engine.plan.seal` (the digests that seal plan.json). Nothing here
-imports the render stage.
+reading the plan files, on disk through :mod:`~engine.plan.privatefiles`) and :mod:`~engine.plan.seal`
+(the digests that seal plan.json). Nothing here imports the render stage.
 """
 
 from __future__ import annotations

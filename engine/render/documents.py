@@ -23,7 +23,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from engine.plan.planio import private_dir, write_chunks_atomic
+from engine.plan.privatefiles import private_dir, write_chunks_atomic
 from engine.render.french import markdown_escape, plural
 
 __all__ = [

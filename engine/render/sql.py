@@ -317,7 +317,7 @@ def render_sql(
 def _render_sql(
     loaded: LoadedPlan, plan_dir: Path, dialects: list[str], revert_deletes_created: bool
 ) -> list[Path]:
-    from engine.plan.planio import write_chunks_atomic
+    from engine.plan.privatefiles import write_chunks_atomic
 
     model = _model(loaded, revert_deletes_created)
     staged: list[tuple[Path, Path]] = []

@@ -299,7 +299,7 @@ def test_the_parents_credentials_are_tightened_like_the_pupils(tmp_path: Path, e
     assert not credentials.exists()
     make_plan(PUPILS, example_db, out, parents_path=PARENTS, rng=random.Random(2))
     credentials.chmod(0o644)
-    from engine.plan.planio import tighten_tree
+    from engine.plan.privatefiles import tighten_tree
 
     tighten_tree(out)
     assert stat.S_IMODE(credentials.stat().st_mode) == 0o600

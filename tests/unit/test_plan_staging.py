@@ -14,7 +14,7 @@ from helpers import EXAMPLES
 
 import engine.pipeline as pipeline
 from engine.errors import OndeError
-from engine.plan.planio import remove_staging, tighten_tree
+from engine.plan.privatefiles import remove_staging, tighten_tree
 
 EXPORT = EXAMPLES / "onde2-ecole-des-tilleuls.csv"
 DB = f"sqlite:///{EXAMPLES / 'sacoche-ecole-des-tilleuls.db'}"
