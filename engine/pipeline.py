@@ -5,7 +5,6 @@ Kept apart from the CLI so that ``plan`` and later ``batch`` call the same code.
 
 from __future__ import annotations
 
-import json
 import re
 import tempfile
 from collections.abc import Iterable
@@ -39,6 +38,7 @@ from engine.plan.planio import (
     check_destination,
     credentials_csv,
     load_decisions,
+    read_plan_json,
     stale_item_decisions,
     write_plan,
 )
@@ -307,7 +307,7 @@ def replay_decisions(out: Path, state_url: str, given: Answers | None) -> tuple[
         return given, []
     previous = out / PLAN_FILE
     try:
-        url = json.loads(previous.read_text(encoding="utf-8")).get("state", {}).get("url")
+        url = read_plan_json(previous).get("state", {}).get("url")
     except (OSError, ValueError, AttributeError):
         url = None
     if previous.is_file() and (not isinstance(url, str) or public_url(url) != state_url):

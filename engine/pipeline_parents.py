@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -222,13 +221,13 @@ def _previous_parent_cards(out: Path, state_url: str, salt: str) -> dict[str, tu
     from engine.dburl import public_url
     from engine.plan.logins import password_hash
     from engine.plan.parents_build import PARENT_CREDENTIALS_FILE
-    from engine.plan.planio import PLAN_FILE, restore_cell
+    from engine.plan.planio import PLAN_FILE, read_plan_json, restore_cell
 
     rows, plan_file = out / PARENT_CREDENTIALS_FILE, out / PLAN_FILE
     if not rows.is_file() or not plan_file.is_file():
         return {}
     try:
-        doc = json.loads(plan_file.read_text(encoding="utf-8"))
+        doc = read_plan_json(plan_file)
         with rows.open(encoding="utf-8-sig", newline="") as handle:
             cards = [
                 {k: restore_cell(v or "") for k, v in row.items() if isinstance(k, str)}

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from engine.dburl import public_url
 from engine.errors import OndeError, OndeErrorGroup
 from engine.match import Decisions as MatchDecisions
@@ -107,13 +109,24 @@ def stale_item_decisions(plan: Plan, decisions: ItemDecisions) -> list[str]:
     ]
 
 
+def read_plan_json(path: Path) -> Any:
+    """What ``json.loads(path.read_text(encoding="utf-8"))`` gives for a plan.json already in ``--out``
+    (orjson reads it several times faster; json reads what orjson refuses and json accepts, or refuses
+    it as before: the same exceptions)."""
+    data = path.read_bytes()
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data.decode("utf-8"))
+
+
 def check_destination(out: Path, state_url: str, force: bool) -> None:
     """Refuse to overwrite a plan computed from another database, unless forced."""
     existing = out / PLAN_FILE
     if not existing.is_file() or force:
         return
     try:
-        previous = json.loads(existing.read_text(encoding="utf-8"))
+        previous = read_plan_json(existing)
     except (OSError, json.JSONDecodeError):
         raise OndeError(
             "a damaged plan.json is in the way",

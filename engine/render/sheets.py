@@ -18,7 +18,6 @@ are the plan's become cards.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -26,13 +25,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import orjson
 from markupsafe import Markup
 
 from engine.dburl import public_url
 from engine.plan import Plan
 from engine.plan.logins import password_hash
-from engine.plan.planio import PLAN_FILE, read_credentials
+from engine.plan.planio import PLAN_FILE, read_credentials, read_plan_json
 from engine.render.documents import Deferred, filled, write_document
 from engine.render.french import class_sort_key
 
@@ -59,7 +57,7 @@ def previous_cards(out: Path, state_url: str, salt: str) -> list[Card]:
     if not rows:
         return []
     try:
-        doc = _previous_plan(out / PLAN_FILE)
+        doc = read_plan_json(out / PLAN_FILE)
     except (OSError, UnicodeDecodeError, ValueError):
         doc = None
     state = doc.get("state") if isinstance(doc, dict) else None
@@ -85,16 +83,6 @@ def previous_cards(out: Path, state_url: str, salt: str) -> list[Card]:
         verified = hashes.get(item) == (login, password_hash(password, salt)) and bool(password)
         cards.append(Card(item, login, password, row.get("classe", ""), verified))
     return cards
-
-
-def _previous_plan(path: Path) -> Any:
-    """What ``json.loads`` reads of a previous plan.json (orjson reads it several times faster; json
-    reads what orjson refuses and json accepts, or refuses it as before)."""
-    data = path.read_bytes()
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return json.loads(data.decode("utf-8"))
 
 
 def keep_passwords(
