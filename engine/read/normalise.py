@@ -239,10 +239,9 @@ class _RowReader:
         return found
 
     def _value(self, line: int, cell: str, index: int) -> Any:
-        """One field's value from its cell (memoised when usable as is), or None with its error recorded."""
+        """One field's value from its cell (memoised when usable as is), or None with its error recorded.
+        The memo is the caller's to look in first (:meth:`_column`)."""
         name, _, memo, run, required, text = self.columns[index]
-        if memo is not None and (known := memo.get(cell)) is not None:
-            return known  # the same cell met earlier in the batch
         try:
             value = run(cell, self.ctx)
         except ValueRejected as exc:
