@@ -6,7 +6,6 @@ Kept apart from the CLI so that ``plan`` and later ``batch`` call the same code.
 from __future__ import annotations
 
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -42,7 +41,7 @@ from engine.plan.planio import (
     stale_item_decisions,
     write_plan,
 )
-from engine.plan.privatefiles import _write_atomic, publish_files, remove_staging, tighten_tree
+from engine.plan.privatefiles import _write_atomic, make_staging, publish_files, remove_staging, tighten_tree
 from engine.read import SHEET_STRIDE, Export, paused_gc, visible
 from engine.readset import plan_read_set, read_set
 from engine.render import DIALECTS, SCRIPTS, LoadedPlan, load_plan, plan_dialects, render_sql, sql_path
@@ -222,7 +221,7 @@ def make_plan(
         meta["login_sheet"] = login_sheet
     # a million pupils and accounts: not needed to render (``shown`` is one of the exports)
     del export, parents, shown, state
-    staging = Path(tempfile.mkdtemp(prefix="onde-sacoche-"))
+    staging = make_staging()
     emptied: set[tuple[str, ...]] = set()  # its directories once published: empty
     try:
         written = write_plan(staging, plan, meta)

@@ -2,6 +2,10 @@
 temporary name renamed into place (a failure never leaves half a file), and the staging directory a plan
 is written to before :func:`publish_files` moves it into ``--out`` (engine.pipeline.publish).
 
+A staging directory (:func:`make_staging`) is itself the temporary name of every file in it: nobody else
+reads it, a failed plan's is removed whole (:func:`remove_staging`) and :func:`publish_files` renames each
+file into place. So a file written below it is written under its own name, with no second rename.
+
 The whole plan directory is confidential (minors' names, birth dates, INE, password hashes): see
 docs/security.md.
 """
@@ -14,6 +18,7 @@ import os
 import re
 import shutil
 import stat
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
@@ -90,6 +95,22 @@ def _tighten_below(directory: str) -> None:
         _tighten_below(path)
 
 
+#: the staging directories of this process (:func:`make_staging`), each with a trailing separator
+_STAGING: set[str] = set()
+
+
+def make_staging() -> Path:
+    """A new private staging directory (0700, in the system's temporary directory) for a plan."""
+    staging = tempfile.mkdtemp(prefix="onde-sacoche-")
+    _STAGING.add(os.path.join(staging, ""))
+    return Path(staging)
+
+
+def _staged(path: str) -> bool:
+    """Whether ``path`` is below a staging directory of :func:`make_staging` not yet removed."""
+    return any(path.startswith(root) for root in _STAGING)
+
+
 def _staged_files(directory: Path) -> list[tuple[str, ...]]:
     """The files below ``directory`` as tuples of path parts, sorted (the order of
     ``sorted(directory.rglob("*"))``, its files)."""
@@ -110,7 +131,12 @@ def publish_files(staging: Path, out: Path, optional: Iterable[str]) -> set[tupl
     """Move every file of ``staging`` to the same place in ``out`` (made 0700, as each directory a file
     goes to), once the ``optional`` files (``/``-separated paths) ``staging`` lacks are removed from
     ``out``; then :func:`tighten_tree` on ``out``. Returns the directories of ``staging`` the files were
-    moved from, as tuples of path parts (``()`` for ``staging`` itself): see :func:`remove_staging`."""
+    moved from, as tuples of path parts (``()`` for ``staging`` itself): see :func:`remove_staging`.
+
+    When nothing is at ``out`` yet (a batch's new school), ``staging`` itself, tightened, is renamed to
+    ``out``: the plan directory appears whole, in one rename (nothing is left to remove)."""
+    if not os.path.lexists(out) and _rename_whole(staging, out):
+        return set()
     private_dir(out)
     files = _staged_files(staging)
     present = {"/".join(parts) for parts in files}
@@ -130,23 +156,43 @@ def publish_files(staging: Path, out: Path, optional: Iterable[str]) -> set[tupl
     return made
 
 
+def _rename_whole(staging: Path, out: Path) -> bool:
+    """``staging`` (its tree tightened first) renamed to ``out``, which did not exist: False, nothing
+    moved, when that is refused (another file system, a file in the way, ``out`` made meanwhile and not
+    empty: an empty directory made meanwhile is replaced)."""
+    tighten_tree(staging)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(staging, out)
+    except OSError:
+        return False
+    return True
+
+
 def remove_staging(staging: Path, emptied: Iterable[tuple[str, ...]] = ()) -> None:
     """Remove a staging directory whose files were all moved out of the directories ``emptied``
     (:func:`publish_files`): those directories and their parents, deepest first, then ``staging``,
     one ``rmdir`` each; whatever else it holds (a plan that failed on the way), with shutil.rmtree."""
+    _STAGING.discard(os.path.join(staging, ""))
     below = {parts[:depth] for parts in emptied for depth in range(1, len(parts) + 1)}
     try:
         for parts in sorted(below, key=len, reverse=True):
             os.rmdir(staging.joinpath(*parts))
         os.rmdir(staging)
     except OSError:
-        shutil.rmtree(staging, ignore_errors=True)
+        if os.path.lexists(staging):  # else: published whole (publish_files)
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _atomically(path: Path, mode: int, write: Callable[[BinaryIO], None], *, rename: bool = True) -> Path:
     """Write a file through ``write`` under a temporary name beside ``path`` (created with ``mode``),
     then rename it to ``path`` and return ``path``; with ``rename=False``, return the temporary file for
-    the caller to rename once all its files are written. On any error the temporary file is removed."""
+    the caller to rename once all its files are written. On any error the temporary file is removed.
+
+    Below a staging directory (:func:`make_staging`) the file is written under its own name, which is
+    returned with ``rename=False`` too (renaming it to itself changes nothing)."""
+    if _STAGING and _staged(os.fspath(path)):
+        return _write_staged(path, mode, write)
     temporary = path.with_name(f".{path.name}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
@@ -160,6 +206,19 @@ def _atomically(path: Path, mode: int, write: Callable[[BinaryIO], None], *, ren
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def _write_staged(path: Path, mode: int, write: Callable[[BinaryIO], None]) -> Path:
+    """:func:`_atomically` below a staging directory: written in place, removed on any error."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(fd, mode)  # whatever the umask
+            write(handle)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
 
 
 def _write_atomic(path: Path, data: bytes, mode: int = PRIVATE_FILE) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import random
 import stat
 import tempfile
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from helpers import EXAMPLES
 
 import engine.pipeline as pipeline
 from engine.errors import OndeError
+from engine.plan import privatefiles
 from engine.plan.privatefiles import remove_staging, tighten_tree
 
 EXPORT = EXAMPLES / "onde2-ecole-des-tilleuls.csv"
@@ -83,3 +86,72 @@ def test_tighten_tree_sets_only_the_plan_files_modes_and_follows_no_link(tmp_pat
         assert mode(root / name) == 0o600, name
     assert mode(root / "notes.txt") == 0o644  # not a plan's file
     assert mode(outside) == 0o644  # reached through links only
+
+
+def _modes(root: Path) -> dict[str, int]:
+    found = {".": stat.S_IMODE(root.stat().st_mode)}
+    for path in root.rglob("*"):
+        found[str(path.relative_to(root))] = stat.S_IMODE(path.lstat().st_mode)
+    return found
+
+
+def test_a_new_out_is_the_staging_directory_renamed_whole(tmp_path: Path, temp_root: Path) -> None:
+    out = tmp_path / "not" / "yet" / "plan"  # nor its parents
+    old = os.umask(0o022)
+    try:
+        pipeline.make_plan(EXPORT, DB, out, today=date(2026, 11, 29), rng=random.Random(7))
+    finally:
+        os.umask(old)
+    assert list(temp_root.iterdir()) == []
+    modes = _modes(out)
+    assert modes["."] == modes["sql"] == modes["sql/sqlite"] == modes["sql/mysql"] == 0o700
+    assert {name: mode for name, mode in modes.items() if mode != 0o700} == {
+        name: 0o600 for name in modes if "." in name.strip(".")
+    }
+    assert (out / "sql" / "sqlite" / "apply.sql").is_file() and (out / "rapport.html").is_file()
+    assert stat.S_IMODE((tmp_path / "not").stat().st_mode) == 0o755  # as mkdir(parents=True) made them
+
+
+def test_publish_moves_the_files_when_the_whole_rename_is_refused(
+    tmp_path: Path, temp_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    staging = privatefiles.make_staging()
+    (staging / "sql" / "mysql").mkdir(parents=True)
+    privatefiles.write_chunks_atomic(staging / "plan.json", ["{}"])
+    privatefiles.write_chunks_atomic(staging / "sql" / "mysql" / "apply.sql", ["--"])
+    rename = os.rename
+
+    def other_file_system(source: str | Path, destination: str | Path) -> None:
+        if Path(source) == staging:
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        rename(source, destination)
+
+    monkeypatch.setattr(privatefiles.os, "rename", other_file_system)
+    out = tmp_path / "plan"
+    emptied = privatefiles.publish_files(staging, out, ["rapport.html"])
+    privatefiles.remove_staging(staging, emptied)
+    assert list(temp_root.iterdir()) == []
+    assert (out / "plan.json").read_text() == "{}" and (out / "sql" / "mysql" / "apply.sql").is_file()
+    assert set(_modes(out).values()) == {0o700, 0o600}
+
+
+def test_a_staged_file_is_written_under_its_own_name_and_removed_on_failure(temp_root: Path) -> None:
+    staging = privatefiles.make_staging()
+    path = staging / "rapport.html"
+    assert privatefiles.write_chunks_atomic(path, ["<p>"], rename=False) == path  # no temporary name
+    assert [p.name for p in staging.iterdir()] == ["rapport.html"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+    def failing() -> Iterator[str]:
+        yield "<p>"
+        raise ValueError("no")
+
+    with pytest.raises(ValueError):
+        privatefiles.write_chunks_atomic(path, failing())
+    assert list(staging.iterdir()) == []
+    privatefiles.remove_staging(staging)
+    assert list(temp_root.iterdir()) == []
+    # once removed, a directory of that name is no staging any more: writes are renamed into place
+    staging.mkdir()
+    privatefiles.write_chunks_atomic(path, ["<p>"], rename=False)
+    assert [p.name for p in staging.iterdir()] == [".rapport.html.tmp"]
