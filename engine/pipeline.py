@@ -386,6 +386,8 @@ def _sheets(export: Export) -> dict[str, Any]:
 
 #: files a plan directory may hold besides sql/: removed when the new plan has no such file
 OPTIONAL_OUTPUTS = ("identifiants.csv", "identifiants.html", PARENT_CREDENTIALS_FILE, LETTERS_FILE)
+#: …and every script of every dialect (``/``-separated, as publish_files takes them)
+_OPTIONAL = (*OPTIONAL_OUTPUTS, *(sql_path(Path(), d, name).as_posix() for d in DIALECTS for name in SCRIPTS))
 
 
 def render_outputs(
@@ -412,8 +414,4 @@ def publish(staging: Path, out: Path) -> set[tuple[str, ...]]:
     """Move a complete plan directory from ``staging`` into ``out``, removing the optional files (login
     sheets, scripts of a dialect) an older plan left there and the new one lacks; the directories of
     ``staging`` emptied (engine.plan.planio.remove_staging)."""
-    optional = [
-        *OPTIONAL_OUTPUTS,
-        *(sql_path(Path(), d, name).as_posix() for d in DIALECTS for name in SCRIPTS),
-    ]
-    return publish_files(staging, out, optional)
+    return publish_files(staging, out, _OPTIONAL)

@@ -8,6 +8,8 @@ from collections.abc import Iterator, Mapping
 from itertools import islice
 from typing import Any
 
+import orjson
+
 from engine.plan.seal import (
     SEAL,
     all_plain,
@@ -35,18 +37,24 @@ def plan_json_chunks(
     anything else parsed from its own bytes, its index added to ``reread``
     (tests/unit/test_plan_memory.py)."""
     seals: list[str] = []
+    plain: set[str] = set()  # the keys whose values are plain JSON (engine.plan.seal.plain_values)
     yield b"{"
     for index, (key, value) in enumerate(body.items()):
         yield (("," if index else "") + "\n  " + _KEY(key) + ": ").encode("utf-8")
         if key != "items":
-            data = pretty_bytes(value, 1)[0]
-            doc[key] = json.loads(data)  # a copy: the renderers never share the caller's meta
+            data, known = pretty_bytes(value, 1)
+            # a copy: the renderers never share the caller's meta (orjson reads plain JSON as json does)
+            if known:
+                plain.add(key)
+                doc[key] = orjson.loads(data)
+            else:
+                doc[key] = json.loads(data)
             yield data
             continue
         doc[key] = written = []
         yield from _items_chunks(items, written, seals, reread)
-    data = pretty_bytes(document_seal(body, seals), 1)[0]
-    doc[SEAL] = json.loads(data)
+    data = pretty_bytes(document_seal(body, seals, plain), 1)[0]
+    doc[SEAL] = orjson.loads(data)  # digests and a count
     yield b",\n  " + json.dumps(SEAL).encode("ascii") + b": " + data
     yield b"\n}\n"
 

@@ -147,19 +147,22 @@ def sealed_plain(item: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
     return {**content, SEAL: item_seal(content, checked)}, checked
 
 
-def header_seal(body: Mapping[str, Any]) -> dict[str, str]:
-    """One digest per top-level field of plan.json, the items and the seal excepted."""
-    return {key: _digest(value)[:32] for key, value in body.items() if key not in UNSEALED}
+def header_seal(body: Mapping[str, Any], checked: Collection[str] = ()) -> dict[str, str]:
+    """One digest per top-level field of plan.json, the items and the seal excepted (``checked``: the
+    fields whose values :func:`plain_values` is known to hold for)."""
+    return {key: _digest(value, key in checked)[:32] for key, value in body.items() if key not in UNSEALED}
 
 
-def document_seal(body: Mapping[str, Any], item_seals: Iterable[str]) -> dict[str, Any]:
+def document_seal(
+    body: Mapping[str, Any], item_seals: Iterable[str], checked: Collection[str] = ()
+) -> dict[str, Any]:
     """The top-level ``seal`` object: the header's digests, the number of items, the digest of the items'
-    seals in order."""
+    seals in order (``checked``: as in :func:`header_seal`)."""
     seals = list(item_seals)
     items = hashlib.sha256()
     for start in range(0, len(seals), 4096):  # a digest call per 4096 seals, not per seal
         items.update(("\n".join(seals[start : start + 4096]) + "\n").encode("ascii"))
-    return {"header": header_seal(body), "items": len(seals), "items_sha256": items.hexdigest()}
+    return {"header": header_seal(body, checked), "items": len(seals), "items_sha256": items.hexdigest()}
 
 
 def _item_problem(item: Mapping[str, Any], index: int, what: str) -> tuple[str, str]:
