@@ -77,10 +77,13 @@ def environment() -> Environment:
     return env
 
 
-def write_document(path: Path, template: str, view: Mapping[str, Any]) -> Path:
-    """Render ``template`` with ``view`` into ``path`` (a private file), streamed, atomically."""
-    chunks: Iterable[str] = environment().get_template(template).generate(view)
-    return write_chunks_atomic(path, _batched(chunks))
+def write_document(path: Path, template: str, view: Mapping[str, Any], *, small: bool = False) -> Path:
+    """Render ``template`` with ``view`` into ``path`` (a private file), streamed, atomically; ``small``
+    (a document of a small plan: a few hundred KB at most), rendered whole instead, in one join."""
+    compiled = environment().get_template(template)
+    if small:
+        return write_chunks_atomic(path, (compiled.render(view),))
+    return write_chunks_atomic(path, _batched(compiled.generate(view)))
 
 
 def _batched(chunks: Iterable[str], size: int = 1 << 16) -> Iterator[str]:

@@ -49,6 +49,8 @@ __all__ = [
 
 REPORT_FILE = "rapport.html"
 SUMMARY_FILE = "resume.md"
+#: plans of at most this many items have their report rendered whole, not streamed (a few MB at most)
+SMALL_PLAN = 2000
 
 
 def render_reports(plan: dict, out_dir: Path, *, sacoche_url: str | None = None) -> list[Path]:
@@ -65,11 +67,12 @@ def render_reports(plan: dict, out_dir: Path, *, sacoche_url: str | None = None)
     cards = sheet_cards(plan, read_credentials(out_dir))  # the rows of identifiants.csv, let go once read
     # read when the plan has parent items only (no file, no parent: the pupils' rows)
     parent_rows = _ReadOnce(lambda: read_parent_credentials(out_dir))
+    small = len(plan.get("items") or ()) <= SMALL_PLAN
     with paused_gc():  # the view is acyclic: a large plan's rows made each collection walk them all
         view = build_view(plan, cards=cards, parent_credentials=parent_rows)
         written = [
-            write_document(out_dir / REPORT_FILE, "rapport.html", view),
-            write_document(out_dir / SUMMARY_FILE, "resume.md", view),
+            write_document(out_dir / REPORT_FILE, "rapport.html", view, small=small),
+            write_document(out_dir / SUMMARY_FILE, "resume.md", view, small=small),
         ]
         sheet = write_sheet(out_dir, cards, view["today"])
         if view["parents"] is None:  # no parent item: no letter (a previous plan's is removed)

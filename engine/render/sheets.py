@@ -35,6 +35,8 @@ from engine.render.documents import Deferred, filled, write_document
 from engine.render.french import class_sort_key
 
 SHEET_FILE = "identifiants.html"
+#: sheets of at most this many cards are rendered whole, not streamed (about 1 KB a card)
+SMALL_SHEET = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +254,8 @@ def write_sheet(out_dir: Path, cards: list[dict[str, str]], today: str) -> Path 
         }
         for classe, group in by_class.items()
     ]
-    return write_document(sheet, "identifiants.html", {"today": today, "pages": pages, "count": len(cards)})
+    view = {"today": today, "pages": pages, "count": len(cards)}
+    return write_document(sheet, "identifiants.html", view, small=len(cards) <= SMALL_SHEET)
 
 
 #: one card of the sheet (prénom, nom, then nom, prénom, classe, identifiant, mot de passe)

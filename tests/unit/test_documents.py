@@ -3,14 +3,19 @@ environment reads a view's keys first but keeps Jinja's attributes, and the Fren
 
 from __future__ import annotations
 
+import json
 import stat
+from datetime import date
 from pathlib import Path
 
 import pytest
+from helpers import EXAMPLES
 from jinja2 import UndefinedError
 
+from engine.pipeline import make_plan
 from engine.render.documents import environment, write_document
 from engine.render.french import class_sort_key, date_fr, join_fr, plural, pupils_fr
+from engine.render.report_model import build_view
 from engine.render.sheets import cards_html
 
 
@@ -62,3 +67,18 @@ def test_french_helpers() -> None:
         "Atelier",
         "",
     ]
+
+
+def test_a_small_document_rendered_whole_is_the_streamed_one_byte_for_byte(tmp_path: Path) -> None:
+    out = tmp_path / "plan"
+    make_plan(
+        EXAMPLES / "onde2-ecole-des-tilleuls.csv",
+        f"sqlite:///{EXAMPLES / 'sacoche-ecole-des-tilleuls.db'}",
+        out,
+        today=date(2026, 11, 29),
+    )
+    view = build_view(json.loads((out / "plan.json").read_text(encoding="utf-8")))
+    for template in ("rapport.html", "resume.md"):
+        whole = write_document(tmp_path / f"whole-{template}", template, view, small=True)
+        streamed = write_document(tmp_path / f"streamed-{template}", template, view)
+        assert whole.read_bytes() == streamed.read_bytes()
