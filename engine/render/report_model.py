@@ -54,6 +54,8 @@ _PUPIL_KINDS, _STRUCTURE_KINDS = frozenset(PUPIL_KINDS), frozenset(STRUCTURE_KIN
 TABLE_KINDS = ("create", "deactivate", "reactivate", "update", "memberships")
 _MEMBERSHIP_KINDS = frozenset(("membership_add", "membership_remove"))
 _TABLE_OF = frozenset(TABLE_KINDS)  # the pupil kinds with a table of their own
+#: a class's count of the items of a kind not accepted (« unchecked KIND »), by kind
+_UNCHECKED = {kind: "unchecked " + kind for kind in PUPIL_KINDS}
 
 # (kind, singular, plural) in the order the summary line gives them.
 PUPIL_PHRASES = (
@@ -119,7 +121,7 @@ def class_lines(counts: Mapping[str, int], stats: Mapping[str, Any] | None, ques
     the class's pupils); ``out_of_file``: departures; ``groups``: group memberships."""
 
     def line(kind: str, one: str, many: str) -> str:
-        return counted(counts[kind], counts["unchecked " + kind], one, many)
+        return counted(counts[kind], counts[_UNCHECKED[kind]], one, many)
 
     parts = []
     if counts["create"]:
@@ -213,7 +215,7 @@ def build_view(
                 tables = by_class[classe] = {name: Table(name, names) for name in TABLE_KINDS}
             tables[table].add(item)
             if not is_accepted:
-                counts[classe]["unchecked " + kind] += 1
+                counts[classe][_UNCHECKED[kind]] += 1
             continue
         if kind == "decide":
             decisions.append(item)
@@ -229,10 +231,11 @@ def build_view(
         for kind in PUPIL_KINDS:
             if kind in _TABLE_OF:
                 tally[kind] = len(tables[kind])
-            if tally[kind] - tally["unchecked " + kind]:
-                accepted[kind] += tally[kind] - tally["unchecked " + kind]
-            if tally["unchecked " + kind]:
-                unchecked[kind] += tally["unchecked " + kind]
+            total, left = tally.get(kind, 0), tally.get(_UNCHECKED[kind], 0)
+            if total - left:
+                accepted[kind] += total - left
+            if left:
+                unchecked[kind] += left
     unchecked_parts = pupil_phrases(unchecked, moves[False]) + structure_phrases(unchecked)
     # parent items were only counted above (kinds no pupil phrase names): the parents' part is theirs
     parents = None
