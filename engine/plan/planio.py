@@ -211,6 +211,8 @@ class WrittenPlan:
     sha256: str
     #: indexes of the items that are not plain JSON (read back from their bytes: their seals are checked)
     reread: tuple[int, ...]
+    #: every value of ``doc`` is plain JSON (engine.plan.seal.plain_values: no float, no tuple, …)
+    plain: bool = False
 
 
 def write_plan(out: Path, plan: Plan, meta: Mapping[str, Any]) -> WrittenPlan:
@@ -219,12 +221,16 @@ def write_plan(out: Path, plan: Plan, meta: Mapping[str, Any]) -> WrittenPlan:
     body = {"format_version": FORMAT_VERSION, **meta, **plan.to_dict(items=False)}
     doc: dict[str, Any] = {}
     reread: list[int] = []
+    plain: set[str] = set()
     with paused_gc():  # the items' dicts kept for rendering are acyclic: no collection need walk them
-        sha256 = _write_bytes_atomic(out / PLAN_FILE, plan_json_chunks(body, plan.items, doc, reread))
+        chunks = plan_json_chunks(body, plan.items, doc, reread, plain)
+        sha256 = _write_bytes_atomic(out / PLAN_FILE, chunks)
     rows = credentials_rows(plan)
     credentials = out / CREDENTIALS_FILE
     if rows:
         _write_atomic(credentials, credentials_csv(rows))
     else:
         credentials.unlink(missing_ok=True)
-    return WrittenPlan(out / PLAN_FILE, doc, sha256, tuple(reread))
+    # the items are plain but those read back; the header's values, those orjson wrote
+    everything_plain = not reread and len(plain) == len(body) - ("items" in body)
+    return WrittenPlan(out / PLAN_FILE, doc, sha256, tuple(reread), everything_plain)

@@ -28,16 +28,21 @@ ITEMS_PER_BATCH = 1024
 
 
 def plan_json_chunks(
-    body: Mapping[str, Any], items: Any, doc: dict[str, Any], reread: list[int]
+    body: Mapping[str, Any],
+    items: Any,
+    doc: dict[str, Any],
+    reread: list[int],
+    plain: set[str] | None = None,
 ) -> Iterator[bytes]:
     """The bytes of json.dumps({**body, "items": [sealed item dicts], "seal": …}, ensure_ascii=False,
     indent=2) + "\n" (engine.plan.seal), byte for byte, a batch of items at a time: the items are never
     all turned into one string (a million-pupil plan.json is hundreds of MiB). Meanwhile ``doc`` receives
     what json.loads reads back of these bytes: a plain item (engine.plan.seal.plain_bytes) as it is,
     anything else parsed from its own bytes, its index added to ``reread``
-    (tests/unit/test_plan_memory.py)."""
+    (tests/unit/test_plan_memory.py). ``plain`` receives the keys of ``body`` (but ``items``) whose values
+    are plain JSON (engine.plan.seal.plain_values): what is in ``doc`` for them came from orjson's bytes."""
     seals: list[str] = []
-    plain: set[str] = set()  # the keys whose values are plain JSON (engine.plan.seal.plain_values)
+    plain = set() if plain is None else plain
     yield b"{"
     for index, (key, value) in enumerate(body.items()):
         yield (("," if index else "") + "\n  " + _KEY(key) + ": ").encode("utf-8")

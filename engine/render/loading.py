@@ -109,8 +109,10 @@ def check_written_plan(written: WrittenPlan) -> LoadedPlan:
     database's width, a character SACoche cannot store) is refused as before, naming its line; but the
     seals of the plain items are not computed again: each was computed a moment ago from the very dict
     now in ``doc``, so it holds by construction. The header's seal, the list's digest and the seals of
-    the items in ``reread`` (not plain JSON: read back from their own bytes) are checked as usual."""
-    validate_plan(written.doc, None, written.path, recheck=written.reread)
+    the items in ``reread`` (not plain JSON: read back from their own bytes) are checked as usual, told
+    when every value is plain JSON (``written.plain``), as :func:`load_plan` tells them of a plan without
+    a float."""
+    validate_plan(written.doc, None, written.path, recheck=written.reread, plain=written.plain)
     return LoadedPlan(written.path, written.doc, written.sha256)
 
 

@@ -189,3 +189,17 @@ def test_the_exports_and_the_state_are_let_go_before_rendering(
         EXAMPLE_CSV, EXAMPLE_DB, tmp_path / "plan", today=TODAY, rng=random.Random(7), parents_path=parents
     )
     assert alive == []
+
+
+@pytest.mark.parametrize("note", ["a", 1.5, ("a", "b")])
+def test_the_header_is_checked_from_memory_whether_its_values_are_plain_or_not(
+    tmp_path: Path, note: object
+) -> None:
+    """write_plan tells the check when every value is plain JSON (no walk of them again); the header's
+    seal is computed again either way, and an edit of a value in memory caught."""
+    written = write_plan(tmp_path, _plan((_item(1), _item(2))), {"note": note})
+    assert written.plain == (note == "a")
+    check_written_plan(written)
+    written.doc["note"] = "changed"
+    with pytest.raises(OndeError, match="'note' was changed after the plan was made"):
+        check_written_plan(written)
