@@ -28,7 +28,10 @@ PRIVATE_FILE, PRIVATE_DIR = 0o600, 0o700
 
 
 def private_dir(path: Path) -> Path:
-    """Make ``path`` (and missing parents) and set it to 0700, an existing directory too."""
+    """Make ``path`` (and missing parents) and set it to 0700, an existing directory too (a staging
+    directory of :func:`make_staging` is left as mkdtemp made it: 0700)."""
+    if _STAGING and os.path.join(path, "") in _STAGING:
+        return path
     path.mkdir(parents=True, exist_ok=True)
     os.chmod(path, PRIVATE_DIR)
     return path
