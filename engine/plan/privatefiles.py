@@ -19,6 +19,7 @@ import re
 import shutil
 import stat
 import tempfile
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
@@ -98,14 +99,18 @@ def _tighten_below(directory: str) -> None:
         _tighten_below(path)
 
 
-#: the staging directories of this process (:func:`make_staging`), each with a trailing separator
-_STAGING: set[str] = set()
+#: the staging directories of this process (:func:`make_staging`), each with a trailing separator: a
+#: new set at each change (under the lock), so that a thread reading it never sees it change size
+_STAGING: frozenset[str] = frozenset()
+_STAGING_CHANGE = threading.Lock()
 
 
 def make_staging() -> Path:
     """A new private staging directory (0700, in the system's temporary directory) for a plan."""
+    global _STAGING
     staging = tempfile.mkdtemp(prefix="onde-sacoche-")
-    _STAGING.add(os.path.join(staging, ""))
+    with _STAGING_CHANGE:
+        _STAGING = _STAGING | {os.path.join(staging, "")}
     return Path(staging)
 
 
@@ -176,7 +181,9 @@ def remove_staging(staging: Path, emptied: Iterable[tuple[str, ...]] = ()) -> No
     """Remove a staging directory whose files were all moved out of the directories ``emptied``
     (:func:`publish_files`): those directories and their parents, deepest first, then ``staging``,
     one ``rmdir`` each; whatever else it holds (a plan that failed on the way), with shutil.rmtree."""
-    _STAGING.discard(os.path.join(staging, ""))
+    global _STAGING
+    with _STAGING_CHANGE:
+        _STAGING = _STAGING - {os.path.join(staging, "")}
     below = {parts[:depth] for parts in emptied for depth in range(1, len(parts) + 1)}
     try:
         for parts in sorted(below, key=len, reverse=True):
