@@ -37,6 +37,7 @@ import os
 import re
 import sys
 import typing
+import zlib
 from collections.abc import Callable, Iterator
 from importlib.machinery import ModuleSpec, PathFinder, SourceFileLoader
 from pathlib import Path
@@ -47,7 +48,9 @@ from engine.cache import cache_dir, write_entry
 _MISSING = object()
 _DEBUG = int(re.DEBUG)  # a plain int: ``flags & re.DEBUG`` goes through the enum's Python code
 _CODE = type(compile("", "", "exec"))
-_DIGEST = 32  # a cache file: the SHA-256 of what follows, then the marshalled entries
+#: a cache file: the CRC-32 of what follows (4 bytes, little-endian), then the marshalled entries. A check
+#: against damage (a flipped bit, a torn write), as zip's; SHA-256 read a megabyte of code for no more
+_CHECK = 4
 #: the key of an expression's code (``eval`` mode) is its text after a NUL, which no source text that
 #: compiles holds: it never names a statement's code (``exec`` mode, keyed by the text itself)
 _EXPRESSION = "\0"
@@ -59,7 +62,7 @@ _MODULE = "\1"
 #: its import, ~4 % of a small school's cold ``plan``; see the module's documentation)
 LAZY_ANNOTATIONS = ("jinja2",)
 _ANNOTATIONS = __future__.annotations.compiler_flag
-_FORMAT = 2  # of the entries: part of the file's name, so that a file of another layout is never read
+_FORMAT = 3  # of the entries: part of the file's name, so that a file of another layout is never read
 
 
 def _cache_file() -> Path | None:
@@ -75,10 +78,10 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[tuple[Any, int], tuple[Any, 
     """The remembered code objects (by source text) and pattern arguments (by pattern and flags)."""
     try:
         data = path.read_bytes()
-        # a flipped bit could still unmarshal into a valid but different matcher: the digest says not
-        if hashlib.sha256(data[_DIGEST:]).digest() != data[:_DIGEST]:
+        # a flipped bit could still unmarshal into a valid but different matcher: the check says not
+        if zlib.crc32(data[_CHECK:]).to_bytes(_CHECK, "little") != data[:_CHECK]:
             return {}, {}
-        texts, patterns = marshal.loads(data[_DIGEST:])
+        texts, patterns = marshal.loads(data[_CHECK:])
     except (OSError, EOFError, ValueError, TypeError):
         return {}, {}
     if not (isinstance(texts, dict) and isinstance(patterns, dict)):
@@ -91,7 +94,7 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[tuple[Any, int], tuple[Any, 
 def _write(path: Path, entries: tuple[dict[str, Any], dict[tuple[Any, int], tuple[Any, ...]]]) -> None:
     with contextlib.suppress(ValueError):  # not marshallable: nothing is remembered
         data = marshal.dumps(entries)
-        write_entry(path, hashlib.sha256(data).digest() + data)
+        write_entry(path, zlib.crc32(data).to_bytes(_CHECK, "little") + data)
 
 
 class _LazyAnnotationsLoader(SourceFileLoader):
