@@ -59,7 +59,7 @@ _EXPRESSION = "\0"
 _MODULE = "\1"
 #: packages whose modules evaluate every annotation when imported (no ``from __future__ import
 #: annotations``) and never read them: compiled in the block with that import (Jinja: about a third of
-#: its import, ~4 % of a small school's cold ``plan``; see the module's documentation)
+#: its import, ~3 % of a small school's cold ``plan``; see the module's documentation)
 LAZY_ANNOTATIONS = ("jinja2",)
 _ANNOTATIONS = __future__.annotations.compiler_flag
 _FORMAT = 3  # of the entries: part of the file's name, so that a file of another layout is never read
