@@ -16,9 +16,16 @@ without the cache; an input never seen is compiled as before and remembered. The
 interpreter's exact version; an unreadable, foreign or damaged file is ignored, and without a cache
 nothing changes. Only imports (and ``plan``'s loading of its rules) run in the block: a pattern compiled
 later may be made from a pupil's data, and nothing about pupils is ever stored.
+
+The block also imports the modules of :data:`LAZY_ANNOTATIONS` (Jinja) compiled as if each began with
+``from __future__ import annotations``: the hundreds of annotations of their signatures, which Python
+evaluates when it defines each function (``t.Optional[t.Callable[..., t.Any]]``: typing's code, every
+time) and no one reads, are kept as text. That module code is remembered in the same file, by its source
+file's path, size and time (as a ``.pyc`` is); imported outside the block, they are Python's own.
 """
 
 from __future__ import annotations
+import __future__
 
 import _sre
 import collections
@@ -26,10 +33,13 @@ import contextlib
 import dataclasses
 import hashlib
 import marshal
+import os
 import re
 import sys
 import typing
+import zlib
 from collections.abc import Callable, Iterator
+from importlib.machinery import ModuleSpec, PathFinder, SourceFileLoader
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +48,21 @@ from engine.cache import cache_dir, write_entry
 _MISSING = object()
 _DEBUG = int(re.DEBUG)  # a plain int: ``flags & re.DEBUG`` goes through the enum's Python code
 _CODE = type(compile("", "", "exec"))
-_DIGEST = 32  # a cache file: the SHA-256 of what follows, then the marshalled entries
+#: a cache file: the CRC-32 of what follows (4 bytes, little-endian), then the marshalled entries. A check
+#: against damage (a flipped bit, a torn write), as zip's; SHA-256 read a megabyte of code for no more
+_CHECK = 4
 #: the key of an expression's code (``eval`` mode) is its text after a NUL, which no source text that
 #: compiles holds: it never names a statement's code (``exec`` mode, keyed by the text itself)
 _EXPRESSION = "\0"
-_FORMAT = 2  # of the entries: part of the file's name, so that a file of another layout is never read
+#: the key of a module's code (:data:`LAZY_ANNOTATIONS`) is its file's path, size, time and the
+#: interpreter's optimisation level after a SOH, which no source text that compiles starts with either
+_MODULE = "\1"
+#: packages whose modules evaluate every annotation when imported (no ``from __future__ import
+#: annotations``) and never read them: compiled in the block with that import (Jinja: about a third of
+#: its import, ~3 % of a small school's cold ``plan``; see the module's documentation)
+LAZY_ANNOTATIONS = ("jinja2",)
+_ANNOTATIONS = __future__.annotations.compiler_flag
+_FORMAT = 3  # of the entries: part of the file's name, so that a file of another layout is never read
 
 
 def _cache_file() -> Path | None:
@@ -58,10 +78,10 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[tuple[Any, int], tuple[Any, 
     """The remembered code objects (by source text) and pattern arguments (by pattern and flags)."""
     try:
         data = path.read_bytes()
-        # a flipped bit could still unmarshal into a valid but different matcher: the digest says not
-        if hashlib.sha256(data[_DIGEST:]).digest() != data[:_DIGEST]:
+        # a flipped bit could still unmarshal into a valid but different matcher: the check says not
+        if zlib.crc32(data[_CHECK:]).to_bytes(_CHECK, "little") != data[:_CHECK]:
             return {}, {}
-        texts, patterns = marshal.loads(data[_DIGEST:])
+        texts, patterns = marshal.loads(data[_CHECK:])
     except (OSError, EOFError, ValueError, TypeError):
         return {}, {}
     if not (isinstance(texts, dict) and isinstance(patterns, dict)):
@@ -74,7 +94,34 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[tuple[Any, int], tuple[Any, 
 def _write(path: Path, entries: tuple[dict[str, Any], dict[tuple[Any, int], tuple[Any, ...]]]) -> None:
     with contextlib.suppress(ValueError):  # not marshallable: nothing is remembered
         data = marshal.dumps(entries)
-        write_entry(path, hashlib.sha256(data).digest() + data)
+        write_entry(path, zlib.crc32(data).to_bytes(_CHECK, "little") + data)
+
+
+class _LazyAnnotationsLoader(SourceFileLoader):
+    """A module's source file loaded with the code ``module_code`` gives for its path."""
+
+    def __init__(self, fullname: str, path: str, module_code: Callable[[str], Any]) -> None:
+        super().__init__(fullname, path)
+        self.module_code = module_code
+
+    def get_code(self, fullname: str) -> Any:
+        return self.module_code(self.get_filename(fullname))
+
+
+class _LazyAnnotationsFinder:
+    """Finds the modules of :data:`LAZY_ANNOTATIONS` as Python finds them, to load those read from a
+    source file with :class:`_LazyAnnotationsLoader`."""
+
+    def __init__(self, module_code: Callable[[str], Any]) -> None:
+        self.module_code = module_code
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> ModuleSpec | None:
+        if name.partition(".")[0] not in LAZY_ANNOTATIONS:
+            return None
+        spec = PathFinder.find_spec(name, path, target)
+        if spec is not None and type(spec.loader) is SourceFileLoader and str(spec.origin).endswith(".py"):
+            spec.loader = _LazyAnnotationsLoader(name, str(spec.origin), self.module_code)
+        return spec
 
 
 class _Recorder:
@@ -113,6 +160,17 @@ def remembered_code() -> Iterator[None]:
             # dont_inherit: compiled as the standard library's own call compiles it, without this
             # module's ``from __future__ import annotations``
             code = compile(source, "<string>", mode, dont_inherit=True)
+            added[0] += 1
+        used_texts[key] = code
+        return code
+
+    def module_code(path: str) -> Any:
+        status = os.stat(path)
+        key = f"{_MODULE}{path}\0{status.st_size}\0{status.st_mtime_ns}\0{sys.flags.optimize}"
+        code = texts.get(key)
+        if code is None:
+            with open(path, "rb") as handle:
+                code = compile(handle.read(), path, "exec", _ANNOTATIONS, dont_inherit=True)
             added[0] += 1
         used_texts[key] = code
         return code
@@ -168,9 +226,12 @@ def remembered_code() -> Iterator[None]:
     for module, name, replacement in patches:
         setattr(module, name, replacement)
     compiler.compile = remembered_pattern
+    finder = _LazyAnnotationsFinder(module_code)
+    sys.meta_path.insert(0, finder)
     try:
         yield
     finally:
+        sys.meta_path.remove(finder)
         compiler.compile = plain_compile
         for (module, name, _), value in zip(patches, before, strict=True):
             if value is _MISSING:

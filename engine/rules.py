@@ -16,24 +16,25 @@ Every problem is reported as ``file:line:column: message`` pointing at the YAML 
 Checking costs more than loading (jsonschema's import and validation, PyYAML's pure-Python parser), so
 :func:`load_rules` remembers a rule set found valid: a marker file in the user's cache (engine.cache),
 named by a digest of every byte it read (rule and schema files, names included), of the checking code and
-of the tool's version. A later run on the same bytes loads them with libyaml (or reads back what libyaml
-gave them, engine.yamlpos) and compiles them without checking. Failures are never remembered, and an
-edited file changes the digest, so every problem is still reported as above. ``onde-sacoche rules check``
-always checks.
+of the tool's version. The marker holds the documents' data too (marshalled, after their SHA-256): a later
+run on the same bytes compiles them without checking, without reading YAML or importing the checking code
+(engine.rules_check, engine.yamlpos). An empty, damaged or foreign marker still says "valid": the files
+are then loaded with libyaml (or what libyaml gave them is read back, engine.yamlpos) and the marker
+written again. Failures are never remembered, and an edited file changes the digest, so every problem is
+still reported as above. ``onde-sacoche rules check`` always checks.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
+import marshal
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine import __version__
 from engine.errors import OndeError, OndeErrorGroup
-from engine.rules_check import _schema, _schema_errors, _schema_path, _source_errors
 from engine.rules_model import (
     TARGET_FIELDS,
     ChildRules,
@@ -43,7 +44,13 @@ from engine.rules_model import (
     _compile_source,
     _compile_table,
 )
-from engine.yamlpos import Located, load_located
+
+# the checking code (engine.rules_check, engine.yamlpos) is imported where used: a rule set remembered
+# with its documents (see the module's documentation) is compiled without either
+if TYPE_CHECKING:
+    import jsonschema
+
+    from engine.yamlpos import Located
 
 __all__ = [
     "TARGET_FIELDS",
@@ -67,6 +74,30 @@ def default_rules_dir() -> Path:
 
 
 _KINDS = ("ruleset", "source", "table", "policy")
+
+
+def _schema_path(directory: Path, kind: str) -> Path:
+    return directory / "schema" / f"{kind}.schema.json"
+
+
+def _schema(directory: Path, kind: str, data: bytes | None = None) -> jsonschema.protocols.Validator:
+    from engine.rules_check import _schema as schema
+
+    return schema(_schema_path(directory, kind), data)
+
+
+def _schema_errors(doc: Located, validator: jsonschema.protocols.Validator) -> list[OndeError]:
+    from engine.rules_check import _schema_errors as schema_errors
+
+    return schema_errors(doc, validator)
+
+
+def _source_errors(doc: Located, tables: set[str]) -> list[OndeError]:
+    from engine.rules_check import _source_errors as source_errors
+
+    return source_errors(doc, tables)
+
+
 #: the modules whose code decides whether a rule set is valid (part of the remembered verdict's digest)
 _CHECKING_CODE = ("rules.py", "rules_check.py", "rules_model.py", "ops.py", "yamlpos.py")
 
@@ -152,21 +183,77 @@ def check_rules(
     files = _rule_files(directory)
     marker = _validated_marker(directory, files) if remembered else None
     if marker is not None and marker.is_file():
-        rules, errors, _ = _read_rules(directory, files, validate=False)
+        rules = _recalled_rules(directory, files, marker)
+        if rules is not None:
+            return rules, []
+        rules, errors, docs = _read_rules(directory, files, validate=False)
         if rules is not None and not errors:
+            _remember(marker, directory, docs)  # a marker of an older version, or damaged: rewritten
             return rules, []
         # cannot happen for the bytes that were found valid; if it does, check them as usual
     rules, errors, docs = _read_rules(directory, files, validate=True)
     if marker is not None and rules is not None and not errors and _libyaml_agrees(docs, files):
-        with contextlib.suppress(OSError):  # the cache is an optimisation only
-            marker.touch()
+        _remember(marker, directory, docs)
     return rules, errors
+
+
+#: of the documents a marker holds: part of their payload, so that a file of another layout is never used
+_RECALL_FORMAT = 1
+_DIGEST = 32  # a marker's content: the SHA-256 of what follows, then the marshalled documents
+
+
+class _Recalled:
+    """A document of a rule set remembered as valid, as :func:`_read_rules` uses it: its data and file."""
+
+    __slots__ = ("data", "file")
+
+    def __init__(self, data: Any, file: Path) -> None:
+        self.data = data
+        self.file = file
+
+
+def _remember(marker: Path, directory: Path, docs: list[Located] | list[_Recalled]) -> None:
+    """Write ``marker``: the rule files it is named by are valid. It holds their documents' data too
+    (marshalled, after its SHA-256), which the next load compiles without reading YAML; when marshal
+    cannot write them (a YAML date), the marker is empty and the next load reads the YAML files."""
+    from engine.cache import write_entry
+
+    documents = {doc.file.relative_to(directory).as_posix(): doc.data for doc in docs}
+    try:
+        payload = marshal.dumps((_RECALL_FORMAT, marker.name, documents))
+    except ValueError:
+        if not marker.is_file():
+            write_entry(marker, b"")
+        return
+    write_entry(marker, hashlib.sha256(payload).digest() + payload)
+
+
+def _recalled_rules(directory: Path, files: Mapping[Path, bytes | None], marker: Path) -> RuleSet | None:
+    """The rule set compiled from the documents ``marker`` holds; None when it holds none (empty, damaged,
+    foreign: the YAML files are read instead)."""
+    try:
+        content = marker.read_bytes()
+    except OSError:
+        return None
+    payload = content[_DIGEST:]
+    if not payload or hashlib.sha256(payload).digest() != content[:_DIGEST]:
+        return None
+    try:
+        layout, name, documents = marshal.loads(payload)
+        if (layout, name) != (_RECALL_FORMAT, marker.name) or type(documents) is not dict:
+            return None
+        rules, errors, _ = _read_rules(directory, files, validate=False, recalled=documents)
+    except Exception:  # not what this code writes (a foreign file): the YAML files are read instead
+        return None
+    return rules if not errors else None
 
 
 def _libyaml_agrees(docs: list[Located], files: Mapping[Path, bytes | None]) -> bool:
     """Whether libyaml reads every document as the pure-Python parser did (it does, but for a few odd
     texts): only then may the remembered rule set be loaded with it. ``repr`` compares key order and
     types (1, 1.0, True) too, which ``==`` does not."""
+    from engine.yamlpos import load_located
+
     for doc in docs:
         try:
             fast = load_located(doc.file, files.get(doc.file), fast=True, remember=True)
@@ -178,21 +265,31 @@ def _libyaml_agrees(docs: list[Located], files: Mapping[Path, bytes | None]) -> 
 
 
 def _read_rules(
-    directory: Path, files: Mapping[Path, bytes | None], *, validate: bool
-) -> tuple[RuleSet | None, list[OndeError], list[Located]]:
-    """Load, check (unless ``validate`` is false: rules found valid before) and compile a rule directory.
+    directory: Path,
+    files: Mapping[Path, bytes | None],
+    *,
+    validate: bool,
+    recalled: Mapping[str, Any] | None = None,
+) -> tuple[RuleSet | None, list[OndeError], list[Any]]:
+    """Load, check (unless ``validate`` is false: rules found valid before) and compile a rule directory;
+    ``recalled``: the documents' data by relative path, as a marker remembers them (no YAML read).
 
     Returns the rules (None on any problem), the problems and every document loaded.
     """
     errors: list[OndeError] = []
-    docs: list[Located] = []
+    docs: list[Any] = []
     validators = (
         {kind: _schema(directory, kind, files.get(_schema_path(directory, kind))) for kind in _KINDS}
         if validate
         else {}
     )
 
-    def load(path: Path, kind: str) -> Located | None:
+    def load(path: Path, kind: str) -> Any:
+        if recalled is not None:
+            docs.append(_Recalled(recalled[path.relative_to(directory).as_posix()], path))
+            return docs[-1]
+        from engine.yamlpos import load_located
+
         try:
             doc = load_located(path, files.get(path), fast=not validate, remember=not validate)
         except OndeError as exc:
@@ -239,7 +336,7 @@ def _read_rules(
     ):
         data = files.get(path)  # the bytes just loaded: not read a second time
         digest.update(path.relative_to(directory).as_posix().encode() + b"\0" + (data or path.read_bytes()))
-    sources = {doc.data["id"]: _compile_source(doc) for doc in source_docs}
+    sources = {doc.data["id"]: _compile_source(doc.data, doc.file) for doc in source_docs}
     rules = RuleSet(
         directory,
         manifest.data["name"],

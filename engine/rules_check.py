@@ -18,15 +18,11 @@ if TYPE_CHECKING:
     import jsonschema
 
 
-def _schema_path(directory: Path, kind: str) -> Path:
-    return directory / "schema" / f"{kind}.schema.json"
-
-
-def _schema(directory: Path, kind: str, data: bytes | None = None) -> jsonschema.protocols.Validator:
+def _schema(path: Path, data: bytes | None = None) -> jsonschema.protocols.Validator:
+    """The validator of the JSON Schema in ``path`` (its bytes: ``data``, when read already)."""
     from jsonschema.exceptions import SchemaError
     from jsonschema.validators import validator_for
 
-    path = _schema_path(directory, kind)
     try:
         schema = json.loads(path.read_text(encoding="utf-8") if data is None else utf8_text(data))
     except FileNotFoundError as exc:

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from engine.ops import Context, Operation, Step, compile_steps, fold
-from engine.yamlpos import Located
 
 TARGET_FIELDS = (
     "ine",
@@ -129,8 +128,7 @@ def _compile_fields(specs: Mapping[str, Any]) -> dict[str, FieldRule]:
     }
 
 
-def _compile_source(doc: Located) -> SourceRules:
-    data = doc.data
+def _compile_source(data: Mapping[str, Any], file: Path) -> SourceRules:
     fields = _compile_fields(data.get("fields", {}))
     children = data.get("children")
     inputs = data.get("input", {})
@@ -139,7 +137,7 @@ def _compile_source(doc: Located) -> SourceRules:
         kind=data["kind"],
         label=data["label"],
         confirmed=bool(data.get("confirmed", False)),
-        file=doc.file,
+        file=file,
         encodings=tuple(inputs.get("encodings", ("utf-8", "cp1252", "iso-8859-1"))),
         delimiters=tuple(inputs.get("delimiters", (";", ",", "\t"))),
         header_search_lines=int(inputs.get("header_search_lines", 10)),

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import OndeErrorGroup
 from engine.plan.items import GUARDS, ITEM_KINDS
 from engine.state import State
-from engine.yamlpos import load_located
 
 if TYPE_CHECKING:  # annotations only: a plan without parents never imports their matcher
     from engine.plan.parents_match import FileParent, Pupils
@@ -172,6 +171,8 @@ def parent_guards(
 def load_parent_answers(path: Path) -> ParentDecisions:
     """The ``children:`` and ``parents:`` answers of a decisions file (docs/parents.md); a mistake is
     reported as file:line:column. The file's other keys are read by engine.plan.planio."""
+    from engine.yamlpos import load_located  # a plan without decisions reads no YAML (engine.rules)
+
     doc = load_located(path)
     data = doc.data if isinstance(doc.data, dict) else {}
     errors = []

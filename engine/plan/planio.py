@@ -27,7 +27,6 @@ from engine.plan.items import Plan
 from engine.plan.planjson import plan_json_chunks
 from engine.plan.privatefiles import _write_atomic, _write_bytes_atomic, private_dir
 from engine.read import paused_gc
-from engine.yamlpos import load_located
 
 PLAN_FILE = "plan.json"
 CREDENTIALS_FILE = "identifiants.csv"
@@ -46,6 +45,8 @@ def load_decisions(path: Path) -> tuple[MatchDecisions, ItemDecisions]:
     different:                    # this row is NOT this account (a new pupil)
       - {pupil: "id:TISSERAND|Énzo|2015-08-22", account: 40}
     """
+    from engine.yamlpos import load_located  # a plan without decisions reads no YAML (engine.rules)
+
     doc = load_located(path)
     data = doc.data if isinstance(doc.data, dict) else None
     if data is None:

@@ -29,7 +29,6 @@ from engine.plan.parents_build import PARENT_CREDENTIALS_FILE
 from engine.plan.planio import read_credentials, restore_cell
 from engine.render.documents import private_dir, write_document
 from engine.render.french import class_sort_key, long_date_fr
-from engine.render.report_parents import class_renames
 from engine.state import ADDRESS_COLUMNS
 
 __all__ = [
@@ -173,6 +172,8 @@ def family_letters(plan: Mapping[str, Any], rows: Iterable[Mapping[str, str]]) -
         elif item.get("kind") == "parent_address" and login and item.get("accepted"):
             addresses[login] = item
     by_login = _password_rows(rows)
+    from engine.render.report_parents import class_renames  # a plan without parents never imports it
+
     renamed = class_renames(plan)  # a child staying in a renamed class: its new name
     letters = []
     for item in _accepted_creates(plan):

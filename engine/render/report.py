@@ -27,15 +27,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from engine.plan.planio import read_credentials
 from engine.read import paused_gc
 from engine.render.documents import environment as _environment  # noqa: F401  (engine.batch warms it)
 from engine.render.documents import private_dir, write_document
 from engine.render.letters import LETTERS_FILE, read_parent_credentials, render_letters
-from engine.render.printing import find_chromium, print_pdf
 from engine.render.report_model import build_view
 from engine.render.sheets import SHEET_FILE, sheet_cards, write_sheet
+
+if TYPE_CHECKING:
+    from engine.render.printing import find_chromium, print_pdf
 
 __all__ = [
     "REPORT_FILE",
@@ -46,6 +49,16 @@ __all__ = [
     "print_pdf",
     "render_reports",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``find_chromium`` and ``print_pdf``, imported on first use: a plan prints nothing."""
+    if name in ("find_chromium", "print_pdf"):
+        from engine.render import printing
+
+        return getattr(printing, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 REPORT_FILE = "rapport.html"
 SUMMARY_FILE = "resume.md"

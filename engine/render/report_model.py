@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from engine.connection import redact_url
+from engine.plan.parents_rules import PARENT_KINDS
 from engine.render.french import (
     NO_CLASS,
     class_sort_key,
@@ -35,7 +36,6 @@ from engine.render.report_fr import (
     stale_fr,
     warning_fr,
 )
-from engine.render.report_parents import PARENT_KINDS, parents_view
 from engine.render.report_rows import Names, decision_row, structure_row
 from engine.render.report_tables import Table, loose_members_html, structure_html
 from engine.render.sheets import SHEET_FILE, notice_fr, sheet_cards
@@ -240,6 +240,8 @@ def build_view(
     # parent items were only counted above (kinds no pupil phrase names): the parents' part is theirs
     parents = None
     if any(kind in PARENT_KINDS for kind in (*accepted, *unchecked)):
+        from engine.render.report_parents import parents_view  # a plan without parents never imports it
+
         parent_rows = list(parent_credentials)
         parents = parents_view(
             plan, first_question=len(decisions) + 1, letters=len(family_letters(plan, parent_rows))

@@ -236,3 +236,102 @@ def test_annotations_and_named_tuples_are_remembered_too(
     assert again.__forward_code__.co_code == ref.__forward_code__.co_code
     assert point_again(3, 4).x == 3
     assert not hasattr(typing, "compile") and not hasattr(collections, "eval")
+
+
+def test_a_package_s_annotations_are_kept_as_text_and_its_code_remembered(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A module of a :data:`~engine.codecache.LAZY_ANNOTATIONS` package imported in the block: compiled as
+    if it began with ``from __future__ import annotations`` (an annotation naming nothing is no error),
+    its code read back on the next import, compiled again once its file changes; outside the block, and
+    for other packages, Python's own import."""
+    import importlib
+    import sys
+
+    package = tmp_path / "lazypkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("def f(x: nowhere) -> None:\n    return x\n", encoding="utf-8")
+    (package / "sub.py").write_text("import typing\nclass T(typing.NamedTuple):\n    a: nowhere\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(codecache, "LAZY_ANNOTATIONS", ("lazypkg",))
+
+    def fresh_import() -> tuple[Any, Any]:
+        for name in ("lazypkg.sub", "lazypkg"):
+            sys.modules.pop(name, None)
+        importlib.invalidate_caches()
+        return importlib.import_module("lazypkg"), importlib.import_module("lazypkg.sub")
+
+    with pytest.raises(NameError):
+        fresh_import()  # Python's own import evaluates the annotation
+    with codecache.remembered_code():
+        module, sub = fresh_import()
+    assert module.f.__annotations__ == {"x": "nowhere", "return": "None"} and module.f(3) == 3
+    assert sub.T(1).a == 1
+    assert all(not isinstance(finder, codecache._LazyAnnotationsFinder) for finder in sys.meta_path)
+
+    def no_compiling(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("compiled again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(codecache, "compile", no_compiling, raising=False)
+        with codecache.remembered_code():
+            module, _ = fresh_import()
+    assert module.f(4) == 4
+    (package / "__init__.py").write_text("def f(x: nowhere) -> None:\n    return 2 * x\n", encoding="utf-8")
+    with codecache.remembered_code():
+        module, _ = fresh_import()
+    assert module.f(4) == 8
+    for name in ("lazypkg.sub", "lazypkg"):
+        sys.modules.pop(name, None)
+
+
+def test_jinja_with_its_annotations_kept_as_text_renders_the_same_files(tmp_path: Path) -> None:
+    """A fresh process whose stages are imported in the block (Jinja's annotations kept as text, its code
+    read back the second time) renders a plan directory byte for byte as Jinja imported as usual does."""
+    import json
+    import os
+    import random
+    import shutil
+    import subprocess
+    import sys
+    from datetime import date
+
+    from engine.pipeline import make_plan, render_outputs
+    from tests.helpers import REPO
+
+    usual = tmp_path / "usual"
+    make_plan(
+        REPO / "examples" / "onde2-ecole-des-tilleuls.csv",
+        f"sqlite:///{REPO / 'examples' / 'sacoche-ecole-des-tilleuls.db'}",
+        usual,
+        today=date(2026, 11, 29),
+        rng=random.Random(20261129),
+    )
+    render_outputs(usual, ("mysql", "sqlite"))
+    script = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from engine.codecache import remembered_code\n"
+        "with remembered_code():\n"
+        "    from engine.pipeline import render_outputs\n"
+        "import jinja2.environment as environment\n"
+        "render_outputs(Path(sys.argv[1]), ('mysql', 'sqlite'))\n"
+        "print(json.dumps([type(environment.__loader__).__name__,"
+        " environment.Environment.__init__.__annotations__['block_start_string']]))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO), ENV_VAR: str(tmp_path / "cache")}
+    remembered = []
+    for run in ("first", "second"):
+        lazy = tmp_path / run
+        shutil.copytree(usual, lazy)
+        for rendered in [lazy / "sql", *lazy.glob("*.html"), *lazy.glob("*.md")]:
+            shutil.rmtree(rendered) if rendered.is_dir() else rendered.unlink()
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(lazy)], env=env, capture_output=True, text=True, check=True
+        )
+        assert json.loads(done.stdout) == ["_LazyAnnotationsLoader", "str"]
+        files = sorted(p.relative_to(lazy) for p in lazy.rglob("*") if p.is_file())
+        assert files == sorted(p.relative_to(usual) for p in usual.rglob("*") if p.is_file())
+        assert [(lazy / f).read_bytes() for f in files] == [(usual / f).read_bytes() for f in files]
+        remembered += [p.read_bytes() for p in (tmp_path / "cache").rglob("code-*.marshal")]
+    assert len(remembered) == 2 and remembered[0] == remembered[1]  # the second run compiled nothing

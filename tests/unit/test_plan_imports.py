@@ -1,6 +1,7 @@
 """A pupils-only ``plan`` against a SQLite database, its cache warm, imports only what it runs: no parents'
-reader or planner, no MySQL driver, no draft/review/batch code, no workbook reader, neither PyYAML nor
-jsonschema (the rules are remembered as valid, engine.rules), nor what ``secrets`` would bring
+reader, planner or report part, no MySQL driver, no draft/review/batch code, no workbook reader, no PDF
+printing, neither PyYAML nor jsonschema nor the rule checking code or YAML loader (the rules are remembered
+with their documents, engine.rules), nor what ``secrets`` would bring
 (docs/architecture.md, commands). A module listed here that a plan starts importing again costs every
 small school's start-up its import time: move the import into the function that uses it."""
 
@@ -29,6 +30,11 @@ UNUSED = (
     "engine.plan.parents",
     "engine.plan.parents_match",
     "engine.plan.parents_accounts",
+    "engine.render.report_parents",
+    "engine.render.report_parents_rows",
+    "engine.render.printing",
+    "engine.rules_check",
+    "engine.yamlpos",
     "engine.review",
     "engine.draft",
     "engine.draft_model",

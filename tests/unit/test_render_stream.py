@@ -99,7 +99,7 @@ def test_compiled_templates_are_cached_and_give_the_same_scripts(
         uncached = fresh("off")
         cached_dir = tmp_path / "cache"
         first = fresh(str(cached_dir))
-        compiled = list(cached_dir.rglob("*.cache"))
+        compiled = list(cached_dir.rglob("templates.marshal"))
         assert compiled, "the bytecode cache holds the compiled templates"
         second = fresh(str(cached_dir))  # now loaded from the cache
         assert uncached == first == second

@@ -173,6 +173,113 @@ def test_not_remembered_unless_libyaml_reads_the_same(
     assert markers(cache) == []
 
 
+def _marker(cache: Path) -> Path:
+    (name,) = markers(cache)
+    return cache / name
+
+
+def test_a_remembered_rule_set_is_compiled_from_its_marker_without_yaml(tmp_path: Path, cache: Path) -> None:
+    """The marker holds the documents' data: a fresh process compiles them without reading any YAML nor
+    importing the checking code, into the very rules a check gives."""
+    directory = copy_rules(tmp_path)
+    checked, _ = check_rules(directory)
+    load_rules(directory)
+    assert _marker(cache).stat().st_size > 0
+    script = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from engine.rules import load_rules\n"
+        f"rules = load_rules(Path({str(directory)!r}))\n"
+        "print(json.dumps({'modules': [m for m in sys.modules if 'yaml' in m or m == 'engine.rules_check'],"
+        " 'version': rules.full_version}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=True, env=os.environ
+    )
+    found = json.loads(done.stdout)
+    assert found == {"modules": [], "version": checked.full_version}
+    cache_dir.cache_clear()
+    recalled = load_rules(directory)  # the same load in this process: the rules a check gives
+    assert recalled == checked and _plain(recalled) == _plain(checked)
+
+
+def _plain(rules: Any) -> str:
+    """What ``==`` leaves out of a rule set: types of the plain values (1, 1.0, True), the steps."""
+    steps = {
+        (source, name): [
+            (op.name, step(value, rules.context)) for op, step in rule.steps for value in ("", "x")
+        ]
+        for source, rules_of in rules.sources.items()
+        for name, rule in rules_of.fields.items()
+        if not any(op.name in ("map", "date", "pattern", "shorten") for op, _ in rule.steps)
+    }
+    return repr((rules.tables, rules.policy, steps))
+
+
+def _foreign(marker: Path) -> bytes:
+    """A marker's content with a valid digest whose documents are not those of the rules it names."""
+    import hashlib
+    import marshal
+
+    _, name, documents = marshal.loads(marker.read_bytes()[32:])
+    documents["tables/sexe.yaml"] = ["not", "a", "table"]
+    payload = marshal.dumps((1, name, documents))
+    return hashlib.sha256(payload).digest() + payload
+
+
+def _other_name(marker: Path) -> bytes:
+    import hashlib
+    import marshal
+
+    _, _, documents = marshal.loads(marker.read_bytes()[32:])
+    payload = marshal.dumps((1, "0" * 64, documents))
+    return hashlib.sha256(payload).digest() + payload
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda marker: b"",  # the empty marker of an older version
+        lambda marker: marker.read_bytes()[:-1] + bytes([marker.read_bytes()[-1] ^ 1]),  # a flipped bit
+        lambda marker: marker.read_bytes()[:100],  # truncated
+        lambda marker: b"\0" * 32 + b"garbage",
+        _foreign,
+        _other_name,
+    ],
+    ids=["empty", "flipped", "truncated", "garbage", "foreign", "other-name"],
+)
+def test_a_damaged_or_foreign_marker_is_read_as_the_yaml_files_and_rewritten(
+    tmp_path: Path, cache: Path, checks: list[str], damage: Callable[[Path], bytes]
+) -> None:
+    directory = copy_rules(tmp_path)
+    checked, _ = check_rules(directory)
+    load_rules(directory)
+    marker = _marker(cache)
+    marker.write_bytes(damage(marker))
+    before = len(checks)
+    rules = load_rules(directory)
+    assert rules == checked and _plain(rules) == _plain(checked)
+    assert rules.full_version == checked.full_version
+    assert read_export(EXAMPLE, rules).pupils == read_export(EXAMPLE, checked).pupils
+    assert len(checks) == before  # still remembered as valid: read with libyaml, not checked again
+    resolved = directory.resolve()  # and its documents remembered again
+    assert engine.rules._recalled_rules(resolved, engine.rules._rule_files(resolved), marker) == checked
+
+
+def test_documents_marshal_cannot_write_leave_the_marker_empty(tmp_path: Path, cache: Path) -> None:
+    import datetime
+
+    directory = copy_rules(tmp_path)
+    load_rules(directory)
+    marker = _marker(cache)
+    marker.unlink()
+    doc = engine.rules._Recalled({"when": datetime.date(2026, 11, 29)}, directory / "ruleset.yaml")
+    engine.rules._remember(marker, directory, [doc])
+    assert marker.read_bytes() == b""  # "valid", without documents
+    engine.rules._remember(marker, directory, [doc])  # not written again at every load
+    assert marker.read_bytes() == b""
+
+
 def test_the_test_session_never_caches_in_the_home_directory() -> None:
     folder = cache_dir("rules")
     assert folder is not None
