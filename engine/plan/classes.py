@@ -24,7 +24,8 @@ def plan_classes(ctx: PlanContext) -> None:
     """Classes by ref key into ``ctx.wanted`` (then their ref is the stored one), with their items."""
     found = wanted_classes(ctx.export, ctx.class_policy, ctx.rules.context, memo=ctx.class_of)
     existing = {ref_key(g.ref): g for g in ctx.state.groups if g.type == "classe"}
-    previous = previous_import(ctx)
+    previous: dict[str, tuple[str, str]] | None = None
+    archive_read = False  # the archive is read only for a class whose stored name is not the computed one
     wanted: dict[str, WantedClass] = {}
     for key, cls in sorted(found.items()):
         group = existing.get(key)
@@ -46,8 +47,12 @@ def plan_classes(ctx: PlanContext) -> None:
             )
             continue
         wanted[key] = replace(cls, ref=group.ref, name=group.nom)
+        if group.nom == cls.name:
+            continue
+        if not archive_read:
+            previous, archive_read = previous_import(ctx), True
         before = previous.get(key) if previous is not None else None
-        if before is None or before[1] == cls.name or group.nom == cls.name:
+        if before is None or before[1] == cls.name:
             continue  # no archive, or the label gives the same name as last time: never renamed
         wanted[key] = replace(cls, ref=group.ref)
         edited = group.nom != before[1]
