@@ -43,17 +43,17 @@ class Archive:
         """The archived file's lines (header first), or None when the content is empty or not that shape."""
         if not self.contenu:
             return None
-        try:  # orjson first: what it reads as lines of strings, json reads the same (C type checks)
+        try:  # orjson first: what it reads as lines of strings, json reads the same (checked in C)
             fast = orjson.loads(self.contenu)
         except orjson.JSONDecodeError:
             fast = None
-        if (
-            type(fast) is list
-            and fast
-            and set(map(type, fast)) == {list}
-            and set(map(type, chain.from_iterable(fast))) <= {str}
-        ):
-            return fast  # type: ignore[no-any-return]
+        if type(fast) is list and fast and set(map(type, fast)) == {list}:
+            try:
+                "".join(chain.from_iterable(fast))  # a TypeError when a cell is not a string
+            except TypeError:
+                pass
+            else:
+                return fast  # type: ignore[no-any-return]
         try:
             data = json.loads(self.contenu)
         except ValueError:
