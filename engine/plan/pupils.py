@@ -22,7 +22,7 @@ from engine.plan.logins import (
     new_passwords,
     password_hash,
 )
-from engine.plan.refs import CLASS_KEY, WantedClass
+from engine.plan.refs import WantedClass
 from engine.read import Pupil
 from engine.state import ACTIVE, Account
 
@@ -61,7 +61,7 @@ def plan_matched(ctx: PlanContext) -> None:
         if not pupil.classe_id:
             plan_without_class(ctx, pupil, account)
             continue
-        found = wanted_of.get(key := CLASS_KEY(pupil))
+        found = wanted_of.get(key := (pupil.classe_id, pupil.niveau, pupil.classe_label))  # CLASS_KEY
         if found is None:
             found = wanted_of[key] = ctx.wanted_with_key(pupil)
         cls, cls_key = found

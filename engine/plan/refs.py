@@ -98,8 +98,8 @@ def wanted_classes(
     classes: dict[str, WantedClass] = {}
     class_of_pupil = memo or ClassOf(policy, ctx)
     # the first pupil of each (classe_id, niveau, classe_label), in file order: the class depends on
-    # nothing else, so the others would only repeat it (found by map and dict, no Python loop per pupil)
-    keys = list(map(CLASS_KEY, export.pupils))
+    # nothing else, so the others would only repeat it (found by a dict, no Python step per pupil)
+    keys = [(p.classe_id, p.niveau, p.classe_label) for p in export.pupils]  # class_key
     first = dict(zip(reversed(keys), reversed(export.pupils), strict=True))
     for pupil in map(first.__getitem__, dict.fromkeys(keys)):
         if not pupil.classe_id:  # admitted, not yet in a class: no class to make
