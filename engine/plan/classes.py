@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import replace
 
 from engine.archive import OBJET, TABLE, file_content, previous_classes, school_year
 from engine.match import ref_key
@@ -46,7 +45,7 @@ def plan_classes(ctx: PlanContext) -> None:
                 (cls.ref,),
             )
             continue
-        wanted[key] = replace(cls, ref=group.ref, name=group.nom)
+        wanted[key] = _stored(cls, group.ref, group.nom)
         if group.nom == cls.name:
             continue
         if not archive_read:
@@ -54,7 +53,7 @@ def plan_classes(ctx: PlanContext) -> None:
         before = previous.get(key) if previous is not None else None
         if before is None or before[1] == cls.name:
             continue  # no archive, or the label gives the same name as last time: never renamed
-        wanted[key] = replace(cls, ref=group.ref)
+        wanted[key] = _stored(cls, group.ref, cls.name)
         edited = group.nom != before[1]
         ctx.add(
             "class_rename",
@@ -93,6 +92,11 @@ def plan_classes(ctx: PlanContext) -> None:
                 {"groupe_id": group.groupe_id, "ref": group.ref, "nom": group.nom}
             )
     ctx.wanted = wanted
+
+
+def _stored(cls: WantedClass, ref: str, name: str) -> WantedClass:
+    """``dataclasses.replace(cls, ref=ref, name=name)``, made directly (replace is several times slower)."""
+    return WantedClass(ref, name, cls.niveau, cls.classe_id, cls.label, cls.first_line)
 
 
 def previous_import(ctx: PlanContext) -> dict[str, tuple[str, str]] | None:
