@@ -13,7 +13,11 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import chain
+from operator import itemgetter
 from typing import Any
+
+import orjson
 
 from engine.ops import Context, ValueRejected, fold, run_steps
 
@@ -39,6 +43,17 @@ class Archive:
         """The archived file's lines (header first), or None when the content is empty or not that shape."""
         if not self.contenu:
             return None
+        try:  # orjson first: what it reads as lines of strings, json reads the same (checked in C)
+            fast = orjson.loads(self.contenu)
+        except orjson.JSONDecodeError:
+            fast = None
+        if type(fast) is list and fast and set(map(type, fast)) == {list}:
+            try:
+                "".join(chain.from_iterable(fast))  # a TypeError when a cell is not a string
+            except TypeError:
+                pass
+            else:
+                return fast  # type: ignore[no-any-return]
         try:
             data = json.loads(self.contenu)
         except ValueError:
@@ -148,24 +163,38 @@ def previous_classes(
         columns[name] = found[0]
     found_classes: dict[str, tuple[str, str]] = {}
     seen: set[tuple[str, ...]] = set()  # a school has a few hundred triples for thousands of lines
-    for cells in _rows(lines[1:]):
-        triple = tuple(cells[column] if column < len(cells) else "" for column in columns.values())
+    positions = list(columns.values())
+    triple_of, width = itemgetter(*positions), max(positions) + 1
+    ran: dict[tuple[str, str], str | None] = {}  # (field, cell) → its value, None when rejected
+    for cells in lines[1:]:
+        if len(cells) >= width:
+            triple = triple_of(cells)
+        else:
+            triple = tuple(cells[column] if column < len(cells) else "" for column in positions)
         if triple in seen:
             continue  # the rules give it what they gave its first line: nothing new to find
+        if not any(c.strip() for c in cells):
+            continue  # a blank line
         seen.add(triple)
         values = {}
-        try:
-            for name, cell in zip(columns, triple, strict=True):
-                value = run_steps(cell, fields[name].steps, ctx)
-                values[name] = value if isinstance(value, str) else " ".join(value)
-        except ValueRejected:
-            continue
-        if not values["classe_id"]:
-            continue
-        ref, class_name, _ = class_of((values["classe_id"], values["niveau"], values["classe_label"]))
-        found_classes.setdefault(key(ref), (values["classe_label"], class_name))
+        for name, cell in zip(columns, triple, strict=True):
+            known = (name, cell)
+            value = ran[known] if known in ran else ran.setdefault(known, _run(cell, fields[name].steps, ctx))
+            if value is None:
+                break
+            values[name] = value
+        else:
+            if not values["classe_id"]:
+                continue
+            ref, class_name, _ = class_of((values["classe_id"], values["niveau"], values["classe_label"]))
+            found_classes.setdefault(key(ref), (values["classe_label"], class_name))
     return found_classes
 
 
-def _rows(lines: Iterable[Sequence[str]]) -> Iterable[Sequence[str]]:
-    return (line for line in lines if any(c.strip() for c in line))
+def _run(cell: str, steps: Any, ctx: Context) -> str | None:
+    """A cell's value by its field's steps (parts joined by a space), None when they reject it."""
+    try:
+        value = run_steps(cell, steps, ctx)
+    except ValueRejected:
+        return None
+    return value if isinstance(value, str) else " ".join(value)

@@ -291,6 +291,8 @@ def _build(
             plan, items=tuple(replace(i, accepted=False) if i in questions else i for i in plan.items)
         )
         stale += [f"accept: {i.id} (a question: answer it with same/different)" for i in questions]
+    if not stale and not plan.stale_decisions:
+        return plan  # nothing stale: not copied
     return replace(plan, stale_decisions=tuple(stale))
 
 

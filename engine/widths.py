@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from operator import attrgetter
 from typing import Any
 
 from engine.names import abbreviate
@@ -118,6 +119,8 @@ def fit_export(export: Any, widths: Mapping[str, int]) -> Any:
     """The export with its pupils' names fitted (:func:`fit_pupils`): what SACoche would store. When a
     name had to be abbreviated, one warning gives the lines (never the names)."""
     pupils = fit_pupils(export.pupils, widths)
+    if pupils is export.pupils:  # every name fits (a frozen export: itself, not a copy)
+        return export
     lines = [new.line for old, new in zip(export.pupils, pupils, strict=True) if new is not old]
     if not lines:
         return replace(export, pupils=pupils)
@@ -132,15 +135,25 @@ def fit_export(export: Any, widths: Mapping[str, int]) -> Any:
 
 def fit_pupils(pupils: Iterable[Any], widths: Mapping[str, int]) -> tuple[Any, ...]:
     """Pupils whose names are abbreviated the way SACoche's ``tronquer_chaine`` does (character-wise)
-    to fit the database's columns; pupils that already fit are returned as they are."""
+    to fit the database's columns; pupils that already fit are returned as they are (``pupils`` itself,
+    when a tuple, if they all fit)."""
+    pupils = tuple(pupils)
     limits = {
         field: int(widths.get(column, DEFAULT_WIDTHS[column])) for field, column in FITTED_FIELDS.items()
     }
+    # the fields some name overflows, found by map (no Python step per pupil): usually none
+    over = {
+        field: limit
+        for field, limit in limits.items()
+        if max(map(len, map(attrgetter(field), pupils)), default=0) > limit
+    }
+    if not over:
+        return pupils
     fitted = []
     for pupil in pupils:
         changes = {
             field: abbreviate(value, limit)
-            for field, limit in limits.items()
+            for field, limit in over.items()
             if len(value := getattr(pupil, field)) > limit
         }
         fitted.append(replace(pupil, **changes) if changes else pupil)

@@ -25,7 +25,6 @@ from engine.plan.groups import plan_groups
 from engine.plan.guards import check_allow, guards
 from engine.plan.items import ITEM_KINDS, SUMMARY_KEYS, Decisions, Plan
 from engine.plan.pupils import plan_pupils
-from engine.plan.refs import CLASS_KEY
 from engine.read import Export, paused_gc
 from engine.rules import RuleSet
 from engine.state import State
@@ -73,7 +72,7 @@ def _assemble(ctx: PlanContext, holds: list[dict[str, Any]]) -> Plan:
     order = {kind: i for i, kind in enumerate(ITEM_KINDS)}
     items = sorted(ctx.items, key=lambda i: (order[i.kind], i.reason.get("line") or 0, i.id))
     in_file: Counter[str] = Counter()
-    for key, count in Counter(map(CLASS_KEY, ctx.classed)).items():
+    for key, count in Counter([(p.classe_id, p.niveau, p.classe_label) for p in ctx.classed]).items():
         in_file[ctx.wanted[ref_key(ctx.class_of.by_key(key)[0])].name] += count
     by_class = {
         name: {"pupils_in_file": count, "unchanged": ctx.unchanged_by_class.get(name, 0)}

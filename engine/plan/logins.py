@@ -328,10 +328,25 @@ def _system_choices(chars: str, length: int) -> str:
     password instead of one per character (a byte at or above the largest multiple of ``len(chars)``
     under 256 is dropped, so every character stays equally likely)."""
     limit = 256 - 256 % len(chars)
+    if max(chars) <= "\xff":  # each byte kept becomes its character by bytes.translate, in C
+        table, dropped = _byte_table(chars)
+        text = ""
+        while len(text) < length:
+            text += os.urandom(2 * length).translate(table, dropped).decode("latin-1")
+        return text[:length]
     drawn: list[str] = []
     while len(drawn) < length:
         drawn += [chars[byte % len(chars)] for byte in os.urandom(2 * length) if byte < limit]
     return "".join(drawn[:length])
+
+
+@lru_cache(maxsize=8)
+def _byte_table(chars: str) -> tuple[bytes, bytes]:
+    """For a latin-1 ``chars``: the translation of a byte into ``chars[byte % len(chars)]``, and the bytes
+    dropped (at or above the largest multiple of ``len(chars)`` under 256)."""
+    limit = 256 - 256 % len(chars)
+    table = bytes(ord(chars[byte % len(chars)]) for byte in range(256))
+    return table, bytes(range(limit, 256))
 
 
 def birth_date_password(naissance_iso: str) -> str:

@@ -22,6 +22,7 @@ from engine.plan.logins import (
     new_passwords,
     password_hash,
 )
+from engine.plan.refs import WantedClass
 from engine.read import Pupil
 from engine.state import ACTIVE, Account
 
@@ -37,25 +38,33 @@ def plan_pupils(ctx: PlanContext) -> None:
 
 def plan_matched(ctx: PlanContext) -> None:
     """Pupils of the file paired with an account: an update for changed fields or class, a reactivation
-    for a former pupil back in the file, else unchanged; then their memberships."""
+    for a former pupil back in the file, else unchanged; then their memberships.
+
+    The common pair (an active account, no field read differs, the same class, its groups the file's)
+    costs a few look-ups: the fields compared as two tuples, the class and the groups memoised."""
     field_changes = FieldChanges(ctx.policy.get("fields", {}))
+    same = field_changes.same  # (pupil getter, account getter) of every compared field, or None
     memberships_index = owned_memberships(ctx)
     # classe_id → (ref of that SACoche class or "", its ref_key, the end of a move's id entry from it)
     old_refs: dict[int, tuple[str, str, str]] = {}
     move_heads: dict[str, str] = {}  # ref of a class of the file → the start of a move's id entry to it
     returns: dict[str, tuple[dict[str, Any], str]] = {}  # sortie date → a return's change and id entry
+    wanted_of: dict[tuple[str, str, str], tuple[WantedClass, str]] = {}  # class key → ctx.wanted_with_key
+    desired_of: dict[tuple[str, ...], set[str]] = {}  # regroupements → their groups' refs
     reactivate = ctx.situations.get("reappeared", "reactivate") == "reactivate"
     update = ctx.situations.get("matched_changed", "update") == "update"
+    carries_groups = ctx.carries_groups
     no_groups: set[str] = set()
+    unchanged: list[str] = []  # the class of each unchanged pair (counted once, at the end)
     for pair in ctx.matching.pairs:
         pupil, account = pair.pupil, pair.account
         if not pupil.classe_id:
             plan_without_class(ctx, pupil, account)
             continue
-        changes = field_changes(pupil, account)
-        # the id entries of the changes (stable_id_of_entries) while only a move or a return: no field
-        entries: dict[str, str] | None = None if changes else {}
-        cls, cls_key = ctx.wanted_with_key(pupil)
+        found = wanted_of.get(key := (pupil.classe_id, pupil.niveau, pupil.classe_label))  # CLASS_KEY
+        if found is None:
+            found = wanted_of[key] = ctx.wanted_with_key(pupil)
+        cls, cls_key = found
         old = old_refs.get(account.classe_id)
         if old is None:
             old_class = ctx.groups_by_id.get(account.classe_id)
@@ -65,34 +74,86 @@ def plan_matched(ctx: PlanContext) -> None:
                 ref_key(old_ref),
                 move_tail(old_ref, account.classe_id),
             )
-        old_ref, old_key, tail = old
-        if old_key != cls_key:
-            changes["eleve_classe_id"] = {"old": old_ref, "new": cls.ref, "old_id": account.classe_id}
-            if entries is not None:
-                head = move_heads.get(cls.ref)
-                if head is None:
-                    head = move_heads[cls.ref] = move_head(cls.ref)
-                entries["eleve_classe_id"] = head + tail
-        classe = cls.name
-        if not account.active and reactivate:
-            back = returns.get(account.sortie_date)
-            if back is None:
-                change = {"old": account.sortie_date, "new": ACTIVE}
-                back = returns[account.sortie_date] = (change, id_entry("user_sortie_date", change))
-            changes["user_sortie_date"] = back[0]  # the same dict for every return from that date
-            if entries is not None:
-                entries["user_sortie_date"] = back[1]
-            _add_pupil_item(ctx, "reactivate", "reappeared", pair, changes, entries, classe)
-        elif account.active and changes and update:
-            _add_pupil_item(ctx, "update", "matched_changed", pair, changes, entries, classe)
+        if (
+            same is not None
+            and old[1] == cls_key
+            and account.sortie_date == ACTIVE  # Account.active
+            and same[0](pupil) == same[1](account)
+        ):
+            unchanged.append(cls.name)  # no field, no class, no return: what the loop below finds too
         else:
-            ctx.unchanged += 1
-            ctx.unchanged_by_class[classe] += 1
-        current = memberships_index.get(account.user_id, no_groups)
-        if ctx.carries_groups and (pupil.regroupements or current):
-            plan_memberships(
-                ctx, {"user_id": account.user_id, "login": account.login}, pupil, current, pupil.line, classe
+            _plan_pair(
+                ctx,
+                pair,
+                field_changes(pupil, account),
+                cls,
+                cls_key,
+                old,
+                move_heads,
+                returns,
+                reactivate,
+                update,
             )
+        if not carries_groups:
+            continue
+        current = memberships_index.get(account.user_id, no_groups)
+        if pupil.regroupements or current:
+            desired = desired_of.get(pupil.regroupements)
+            if desired is None:
+                desired = desired_of[pupil.regroupements] = {ctx.group_ref(g) for g in pupil.regroupements}
+            if desired != current:  # else no membership to add or remove
+                plan_memberships(
+                    ctx,
+                    {"user_id": account.user_id, "login": account.login},
+                    pupil,
+                    current,
+                    pupil.line,
+                    cls.name,
+                )
+    ctx.unchanged += len(unchanged)
+    ctx.unchanged_by_class.update(unchanged)
+
+
+def _plan_pair(
+    ctx: PlanContext,
+    pair: Pair,
+    changes: dict[str, dict[str, Any]],
+    cls: WantedClass,
+    cls_key: str,
+    old: tuple[str, str, str],
+    move_heads: dict[str, str],
+    returns: dict[str, tuple[dict[str, Any], str]],
+    reactivate: bool,
+    update: bool,
+) -> None:
+    """A matched pair whose fields, class or return may change (:func:`plan_matched`'s other pairs):
+    an update, a reactivation, or unchanged after all."""
+    account = pair.account
+    # the id entries of the changes (stable_id_of_entries) while only a move or a return: no field
+    entries: dict[str, str] | None = None if changes else {}
+    old_ref, old_key, tail = old
+    if old_key != cls_key:
+        changes["eleve_classe_id"] = {"old": old_ref, "new": cls.ref, "old_id": account.classe_id}
+        if entries is not None:
+            head = move_heads.get(cls.ref)
+            if head is None:
+                head = move_heads[cls.ref] = move_head(cls.ref)
+            entries["eleve_classe_id"] = head + tail
+    classe = cls.name
+    if not account.active and reactivate:
+        back = returns.get(account.sortie_date)
+        if back is None:
+            change = {"old": account.sortie_date, "new": ACTIVE}
+            back = returns[account.sortie_date] = (change, id_entry("user_sortie_date", change))
+        changes["user_sortie_date"] = back[0]  # the same dict for every return from that date
+        if entries is not None:
+            entries["user_sortie_date"] = back[1]
+        _add_pupil_item(ctx, "reactivate", "reappeared", pair, changes, entries, classe)
+    elif account.active and changes and update:
+        _add_pupil_item(ctx, "update", "matched_changed", pair, changes, entries, classe)
+    else:
+        ctx.unchanged += 1
+        ctx.unchanged_by_class[classe] += 1
 
 
 def move_head(new_ref: str) -> str:

@@ -33,15 +33,23 @@ class WantedClass:
     first_line: int
 
 
-def class_of(pupil: Pupil, policy: Mapping[str, Any], ctx: Context) -> tuple[str, str, str]:
-    """(ref, name, niveau) of the SACoche class for a pupil: one class per ONDE class × niveau."""
+def class_of(
+    pupil: Pupil, policy: Mapping[str, Any], ctx: Context, shortened: dict[str, str] | None = None
+) -> tuple[str, str, str]:
+    """(ref, name, niveau) of the SACoche class for a pupil: one class per ONDE class × niveau;
+    ``shortened``: labels already shortened with this policy and context (read and filled)."""
     niveau = pupil.niveau or policy.get("niveau_when_empty", "MULTI")
     ref = policy.get("ref", "{classe_id}_{niveau}").format(classe_id=pupil.classe_id, niveau=niveau)
     ref = ref.strip().upper()[: int(policy.get("ref_length", 10))]
     label = pupil.classe_label
     table = policy.get("label_table")
     if table and label:
-        label = str(run_steps(label, _shorten_steps(table), ctx))
+        short = shortened.get(label) if shortened is not None else None
+        if short is None:
+            short = str(run_steps(label, _shorten_steps(table), ctx))
+            if shortened is not None:
+                shortened[label] = short
+        label = short
     name = policy.get("name", "[{niveau}] {label}").format(
         niveau=niveau, label=label, classe_id=pupil.classe_id
     )
@@ -55,19 +63,21 @@ def _shorten_steps(table: str) -> list[Any]:
 
 class ClassOf:
     """:func:`class_of` memoised for one policy and context: it depends only on the pupil's class id,
-    niveau and class label, and a school has few of those (label shortening per pupil was a hot spot)."""
+    niveau and class label, and a school has few of those (label shortening per pupil was a hot spot);
+    a label is shortened once (a class of two niveaux has one label)."""
 
-    __slots__ = ("cache", "ctx", "policy")
+    __slots__ = ("cache", "ctx", "policy", "shortened")
 
     def __init__(self, policy: Mapping[str, Any], ctx: Context) -> None:
         self.policy, self.ctx = policy, ctx
         self.cache: dict[tuple[str, str, str], tuple[str, str, str]] = {}
+        self.shortened: dict[str, str] = {}
 
     def __call__(self, pupil: Pupil) -> tuple[str, str, str]:
         key = (pupil.classe_id, pupil.niveau, pupil.classe_label)
         found = self.cache.get(key)
         if found is None:
-            found = self.cache[key] = class_of(pupil, self.policy, self.ctx)
+            found = self.cache[key] = class_of(pupil, self.policy, self.ctx, self.shortened)
         return found
 
     def by_key(self, key: tuple[str, str, str]) -> tuple[str, str, str]:
@@ -76,7 +86,7 @@ class ClassOf:
         if found is None:
             classe_id, niveau, label = key
             pupil = Pupil(line=0, classe_id=classe_id, niveau=niveau, classe_label=label)
-            found = self.cache[key] = class_of(pupil, self.policy, self.ctx)
+            found = self.cache[key] = class_of(pupil, self.policy, self.ctx, self.shortened)
         return found
 
 
@@ -98,8 +108,8 @@ def wanted_classes(
     classes: dict[str, WantedClass] = {}
     class_of_pupil = memo or ClassOf(policy, ctx)
     # the first pupil of each (classe_id, niveau, classe_label), in file order: the class depends on
-    # nothing else, so the others would only repeat it (found by map and dict, no Python loop per pupil)
-    keys = list(map(CLASS_KEY, export.pupils))
+    # nothing else, so the others would only repeat it (found by a dict, no Python step per pupil)
+    keys = [(p.classe_id, p.niveau, p.classe_label) for p in export.pupils]  # class_key
     first = dict(zip(reversed(keys), reversed(export.pupils), strict=True))
     for pupil in map(first.__getitem__, dict.fromkeys(keys)):
         if not pupil.classe_id:  # admitted, not yet in a class: no class to make

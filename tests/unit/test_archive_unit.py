@@ -46,3 +46,52 @@ def test_read_archive_tolerates_old_bases_and_missing_rows(tmp_path: Path) -> No
     conn.execute("UPDATE sacoche_siecle_import SET siecle_import_contenu = ?", (content,))
     found = read_archive(conn, "Onde")
     assert found is not None and found.lines() == json.loads(content)
+
+
+def test_lines_are_json_s_reading_whatever_the_shape() -> None:
+    """Lines of strings come as they are; numbers, nulls, PHP's objects and big integers as json reads
+    them (orjson reads an integer beyond 64 bits as a float: never used for those)."""
+    for content in (
+        '[["a","b"],["c"]]',
+        "[[]]",
+        '[["a",1,null,2.5,true],{"0":"x","2":"y"}]',
+        '{"0":["a"],"3":["b"]}',
+        '[["18446744073709551616","x"],[18446744073709551616,-9223372036854775809]]',
+        '[["\\ud800"]]',
+        '[["1e400"],[1e400]]',
+    ):
+        data = json.loads(content)
+        data = list(data.values()) if isinstance(data, dict) else data
+        expected = [
+            ["" if c is None else str(c) for c in (line.values() if isinstance(line, dict) else line)]
+            for line in data
+        ]
+        assert Archive("Onde", None, None, content).lines() == expected, content
+    for content in ("[]", "{}", '["a"]', "[[1],2]", "not json", "[[", '"text"'):
+        assert Archive("Onde", None, None, content).lines() is None, content
+
+
+def test_previous_classes_skip_blank_lines_and_read_short_ones() -> None:
+    from engine.archive import previous_classes
+    from engine.rules import load_rules
+
+    rules = load_rules()
+    fields = rules.sources["onde1-eleves"].fields
+    header = ["Identifiant classe", "Niveau", "Libellé classe", "Autre"]
+    lines = [
+        header,
+        ["  ", "", " ", ""],  # blank: skipped
+        ["104512", "CP", "CP Mme Pivoine", "x"],
+        ["104512", "CP", "CP Mme Pivoine", "y"],  # the same class again
+        ["104513", "CE1"],  # short: no label
+        ["", "CE2", "CE2 sans id", ""],  # no class id: skipped
+    ]
+    calls: list[tuple[str, str, str]] = []
+
+    def class_of(triple: tuple[str, str, str]) -> tuple[str, str, str]:
+        calls.append(triple)
+        return f"{triple[0]}_{triple[1]}", f"[{triple[1]}] {triple[2]}", triple[1]
+
+    found = previous_classes(lines, fields, rules.context, class_of, str.lower)
+    assert found == {"104512_cp": ("CP Mme Pivoine", "[CP] CP Mme Pivoine"), "104513_ce1": ("", "[CE1] ")}
+    assert calls == [("104512", "CP", "CP Mme Pivoine"), ("104513", "CE1", "")]

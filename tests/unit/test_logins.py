@@ -459,3 +459,14 @@ def test_a_taken_login_holding_a_line_break_is_keyed_whole() -> None:
     allocator = LoginAllocator(["9\n9", "abc"])
     assert allocator.is_taken("9\n9") and allocator.is_taken("99") and not allocator.is_taken("9")
     assert allocator._taken == {login_key("9\n9"), "abc"}
+
+
+@pytest.mark.parametrize("alphabet", ["abcdé", "αβγδ€", "ab"])
+def test_password_from_the_system_source_maps_each_kept_byte_whatever_the_alphabet(
+    monkeypatch: pytest.MonkeyPatch, alphabet: str
+) -> None:
+    raw = bytes([255, 254, 3, 250, 7, 128, 129, 5, 6, 9, 200, 1, 2, 4, 8, 10] * 2)
+    monkeypatch.setattr("engine.plan.logins.os.urandom", lambda size: raw[:size])
+    limit = 256 - 256 % len(alphabet)
+    expected = "".join(alphabet[b % len(alphabet)] for b in raw[:16] if b < limit)[:8]
+    assert make_password(alphabet=alphabet, rng=secrets.SystemRandom()) == expected
