@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -119,6 +120,30 @@ def sql_comment(value: Any) -> str:
     if text.isascii() and text.isprintable():  # _simple, inline (thousands of comments per plan)
         return text
     return "".join(ch if _plain(ch) else "?" for ch in text)
+
+
+class _Spelled(dict[Any, str]):
+    """Value → its literal, spelled by the dialect's filter at the first lookup (:func:`memoized`)."""
+
+    __slots__ = ("_literal",)
+
+    def __init__(self, literal: Callable[[Any], str]) -> None:
+        super().__init__()
+        self._literal = literal
+
+    def __missing__(self, value: Any) -> str:
+        text = self._literal(value)  # raises for anything but text, an integer or None
+        self[value] = text
+        return text
+
+
+def memoized(literal: Callable[[Any], str]) -> Callable[[Any], str]:
+    """``literal`` remembering what it spelled: one dictionary lookup in C for a value seen before (a
+    script spells the same logins, refs and dates many times, and a model's three scripts each again).
+
+    Only for the values of a validated plan (engine.render.itemcheck: text, integers that are not bools,
+    None): True or 1.0 would be taken for a 1 spelled before, an unhashable value fail as such."""
+    return _Spelled(literal).__getitem__
 
 
 LITERALS = {"mysql": mysql_literal, "sqlite": sqlite_literal}

@@ -45,7 +45,7 @@ from engine.render.guards import (
     shared_old_states,
     verify_checks,
 )
-from engine.render.literals import BIG_LITERALS, LITERALS, sql_comment
+from engine.render.literals import BIG_LITERALS, LITERALS, memoized, sql_comment
 from engine.render.loading import LoadedPlan, load_plan
 from engine.render.model import SqlModel
 from engine.render.sqlphrases import PHRASES, Phrases
@@ -206,9 +206,9 @@ def _check_dialect(dialect: str) -> None:
 
 
 def _phrases(model: SqlModel, dialect: str) -> Phrases:
-    """The dialect's phrases for a model's scripts (they keep no state of their own: one for all)."""
+    """The dialect's phrases for a model's scripts (one for all: their literals are remembered)."""
     return PHRASES[dialect](
-        LITERALS[dialect], deletes_created=model.deletes_created, big=BIG_LITERALS[dialect]
+        memoized(LITERALS[dialect]), deletes_created=model.deletes_created, big=BIG_LITERALS[dialect]
     )
 
 
