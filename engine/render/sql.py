@@ -222,8 +222,7 @@ def script_chunks(loaded: LoadedPlan, model: SqlModel, dialect: str, name: str) 
         "script": name,
         "ACTIVE": ACTIVE,
     }
-    if dialect == "sqlite":
-        context["plan_lines"] = model.shared("plan_lines/sqlite", lambda _: _plan_lines(context["h"]))
+    context["plan_lines"] = model.shared("plan_lines", lambda _: _plan_lines(context["h"]))
     context["read_guards"] = []
     if name == "apply":
         context["read_guards"] = read_guards(loaded.doc, LITERALS[dialect]) if dialect == "mysql" else []
@@ -244,9 +243,32 @@ def script_chunks(loaded: LoadedPlan, model: SqlModel, dialect: str, name: str) 
     return _refusing_account_deletes(chunks) if name == "apply" else chunks
 
 
-def _plan_lines(header: SimpleNamespace) -> str:
-    """What the SQLite scripts' headers say of their plan (header_plan.sql.j2): the same lines in each."""
-    return _environment("sqlite").get_template("header_plan.sql.j2").render(h=header)
+_HELD = "-- HELD PLAN: a guard of the plan fired; apply.sql stops at its first guard. Re-plan with --allow."
+
+
+def _plan_lines(h: SimpleNamespace) -> str:
+    """What every script's header says of its plan, the same lines in each (both dialects' header.sql.j2
+    print them): made once per model, in Python (a template of its own cost a render per model)."""
+    c, source, rules = sql_comment, h.source, h.rules
+    lines = [
+        f"-- plan.json sha256 {h.plan_sha256}",
+        f"-- tool:            {c(h.tool)}",
+        f"-- plan generated:  {c(h.generated_at)}",
+        f"-- date of leavers: {c(h.today)}",
+        f"-- source file:     {c(source.get('file', ''))} ({c(source.get('format', ''))}, "
+        f"{c(source.get('pupils', ''))} pupils)",
+        f"-- source sha256:   {c(source.get('sha256', ''))}",
+        f"-- database:        {c(h.db_url)} ({c(h.db_dialect)})",
+    ]
+    lines += [f"--   fingerprint    {c(t)}: {c(n)} rows, sha256 {c(sha)}" for t, n, sha in h.fingerprint]
+    lines.append(f"-- rules:           {c(rules.get('name', ''))} {c(rules.get('version', ''))}")
+    counts = ", ".join(f"{kind} {n}" for kind, n in h.counts)
+    lines.append(f"-- items accepted:  {h.accepted}" + (f" ({counts})" if counts else ""))
+    decide = f"; decide: {h.decide} (never applied)" if h.decide else ""
+    lines.append(f"-- not accepted:    {h.skipped} (left out){decide}")
+    if h.held:
+        lines.append(_HELD)
+    return "\n".join(lines) + "\n"
 
 
 def _generate(template: Template, context: dict[str, Any]) -> Iterator[str]:
