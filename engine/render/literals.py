@@ -119,6 +119,11 @@ def sql_comment(value: Any) -> str:
     text = value if type(value) is str else "" if value is None else str(value)
     if text.isascii() and text.isprintable():  # _simple, inline (thousands of comments per plan)
         return text
+    return _comment_other(text)
+
+
+@lru_cache(maxsize=16384)  # a name with accents is in each script's comments, checked char by char
+def _comment_other(text: str) -> str:
     return "".join(ch if _plain(ch) else "?" for ch in text)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from engine.render.columns import CREATED_IDENTITY, USER_COLUMNS
 from engine.render.literals import sql_comment
 from engine.render.phrases_accounts import AccountPhrases
 
@@ -18,11 +19,40 @@ from engine.render.phrases_accounts import AccountPhrases
 class SQLiteRows(AccountPhrases):
     """The rows of the SQLite scripts' per-item sections (mixed into the SQLite phrases)."""
 
+    #: id(new account) → (the account, its columns' facts): made once for the three scripts
+    _columns: dict[int, tuple[Any, list[Any]]]
+
+    def columns_of(self, c: Any) -> list[Any]:
+        """A new account's ``columns``, made once per model (the view keeps only the last account's, and
+        each script asks for every account's in turn: apply its columns, revert its identity, verify all)."""
+        known = self._columns.get(id(c))
+        if known is not None and known[0] is c:
+            return known[1]
+        facts = c.columns
+        self._columns[id(c)] = (c, facts)
+        return facts
+
+    def identity_of(self, c: Any) -> list[Any]:
+        """The view's ``identity`` (the columns a re-created account is recognised by), from
+        :meth:`columns_of`."""
+        by_column = {f.col: f for f in self.columns_of(c)}
+        return [by_column[column] for column in CREATED_IDENTITY]
+
+    def all_of(self, c: Any) -> list[Any]:
+        """The view's ``all`` (every column the plan may set), from :meth:`columns_of`."""
+        return [f for f in self.columns_of(c) if f.col in USER_COLUMNS]
+
+    def created_is(self, c: Any) -> str:
+        return self.all_same("", self.identity_of(c))
+
+    def _created_all(self, g: Any) -> str:
+        return f"(SELECT COUNT(*) FROM sacoche_user WHERE {self.all_same('', self.all_of(g.subject))}) = 1"
+
     def create_rows(self, creates: Iterable[Any]) -> Iterator[tuple[str, ...]]:
         """apply.sql: each new pupil's id, description (a comment), columns, values, class and free
         login conditions."""
         for c in creates:
-            columns = c.columns
+            columns = self.columns_of(c)
             yield (
                 c.id,
                 sql_comment(c.describe),

@@ -114,6 +114,7 @@ class SQLitePhrases(SQLiteRows, Phrases):
         #: next ones (revert's "never applied", verify's "not done"); the subject is kept, so its id is
         #: never another's while the memo lives (the phrases live as long as their model)
         self._spelled: dict[tuple[str, int], tuple[Any, str]] = {}
+        self._columns = {}
 
     def _once(self, name: str, subject: Any, spell: Callable[[], str]) -> str:
         """``spell()``, remembered for ``name`` and ``subject`` (kept with its text: see ``_spelled``)."""
@@ -126,8 +127,15 @@ class SQLitePhrases(SQLiteRows, Phrases):
         return text
 
     def condition(self, g: Any) -> str:
-        """:meth:`PhraseBase.condition`, spelled once per condition and subject."""
-        return self._once(g.check, g.subject, lambda: super(SQLitePhrases, self).condition(g))
+        """:meth:`PhraseBase.condition`, spelled once per condition and subject (:meth:`_once`, inline)."""
+        subject = g.subject
+        key = (g.check, id(subject))
+        spelled = self._spelled.get(key)
+        if spelled is not None and spelled[0] is subject:
+            return spelled[1]
+        text = super().condition(g)
+        self._spelled[key] = (subject, text)
+        return text
 
     def created_is(self, c: Any) -> str:
         """:meth:`AccountPhrases.created_is`, spelled once per account (revert's guard and write)."""
@@ -194,12 +202,12 @@ class SQLitePhrases(SQLiteRows, Phrases):
             INSERT INTO onde_sacoche_guard (n) SELECT N WHERE (CONDITION) IS NOT 1 [AND (EITHER) IS NOT 1];
             DROP TRIGGER onde_sacoche_guard_fail;
         """
-        n = self.lit(g.n)
+        n, key = self.lit(g.n), g.key  # the key is comment-safe already (Check.key)
         either = f" AND ({self.either(g)}) IS NOT 1" if g.either else ""
         return (
-            f"\n-- guard {g.n}: {g.key}\n"  # the key is comment-safe already (Check.key)
+            f"\n-- guard {g.n}: {key}\n"
             "CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT "
-            f"RAISE(ABORT, {self.lit(g.message)}); END;\n"
+            f"RAISE(ABORT, {self.lit(g.message_of(key))}); END;\n"
             f"INSERT INTO onde_sacoche_guard (n) SELECT {n} WHERE ({self.condition(g)}) IS NOT 1{either};\n"
             "DROP TRIGGER onde_sacoche_guard_fail;\n"
         )
@@ -238,12 +246,13 @@ class SQLitePhrases(SQLiteRows, Phrases):
                 f"{lit(f'; found: no ELV account user_id {u.user_id} with login {u.login}')})"
             )
         if c.check == "created_all":
+            facts = self.all_of(u)
             cases = "".join(
                 f" || CASE WHEN {same('', p)} THEN '' ELSE {lit(p.col + ', ')} END"
-                for p in u.all
+                for p in facts
                 if p.col != "user_login"
             )
-            login = "".join(same("", p) for p in u.all if p.col == "user_login")
+            login = "".join(same("", p) for p in facts if p.col == "user_login")
             return (
                 f" || coalesce((SELECT {lit(f'; found: account {u.login} with ')} || rtrim(''{cases}, ', ') "
                 f"|| {lit(' not as planned')} FROM sacoche_user WHERE {login} LIMIT 1), "
