@@ -42,6 +42,30 @@ class SQLiteRows(AccountPhrases):
         """The view's ``all`` (every column the plan may set), from :meth:`columns_of`."""
         return [f for f in self.columns_of(c) if f.col in USER_COLUMNS]
 
+    #: id(account change) → (the change, :meth:`change_of`)
+    _changes: dict[int, tuple[Any, tuple[Any, ...]]]
+
+    def change_of(self, u: Any) -> tuple[Any, ...]:
+        """An account change's old and new facts, its account (``user_is``) and the conditions "holds the
+        old values" and "holds the new ones", made once per model: its write in apply.sql and revert.sql,
+        its guard in each and its check in verify.sql spell them all."""
+        known = self._changes.get(id(u))
+        if known is not None and known[0] is u:
+            return known[1]
+        olds, news = u.olds, u.news
+        all_same = self.all_same
+        spelled = (olds, news, self.user_is("", u.user_id, u.login), all_same("", olds), all_same("", news))
+        self._changes[id(u)] = (u, spelled)
+        return spelled
+
+    def _user_old(self, g: Any) -> str:
+        _, _, user_is, olds, _ = self.change_of(g.subject)
+        return f"EXISTS (SELECT 1 FROM sacoche_user WHERE {user_is} AND {olds})"
+
+    def _user_new(self, g: Any) -> str:
+        _, _, user_is, _, news = self.change_of(g.subject)
+        return f"EXISTS (SELECT 1 FROM sacoche_user WHERE {user_is} AND {news})"
+
     def created_is(self, c: Any) -> str:
         return self.all_same("", self.identity_of(c))
 
@@ -70,17 +94,13 @@ class SQLiteRows(AccountPhrases):
     def change_rows(self, changes: Iterable[Any], *, back: bool = False) -> Iterator[tuple[str, ...]]:
         """Each account change's id, description (a comment), assignments, account and values it holds
         before the write: the new values over the old (apply.sql), or ``back`` (revert.sql)."""
-        user_is, all_same, assignments = self.user_is, self.all_same, self.assignments
+        change_of, assignments = self.change_of, self.assignments
         for u in changes:
-            olds, news = u.olds, u.news
-            written, before = (olds, news) if back else (news, olds)
-            yield (
-                u.id,
-                sql_comment(u.describe),
-                assignments(written),
-                user_is("", u.user_id, u.login),
-                all_same("", before),
-            )
+            olds, news, user_is, old_values, new_values = change_of(u)
+            if back:
+                yield u.id, sql_comment(u.describe), assignments(olds), user_is, new_values
+            else:
+                yield u.id, sql_comment(u.describe), assignments(news), user_is, old_values
 
     def membership_rows(self, memberships: Iterable[Any], user: str, group: str) -> Iterator[tuple[str, ...]]:
         """Each membership's id, description (a comment), pupil (``user`` aliases sacoche_user) and group

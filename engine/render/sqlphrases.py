@@ -114,7 +114,10 @@ class SQLitePhrases(SQLiteRows, Phrases):
         #: next ones (revert's "never applied", verify's "not done"); the subject is kept, so its id is
         #: never another's while the memo lives (the phrases live as long as their model)
         self._spelled: dict[tuple[str, int], tuple[Any, str]] = {}
-        self._columns = {}
+        self._columns, self._changes = {}, {}
+        #: group_is's and class_id's texts by their arguments (a few classes and groups, many lookups)
+        self._groups: dict[tuple[str, str, str], str] = {}
+        self._class_ids: dict[str, str] = {}
 
     def _once(self, name: str, subject: Any, spell: Callable[[], str]) -> str:
         """``spell()``, remembered for ``name`` and ``subject`` (kept with its text: see ``_spelled``)."""
@@ -161,6 +164,19 @@ class SQLitePhrases(SQLiteRows, Phrases):
     def all_same(self, alias: str, preds: Iterable[Any]) -> str:
         same = self.same
         return " AND ".join([same(alias, p) for p in preds])
+
+    def group_is(self, alias: str, kind: str, ref: Any) -> str:
+        key = (alias, kind, ref)
+        text = self._groups.get(key)
+        if text is None:
+            text = self._groups[key] = super().group_is(alias, kind, ref)
+        return text
+
+    def class_id(self, ref: Any) -> str:
+        text = self._class_ids.get(ref)
+        if text is None:
+            text = self._class_ids[ref] = super().class_id(ref)
+        return text
 
     def user_is(self, alias: str, user_id: Any, login: Any) -> str:
         a, lit = (alias + "." if alias else ""), self.lit
@@ -234,15 +250,16 @@ class SQLitePhrases(SQLiteRows, Phrases):
         nothing): by column names only, never a value (they are pupil data)."""
         lit, same, u = self.lit, self.same, c.subject
         if c.check == "user_new":
+            olds, news, user_is, _, _ = self.change_of(u)
             cases = " || ', '".join(
                 f" || CASE WHEN {same('', p)} THEN {lit(p.col + ' as planned')} "
-                f"WHEN {same('', u.olds[i])} THEN {lit(p.col + ' as the plan found it')} "
+                f"WHEN {same('', olds[i])} THEN {lit(p.col + ' as the plan found it')} "
                 f"ELSE {lit(p.col + ' neither as the plan found it nor as planned')} END"
-                for i, p in enumerate(u.news)
+                for i, p in enumerate(news)
             )
             return (
                 f" || coalesce((SELECT {lit(f'; found: user_id {u.user_id} with ')}{cases} FROM sacoche_user "
-                f"WHERE {self.user_is('', u.user_id, u.login)}), "
+                f"WHERE {user_is}), "
                 f"{lit(f'; found: no ELV account user_id {u.user_id} with login {u.login}')})"
             )
         if c.check == "created_all":
