@@ -21,7 +21,7 @@ as the planner does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from engine.render.literals import sql_comment
@@ -30,7 +30,7 @@ from engine.render.phrases_archive import ArchivePhrases
 from engine.render.phrases_groups import GroupPhrases
 from engine.render.phrases_parents import ParentPhrases
 from engine.render.phrases_sets import SetPhrases
-from engine.render.sqlite_rows import SQLiteRows
+from engine.render.sqlite_rows import NOT_DONE, UNEXPECTED, SQLiteRows
 
 
 class Phrases(GroupPhrases, AccountPhrases, ArchivePhrases, ParentPhrases):
@@ -228,22 +228,29 @@ class SQLitePhrases(SQLiteRows, Phrases):
             "DROP TRIGGER onde_sacoche_guard_fail;\n"
         )
 
-    def guards(self, guards: Iterable[Any]) -> Iterator[str]:
-        """:meth:`guard` of each guard (guards.sql.j2 loops over them: one call for all)."""
+    def guards_text(self, guards: Iterable[Any]) -> str:
+        """:meth:`guard` of each guard, one after the other (guards.sql.j2 prints them)."""
         guard = self.guard
-        for g in guards:
-            yield guard(g)
+        return "".join([guard(g) for g in guards])
 
-    def verify_rows(self, checks: Iterable[Any], old_states: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
-        """verify.sql: each check's pieces, as verify.sql.j2 lays them out: its number, its name (as a
-        comment and as a literal), its details (a literal), :meth:`found`, its condition, :meth:`was`."""
-        lit = self.lit
+    def verify_text(self, checks: Iterable[Any], old_states: dict[str, Any]) -> str:
+        """verify.sql: each check's INSERT of its row (its number, its name, whether it holds, its details:
+        :meth:`found` when neither as the plan found it (:meth:`was`) nor as planned)."""
+        lit, found, condition, was = self.lit, self.found, self.condition, self.was
+        not_done, unexpected = lit(NOT_DONE), lit(UNEXPECTED)
+        parts = []
         for c in checks:
-            name = c.name
+            n, name = c.n, c.name
             details = lit(c.details)
-            found = self.found(c)
-            ok, was = self.condition(c), self.was(old_states, c)
-            yield c.n, sql_comment(name), lit(name), details, found, ok, was
+            parts.append(
+                f"\n-- check {n}: {sql_comment(name)}\n"
+                "INSERT INTO onde_sacoche_verify (n, check_name, ok, details)\n"
+                f"  SELECT {n}, {lit(name)}, d.ok, CASE WHEN d.ok THEN {details}\n"
+                f"    WHEN d.was THEN {not_done} || {details}\n"
+                f"    ELSE {unexpected} || {details}{found(c)} END\n"
+                f"  FROM (SELECT (({condition(c)}) IS 1) AS ok, ({was(old_states, c)}) IS 1 AS was) AS d;\n"
+            )
+        return "".join(parts)
 
     def found(self, c: Any) -> str:
         """verify.sql: what an UNEXPECTED row holds, appended to the check's details (`` || …``, or
