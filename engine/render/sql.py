@@ -145,33 +145,7 @@ def _blocks(chunks: Iterable[str]) -> Iterator[str]:
         yield "".join(batch)
 
 
-_BLANK_RUN = re.compile(r"\n{3,}")
 _URL_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
-
-
-def _squeeze_blank_lines(chunks: Iterable[str]) -> Iterator[str]:
-    """``re.sub(r"\n{3,}", "\n\n", "".join(chunks))``, chunk by chunk (runs may span chunks).
-
-    The templates make no such run for most plans: a chunk is passed on as it is (no copy), unless it holds
-    a run or its leading newlines would make one with the ones the output ends with so far."""
-    held = 0  # newlines the output ends with so far (at most 2)
-    for chunk in chunks:
-        if not chunk:
-            continue
-        if "\n\n\n" in chunk:
-            chunk = _BLANK_RUN.sub("\n\n", chunk)
-        if held and chunk[0] == "\n":
-            excess = held + (2 if chunk[:2] == "\n\n" else 1) - 2
-            if excess > 0:
-                chunk = chunk[excess:]
-                if not chunk:
-                    continue
-        if chunk[-1] != "\n":
-            held = 0
-        else:
-            trailing = 2 if chunk[-2:] == "\n\n" else 1
-            held = min(held + trailing, 2) if trailing == len(chunk) else trailing
-        yield chunk
 
 
 _ACCOUNT_DELETES = ("DELETE FROM sacoche_user ", "DELETE FROM sacoche_user\n", "DELETE u ")
@@ -239,7 +213,7 @@ def script_chunks(loaded: LoadedPlan, model: SqlModel, dialect: str, name: str) 
         context["checks"] = verify_checks(model, sets=dialect == "mysql")
         context["old_states"] = shared_old_states(model, sets=dialect == "mysql")
     template = _environment(dialect).get_template(f"{name}.sql.j2")
-    chunks = _squeeze_blank_lines(_generate(template, context))
+    chunks = _generate(template, context)  # the templates make no run of blank lines (no pass to squeeze)
     return _refusing_account_deletes(chunks) if name == "apply" else chunks
 
 
