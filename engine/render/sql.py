@@ -196,7 +196,8 @@ def script_chunks(loaded: LoadedPlan, model: SqlModel, dialect: str, name: str) 
         "script": name,
         "ACTIVE": ACTIVE,
     }
-    context["plan_lines"] = model.shared("plan_lines", lambda _: _plan_lines(context["h"]))
+    top, bottom = _header_frame(dialect, name)
+    context["header"] = top + model.shared("plan_lines", lambda _: _plan_lines(context["h"])) + bottom
     context["read_guards"] = []
     if name == "apply":
         context["read_guards"] = read_guards(loaded.doc, LITERALS[dialect]) if dialect == "mysql" else []
@@ -215,6 +216,18 @@ def script_chunks(loaded: LoadedPlan, model: SqlModel, dialect: str, name: str) 
     template = _environment(dialect).get_template(f"{name}.sql.j2")
     chunks = _generate(template, context)  # the templates make no run of blank lines (no pass to squeeze)
     return _refusing_account_deletes(chunks) if name == "apply" else chunks
+
+
+_PLAN_LINES = "\x00plan lines\x00"
+
+
+@cache
+def _header_frame(dialect: str, script: str) -> tuple[str, str]:
+    """A script's header (header.sql.j2) before and after its plan's lines: the same for every plan, so
+    rendered once per process and script (a batch renders thousands of plans)."""
+    text = _environment(dialect).get_template("header.sql.j2").render(script=script, plan_lines=_PLAN_LINES)
+    top, bottom = text.split(_PLAN_LINES)
+    return top, bottom
 
 
 _HELD = "-- HELD PLAN: a guard of the plan fired; apply.sql stops at its first guard. Re-plan with --allow."
@@ -319,9 +332,9 @@ def _render_sql(
     staged: list[tuple[Path, Path]] = []
     try:
         for dialect in dialects:
+            sql_path(plan_dir, dialect, SCRIPTS[0]).parent.mkdir(parents=True, exist_ok=True)
             for name in SCRIPTS:
                 path = sql_path(plan_dir, dialect, name)
-                path.parent.mkdir(parents=True, exist_ok=True)
                 try:
                     temporary = write_chunks_atomic(
                         path, script_chunks(loaded, model, dialect, name), rename=False
