@@ -28,6 +28,8 @@ class SQLiteRows(AccountPhrases):
 
     #: id(new account) → (the account, its columns' facts): made once for the three scripts
     _columns: dict[int, tuple[Any, list[Any]]]
+    #: id(new account) → (the account, :meth:`all_of`)
+    _accounts: dict[int, tuple[Any, tuple[list[Any], list[str], dict[str, str]]]]
     #: id(account change) → (the change, :meth:`change_of`)
     _changes: dict[int, tuple[Any, tuple[Any, ...]]]
 
@@ -42,15 +44,19 @@ class SQLiteRows(AccountPhrases):
         self._columns[id(c)] = (c, facts)
         return facts
 
-    def identity_of(self, c: Any) -> list[Any]:
-        """The view's ``identity`` (the columns a re-created account is recognised by), from
-        :meth:`columns_of`."""
-        by_column = {f.col: f for f in self.columns_of(c)}
-        return [by_column[column] for column in CREATED_IDENTITY]
-
-    def all_of(self, c: Any) -> list[Any]:
-        """The view's ``all`` (every column the plan may set), from :meth:`columns_of`."""
-        return [f for f in self.columns_of(c) if f.col in USER_COLUMNS]
+    def all_of(self, c: Any) -> tuple[list[Any], list[str], dict[str, str]]:
+        """A new account's facts of every column the plan may set (the view's ``all``, from
+        :meth:`columns_of`), each one's ``same`` and those by column, made once per model: verify's
+        check and what it found, and revert's identity of the account (:meth:`created_is`) use them."""
+        known = self._accounts.get(id(c))
+        if known is not None and known[0] is c:
+            return known[1]
+        facts = [f for f in self.columns_of(c) if f.col in USER_COLUMNS]
+        same = self.same
+        sames = [same("", f) for f in facts]
+        spelled = (facts, sames, {f.col: text for f, text in zip(facts, sames, strict=True)})
+        self._accounts[id(c)] = (c, spelled)
+        return spelled
 
     def change_of(self, u: Any) -> tuple[Any, ...]:
         """An account change's old and new facts, its account (``user_is``) and the conditions "holds the
@@ -74,10 +80,13 @@ class SQLiteRows(AccountPhrases):
         return f"EXISTS (SELECT 1 FROM sacoche_user WHERE {user_is} AND {news})"
 
     def created_is(self, c: Any) -> str:
-        return self.all_same("", self.identity_of(c))
+        """The columns a re-created account is recognised by (the view's ``identity``: every one is a
+        column the plan may set, :meth:`all_of`)."""
+        by_column = self.all_of(c)[2]
+        return " AND ".join([by_column[column] for column in CREATED_IDENTITY])
 
     def _created_all(self, g: Any) -> str:
-        return f"(SELECT COUNT(*) FROM sacoche_user WHERE {self.all_same('', self.all_of(g.subject))}) = 1"
+        return f"(SELECT COUNT(*) FROM sacoche_user WHERE {' AND '.join(self.all_of(g.subject)[1])}) = 1"
 
     # apply.sql ----------------------------------------------------------------------------------------
     def creates_text(self, creates: Iterable[Any]) -> str:

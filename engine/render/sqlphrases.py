@@ -114,7 +114,9 @@ class SQLitePhrases(SQLiteRows, Phrases):
         #: next ones (revert's "never applied", verify's "not done"); the subject is kept, so its id is
         #: never another's while the memo lives (the phrases live as long as their model)
         self._spelled: dict[tuple[str, int], tuple[Any, str]] = {}
-        self._columns, self._changes = {}, {}
+        self._columns, self._accounts, self._changes = {}, {}, {}
+        #: found()'s literal pieces by column (the same for every account)
+        self._pieces: dict[str, str] = {}
         #: group_is's and class_id's texts by their arguments (a few classes and groups, many lookups)
         self._groups: dict[tuple[str, str, str], str] = {}
         self._class_ids: dict[str, str] = {}
@@ -270,13 +272,17 @@ class SQLitePhrases(SQLiteRows, Phrases):
                 f"{lit(f'; found: no ELV account user_id {u.user_id} with login {u.login}')})"
             )
         if c.check == "created_all":
-            facts = self.all_of(u)
-            cases = "".join(
-                f" || CASE WHEN {same('', p)} THEN '' ELSE {lit(p.col + ', ')} END"
-                for p in facts
-                if p.col != "user_login"
-            )
-            login = "".join(same("", p) for p in facts if p.col == "user_login")
+            facts, sames, _ = self.all_of(u)
+            pieces, each, login = self._pieces, [], ""
+            for p, spelled in zip(facts, sames, strict=True):
+                if p.col == "user_login":
+                    login += spelled
+                    continue
+                otherwise = pieces.get(p.col)
+                if otherwise is None:
+                    otherwise = pieces[p.col] = f" ELSE {lit(p.col + ', ')} END"
+                each.append(f" || CASE WHEN {spelled} THEN ''{otherwise}")
+            cases = "".join(each)
             return (
                 f" || coalesce((SELECT {lit(f'; found: account {u.login} with ')} || rtrim(''{cases}, ', ') "
                 f"|| {lit(' not as planned')} FROM sacoche_user WHERE {login} LIMIT 1), "
