@@ -142,13 +142,28 @@ class _Spelled(dict[Any, str]):
         return text
 
 
+class _SpelledSQLite(_Spelled):
+    """:class:`_Spelled` for :func:`sqlite_literal`, its printable ASCII text inline (most values)."""
+
+    __slots__ = ()
+
+    def __missing__(self, value: Any) -> str:
+        if type(value) is str and value.isascii() and value.isprintable():
+            text = "'" + value.replace("'", "''") + "'"
+        else:
+            text = sqlite_literal(value)
+        self[value] = text
+        return text
+
+
 def memoized(literal: Callable[[Any], str]) -> Callable[[Any], str]:
     """``literal`` remembering what it spelled: one dictionary lookup in C for a value seen before (a
     script spells the same logins, refs and dates many times, and a model's three scripts each again).
 
     Only for the values of a validated plan (engine.render.itemcheck: text, integers that are not bools,
     None): True or 1.0 would be taken for a 1 spelled before, an unhashable value fail as such."""
-    return _Spelled(literal).__getitem__
+    spelled = _SpelledSQLite(literal) if literal is sqlite_literal else _Spelled(literal)
+    return spelled.__getitem__
 
 
 LITERALS = {"mysql": mysql_literal, "sqlite": sqlite_literal}

@@ -44,7 +44,8 @@ class Phrases(GroupPhrases, AccountPhrases, ArchivePhrases, ParentPhrases):
             return f"NOT ({self.condition(c)})"
         if old == "never":
             return "1 = 0"
-        return " AND ".join(f"({self.condition(g)})" for g in old)
+        condition = self.condition
+        return " AND ".join([f"({condition(g)})" for g in old])
 
 
 class MySQLPhrases(SetPhrases, Phrases):
