@@ -116,6 +116,8 @@ class SQLitePhrases(SQLiteRows, Phrases):
         #: never another's while the memo lives (the phrases live as long as their model)
         self._spelled: dict[tuple[str, int], tuple[Any, str]] = {}
         self._columns, self._accounts, self._changes = {}, {}, {}
+        #: id(list of checks) → (the list, :meth:`all_hold`)
+        self._all_hold: dict[int, tuple[list[Any], str]] = {}
         #: found()'s literal pieces by column (the same for every account)
         self._pieces: dict[str, str] = {}
         #: group_is's and class_id's texts by their arguments (a few classes and groups, many lookups)
@@ -141,6 +143,30 @@ class SQLitePhrases(SQLiteRows, Phrases):
             return spelled[1]
         text = super().condition(g)
         self._spelled[key] = (subject, text)
+        return text
+
+    def either(self, g: Any) -> str:
+        """:meth:`PhraseBase.either`, through :meth:`all_hold`."""
+        return self.all_hold(getattr(g, "either", None) or []) or "1 = 0"
+
+    def was(self, old_states: dict[str, Any], c: Any) -> str:
+        """:meth:`Phrases.was`, through :meth:`all_hold`."""
+        old = old_states.get(c.item, "never")
+        if old == "absent":
+            return f"NOT ({self.condition(c)})"
+        if old == "never":
+            return "1 = 0"
+        return self.all_hold(old)
+
+    def all_hold(self, checks: list[Any]) -> str:
+        """``(condition) AND (condition) …`` of a list of checks, spelled once per list: an item's old
+        state is revert's "never applied" (:meth:`either`) and verify's "not done" (:meth:`was`)."""
+        known = self._all_hold.get(id(checks))
+        if known is not None and known[0] is checks:
+            return known[1]
+        condition = self.condition
+        text = " AND ".join([f"({condition(g)})" for g in checks])
+        self._all_hold[id(checks)] = (checks, text)
         return text
 
     def created_is(self, c: Any) -> str:
@@ -226,7 +252,7 @@ class SQLitePhrases(SQLiteRows, Phrases):
         return (
             f"\n-- guard {g.n}: {key}\n"
             "CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT "
-            f"RAISE(ABORT, {self.lit(g.message_of(key))}); END;\n"
+            f"RAISE(ABORT, {self.big(g.message_of(key))}); END;\n"  # unremembered: each message is its own
             f"INSERT INTO onde_sacoche_guard (n) SELECT {n} WHERE ({self.condition(g)}) IS NOT 1{either};\n"
             "DROP TRIGGER onde_sacoche_guard_fail;\n"
         )
