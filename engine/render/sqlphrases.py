@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from engine.render.check import MAX_GUARD_KEY, Check
 from engine.render.literals import sql_comment
 from engine.render.phrases_accounts import AccountPhrases
 from engine.render.phrases_archive import ArchivePhrases
@@ -124,18 +125,8 @@ class SQLitePhrases(SQLiteRows, Phrases):
         self._groups: dict[tuple[str, str, str], str] = {}
         self._class_ids: dict[str, str] = {}
 
-    def _once(self, name: str, subject: Any, spell: Callable[[], str]) -> str:
-        """``spell()``, remembered for ``name`` and ``subject`` (kept with its text: see ``_spelled``)."""
-        key = (name, id(subject))
-        spelled = self._spelled.get(key)
-        if spelled is not None and spelled[0] is subject:
-            return spelled[1]
-        text = spell()
-        self._spelled[key] = (subject, text)
-        return text
-
     def condition(self, g: Any) -> str:
-        """:meth:`PhraseBase.condition`, spelled once per condition and subject (:meth:`_once`, inline)."""
+        """:meth:`PhraseBase.condition`, spelled once per condition and subject (see ``_spelled``)."""
         subject = g.subject
         key = (g.check, id(subject))
         spelled = self._spelled.get(key)
@@ -171,7 +162,13 @@ class SQLitePhrases(SQLiteRows, Phrases):
 
     def created_is(self, c: Any) -> str:
         """:meth:`AccountPhrases.created_is`, spelled once per account (revert's guard and write)."""
-        return self._once("created_is", c, lambda: super(SQLitePhrases, self).created_is(c))
+        key = ("created_is", id(c))
+        spelled = self._spelled.get(key)
+        if spelled is not None and spelled[0] is c:
+            return spelled[1]
+        text = super().created_is(c)
+        self._spelled[key] = (c, text)
+        return text
 
     # SQLite compares text as any other value (column = literal): the building blocks most spelled,
     # without the steps of the generic ones (same output)
@@ -247,7 +244,13 @@ class SQLitePhrases(SQLiteRows, Phrases):
             INSERT INTO onde_sacoche_guard (n) SELECT N WHERE (CONDITION) IS NOT 1 [AND (EITHER) IS NOT 1];
             DROP TRIGGER onde_sacoche_guard_fail;
         """
-        n, key = self.lit(g.n), g.key  # the key is comment-safe already (Check.key)
+        n = self.lit(g.n)
+        if type(g) is Check:  # Check.key, inline (SQLite's guards are never set checks)
+            key = f"GUARD {g.n}/{g.total} {g.item}: {g.short}"[:MAX_GUARD_KEY]
+            if not (key.isascii() and key.isprintable()):
+                key = sql_comment(key)
+        else:
+            key = g.key  # comment-safe already
         either = f" AND ({self.either(g)}) IS NOT 1" if g.either else ""
         return (
             f"\n-- guard {g.n}: {key}\n"
