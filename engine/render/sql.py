@@ -48,6 +48,7 @@ from engine.render.guards import (
 from engine.render.literals import BIG_LITERALS, LITERALS, memoized, sql_comment
 from engine.render.loading import LoadedPlan, load_plan
 from engine.render.model import SqlModel
+from engine.render.sets_data import DataBlock, PupilSets
 from engine.render.sqlphrases import PHRASES, Phrases
 from engine.state import ACTIVE
 
@@ -57,14 +58,18 @@ TEMPLATES = Path(__file__).parent / "templates" / "sql"
 # --- rendering --------------------------------------------------------------------------------------------
 
 
+#: the classes whose methods the templates call (``q.…()``, ``m.expected_rows()``, ``b.statements()``)
+_CALLED = (Phrases, SqlModel, PupilSets, DataBlock)
+
+
 class _PhrasesContext(Context):
-    """Jinja's context, calling the phrases' methods (``q.…()``) and built-in methods (``h.source.get``)
-    straight away. Jinja asks every callable first whether it wants the context passed (two failing
-    attribute lookups per call: a tenth of a small plan's rendering); neither ever does."""
+    """Jinja's context, calling the methods of the phrases, the model and its data blocks and built-in
+    methods straight away. Jinja asks every callable first whether it wants the context passed (two
+    failing attribute lookups per call: a tenth of a small plan's rendering); none ever does."""
 
     def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # Jinja's names (kwargs may hold self)
         kind = type(__obj)
-        if kind is BuiltinMethodType or (kind is MethodType and isinstance(__obj.__self__, Phrases)):
+        if kind is BuiltinMethodType or (kind is MethodType and isinstance(__obj.__self__, _CALLED)):
             kwargs.pop("_block_vars", None)  # what Jinja adds for the callables that take a context
             kwargs.pop("_loop_vars", None)
             return __obj(*args, **kwargs)
