@@ -156,13 +156,30 @@ class _SpelledSQLite(_Spelled):
         return text
 
 
+class _SpelledMySQL(_Spelled):
+    """:class:`_Spelled` for :func:`mysql_literal`, its printable ASCII text inline (most values)."""
+
+    __slots__ = ()
+
+    def __missing__(self, value: Any) -> str:
+        if type(value) is str and value.isascii() and value.isprintable() and "\\" not in value:
+            text = "'" + value.replace("'", "''") + "'"
+        else:
+            text = mysql_literal(value)
+        self[value] = text
+        return text
+
+
+_FAST = {sqlite_literal: _SpelledSQLite, mysql_literal: _SpelledMySQL}
+
+
 def memoized(literal: Callable[[Any], str]) -> Callable[[Any], str]:
     """``literal`` remembering what it spelled: one dictionary lookup in C for a value seen before (a
     script spells the same logins, refs and dates many times, and a model's three scripts each again).
 
     Only for the values of a validated plan (engine.render.itemcheck: text, integers that are not bools,
     None): True or 1.0 would be taken for a 1 spelled before, an unhashable value fail as such."""
-    spelled = _SpelledSQLite(literal) if literal is sqlite_literal else _Spelled(literal)
+    spelled = _FAST.get(literal, _Spelled)(literal)
     return spelled.__getitem__
 
 
