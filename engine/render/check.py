@@ -43,8 +43,12 @@ class Check:
 
     @property
     def message(self) -> str:
+        return self.message_of(self.key)
+
+    def message_of(self, key: str) -> str:
+        """:attr:`message`, given :attr:`key` (a script that prints both makes the key once)."""
         text = sql_comment(self.text)[:MAX_GUARD_MESSAGE]
-        return f"ONDE-SACOCHE {self.key}. {text}. Nothing was written."
+        return f"ONDE-SACOCHE {key}. {text}. Nothing was written."
 
     # verify checks are named by their item and explained by their text
     @property

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -118,7 +119,68 @@ def sql_comment(value: Any) -> str:
     text = value if type(value) is str else "" if value is None else str(value)
     if text.isascii() and text.isprintable():  # _simple, inline (thousands of comments per plan)
         return text
+    return _comment_other(text)
+
+
+@lru_cache(maxsize=16384)  # a name with accents is in each script's comments, checked char by char
+def _comment_other(text: str) -> str:
     return "".join(ch if _plain(ch) else "?" for ch in text)
+
+
+class _Spelled(dict[Any, str]):
+    """Value → its literal, spelled by the dialect's filter at the first lookup (:func:`memoized`)."""
+
+    __slots__ = ("_literal",)
+
+    def __init__(self, literal: Callable[[Any], str]) -> None:
+        super().__init__()
+        self._literal = literal
+
+    def __missing__(self, value: Any) -> str:
+        text = self._literal(value)  # raises for anything but text, an integer or None
+        self[value] = text
+        return text
+
+
+class _SpelledSQLite(_Spelled):
+    """:class:`_Spelled` for :func:`sqlite_literal`, its printable ASCII text inline (most values)."""
+
+    __slots__ = ()
+
+    def __missing__(self, value: Any) -> str:
+        if type(value) is str and value.isascii() and value.isprintable():
+            text = "'" + value.replace("'", "''") + "'"
+        else:
+            text = sqlite_literal(value)
+        self[value] = text
+        return text
+
+
+class _SpelledMySQL(_Spelled):
+    """:class:`_Spelled` for :func:`mysql_literal`, its printable ASCII text inline (most values)."""
+
+    __slots__ = ()
+
+    def __missing__(self, value: Any) -> str:
+        if type(value) is str and value.isascii() and value.isprintable() and "\\" not in value:
+            text = "'" + value.replace("'", "''") + "'"
+        else:
+            text = mysql_literal(value)
+        self[value] = text
+        return text
+
+
+_FAST = {sqlite_literal: _SpelledSQLite, mysql_literal: _SpelledMySQL}
+
+
+def memoized(literal: Callable[[Any], str]) -> Callable[[Any], str]:
+    """``literal`` remembering what it spelled: one dictionary lookup in C for a value seen before (a
+    script spells the same logins, refs and dates many times, and a model's three scripts each again).
+
+    Only for the values of a validated plan (engine.render.itemcheck: text, integers that are not bools,
+    None): True or 1.0 would be taken for a 1 spelled before, an unhashable value fail as such."""
+    spelled = _FAST.get(literal, _Spelled)(literal)
+    return spelled.__getitem__
 
 
 LITERALS = {"mysql": mysql_literal, "sqlite": sqlite_literal}

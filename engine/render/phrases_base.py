@@ -75,7 +75,8 @@ class PhraseBase:
         return f"{column} = {self.lit(p.value)}"
 
     def all_same(self, alias: str, preds: Iterable[Any]) -> str:
-        return " AND ".join(self.same(alias, p) for p in preds)
+        same = self.same
+        return " AND ".join([same(alias, p) for p in preds])
 
     def group_id(self, kind: str, ref: Any, alias: str = "") -> str:
         """The groupe_id of a ref; ``alias`` when the statement already reads sacoche_groupe (under LOCK
@@ -121,20 +122,23 @@ class PhraseBase:
         )
 
     def id_list(self, ids: Iterable[Any]) -> str:
-        return ", ".join(self.lit(i) for i in ids)
+        lit = self.lit
+        return ", ".join([lit(i) for i in ids])
 
     @staticmethod
     def column_list(facts: Iterable[Any]) -> str:
         """``a, b, c``: the columns of an INSERT."""
-        return ", ".join(f.col for f in facts)
+        return ", ".join([f.col for f in facts])
 
     def selected_values(self, facts: Iterable[Any], class_id: str) -> str:
         """The values of an ``INSERT … SELECT``; a class ref is the selected ``class_id`` expression."""
-        return ", ".join(class_id if f.type == "class" else self.lit(f.value) for f in facts)
+        lit = self.lit
+        return ", ".join([class_id if f.type == "class" else lit(f.value) for f in facts])
 
     def assignments(self, facts: Iterable[Any]) -> str:
         """``col = value, …`` of an UPDATE; class refs resolved in SQL."""
-        return ", ".join(f"{f.col} = {self.value(f)}" for f in facts)
+        value = self.value
+        return ", ".join([f"{f.col} = {value(f)}" for f in facts])
 
     # conditions: TRUE when the guard passes / the check holds -----------------------------------------
     def condition(self, g: Any) -> str:
@@ -148,7 +152,8 @@ class PhraseBase:
     def either(self, g: Any) -> str:
         """A revert guard's other way to pass: the item's own apply guards (never applied), or ``1 = 0``."""
         alternatives = getattr(g, "either", None) or []
-        return " AND ".join(f"({self.condition(o)})" for o in alternatives) or "1 = 0"
+        condition = self.condition
+        return " AND ".join([f"({condition(o)})" for o in alternatives]) or "1 = 0"
 
     def _never(self, g: Any) -> str:
         return self.FALSE

@@ -45,9 +45,10 @@ from engine.render.guards import (
     shared_old_states,
     verify_checks,
 )
-from engine.render.literals import BIG_LITERALS, LITERALS, sql_comment
+from engine.render.literals import BIG_LITERALS, LITERALS, memoized, sql_comment
 from engine.render.loading import LoadedPlan, load_plan
 from engine.render.model import SqlModel
+from engine.render.sets_data import DataBlock, PupilSets
 from engine.render.sqlphrases import PHRASES, Phrases
 from engine.state import ACTIVE
 
@@ -57,14 +58,18 @@ TEMPLATES = Path(__file__).parent / "templates" / "sql"
 # --- rendering --------------------------------------------------------------------------------------------
 
 
+#: the classes whose methods the templates call (``q.…()``, ``m.expected_rows()``, ``b.statements()``)
+_CALLED = (Phrases, SqlModel, PupilSets, DataBlock)
+
+
 class _PhrasesContext(Context):
-    """Jinja's context, calling the phrases' methods (``q.…()``) and built-in methods (``h.source.get``)
-    straight away. Jinja asks every callable first whether it wants the context passed (two failing
-    attribute lookups per call: a tenth of a small plan's rendering); neither ever does."""
+    """Jinja's context, calling the methods of the phrases, the model and its data blocks and built-in
+    methods straight away. Jinja asks every callable first whether it wants the context passed (two
+    failing attribute lookups per call: a tenth of a small plan's rendering); none ever does."""
 
     def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # Jinja's names (kwargs may hold self)
         kind = type(__obj)
-        if kind is BuiltinMethodType or (kind is MethodType and isinstance(__obj.__self__, Phrases)):
+        if kind is BuiltinMethodType or (kind is MethodType and isinstance(__obj.__self__, _CALLED)):
             kwargs.pop("_block_vars", None)  # what Jinja adds for the callables that take a context
             kwargs.pop("_loop_vars", None)
             return __obj(*args, **kwargs)
@@ -145,33 +150,7 @@ def _blocks(chunks: Iterable[str]) -> Iterator[str]:
         yield "".join(batch)
 
 
-_BLANK_RUN = re.compile(r"\n{3,}")
 _URL_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
-
-
-def _squeeze_blank_lines(chunks: Iterable[str]) -> Iterator[str]:
-    """``re.sub(r"\n{3,}", "\n\n", "".join(chunks))``, chunk by chunk (runs may span chunks).
-
-    The templates make no such run for most plans: a chunk is passed on as it is (no copy), unless it holds
-    a run or its leading newlines would make one with the ones the output ends with so far."""
-    held = 0  # newlines the output ends with so far (at most 2)
-    for chunk in chunks:
-        if not chunk:
-            continue
-        if "\n\n\n" in chunk:
-            chunk = _BLANK_RUN.sub("\n\n", chunk)
-        if held and chunk[0] == "\n":
-            excess = held + (2 if chunk[:2] == "\n\n" else 1) - 2
-            if excess > 0:
-                chunk = chunk[excess:]
-                if not chunk:
-                    continue
-        if chunk[-1] != "\n":
-            held = 0
-        else:
-            trailing = 2 if chunk[-2:] == "\n\n" else 1
-            held = min(held + trailing, 2) if trailing == len(chunk) else trailing
-        yield chunk
 
 
 _ACCOUNT_DELETES = ("DELETE FROM sacoche_user ", "DELETE FROM sacoche_user\n", "DELETE u ")
@@ -206,9 +185,9 @@ def _check_dialect(dialect: str) -> None:
 
 
 def _phrases(model: SqlModel, dialect: str) -> Phrases:
-    """The dialect's phrases for a model's scripts (they keep no state of their own: one for all)."""
+    """The dialect's phrases for a model's scripts (one for all: their literals are remembered)."""
     return PHRASES[dialect](
-        LITERALS[dialect], deletes_created=model.deletes_created, big=BIG_LITERALS[dialect]
+        memoized(LITERALS[dialect]), deletes_created=model.deletes_created, big=BIG_LITERALS[dialect]
     )
 
 
@@ -222,8 +201,8 @@ def script_chunks(loaded: LoadedPlan, model: SqlModel, dialect: str, name: str) 
         "script": name,
         "ACTIVE": ACTIVE,
     }
-    if dialect == "sqlite":
-        context["plan_lines"] = model.shared("plan_lines/sqlite", lambda _: _plan_lines(context["h"]))
+    top, bottom = _header_frame(dialect, name)
+    context["header"] = top + model.shared("plan_lines", lambda _: _plan_lines(context["h"])) + bottom
     context["read_guards"] = []
     if name == "apply":
         context["read_guards"] = read_guards(loaded.doc, LITERALS[dialect]) if dialect == "mysql" else []
@@ -240,13 +219,48 @@ def script_chunks(loaded: LoadedPlan, model: SqlModel, dialect: str, name: str) 
         context["checks"] = verify_checks(model, sets=dialect == "mysql")
         context["old_states"] = shared_old_states(model, sets=dialect == "mysql")
     template = _environment(dialect).get_template(f"{name}.sql.j2")
-    chunks = _squeeze_blank_lines(_generate(template, context))
+    chunks = _generate(template, context)  # the templates make no run of blank lines (no pass to squeeze)
     return _refusing_account_deletes(chunks) if name == "apply" else chunks
 
 
-def _plan_lines(header: SimpleNamespace) -> str:
-    """What the SQLite scripts' headers say of their plan (header_plan.sql.j2): the same lines in each."""
-    return _environment("sqlite").get_template("header_plan.sql.j2").render(h=header)
+_PLAN_LINES = "\x00plan lines\x00"
+
+
+@cache
+def _header_frame(dialect: str, script: str) -> tuple[str, str]:
+    """A script's header (header.sql.j2) before and after its plan's lines: the same for every plan, so
+    rendered once per process and script (a batch renders thousands of plans)."""
+    text = _environment(dialect).get_template("header.sql.j2").render(script=script, plan_lines=_PLAN_LINES)
+    top, bottom = text.split(_PLAN_LINES)
+    return top, bottom
+
+
+_HELD = "-- HELD PLAN: a guard of the plan fired; apply.sql stops at its first guard. Re-plan with --allow."
+
+
+def _plan_lines(h: SimpleNamespace) -> str:
+    """What every script's header says of its plan, the same lines in each (both dialects' header.sql.j2
+    print them): made once per model, in Python (a template of its own cost a render per model)."""
+    c, source, rules = sql_comment, h.source, h.rules
+    lines = [
+        f"-- plan.json sha256 {h.plan_sha256}",
+        f"-- tool:            {c(h.tool)}",
+        f"-- plan generated:  {c(h.generated_at)}",
+        f"-- date of leavers: {c(h.today)}",
+        f"-- source file:     {c(source.get('file', ''))} ({c(source.get('format', ''))}, "
+        f"{c(source.get('pupils', ''))} pupils)",
+        f"-- source sha256:   {c(source.get('sha256', ''))}",
+        f"-- database:        {c(h.db_url)} ({c(h.db_dialect)})",
+    ]
+    lines += [f"--   fingerprint    {c(t)}: {c(n)} rows, sha256 {c(sha)}" for t, n, sha in h.fingerprint]
+    lines.append(f"-- rules:           {c(rules.get('name', ''))} {c(rules.get('version', ''))}")
+    counts = ", ".join(f"{kind} {n}" for kind, n in h.counts)
+    lines.append(f"-- items accepted:  {h.accepted}" + (f" ({counts})" if counts else ""))
+    decide = f"; decide: {h.decide} (never applied)" if h.decide else ""
+    lines.append(f"-- not accepted:    {h.skipped} (left out){decide}")
+    if h.held:
+        lines.append(_HELD)
+    return "\n".join(lines) + "\n"
 
 
 def _generate(template: Template, context: dict[str, Any]) -> Iterator[str]:
@@ -323,9 +337,9 @@ def _render_sql(
     staged: list[tuple[Path, Path]] = []
     try:
         for dialect in dialects:
+            sql_path(plan_dir, dialect, SCRIPTS[0]).parent.mkdir(parents=True, exist_ok=True)
             for name in SCRIPTS:
                 path = sql_path(plan_dir, dialect, name)
-                path.parent.mkdir(parents=True, exist_ok=True)
                 try:
                     temporary = write_chunks_atomic(
                         path, script_chunks(loaded, model, dialect, name), rename=False

@@ -21,16 +21,17 @@ as the planner does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from engine.render.check import MAX_GUARD_KEY, Check
 from engine.render.literals import sql_comment
 from engine.render.phrases_accounts import AccountPhrases
 from engine.render.phrases_archive import ArchivePhrases
 from engine.render.phrases_groups import GroupPhrases
 from engine.render.phrases_parents import ParentPhrases
 from engine.render.phrases_sets import SetPhrases
-from engine.render.sqlite_rows import SQLiteRows
+from engine.render.sqlite_rows import NOT_DONE, UNEXPECTED, SQLiteRows
 
 
 class Phrases(GroupPhrases, AccountPhrases, ArchivePhrases, ParentPhrases):
@@ -44,7 +45,8 @@ class Phrases(GroupPhrases, AccountPhrases, ArchivePhrases, ParentPhrases):
             return f"NOT ({self.condition(c)})"
         if old == "never":
             return "1 = 0"
-        return " AND ".join(f"({self.condition(g)})" for g in old)
+        condition = self.condition
+        return " AND ".join([f"({condition(g)})" for g in old])
 
 
 class MySQLPhrases(SetPhrases, Phrases):
@@ -114,24 +116,59 @@ class SQLitePhrases(SQLiteRows, Phrases):
         #: next ones (revert's "never applied", verify's "not done"); the subject is kept, so its id is
         #: never another's while the memo lives (the phrases live as long as their model)
         self._spelled: dict[tuple[str, int], tuple[Any, str]] = {}
+        self._columns, self._accounts, self._changes = {}, {}, {}
+        #: id(list of checks) → (the list, :meth:`all_hold`)
+        self._all_hold: dict[int, tuple[list[Any], str]] = {}
+        #: found()'s literal pieces by column (the same for every account)
+        self._pieces: dict[str, str] = {}
+        #: group_is's and class_id's texts by their arguments (a few classes and groups, many lookups)
+        self._groups: dict[tuple[str, str, str], str] = {}
+        self._class_ids: dict[str, str] = {}
 
-    def _once(self, name: str, subject: Any, spell: Callable[[], str]) -> str:
-        """``spell()``, remembered for ``name`` and ``subject`` (kept with its text: see ``_spelled``)."""
-        key = (name, id(subject))
+    def condition(self, g: Any) -> str:
+        """:meth:`PhraseBase.condition`, spelled once per condition and subject (see ``_spelled``)."""
+        subject = g.subject
+        key = (g.check, id(subject))
         spelled = self._spelled.get(key)
         if spelled is not None and spelled[0] is subject:
             return spelled[1]
-        text = spell()
+        text = super().condition(g)
         self._spelled[key] = (subject, text)
         return text
 
-    def condition(self, g: Any) -> str:
-        """:meth:`PhraseBase.condition`, spelled once per condition and subject."""
-        return self._once(g.check, g.subject, lambda: super(SQLitePhrases, self).condition(g))
+    def either(self, g: Any) -> str:
+        """:meth:`PhraseBase.either`, through :meth:`all_hold`."""
+        return self.all_hold(getattr(g, "either", None) or []) or "1 = 0"
+
+    def was(self, old_states: dict[str, Any], c: Any) -> str:
+        """:meth:`Phrases.was`, through :meth:`all_hold`."""
+        old = old_states.get(c.item, "never")
+        if old == "absent":
+            return f"NOT ({self.condition(c)})"
+        if old == "never":
+            return "1 = 0"
+        return self.all_hold(old)
+
+    def all_hold(self, checks: list[Any]) -> str:
+        """``(condition) AND (condition) …`` of a list of checks, spelled once per list: an item's old
+        state is revert's "never applied" (:meth:`either`) and verify's "not done" (:meth:`was`)."""
+        known = self._all_hold.get(id(checks))
+        if known is not None and known[0] is checks:
+            return known[1]
+        condition = self.condition
+        text = " AND ".join([f"({condition(g)})" for g in checks])
+        self._all_hold[id(checks)] = (checks, text)
+        return text
 
     def created_is(self, c: Any) -> str:
         """:meth:`AccountPhrases.created_is`, spelled once per account (revert's guard and write)."""
-        return self._once("created_is", c, lambda: super(SQLitePhrases, self).created_is(c))
+        key = ("created_is", id(c))
+        spelled = self._spelled.get(key)
+        if spelled is not None and spelled[0] is c:
+            return spelled[1]
+        text = super().created_is(c)
+        self._spelled[key] = (c, text)
+        return text
 
     # SQLite compares text as any other value (column = literal): the building blocks most spelled,
     # without the steps of the generic ones (same output)
@@ -153,6 +190,19 @@ class SQLitePhrases(SQLiteRows, Phrases):
     def all_same(self, alias: str, preds: Iterable[Any]) -> str:
         same = self.same
         return " AND ".join([same(alias, p) for p in preds])
+
+    def group_is(self, alias: str, kind: str, ref: Any) -> str:
+        key = (alias, kind, ref)
+        text = self._groups.get(key)
+        if text is None:
+            text = self._groups[key] = super().group_is(alias, kind, ref)
+        return text
+
+    def class_id(self, ref: Any) -> str:
+        text = self._class_ids.get(ref)
+        if text is None:
+            text = self._class_ids[ref] = super().class_id(ref)
+        return text
 
     def user_is(self, alias: str, user_id: Any, login: Any) -> str:
         a, lit = (alias + "." if alias else ""), self.lit
@@ -195,55 +245,74 @@ class SQLitePhrases(SQLiteRows, Phrases):
             DROP TRIGGER onde_sacoche_guard_fail;
         """
         n = self.lit(g.n)
+        if type(g) is Check:  # Check.key, inline (SQLite's guards are never set checks)
+            key = f"GUARD {g.n}/{g.total} {g.item}: {g.short}"[:MAX_GUARD_KEY]
+            if not (key.isascii() and key.isprintable()):
+                key = sql_comment(key)
+        else:
+            key = g.key  # comment-safe already
         either = f" AND ({self.either(g)}) IS NOT 1" if g.either else ""
         return (
-            f"\n-- guard {g.n}: {g.key}\n"  # the key is comment-safe already (Check.key)
+            f"\n-- guard {g.n}: {key}\n"
             "CREATE TEMP TRIGGER onde_sacoche_guard_fail BEFORE INSERT ON onde_sacoche_guard BEGIN SELECT "
-            f"RAISE(ABORT, {self.lit(g.message)}); END;\n"
+            f"RAISE(ABORT, {self.big(g.message_of(key))}); END;\n"  # unremembered: each message is its own
             f"INSERT INTO onde_sacoche_guard (n) SELECT {n} WHERE ({self.condition(g)}) IS NOT 1{either};\n"
             "DROP TRIGGER onde_sacoche_guard_fail;\n"
         )
 
-    def guards(self, guards: Iterable[Any]) -> Iterator[str]:
-        """:meth:`guard` of each guard (guards.sql.j2 loops over them: one call for all)."""
+    def guards_text(self, guards: Iterable[Any]) -> str:
+        """:meth:`guard` of each guard, one after the other (guards.sql.j2 prints them)."""
         guard = self.guard
-        for g in guards:
-            yield guard(g)
+        return "".join([guard(g) for g in guards])
 
-    def verify_rows(self, checks: Iterable[Any], old_states: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
-        """verify.sql: each check's pieces, as verify.sql.j2 lays them out: its number, its name (as a
-        comment and as a literal), its details (a literal), :meth:`found`, its condition, :meth:`was`."""
-        lit = self.lit
+    def verify_text(self, checks: Iterable[Any], old_states: dict[str, Any]) -> str:
+        """verify.sql: each check's INSERT of its row (its number, its name, whether it holds, its details:
+        :meth:`found` when neither as the plan found it (:meth:`was`) nor as planned)."""
+        lit, found, condition, was = self.lit, self.found, self.condition, self.was
+        not_done, unexpected = lit(NOT_DONE), lit(UNEXPECTED)
+        parts = []
         for c in checks:
-            name = c.name
+            n, name = c.n, c.name
             details = lit(c.details)
-            found = self.found(c)
-            ok, was = self.condition(c), self.was(old_states, c)
-            yield c.n, sql_comment(name), lit(name), details, found, ok, was
+            parts.append(
+                f"\n-- check {n}: {sql_comment(name)}\n"
+                "INSERT INTO onde_sacoche_verify (n, check_name, ok, details)\n"
+                f"  SELECT {n}, {lit(name)}, d.ok, CASE WHEN d.ok THEN {details}\n"
+                f"    WHEN d.was THEN {not_done} || {details}\n"
+                f"    ELSE {unexpected} || {details}{found(c)} END\n"
+                f"  FROM (SELECT (({condition(c)}) IS 1) AS ok, ({was(old_states, c)}) IS 1 AS was) AS d;\n"
+            )
+        return "".join(parts)
 
     def found(self, c: Any) -> str:
         """verify.sql: what an UNEXPECTED row holds, appended to the check's details (`` || …``, or
         nothing): by column names only, never a value (they are pupil data)."""
         lit, same, u = self.lit, self.same, c.subject
         if c.check == "user_new":
+            olds, news, user_is, _, _ = self.change_of(u)
             cases = " || ', '".join(
                 f" || CASE WHEN {same('', p)} THEN {lit(p.col + ' as planned')} "
-                f"WHEN {same('', u.olds[i])} THEN {lit(p.col + ' as the plan found it')} "
+                f"WHEN {same('', olds[i])} THEN {lit(p.col + ' as the plan found it')} "
                 f"ELSE {lit(p.col + ' neither as the plan found it nor as planned')} END"
-                for i, p in enumerate(u.news)
+                for i, p in enumerate(news)
             )
             return (
                 f" || coalesce((SELECT {lit(f'; found: user_id {u.user_id} with ')}{cases} FROM sacoche_user "
-                f"WHERE {self.user_is('', u.user_id, u.login)}), "
+                f"WHERE {user_is}), "
                 f"{lit(f'; found: no ELV account user_id {u.user_id} with login {u.login}')})"
             )
         if c.check == "created_all":
-            cases = "".join(
-                f" || CASE WHEN {same('', p)} THEN '' ELSE {lit(p.col + ', ')} END"
-                for p in u.all
-                if p.col != "user_login"
-            )
-            login = "".join(same("", p) for p in u.all if p.col == "user_login")
+            facts, sames, _ = self.all_of(u)
+            pieces, each, login = self._pieces, [], ""
+            for p, spelled in zip(facts, sames, strict=True):
+                if p.col == "user_login":
+                    login += spelled
+                    continue
+                otherwise = pieces.get(p.col)
+                if otherwise is None:
+                    otherwise = pieces[p.col] = f" ELSE {lit(p.col + ', ')} END"
+                each.append(f" || CASE WHEN {spelled} THEN ''{otherwise}")
+            cases = "".join(each)
             return (
                 f" || coalesce((SELECT {lit(f'; found: account {u.login} with ')} || rtrim(''{cases}, ', ') "
                 f"|| {lit(' not as planned')} FROM sacoche_user WHERE {login} LIMIT 1), "

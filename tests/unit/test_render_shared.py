@@ -7,7 +7,6 @@ from __future__ import annotations
 import copy
 import gc
 import json
-import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -200,11 +199,6 @@ def test_an_account_delete_is_refused_wherever_the_chunks_cut_it(needle: str) ->
                 list(render._refusing_account_deletes(chunks))
     clean = ["DELETE FROM sacoche_jointure_user_groupe", " WHERE 1;\nDELETE ", "FROM sacoche_groupe;\n"]
     assert list(render._refusing_account_deletes(clean)) == clean
-
-
-@given(st.lists(st.text(alphabet="\nab", max_size=12), max_size=20))
-def test_blank_runs_of_any_length_become_one_blank_line(chunks: list[str]) -> None:
-    assert "".join(render._squeeze_blank_lines(chunks)) == re.sub(r"\n{3,}", "\n\n", "".join(chunks))
 
 
 def _reference_literal(value: str, dialect: str) -> str:

@@ -7,6 +7,7 @@ import weakref
 from types import SimpleNamespace
 
 from engine.render import sqlite_literal
+from engine.render.check import Check, numbered
 from engine.render.sqlphrases import SQLitePhrases
 
 
@@ -33,3 +34,14 @@ def test_phrases_are_freed_without_the_cyclic_collector() -> None:
     ref = weakref.ref(q)
     del q
     assert ref() is None
+
+
+def test_a_guard_prints_its_key_and_message_as_the_check_makes_them() -> None:
+    q = SQLitePhrases(sqlite_literal, deletes_created=False)
+    plain = Check("create-0123456789", "login taken", "login ana.b is taken", "login_free", "ana.b")
+    short = "nom «Noé»\nmore\u200b" + "x" * 80  # not comment-safe, and cut at 64 characters
+    odd = Check("create-0123456789", short, "text\twith é", "login_free", "bob.c")
+    for g in numbered([plain, odd]):
+        text = q.guard(g)
+        assert f"\n-- guard {g.n}: {g.key}\n" in text
+        assert f"RAISE(ABORT, {sqlite_literal(g.message)}); END;" in text

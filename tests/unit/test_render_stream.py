@@ -4,14 +4,11 @@ script leaves every script of the plan directory as it was; compiled templates c
 from __future__ import annotations
 
 import random
-import re
 from datetime import date
 from pathlib import Path
 
 import pytest
 from helpers import REPO
-from hypothesis import given
-from hypothesis import strategies as st
 
 import engine.render.sql as render
 from engine.cache import cache_dir
@@ -27,13 +24,6 @@ def plan_dir(tmp_path: Path) -> Path:
     out = tmp_path / "plan"
     make_plan(EXAMPLE_CSV, EXAMPLE_DB, out, today=date(2026, 11, 29), rng=random.Random(7))
     return out
-
-
-@given(st.lists(st.text(alphabet="\nab-", max_size=8), max_size=30))
-def test_blank_lines_are_squeezed_across_chunk_boundaries(chunks: list[str]) -> None:
-    whole = re.sub(r"\n{3,}", "\n\n", "".join(chunks))
-    assert "".join(render._squeeze_blank_lines(chunks)) == whole
-    assert "".join(render._squeeze_blank_lines(render._blocks(chunks))) == whole
 
 
 def test_blocks_join_small_pieces() -> None:
