@@ -9,7 +9,7 @@ account, come back as questions for :mod:`engine.plan.parents` to turn into ``pa
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -155,8 +155,13 @@ class FileParent:
     @cached_property
     def key(self) -> str:
         """``parent:NOM|Prénom|CHILD;CHILD…``: the same parent with the same children, the same key (kept
-        once computed: an answer that leaves a child out does not change its parent's key)."""
-        kids = sorted({child_key(r.child) for r in self.children})
+        once computed: an answer that leaves a child out does not change its parent's key). Two parents
+        of the file with the same key get longer ones (:func:`group_rows`)."""
+        return self.key_of(child_key)
+
+    def key_of(self, name: Callable[[Child], str]) -> str:
+        """The key with each child named by ``name`` (:func:`child_key` or :func:`child_ident`)."""
+        kids = sorted({name(r.child) for r in self.children})
         return f"parent:{self.first.nom}|{self.first.prenom}|{';'.join(kids)}"
 
     @property
@@ -204,7 +209,36 @@ def group_rows(rows: Sequence[Parent], finder: ChildFinder) -> list[FileParent]:
             if child_ident(r.child) not in known:
                 known.add(child_ident(r.child))
                 group.children.append(r)
-    return sorted(groups.values(), key=lambda g: g.first.line)
+    parents = sorted(groups.values(), key=lambda g: g.first.line)
+    _tell_apart(parents)
+    return parents
+
+
+def _tell_apart(parents: Sequence[FileParent]) -> None:
+    """Parents left apart with the same key (the same names, children with the same names: two families)
+    get keys of their own, else their items would share ids and an answer about one would apply to the
+    other: the children named by :func:`child_ident`, then, if still equal, ``#1``, ``#2``… in file
+    order. Every other key stays as it always was (item ids and recorded answers are made of it)."""
+    by_key: dict[str, list[FileParent]] = defaultdict(list)
+    for parent in parents:
+        by_key[parent.key].append(parent)
+    taken = {key for key, same in by_key.items() if len(same) == 1}
+    longer: dict[str, list[FileParent]] = defaultdict(list)
+    for same in by_key.values():
+        for parent in same if len(same) > 1 else ():
+            longer[parent.key_of(child_ident)].append(parent)
+    for key, same in longer.items():
+        if len(same) == 1 and key not in taken:
+            same[0].key = key
+            taken.add(key)
+            continue
+        n = 0
+        for parent in same:
+            n += 1
+            while f"{key}#{n}" in taken:  # only a name holding "#" could make it so
+                n += 1
+            parent.key = f"{key}#{n}"
+            taken.add(parent.key)
 
 
 def homonym_parents(parents: Sequence[FileParent]) -> list[list[int]]:
