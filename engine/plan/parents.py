@@ -30,8 +30,8 @@ from engine.plan.parents_match import (
     homonym_parents,
     legal_numbers,
     match_parents,
-    planned_pupils,
 )
+from engine.plan.parents_pupils import planned_pupils
 from engine.plan.parents_rules import (
     PARENT_GUARDS,
     PARENT_KINDS,
