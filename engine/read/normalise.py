@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from itertools import compress, repeat
+from itertools import compress, islice, repeat
 from operator import is_, itemgetter
 from pathlib import Path
 from typing import Any
@@ -202,6 +202,16 @@ def _trimmed(cells: Sequence[str]) -> list[str]:
     return cells
 
 
+def _last_row(batch: list[tuple[int, list[str]]], before: tuple[int, int, int]) -> tuple[int, int, int]:
+    """(line, cells) of a batch's last row and the cells of the last row above it that has any
+    (``before``: the same of the rows before the batch, the header's cells above the first row)."""
+    line, cells = batch[-1]
+    for at in range(len(batch) - 2, -1, -1):
+        if batch[at][1]:
+            return line, len(cells), len(batch[at][1])
+    return line, len(cells), before[1] or before[2]
+
+
 def rows_after_header(match: HeaderMatch) -> Iterator[tuple[int, list[str]]]:
     """The data rows of every table read, after its header line (see :meth:`HeaderMatch.rows`)."""
     return match.rows()
@@ -212,15 +222,11 @@ def normalise(match: HeaderMatch, rules: RuleSet) -> Export:
     reader = _RowReader(match, rules)
     pupils: list[Pupil] = []
     last = (0, 0, len(_trimmed(match.headers)))  # (line, cells) of the last row, cells of the one above
-    batch: list[tuple[int, list[str]]] = []
+    rows = rows_after_header(match)
     with paused_gc():
-        for line, cells in rows_after_header(match):
-            last = (line, len(cells), last[1] or last[2])
-            batch.append((line, cells))
-            if len(batch) == BATCH:
-                pupils += reader.pupils(batch)
-                batch = []
-        pupils += reader.pupils(batch)
+        while batch := list(islice(rows, BATCH)):
+            last = _last_row(batch, last)
+            pupils += reader.pupils(batch)
     count_rows([match.source.fields[name] for name in match.columns], reader.rows)
     if last[0]:
         cut = damage.cut_last_row(match, *last)
