@@ -23,6 +23,7 @@ from engine.names import _CONTROLS, _capitalise, title_case
 from engine.ops_run import column_runner as column_runner  # re-exported: the rules' callers import them here
 from engine.ops_run import run_steps as run_steps
 from engine.ops_run import step_runner as step_runner
+from engine.ops_run import unless_found
 
 
 class ValueRejected(ValueError):
@@ -109,7 +110,9 @@ def _truncate(length: int) -> Step:
 
 
 def _remove(chars: str) -> Step:
-    return _plain(methodcaller("translate", str.maketrans("", "", chars)))
+    step = _plain(methodcaller("translate", str.maketrans("", "", chars)))
+    step.many = unless_found(step.plain, lambda text: any(c in text for c in chars))  # type: ignore[attr-defined]
+    return step
 
 
 def _pattern(arg: str | dict[str, str]) -> Step:
@@ -307,7 +310,11 @@ OPERATIONS: dict[str, Operation] = {
         Operation(
             "remove_controls",
             {"type": "null"},
-            _no_arg(methodcaller("translate", _CONTROLS)),  # engine.names.remove_controls
+            # engine.names.remove_controls; a printable text holds none of them
+            _no_arg(
+                methodcaller("translate", _CONTROLS),
+                unless_found(methodcaller("translate", _CONTROLS), lambda text: not text.isprintable()),
+            ),
             "remove control characters as SACoche does (all C0 but tab, line feed, carriage return; DEL)",
         ),
         Operation("truncate", {"type": "integer", "minimum": 1}, _truncate, "keep the first N characters"),

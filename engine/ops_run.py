@@ -14,7 +14,7 @@ Operation = Any
 Step = Callable[[Any, Any], Any]
 Steps = Callable[[list[Any], Any], list[Any]]
 
-__all__ = ["column_runner", "run_steps", "step_runner"]
+__all__ = ["column_runner", "run_steps", "step_runner", "unless_found"]
 
 
 def step_runner(steps: list[tuple[Operation, Step]]) -> Callable[[str, Context], Any]:
@@ -75,3 +75,18 @@ def run_steps(value: str, steps: list[tuple[Operation, Step]], ctx: Context) -> 
         elif current or op.runs_on_empty:
             current = step(current, ctx)
     return current
+
+
+def unless_found(plain: Callable[[str], str], found: Callable[[str], bool]) -> Steps:
+    """``plain`` over a list of values, or the values as they are when ``found`` says that their text,
+    joined, holds nothing ``plain`` changes (``str.translate`` looks each distinct character up in its
+    table: a miss, the usual case, raises and catches a KeyError)."""
+
+    def many(values: list[Any], _ctx: Context) -> list[Any]:
+        try:
+            text = "".join(values)
+        except TypeError:  # not text: as the step does it
+            return list(map(plain, values))
+        return list(map(plain, values)) if found(text) else values
+
+    return many
