@@ -63,6 +63,21 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+#: id(field rule) → (the rule, its steps' runners for one cell and for a list, whether it splits): made
+#: once per rule (a batch worker reads school after school with the same rules)
+_RUNNERS: dict[int, tuple[Any, Any, Any, bool]] = {}
+
+
+def _runners(rule: Any) -> tuple[Any, Any, bool]:
+    found = _RUNNERS.get(id(rule))
+    if found is None or found[0] is not rule:  # the rule held: its id is not reused while kept
+        if len(_RUNNERS) >= 256:
+            _RUNNERS.clear()
+        split = any(op.name == "split" for op, _ in rule.steps)
+        found = _RUNNERS[id(rule)] = (rule, step_runner(rule.steps), column_runner(rule.steps), split)
+    return found[1], found[2], found[3]
+
+
 class _RowReader(CellReader):
     """Applies one format's field rules to rows, collecting errors and warnings.
 
@@ -102,14 +117,15 @@ class _RowReader(CellReader):
                 name,
                 column,
                 new_memo(rule),
-                step_runner(rule.steps),
+                run,
                 rule.required and not rule.may_be_empty,
                 name in TEXT_FIELDS,
-                column_runner(rule.steps),
-                name == "regroupements" or any(op.name == "split" for op, _ in rule.steps),
+                many,
+                name == "regroupements" or split,
             )
             for name, column in fields
             for rule in (match.source.fields[name],)
+            for run, many, split in (_runners(rule),)
         ]
         self.names = tuple(name for name, *_ in self.columns)
         self.indexes = tuple(column for _, column, *_ in self.columns)
