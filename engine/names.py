@@ -33,7 +33,6 @@ _CASE_IGNORABLE = frozenset(
     "'.:\u00b7\u0387\u055f\u05f4\u2018\u2019\u2024\u2027\ufe13\ufe52\ufe55\uff07\uff0e\uff1a"
 )
 _IGNORABLE_CATEGORIES = frozenset({"Mn", "Me", "Cf", "Lm", "Sk"})
-_ASCII_WORD_START = re.compile(r"([^a-z]|^)([a-z])")
 
 
 def _case_ignorable(char: str) -> bool:
@@ -42,6 +41,22 @@ def _case_ignorable(char: str) -> bool:
 
 def _cased(char: str) -> bool:
     return char.islower() or char.isupper() or unicodedata.category(char) == "Lt"
+
+
+class _TitleSafe(dict[str, bool]):
+    """Whether ``str.title()`` cases a character as :func:`title_case` does, filled as met: any
+    character but a case-ignorable one (``str.title()`` has no such notion) and Σ (lower-cased as a
+    final ς at the end of a word there, as σ by ``str.lower()``); ``str.title()`` then lower-cases
+    after a cased character (what :func:`_cased` says: Python's own Cased property) and title-cases
+    elsewhere, as :func:`title_case` does (tests/unit/test_names_title.py)."""
+
+    def __missing__(self, char: str) -> bool:
+        safe = char != "\u03a3" and not _case_ignorable(char)
+        self[char] = safe
+        return safe
+
+
+_TITLE_SAFE = _TitleSafe()
 
 
 def title_case(value: str) -> str:
@@ -55,8 +70,10 @@ def title_case(value: str) -> str:
     lower-cased, any other is title-cased (``d'éloïse`` → ``D'éloïse``, ``léa/lou`` → ``Léa/Lou``, ``ﬁona`` →
     ``Fiona``). Unlike SACoche, a backslash before a letter is kept (its ``stripslashes`` drops it).
     """
-    if value.isascii():
-        return _ASCII_WORD_START.sub(lambda m: m.group(1) + m.group(2).upper(), value.lower())
+    if value.isascii():  # str.title() does just that on ASCII (tests/unit/test_names_title.py)
+        return value.title()
+    if all(map(_TITLE_SAFE.__getitem__, value)):  # nearly every name: no apostrophe, no combining mark
+        return value.title()
     out = []
     in_word = False
     for char in value:

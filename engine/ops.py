@@ -16,9 +16,14 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import itemgetter, methodcaller
 from typing import Any
 
-from engine.names import _capitalise, remove_controls, title_case
+from engine.names import _CONTROLS, _capitalise, title_case
+from engine.ops_run import column_runner as column_runner  # re-exported: the rules' callers import them here
+from engine.ops_run import run_steps as run_steps
+from engine.ops_run import step_runner as step_runner
+from engine.ops_run import unless_found
 
 
 class ValueRejected(ValueError):
@@ -57,6 +62,8 @@ class Context:
 
 
 Step = Callable[[str, Context], Any]
+#: a step over a list of values (:func:`column_runner`)
+Steps = Callable[[list[Any], Context], list[Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,24 +80,39 @@ class Operation:
     table_arg: Callable[[Any], str | None] | None = None
 
 
-def _no_arg(func: Callable[[str], str]) -> Callable[[Any], Step]:
-    def build(_arg: Any) -> Step:
-        def step(value: str, _ctx: Context) -> str:
-            return func(value)
+def _plain(func: Callable[[str], str]) -> Step:
+    """A step calling ``func`` on the value, ``func`` also its ``plain`` form (called directly by
+    :func:`step_runner`, mapped over a column by :func:`column_runner`)."""
 
-        step.plain = func  # type: ignore[attr-defined]  # called directly by step_runner
+    def step(value: str, _ctx: Context) -> str:
+        return func(value)
+
+    step.plain = func  # type: ignore[attr-defined]
+    return step
+
+
+def _no_arg(func: Callable[[str], str], many: Steps | None = None) -> Callable[[Any], Step]:
+    def build(_arg: Any) -> Step:
+        step = _plain(func)
+        if many is not None:
+            step.many = many  # type: ignore[attr-defined]
         return step
 
     return build
 
 
+def _clean_spaces(value: str) -> str:
+    return " ".join(value.split())
+
+
 def _truncate(length: int) -> Step:
-    return lambda value, _ctx: value[:length]
+    return _plain(itemgetter(slice(None, length)))  # value[:length]
 
 
 def _remove(chars: str) -> Step:
-    table = str.maketrans("", "", chars)
-    return lambda value, _ctx: value.translate(table)
+    step = _plain(methodcaller("translate", str.maketrans("", "", chars)))
+    step.many = unless_found(step.plain, lambda text: any(c in text for c in chars))  # type: ignore[attr-defined]
+    return step
 
 
 def _pattern(arg: str | dict[str, str]) -> Step:
@@ -103,6 +125,12 @@ def _pattern(arg: str | dict[str, str]) -> Step:
             raise ValueRejected(message)
         return value
 
+    def many(values: list[Any], _ctx: Context) -> list[Any]:
+        if all(map(regex.fullmatch, filter(None, values))):  # an empty value is not checked
+            return values
+        raise ValueRejected(message)
+
+    step.many = many  # type: ignore[attr-defined]
     return step
 
 
@@ -141,9 +169,13 @@ def _parse_date(value: str, fmt: str, shape: re.Pattern[str] | None) -> str:
     return datetime.strptime(value, fmt).date().isoformat()
 
 
+_YMD = methodcaller("group", "Y", "m", "d")
+
+
 def _date(arg: list[str] | dict[str, Any]) -> Step:
     formats = arg if isinstance(arg, list) else arg["formats"]
     shapes = [(fmt, _digits_shape(fmt)) for fmt in formats]
+    first = shapes[0][1]
 
     def step(value: str, _ctx: Context) -> str:
         for fmt, shape in shapes:
@@ -156,6 +188,21 @@ def _date(arg: list[str] | dict[str, Any]) -> Step:
         )
         raise ValueRejected(f"not a valid date (expected {shown})")
 
+    def many(values: list[Any], ctx: Context) -> list[Any]:
+        """When every value is a valid date written with every digit of the first format: its digits
+        as ``yyyy-mm-dd``, which ``date.fromisoformat`` checks (what :func:`_parse_date` gives); else
+        value by value."""
+        found = list(map(first.fullmatch, values)) if first is not None and all(values) else [None]
+        if None not in found:
+            isos = list(map("-".join, map(_YMD, found)))
+            try:
+                if all(map(date.fromisoformat, isos)):
+                    return isos
+            except ValueError:
+                pass
+        return [step(value, ctx) if value else value for value in values]
+
+    step.many = many  # type: ignore[attr-defined]
     return step
 
 
@@ -243,7 +290,7 @@ OPERATIONS: dict[str, Operation] = {
         Operation(
             "clean_spaces",
             {"type": "null"},
-            _no_arg(lambda v: " ".join(v.split())),
+            _no_arg(_clean_spaces, lambda values, _ctx: list(map(" ".join, map(str.split, values)))),
             "remove spaces at both ends and fold inner runs of spaces, tabs and newlines into one space",
         ),
         Operation("upper", {"type": "null"}, _no_arg(str.upper), "upper-case (accents kept: é → É)"),
@@ -263,7 +310,11 @@ OPERATIONS: dict[str, Operation] = {
         Operation(
             "remove_controls",
             {"type": "null"},
-            _no_arg(remove_controls),
+            # engine.names.remove_controls; a printable text holds none of them
+            _no_arg(
+                methodcaller("translate", _CONTROLS),
+                unless_found(methodcaller("translate", _CONTROLS), lambda text: not text.isprintable()),
+            ),
             "remove control characters as SACoche does (all C0 but tab, line feed, carriage return; DEL)",
         ),
         Operation("truncate", {"type": "integer", "minimum": 1}, _truncate, "keep the first N characters"),
@@ -347,32 +398,3 @@ def compile_steps(steps: list[Any]) -> list[tuple[Operation, Step]]:
         op = OPERATIONS[name]
         compiled.append((op, op.build(arg)))
     return compiled
-
-
-def step_runner(steps: list[tuple[Operation, Step]]) -> Callable[[str, Context], Any]:
-    """A function doing what ``run_steps(value, steps, ctx)`` does, each step's dispatch decided once
-    (the normaliser runs a field's steps on every distinct cell)."""
-    if any(op.name == "split" for op, _ in steps):  # the steps after it run on each part
-        return lambda value, ctx: run_steps(value, steps, ctx)
-    chain = tuple((getattr(step, "plain", None), step, op.runs_on_empty) for op, step in steps)
-
-    def run(value: str, ctx: Context) -> Any:
-        for plain, step, on_empty in chain:
-            if value or on_empty:
-                value = plain(value) if plain is not None else step(value, ctx)
-        return value
-
-    return run
-
-
-def run_steps(value: str, steps: list[tuple[Operation, Step]], ctx: Context) -> str | tuple[str, ...]:
-    """Apply compiled steps; after a ``split`` the remaining steps run on each part."""
-    current: Any = value
-    for op, step in steps:
-        if isinstance(current, tuple):
-            current = tuple(
-                v for v in (step(part, ctx) if (part or op.runs_on_empty) else part for part in current) if v
-            )
-        elif current or op.runs_on_empty:
-            current = step(current, ctx)
-    return current

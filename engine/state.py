@@ -11,9 +11,11 @@ tell, later, whether the database is still the one it was computed from.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import compress, repeat
+from operator import eq, not_
 from typing import Any
 
 from engine.archive import OBJET as ARCHIVE_OBJET
@@ -21,6 +23,7 @@ from engine.archive import Archive, read_archive
 from engine.connection import connect, redact_url
 from engine.errors import OndeError
 from engine.read.normalise import paused_gc
+from engine.read.records import instances
 from engine.state_rows import Fingerprint, read_rows
 from engine.widths import DEFAULT_WIDTHS, read_widths
 
@@ -230,52 +233,78 @@ class _Users:
         self.shared: dict[str, str] = {}
 
     def add_rows(self, lines: str, values: list[str]) -> None:
+        """A batch of rows, read a column at a time (a call per row and field was most of the time)."""
         width = len(READ_COLUMNS["sacoche_user"])
         self.print.add_rows(lines, len(values) // width)
-        one, add_login, accounts = self.shared.setdefault, self.logins.add, self.accounts
-        # the rows as tuples sliced by zip, the accounts built positionally: a call per row, not three
-        for row in zip(*[iter(values)] * width, strict=True):
-            (
-                user_id,
-                profil,
-                ine,
-                genre,
-                nom,
-                prenom,
-                naissance,
-                email,
-                email_origine,
-                login,
-                sortie,
-                classe_id,
-                sconet_id,
-                elenoet,
-            ) = row
-            if login:
-                folded = login.lower()
-                add_login(login if folded == login else folded)  # one string, not two, per account
-            if profil != "ELV":
-                if profil == "TUT":
-                    self.parents.append(_parent_account(row))
-                continue
-            genre, sortie = genre or "I", sortie or ACTIVE
-            accounts.append(
-                Account(  # positional, in the order of Account's fields
-                    int(user_id),
-                    ine.strip().upper(),
-                    one(nom, nom),
-                    one(prenom, prenom),
-                    one(naissance, naissance),
-                    one(genre, genre),
-                    email,
-                    email_origine,
-                    login,
-                    one(sortie, sortie),
-                    int(classe_id or 0),
-                    int(sconet_id or 0),
-                    int(elenoet or 0),
-                )
-            )
+        columns = [values[at::width] for at in range(width)]
+        logins = columns[_LOGIN]
+        folded = list(map(str.lower, logins))
+        same = list(map(eq, folded, logins))
+        self.logins.update(filter(None, compress(logins, same)))  # one string, not two, per account
+        self.logins.update(compress(folded, map(not_, same)))
+        profils = columns[1]
+        for sigle, made, found in (("ELV", self._accounts, self.accounts), ("TUT", _parents, self.parents)):
+            picked = list(map(eq, profils, repeat(sigle)))
+            if all(picked):
+                found += made(columns)
+            elif any(picked):
+                found += made([list(compress(column, picked)) for column in columns])
+
+    def _accounts(self, columns: list[list[str]]) -> list[Account]:
+        """The ELV rows' accounts (columns in READ_COLUMNS order)."""
+        user_id, _, ine, genre, nom, prenom, naissance, email, origine, login, sortie, *numbers = columns
+        one = self.shared.setdefault
+        return instances(
+            Account,
+            len(user_id),
+            {
+                "user_id": list(map(int, user_id)),
+                "ine": list(map(str.upper, map(str.strip, ine))),
+                "nom": list(map(one, nom, nom)),
+                "prenom": list(map(one, prenom, prenom)),
+                "naissance": list(map(one, naissance, naissance)),
+                "genre": list(map(one, *[_or(genre, "I")] * 2)),
+                "email": email,
+                "email_origine": origine,
+                "login": login,
+                "sortie_date": list(map(one, *[_or(sortie, ACTIVE)] * 2)),
+                **{name: _numbers(column) for name, column in zip(_NUMBERS, numbers, strict=True)},
+            },
+        )
+
+
+#: sacoche_user's login column, and Account's integer fields read from the last columns
+_LOGIN = READ_COLUMNS["sacoche_user"].index("user_login")
+_NUMBERS = ("classe_id", "sconet_id", "sconet_elenoet")
+
+
+def _or(column: list[str], default: str) -> list[str]:
+    """``value or default`` for each value of a column."""
+    return list(map({"": default}.get, column, column))
+
+
+def _numbers(column: list[str]) -> list[int]:
+    """``int(value or 0)`` for each value of a column."""
+    return list(map(int, _or(column, "0")))
+
+
+def _parents(columns: list[list[str]]) -> list[ParentAccount]:
+    """The TUT rows' accounts (columns in READ_COLUMNS order)."""
+    user_id, _, _, genre, nom, prenom, _, email, origine, login, sortie, *_ = columns
+    return instances(
+        ParentAccount,
+        len(user_id),
+        {
+            "user_id": list(map(int, user_id)),
+            "nom": nom,
+            "prenom": prenom,
+            "genre": _or(genre, "I"),
+            "email": email,
+            "email_origine": origine,
+            "login": login,
+            "sortie_date": _or(sortie, ACTIVE),
+        },
+    )
 
 
 def _number(value: str, default: int = 0) -> int:
@@ -348,19 +377,4 @@ def _read_state(url: str) -> State:
         },
         parent_addresses={int(row[0]): tuple(row[1:]) for row in rows["sacoche_parent_adresse"]},
         parent_profile=parent_profile,
-    )
-
-
-def _parent_account(values: Sequence[str]) -> ParentAccount:
-    """A TUT row of sacoche_user (READ_COLUMNS order, as text) as a :class:`ParentAccount`."""
-    user_id, _profil, _ine, genre, nom, prenom, _naissance, email, email_origine, login, sortie = values[:11]
-    return ParentAccount(
-        user_id=int(user_id),
-        nom=nom,
-        prenom=prenom,
-        genre=genre or "I",
-        email=email,
-        email_origine=email_origine,
-        login=login,
-        sortie_date=sortie or ACTIVE,
     )

@@ -8,9 +8,9 @@ the values are the line split again. When a value itself holds U+001F (the split
 values) or the database refuses the expression, the table is read again column by column, as before,
 and the line joined here: the same lines and values either way.
 
-A sink is fed a batch of rows at a time (a MySQL chunk; up to :data:`CHUNK` rows otherwise): their lines
-joined by U+001E and their values in one flat list, row after row. A call per row (and a list per row)
-was most of the time left of reading a big table.
+A sink is fed a batch of rows at a time (a MySQL chunk; up to :data:`CHUNK` rows otherwise, SQLite's
+fetched together): their lines joined by U+001E and their values in one flat list, row after row. A
+call per row (and a list per row) was most of the time left of reading a big table.
 
 engine.readset reads its per-row keys and terms the same way (a column may be any expression, a
 condition may pick the rows, the sink may be any factory).
@@ -23,6 +23,8 @@ import hashlib
 import weakref
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
+from itertools import repeat
+from operator import itemgetter
 from typing import Any, Protocol
 
 from engine.errors import OndeError
@@ -81,8 +83,8 @@ class Fingerprint:
 
 
 class _Batch:
-    """Rows fed one by one (SQLite, the column-by-column read), passed on to a sink :data:`CHUNK` rows
-    at a time."""
+    """Rows fed one by one (the column-by-column read), passed on to a sink :data:`CHUNK` rows at a
+    time."""
 
     def __init__(self, sink: Sink) -> None:
         self.sink = sink
@@ -164,6 +166,32 @@ def _streamed(conn: Any, dialect: str, sql: str, failed: type[Exception]) -> Ite
             raise failed(str(exc)) from exc
 
 
+def _chunks(conn: Any, sql: str) -> Iterator[list[str]]:
+    """SQLite: the one-value rows of ``sql`` as text, :data:`CHUNK` rows at a time (``fetchmany``); a
+    driver's error raised as :class:`_Retry`."""
+    try:
+        cur = conn.execute(sql)
+    except Exception as exc:  # sqlite3's error classes
+        raise _Retry(str(exc)) from exc
+    try:
+        while True:
+            try:
+                rows = cur.fetchmany(CHUNK)
+            except Exception as exc:  # sqlite3's error classes
+                raise _Retry(str(exc)) from exc
+            if not rows:
+                return
+            lines = list(map(_FIRST, rows))
+            if not all(map(isinstance, lines, repeat(str))):
+                lines = list(map(text, lines))
+            yield lines
+    finally:
+        cur.close()
+
+
+_FIRST = itemgetter(0)
+
+
 #: the GROUP_CONCAT length each open MySQL connection's session was given (set once per connection and
 #: length, not once per table read)
 _CHUNK_LENGTHS: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
@@ -196,7 +224,8 @@ def read_rows(
     expression of the row."""
     fed, width, chunked = sink(), len(columns), dialect == "mysql"
     sql = _lines_sql(dialect, table, columns, order_by, chunk_by, where)
-    rows = _streamed(conn, dialect, sql, _Retry)
+    # SQLite: the lines a chunk at a time (fetchmany), each chunk split and fed in C
+    rows = _streamed(conn, dialect, sql, _Retry) if chunked else _chunks(conn, sql)
     try:
         if chunked:
             _set_chunk_length(conn)
@@ -212,14 +241,11 @@ def read_rows(
                     raise _Retry
                 fed.add_rows(chunk, values)
             return fed
-        batch = _Batch(fed)
-        for row in rows:
-            line = row[0] if type(row[0]) is str else text(row[0])
-            values = line.split(SEP)
-            if len(values) != width:  # a value holds the separator
+        for lines in rows:
+            values = SEP.join(lines).split(SEP)
+            if len(values) != len(lines) * width:  # a value holds the separator
                 raise _Retry
-            batch.add(line, values)
-        batch.flush()
+            fed.add_rows(ROW_SEP.join(lines), values)
         return fed
     except _Retry:
         with contextlib.suppress(_Retry):  # the table is read again below, which says any error

@@ -12,7 +12,15 @@ from pathlib import Path
 
 from engine.errors import OndeError
 
-__all__ = ["INVISIBLE", "OUTSIDE_BMP", "ROW_SEP", "finish_row", "visible", "without_invisible"]
+__all__ = [
+    "INVISIBLE",
+    "OUTSIDE_BMP",
+    "ROW_SEP",
+    "UNDEFINED",
+    "finish_row",
+    "visible",
+    "without_invisible",
+]
 
 #: what SACoche's 3-byte utf8 columns cannot store (emoji and other characters outside the BMP)
 OUTSIDE_BMP = re.compile("[\U00010000-\U0010ffff]")

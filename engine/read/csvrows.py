@@ -12,9 +12,10 @@ import io
 import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from unicodedata import is_normalized
 
 from engine.errors import OndeError
-from engine.read.cells import ROW_SEP, finish_row
+from engine.read.cells import ROW_SEP, UNDEFINED, finish_row
 from engine.read.encoding import truncated
 
 __all__ = ["HEADER_LINES", "check_delimiters", "csv_rows", "detect_delimiter", "ends_mid_line"]
@@ -56,7 +57,16 @@ def detect_delimiter(
     if more and "\n" in sample:
         sample = sample[: sample.rindex("\n") + 1]  # no partial last record
     if is_header is not None:
-        fitting = [d for d in allowed if _splits_known_header(sample, d, is_header, header_lines)]
+        known: dict[tuple[str, ...], bool] = {}  # the delimiters not in a line split it alike
+
+        def is_known(cells: Sequence[str]) -> bool:
+            key = tuple(cells)
+            found = known.get(key)
+            if found is None:
+                found = known[key] = is_header(cells)
+            return found
+
+        fitting = [d for d in allowed if _splits_known_header(sample, d, is_known, header_lines)]
         if len(fitting) == 1:
             return fitting[0]
     import clevercsv  # ~0.1 s to import (it scans all of Unicode): only when the header did not decide
@@ -148,7 +158,16 @@ def csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, l
                 joined = ROW_SEP.join(cells)
                 if joined.isspace() or not joined:
                     continue
-                if not joined.isascii():
+                # finish_row's checks, tried here first: most rows with accents need nothing of it
+                if not joined.isascii() and (
+                    not is_normalized("NFC", joined)
+                    or (undefined is not None and UNDEFINED in joined)
+                    or "Ã" in joined  # MOJIBAKE_LEADS, as may_be_mojibake tests them
+                    or "Â" in joined
+                    or "Å" in joined
+                    or "â" in joined
+                    or "ï" in joined
+                ):
                     cells = finish_row(cells, joined, path, line, undefined)
                 yield line, cells
     except csv.Error as exc:

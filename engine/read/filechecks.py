@@ -4,6 +4,8 @@ listed twice, niveaux the rules do not know."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import compress
+from operator import attrgetter, not_
 from typing import Any
 
 from engine.read import damage
@@ -15,6 +17,8 @@ from engine.rules import RuleSet
 def check_duplicates(pupils: Sequence[Pupil], reader: Any) -> None:
     """Record (or warn about, as the duplicates policy says) a pupil listed twice: the same INE, or the
     same nom, prénom and birth date without INE; ``reader``: engine.read.normalise's row reader."""
+    if not _may_have_duplicates(pupils):
+        return
     policy = reader.rules.policy.get("duplicates", {})
     by_ine: dict[str, int] = {}
     by_identity: dict[tuple[str, str, str], int] = {}
@@ -46,12 +50,30 @@ def check_duplicates(pupils: Sequence[Pupil], reader: Any) -> None:
                 reader.warnings.append(f"{reader.match.label(pupil.line)}: {message}")
 
 
+_INE = attrgetter("ine")
+_IDENTITY = attrgetter("nom", "prenom", "naissance")
+_NIVEAU = attrgetter("niveau")
+
+
+def _may_have_duplicates(pupils: Sequence[Pupil]) -> bool:
+    """Whether two pupils share an INE, or two without INE their identity (checked in C: the loop of
+    :func:`check_duplicates` then finds which)."""
+    ines = list(map(_INE, pupils))
+    with_ine = list(filter(None, ines))
+    if len(set(with_ine)) != len(with_ine):
+        return True
+    identities = list(map(_IDENTITY, compress(pupils, map(not_, ines))))
+    return len(set(identities)) != len(identities)
+
+
 def unknown_niveaux(pupils: Sequence[Pupil], rules: RuleSet, match: HeaderMatch) -> list[str]:
     """Warn about niveaux that the 'niveaux' table does not know (SACoche may not find their niveau)."""
     table = rules.tables.get("niveaux")
     if table is None:
         return []
     known = set(table["lookup"].values())
+    if known.issuperset(filter(None, map(_NIVEAU, pupils))):  # the usual case, in C
+        return []
     unknown: dict[str, list[int]] = {}
     for pupil in pupils:
         if pupil.niveau and pupil.niveau not in known:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice
+from functools import partial
+from itertools import dropwhile, islice, repeat
 
 from engine.errors import OndeError
 from engine.ops import fold
@@ -49,7 +50,14 @@ class HeaderMatch:
         The first table keeps its physical line numbers; the rows of the k-th sheet (k counted from 0) get
         ``k * SHEET_STRIDE + row`` (see :meth:`place`).
         """
-        for index, (raw, header_line) in enumerate(self.tables):
+        tables = self.tables
+        if len(tables) == 1 and tables[0][0].kind == "csv":  # its lines grow: the rows after the header
+            return dropwhile(partial(_not_after, tables[0][1]), tables[0][0].rows())
+        return self._rows(tables)
+
+    @staticmethod
+    def _rows(tables: tuple[tuple[RawSource, int], ...]) -> Iterator[tuple[int, list[str]]]:
+        for index, (raw, header_line) in enumerate(tables):
             offset = index * SHEET_STRIDE
             for line, cells in raw.rows():
                 if line > header_line:
@@ -69,6 +77,10 @@ class HeaderMatch:
         if len(tables) > 1 and index < len(tables):
             return f"line {row} of sheet '{visible(tables[index][0].sheet or '')}'"
         return f"line {row}"
+
+
+def _not_after(header_line: int, row: tuple[int, list[str]]) -> bool:
+    return row[0] <= header_line
 
 
 #: line numbers of a workbook's k-th sheet read start at k * SHEET_STRIDE (more than Excel's 1,048,576 rows)
@@ -91,6 +103,18 @@ class _Candidate:
         return (-len(self.missing_signature), sum(1 for cols in self.matched.values() if cols))
 
 
+def _folded(cells: Sequence[str]) -> tuple[tuple[str, ...], list[str]]:
+    """(the cells made visible, their :func:`~engine.ops.fold`): a row of printable ASCII cells, the
+    usual one, in a few maps (what ``fold`` does to ASCII), any other cell by cell."""
+    if not " ".join(cells).isprintable():
+        cells = tuple(map(visible, cells))  # a header holding an ESC or a zero-width space is still known
+    shown = tuple(cells)
+    if not "".join(shown).isascii():
+        return shown, list(map(fold, shown))
+    lowered = map(str.lower, map(str.replace, shown, repeat("`"), repeat("'")))
+    return shown, list(map(" ".join, map(str.split, lowered)))
+
+
 def _signature(source: SourceRules, folded: Sequence[str]) -> tuple[dict[str, list[int]], tuple[str, ...]]:
     """Columns of each field (or signature header) among folded cells, and the signature parts missing."""
     if source.kind == "other":
@@ -99,9 +123,10 @@ def _signature(source: SourceRules, folded: Sequence[str]) -> tuple[dict[str, li
         return matched, tuple(h for h, cols in matched.items() if not cols)
     matched: dict[str, list[int]] = {name: [] for name in source.fields}
     fields_of = source.header_fields
-    for index, cell in enumerate(folded):
-        for name in fields_of.get(cell, ()):
-            matched[name].append(index)
+    if not fields_of.keys().isdisjoint(folded):  # most rows (the data under the header) hold none
+        for index, cell in enumerate(folded):
+            for name in fields_of.get(cell, ()):
+                matched[name].append(index)
     return matched, tuple(name for name in source.signature_fields if not matched[name])
 
 
@@ -117,8 +142,7 @@ def _scores(
     raw: RawSource, sources: Sequence[SourceRules], line: int, cells: Sequence[str]
 ) -> list[_Candidate]:
     """Every source format tried on one row, its cells made visible and folded once for all of them."""
-    shown = tuple(visible(c) for c in cells)  # a header holding an ESC or a zero-width space is still known
-    folded = [fold(c) for c in shown]
+    shown, folded = _folded(cells)
     return [_Candidate(raw, source, line, shown, *_signature(source, folded)) for source in sources]
 
 
@@ -138,7 +162,7 @@ def header_hint(rules: RuleSet, format_id: str | None = None) -> tuple[Callable[
     signed = [s for s in sources if s.signature_fields or s.signature_headers]
 
     def is_header(cells: Sequence[str]) -> bool:
-        folded = {fold(visible(c)) for c in cells}
+        folded = set(_folded(cells)[1])
         return any(_has_signature(source, folded) for source in signed)
 
     return is_header, max((s.header_search_lines for s in sources), default=0)

@@ -12,18 +12,19 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from operator import itemgetter
+from itertools import compress, islice, repeat
+from operator import is_, itemgetter
 from pathlib import Path
 from typing import Any
 
 from engine.errors import OndeError, OndeErrorGroup
-from engine.ops import ValueRejected, step_runner
+from engine.ops import ValueRejected, column_runner, step_runner
 from engine.read import damage
-from engine.read.cells import INVISIBLE, OUTSIDE_BMP, without_invisible
+from engine.read.cellreader import CellReader, all_bmp_safe, shaped
 from engine.read.filechecks import check_duplicates, unknown_niveaux
 from engine.read.formats import HeaderMatch, detect, header_hint
 from engine.read.memos import MAX_DISTINCT, PROBE, count_rows, new_memo
-from engine.read.records import PUPIL_FIELDS, Export, Pupil
+from engine.read.records import PUPIL_FIELDS, Export, Pupil, instances
 from engine.read.sources import open_sources
 from engine.rules import RuleSet
 
@@ -62,29 +63,22 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _outside_bmp(text: str) -> int | None:
-    if text.isascii():
-        return None
-    found = OUTSIDE_BMP.search(text)
-    return found.start() if found is not None else None
+#: id(field rule) → (the rule, its steps' runners for one cell and for a list, whether it splits): made
+#: once per rule (a batch worker reads school after school with the same rules)
+_RUNNERS: dict[int, tuple[Any, Any, Any, bool]] = {}
 
 
-def _bmp_safe(value: str | tuple[str, ...]) -> bool:
-    if isinstance(value, tuple):
-        return all(_outside_bmp(p) is None for p in value)
-    return _outside_bmp(value) is None
+def _runners(rule: Any) -> tuple[Any, Any, bool]:
+    found = _RUNNERS.get(id(rule))
+    if found is None or found[0] is not rule:  # the rule held: its id is not reused while kept
+        if len(_RUNNERS) >= 256:
+            _RUNNERS.clear()
+        split = any(op.name == "split" for op, _ in rule.steps)
+        found = _RUNNERS[id(rule)] = (rule, step_runner(rule.steps), column_runner(rule.steps), split)
+    return found[1], found[2], found[3]
 
 
-def _shaped(name: str, value: Any) -> Any:
-    """The step result as the Pupil field holds it: a tuple of regroupements, a str for every other field."""
-    if name == "regroupements" and isinstance(value, str):
-        return (value,) if value else ()
-    if isinstance(value, tuple) and name != "regroupements":
-        return " ".join(value)
-    return value
-
-
-class _RowReader:
+class _RowReader(CellReader):
     """Applies one format's field rules to rows, collecting errors and warnings.
 
     Every rule step is a pure function of the cell and the rule set's tables, so each field keeps a memo
@@ -93,6 +87,10 @@ class _RowReader:
     next school: engine.read.memos). A rejected cell is never memoised (each line gets its own error), nor
     is an empty value of a field that needs one, nor a value that needs the outside-BMP treatment. A field
     whose cells are nearly all different (INE) drops its memo.
+
+    A batch's new cells of a field go through the steps together, a step at a time
+    (engine.ops.column_runner); only when one of them is rejected, empty though required, or not storable
+    as is, are they read again cell by cell, each problem recorded on its line.
     """
 
     def __init__(self, match: HeaderMatch, rules: RuleSet) -> None:
@@ -112,18 +110,22 @@ class _RowReader:
         # the fields read, in the order of Pupil's fields (a row's values are Pupil's arguments)
         order = {name: index for index, name in enumerate(PUPIL_FIELDS)}
         fields = sorted(match.columns.items(), key=lambda field: order[field[0]])
-        #: (field, column index, memo or None, its steps' runner, required, text field)
-        self.columns: list[tuple[str, int, dict[str, Any] | None, Any, bool, bool]] = [
+        #: (field, column index, memo or None, its steps' runner for one cell, required, text field, its
+        #: steps' runner for a list of cells, whether a value needs :func:`shaped`)
+        self.columns: list[tuple[str, int, dict[str, Any] | None, Any, bool, bool, Any, bool]] = [
             (
                 name,
                 column,
                 new_memo(rule),
-                step_runner(rule.steps),
+                run,
                 rule.required and not rule.may_be_empty,
                 name in TEXT_FIELDS,
+                many,
+                name == "regroupements" or split,
             )
             for name, column in fields
             for rule in (match.source.fields[name],)
+            for run, many, split in (_runners(rule),)
         ]
         self.names = tuple(name for name, *_ in self.columns)
         self.indexes = tuple(column for _, column, *_ in self.columns)
@@ -134,32 +136,12 @@ class _RowReader:
             if len(self.indexes) > 1
             else lambda cells: tuple(cells[c] for c in self.indexes)
         )
-        #: whether a row's values are Pupil's first arguments after ``line``, in order (the others taking
-        #: their defaults)
-        self.positional = self.names == PUPIL_FIELDS[: len(self.names)]
-
-    def error(
-        self,
-        line: int,
-        field: str | None,
-        message: str,
-        hint: str | None = None,
-        *,
-        grouped: bool = False,
-        two_digit_year: bool = False,
-    ) -> None:
-        """Record a row's error; ``grouped``: identical ones in the column may be reported as one."""
-        column = self.match.columns[field] + 1 if field in self.match.columns else None
-        label = f"column {column} ({self.match.header_of(field)}): " if field in self.match.columns else ""
-        file, row = self.match.place(line)
-        error = OndeError(label + message, file=file, line=row, column=column, hint=hint)
-        self.errors.append(damage.RowError(error, line, field if grouped else None, two_digit_year))
 
     def _probe_memos(self) -> None:
         limit = PROBE * MAX_DISTINCT
         self.columns = [
-            (name, column, None if memo is not None and len(memo) > limit else memo, steps, required, text)
-            for name, column, memo, steps, required, text in self.columns
+            (name, column, None if memo is not None and len(memo) > limit else memo, *rest)
+            for name, column, memo, *rest in self.columns
         ]
 
     def pupils(self, rows: Sequence[tuple[int, list[str]]]) -> list[Pupil]:
@@ -194,129 +176,38 @@ class _RowReader:
             kept = [at for at in range(len(lines)) if at not in failed]
             lines = [lines[at] for at in kept]
             values = [[column[at] for at in kept] for column in values]
-        if self.positional:
-            return list(map(Pupil, lines, *values))
-        rows_values = zip(lines, zip(*values, strict=True), strict=True)
-        return [Pupil(line=line, **dict(zip(self.names, row, strict=True))) for line, row in rows_values]
-
-    def _visible_rows(self, rows: Sequence[tuple[int, list[str]]]) -> list[tuple[int, list[str]]]:
-        """The rows without invisible characters (:meth:`_visible`); a refused row left out."""
-        found = []
-        for line, cells in rows:
-            joined = " ".join(
-                cells
-            )  # isprintable() is false for every INVISIBLE character (and a few others)
-            if not joined.isprintable() and INVISIBLE.search(joined) is not None:
-                visible = self._visible(line, cells)
-                if visible is None:
-                    continue
-                cells = visible
-            found.append((line, cells))
-        return found
+        return instances(Pupil, len(lines), {"line": lines, **dict(zip(self.names, values, strict=True))})
 
     def _column(self, index: int, lines: list[int], cells: Sequence[str], failed: set[int]) -> list[Any]:
         """One field's values of a batch of rows, None where a cell has an error (recorded, its row put
-        in ``failed``)."""
+        in ``failed``): the cells not in the memo through the steps together (:meth:`_values`), else
+        :meth:`_cells`."""
         memo = self.columns[index][2]
-        if memo is None:
-            found = [self._value(line, cell, index) for line, cell in zip(lines, cells, strict=True)]
-            if None in found:
-                failed.update(at for at, value in enumerate(found) if value is None)
-            return found
-        found = list(map(memo.get, cells))
-        at = -1
-        known = memo.get
-        for _ in range(found.count(None)):  # list.index finds the cells missing in C
-            at = found.index(None, at + 1)
-            cell = cells[at]
-            # the same cell met earlier in the batch: memoised since the batch was looked up
-            value = known(cell)
-            if value is None:
-                value = self._value(lines[at], cell, index)
-                if value is None:
-                    failed.add(at)
-            found[at] = value
-        return found
+        known: dict[str, Any] = {} if memo is None else memo  # a memoless field's own for the batch
+        if known:
+            found = list(map(known.get, cells))
+            if None not in found:
+                return found
+            new = list(dict.fromkeys(compress(cells, map(is_, found, repeat(None)))))
+        else:
+            new = list(dict.fromkeys(cells))
+        values = self._values(index, new)
+        if values is None:
+            return self._cells(index, lines, cells, failed)
+        known.update(zip(new, values, strict=True))
+        return list(map(known.__getitem__, cells))
 
-    def _value(self, line: int, cell: str, index: int) -> Any:
-        """One field's value from its cell (memoised when usable as is), or None with its error recorded.
-        The memo is the caller's to look in first (:meth:`_column`)."""
-        name, _, memo, run, required, text = self.columns[index]
+    def _values(self, index: int, cells: list[str]) -> list[Any] | None:
+        """The values of distinct cells of a field, as the Pupil holds them, through the steps a step at
+        a time; None when a cell needs :meth:`_value` (rejected, empty but required, not storable)."""
+        name, _, _, _, required, text, many, reshape = self.columns[index]
         try:
-            value = run(cell, self.ctx)
-        except ValueRejected as exc:
-            self.error(
-                line,
-                name,
-                str(exc),
-                hint="correct the cell in ONDE and export again",
-                grouped=True,
-                two_digit_year=damage.short_year(cell),
-            )
+            values = many(cells, self.ctx)
+        except ValueRejected:
             return None
-        if required and not value:
-            self._empty(line, name)
+        if (required and not all(values)) or (text and not all_bmp_safe(values)):
             return None
-        if text and not _bmp_safe(value):
-            value = self._storable(line, name, value)
-            return None if value is None else _shaped(name, value)
-        shaped = _shaped(name, value)
-        if memo is not None:
-            memo[cell] = shaped
-        return shaped
-
-    def _visible(self, line: int, cells: Sequence[str]) -> list[str] | None:
-        """The row's cells without invisible characters in the fields read (policy ``remove``), or None
-        with an error for each such field (policy ``refuse``)."""
-        cells = list(cells)
-        removed = 0
-        ok = True
-        for name, column, *_ in self.columns:
-            if column >= len(cells) or (found := INVISIBLE.search(cells[column])) is None:
-                continue
-            if self.invisible_policy == "refuse":
-                self.error(
-                    line,
-                    name,
-                    f"holds an invisible control or formatting character (U+{ord(found.group()):04X}, "
-                    f"character {found.start() + 1} of the cell)",
-                    hint="retype that cell in ONDE and export again, or set target.control_characters: "
-                    "remove in rules/policy/target.yaml",
-                )
-                ok = False
-                continue
-            cells[column], count = without_invisible(cells[column])
-            removed += count
-        if removed:
-            self.invisible_removed += removed
-            self.invisible_lines.append(line)
-        return cells if ok else None
-
-    def _empty(self, line: int, name: str) -> None:
-        self.error(
-            line,
-            name,
-            "empty, but every pupil needs it",
-            hint="fill it in ONDE and export again",
-            grouped=True,
-        )
-
-    def _storable(self, line: int, name: str, value: str | tuple[str, ...]) -> Any:
-        parts = value if isinstance(value, tuple) else (value,)
-        if all(_outside_bmp(p) is None for p in parts):
-            return value
-        if self.bmp_policy == "refuse":
-            self.error(
-                line,
-                name,
-                "holds a character SACoche cannot store (outside the Basic Multilingual Plane, "
-                "e.g. an emoji)",
-                hint="remove that character in ONDE, or set target.outside_bmp: replace in rules/policy/",
-            )
-            return None
-        self.replaced += 1
-        fixed = tuple("".join(c if ord(c) <= 0xFFFF else self.replacement for c in p) for p in parts)
-        return fixed if isinstance(value, tuple) else fixed[0]
+        return [shaped(name, value) for value in values] if reshape else values
 
 
 def _trimmed(cells: Sequence[str]) -> list[str]:
@@ -325,6 +216,16 @@ def _trimmed(cells: Sequence[str]) -> list[str]:
     while cells and not cells[-1].strip():
         cells.pop()
     return cells
+
+
+def _last_row(batch: list[tuple[int, list[str]]], before: tuple[int, int, int]) -> tuple[int, int, int]:
+    """(line, cells) of a batch's last row and the cells of the last row above it that has any
+    (``before``: the same of the rows before the batch, the header's cells above the first row)."""
+    line, cells = batch[-1]
+    for at in range(len(batch) - 2, -1, -1):
+        if batch[at][1]:
+            return line, len(cells), len(batch[at][1])
+    return line, len(cells), before[1] or before[2]
 
 
 def rows_after_header(match: HeaderMatch) -> Iterator[tuple[int, list[str]]]:
@@ -337,15 +238,11 @@ def normalise(match: HeaderMatch, rules: RuleSet) -> Export:
     reader = _RowReader(match, rules)
     pupils: list[Pupil] = []
     last = (0, 0, len(_trimmed(match.headers)))  # (line, cells) of the last row, cells of the one above
-    batch: list[tuple[int, list[str]]] = []
+    rows = rows_after_header(match)
     with paused_gc():
-        for line, cells in rows_after_header(match):
-            last = (line, len(cells), last[1] or last[2])
-            batch.append((line, cells))
-            if len(batch) == BATCH:
-                pupils += reader.pupils(batch)
-                batch = []
-        pupils += reader.pupils(batch)
+        while batch := list(islice(rows, BATCH)):
+            last = _last_row(batch, last)
+            pupils += reader.pupils(batch)
     count_rows([match.source.fields[name] for name in match.columns], reader.rows)
     if last[0]:
         cut = damage.cut_last_row(match, *last)

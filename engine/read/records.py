@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import MISSING, dataclass, field, fields
+from itertools import repeat
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     import petl  # imported by .table() only: a plan does not need it
@@ -35,6 +39,42 @@ class Pupil:
 
 
 PUPIL_FIELDS = tuple(f for f in Pupil.__dataclass_fields__ if f != "line")
+
+T = TypeVar("T")
+
+
+def instances(cls: type[T], count: int, columns: Mapping[str, Sequence[Any]]) -> list[T]:
+    """``count`` records of a frozen dataclass with slots, each field from its column (one value per
+    record, in order) or its default: the records ``cls(**row)`` gives for each row, made a field at a
+    time (a generated ``__init__`` sets each field through ``object.__setattr__``: most of the time of
+    making many small records). Raises TypeError for a field without column nor default."""
+    made = list(map(object.__new__, repeat(cls, count)))
+    for name, setter, default in _setters(cls):
+        column = columns.get(name)
+        if column is None:
+            if default is MISSING:
+                raise TypeError(f"{cls.__name__}: no column for field {name!r}")
+            column = repeat(default, count)  # type: ignore[assignment]
+        elif len(column) != count:
+            raise ValueError(f"{cls.__name__}: {len(column)} values of {name!r} for {count} records")
+        deque(map(setter, made, column), 0)
+    return made
+
+
+@functools.cache
+def _setters(cls: type) -> tuple[tuple[str, Any, Any], ...]:
+    """(field, its slot's setter, its default or MISSING) of a frozen dataclass with slots whose
+    ``__init__`` only sets its fields (no factory, no ``__post_init__``)."""
+    if not cls.__dataclass_params__.frozen or "__slots__" not in cls.__dict__:  # type: ignore[attr-defined]
+        raise TypeError(f"{cls.__name__} is not a frozen dataclass with slots")
+    if hasattr(cls, "__post_init__"):
+        raise TypeError(f"{cls.__name__} has a __post_init__")
+    found = []
+    for f in fields(cls):  # type: ignore[arg-type]
+        if f.default_factory is not MISSING or not f.init:
+            raise TypeError(f"{cls.__name__}.{f.name}: a factory or a field outside __init__")
+        found.append((f.name, cls.__dict__[f.name].__set__, f.default))
+    return tuple(found)
 
 
 @dataclass(frozen=True, slots=True)

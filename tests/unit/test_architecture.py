@@ -21,6 +21,7 @@ SHARED = (
     "engine",
     "engine.errors",
     "engine.ops",
+    "engine.ops_run",
     "engine.names",
     "engine.rules",
     "engine.rules_check",
