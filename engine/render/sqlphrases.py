@@ -21,7 +21,8 @@ as the planner does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 from typing import Any
 
 from engine.render.check import MAX_GUARD_KEY, Check
@@ -99,6 +100,20 @@ class MySQLPhrases(SetPhrases, Phrases):
         return f"@@max_allowed_packet >= {self.lit(size + 1024)}"
 
 
+#: items per piece of a SQLite section (:meth:`SQLitePhrases.chunks`): a few KiB, as Jinja's pieces are,
+#: since engine.render.sql._blocks joins BLOCK_PIECES pieces at a time whatever their size
+CHUNK = 16
+
+
+class _Forgetful(dict[Any, Any]):
+    """A memo that keeps nothing: every lookup misses, so the value is made again each time."""
+
+    __slots__ = ()
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pass
+
+
 class SQLitePhrases(SQLiteRows, Phrases):
     FALSE = "0"
     INSERT_IGNORE = "INSERT OR IGNORE"
@@ -124,6 +139,13 @@ class SQLitePhrases(SQLiteRows, Phrases):
         #: group_is's and class_id's texts by their arguments (a few classes and groups, many lookups)
         self._groups: dict[tuple[str, str, str], str] = {}
         self._class_ids: dict[str, str] = {}
+
+    def forget_items(self) -> None:
+        """Remember nothing per item beyond what each condition needs (``_spelled``, as ever): the memos
+        of accounts' facts and of lists of checks are kept for every item of the model's three scripts,
+        which a plan of a million pupils cannot afford (engine.render.sql.REMEMBERED_ITEMS)."""
+        self._columns, self._accounts, self._changes = _Forgetful(), _Forgetful(), _Forgetful()
+        self._all_hold = _Forgetful()
 
     def condition(self, g: Any) -> str:
         """:meth:`PhraseBase.condition`, spelled once per condition and subject (see ``_spelled``)."""
@@ -259,6 +281,16 @@ class SQLitePhrases(SQLiteRows, Phrases):
             f"INSERT INTO onde_sacoche_guard (n) SELECT {n} WHERE ({self.condition(g)}) IS NOT 1{either};\n"
             "DROP TRIGGER onde_sacoche_guard_fail;\n"
         )
+
+    def chunks(
+        self, text: Callable[..., str], items: Iterable[Any], *args: Any, **kwargs: Any
+    ) -> Iterator[str]:
+        """``text(items, …)`` (a ``*_text`` method: its items' texts one after the other) made
+        :data:`CHUNK` items at a time, so that a large plan's sections are streamed like the rest of the
+        script rather than held whole (the pieces make the same text)."""
+        items = iter(items)
+        while batch := list(islice(items, CHUNK)):
+            yield text(batch, *args, **kwargs)
 
     def guards_text(self, guards: Iterable[Any]) -> str:
         """:meth:`guard` of each guard, one after the other (guards.sql.j2 prints them)."""

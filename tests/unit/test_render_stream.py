@@ -30,7 +30,8 @@ def test_blocks_join_small_pieces() -> None:
     pieces = ["x" * 10] * 10_000
     blocks = list(render._blocks(pieces))
     assert "".join(blocks) == "".join(pieces)
-    assert len(blocks) == 3  # 4096 + 4096 + 1808 pieces
+    assert len(blocks) == -(-len(pieces) // render.BLOCK_PIECES)  # BLOCK_PIECES pieces a block
+    assert render.BLOCK_PIECES <= 256  # a SQLite section's piece holds CHUNK items: blocks stay a few MiB
     assert list(render._blocks([])) == []
 
 
