@@ -17,20 +17,30 @@ from engine.render.sqlphrases import SQLitePhrases
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
+def _planned(tmp_path: Path, export: str, parents: str | None = None) -> Path:
+    """The example school planned into ``tmp_path/plan`` (a copy of its database)."""
+    shutil.copy(EXAMPLES / "sacoche-ecole-des-tilleuls.db", tmp_path / "sacoche.db")
+    out = tmp_path / "plan"
+    make_plan(
+        EXAMPLES / export,
+        f"sqlite:///{tmp_path / 'sacoche.db'}",
+        out,
+        parents_path=EXAMPLES / parents if parents else None,
+        rng=random.Random(3),
+    )
+    return out
+
+
 def _scripts(out: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted((out / "sql").rglob("*.sql"))}
 
 
 @pytest.mark.parametrize("parents", [False, True])
 def test_scripts_without_the_shared_memos_are_the_same(tmp_path: Path, monkeypatch, parents: bool) -> None:
-    shutil.copy(EXAMPLES / "sacoche-ecole-des-tilleuls.db", tmp_path / "sacoche.db")
-    out = tmp_path / "plan"
-    make_plan(
-        EXAMPLES / "onde1-ecole-des-tilleuls.csv",
-        f"sqlite:///{tmp_path / 'sacoche.db'}",
-        out,
-        parents_path=EXAMPLES / "onde1-responsables-ecole-des-tilleuls.csv" if parents else None,
-        rng=random.Random(3),
+    out = _planned(
+        tmp_path,
+        "onde1-ecole-des-tilleuls.csv",
+        "onde1-responsables-ecole-des-tilleuls.csv" if parents else None,
     )
     remembered = _scripts(out)
     assert len(remembered) == 6
@@ -52,17 +62,9 @@ def test_scripts_without_the_shared_memos_are_the_same(tmp_path: Path, monkeypat
 def test_a_large_plans_sql_blocks_stay_small(tmp_path: Path, monkeypatch) -> None:
     """A big SQLite section comes in pieces of CHUNK items, joined BLOCK_PIECES at a time: no block
     holds a whole section (a 200,000-pupil plan held 138 MB in one, its render peak +250 MB)."""
-    from engine.pipeline import make_plan as plan
     from engine.render import sqlphrases
 
-    shutil.copy(EXAMPLES / "sacoche-ecole-des-tilleuls.db", tmp_path / "sacoche.db")
-    out = tmp_path / "plan"
-    plan(
-        EXAMPLES / "onde2-ecole-des-tilleuls.csv",
-        f"sqlite:///{tmp_path / 'sacoche.db'}",
-        out,
-        rng=random.Random(3),
-    )
+    out = _planned(tmp_path, "onde2-ecole-des-tilleuls.csv")
     before = _scripts(out)
     monkeypatch.setattr(sqlphrases, "CHUNK", 1)
     monkeypatch.setattr(render_sql_module, "BLOCK_PIECES", 2)
