@@ -139,7 +139,9 @@ def _redact(url: str) -> str:
     return _URL_PASSWORD.sub(r"\1***@", url)
 
 
-BLOCK_PIECES = 256  # a SQLite section's piece is up to CHUNK items (engine.render.sqlphrases): a few MiB a block
+#: pieces joined into one block: a SQLite section's piece holds up to CHUNK items
+#: (engine.render.sqlphrases), so that a block stays a few MiB
+BLOCK_PIECES = 256
 
 
 def _blocks(chunks: Iterable[str]) -> Iterator[str]:
@@ -196,9 +198,8 @@ def _phrases(model: SqlModel, dialect: str) -> Phrases:
     small = len(model.accepted) <= REMEMBERED_ITEMS
     literal = memoized(LITERALS[dialect]) if small else LITERALS[dialect]
     phrases = PHRASES[dialect](literal, deletes_created=model.deletes_created, big=BIG_LITERALS[dialect])
-    forget = getattr(phrases, "forget_items", None)
-    if not small and forget is not None:
-        forget()
+    if not small:
+        phrases.forget_items()
     return phrases
 
 

@@ -38,6 +38,10 @@ from engine.render.sqlite_rows import NOT_DONE, UNEXPECTED, SQLiteRows
 class Phrases(GroupPhrases, AccountPhrases, ArchivePhrases, ParentPhrases):
     """Every family's phrases; subclasses say how text is compared and what is true/false."""
 
+    def forget_items(self) -> None:
+        """Keep no memo per item for a large model (engine.render.sql.REMEMBERED_ITEMS): these phrases
+        keep none; :class:`SQLitePhrases` drops those its three scripts share."""
+
     def was(self, old_states: dict[str, Any], c: Any) -> str:
         """verify.sql: a check's database is still as the plan found its item (``1 = 0`` for an item with
         no old state to look for)."""
