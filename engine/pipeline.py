@@ -37,10 +37,10 @@ from engine.plan.planio import (
     check_destination,
     credentials_csv,
     load_decisions,
-    read_plan_json,
     stale_item_decisions,
     write_plan,
 )
+from engine.plan.previous import read_previous
 from engine.plan.privatefiles import _write_atomic, make_staging, publish_files, remove_staging, tighten_tree
 from engine.read import SHEET_STRIDE, Export, paused_gc, visible
 from engine.readset import plan_read_set, read_set
@@ -308,8 +308,8 @@ def replay_decisions(out: Path, state_url: str, given: Answers | None) -> tuple[
         return given, []
     previous = out / PLAN_FILE
     try:
-        url = read_plan_json(previous).get("state", {}).get("url")
-    except (OSError, ValueError, AttributeError):
+        url = read_previous(previous).url
+    except (OSError, ValueError):
         url = None
     if previous.is_file() and (not isinstance(url, str) or public_url(url) != state_url):
         return given, [f"{path}: not replayed and removed (its answers were for another database)"]

@@ -221,13 +221,14 @@ def _previous_parent_cards(out: Path, state_url: str, salt: str) -> dict[str, tu
     from engine.dburl import public_url
     from engine.plan.logins import password_hash
     from engine.plan.parents_build import PARENT_CREDENTIALS_FILE
-    from engine.plan.planio import PLAN_FILE, read_plan_json, restore_cell
+    from engine.plan.planio import PLAN_FILE, restore_cell
+    from engine.plan.previous import read_previous
 
     rows, plan_file = out / PARENT_CREDENTIALS_FILE, out / PLAN_FILE
     if not rows.is_file() or not plan_file.is_file():
         return {}
     try:
-        doc = read_plan_json(plan_file)
+        previous = read_previous(plan_file, kinds=("parent_create",))
         with rows.open(encoding="utf-8-sig", newline="") as handle:
             cards = [
                 {k: restore_cell(v or "") for k, v in row.items() if isinstance(k, str)}
@@ -235,12 +236,10 @@ def _previous_parent_cards(out: Path, state_url: str, salt: str) -> dict[str, tu
             ]
     except (OSError, ValueError, UnicodeDecodeError, csv.Error):
         return {}
-    if public_url(str((doc.get("state") or {}).get("url", ""))) != state_url:
+    if public_url(str(previous.url or "")) != state_url:
         return {}
     hashes = {
-        i.get("id"): ((i.get("changes") or {}).get("user_password") or {}).get("new")
-        for i in doc.get("items") or []
-        if isinstance(i, dict) and i.get("kind") == "parent_create"
+        i.get("id"): ((i.get("changes") or {}).get("user_password") or {}).get("new") for i in previous.items
     }
     found = {}
     for card in cards:

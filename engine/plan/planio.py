@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import orjson
 
 from engine.dburl import public_url
 from engine.errors import OndeError, OndeErrorGroup
@@ -25,6 +22,7 @@ from engine.match import Decisions as MatchDecisions
 from engine.plan.items import Decisions as ItemDecisions
 from engine.plan.items import Plan
 from engine.plan.planjson import plan_json_chunks
+from engine.plan.previous import read_previous
 from engine.plan.privatefiles import _write_atomic, _write_bytes_atomic, private_dir
 from engine.read import paused_gc
 
@@ -110,31 +108,19 @@ def stale_item_decisions(plan: Plan, decisions: ItemDecisions) -> list[str]:
     ]
 
 
-def read_plan_json(path: Path) -> Any:
-    """What ``json.loads(path.read_text(encoding="utf-8"))`` gives for a plan.json already in ``--out``
-    (orjson reads it several times faster; json reads what orjson refuses and json accepts, or refuses
-    it as before: the same exceptions)."""
-    data = path.read_bytes()
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return json.loads(data.decode("utf-8"))
-
-
 def check_destination(out: Path, state_url: str, force: bool) -> None:
     """Refuse to overwrite a plan computed from another database, unless forced."""
     existing = out / PLAN_FILE
     if not existing.is_file() or force:
         return
     try:
-        previous = read_plan_json(existing)
-    except (OSError, json.JSONDecodeError):
+        previous_url = read_previous(existing).url
+    except (OSError, ValueError):
         raise OndeError(
             "a damaged plan.json is in the way",
             file=existing,
             hint="remove it, choose another --out, or use --force",
         ) from None
-    previous_url = previous.get("state", {}).get("url") if isinstance(previous, dict) else None
     if not isinstance(previous_url, str) or public_url(previous_url) != state_url:
         shown = public_url(previous_url) if isinstance(previous_url, str) else "unknown"
         raise OndeError(

@@ -30,7 +30,8 @@ from markupsafe import Markup
 from engine.dburl import public_url
 from engine.plan import Plan
 from engine.plan.logins import password_hash
-from engine.plan.planio import PLAN_FILE, read_credentials, read_plan_json
+from engine.plan.planio import PLAN_FILE, read_credentials
+from engine.plan.previous import read_previous
 from engine.render.documents import Deferred, filled, write_document
 from engine.render.french import class_sort_key
 
@@ -59,17 +60,14 @@ def previous_cards(out: Path, state_url: str, salt: str) -> list[Card]:
     if not rows:
         return []
     try:
-        doc = read_plan_json(out / PLAN_FILE)
+        previous = read_previous(out / PLAN_FILE, kinds=("create",))
     except (OSError, UnicodeDecodeError, ValueError):
-        doc = None
-    state = doc.get("state") if isinstance(doc, dict) else None
-    url = state.get("url") if isinstance(state, dict) else None
+        previous = None
+    url = previous.url if previous is not None else None
     same_db = isinstance(url, str) and public_url(url) == state_url  # "user:***@" of older versions too
     hashes: dict[str, tuple[str, str]] = {}
-    if same_db and isinstance(doc.get("items"), list):
-        for item in doc["items"]:
-            if not isinstance(item, dict) or item.get("kind") != "create":
-                continue
+    if same_db and previous is not None:
+        for item in previous.items:
             try:
                 hashes[str(item["id"])] = (
                     str(item["target"]["login"]),
